@@ -1,0 +1,151 @@
+/**
+ * The one interface through which checks see a cluster, live or offline (snapshot).
+ * Checks never import the kube client, `ws` or `child_process`: they read through a ClusterReader.
+ */
+
+/** A Kubernetes object as served by the API (or read from a snapshot). */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    creationTimestamp?: string;
+    resourceVersion?: string;
+    ownerReferences?: { apiVersion: string; kind: string; name: string; uid?: string; controller?: boolean }[];
+    [key: string]: unknown;
+  };
+  // Kinds differ; checks narrow with the typed helpers in `src/cluster/kube-types.ts`.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  [key: string]: any;
+}
+
+/** A resource kind meshdoctor can list. Keys of RESOURCE_KINDS in `kinds.ts`. */
+export type ResourceKindName =
+  | 'namespaces'
+  | 'pods'
+  | 'services'
+  | 'endpoints'
+  | 'endpointslices'
+  | 'secrets'
+  | 'configmaps'
+  | 'serviceaccounts'
+  | 'nodes'
+  | 'deployments'
+  | 'replicasets'
+  | 'networkpolicies'
+  | 'mutatingwebhookconfigurations'
+  | 'customresourcedefinitions'
+  | 'gateways'
+  | 'virtualservices'
+  | 'destinationrules'
+  | 'serviceentries'
+  | 'workloadentries'
+  | 'envoyfilters'
+  | 'peerauthentications'
+  | 'authorizationpolicies'
+  | 'k8sgateways';
+
+/** Which part of a cluster a list covers: all namespaces (default) or one namespace. */
+export interface ListScope {
+  /** Only this namespace; omitted = all namespaces (or cluster-scoped kinds). */
+  namespace?: string;
+}
+
+/** Output of an istiod debug endpoint, per istiod pod. */
+export interface IstiodDebugOutput {
+  /** istiod pod that answered. */
+  pod: string;
+  /** Namespace of that pod. */
+  namespace: string;
+  /** Revision label of the pod (`istio.io/rev`), `default` when absent. */
+  revision: string;
+  /** The raw body (JSON text as istiod served it). */
+  body: string;
+}
+
+/** The result of running a command in a container. */
+export interface ExecResult {
+  /** Exit code of the command (0 on success). */
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options of a bounded exec. */
+export interface ExecOptions {
+  /** Overall deadline for the command in ms (handshake included). */
+  timeoutMs?: number;
+  /** Aborts the exec (the check's own signal). */
+  signal?: AbortSignal;
+}
+
+/** Identity of a pod for exec and sidecar admin. */
+export interface PodRef {
+  namespace: string;
+  name: string;
+}
+
+/**
+ * Why data could not be read. Checks let these propagate; the engine maps them:
+ * `forbidden` and `offline` to a skip with the reason, the others to an `error` outcome.
+ */
+export type AccessErrorReason = 'forbidden' | 'unreachable' | 'unauthorized' | 'not-found' | 'offline' | 'timeout' | 'bad-response';
+
+/** An error reading from a cluster, with a reason the engine turns into skip or error. */
+export class AccessError extends Error {
+  readonly reason: AccessErrorReason;
+  readonly cluster: string;
+  constructor(reason: AccessErrorReason, cluster: string, message: string) {
+    super(message);
+    this.name = 'AccessError';
+    this.reason = reason;
+    this.cluster = cluster;
+  }
+}
+
+/** Read access to one cluster. All methods are read-only and memoized where they list. */
+export interface ClusterReader {
+  /** Cluster name in the report (kube context name, or the snapshot's cluster name). */
+  readonly name: string;
+  /** The kube context, when there is one. */
+  readonly context?: string;
+  /** API server URL (live only). */
+  readonly server?: string;
+  /** false for an offline snapshot: exec and remote API probes skip. */
+  readonly live: boolean;
+  /** How this cluster was reached: kubeconfig context, a remote secret's credentials, or a snapshot. */
+  readonly via: 'context' | 'remote-secret' | 'snapshot';
+
+  /**
+   * All objects of a kind (one paginated, memoized list per kind and scope).
+   * Throws AccessError('forbidden') on 403, AccessError('not-found') when the kind is not served
+   * (e.g. Istio CRDs not installed: callers usually treat that as an empty list via `listOptional`).
+   */
+  list(kind: ResourceKindName, scope?: ListScope): Promise<KubeObject[]>;
+  /** Like list, but a kind the server does not serve (404) yields []. */
+  listOptional(kind: ResourceKindName, scope?: ListScope): Promise<KubeObject[]>;
+
+  /**
+   * GET /debug/<endpoint> from every running istiod pod of the cluster (memoized):
+   * exec `pilot-discovery request GET /debug/<endpoint>` in container `discovery`, with port-forward
+   * to 15014 as fallback; offline, the snapshot's `istiod/<pod>/<endpoint>.json`.
+   * Resolves [] when the cluster runs no istiod.
+   */
+  istiodDebug(endpoint: string, opts?: { signal?: AbortSignal }): Promise<IstiodDebugOutput[]>;
+
+  /** Sidecar admin output (`pilot-agent request GET <what>` in `istio-proxy`), memoized per pod. */
+  sidecarAdmin(pod: PodRef, what: 'clusters' | 'certs' | 'server_info' | 'config_dump', opts?: ExecOptions): Promise<string>;
+
+  /** Bounded exec in a container; never memoized. Throws AccessError('offline') for snapshots. */
+  exec(pod: PodRef, container: string, command: string[], opts?: ExecOptions): Promise<ExecResult>;
+
+  /**
+   * Raw read-only GET against this cluster's API (live only): used for /version and
+   * SelfSubjectAccessReview-like probes of remote credentials. Not for listing (use `list`).
+   */
+  version(): Promise<{ major: string; minor: string; gitVersion: string } | undefined>;
+}

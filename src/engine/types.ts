@@ -1,0 +1,212 @@
+import type { ClusterReader, ResourceKindName } from '../cluster/types.ts';
+
+/** Finding severity. A check's meta gives defaults; configuration may override them. */
+export type Severity = 'error' | 'warning' | 'info';
+
+/** Outcome of one check on one cluster (or on the mesh, cluster `*`). */
+export type Outcome = 'pass' | 'fail' | 'warn' | 'skip' | 'error';
+
+/** Check categories, in report order. */
+export const CATEGORIES = ['control-plane', 'services', 'network', 'certificates', 'connectivity', 'observability'] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+/** The resource a finding is about. */
+export interface ResourceRef {
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+
+/** What a check reports: one problem (or notable fact) about the mesh. */
+export interface Finding {
+  /** Id of the check that produced it, `category/name`. */
+  checkId: string;
+  /** Stable within the check, camelCase; keys `meta.messages`. */
+  messageId: string;
+  /** Effective severity (meta default unless overridden). */
+  severity: Severity;
+  /** Cluster the finding concerns, or `*` for a mesh-wide finding. */
+  cluster: string;
+  /** Resource concerned, where there is one. */
+  resource?: ResourceRef;
+  /** Human message (rendered from the messageId's template). */
+  message: string;
+  /** What to do about it. */
+  hint?: string;
+}
+
+/** What a check's run() reports for a finding; the engine fills checkId, severity and hint defaults. */
+export interface FindingInput {
+  messageId: string;
+  /** Cluster concerned; defaults to the cluster the check runs for (`*` for mesh scope). */
+  cluster?: string;
+  resource?: ResourceRef;
+  /** Values for the message template's `{{placeholders}}`. */
+  data?: Record<string, string | number | boolean | undefined>;
+  /** Overrides the default severity of the messageId (e.g. error when most proxies are stale). */
+  severity?: Severity;
+  /** Overrides the messageId's hint (rarely: a hint that depends on the data). */
+  hint?: string;
+}
+
+/** Description of one messageId of a check. */
+export interface MessageMeta {
+  /** Template with `{{name}}` placeholders filled from FindingInput.data. */
+  template: string;
+  /** Default severity of findings with this messageId. */
+  severity: Severity;
+  /** What to do (may use the same placeholders). */
+  hint: string;
+}
+
+/** Static description of a check: what `meshdoctor checks` and `explain` print. */
+export interface CheckMeta {
+  /** One line: what the check verifies. */
+  description: string;
+  /** Longer explanation for `meshdoctor explain`. */
+  details?: string;
+  /** messageId -> template, severity, hint. */
+  messages: Record<string, MessageMeta>;
+  /** Link to the Istio doc or source the check encodes. */
+  docs: string;
+}
+
+/** Topology facts about one cluster, discovered before checks run. */
+export interface ClusterInfo {
+  /** Name in the report (context name or snapshot cluster name). */
+  name: string;
+  /** Kube context, when there is one. */
+  context?: string;
+  /** Istio CLUSTER_ID (from istiod's env, the injector values, or the webhook path). */
+  clusterId?: string;
+  /** Network (namespace label `topology.istio.io/network` or `global.network`). */
+  network?: string;
+  /** primary: runs istiod for itself; remote: config from another cluster's istiod; config: external control plane's config cluster. */
+  role: 'primary' | 'remote' | 'external-controlled' | 'unknown';
+  /** istiod revisions found (`default` for an unrevisioned install). */
+  revisions: string[];
+  /** istiod version (from the image tag or pilot version), when known. */
+  istioVersion?: string;
+  /** Whether meshdoctor could read the cluster's API at all. */
+  reachable: boolean;
+  /** How it was reached. */
+  via: 'context' | 'remote-secret' | 'snapshot';
+  /** Why it is unreachable, when it is. */
+  unreachableReason?: string;
+  /** East-west gateways found in the cluster, for the topology header. */
+  eastWestGateways?: { namespace: string; name: string; network?: string; addresses: string[] }[];
+}
+
+/** Mesh-wide topology. */
+export interface MeshInfo {
+  model: 'multi-primary' | 'primary-remote' | 'external-control-plane' | 'single-cluster' | 'unknown';
+  meshId?: string;
+  trustDomain?: string;
+  /** Multi-network when clusters have different networks. */
+  multiNetwork: boolean;
+}
+
+/** Options every check can read (from the CLI). */
+export interface CheckOptions {
+  istioNamespace: string;
+  certWarnDays: number;
+  /** "now" for time-based verdicts: the snapshot's capturedAt offline, the wall clock live. */
+  now: Date;
+  /** Connectivity probe options (connectivity issue). */
+  probeFrom?: string[];
+  probeTo?: string[];
+  probeCount?: number;
+  prometheus?: string;
+}
+
+/** What a check's run() gets. */
+export interface CheckContext {
+  /** The cluster this run is for (cluster-scope checks); undefined for mesh-scope checks. */
+  cluster?: ClusterReader;
+  /** Topology facts about `cluster` (cluster scope). */
+  clusterInfo?: ClusterInfo;
+  /** All clusters of the mesh (readers), in report order. */
+  clusters: ClusterReader[];
+  /** Topology facts for every cluster, same order as `clusters`. */
+  clusterInfos: ClusterInfo[];
+  mesh: MeshInfo;
+  options: CheckOptions;
+  /** Aborted at the per-check timeout. Pass it to exec/istiodDebug. */
+  signal: AbortSignal;
+  /** Report a finding. */
+  report(finding: FindingInput): void;
+  /**
+   * End the run as `skip` with a reason (e.g. "not a multi-network mesh"). Throws a SkipSignal the
+   * engine catches; findings reported before are dropped.
+   */
+  skip(reason: string): never;
+  /** Attach structured data for reporters (e.g. the connectivity matrix, a chain tree). */
+  attach(key: string, value: unknown): void;
+}
+
+/** A check: one file in src/checks/<category>/<name>.ts, default export. */
+export interface Check {
+  /** Stable id `category/name`. */
+  id: string;
+  category: Category;
+  /** cluster: runs once per cluster; mesh: once over all clusters (result cluster `*`). */
+  scope: 'cluster' | 'mesh';
+  /** Kinds (and `istiod:<endpoint>`, `exec`, `live`) the check reads; the engine prefetches and skips on forbidden. */
+  needs: Need[];
+  /** Ids of checks that must pass first; when one fails or errors, this one is skipped. */
+  dependsOn?: string[];
+  meta: CheckMeta;
+  /** Cluster-scope checks may restrict the clusters they run on (e.g. primaries only); return a skip reason or undefined. */
+  appliesTo?(info: ClusterInfo, mesh: MeshInfo): string | undefined;
+  run(ctx: CheckContext): Promise<void>;
+}
+
+/** A data need: a resource kind, an istiod debug endpoint, or a live-only capability. */
+export type Need = ResourceKindName | `istiod:${string}` | 'exec' | 'live';
+
+/** Result of one check on one cluster. */
+export interface CheckResult {
+  checkId: string;
+  category: Category;
+  /** Cluster name, or `*` for a mesh-scope check. */
+  cluster: string;
+  outcome: Outcome;
+  durationMs: number;
+  /** Why it was skipped. */
+  skipReason?: string;
+  /** Why the probe itself broke (outcome `error`). */
+  error?: string;
+  findings: Finding[];
+  /** Structured extras for reporters (e.g. `matrix`, `chain`). */
+  data?: Record<string, unknown>;
+}
+
+/** Totals, computed once by the engine. */
+export interface Summary {
+  pass: number;
+  fail: number;
+  warn: number;
+  skip: number;
+  error: number;
+  /** Findings with severity error. */
+  errors: number;
+  /** Findings with severity warning. */
+  warnings: number;
+}
+
+/** The whole run: what every reporter renders. The published JSON is this object. */
+export interface Report {
+  schemaVersion: 1;
+  meshdoctorVersion: string;
+  startedAt: string;
+  durationMs: number;
+  /** Offline runs: the snapshot's capturedAt. */
+  capturedAt?: string;
+  mesh: MeshInfo;
+  clusters: ClusterInfo[];
+  results: CheckResult[];
+  summary: Summary;
+  /** The threshold used for the exit code. */
+  failOn: 'error' | 'warning' | 'never';
+  exitCode: 0 | 1 | 3;
+}
