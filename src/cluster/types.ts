@@ -148,4 +148,7 @@ export interface ClusterReader {
    * SelfSubjectAccessReview-like probes of remote credentials. Not for listing (use `list`).
    */
   version(): Promise<{ major: string; minor: string; gitVersion: string } | undefined>;
+
+  /** Forget memoized lists and debug output, so `--wait` re-runs see fresh data (live readers). */
+  invalidate?(): void;
 }

@@ -1,0 +1,53 @@
+// `meshdoctor checks` and `meshdoctor explain <id>`: the catalog, straight from each check's meta.
+import { CATEGORIES, type Check } from '../engine/types.ts';
+import { compareChecks } from '../engine/registry.ts';
+import { loadAllChecks } from './plugins.ts';
+import { UsageError } from './errors.ts';
+import type { CliIO } from './io.ts';
+
+/** `meshdoctor checks [-o json]`. */
+export async function listChecksCommand(args: { output: 'human' | 'json'; plugins: string[] }, io: CliIO): Promise<number> {
+  const checks = (await loadAllChecks(args.plugins, io.cwd)).sort(compareChecks);
+  if (args.output === 'json') {
+    const rows = checks.map((c) => ({ id: c.id, category: c.category, scope: c.scope, description: c.meta.description, messageIds: Object.keys(c.meta.messages), docs: c.meta.docs }));
+    io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return 0;
+  }
+  const idWidth = Math.max(...checks.map((c) => c.id.length), 2);
+  for (const category of CATEGORIES) {
+    const inCategory = checks.filter((c) => c.category === category);
+    if (!inCategory.length) continue;
+    io.stdout.write(`${category}\n`);
+    for (const check of inCategory) {
+      io.stdout.write(`  ${check.id.padEnd(idWidth)}  ${check.scope.padEnd(7)}  ${check.meta.description}\n`);
+    }
+  }
+  io.stdout.write(`\n${checks.length} checks. Details: meshdoctor explain <check-id>\n`);
+  return 0;
+}
+
+/** `meshdoctor explain <check-id>`: what it verifies, each messageId with severity and fix. */
+export async function explainCommand(args: { checkId: string; plugins: string[] }, io: CliIO): Promise<number> {
+  const checks = await loadAllChecks(args.plugins, io.cwd);
+  const check = checks.find((c) => c.id === args.checkId) ?? checks.find((c) => c.id.endsWith(`/${args.checkId}`));
+  if (!check) throw new UsageError(`unknown check "${args.checkId}"; list them with \`meshdoctor checks\``);
+  io.stdout.write(explainText(check));
+  return 0;
+}
+
+/** The explain page of a check (also used to test that every messageId is documented). */
+export function explainText(check: Check): string {
+  const lines = [
+    `${check.id}  (${check.category}, runs once per ${check.scope === 'mesh' ? 'mesh' : 'cluster'})`,
+    '',
+    check.meta.description,
+  ];
+  if (check.meta.details) lines.push('', check.meta.details);
+  if (check.dependsOn?.length) lines.push('', `Runs after: ${check.dependsOn.join(', ')} (skipped when one of them fails).`);
+  lines.push('', 'Findings:');
+  for (const [messageId, message] of Object.entries(check.meta.messages)) {
+    lines.push('', `  ${messageId} (${message.severity})`, `    ${message.template}`, `    fix: ${message.hint}`);
+  }
+  lines.push('', `Docs: ${check.meta.docs}`, '');
+  return lines.join('\n');
+}

@@ -1,0 +1,217 @@
+// `meshdoctor [category]`: choose clusters (kubeconfig, snapshot or lab), discover the topology,
+// run the checks, render every requested output. Exit code from the engine's pure exitCodeFor().
+import { resolve } from 'node:path';
+import type { ClusterReader } from '../cluster/types.ts';
+import { runChecks } from '../engine/run.ts';
+import { exitCodeFor, summarize } from '../engine/exit-code.ts';
+import type { Category, CheckOptions, CheckResult, ClusterInfo, MeshInfo, Report, Severity } from '../engine/types.ts';
+import { selectChecks } from '../engine/registry.ts';
+import { render } from '../reporters/index.ts';
+import { parseOutputSpec, writeFileAtomic } from '../reporters/write.ts';
+import { createProgress } from '../reporters/progress.ts';
+import { discoverTopology } from '../mesh/topology.ts';
+import { loadAllChecks } from './plugins.ts';
+import { parseDuration } from './durations.ts';
+import { UsageError } from './errors.ts';
+import { colorLevel } from './color.ts';
+import type { CliIO } from './io.ts';
+
+/** Parsed options of a run command. */
+export interface DiagnoseArgs {
+  category?: Category;
+  kubeconfig?: string;
+  context?: string[];
+  istioNamespace: string;
+  snapshot?: string;
+  lab?: string;
+  fault?: string[];
+  clusters?: number;
+  output?: string[];
+  failOn: 'error' | 'warning' | 'never';
+  only?: string[];
+  skip?: string[];
+  timeout: string;
+  wait?: string;
+  concurrency: number;
+  plugin?: string[];
+  certWarnDays: number;
+  severity?: string[];
+  probeFrom?: string[];
+  probeTo?: string[];
+  probeCount?: number;
+  prometheus?: string;
+  color?: boolean;
+}
+
+interface ClusterSource {
+  readers: ClusterReader[];
+  notes: string[];
+  capturedAt?: Date;
+  istioNamespace: string;
+  close(): Promise<void>;
+}
+
+/** Run the diagnosis; returns the exit code (0, 1 or 3). Throws user-input errors (exit 2). */
+export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number> {
+  const startedAt = new Date();
+  const outputs = (args.output?.length ? args.output : ['human']).map(parseOutputSpec);
+  if (outputs.filter((o) => !o.file).length > 1) throw new UsageError('only one --output may go to stdout; give the others a file: -o junit=report.xml');
+  const timeoutMs = parseDuration(args.timeout, '--timeout');
+  const waitMs = args.wait ? parseDuration(args.wait, '--wait') : 0;
+  if (!Number.isInteger(args.concurrency) || args.concurrency < 1) throw new UsageError('--concurrency must be a positive integer');
+  if (args.fault?.length && args.lab === undefined) throw new UsageError('--fault needs --lab (faults are injected into the embedded lab)');
+  if (args.snapshot !== undefined && args.lab !== undefined) throw new UsageError('use either --snapshot or --lab, not both');
+  const severityOverrides = parseSeverityOverrides(args.severity ?? []);
+
+  const allChecks = await loadAllChecks(args.plugin ?? [], io.cwd);
+  const checks = selectChecks(allChecks, { category: args.category, only: args.only, skip: args.skip });
+
+  const source = await openClusters(args, io);
+  const progress = createProgress({ enabled: Boolean(io.stderr.isTTY) && !io.env.CI, stream: io.stderr });
+  const results: CheckResult[] = [];
+  let report: Report | undefined;
+  const stopInterrupt = io.onInterrupt?.(() => {
+    // Ctrl-C: still write the file outputs (JUnit for CI) with what has finished, then leave.
+    progress.stop();
+    const partial = buildReport({ startedAt, results, clusters: [], mesh: { model: 'unknown', multiNetwork: false }, failOn: args.failOn, io, capturedAt: source.capturedAt });
+    writeFileOutputs(outputs, partial, args, io);
+    io.stderr.write('meshdoctor: interrupted; partial reports written\n');
+  });
+  try {
+    for (const note of source.notes) io.stderr.write(`note: ${note}\n`);
+    const { clusters, mesh } = await discoverTopology(source.readers, source.istioNamespace);
+    const options: CheckOptions = {
+      istioNamespace: source.istioNamespace,
+      certWarnDays: args.certWarnDays,
+      now: source.capturedAt ?? new Date(),
+      probeFrom: args.probeFrom,
+      probeTo: args.probeTo,
+      probeCount: args.probeCount,
+      prometheus: args.prometheus,
+    };
+    const ran = await runChecks({
+      checks,
+      readers: source.readers,
+      clusterInfos: clusters,
+      mesh,
+      options,
+      timeoutMs,
+      concurrency: args.concurrency,
+      waitMs,
+      severityOverrides,
+      onStart: (total) => progress.start(total),
+      onResult: (result) => {
+        results.push(result);
+        progress.tick(result.checkId, result.cluster);
+      },
+    });
+    progress.stop();
+    report = buildReport({ startedAt, results: ran, clusters, mesh, failOn: args.failOn, io, capturedAt: source.capturedAt });
+  } finally {
+    stopInterrupt?.();
+    progress.stop();
+    if (!report) {
+      // The run aborted early: CI still gets its JUnit/JSON files with what finished.
+      const partial = buildReport({ startedAt, results, clusters: [], mesh: { model: 'unknown', multiNetwork: false }, failOn: args.failOn, io, capturedAt: source.capturedAt });
+      writeFileOutputs(outputs, partial, args, io);
+    }
+    await source.close();
+  }
+
+  writeFileOutputs(outputs, report, args, io);
+  const toStdout = outputs.find((o) => !o.file);
+  if (toStdout) io.stdout.write(render(toStdout.format, report, renderOptions(args, io, io.stdout)));
+  return report.exitCode;
+}
+
+function renderOptions(args: DiagnoseArgs, io: CliIO, stream: CliIO['stdout']) {
+  return { color: colorLevel(args.color, io.env, Boolean(stream.isTTY)) > 0, colorLevel: colorLevel(args.color, io.env, Boolean(stream.isTTY)) };
+}
+
+function writeFileOutputs(outputs: ReturnType<typeof parseOutputSpec>[], report: Report, args: DiagnoseArgs, io: CliIO): void {
+  for (const output of outputs) {
+    if (!output.file) continue;
+    const path = resolve(io.cwd, output.file);
+    try {
+      writeFileAtomic(path, render(output.format, report, { color: false, colorLevel: 0 }));
+    } catch (err) {
+      throw new UsageError(`cannot write ${output.format} report to ${path}: ${(err as Error).message}`);
+    }
+  }
+  void args;
+}
+
+function buildReport(input: {
+  startedAt: Date;
+  results: CheckResult[];
+  clusters: ClusterInfo[];
+  mesh: MeshInfo;
+  failOn: Report['failOn'];
+  io: CliIO;
+  capturedAt?: Date;
+}): Report {
+  const report: Report = {
+    schemaVersion: 1,
+    meshdoctorVersion: input.io.version,
+    startedAt: input.startedAt.toISOString(),
+    durationMs: Date.now() - input.startedAt.getTime(),
+    mesh: input.mesh,
+    clusters: input.clusters,
+    results: input.results,
+    summary: summarize(input.results),
+    failOn: input.failOn,
+    exitCode: exitCodeFor(input.results, input.failOn),
+  };
+  if (input.capturedAt) report.capturedAt = input.capturedAt.toISOString();
+  return report;
+}
+
+async function openClusters(args: DiagnoseArgs, io: CliIO): Promise<ClusterSource> {
+  if (args.snapshot !== undefined) {
+    const { openSnapshot } = await import('../cluster/snapshot.ts');
+    const snapshot = await openSnapshot(resolve(io.cwd, args.snapshot));
+    const readers = args.context?.length ? pickByName(snapshot.clusters, args.context) : snapshot.clusters;
+    return { readers, notes: [], capturedAt: snapshot.capturedAt, istioNamespace: snapshot.istioNamespace, close: async () => {} };
+  }
+  const { connectClusters } = await import('../cluster/connect.ts');
+  if (args.lab !== undefined) {
+    const { startLab } = await import('../lab/index.ts');
+    const lab = await startLab({ scenario: args.lab || 'demo', faults: args.fault ?? [], clusters: args.clusters });
+    try {
+      const connected = await connectClusters({ kubeconfigPath: lab.kubeconfigPath, contexts: args.context, istioNamespace: args.istioNamespace });
+      return {
+        readers: connected.readers,
+        notes: connected.notes,
+        istioNamespace: args.istioNamespace,
+        close: () => lab.stop(),
+      };
+    } catch (err) {
+      await lab.stop();
+      throw err;
+    }
+  }
+  const connected = await connectClusters({
+    kubeconfigPath: args.kubeconfig ? resolve(io.cwd, args.kubeconfig) : undefined,
+    contexts: args.context,
+    istioNamespace: args.istioNamespace,
+  });
+  return { readers: connected.readers, notes: connected.notes, istioNamespace: args.istioNamespace, close: async () => {} };
+}
+
+function pickByName(readers: ClusterReader[], names: string[]): ClusterReader[] {
+  return names.map((name) => {
+    const reader = readers.find((r) => r.name === name || r.context === name);
+    if (!reader) throw new UsageError(`unknown context "${name}" in the snapshot (it has ${readers.map((r) => r.name).join(', ')})`);
+    return reader;
+  });
+}
+
+function parseSeverityOverrides(specs: string[]): Record<string, Severity> {
+  const overrides: Record<string, Severity> = {};
+  for (const spec of specs) {
+    const match = /^([a-z0-9-]+\/[a-z0-9-]+(?:\/[a-zA-Z0-9]+)?)=(error|warning|info)$/.exec(spec);
+    if (!match) throw new UsageError(`invalid --severity "${spec}" (use CHECK-ID[/messageId]=error|warning|info)`);
+    overrides[match[1]] = match[2] as Severity;
+  }
+  return overrides;
+}

@@ -1,0 +1,146 @@
+// meshdoctor's command line: argument parsing and wiring only. The work happens in the engine,
+// the cluster access layer and the reporters.
+import yargs, { type Argv } from 'yargs';
+import { CATEGORIES, type Category } from '../engine/types.ts';
+import { UsageError, isUserInputError, oneLine } from './errors.ts';
+import { runDiagnose, type DiagnoseArgs } from './diagnose.ts';
+import { listChecksCommand, explainCommand } from './catalog.ts';
+import type { CliIO } from './io.ts';
+
+/** Commands that run checks: a category, `all`, or `test` (= connectivity). */
+const RUN_COMMANDS = ['all', ...CATEGORIES.filter((c) => c !== 'observability'), 'observability', 'test'] as const;
+
+/**
+ * Run the CLI with `args` (without node and script). Returns the exit code; never throws and never
+ * prints a stack trace: user errors are one line on stderr with exit code 2.
+ */
+export async function main(args: string[], io: CliIO): Promise<number> {
+  let exitCode = 0;
+  const parser = buildParser(args, io, (code) => {
+    exitCode = code;
+  });
+  try {
+    await parser.parseAsync();
+    return exitCode;
+  } catch (err) {
+    if (isUserInputError(err)) {
+      io.stderr.write(`meshdoctor: ${oneLine(err)}\n`);
+      return 2;
+    }
+    io.stderr.write(`meshdoctor: internal error: ${oneLine(err)}\n`);
+    io.stderr.write('This is a bug in meshdoctor; rerun with MESHDOCTOR_DEBUG=1 for details and report it.\n');
+    if (io.env.MESHDOCTOR_DEBUG) io.stderr.write(`${(err as Error)?.stack ?? err}\n`);
+    return 2;
+  }
+}
+
+function buildParser(args: string[], io: CliIO, setExit: (code: number) => void): Argv {
+  const parser = yargs(args)
+    .scriptName('meshdoctor')
+    .usage('meshdoctor [all|control-plane|services|network|certificates|connectivity] [options]\n\nDiagnose a multi-cluster Istio mesh.')
+    .strict()
+    .version(io.version)
+    .help()
+    .alias('h', 'help')
+    .wrap(Math.min(110, io.columns ?? 100))
+    .env(false)
+    .exitProcess(false)
+    .fail((msg, err) => {
+      // yargs reports unknown flags/commands here: make them one-line usage errors (exit 2).
+      if (err && !(err.name === 'YError')) throw err;
+      throw new UsageError(`${msg ?? err?.message ?? 'invalid invocation'} (see meshdoctor --help)`);
+    })
+    .command(
+      '$0 [category]',
+      'run checks (all by default, or one category; test = connectivity)',
+      (y) => addRunOptions(y),
+      async (argv) => {
+        const category = resolveCategory(argv);
+        setExit(await runDiagnose({ ...(argv as unknown as DiagnoseArgs), category }, io));
+      },
+    )
+    .command(
+      'checks',
+      'list checks: id, category, scope, description',
+      (y) => y.option('output', { alias: 'o', choices: ['human', 'json'] as const, default: 'human' as const, describe: 'output format' })
+        .option('plugin', { type: 'string', array: true, describe: 'also list the checks of this plugin module' }),
+      async (argv) => {
+        setExit(await listChecksCommand({ output: argv.output, plugins: argv.plugin ?? [] }, io));
+      },
+    )
+    .command(
+      'explain <check-id>',
+      'what a check verifies, what each messageId means, how to fix',
+      (y) => y.positional('check-id', { type: 'string', demandOption: true }).option('plugin', { type: 'string', array: true }),
+      async (argv) => {
+        setExit(await explainCommand({ checkId: String(argv['check-id']), plugins: argv.plugin ?? [] }, io));
+      },
+    )
+    .command(
+      'snapshot',
+      'capture an offline snapshot of the clusters (secrets redacted) for later analysis with --snapshot',
+      (y) =>
+        addClusterOptions(y)
+          .option('out', { type: 'string', demandOption: true, describe: 'directory to write the snapshot to' })
+          .option('max-proxies', { type: 'number', default: 5, describe: 'sidecars per cluster whose admin output is captured' }),
+      async (argv) => {
+        const { snapshotCommand } = await import('./snapshot-command.ts');
+        setExit(await snapshotCommand(argv as unknown as Parameters<typeof snapshotCommand>[0], io));
+      },
+    )
+    .command(
+      'lab',
+      'serve or list the embedded simulated multi-cluster mesh (meshdoctor lab --help)',
+      async (y) => {
+        const { registerLabCommands } = await import('./lab-wiring.ts');
+        return registerLabCommands(y, io, setExit);
+      },
+      () => {},
+    )
+    .epilogue(
+      'Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 invalid invocation or input; ' +
+        '3 no such finding but some checks could not run.\nChecks: meshdoctor checks; details: meshdoctor explain <check-id>.',
+    );
+  return parser;
+}
+
+function resolveCategory(argv: Record<string, unknown>): Category | undefined {
+  const positional = (argv._ as string[])[0] ?? argv.category;
+  const name = typeof argv.category === 'string' ? argv.category : typeof positional === 'string' ? positional : undefined;
+  if (!name || name === 'all') return undefined;
+  if (name === 'test') return 'connectivity';
+  if ((CATEGORIES as readonly string[]).includes(name)) return name as Category;
+  throw new UsageError(`unknown command or category "${name}" (one of ${RUN_COMMANDS.join(', ')}, checks, explain, snapshot, lab)`);
+}
+
+/** Options that choose the clusters. */
+export function addClusterOptions<T>(y: Argv<T>) {
+  return y
+    .option('kubeconfig', { type: 'string', describe: 'kubeconfig path (default: KUBECONFIG, merged, or ~/.kube/config)' })
+    .option('context', { type: 'string', array: true, describe: 'kube context to diagnose (repeatable; default: current context + peers from its remote secrets)' })
+    .option('istio-namespace', { type: 'string', default: 'istio-system', describe: "istiod's namespace" });
+}
+
+function addRunOptions<T>(y: Argv<T>) {
+  return addClusterOptions(y)
+    .positional('category', { type: 'string', describe: 'all (default), control-plane, services, network, certificates, connectivity (alias test)' })
+    .option('snapshot', { type: 'string', describe: 'analyze offline from a snapshot directory' })
+    .option('lab', { type: 'string', describe: 'run against an in-process lab (scenario; default demo)' })
+    .option('fault', { type: 'string', array: true, describe: 'lab fault NAME[:CLUSTER] (repeatable, with --lab)' })
+    .option('clusters', { type: 'number', describe: 'lab clusters (2 to 10, with --lab)' })
+    .option('output', { alias: 'o', type: 'string', array: true, describe: 'FMT[=FILE]: human, json or junit; repeatable; without =FILE to stdout' })
+    .option('fail-on', { choices: ['error', 'warning', 'never'] as const, default: 'error' as const, describe: 'lowest severity that fails the run (exit 1)' })
+    .option('only', { type: 'string', array: true, describe: 'run only these check ids or categories (repeatable)' })
+    .option('skip', { type: 'string', array: true, describe: 'skip these check ids or categories (repeatable)' })
+    .option('timeout', { type: 'string', default: '20s', describe: 'per check' })
+    .option('wait', { type: 'string', describe: 're-run failing checks every 5s until they pass or this time is up' })
+    .option('concurrency', { type: 'number', default: 8, describe: 'checks in flight' })
+    .option('plugin', { type: 'string', array: true, describe: 'module whose default export is a check or an array of checks (repeatable)' })
+    .option('cert-warn-days', { type: 'number', default: 30, describe: 'warn when a CA certificate expires within this many days' })
+    .option('severity', { type: 'string', array: true, describe: 'override a severity: CHECK-ID[/messageId]=error|warning|info (repeatable)' })
+    .option('probe-from', { type: 'string', array: true, describe: 'connectivity probe source NAMESPACE/LABEL-SELECTOR (repeatable)' })
+    .option('probe-to', { type: 'string', array: true, describe: 'connectivity probe target HOST[:PORT][/PATH] (repeatable)' })
+    .option('probe-count', { type: 'number', default: 10, describe: 'requests per connectivity target' })
+    .option('prometheus', { type: 'string', describe: 'Prometheus URL for observability checks' })
+    .option('color', { type: 'boolean', describe: 'colour the human report (--no-color; also NO_COLOR, FORCE_COLOR)' });
+}

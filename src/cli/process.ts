@@ -1,0 +1,29 @@
+// The real process around main(): stdout/stderr, environment, signals, version.
+import { readFileSync } from 'node:fs';
+import { main } from './main.ts';
+
+const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** Run meshdoctor with process.argv; resolves to the exit code. */
+export async function runCli(argv: string[] = process.argv.slice(2)): Promise<number> {
+  return main(argv, {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+    version: packageJson.version,
+    columns: process.stdout.columns,
+    onInterrupt(handler) {
+      const onSignal = (): void => {
+        handler();
+        process.exit(130);
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      return () => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      };
+    },
+  });
+}

@@ -1,0 +1,27 @@
+// `meshdoctor snapshot --out DIR`: capture what the checks read, secrets redacted, for offline runs.
+import { resolve } from 'node:path';
+import type { CliIO } from './io.ts';
+
+export interface SnapshotArgs {
+  kubeconfig?: string;
+  context?: string[];
+  istioNamespace: string;
+  out: string;
+  maxProxies: number;
+}
+
+export async function snapshotCommand(args: SnapshotArgs, io: CliIO): Promise<number> {
+  const { connectClusters } = await import('../cluster/connect.ts');
+  const { writeSnapshot } = await import('../cluster/snapshot.ts');
+  const connected = await connectClusters({
+    kubeconfigPath: args.kubeconfig ? resolve(io.cwd, args.kubeconfig) : undefined,
+    contexts: args.context,
+    istioNamespace: args.istioNamespace,
+  });
+  for (const note of connected.notes) io.stderr.write(`note: ${note}\n`);
+  const dir = resolve(io.cwd, args.out);
+  await writeSnapshot(dir, { capturedAt: new Date(), istioNamespace: args.istioNamespace, clusters: connected.readers }, { maxProxies: args.maxProxies });
+  io.stderr.write(`snapshot of ${connected.readers.length} cluster(s) written to ${dir} (secret values redacted)\n`);
+  io.stderr.write(`analyze it with: meshdoctor all --snapshot ${args.out}\n`);
+  return 0;
+}

@@ -1,0 +1,313 @@
+import { AccessError, type ClusterReader } from '../cluster/types.ts';
+import { compareChecks } from './registry.ts';
+import { createLimiter } from '../util/limiter.ts';
+import type {
+  Check,
+  CheckContext,
+  CheckOptions,
+  CheckResult,
+  ClusterInfo,
+  Finding,
+  FindingInput,
+  MeshInfo,
+  Outcome,
+  Severity,
+} from './types.ts';
+
+/** Everything a run needs. */
+export interface RunInput {
+  checks: Check[];
+  readers: ClusterReader[];
+  /** Same order as readers. */
+  clusterInfos: ClusterInfo[];
+  mesh: MeshInfo;
+  options: CheckOptions;
+  /** Per check and cluster. */
+  timeoutMs: number;
+  /** Checks in flight at once. */
+  concurrency: number;
+  /** `--wait`: re-run failing results every `waitIntervalMs` until they pass or this time is up. */
+  waitMs?: number;
+  waitIntervalMs?: number;
+  /** Severity overrides: `checkId` or `checkId/messageId` → severity. */
+  severityOverrides?: Record<string, Severity>;
+  /** Progress: called once with the number of tasks, then per finished task. */
+  onStart?(total: number): void;
+  onResult?(result: CheckResult): void;
+  /** Clock, for tests. */
+  sleep?(ms: number): Promise<void>;
+}
+
+/** Thrown by ctx.skip(); caught by the runner. */
+class SkipSignal {
+  readonly reason: string;
+  constructor(reason: string) {
+    this.reason = reason;
+  }
+}
+
+const MESH = '*';
+
+interface Task {
+  check: Check;
+  /** Index into readers, or -1 for a mesh-scope task. */
+  clusterIndex: number;
+  cluster: string;
+}
+
+/**
+ * Run checks across clusters: cluster-scope checks once per cluster, mesh-scope ones once.
+ * Never throws for a check's sake: a check that throws, times out or reads what it cannot parse
+ * becomes an `error` result; forbidden or offline data becomes `skip` with the reason.
+ */
+export async function runChecks(input: RunInput): Promise<CheckResult[]> {
+  const tasks = planTasks(input);
+  input.onStart?.(tasks.length);
+  let results = await runRound(input, tasks);
+
+  if (input.waitMs && input.waitMs > 0) {
+    const sleep = input.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    const deadline = Date.now() + input.waitMs;
+    const interval = input.waitIntervalMs ?? 5000;
+    while (Date.now() + interval <= deadline) {
+      const failing = tasks.filter((_task, i) => results[i].outcome === 'fail' || results[i].outcome === 'error');
+      if (failing.length === 0) break;
+      await sleep(interval);
+      for (const reader of input.readers) reader.invalidate?.();
+      // Dependents of a re-run check are re-run too, so their skip can clear.
+      const rerun = tasks.filter((task, i) => failing.includes(task) || results[i].outcome === 'skip' && (task.check.dependsOn?.length ?? 0) > 0);
+      const rerunResults = await runRound(input, rerun, results, tasks);
+      results = results.map((old, i) => {
+        const j = rerun.indexOf(tasks[i]);
+        return j >= 0 ? rerunResults[j] : old;
+      });
+    }
+  }
+  return results;
+}
+
+function planTasks(input: RunInput): Task[] {
+  const tasks: Task[] = [];
+  for (const check of [...input.checks].sort(compareChecks)) {
+    if (check.scope === 'mesh') tasks.push({ check, clusterIndex: -1, cluster: MESH });
+    else input.readers.forEach((reader, clusterIndex) => tasks.push({ check, clusterIndex, cluster: reader.name }));
+  }
+  return tasks;
+}
+
+/**
+ * Run one round of tasks with a concurrency cap. Dependencies are awaited before a slot is taken,
+ * so a dependent never holds a slot its dependency needs. `previous` holds results of tasks not in
+ * this round (for dependsOn during `--wait` re-runs).
+ */
+async function runRound(input: RunInput, tasks: Task[], previous?: CheckResult[], allTasks?: Task[]): Promise<CheckResult[]> {
+  const limit = createLimiter(Math.max(1, input.concurrency));
+  const promises = new Map<Task, Promise<CheckResult>>();
+
+  const resultOf = (checkId: string, cluster: string): Promise<CheckResult | undefined>[] => {
+    const found: Promise<CheckResult | undefined>[] = [];
+    for (const task of tasks) {
+      if (task.check.id === checkId && (cluster === MESH || task.cluster === cluster || task.cluster === MESH)) {
+        found.push(promises.get(task)!);
+      }
+    }
+    if (found.length === 0 && previous && allTasks) {
+      allTasks.forEach((task, i) => {
+        if (task.check.id === checkId && (cluster === MESH || task.cluster === cluster || task.cluster === MESH)) {
+          found.push(Promise.resolve(previous[i]));
+        }
+      });
+    }
+    return found;
+  };
+
+  // Create promises lazily in order; dependencies are created earlier or awaited through the map.
+  const start = (task: Task): Promise<CheckResult> => {
+    const existing = promises.get(task);
+    if (existing) return existing;
+    const promise = (async () => {
+      for (const dep of task.check.dependsOn ?? []) {
+        const depTasks = tasks.filter((t) => t.check.id === dep && (task.cluster === MESH || t.cluster === task.cluster || t.cluster === MESH));
+        depTasks.forEach(start);
+        const depResults = await Promise.all(resultOf(dep, task.cluster));
+        const broken = depResults.find((r) => r && (r.outcome === 'fail' || r.outcome === 'error'));
+        if (broken) {
+          return skipped(task, `depends on ${dep}, which ${broken.outcome === 'fail' ? 'failed' : 'could not run'}${broken.cluster !== task.cluster ? ` on ${broken.cluster}` : ''}`);
+        }
+      }
+      return limit(() => runTask(input, task));
+    })();
+    promises.set(task, promise);
+    return promise;
+  };
+
+  const results = await Promise.all(
+    tasks.map((task) =>
+      start(task).then((result) => {
+        input.onResult?.(result);
+        return result;
+      }),
+    ),
+  );
+  return results;
+}
+
+function skipped(task: Task, reason: string): CheckResult {
+  return { checkId: task.check.id, category: task.check.category, cluster: task.cluster, outcome: 'skip', durationMs: 0, skipReason: reason, findings: [] };
+}
+
+async function runTask(input: RunInput, task: Task): Promise<CheckResult> {
+  const { check } = task;
+  const started = performance.now();
+  const reader = task.clusterIndex >= 0 ? input.readers[task.clusterIndex] : undefined;
+  const info = task.clusterIndex >= 0 ? input.clusterInfos[task.clusterIndex] : undefined;
+  const finish = (partial: Omit<CheckResult, 'checkId' | 'category' | 'cluster' | 'durationMs'>): CheckResult => ({
+    checkId: check.id,
+    category: check.category,
+    cluster: task.cluster,
+    durationMs: Math.round(performance.now() - started),
+    ...partial,
+  });
+
+  if (reader && info && !info.reachable) {
+    return finish({ outcome: 'skip', skipReason: `cluster unreachable: ${info.unreachableReason ?? 'no answer from its API server'}`, findings: [] });
+  }
+  const liveOnly = check.needs.includes('exec') || check.needs.includes('live');
+  const targets = reader ? [reader] : input.readers;
+  if (liveOnly && targets.every((r) => !r.live)) {
+    return finish({ outcome: 'skip', skipReason: 'needs a live cluster: offline snapshot', findings: [] });
+  }
+  if (reader && info) {
+    const reason = check.appliesTo?.(info, input.mesh);
+    if (reason) return finish({ outcome: 'skip', skipReason: reason, findings: [] });
+  }
+
+  const controller = new AbortController();
+  const inputs: FindingInput[] = [];
+  const data: Record<string, unknown> = {};
+  const ctx: CheckContext = {
+    cluster: reader,
+    clusterInfo: info,
+    clusters: input.readers,
+    clusterInfos: input.clusterInfos,
+    mesh: input.mesh,
+    options: input.options,
+    signal: controller.signal,
+    report: (finding) => {
+      if (!controller.signal.aborted) inputs.push(finding);
+    },
+    skip: (reason) => {
+      throw new SkipSignal(reason);
+    },
+    attach: (key, value) => {
+      data[key] = value;
+    },
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), input.timeoutMs);
+  });
+  try {
+    const outcome = await Promise.race([
+      (async () => {
+        if (reader) await prefetch(check, reader);
+        await check.run(ctx);
+        return 'done' as const;
+      })(),
+      timeout,
+    ]);
+    if (outcome === 'timeout') {
+      controller.abort(new Error('timed out'));
+      return finish({ outcome: 'error', error: `timed out after ${formatMs(input.timeoutMs)} (raise it with --timeout)`, findings: [] });
+    }
+  } catch (err) {
+    controller.abort(err);
+    if (err instanceof SkipSignal) return finish({ outcome: 'skip', skipReason: err.reason, findings: [] });
+    if (err instanceof AccessError && (err.reason === 'forbidden' || err.reason === 'offline')) {
+      return finish({ outcome: 'skip', skipReason: err.message, findings: [] });
+    }
+    return finish({ outcome: 'error', error: describeError(err), findings: [] });
+  } finally {
+    clearTimeout(timer);
+  }
+
+  let findings: Finding[];
+  try {
+    findings = inputs.map((f) => toFinding(check, task.cluster, f, input.severityOverrides));
+  } catch (err) {
+    return finish({ outcome: 'error', error: describeError(err), findings: [] });
+  }
+  findings.sort(compareFindings);
+  const result = finish({ outcome: outcomeOf(findings), findings });
+  if (Object.keys(data).length) result.data = data;
+  return result;
+}
+
+/**
+ * Warm the reader's memo for what the check declared, concurrently. Kinds the server does not serve
+ * (e.g. Istio CRDs absent) read as empty; forbidden ones throw and turn the check into a skip.
+ */
+async function prefetch(check: Check, reader: ClusterReader): Promise<void> {
+  await Promise.all(
+    check.needs.map((need) => {
+      if (need === 'exec' || need === 'live') return undefined;
+      if (need.startsWith('istiod:')) return reader.istiodDebug(need.slice('istiod:'.length));
+      return reader.listOptional(need as Parameters<ClusterReader['list']>[0]);
+    }),
+  );
+}
+
+const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+
+function toFinding(check: Check, taskCluster: string, input: FindingInput, overrides?: Record<string, Severity>): Finding {
+  const message = check.meta.messages[input.messageId];
+  if (!message) throw new Error(`check ${check.id} reported unknown messageId "${input.messageId}" (a bug in the check)`);
+  const severity = overrides?.[`${check.id}/${input.messageId}`] ?? overrides?.[check.id] ?? input.severity ?? message.severity;
+  const finding: Finding = {
+    checkId: check.id,
+    messageId: input.messageId,
+    severity,
+    cluster: input.cluster ?? taskCluster,
+    message: fillTemplate(message.template, input.data),
+    hint: input.hint ?? fillTemplate(message.hint, input.data),
+  };
+  if (input.resource) finding.resource = input.resource;
+  return finding;
+}
+
+/** Replace `{{name}}` with data values; a missing value stays visible as `<name>`. */
+export function fillTemplate(template: string, data: FindingInput['data']): string {
+  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (_m, key: string) => {
+    const value = data?.[key];
+    return value === undefined ? `<${key}>` : String(value);
+  });
+}
+
+function outcomeOf(findings: Finding[]): Outcome {
+  if (findings.some((f) => f.severity === 'error')) return 'fail';
+  if (findings.some((f) => f.severity === 'warning')) return 'warn';
+  return 'pass';
+}
+
+/** Deterministic order: cluster, severity, messageId, resource, message. */
+export function compareFindings(a: Finding, b: Finding): number {
+  return (
+    a.cluster.localeCompare(b.cluster) ||
+    SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
+    a.messageId.localeCompare(b.messageId) ||
+    (a.resource?.kind ?? '').localeCompare(b.resource?.kind ?? '') ||
+    (a.resource?.namespace ?? '').localeCompare(b.resource?.namespace ?? '') ||
+    (a.resource?.name ?? '').localeCompare(b.resource?.name ?? '') ||
+    a.message.localeCompare(b.message)
+  );
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
