@@ -21,7 +21,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         paths: ['@kubernetes/client-node', 'ws', 'node:child_process', 'child_process', 'undici', 'node:https', 'node:http', 'node:net'],
-        patterns: ['**/cluster/kube*', '**/lab/**'],
+        patterns: ['**/cluster/kube*', '**/cluster/live-*', '**/cluster/exec*', '**/cluster/port-forward*', '**/cluster/connect*', '**/lab/**'],
       }],
     },
   },

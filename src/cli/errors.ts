@@ -7,7 +7,7 @@ export class UsageError extends Error {
 }
 
 /** Error classes whose message is already a clear one-liner for the user (exit 2). */
-const USER_INPUT_ERRORS = new Set(['UsageError', 'RegistryError', 'KubeconfigError', 'SnapshotError', 'LabError', 'YError']);
+const USER_INPUT_ERRORS = new Set(['UsageError', 'RegistryError', 'KubeconfigError', 'SnapshotError', 'LabError', 'YError', 'OutputSpecError']);
 
 /** True when the error is about the user's input (exit 2) rather than a bug. */
 export function isUserInputError(err: unknown): err is Error {

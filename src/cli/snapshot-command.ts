@@ -12,7 +12,7 @@ export interface SnapshotArgs {
 
 export async function snapshotCommand(args: SnapshotArgs, io: CliIO): Promise<number> {
   const { connectClusters } = await import('../cluster/connect.ts');
-  const { writeSnapshot } = await import('../cluster/snapshot.ts');
+  const { writeSnapshot } = await import('../cluster/snapshot-writer.ts');
   const connected = await connectClusters({
     kubeconfigPath: args.kubeconfig ? resolve(io.cwd, args.kubeconfig) : undefined,
     contexts: args.context,

@@ -18,7 +18,7 @@ export interface KubeObject {
     ownerReferences?: { apiVersion: string; kind: string; name: string; uid?: string; controller?: boolean }[];
     [key: string]: unknown;
   };
-  // Kinds differ; checks narrow with the typed helpers in `src/cluster/kube-types.ts`.
+  // Kinds differ; checks read the fields they need (helpers in src/mesh/istio-objects.ts).
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   [key: string]: any;
 }

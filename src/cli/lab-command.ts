@@ -1,0 +1,127 @@
+// `meshdoctor lab scenarios|serve`: list the lab's scenarios and faults, or serve a simulated mesh
+// until interrupted. Argument parsing and wiring only: the lab lives in src/lab/.
+import { resolve } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import type { CliIO } from './io.ts';
+
+/** What the lab commands need of the CLI's IO (a subset of CliIO). */
+export type LabCommandIO = Pick<CliIO, 'stdout' | 'stderr' | 'cwd' | 'onInterrupt'>;
+
+interface ServeArgs {
+  scenario: string;
+  fault?: string[];
+  clusters?: number;
+  latency?: number;
+  'kubeconfig-out': string;
+}
+
+const processIO: LabCommandIO = {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  cwd: process.cwd(),
+  onInterrupt(handler) {
+    process.once('SIGINT', handler);
+    process.once('SIGTERM', handler);
+    return () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    };
+  },
+};
+
+function pad(text: string, width: number): string {
+  return text.length >= width ? `${text}  ` : text.padEnd(width);
+}
+
+/** `lab scenarios`: scenarios and faults, as text or JSON. */
+async function listScenarios(output: 'human' | 'json', io: LabCommandIO): Promise<void> {
+  const { LAB_SCENARIOS, LAB_FAULTS } = await import('../lab/model/index.ts');
+  if (output === 'json') {
+    io.stdout.write(`${JSON.stringify({ scenarios: LAB_SCENARIOS, faults: LAB_FAULTS }, null, 2)}\n`);
+    return;
+  }
+  const lines = ['Scenarios:'];
+  for (const s of LAB_SCENARIOS) {
+    const faults = s.defaultFaults.map((f) => `${f.name}:${f.cluster}`).join(', ');
+    lines.push(`  ${pad(s.name, 30)}${s.description}${faults ? ` Faults: ${faults}.` : ''}`);
+  }
+  lines.push('', 'Faults (--fault NAME[:CLUSTER]; default cluster in brackets):');
+  for (const f of LAB_FAULTS) {
+    const only = f.topologies ? ` Only in ${f.topologies.join('/')}.` : '';
+    lines.push(`  ${pad(`${f.name} [${f.defaultCluster}]`, 48)}${f.description}${only} Fails: ${f.failsChecks.join(', ')}.`);
+  }
+  io.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** `lab serve`: start the lab, print how to use it, serve until SIGINT/SIGTERM. */
+async function serve(args: ServeArgs, io: LabCommandIO): Promise<void> {
+  const { startLab } = await import('../lab/index.ts');
+  const { LabError } = await import('../lab/model/index.ts');
+  if (!args['kubeconfig-out']) throw new LabError('lab serve needs --kubeconfig-out FILE');
+  const kubeconfigPath = resolve(io.cwd, args['kubeconfig-out']);
+  const lab = await startLab({
+    scenario: args.scenario,
+    faults: args.fault ?? [],
+    ...(args.clusters !== undefined ? { clusters: args.clusters } : {}),
+    ...(args.latency !== undefined ? { latencyMs: args.latency } : {}),
+    kubeconfigPath,
+  });
+  const faults = lab.mesh.faults.map((f) => `${f.name}:${f.cluster}`).join(', ') || 'none';
+  io.stdout.write(
+    [
+      `Lab "${lab.mesh.scenario}" serving ${lab.clusters.length} clusters (faults: ${faults}):`,
+      ...lab.clusters.map((c) => `  ${pad(c.name, 12)}${c.server}  (context ${c.context})`),
+      `Kubeconfig written to ${kubeconfigPath}`,
+      '',
+      'Try:',
+      `  KUBECONFIG=${kubeconfigPath} kubectl get pods -A`,
+      `  KUBECONFIG=${kubeconfigPath} kubectl --context cluster2 get secrets -n istio-system -l istio/multiCluster=true`,
+      `  meshdoctor all --kubeconfig ${kubeconfigPath}`,
+      '',
+      'Press Ctrl+C to stop.',
+      '',
+    ].join('\n'),
+  );
+  await new Promise<void>((resolveStop) => {
+    const onInterrupt = io.onInterrupt ?? processIO.onInterrupt!;
+    const unregister = onInterrupt(() => {
+      unregister();
+      resolveStop();
+    });
+  });
+  await lab.stop();
+  io.stderr.write('lab stopped\n');
+}
+
+/** The `lab <command>` yargs module, writing to `io`. */
+export function createLabCommand(io: LabCommandIO = processIO): CommandModule {
+  return {
+    command: 'lab <command>',
+    describe: 'serve a simulated multi-cluster Istio mesh (scenarios, serve)',
+    builder: (y: Argv) =>
+      y
+        .command({
+          command: 'scenarios',
+          describe: 'list the lab scenarios and faults',
+          builder: (sub: Argv) => sub.option('output', { alias: 'o', choices: ['human', 'json'] as const, default: 'human' as const, describe: 'output format' }),
+          handler: (argv) => listScenarios((argv as unknown as { output: 'human' | 'json' }).output, io),
+        })
+        .command({
+          command: 'serve',
+          describe: 'serve a lab until interrupted; writes a kubeconfig with one context per cluster',
+          builder: (sub: Argv) =>
+            sub
+              .option('scenario', { type: 'string', default: 'multi-primary', describe: 'scenario (see `meshdoctor lab scenarios`)' })
+              .option('fault', { type: 'string', array: true, describe: 'inject a fault: NAME[:CLUSTER] (repeatable)' })
+              .option('clusters', { type: 'number', describe: 'number of clusters, 2 to 10 (default 2)' })
+              .option('latency', { type: 'number', describe: 'delay added to every API response, in ms' })
+              .option('kubeconfig-out', { type: 'string', demandOption: true, describe: 'where to write the kubeconfig' }),
+          handler: (argv) => serve(argv as unknown as ServeArgs, io),
+        })
+        .demandCommand(1, 'name a lab subcommand: scenarios or serve'),
+    handler: () => {},
+  };
+}
+
+/** `meshdoctor lab scenarios` and `meshdoctor lab serve ...` on the real process. */
+export const labCommand: CommandModule = createLabCommand();

@@ -1,0 +1,109 @@
+// The HTTPS transport to one API server: TLS and credentials come from client-node's
+// applyToHTTPSOptions (CA, client certs, bearer tokens, exec and auth-provider plugins), the request
+// itself is plain node:https so that we own timeouts and error mapping.
+import http from 'node:http';
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { AccessError } from './types.ts';
+
+/** How to reach one API server. */
+export interface KubeEndpoint {
+  /** Cluster name for errors. */
+  cluster: string;
+  /** API server URL without trailing slash. */
+  server: string;
+  /** A KubeConfig holding exactly this cluster's context (one per context: see kubeconfig.ts). */
+  kubeConfig: KubeConfig;
+}
+
+/** A completed HTTP exchange. */
+export interface ApiResponse {
+  status: number;
+  body: string;
+}
+
+/** Cap on a response body: a list page of 500 objects stays far below it. */
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * TLS and auth options for `endpoint` (fresh per call: exec-plugin tokens expire). `agent` is removed:
+ * callers that want pooling pass their own.
+ */
+export async function connectionOptions(endpoint: KubeEndpoint): Promise<https.RequestOptions> {
+  const opts: https.RequestOptions = {};
+  try {
+    await endpoint.kubeConfig.applyToHTTPSOptions(opts);
+  } catch (err) {
+    // Exec plugins and unreadable cert files fail here: the cluster cannot be reached with these credentials.
+    throw new AccessError('unauthorized', endpoint.cluster, `cannot obtain credentials: ${firstLine(err)}`);
+  }
+  delete opts.agent;
+  return opts;
+}
+
+/** GET `path` (with query) from the API server; resolves any HTTP status, rejects AccessError on transport failure. */
+export async function apiGet(endpoint: KubeEndpoint, path: string, timeoutMs: number, agent?: https.Agent): Promise<ApiResponse> {
+  const base = await connectionOptions(endpoint);
+  const url = new URL(endpoint.server + path);
+  const isHttps = url.protocol === 'https:';
+  const headers = { ...(base.headers as Record<string, string> | undefined), Accept: 'application/json' };
+  const options: https.RequestOptions = { ...base, method: 'GET', headers, ...(isHttps && agent ? { agent } : {}) };
+  return new Promise<ApiResponse>((resolve, reject) => {
+    const request = (isHttps ? https : http).request(url, options, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_BODY_BYTES) {
+          request.destroy(new AccessError('bad-response', endpoint.cluster, `bad response: GET ${path} is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB`));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', (err) => reject(transportError(err, endpoint, timeoutMs)));
+    });
+    request.setTimeout(timeoutMs, () => {
+      request.destroy(new AccessError('timeout', endpoint.cluster, `timeout: no answer from ${endpoint.server} within ${seconds(timeoutMs)}`));
+    });
+    request.on('error', (err) => reject(transportError(err, endpoint, timeoutMs)));
+    request.end();
+  });
+}
+
+/** Map a socket/TLS/DNS failure to an AccessError that names the server and the cause. */
+export function transportError(err: unknown, endpoint: KubeEndpoint, timeoutMs: number): AccessError {
+  if (err instanceof AccessError) return err;
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  if (code === 'ETIMEDOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return new AccessError('timeout', endpoint.cluster, `timeout: no answer from ${endpoint.server} within ${seconds(timeoutMs)}`);
+  }
+  return new AccessError('unreachable', endpoint.cluster, `unreachable: ${endpoint.server}: ${describeCause(err)}`);
+}
+
+function describeCause(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const message = firstLine(err);
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `DNS lookup failed (${code})`;
+  if (code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|TLS|SSL/.test(code)) return `TLS verification failed: ${message}`;
+  return code && !message.includes(code) ? `${message} (${code})` : message;
+}
+
+/** The `message` of a Kubernetes Status body, if the body is one. */
+export function statusMessage(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as { kind?: string; message?: unknown };
+    return parsed.kind === 'Status' && typeof parsed.message === 'string' ? parsed.message : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
+}
+
+export function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
+}

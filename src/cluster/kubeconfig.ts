@@ -1,0 +1,140 @@
+// Kubeconfig loading with kubectl's rules (explicit path, else KUBECONFIG merged with the first file
+// winning, else ~/.kube/config) and one KubeConfig object per context: client-node mixes one
+// context's server with another's credentials when contexts are switched on a shared KubeConfig.
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Cluster, Context, User } from '@kubernetes/client-node';
+
+/** The kubeconfig cannot be used; the message is one line naming the file or context and the fix. */
+export class KubeconfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KubeconfigError';
+  }
+}
+
+/** A loaded (possibly merged) kubeconfig. */
+export interface LoadedKubeconfig {
+  /** Files it was read from. */
+  files: string[];
+  /** Context names in file order. */
+  contexts: string[];
+  currentContext?: string;
+  /** A KubeConfig holding only `context` (its cluster and user), current. Throws KubeconfigError when unknown. */
+  forContext(context: string): KubeConfig;
+  /** The API server URL of a context (no trailing slash). */
+  serverOf(context: string): string | undefined;
+}
+
+/**
+ * Load a kubeconfig: `explicitPath`, else the files of KUBECONFIG (missing ones ignored, as kubectl
+ * does), else ~/.kube/config. Throws KubeconfigError for a missing file, garbage YAML or no contexts.
+ */
+export function loadKubeconfig(explicitPath?: string, env: NodeJS.ProcessEnv = process.env): LoadedKubeconfig {
+  let files: string[];
+  if (explicitPath) {
+    if (!existsSync(explicitPath)) throw new KubeconfigError(`kubeconfig ${explicitPath}: file not found`);
+    files = [explicitPath];
+  } else if (env.KUBECONFIG) {
+    const listed = env.KUBECONFIG.split(path.delimiter).filter(Boolean);
+    files = listed.filter((f) => existsSync(f));
+    if (files.length === 0) throw new KubeconfigError(`KUBECONFIG=${env.KUBECONFIG}: none of its files exists`);
+  } else {
+    const home = path.join(env.HOME ?? homedir(), '.kube', 'config');
+    if (!existsSync(home)) throw new KubeconfigError(`no kubeconfig: ${home} does not exist and KUBECONFIG is not set (pass --kubeconfig)`);
+    files = [home];
+  }
+
+  const merged = { clusters: new Map<string, Cluster>(), users: new Map<string, User>(), contexts: new Map<string, Context>() };
+  let currentContext: string | undefined;
+  for (const file of files) {
+    const kc = parseFile(file);
+    // kubectl merge rule: the first file to define a name (or current-context) wins.
+    for (const c of kc.clusters) if (!merged.clusters.has(c.name)) merged.clusters.set(c.name, c);
+    for (const u of kc.users) if (!merged.users.has(u.name)) merged.users.set(u.name, u);
+    for (const c of kc.contexts) if (!merged.contexts.has(c.name)) merged.contexts.set(c.name, c);
+    currentContext ||= kc.currentContext || undefined;
+  }
+  const where = files.length === 1 ? `kubeconfig ${files[0]}` : `kubeconfig (${files.join(path.delimiter)})`;
+  if (merged.contexts.size === 0) throw new KubeconfigError(`${where}: no contexts defined`);
+  const contexts = [...merged.contexts.keys()];
+
+  const contextObject = (name: string): Context => {
+    const ctx = merged.contexts.get(name);
+    if (!ctx) throw new KubeconfigError(`unknown context "${name}" in ${where} (available: ${contexts.join(', ')})`);
+    return ctx;
+  };
+  return {
+    files,
+    contexts,
+    currentContext: currentContext && merged.contexts.has(currentContext) ? currentContext : undefined,
+    forContext(name) {
+      const ctx = contextObject(name);
+      const cluster = merged.clusters.get(ctx.cluster);
+      if (!cluster) throw new KubeconfigError(`context "${name}" in ${where} names cluster "${ctx.cluster}", which is not defined`);
+      const user = merged.users.get(ctx.user) ?? { name: ctx.user };
+      const single = new KubeConfig();
+      single.loadFromOptions({ clusters: [cluster], users: [user], contexts: [ctx], currentContext: name });
+      return single;
+    },
+    serverOf(name) {
+      const ctx = merged.contexts.get(name);
+      return ctx ? merged.clusters.get(ctx.cluster)?.server : undefined;
+    },
+  };
+}
+
+/** The context to use when none is given: the current one, or a KubeconfigError saying what to pass. */
+export function defaultContext(loaded: LoadedKubeconfig): string {
+  if (!loaded.currentContext) {
+    throw new KubeconfigError(`kubeconfig ${loaded.files.join(path.delimiter)}: no current context; pass --context (available: ${loaded.contexts.join(', ')})`);
+  }
+  return loaded.currentContext;
+}
+
+/**
+ * The kubeconfig embedded in an Istio remote secret, reduced to its current (else first) context:
+ * a KubeConfig ready for a live reader, and the API server it points at.
+ */
+export function remoteSecretKubeConfig(text: string, where: string): { kubeConfig: KubeConfig; server: string } {
+  const kc = kubeConfigFromString(text, where);
+  const ctx = kc.getContextObject(kc.currentContext) ?? kc.contexts[0];
+  const cluster = ctx ? kc.getCluster(ctx.cluster) : kc.clusters[0];
+  if (!cluster) throw new KubeconfigError(`${where}: no cluster with a server`);
+  const user = (ctx && kc.getUser(ctx.user)) || kc.users[0] || { name: 'remote-secret' };
+  const context = ctx ?? { name: cluster.name, cluster: cluster.name, user: user.name };
+  const single = new KubeConfig();
+  single.loadFromOptions({ clusters: [cluster], users: [user], contexts: [context], currentContext: context.name });
+  return { kubeConfig: single, server: cluster.server };
+}
+
+/** Parse a kubeconfig text (a file's or a remote secret's) into a KubeConfig; KubeconfigError on garbage. */
+export function kubeConfigFromString(text: string, where: string): KubeConfig {
+  if (!text.trim()) throw new KubeconfigError(`${where}: empty`);
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromString(text);
+  } catch (err) {
+    throw new KubeconfigError(`${where}: invalid kubeconfig: ${firstLine(err)}`);
+  }
+  if (kc.contexts.length === 0 && kc.clusters.length === 0) throw new KubeconfigError(`${where}: not a kubeconfig (no clusters or contexts)`);
+  return kc;
+}
+
+function parseFile(file: string): KubeConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new KubeconfigError(`kubeconfig ${file}: cannot read: ${firstLine(err)}`);
+  }
+  const kc = kubeConfigFromString(text, `kubeconfig ${file}`);
+  kc.makePathsAbsolute(path.dirname(file));
+  return kc;
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
+}

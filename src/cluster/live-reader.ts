@@ -1,0 +1,230 @@
+// A ClusterReader over a live API server: memoized paginated lists, istiod debug via exec (with
+// port-forward to 15014 as fallback, never pods/proxy), sidecar admin via exec, all under one
+// per-cluster concurrency cap. One run sees one answer per question, failures included.
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { execInPod } from './exec.ts';
+import { listPath, RESOURCE_KINDS } from './kinds.ts';
+import { apiGet, statusMessage } from './kube-http.ts';
+import type { KubeEndpoint } from './kube-http.ts';
+import { Limiter } from './limiter.ts';
+import { portForwardGet } from './port-forward.ts';
+import { AccessError } from './types.ts';
+import type { ClusterReader, ExecOptions, ExecResult, IstiodDebugOutput, KubeObject, ListScope, PodRef, ResourceKindName } from './types.ts';
+
+/** Page size of every list (the issue's `limit=500`). */
+export const LIST_PAGE_SIZE = 500;
+/** Port of istiod's HTTP debug server. */
+export const ISTIOD_DEBUG_PORT = 15014;
+
+/** How to build a live reader. */
+export interface LiveReaderOptions {
+  /** Cluster name in the report. */
+  name: string;
+  /** Kube context, when reached through one. */
+  context?: string;
+  /** A KubeConfig holding only this cluster's context, as current. */
+  kubeConfig: KubeConfig;
+  istioNamespace: string;
+  /** Requests (lists and execs) in flight to this cluster. Default 6. */
+  maxConcurrent?: number;
+  /** Deadline of one API request. Default 15 s. */
+  requestTimeoutMs?: number;
+  /** Deadline of an exec for istiod debug or sidecar admin. Default 20 s. */
+  execTimeoutMs?: number;
+  /** Default 'context'; 'remote-secret' when the credentials come from an Istio remote secret. */
+  via?: 'context' | 'remote-secret';
+}
+
+/** Create a ClusterReader for one live cluster. Throws AccessError when the KubeConfig has no server. */
+export function createLiveReader(opts: LiveReaderOptions): ClusterReader {
+  return new LiveClusterReader(opts);
+}
+
+class LiveClusterReader implements ClusterReader {
+  readonly name: string;
+  readonly context?: string;
+  readonly server: string;
+  readonly live = true;
+  readonly via: 'context' | 'remote-secret';
+  readonly #endpoint: KubeEndpoint;
+  readonly #istioNamespace: string;
+  readonly #limiter: Limiter;
+  readonly #requestTimeoutMs: number;
+  readonly #execTimeoutMs: number;
+  readonly #agent: https.Agent;
+  readonly #lists = new Map<string, Promise<KubeObject[]>>();
+  readonly #debug = new Map<string, Promise<IstiodDebugOutput[]>>();
+  readonly #admin = new Map<string, Promise<string>>();
+  #version?: Promise<{ major: string; minor: string; gitVersion: string } | undefined>;
+
+  constructor(opts: LiveReaderOptions) {
+    const server = opts.kubeConfig.getCurrentCluster()?.server;
+    if (!server) throw new AccessError('unreachable', opts.name, `no API server URL for cluster ${opts.name}`);
+    this.name = opts.name;
+    if (opts.context) this.context = opts.context;
+    this.server = server.replace(/\/+$/, '');
+    this.via = opts.via ?? 'context';
+    this.#endpoint = { cluster: opts.name, server: this.server, kubeConfig: opts.kubeConfig };
+    this.#istioNamespace = opts.istioNamespace;
+    const maxConcurrent = opts.maxConcurrent ?? 6;
+    this.#limiter = new Limiter(maxConcurrent);
+    this.#requestTimeoutMs = opts.requestTimeoutMs ?? 15_000;
+    this.#execTimeoutMs = opts.execTimeoutMs ?? 20_000;
+    // Keep-alive pool sized to the cap; idle sockets do not hold the process open.
+    this.#agent = new https.Agent({ keepAlive: true, maxSockets: maxConcurrent });
+  }
+
+  list(kind: ResourceKindName, scope?: ListScope): Promise<KubeObject[]> {
+    const namespace = RESOURCE_KINDS[kind].namespaced ? scope?.namespace : undefined;
+    const key = `${kind}|${namespace ?? ''}`;
+    let pending = this.#lists.get(key);
+    if (!pending) {
+      pending = this.#listScoped(kind, namespace);
+      // Memoize the promise itself: concurrent callers share one request, and failures are one answer too.
+      this.#lists.set(key, pending);
+    }
+    return pending;
+  }
+
+  async listOptional(kind: ResourceKindName, scope?: ListScope): Promise<KubeObject[]> {
+    try {
+      return await this.list(kind, scope);
+    } catch (err) {
+      if (err instanceof AccessError && err.reason === 'not-found') return [];
+      throw err;
+    }
+  }
+
+  /** A namespace list reuses an all-namespaces list already asked for; else it asks for itself. */
+  async #listScoped(kind: ResourceKindName, namespace: string | undefined): Promise<KubeObject[]> {
+    const whole = namespace === undefined ? undefined : this.#lists.get(`${kind}|`);
+    if (whole) {
+      try {
+        return (await whole).filter((o) => o.metadata.namespace === namespace);
+      } catch (err) {
+        // Forbidden cluster-wide may still be allowed in one namespace.
+        if (!(err instanceof AccessError && err.reason === 'forbidden')) throw err;
+      }
+    }
+    return this.#fetchList(kind, namespace);
+  }
+
+  async #fetchList(kind: ResourceKindName, namespace: string | undefined): Promise<KubeObject[]> {
+    const info = RESOURCE_KINDS[kind];
+    const scopeText = namespace ? `in ${namespace}` : 'at the cluster scope';
+    for (const version of info.versions) {
+      const base = listPath(info, version, namespace);
+      const objects: KubeObject[] = [];
+      let continueToken: string | undefined;
+      let notServed = false;
+      do {
+        const query = new URLSearchParams({ limit: String(LIST_PAGE_SIZE) });
+        if (continueToken) query.set('continue', continueToken);
+        const path = `${base}?${query}`;
+        const response = await this.#limiter.run(() => apiGet(this.#endpoint, path, this.#requestTimeoutMs, this.#agent));
+        if (response.status === 404 && objects.length === 0) {
+          notServed = true;
+          break;
+        }
+        if (response.status !== 200) throw this.#httpError(response.status, response.body, `list ${info.plural} ${scopeText}`, path);
+        let page: { apiVersion?: string; items?: KubeObject[] | null; metadata?: { continue?: string } };
+        try {
+          page = JSON.parse(response.body);
+        } catch {
+          throw new AccessError('bad-response', this.name, `bad response: GET ${path} did not return JSON`);
+        }
+        const apiVersion = page.apiVersion ?? (info.group ? `${info.group}/${version}` : version);
+        // List items carry no apiVersion/kind; add them as kubectl does, so objects are self-describing.
+        for (const item of page.items ?? []) objects.push({ ...item, apiVersion: item.apiVersion ?? apiVersion, kind: item.kind ?? info.kind });
+        continueToken = page.metadata?.continue || undefined;
+      } while (continueToken);
+      if (!notServed) return objects;
+    }
+    const tried = info.versions.map((v) => (info.group ? `${info.group}/${v}` : v)).join(', ');
+    throw new AccessError('not-found', this.name, `${info.plural} not served (tried ${tried})`);
+  }
+
+  #httpError(status: number, body: string, action: string, path: string): AccessError {
+    const detail = statusMessage(body);
+    if (status === 401) return new AccessError('unauthorized', this.name, `unauthorized: the API server rejected the credentials of ${this.context ?? this.name}`);
+    if (status === 403) return new AccessError('forbidden', this.name, `forbidden: cannot ${action}`);
+    if (status === 404) return new AccessError('not-found', this.name, `not found: GET ${path}`);
+    return new AccessError('bad-response', this.name, `bad response: HTTP ${status} from GET ${path}${detail ? `: ${detail}` : ''}`);
+  }
+
+  istiodDebug(endpoint: string, opts?: { signal?: AbortSignal }): Promise<IstiodDebugOutput[]> {
+    return memoize(this.#debug, endpoint, opts?.signal, () => this.#fetchIstiodDebug(endpoint, opts?.signal));
+  }
+
+  async #fetchIstiodDebug(endpoint: string, signal: AbortSignal | undefined): Promise<IstiodDebugOutput[]> {
+    const pods = (await this.list('pods', { namespace: this.#istioNamespace }))
+      .filter((p) => p.metadata.labels?.app === 'istiod' && p.status?.phase === 'Running' && !p.metadata.deletionTimestamp)
+      .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+    const path = `/debug/${endpoint}`;
+    return Promise.all(
+      pods.map(async (pod) => {
+        const ref = { namespace: pod.metadata.namespace ?? this.#istioNamespace, name: pod.metadata.name };
+        let body: string;
+        try {
+          const result = await this.exec(ref, 'discovery', ['pilot-discovery', 'request', 'GET', path], { timeoutMs: this.#execTimeoutMs, signal });
+          if (result.exitCode !== 0) {
+            throw new AccessError('bad-response', this.name, `pilot-discovery request GET ${path} in ${ref.namespace}/${ref.name} exited ${result.exitCode}: ${result.stderr.trim().split('\n')[0]}`);
+          }
+          body = result.stdout;
+        } catch (err) {
+          // exec denied by RBAC or broken (distroless images, old kubelets): port-forward to the debug port.
+          if (!(err instanceof AccessError && (err.reason === 'forbidden' || err.reason === 'bad-response'))) throw err;
+          body = await this.#limiter.run(() => portForwardGet(this.#endpoint, { pod: ref, port: ISTIOD_DEBUG_PORT, path, timeoutMs: this.#execTimeoutMs, signal }));
+        }
+        return { pod: ref.name, namespace: ref.namespace, revision: pod.metadata.labels?.['istio.io/rev'] ?? 'default', body };
+      }),
+    );
+  }
+
+  sidecarAdmin(pod: PodRef, what: 'clusters' | 'certs' | 'server_info' | 'config_dump', opts?: ExecOptions): Promise<string> {
+    const key = `${pod.namespace}/${pod.name}/${what}`;
+    return memoize(this.#admin, key, opts?.signal, () =>
+      this.exec(pod, 'istio-proxy', ['pilot-agent', 'request', 'GET', what], { timeoutMs: this.#execTimeoutMs, ...opts }).then((result) => {
+        if (result.exitCode !== 0) {
+          throw new AccessError('bad-response', this.name, `pilot-agent request GET ${what} in ${key.slice(0, key.lastIndexOf('/'))} exited ${result.exitCode}: ${result.stderr.trim().split('\n')[0]}`);
+        }
+        return result.stdout;
+      }),
+    );
+  }
+
+  exec(pod: PodRef, container: string, command: string[], opts?: ExecOptions): Promise<ExecResult> {
+    return this.#limiter.run(() => execInPod(this.#endpoint, { pod, container, command, timeoutMs: opts?.timeoutMs, signal: opts?.signal }));
+  }
+
+  version(): Promise<{ major: string; minor: string; gitVersion: string } | undefined> {
+    this.#version ??= this.#limiter.run(async () => {
+      const response = await apiGet(this.#endpoint, '/version', this.#requestTimeoutMs, this.#agent);
+      if (response.status !== 200) throw this.#httpError(response.status, response.body, 'get /version', '/version');
+      try {
+        const v = JSON.parse(response.body) as { major?: string; minor?: string; gitVersion?: string };
+        return { major: v.major ?? '', minor: v.minor ?? '', gitVersion: v.gitVersion ?? '' };
+      } catch {
+        throw new AccessError('bad-response', this.name, 'bad response: GET /version did not return JSON');
+      }
+    });
+    return this.#version;
+  }
+}
+
+/**
+ * The memoized promise for `key`, started by `start` on first use. A failure caused by the caller's
+ * own abort is forgotten: one check's timeout must not become every other check's answer.
+ */
+function memoize<T>(memo: Map<string, Promise<T>>, key: string, signal: AbortSignal | undefined, start: () => Promise<T>): Promise<T> {
+  let pending = memo.get(key);
+  if (!pending) {
+    pending = start();
+    memo.set(key, pending);
+    pending.catch(() => {
+      if (signal?.aborted && memo.get(key) === pending) memo.delete(key);
+    });
+  }
+  return pending;
+}

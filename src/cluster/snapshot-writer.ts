@@ -1,0 +1,209 @@
+// Capture clusters into the offline snapshot layout that `openSnapshot` reads. Everything written
+// passes through redact.ts; a last guard refuses to write any byte that looks like a private key.
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { stringify as stringifyYaml } from 'yaml';
+import { RESOURCE_KINDS } from './kinds.ts';
+import { containsPrivateKey, redactObject } from './redact.ts';
+import { SNAPSHOT_MANIFEST, SNAPSHOT_VERSION, SnapshotError } from './snapshot.ts';
+import type { SnapshotManifest, SnapshotManifestCluster } from './snapshot.ts';
+import { AccessError } from './types.ts';
+import type { ClusterReader, KubeObject, PodRef, ResourceKindName } from './types.ts';
+
+/** istiod debug endpoints captured by default (the ones CHECKS.md parses). */
+export const SNAPSHOT_ISTIOD_ENDPOINTS = ['registryz', 'endpointShardz', 'clusterz', 'syncz', 'configz', 'mesh', 'networkz'];
+
+/** Sidecar admin outputs captured per proxy, with the file extension the reader expects. */
+const SIDECAR_OUTPUTS = [
+  { what: 'clusters', file: 'clusters.txt' },
+  { what: 'certs', file: 'certs.json' },
+  { what: 'server_info', file: 'server_info.json' },
+] as const;
+
+/** What to capture. */
+export interface WriteSnapshotInput {
+  capturedAt: Date;
+  istioNamespace: string;
+  clusters: ClusterReader[];
+}
+
+/** Options of a capture. */
+export interface WriteSnapshotOptions {
+  /** Sidecars captured per cluster (gateways first, then one namespace after another). Default 10. */
+  maxProxies?: number;
+  /** istiod endpoints to capture; default SNAPSHOT_ISTIOD_ENDPOINTS. */
+  istiodEndpoints?: string[];
+  /** Deadline of each exec (istiod debug, sidecar admin) in ms. Default 20 s. */
+  execTimeoutMs?: number;
+}
+
+/** Something that could not be captured (the capture goes on without it). */
+export interface SnapshotSkip {
+  cluster: string;
+  /** A kind name, `istiod/<endpoint>` or `proxy/<ns>/<pod>/<what>`. */
+  what: string;
+  reason: string;
+}
+
+/** Outcome of a capture. */
+export interface WriteSnapshotResult {
+  /** Number of files written. */
+  files: number;
+  skipped: SnapshotSkip[];
+}
+
+/**
+ * Write a snapshot of `input.clusters` to `dir` (created; must be absent or empty).
+ * Forbidden or unserved kinds are skipped and recorded (forbidden ones in the manifest too, so that
+ * offline checks skip rather than see "none"). Secrets are redacted (see redact.ts).
+ */
+export async function writeSnapshot(dir: string, input: WriteSnapshotInput, opts: WriteSnapshotOptions = {}): Promise<WriteSnapshotResult> {
+  await ensureEmptyDir(dir);
+  const result: WriteSnapshotResult = { files: 0, skipped: [] };
+  const write = async (file: string, text: string): Promise<void> => {
+    if (containsPrivateKey(text)) throw new Error(`refusing to write ${file}: it contains a private key (redaction bug)`);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, text);
+    result.files += 1;
+  };
+
+  const entries: SnapshotManifestCluster[] = [];
+  const usedNames = new Set<string>();
+  for (const reader of input.clusters) {
+    const name = uniqueDirName(reader.name, usedNames);
+    const entry: SnapshotManifestCluster = { name };
+    if (reader.context) entry.context = reader.context;
+    entries.push(entry);
+    await captureCluster(reader, path.join(dir, 'clusters', name), entry, input.istioNamespace, opts, write, result.skipped);
+  }
+
+  const manifest: SnapshotManifest = {
+    version: SNAPSHOT_VERSION,
+    capturedAt: input.capturedAt.toISOString(),
+    istioNamespace: input.istioNamespace,
+    clusters: entries,
+  };
+  await write(path.join(dir, SNAPSHOT_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+  return result;
+}
+
+type WriteFn = (file: string, text: string) => Promise<void>;
+
+async function captureCluster(
+  reader: ClusterReader,
+  clusterDir: string,
+  entry: SnapshotManifestCluster,
+  istioNamespace: string,
+  opts: WriteSnapshotOptions,
+  write: WriteFn,
+  skipped: SnapshotSkip[],
+): Promise<void> {
+  const skip = (what: string, err: unknown): void => {
+    skipped.push({ cluster: reader.name, what, reason: err instanceof Error ? err.message : String(err) });
+  };
+  const kinds = Object.keys(RESOURCE_KINDS) as ResourceKindName[];
+  // Lists run concurrently: the reader enforces its own per-cluster cap.
+  const lists = await Promise.all(
+    kinds.map(async (kind) => {
+      try {
+        return await reader.listOptional(kind);
+      } catch (err) {
+        skip(kind, err);
+        if (err instanceof AccessError && (err.reason === 'forbidden' || err.reason === 'unauthorized')) {
+          entry.unavailable = { ...entry.unavailable, [kind]: err.message };
+        }
+        return undefined;
+      }
+    }),
+  );
+  await mkdir(path.join(clusterDir, 'resources'), { recursive: true });
+  for (const [i, kind] of kinds.entries()) {
+    const objects = lists[i];
+    if (!objects) continue;
+    const info = RESOURCE_KINDS[kind];
+    const items = objects.map((o) => redactObject(withTypeMeta(o, info.group, info.versions[0], info.kind)));
+    await write(path.join(clusterDir, 'resources', `${kind}.yaml`), stringifyYaml({ apiVersion: 'v1', kind: 'List', items }));
+  }
+
+  const execOpts = { timeoutMs: opts.execTimeoutMs ?? 20_000 };
+  await Promise.all(
+    (opts.istiodEndpoints ?? SNAPSHOT_ISTIOD_ENDPOINTS).map(async (endpoint) => {
+      try {
+        for (const output of await reader.istiodDebug(endpoint)) {
+          await write(path.join(clusterDir, 'istiod', output.pod, `${endpoint}.json`), output.body);
+        }
+      } catch (err) {
+        skip(`istiod/${endpoint}`, err);
+      }
+    }),
+  );
+
+  const pods = lists[kinds.indexOf('pods')] ?? [];
+  const sidecars = pickSidecars(pods, istioNamespace, opts.maxProxies ?? 10);
+  await Promise.all(
+    sidecars.flatMap((pod) =>
+      SIDECAR_OUTPUTS.map(async ({ what, file }) => {
+        try {
+          const body = await reader.sidecarAdmin(pod, what, execOpts);
+          await write(path.join(clusterDir, 'proxies', pod.namespace, pod.name, file), body);
+        } catch (err) {
+          skip(`proxy/${pod.namespace}/${pod.name}/${what}`, err);
+        }
+      }),
+    ),
+  );
+}
+
+/** Items of a live list carry no apiVersion/kind; the snapshot needs them to sort objects by kind. */
+function withTypeMeta(obj: KubeObject, group: string, version: string, kind: string): KubeObject {
+  if (obj.apiVersion && obj.kind) return obj;
+  return { ...obj, apiVersion: obj.apiVersion ?? (group ? `${group}/${version}` : version), kind: obj.kind ?? kind };
+}
+
+/**
+ * Running pods with an istio-proxy container, at most `max`: gateways (in the Istio namespace) first,
+ * then round-robin over namespaces so that a capture covers as many namespaces as it can.
+ */
+export function pickSidecars(pods: KubeObject[], istioNamespace: string, max: number): PodRef[] {
+  const withProxy = pods
+    .filter((p) => p.status?.phase === 'Running')
+    .filter((p) => [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])].some((c: { name?: string }) => c.name === 'istio-proxy'))
+    .map((p) => ({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name }))
+    .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+  const gateways = withProxy.filter((p) => p.namespace === istioNamespace);
+  const byNamespace = new Map<string, PodRef[]>();
+  for (const p of withProxy) {
+    if (p.namespace === istioNamespace) continue;
+    if (!byNamespace.has(p.namespace)) byNamespace.set(p.namespace, []);
+    byNamespace.get(p.namespace)!.push(p);
+  }
+  const picked = [...gateways];
+  const queues = [...byNamespace.values()];
+  while (picked.length < max && queues.some((q) => q.length > 0)) {
+    for (const q of queues) {
+      const next = q.shift();
+      if (next && picked.length < max) picked.push(next);
+    }
+  }
+  return picked.slice(0, max);
+}
+
+/** Context names may hold `/` (EKS ARNs): the directory name replaces it, the manifest keeps the context. */
+function uniqueDirName(name: string, used: Set<string>): string {
+  let base = name.replace(/[/\\\0]/g, '_');
+  if (base === '.' || base === '..') base = base.replace(/\./g, '_');
+  let candidate = base;
+  for (let i = 2; used.has(candidate); i += 1) candidate = `${base}-${i}`;
+  used.add(candidate);
+  return candidate;
+}
+
+async function ensureEmptyDir(dir: string): Promise<void> {
+  try {
+    if ((await readdir(dir)).length > 0) throw new SnapshotError(`snapshot directory ${dir}: exists and is not empty`);
+  } catch (err) {
+    if (err instanceof SnapshotError) throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new SnapshotError(`snapshot directory ${dir}: ${(err as Error).message}`);
+  }
+  await mkdir(dir, { recursive: true });
+}

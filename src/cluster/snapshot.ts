@@ -1,0 +1,294 @@
+// Offline snapshots: a directory of YAML/JSON objects and captured debug output that stands in for a
+// live cluster. The layout is documented in the core issue ("Offline snapshots") and README, and is the
+// fixture format of the checks' tests, so this reader is strict about structure and names the file
+// that is wrong in one line.
+import { readFile, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { kindNameOf } from './kinds.ts';
+import { AccessError } from './types.ts';
+import type { ClusterReader, ExecResult, IstiodDebugOutput, KubeObject, ListScope, PodRef, ResourceKindName } from './types.ts';
+
+// The writer lives in its own module; re-exported so callers import one snapshot module.
+export { writeSnapshot, SNAPSHOT_ISTIOD_ENDPOINTS } from './snapshot-writer.ts';
+export type { WriteSnapshotInput, WriteSnapshotOptions, WriteSnapshotResult, SnapshotSkip } from './snapshot-writer.ts';
+
+/** File at the root of every snapshot directory. */
+export const SNAPSHOT_MANIFEST = 'meshdoctor-snapshot.json';
+/** The only manifest version this meshdoctor reads and writes. */
+export const SNAPSHOT_VERSION = 1;
+
+/** One cluster entry of the manifest. */
+export interface SnapshotManifestCluster {
+  name: string;
+  context?: string;
+  /**
+   * Optional, written by `writeSnapshot`: kinds that could not be captured, with the reason
+   * (e.g. `forbidden: cannot list secrets in istio-system`). Reading such a kind throws
+   * AccessError('forbidden') instead of pretending the cluster had none.
+   */
+  unavailable?: Partial<Record<ResourceKindName, string>>;
+}
+
+/** Contents of `meshdoctor-snapshot.json`. */
+export interface SnapshotManifest {
+  version: number;
+  capturedAt: string;
+  istioNamespace: string;
+  clusters: SnapshotManifestCluster[];
+}
+
+/** An opened snapshot: one reader per captured cluster. */
+export interface Snapshot {
+  capturedAt: Date;
+  istioNamespace: string;
+  clusters: ClusterReader[];
+}
+
+/** The snapshot directory is unusable; the message is one line naming the file and the problem. */
+export class SnapshotError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SnapshotError';
+  }
+}
+
+const RESOURCE_FILE = /\.(ya?ml|json)$/i;
+/** Names used as directory names: no separators, no `.`/`..`. */
+const SAFE_NAME = /^(?!\.\.?$)[^/\\\0]+$/;
+/** Endpoint names map to file names; anything else cannot have been captured. */
+const SAFE_ENDPOINT = /^[A-Za-z0-9_.-]+$/;
+
+/** Open and validate a snapshot directory. Throws SnapshotError on any structural problem. */
+export async function openSnapshot(dir: string): Promise<Snapshot> {
+  if (!(await isDirectory(dir))) throw new SnapshotError(`snapshot directory ${dir}: not found or not a directory`);
+  const manifest = await readManifest(dir);
+  const clusters: ClusterReader[] = [];
+  for (const entry of manifest.clusters) {
+    const clusterDir = path.join(dir, 'clusters', entry.name);
+    if (!(await isDirectory(clusterDir))) {
+      throw new SnapshotError(`${clusterDir}: missing (cluster "${entry.name}" is listed in ${SNAPSHOT_MANIFEST})`);
+    }
+    const objects = await readResources(path.join(clusterDir, 'resources'));
+    clusters.push(new SnapshotClusterReader(entry, clusterDir, manifest.istioNamespace, objects));
+  }
+  return { capturedAt: new Date(manifest.capturedAt), istioNamespace: manifest.istioNamespace, clusters };
+}
+
+async function readManifest(dir: string): Promise<SnapshotManifest> {
+  const file = path.join(dir, SNAPSHOT_MANIFEST);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new SnapshotError(`${file}: missing (not a meshdoctor snapshot directory)`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new SnapshotError(`${file}: invalid JSON: ${(err as Error).message}`);
+  }
+  const bad = (what: string): SnapshotError => new SnapshotError(`${file}: ${what}`);
+  if (!isRecord(raw)) throw bad('expected a JSON object');
+  if (raw.version !== SNAPSHOT_VERSION) {
+    throw bad(`unsupported version ${JSON.stringify(raw.version)} (this meshdoctor reads version ${SNAPSHOT_VERSION})`);
+  }
+  if (typeof raw.capturedAt !== 'string' || Number.isNaN(Date.parse(raw.capturedAt))) {
+    throw bad('"capturedAt" must be an ISO-8601 date');
+  }
+  const istioNamespace = raw.istioNamespace ?? 'istio-system';
+  if (typeof istioNamespace !== 'string' || !istioNamespace) throw bad('"istioNamespace" must be a non-empty string');
+  if (!Array.isArray(raw.clusters) || raw.clusters.length === 0) throw bad('"clusters" must be a non-empty array');
+  const seen = new Set<string>();
+  const clusters: SnapshotManifestCluster[] = raw.clusters.map((c: unknown, i: number) => {
+    if (!isRecord(c) || typeof c.name !== 'string' || !SAFE_NAME.test(c.name)) {
+      throw bad(`clusters[${i}].name must be a string usable as a directory name`);
+    }
+    if (seen.has(c.name)) throw bad(`cluster "${c.name}" is listed twice`);
+    seen.add(c.name);
+    if (c.context !== undefined && typeof c.context !== 'string') throw bad(`clusters[${i}].context must be a string`);
+    const unavailable = isRecord(c.unavailable) ? (c.unavailable as SnapshotManifestCluster['unavailable']) : undefined;
+    return { name: c.name, context: c.context as string | undefined, unavailable };
+  });
+  return { version: SNAPSHOT_VERSION, capturedAt: raw.capturedAt, istioNamespace, clusters };
+}
+
+/** Every object under `resources/`, grouped by kind; unknown kinds are ignored (kubectl dumps hold more). */
+async function readResources(resourcesDir: string): Promise<Map<ResourceKindName, KubeObject[]>> {
+  const byKind = new Map<ResourceKindName, Map<string, KubeObject>>();
+  if (await isDirectory(resourcesDir)) {
+    for (const file of await listFilesRecursive(resourcesDir)) {
+      if (!RESOURCE_FILE.test(file)) continue;
+      for (const obj of await parseObjectsFile(file)) {
+        const kind = kindNameOf(obj.apiVersion, obj.kind);
+        if (!kind) continue;
+        const key = `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+        // The same object dumped twice (overlapping `kubectl get`s): the later file wins.
+        if (!byKind.has(kind)) byKind.set(kind, new Map());
+        byKind.get(kind)!.set(key, obj);
+      }
+    }
+  }
+  const result = new Map<ResourceKindName, KubeObject[]>();
+  for (const [kind, objects] of byKind) result.set(kind, [...objects.values()].sort(compareObjects));
+  return result;
+}
+
+/** Parse one resource file into objects, flattening `kind: List` (and typed lists like PodList). */
+export async function parseObjectsFile(file: string): Promise<KubeObject[]> {
+  const text = await readFile(file, 'utf8');
+  const documents: unknown[] = [];
+  if (/\.json$/i.test(file)) {
+    try {
+      documents.push(JSON.parse(text));
+    } catch (err) {
+      throw new SnapshotError(`${file}: invalid JSON: ${(err as Error).message}`);
+    }
+  } else {
+    for (const doc of parseAllDocuments(text)) {
+      const error = doc.errors[0];
+      if (error) throw new SnapshotError(`${file}: invalid YAML: ${error.message.split('\n')[0]}`);
+      documents.push(doc.toJS());
+    }
+  }
+  const objects: KubeObject[] = [];
+  documents.forEach((doc, i) => {
+    if (doc === null || doc === undefined) return; // empty document (a trailing `---`)
+    const where = documents.length > 1 ? `${file}: document ${i + 1}` : file;
+    if (!isRecord(doc)) throw new SnapshotError(`${where}: expected a Kubernetes object`);
+    if (typeof doc.kind === 'string' && doc.kind.endsWith('List') && Array.isArray(doc.items)) {
+      // Items of a typed list (PodList from the raw API) carry no kind: derive it from the list's.
+      const itemKind = doc.kind === 'List' ? undefined : doc.kind.slice(0, -'List'.length);
+      doc.items.forEach((item: unknown, j: number) => {
+        objects.push(checkObject(item, `${where}: items[${j}]`, itemKind, doc.apiVersion as string | undefined));
+      });
+    } else {
+      objects.push(checkObject(doc, where, undefined, undefined));
+    }
+  });
+  return objects;
+}
+
+function checkObject(value: unknown, where: string, defaultKind: string | undefined, defaultApiVersion: string | undefined): KubeObject {
+  if (!isRecord(value)) throw new SnapshotError(`${where}: expected a Kubernetes object`);
+  const obj = { ...value } as KubeObject;
+  obj.kind ??= defaultKind;
+  obj.apiVersion ??= defaultApiVersion;
+  if (typeof obj.kind !== 'string' || typeof obj.apiVersion !== 'string') throw new SnapshotError(`${where}: object without apiVersion and kind`);
+  if (!isRecord(obj.metadata) || typeof obj.metadata.name !== 'string') throw new SnapshotError(`${where}: ${obj.kind} without metadata.name`);
+  return obj;
+}
+
+/** A ClusterReader over one cluster directory of a snapshot. */
+class SnapshotClusterReader implements ClusterReader {
+  readonly name: string;
+  readonly context?: string;
+  readonly live = false;
+  readonly via = 'snapshot' as const;
+  readonly #dir: string;
+  readonly #istioNamespace: string;
+  readonly #objects: Map<ResourceKindName, KubeObject[]>;
+  readonly #unavailable: Partial<Record<ResourceKindName, string>>;
+
+  constructor(entry: SnapshotManifestCluster, dir: string, istioNamespace: string, objects: Map<ResourceKindName, KubeObject[]>) {
+    this.name = entry.name;
+    if (entry.context) this.context = entry.context;
+    this.#dir = dir;
+    this.#istioNamespace = istioNamespace;
+    this.#objects = objects;
+    this.#unavailable = entry.unavailable ?? {};
+  }
+
+  async list(kind: ResourceKindName, scope?: ListScope): Promise<KubeObject[]> {
+    const reason = this.#unavailable[kind];
+    if (reason) throw new AccessError('forbidden', this.name, `${reason} (when the snapshot was captured)`);
+    const all = this.#objects.get(kind) ?? [];
+    return scope?.namespace === undefined ? all : all.filter((o) => o.metadata.namespace === scope.namespace);
+  }
+
+  /** Offline we cannot tell "not served" from "none": both are []. */
+  listOptional(kind: ResourceKindName, scope?: ListScope): Promise<KubeObject[]> {
+    return this.list(kind, scope);
+  }
+
+  async istiodDebug(endpoint: string): Promise<IstiodDebugOutput[]> {
+    if (!SAFE_ENDPOINT.test(endpoint)) return [];
+    const istiodDir = path.join(this.#dir, 'istiod');
+    const outputs: IstiodDebugOutput[] = [];
+    for (const pod of await listDirectories(istiodDir)) {
+      const body = await readOptional(path.join(istiodDir, pod, `${endpoint}.json`));
+      if (body === undefined) continue;
+      const podObject = (this.#objects.get('pods') ?? []).find(
+        (p) => p.metadata.name === pod && (p.metadata.namespace ?? this.#istioNamespace) === this.#istioNamespace,
+      );
+      outputs.push({
+        pod,
+        namespace: podObject?.metadata.namespace ?? this.#istioNamespace,
+        revision: podObject?.metadata.labels?.['istio.io/rev'] ?? 'default',
+        body,
+      });
+    }
+    return outputs;
+  }
+
+  async sidecarAdmin(pod: PodRef, what: 'clusters' | 'certs' | 'server_info' | 'config_dump'): Promise<string> {
+    if (SAFE_NAME.test(pod.namespace) && SAFE_NAME.test(pod.name)) {
+      const base = path.join(this.#dir, 'proxies', pod.namespace, pod.name, what);
+      const body = (await readOptional(`${base}.txt`)) ?? (await readOptional(`${base}.json`));
+      if (body !== undefined) return body;
+    }
+    throw new AccessError('not-found', this.name, `no ${what} output for ${pod.namespace}/${pod.name} in the snapshot`);
+  }
+
+  async exec(): Promise<ExecResult> {
+    throw new AccessError('offline', this.name, 'needs a live cluster: offline snapshot');
+  }
+
+  async version(): Promise<undefined> {
+    return undefined;
+  }
+}
+
+function compareObjects(a: KubeObject, b: KubeObject): number {
+  const ns = (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '');
+  return ns !== 0 ? ns : a.metadata.name.localeCompare(b.metadata.name);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+async function isDirectory(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function readOptional(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+async function listDirectories(dir: string): Promise<string[]> {
+  try {
+    const entries = await readdir(dir, { withFileTypes: true });
+    return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Files under dir, sorted so that "later file wins" is deterministic. */
+async function listFilesRecursive(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort();
+}

@@ -1,0 +1,278 @@
+// The terminal report: topology header, one line per check and cluster with its findings, a
+// clusters x categories summary, totals and a one-line verdict (modelled on `linkerd check`).
+import { Chalk, type ChalkInstance } from 'chalk';
+import Table from 'cli-table3';
+import type { CheckResult, ClusterInfo, Finding, Outcome, Report } from '../engine/types.ts';
+import { formatResource } from './format.ts';
+import { countOutcomes, groupByCategory, OUTCOMES_WORST_FIRST, worstOutcome, type OutcomeCounts } from './outcomes.ts';
+import { mapReportStrings, redactSecrets, stripControlChars } from './sanitize.ts';
+
+/** What renderDetails gives a detail renderer. */
+export interface DetailContext {
+  chalk: ChalkInstance;
+  result: CheckResult;
+}
+
+/**
+ * Renders one key of `CheckResult.data` (e.g. `matrix`, `chain`) as lines shown under the result,
+ * before indentation. Returns [] when it has nothing to show.
+ */
+export type DetailRenderer = (value: unknown, context: DetailContext) => string[];
+
+/**
+ * Per-check detail renderers, keyed by the `data` key they render. Empty for now: the
+ * connectivity matrix and certificate chain renderers plug in here.
+ */
+export const DETAIL_RENDERERS: Readonly<Record<string, DetailRenderer>> = {};
+
+/** Options of renderHuman. */
+export interface HumanOptions {
+  /** Colour through ANSI escapes; false renders plain text with no escape at all. */
+  color: boolean;
+  /** chalk level when `color` is true: 1 basic (default), 2 256 colours, 3 truecolor. */
+  colorLevel?: 0 | 1 | 2 | 3;
+  /** "Now", to show how old an offline snapshot is; without it the age is left out. */
+  now?: Date;
+  /** Replace every duration with DURATION_PLACEHOLDER (snapshot tests). */
+  hideDurations?: boolean;
+  /** Overrides DETAIL_RENDERERS (tests, plugins). */
+  detailRenderers?: Readonly<Record<string, DetailRenderer>>;
+}
+
+/** What durations read as with `hideDurations`. */
+export const DURATION_PLACEHOLDER = '<duration>';
+
+const MARKS: Record<Outcome, string> = { pass: '✔', fail: '✖', warn: '‼', skip: '○', error: '⚠' };
+
+/** Render `report` for a terminal. Pure: the same report and options give the same text. */
+export function renderHuman(report: Report, options: HumanOptions): string {
+  // Texts from clusters may carry escapes that would repaint the terminal (or add colour when
+  // colour is off): only our own chalk instance colours the output.
+  const safe = mapReportStrings(report, (text) => stripControlChars(redactSecrets(text)));
+  const chalk = new Chalk({ level: options.color ? (options.colorLevel ?? 1) : 0 });
+  const view: View = {
+    chalk,
+    duration: (ms) => (options.hideDurations ? DURATION_PLACEHOLDER : formatDuration(ms)),
+    detailRenderers: options.detailRenderers ?? DETAIL_RENDERERS,
+  };
+  const sections = [
+    header(safe, view, options.now),
+    topology(safe.clusters, view),
+    ...groupByCategory(safe.results).map(([category, results]) => categorySection(category, results, view)),
+    summaryTable(safe, view),
+    totals(safe, view),
+  ];
+  return `${sections.filter((section) => section.length > 0).map((section) => section.join('\n')).join('\n\n')}\n`;
+}
+
+interface View {
+  chalk: ChalkInstance;
+  duration(ms: number): string;
+  detailRenderers: Readonly<Record<string, DetailRenderer>>;
+}
+
+function header(report: Report, view: View, now: Date | undefined): string[] {
+  const { mesh } = report;
+  const facts = [
+    mesh.model === 'unknown' ? 'mesh model unknown' : `${mesh.model} mesh`,
+    `meshID ${mesh.meshId ?? 'unset'}`,
+    `trust domain ${mesh.trustDomain ?? 'unknown'}`,
+    mesh.multiNetwork ? 'multi-network' : 'single network',
+  ];
+  const lines = [`${view.chalk.bold(`meshdoctor ${report.meshdoctorVersion}`)} · ${facts.join(' · ')}`];
+  if (report.capturedAt) {
+    const age = now ? snapshotAge(report.capturedAt, now) : undefined;
+    lines.push(`offline: snapshot captured ${report.capturedAt}${age ? ` (${age} ago)` : ''}`);
+  }
+  return lines;
+}
+
+function topology(clusters: readonly ClusterInfo[], view: View): string[] {
+  if (clusters.length === 0) return [view.chalk.yellow('no clusters')];
+  const table = newTable(view, ['cluster', 'context', 'cluster id', 'network', 'role', 'control plane', 'istio', 'east-west gateways', 'reachable']);
+  for (const cluster of clusters) {
+    table.push([
+      cluster.name,
+      clusterContext(cluster),
+      cluster.clusterId ?? '-',
+      cluster.network ?? '-',
+      cluster.role,
+      controlPlane(cluster),
+      cluster.istioVersion ?? '-',
+      eastWestGateways(cluster),
+      cluster.reachable ? view.chalk.green('yes') : view.chalk.red('no'),
+    ]);
+  }
+  const unreachable = clusters
+    .filter((cluster) => !cluster.reachable)
+    .map((cluster) => `${view.chalk.red(MARKS.error)} ${cluster.name} unreachable: ${cluster.unreachableReason ?? 'unknown reason'}`);
+  return [table.toString(), ...unreachable];
+}
+
+function clusterContext(cluster: ClusterInfo): string {
+  if (cluster.via === 'remote-secret') return cluster.context ? `${cluster.context} (remote secret)` : '(remote secret)';
+  return cluster.context ?? (cluster.via === 'snapshot' ? '(snapshot)' : '-');
+}
+
+function controlPlane(cluster: ClusterInfo): string {
+  if (cluster.revisions.length > 0) return `istiod ${cluster.revisions.join(', ')}`;
+  return cluster.role === 'external-controlled' ? 'external' : 'none';
+}
+
+function eastWestGateways(cluster: ClusterInfo): string {
+  const gateways = cluster.eastWestGateways ?? [];
+  if (gateways.length === 0) return '-';
+  // One gateway per line keeps the table narrow.
+  return gateways
+    .map((gateway) => `${gateway.namespace}/${gateway.name} ${gateway.addresses.length > 0 ? gateway.addresses.join(', ') : '(no address)'}`)
+    .join('\n');
+}
+
+function categorySection(category: string, results: readonly CheckResult[], view: View): string[] {
+  const labels = results.map((result) => `${result.checkId} [${result.cluster}]`);
+  const width = Math.max(...labels.map((label) => label.length));
+  const lines = [view.chalk.bold(category)];
+  results.forEach((result, index) => {
+    const status = outcomeDetail(result, view);
+    lines.push(`  ${mark(result.outcome, view)} ${labels[index].padEnd(width)}  ${view.chalk.dim(view.duration(result.durationMs))}${status ? `  ${status}` : ''}`);
+    lines.push(...findingLines(result, view).map((line) => `      ${line}`));
+    lines.push(...detailLines(result, view).map((line) => `      ${line}`));
+  });
+  return lines;
+}
+
+function outcomeDetail(result: CheckResult, view: View): string | undefined {
+  if (result.outcome === 'skip') return view.chalk.dim(`skipped: ${result.skipReason ?? 'no reason given'}`);
+  if (result.outcome === 'error') return view.chalk.magenta(`error: ${result.error ?? 'the check could not run'}`);
+  return undefined;
+}
+
+const SEVERITY_WIDTH = 'warning'.length;
+
+function findingLines(result: CheckResult, view: View): string[] {
+  if (result.findings.length === 0) return [];
+  const continuation = ' '.repeat(SEVERITY_WIDTH + 1);
+  const lines: string[] = [];
+  for (const finding of result.findings) {
+    const where = [
+      // A mesh-scope result's findings name the cluster they concern.
+      finding.cluster !== result.cluster ? `[${finding.cluster}]` : undefined,
+      finding.resource ? formatResource(finding.resource) : undefined,
+    ].filter(Boolean).join(' ');
+    const [first, ...rest] = `${where ? `${where}: ` : ''}${finding.message}`.split('\n');
+    lines.push(`${severity(finding, view)} ${first}`, ...rest.map((line) => continuation + line));
+    if (finding.hint) lines.push(...finding.hint.split('\n').map((line, i) => `${continuation}${view.chalk.cyan(i === 0 ? `hint: ${line}` : `      ${line}`)}`));
+  }
+  lines.push(view.chalk.dim(`see: meshdoctor explain ${result.checkId}`));
+  return lines;
+}
+
+function severity(finding: Finding, view: View): string {
+  const label = finding.severity.padEnd(SEVERITY_WIDTH);
+  if (finding.severity === 'error') return view.chalk.red(label);
+  if (finding.severity === 'warning') return view.chalk.yellow(label);
+  return view.chalk.blue(label);
+}
+
+function detailLines(result: CheckResult, view: View): string[] {
+  if (!result.data) return [];
+  const lines: string[] = [];
+  // Renderer order, not data order, so output does not depend on how a check filled `data`.
+  for (const [key, render] of Object.entries(view.detailRenderers)) {
+    if (key in result.data) lines.push(...render(result.data[key], { chalk: view.chalk, result }));
+  }
+  return lines;
+}
+
+function summaryTable(report: Report, view: View): string[] {
+  if (report.results.length === 0) return [];
+  const categories = groupByCategory(report.results);
+  const clusterNames = [...report.clusters.map((cluster) => cluster.name)];
+  for (const result of report.results) {
+    // Results for `*` (mesh scope) or a cluster the topology missed still get a row.
+    if (!clusterNames.includes(result.cluster)) clusterNames.push(result.cluster);
+  }
+  const table = newTable(view, ['cluster', ...categories.map(([category]) => category)]);
+  for (const name of clusterNames) {
+    table.push([
+      name === '*' ? '* (mesh)' : name,
+      ...categories.map(([, results]) => summaryCell(countOutcomes(results.filter((result) => result.cluster === name)), view)),
+    ]);
+  }
+  return [table.toString()];
+}
+
+/** Worst outcome's mark, then the count of each outcome present, worst first: `✖ 1 fail 2 pass`. */
+function summaryCell(counts: OutcomeCounts, view: View): string {
+  const worst = worstOutcome(counts);
+  if (!worst) return view.chalk.dim('-');
+  const parts = OUTCOMES_WORST_FIRST.filter((outcome) => counts[outcome] > 0).map((outcome) => `${counts[outcome]} ${outcome}`);
+  return `${mark(worst, view)} ${parts.join(' ')}`;
+}
+
+function totals(report: Report, view: View): string[] {
+  const { summary } = report;
+  const checks = `checks: ${summary.pass} passed, ${summary.fail} failed, ${summary.warn} warned, ${summary.skip} skipped, ${summary.error} errored`;
+  const findings = `findings: ${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')}`;
+  return [`${checks} · ${findings} · ${view.duration(report.durationMs)}`, verdict(report, view)];
+}
+
+/** One line saying what report.exitCode means; the engine decided it, this only words it. */
+function verdict(report: Report, view: View): string {
+  const { summary, failOn } = report;
+  const notRun = summary.error > 0 ? `; ${plural(summary.error, 'check')} could not run` : '';
+  if (report.exitCode === 1) {
+    const counted = failOn === 'warning' ? [plural(summary.errors, 'error'), plural(summary.warnings, 'warning')].filter((part) => !part.startsWith('0 ')) : [plural(summary.errors, 'error')];
+    const threshold = failOn === 'warning' ? ' (--fail-on warning)' : '';
+    return view.chalk.red.bold(`${MARKS.fail} ${counted.join(' and ')} found${threshold}${notRun}`);
+  }
+  if (report.exitCode === 3) {
+    return view.chalk.magenta.bold(`${MARKS.error} some checks could not run (${plural(summary.error, 'check')} errored); no findings at or above --fail-on ${failOn}`);
+  }
+  const below: string[] = [];
+  if (summary.errors > 0) below.push(plural(summary.errors, 'error'));
+  if (summary.warnings > 0) below.push(plural(summary.warnings, 'warning'));
+  if (summary.skip > 0) below.push(`${summary.skip} skipped`);
+  if (summary.error > 0) below.push(`${plural(summary.error, 'check')} could not run`);
+  const allPassed = summary.fail === 0 && summary.warn === 0 && summary.error === 0;
+  const head = allPassed ? 'all checks passed' : `no findings at or above --fail-on ${failOn}`;
+  return view.chalk.green.bold(`${MARKS.pass} ${head}${below.length > 0 ? ` (${below.join(', ')})` : ''}`);
+}
+
+function mark(outcome: Outcome, view: View): string {
+  const colours: Record<Outcome, ChalkInstance> = {
+    pass: view.chalk.green,
+    fail: view.chalk.red,
+    warn: view.chalk.yellow,
+    skip: view.chalk.dim,
+    error: view.chalk.magenta,
+  };
+  return colours[outcome](MARKS[outcome]);
+}
+
+/** A cli-table3 table whose colours come only from our chalk instance (its own styling is off). */
+function newTable(view: View, head: string[]): Table.Table {
+  return new Table({ head: head.map((title) => view.chalk.bold(title)), style: { head: [], border: [], compact: true } });
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** `850ms`, `12.3s`, `2m05s`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const totalSeconds = Math.round(ms / 1000);
+  return `${Math.floor(totalSeconds / 60)}m${String(totalSeconds % 60).padStart(2, '0')}s`;
+}
+
+/** `3h`, `2d`, `45m`: how long before `now` the snapshot was taken; undefined when unknown or in the future. */
+function snapshotAge(capturedAt: string, now: Date): string | undefined {
+  const ms = now.getTime() - new Date(capturedAt).getTime();
+  if (!Number.isFinite(ms) || ms < 0) return undefined;
+  const minutes = Math.floor(ms / 60_000);
+  if (minutes < 60) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  return hours < 48 ? `${hours}h` : `${Math.floor(hours / 24)}d`;
+}

@@ -1,0 +1,11 @@
+// The JSON report: the Report object itself, described by schema/report.schema.json.
+import type { Report } from '../engine/types.ts';
+import { redactReport } from './sanitize.ts';
+
+/**
+ * Render `report` as one JSON document (2-space indent, trailing newline). The document is
+ * exactly the Report object (schemaVersion 1), with secrets redacted.
+ */
+export function renderJson(report: Report): string {
+  return `${JSON.stringify(redactReport(report), null, 2)}\n`;
+}

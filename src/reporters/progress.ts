@@ -1,0 +1,67 @@
+// Progress on stderr while checks run, so stdout stays a clean report (a JSON document may be
+// piped from it).
+import ora from 'ora';
+
+/** Progress of a run, as the engine reports it. */
+export interface Progress {
+  /** Called once, with the number of (check, cluster) runs planned. */
+  start(total: number): void;
+  /** One run finished. */
+  tick(checkId: string, cluster: string): void;
+  /** Clear the spinner (also after an early abort). */
+  stop(): void;
+}
+
+/** Options of createProgress. */
+export interface ProgressOptions {
+  /** Show a spinner; see shouldShowProgress. False returns a no-op. */
+  enabled: boolean;
+  /** Where to draw; stderr by default. Only a terminal stream (with cursor control) gets a spinner. */
+  stream?: ProgressStream;
+}
+
+/** The least a caller's stream has; a spinner needs a tty.WriteStream (see isTerminalStream). */
+export interface ProgressStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+/** A spinner only makes sense on an interactive stderr, and CI logs would fill with its frames. */
+export function shouldShowProgress(
+  stream: { isTTY?: boolean } = process.stderr,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
+  return stream.isTTY === true && !env.CI;
+}
+
+/** ora moves the cursor and waits for 'drain': a test double with only write() would crash it. */
+function isTerminalStream(stream: ProgressStream): stream is ProgressStream & NodeJS.WritableStream {
+  const candidate = stream as Partial<Record<'cursorTo' | 'clearLine' | 'moveCursor' | 'once', unknown>>;
+  return stream.isTTY === true && [candidate.cursorTo, candidate.clearLine, candidate.moveCursor, candidate.once].every((method) => typeof method === 'function');
+}
+
+const NO_PROGRESS: Progress = { start() {}, tick() {}, stop() {} };
+
+/** An ora spinner reading "running checks (12/40) <last check> [cluster]", or a no-op when disabled. */
+export function createProgress(options: ProgressOptions): Progress {
+  const stream = options.stream ?? process.stderr;
+  if (!options.enabled || !isTerminalStream(stream)) return NO_PROGRESS;
+  // The caller decided: do not let ora second-guess the stream; leave stdin alone (no raw mode).
+  const spinner = ora({ stream, isEnabled: true, discardStdin: false });
+  let done = 0;
+  let total = 0;
+  return {
+    start(planned) {
+      total = planned;
+      done = 0;
+      spinner.start(`running checks (0/${total}) ...`);
+    },
+    tick(checkId, cluster) {
+      done += 1;
+      spinner.text = `running checks (${done}/${total}) ... ${checkId} [${cluster}]`;
+    },
+    stop() {
+      if (spinner.isSpinning) spinner.stop();
+    },
+  };
+}

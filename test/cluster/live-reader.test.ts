@@ -1,0 +1,207 @@
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLiveReader } from '../../src/cluster/live-reader.ts';
+import type { KubeObject } from '../../src/cluster/types.ts';
+import { sendChannel, sendJson, sendStatus, startFakeApiServer } from './helpers/fake-api-server.ts';
+import type { FakeApiHandlers, FakeApiServer } from './helpers/fake-api-server.ts';
+
+let servers: FakeApiServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.map((s) => s.stop()));
+  servers = [];
+});
+async function serve(handlers: FakeApiHandlers): Promise<FakeApiServer> {
+  const server = await startFakeApiServer(handlers);
+  servers.push(server);
+  return server;
+}
+function readerOf(server: FakeApiServer, extra: { requestTimeoutMs?: number; token?: string } = {}) {
+  return createLiveReader({ name: 'c1', context: 'ctx1', kubeConfig: server.kubeConfig(extra.token), istioNamespace: 'istio-system', requestTimeoutMs: extra.requestTimeoutMs });
+}
+const item = (namespace: string, name: string, extra: Partial<KubeObject> = {}): KubeObject => ({ metadata: { namespace, name }, ...extra });
+
+describe('live reader lists', () => {
+  it('follows continue tokens with limit=500 and adds apiVersion/kind to items', async () => {
+    const server = await serve({
+      http: (_req, res, url) => {
+        expect(url.searchParams.get('limit')).toBe('500');
+        const page = url.searchParams.get('continue') ?? 'first';
+        const next = { first: 'p2', p2: 'p3', p3: '' }[page];
+        sendJson(res, 200, { kind: 'PodList', apiVersion: 'v1', metadata: { continue: next }, items: [item('ns', `pod-${page}`)] });
+      },
+    });
+    const pods = await readerOf(server).list('pods');
+    expect(pods.map((p) => [p.apiVersion, p.kind, p.metadata.name])).toEqual([
+      ['v1', 'Pod', 'pod-first'],
+      ['v1', 'Pod', 'pod-p2'],
+      ['v1', 'Pod', 'pod-p3'],
+    ]);
+    expect(server.requests).toEqual(['/api/v1/pods?limit=500', '/api/v1/pods?limit=500&continue=p2', '/api/v1/pods?limit=500&continue=p3']);
+  });
+
+  it('sends one request for concurrent callers and serves namespace scopes from a cluster-wide list', async () => {
+    const server = await serve({
+      http: (_req, res) => {
+        setTimeout(() => sendJson(res, 200, { apiVersion: 'v1', metadata: {}, items: [item('a', 'x'), item('b', 'y')] }), 50);
+      },
+    });
+    const reader = readerOf(server);
+    const results = await Promise.all([reader.list('services'), reader.list('services'), reader.listOptional('services'), reader.list('services', { namespace: 'b' })]);
+    expect(results[0]).toBe(results[1]);
+    expect(results[3].map((s) => s.metadata.name)).toEqual(['y']);
+    expect(server.requests).toEqual(['/api/v1/services?limit=500']);
+  });
+
+  it('maps 403 to forbidden with a short reason, and remembers it', async () => {
+    const server = await serve({ http: (_req, res) => sendStatus(res, 403, 'secrets is forbidden: User "x" cannot list resource "secrets"') });
+    const reader = readerOf(server);
+    const error = await reader.list('secrets', { namespace: 'istio-system' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'AccessError', reason: 'forbidden', cluster: 'c1', message: 'forbidden: cannot list secrets in istio-system' });
+    await expect(reader.listOptional('secrets', { namespace: 'istio-system' })).rejects.toMatchObject({ reason: 'forbidden' });
+    expect(server.requests.length).toBe(1);
+  });
+
+  it('tries Istio API versions in order on 404; all 404 is not-found (listOptional: [])', async () => {
+    const server = await serve({
+      http: (_req, res, url) => {
+        if (url.pathname === '/apis/networking.istio.io/v1beta1/gateways') sendJson(res, 200, { apiVersion: 'networking.istio.io/v1beta1', metadata: {}, items: [item('istio-system', 'gw')] });
+        else sendStatus(res, 404, 'the server could not find the requested resource');
+      },
+    });
+    const reader = readerOf(server);
+    expect(await reader.list('gateways')).toMatchObject([{ apiVersion: 'networking.istio.io/v1beta1', kind: 'Gateway', metadata: { name: 'gw' } }]);
+    await expect(reader.list('peerauthentications')).rejects.toMatchObject({ reason: 'not-found' });
+    expect(await reader.listOptional('peerauthentications')).toEqual([]);
+    expect(server.requests.map((r) => r.split('?')[0])).toEqual([
+      '/apis/networking.istio.io/v1/gateways',
+      '/apis/networking.istio.io/v1beta1/gateways',
+      '/apis/security.istio.io/v1/peerauthentications',
+      '/apis/security.istio.io/v1beta1/peerauthentications',
+    ]);
+  });
+
+  it('maps 401, 5xx and non-JSON to unauthorized and bad-response', async () => {
+    const server = await serve({
+      http: (_req, res, url) => {
+        if (url.pathname === '/api/v1/nodes') sendStatus(res, 500, 'etcdserver: leader changed');
+        else res.end('<html>proxy error</html>');
+      },
+    });
+    await expect(readerOf(server, { token: 'wrong' }).list('pods')).rejects.toMatchObject({ reason: 'unauthorized' });
+    const reader = readerOf(server);
+    await expect(reader.list('nodes')).rejects.toMatchObject({ reason: 'bad-response', message: expect.stringContaining('HTTP 500') });
+    await expect(reader.list('pods')).rejects.toMatchObject({ reason: 'bad-response' });
+  });
+
+  it('maps refused connections, untrusted certificates and silence to unreachable and timeout', async () => {
+    const server = await serve({ http: () => {} });
+    // A port nobody listens on: take one and release it.
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const refused = server.kubeConfig();
+    refused.clusters[0] = { ...refused.clusters[0], server: `https://127.0.0.1:${port}` };
+    await expect(createLiveReader({ name: 'c1', kubeConfig: refused, istioNamespace: 'istio-system' }).list('pods')).rejects.toMatchObject({
+      reason: 'unreachable',
+      message: expect.stringContaining('connection refused'),
+    });
+
+    const untrusted = server.kubeConfig();
+    untrusted.clusters[0] = { ...untrusted.clusters[0], caData: undefined };
+    await expect(createLiveReader({ name: 'c1', kubeConfig: untrusted, istioNamespace: 'istio-system' }).list('pods')).rejects.toMatchObject({
+      reason: 'unreachable',
+      message: expect.stringContaining('TLS'),
+    });
+
+    const started = Date.now();
+    await expect(readerOf(server, { requestTimeoutMs: 300 }).list('pods')).rejects.toMatchObject({ reason: 'timeout' });
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('reads /version', async () => {
+    const server = await serve({ http: (_req, res) => sendJson(res, 200, { major: '1', minor: '31', gitVersion: 'v1.31.2' }) });
+    expect(await readerOf(server).version()).toEqual({ major: '1', minor: '31', gitVersion: 'v1.31.2' });
+  });
+});
+
+describe('live reader istiod debug and sidecar admin', () => {
+  const istiodPods = {
+    apiVersion: 'v1',
+    metadata: {},
+    items: [
+      { metadata: { namespace: 'istio-system', name: 'istiod-b', labels: { app: 'istiod', 'istio.io/rev': '1-24' } }, status: { phase: 'Running' } },
+      { metadata: { namespace: 'istio-system', name: 'istiod-a', labels: { app: 'istiod' } }, status: { phase: 'Running' } },
+      { metadata: { namespace: 'istio-system', name: 'istiod-old', labels: { app: 'istiod' } }, status: { phase: 'Failed' } },
+      { metadata: { namespace: 'istio-system', name: 'eastwest', labels: { app: 'istio-eastwestgateway' } }, status: { phase: 'Running' } },
+    ],
+  };
+
+  it('execs pilot-discovery in each running istiod, once per endpoint', async () => {
+    const server = await serve({
+      http: (_req, res) => sendJson(res, 200, istiodPods),
+      ws: (ws, url) => {
+        const pod = url.pathname.split('/')[6];
+        expect(url.searchParams.get('container')).toBe('discovery');
+        expect(url.searchParams.getAll('command')).toEqual(['pilot-discovery', 'request', 'GET', '/debug/syncz']);
+        sendChannel(ws, 1, `[{"pod":"${pod}"}]`);
+        sendChannel(ws, 3, JSON.stringify({ status: 'Success' }));
+        ws.close();
+      },
+    });
+    const reader = readerOf(server);
+    const [first, second] = await Promise.all([reader.istiodDebug('syncz'), reader.istiodDebug('syncz')]);
+    expect(first).toBe(second);
+    expect(first).toEqual([
+      { pod: 'istiod-a', namespace: 'istio-system', revision: 'default', body: '[{"pod":"istiod-a"}]' },
+      { pod: 'istiod-b', namespace: 'istio-system', revision: '1-24', body: '[{"pod":"istiod-b"}]' },
+    ]);
+    expect(server.requests.filter((r) => r.includes('/exec?')).length).toBe(2);
+    expect(server.requests.some((r) => r.includes('/proxy'))).toBe(false);
+  });
+
+  it('falls back to port-forward to 15014 when exec is forbidden', async () => {
+    const server = await serve({
+      http: (_req, res) => sendJson(res, 200, { ...istiodPods, items: istiodPods.items.slice(0, 1) }),
+      rejectUpgrade: (url) => (url.pathname.endsWith('/exec') ? 403 : undefined),
+      protocols: ['v4.channel.k8s.io'],
+      ws: (ws, url) => {
+        expect(url.pathname).toBe('/api/v1/namespaces/istio-system/pods/istiod-b/portforward');
+        expect(url.searchParams.get('ports')).toBe('15014');
+        const port = Buffer.alloc(2);
+        port.writeUInt16LE(15014);
+        sendChannel(ws, 0, port);
+        sendChannel(ws, 1, port);
+        ws.on('message', (data: Buffer) => {
+          expect(data[0]).toBe(0);
+          expect(data.subarray(1).toString()).toMatch(/^GET \/debug\/registryz HTTP\/1\.1\r\n/);
+          const body = '[{"hostname":"istiod.istio-system.svc.cluster.local"}]';
+          sendChannel(ws, 0, `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
+          sendChannel(ws, 0, body.slice(10));
+        });
+      },
+    });
+    const outputs = await readerOf(server).istiodDebug('registryz');
+    expect(outputs).toEqual([{ pod: 'istiod-b', namespace: 'istio-system', revision: '1-24', body: '[{"hostname":"istiod.istio-system.svc.cluster.local"}]' }]);
+  });
+
+  it('runs pilot-agent in istio-proxy for sidecar admin and reports a non-zero exit as bad-response', async () => {
+    const server = await serve({
+      ws: (ws, url) => {
+        expect(url.searchParams.get('container')).toBe('istio-proxy');
+        const what = url.searchParams.getAll('command')[3];
+        if (what === 'certs') {
+          sendChannel(ws, 1, '{"certificates":[]}');
+          sendChannel(ws, 3, JSON.stringify({ status: 'Success' }));
+        } else {
+          sendChannel(ws, 2, 'Error: no admin');
+          sendChannel(ws, 3, JSON.stringify({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '1' }] } }));
+        }
+        ws.close();
+      },
+    });
+    const reader = readerOf(server);
+    expect(await reader.sidecarAdmin({ namespace: 'sample', name: 'hello' }, 'certs')).toBe('{"certificates":[]}');
+    await expect(reader.sidecarAdmin({ namespace: 'sample', name: 'hello' }, 'server_info')).rejects.toMatchObject({ reason: 'bad-response' });
+  });
+});

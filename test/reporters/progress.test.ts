@@ -1,0 +1,64 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createProgress, shouldShowProgress } from '../../src/reporters/progress.ts';
+import { stripAnsi } from '../../src/reporters/sanitize.ts';
+
+/** A stream that passes for a terminal (ora moves the cursor on it) and records what it gets. */
+function fakeTerminal() {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, callback) {
+      chunks.push(String(chunk));
+      callback();
+    },
+  });
+  const terminal = Object.assign(stream, {
+    isTTY: true,
+    columns: 120,
+    cursorTo: () => true,
+    moveCursor: () => true,
+    clearLine: () => true,
+  });
+  return { terminal, output: () => stripAnsi(chunks.join('')) };
+}
+
+describe('shouldShowProgress', () => {
+  it('only on a TTY outside CI', () => {
+    expect(shouldShowProgress({ isTTY: true }, {})).toBe(true);
+    expect(shouldShowProgress({ isTTY: true }, { CI: 'true' })).toBe(false);
+    expect(shouldShowProgress({ isTTY: false }, {})).toBe(false);
+    expect(shouldShowProgress({}, {})).toBe(false);
+  });
+});
+
+describe('createProgress', () => {
+  it('does nothing when disabled', () => {
+    const { terminal, output } = fakeTerminal();
+    const progress = createProgress({ enabled: false, stream: terminal });
+    progress.start(3);
+    progress.tick('control-plane/istiod-ready', 'east');
+    progress.stop();
+    expect(output()).toBe('');
+  });
+
+  it('does nothing on a stream that is not a terminal, even when enabled', () => {
+    const written: string[] = [];
+    const progress = createProgress({ enabled: true, stream: { write: (text: string) => written.push(text), isTTY: true } });
+    progress.start(3);
+    progress.stop();
+    expect(written).toEqual([]);
+  });
+
+  it('shows "running checks (done/total)" with the last check, then clears', async () => {
+    const { terminal, output } = fakeTerminal();
+    const progress = createProgress({ enabled: true, stream: terminal });
+    progress.start(2);
+    expect(output()).toContain('running checks (0/2)');
+    progress.tick('control-plane/istiod-ready', 'east');
+    // ora draws on its spinner interval.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    progress.stop();
+    progress.stop();
+    expect(output()).toContain('running checks (1/2) ... control-plane/istiod-ready [east]');
+  });
+});
