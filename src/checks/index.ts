@@ -1,0 +1,11 @@
+// The built-in checks: one explicit list per category (src/checks/<category>/index.ts), each sorted
+// by id; a test keeps every list sorted and complete (every check file is listed).
+import type { Check } from '../engine/types.ts';
+import certificates from './certificates/index.ts';
+import connectivity from './connectivity/index.ts';
+import controlPlane from './control-plane/index.ts';
+import network from './network/index.ts';
+import services from './services/index.ts';
+
+/** Every built-in check, sorted by id. */
+export const BUILTIN_CHECKS: Check[] = [...certificates, ...connectivity, ...controlPlane, ...network, ...services].sort((a, b) => a.id.localeCompare(b.id));

@@ -1,0 +1,174 @@
+// Encodes istiod's gateway discovery (istio/istio pilot/pkg/serviceregistry/kube/controller/network.go) and https://istio.io/latest/docs/setup/install/multicluster/multi-primary_multi-network/.
+import { defineCheck } from '../../engine/define-check.ts';
+import type { KubeObject } from '../../cluster/types.ts';
+import type { CheckContext } from '../../engine/types.ts';
+import {
+  NETWORK_LABEL,
+  NODE_SELECTOR_ANNOTATION,
+  annotationsOf,
+  findEastWestGateways,
+  gatewayAddresses,
+  isIpAddress,
+  isOlderThan,
+  isPodReady,
+  labelsOf,
+  selectorMatches,
+  servicePorts,
+  type EastWestGatewayService,
+} from '../../mesh/istio-objects.ts';
+
+const GATEWAY_INSTALL_HINT =
+  'samples/multicluster/gen-eastwest-gateway.sh --network {{network}} | istioctl install -y -f - ' +
+  '(or helm install istio-eastwestgateway istio/gateway -n istio-system with the network label and port 15443)';
+
+export default defineCheck({
+  id: 'network/eastwest-gateway',
+  category: 'network',
+  scope: 'cluster',
+  needs: ['services', 'pods', 'namespaces', 'nodes'],
+  meta: {
+    description: 'Each network has an east-west gateway that istiod recognises, with ready pods, an address and port 15443',
+    details:
+      'Across networks, sidecars reach a peer network\'s endpoints through that network\'s east-west gateway. istiod takes ' +
+      'every Service labelled topology.istio.io/network as the gateway of that network, on the port named by the ' +
+      'networking.istio.io/gatewayPort label (default 15443), and publishes its external addresses: load balancer ' +
+      'IPs or hostnames, spec.externalIPs, or for a NodePort Service with traffic.istio.io/nodeSelector the ExternalIPs ' +
+      'of the selected nodes. A gateway without pods, address, port or the right label silently breaks cross-network ' +
+      'traffic (503 "no healthy upstream" at the caller). Services that look like east-west gateways but that istiod ' +
+      'ignores are reported too. Before Istio 1.13 istiod could not use a load balancer hostname.',
+    docs: 'https://istio.io/latest/docs/setup/install/multicluster/multi-primary_multi-network/',
+    messages: {
+      ewgwMissing: {
+        template: 'Network {{network}} has no east-west gateway in any cluster: other networks cannot reach its endpoints',
+        severity: 'error',
+        hint: `Install one in this cluster: ${GATEWAY_INSTALL_HINT}; then expose services: kubectl apply -n istio-system -f samples/multicluster/expose-services.yaml`,
+      },
+      ewgwNotReady: {
+        template: 'East-west gateway {{name}} has no ready pods behind its selector ({{pods}} pods found)',
+        severity: 'error',
+        hint: 'Find out why: kubectl -n {{namespace}} get pods -l {{selector}}; kubectl -n {{namespace}} describe pods -l {{selector}}',
+      },
+      ewgwLbPending: {
+        template: 'East-west gateway {{name}} is a LoadBalancer with no ingress address and no spec.externalIPs: istiod publishes no address for network {{network}}',
+        severity: 'error',
+        hint:
+          'The cloud or MetalLB controller did not assign an address: kubectl -n {{namespace}} describe service {{name}} (see Events). ' +
+          'Fix the load balancer provisioning, or set spec.externalIPs to the address that fronts the gateway.',
+      },
+      ewgwNoAddress: {
+        template: 'East-west gateway {{name}} is a {{type}} Service without spec.externalIPs: it has no address other networks can reach',
+        severity: 'error',
+        hint: 'Make it reachable: kubectl -n {{namespace}} patch service {{name}} -p \'{"spec":{"type":"LoadBalancer"}}\' (or set spec.externalIPs).',
+      },
+      ewgwNodePortNoSelector: {
+        template: 'East-west gateway {{name}} is a NodePort Service without the traffic.istio.io/nodeSelector annotation: istiod publishes no address for it',
+        severity: 'error',
+        hint:
+          'Tell istiod which nodes\' ExternalIPs front it: kubectl -n {{namespace}} annotate service {{name}} ' +
+          '\'traffic.istio.io/nodeSelector={"kubernetes.io/os":"linux"}\' (choose labels of nodes with an ExternalIP).',
+      },
+      ewgwNo15443: {
+        template: 'East-west gateway {{name}} does not expose port {{port}}, where istiod sends cross-network traffic',
+        severity: 'error',
+        hint:
+          'Add the port: kubectl -n {{namespace}} patch service {{name}} --type=json ' +
+          '-p \'[{"op":"add","path":"/spec/ports/-","value":{"name":"tls","port":{{port}},"targetPort":{{port}}}}]\' (or regenerate it with gen-eastwest-gateway.sh).',
+      },
+      ewgwNetworkLabelMissing: {
+        template: 'Service {{name}} looks like an east-west gateway but lacks the topology.istio.io/network label: istiod ignores it',
+        severity: 'error',
+        hint: 'Label it with this cluster\'s network: kubectl -n {{namespace}} label service {{name}} topology.istio.io/network={{network}}',
+      },
+      ewgwNetworkMismatch: {
+        template: 'East-west gateway {{name}} is labelled for network {{gatewayNetwork}} but this cluster is on network {{network}}',
+        severity: 'error',
+        hint:
+          'Relabel the gateway (kubectl -n {{namespace}} label service {{name}} topology.istio.io/network={{network}} --overwrite) ' +
+          'or fix the cluster\'s network (kubectl label namespace istio-system topology.istio.io/network=<network> --overwrite).',
+      },
+      ewgwHostnameOldIstio: {
+        template: 'East-west gateway {{name}} has the hostname address {{hostname}}, which istiod {{version}} cannot use (hostnames need Istio 1.13 or later)',
+        severity: 'warning',
+        hint: 'Upgrade Istio to 1.13 or later, or give the load balancer a static IP and list it in spec.externalIPs.',
+      },
+    },
+  },
+  async run(ctx) {
+    const reader = ctx.cluster!;
+    const info = ctx.clusterInfo;
+    const [services, namespaces] = await Promise.all([reader.list('services'), reader.list('namespaces')]);
+    const istioNamespace = namespaces.find((ns) => ns.metadata.name === ctx.options.istioNamespace);
+    const network = info?.network ?? (istioNamespace && labelsOf(istioNamespace)[NETWORK_LABEL]) ?? undefined;
+    const gateways = findEastWestGateways(services);
+
+    if (gateways.length === 0) {
+      if (!ctx.mesh.multiNetwork) ctx.skip('single-network mesh');
+      // A network needs one gateway, not one per cluster: another cluster of the network may hold it.
+      const servedElsewhere = ctx.clusterInfos.some(
+        (other) => other.name !== reader.name && other.network === network && (other.eastWestGateways?.length ?? 0) > 0,
+      );
+      if (!servedElsewhere) {
+        ctx.report({ messageId: 'ewgwMissing', data: { network: network ?? '<unknown network>' } });
+      }
+      return;
+    }
+
+    const [pods, nodes] = await Promise.all([reader.list('pods'), reader.list('nodes')]);
+    for (const gateway of gateways) {
+      checkGateway(gateway, { pods, nodes, network, multiNetwork: ctx.mesh.multiNetwork, istioVersion: info?.istioVersion, report: ctx.report });
+    }
+  },
+});
+
+interface GatewayContext {
+  pods: KubeObject[];
+  nodes: KubeObject[];
+  network?: string;
+  multiNetwork: boolean;
+  istioVersion?: string;
+  report: CheckContext['report'];
+}
+
+function checkGateway(gateway: EastWestGatewayService, ctx: GatewayContext): void {
+  const svc = gateway.service;
+  const namespace = svc.metadata.namespace ?? '';
+  const name = svc.metadata.name;
+  const resource = { kind: 'Service', namespace, name };
+  const base = { namespace, name, network: ctx.network ?? gateway.network ?? '<network>' };
+
+  // Network identity only matters when traffic crosses networks; a single-network gateway may
+  // exist only to expose istiod to remotes.
+  if (ctx.multiNetwork) {
+    if (!gateway.recognisedByIstiod) {
+      ctx.report({ messageId: 'ewgwNetworkLabelMissing', resource, data: base });
+    } else if (ctx.network && gateway.network !== ctx.network) {
+      ctx.report({ messageId: 'ewgwNetworkMismatch', resource, data: { ...base, gatewayNetwork: labelsOf(svc)[NETWORK_LABEL] } });
+    }
+    if (!servicePorts(svc).some((p) => p.port === gateway.gatewayPort)) {
+      ctx.report({ messageId: 'ewgwNo15443', resource, data: { ...base, port: gateway.gatewayPort } });
+    }
+  }
+
+  const selector = (svc.spec?.selector ?? {}) as Record<string, string>;
+  const selected = ctx.pods.filter((p) => p.metadata.namespace === namespace && selectorMatches(selector, labelsOf(p)));
+  if (!selected.some(isPodReady)) {
+    const selectorText = Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',') || '<no selector>';
+    ctx.report({ messageId: 'ewgwNotReady', resource, data: { ...base, selector: selectorText, pods: selected.length } });
+  }
+
+  const type = (svc.spec?.type as string | undefined) ?? 'ClusterIP';
+  const externalIPs = (svc.spec?.externalIPs ?? []) as string[];
+  const addresses = gatewayAddresses(svc, ctx.nodes);
+  if (type === 'LoadBalancer' && addresses.length === 0) {
+    ctx.report({ messageId: 'ewgwLbPending', resource, data: base });
+  } else if (type === 'NodePort' && externalIPs.length === 0 && annotationsOf(svc)[NODE_SELECTOR_ANNOTATION] === undefined) {
+    ctx.report({ messageId: 'ewgwNodePortNoSelector', resource, data: base });
+  } else if ((type === 'ClusterIP' || type === 'ExternalName') && externalIPs.length === 0) {
+    ctx.report({ messageId: 'ewgwNoAddress', resource, data: { ...base, type } });
+  }
+
+  const hostname = addresses.find((a) => !isIpAddress(a));
+  if (hostname && isOlderThan(ctx.istioVersion, 1, 13)) {
+    ctx.report({ messageId: 'ewgwHostnameOldIstio', resource, data: { ...base, hostname, version: ctx.istioVersion } });
+  }
+}

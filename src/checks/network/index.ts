@@ -1,0 +1,4 @@
+// network checks, sorted by id.
+import eastwestGateway from './eastwest-gateway.ts';
+
+export default [eastwestGateway];

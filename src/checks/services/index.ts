@@ -1,0 +1,4 @@
+// services checks, sorted by id.
+import type { Check } from '../../engine/types.ts';
+
+export default [] as Check[];

@@ -1,0 +1,245 @@
+// Mesh topology discovery: what each cluster is in the mesh (CLUSTER_ID, network, role, revisions,
+// version, east-west gateways) and what the mesh is (model, meshID, trust domain). Follows where
+// Istio keeps these facts: https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/ and the
+// install guides of https://istio.io/latest/docs/setup/install/multicluster/.
+import { AccessError, type ClusterReader, type KubeObject, type ListScope, type ResourceKindName } from '../cluster/types.ts';
+import type { ClusterInfo, MeshInfo } from '../engine/types.ts';
+import {
+  CONTROL_PLANE_CLUSTERS_ANNOTATION,
+  NETWORK_LABEL,
+  annotationsOf,
+  containerEnv,
+  findEastWestGateways,
+  findInjectionWebhooks,
+  findInjectorConfigMaps,
+  findIstiodDeployments,
+  findMeshConfigMaps,
+  gatewayAddresses,
+  injectorValuesOf,
+  istiodContainer,
+  labelsOf,
+  meshConfigOf,
+  revisionOf,
+  versionFromImage,
+  type InjectionWebhook,
+  type InjectorValues,
+  type MeshConfigFacts,
+} from './istio-objects.ts';
+
+/** The result of topology discovery. */
+export interface Topology {
+  clusters: ClusterInfo[];
+  mesh: MeshInfo;
+}
+
+/** Per-cluster facts that feed the mesh-wide ones but are not part of ClusterInfo. */
+interface ClusterFacts {
+  info: ClusterInfo;
+  meshId?: string;
+  trustDomain?: string;
+  /** Cluster ids named by the istio namespace's controlPlaneClusters annotation. */
+  controlPlaneClusters: string[];
+}
+
+/** Why a list failed in a way that means "cannot reach this cluster at all". */
+const UNREACHABLE_REASONS = new Set(['unreachable', 'unauthorized', 'timeout']);
+
+/**
+ * Discover the topology of the clusters behind `readers`. Never throws: a cluster whose every list
+ * fails as unreachable/unauthorized is `reachable: false` with the reason; a forbidden list leaves
+ * the facts it would have given unknown.
+ */
+export async function discoverTopology(readers: ClusterReader[], istioNamespace: string): Promise<Topology> {
+  const facts = await Promise.all(readers.map((reader) => discoverCluster(reader, istioNamespace)));
+  const clusters = facts.map((f) => f.info);
+  return { clusters, mesh: meshOf(facts) };
+}
+
+/** Lists that may fail, remembering why they failed so reachability can be told afterwards. */
+class TolerantLister {
+  readonly #reader: ClusterReader;
+  readonly #istioNamespace: string;
+  readonly #errors: Error[] = [];
+  #calls = 0;
+  #failures = 0;
+
+  constructor(reader: ClusterReader, istioNamespace: string) {
+    this.#reader = reader;
+    this.#istioNamespace = istioNamespace;
+  }
+
+  /**
+   * List a kind across namespaces (the scope the engine prefetches, so the memo is shared); with
+   * `istio-namespace`, keep that namespace only, and ask for just it when the wide list is forbidden.
+   * Returns undefined when nothing could be read.
+   */
+  async list(kind: ResourceKindName, narrowTo?: 'istio-namespace'): Promise<KubeObject[] | undefined> {
+    this.#calls += 1;
+    let result = await this.#try(kind);
+    if (narrowTo && 'objects' in result) result = { objects: result.objects.filter((o) => o.metadata.namespace === this.#istioNamespace) };
+    if (narrowTo && 'error' in result && result.error instanceof AccessError && result.error.reason === 'forbidden') {
+      result = await this.#try(kind, { namespace: this.#istioNamespace });
+    }
+    if ('objects' in result) return result.objects;
+    this.#failures += 1;
+    this.#errors.push(result.error);
+    return undefined;
+  }
+
+  async #try(kind: ResourceKindName, scope?: ListScope): Promise<{ objects: KubeObject[] } | { error: Error }> {
+    try {
+      return { objects: await this.#reader.list(kind, scope) };
+    } catch (err) {
+      return { error: err instanceof Error ? err : new Error(String(err)) };
+    }
+  }
+
+  /** Why the cluster cannot be read at all, when every list failed as unreachable/unauthorized. */
+  unreachableReason(): string | undefined {
+    if (this.#calls === 0 || this.#failures < this.#calls) return undefined;
+    const unreachable = this.#errors.every((e) => e instanceof AccessError && UNREACHABLE_REASONS.has(e.reason));
+    return unreachable ? this.#errors[0].message : undefined;
+  }
+}
+
+async function discoverCluster(reader: ClusterReader, istioNamespace: string): Promise<ClusterFacts> {
+  const lister = new TolerantLister(reader, istioNamespace);
+  const [deployments, namespaces, configMaps, services, webhookConfigs, nodes] = await Promise.all([
+    lister.list('deployments', 'istio-namespace'),
+    lister.list('namespaces'),
+    lister.list('configmaps', 'istio-namespace'),
+    lister.list('services'),
+    lister.list('mutatingwebhookconfigurations'),
+    lister.list('nodes'),
+  ]);
+
+  const info: ClusterInfo = { name: reader.name, role: 'unknown', revisions: [], reachable: true, via: reader.via };
+  if (reader.context) info.context = reader.context;
+  const unreachableReason = lister.unreachableReason();
+  if (unreachableReason) {
+    info.reachable = false;
+    info.unreachableReason = unreachableReason;
+    return { info, controlPlaneClusters: [] };
+  }
+
+  const istiods = findIstiodDeployments(deployments ?? []);
+  const istioNs = namespaces?.find((ns) => ns.metadata.name === istioNamespace);
+  const injectorValues = injectorValuesOf(findInjectorConfigMaps(configMaps ?? [], istioNamespace)[0]);
+  const webhooks = findInjectionWebhooks(webhookConfigs ?? []);
+  const webhook = webhooks.find((w) => w.clusterId) ?? webhooks[0];
+  const meshConfig = meshConfigOf(findMeshConfigMaps(configMaps ?? [], istioNamespace)[0]);
+
+  const clusterId = containerEnv(istiods[0] && istiodContainer(istiods[0]), 'CLUSTER_ID') ?? injectorValues?.clusterName ?? webhook?.clusterId;
+  if (clusterId) info.clusterId = clusterId;
+  const network = (istioNs && labelsOf(istioNs)[NETWORK_LABEL]) || injectorValues?.network || webhook?.network;
+  if (network) info.network = network;
+
+  const controlPlaneClusters = controlPlaneClustersOf(istioNs);
+  info.role = roleOf({
+    hasIstiod: istiods.length > 0,
+    // Unknown when deployments could not be listed: then we cannot call the cluster anything.
+    deploymentsKnown: deployments !== undefined,
+    controlPlaneClusters,
+    webhook,
+    selectorlessIstiodService: hasSelectorlessIstiodService(services ?? [], istioNamespace),
+  });
+
+  info.revisions = [...new Set(istiods.map(revisionOf))].sort();
+  const version = versionFromImage(istiods[0] && istiodContainer(istiods[0])?.image) ?? injectorValues?.tag;
+  if (version) info.istioVersion = version;
+
+  if (services) {
+    info.eastWestGateways = findEastWestGateways(services).map((gw) => {
+      const entry: NonNullable<ClusterInfo['eastWestGateways']>[number] = {
+        namespace: gw.service.metadata.namespace ?? '',
+        name: gw.service.metadata.name,
+        addresses: gatewayAddresses(gw.service, nodes),
+      };
+      if (gw.network) entry.network = gw.network;
+      return entry;
+    });
+  }
+
+  return { info, ...meshIdentity(meshConfig, injectorValues), controlPlaneClusters };
+}
+
+function meshIdentity(meshConfig: MeshConfigFacts | undefined, values: InjectorValues | undefined): { meshId?: string; trustDomain?: string } {
+  const result: { meshId?: string; trustDomain?: string } = {};
+  const meshId = meshConfig?.meshId ?? values?.meshId;
+  if (meshId) result.meshId = meshId;
+  if (meshConfig) result.trustDomain = meshConfig.trustDomain;
+  return result;
+}
+
+function controlPlaneClustersOf(namespace: KubeObject | undefined): string[] {
+  if (!namespace) return [];
+  // Istio documents it as an annotation; some installs set it as a label. Read both.
+  const value = annotationsOf(namespace)[CONTROL_PLANE_CLUSTERS_ANNOTATION] ?? labelsOf(namespace)[CONTROL_PLANE_CLUSTERS_ANNOTATION];
+  return value ? value.split(',').map((s) => s.trim()).filter(Boolean) : [];
+}
+
+/** A remote cluster's `istiod` Service has no selector: Endpoints point at the primary's gateway. */
+function hasSelectorlessIstiodService(services: KubeObject[], istioNamespace: string): boolean {
+  return services.some(
+    (s) =>
+      s.metadata.namespace === istioNamespace &&
+      /^istiod(-remote)?$/.test(s.metadata.name) &&
+      (s.spec?.type === 'ExternalName' || Object.keys(s.spec?.selector ?? {}).length === 0),
+  );
+}
+
+interface RoleEvidence {
+  hasIstiod: boolean;
+  deploymentsKnown: boolean;
+  controlPlaneClusters: string[];
+  webhook?: InjectionWebhook;
+  selectorlessIstiodService: boolean;
+}
+
+/**
+ * primary: runs istiod. remote: no istiod, configured by a primary of the mesh (the
+ * controlPlaneClusters annotation, or an `istiod` Service without selector that the webhook and
+ * proxies reach the primary through). external-controlled: no istiod and the injector webhook calls
+ * a URL outside the cluster (an external control plane).
+ */
+function roleOf(evidence: RoleEvidence): ClusterInfo['role'] {
+  if (evidence.hasIstiod) return 'primary';
+  if (!evidence.deploymentsKnown) return 'unknown';
+  if (evidence.webhook?.url && evidence.controlPlaneClusters.length === 0) return 'external-controlled';
+  // A primary's webhook carries the same /inject/cluster/<id>/net/<network> path, so the path alone
+  // proves nothing: what makes a remote is an istiod Service with no pods of its own behind it.
+  if (evidence.controlPlaneClusters.length > 0 || evidence.selectorlessIstiodService) return 'remote';
+  return 'unknown';
+}
+
+function meshOf(facts: ClusterFacts[]): MeshInfo {
+  const reachable = facts.filter((f) => f.info.reachable);
+  const networks = new Set(reachable.map((f) => f.info.network).filter((n): n is string => n !== undefined));
+  const mesh: MeshInfo = { model: modelOf(facts), multiNetwork: networks.size > 1 };
+  // Primaries own the mesh config; a remote's copy may be stale, so prefer theirs.
+  const ordered = [...reachable.filter((f) => f.info.role === 'primary'), ...reachable.filter((f) => f.info.role !== 'primary')];
+  const meshId = ordered.find((f) => f.meshId)?.meshId;
+  const trustDomain = ordered.find((f) => f.trustDomain)?.trustDomain;
+  if (meshId) mesh.meshId = meshId;
+  if (trustDomain) mesh.trustDomain = trustDomain;
+  return mesh;
+}
+
+function modelOf(facts: ClusterFacts[]): MeshInfo['model'] {
+  const roles = facts.map((f) => f.info.role);
+  const primaryIds = new Set(facts.filter((f) => f.info.role === 'primary').map((f) => f.info.clusterId));
+  const primaries = roles.filter((r) => r === 'primary').length;
+  const remotes = facts.filter((f) => f.info.role === 'remote');
+  if (facts.length === 1 && primaries === 1) return 'single-cluster';
+  if (roles.includes('external-controlled')) return 'external-control-plane';
+  if (remotes.length > 0) {
+    // A remote whose named control plane is not among the clusters is run by an external istiod.
+    const controlledFromOutside = remotes.some(
+      (r) => primaries === 0 || (r.controlPlaneClusters.length > 0 && !r.controlPlaneClusters.some((id) => primaryIds.has(id))),
+    );
+    if (controlledFromOutside) return 'external-control-plane';
+    return primaries >= 2 ? 'multi-primary' : 'primary-remote';
+  }
+  if (primaries >= 2) return 'multi-primary';
+  return 'unknown';
+}

@@ -1,0 +1,51 @@
+// Run built-in checks against a real lab over HTTPS, the way the CLI does: startLab, connect with the
+// lab's kubeconfig, discover the topology, run. Used by the per-category lab fault tests.
+import { startLab, type StartLabOptions } from '../../src/lab/index.ts';
+import { connectClusters } from '../../src/cluster/connect.ts';
+import { discoverTopology } from '../../src/mesh/topology.ts';
+import { runChecks } from '../../src/engine/run.ts';
+import { BUILTIN_CHECKS } from '../../src/checks/index.ts';
+import type { CheckOptions, CheckResult, ClusterInfo, Finding, MeshInfo } from '../../src/engine/types.ts';
+
+export interface LabRun {
+  results: CheckResult[];
+  clusters: ClusterInfo[];
+  mesh: MeshInfo;
+  /** Findings of severity error, across all results. */
+  errors: Finding[];
+}
+
+/**
+ * Start a lab, run the given checks (ids or categories; all when omitted) against it, stop it.
+ * The lab is always stopped, also when something throws.
+ */
+export async function runChecksOnLab(lab: StartLabOptions, select?: { only?: string[]; options?: Partial<CheckOptions> }): Promise<LabRun> {
+  const running = await startLab(lab);
+  try {
+    const { readers } = await connectClusters({ kubeconfigPath: running.kubeconfigPath, istioNamespace: 'istio-system' });
+    const { clusters, mesh } = await discoverTopology(readers, 'istio-system');
+    const checks = BUILTIN_CHECKS.filter((c) => !select?.only || select.only.some((s) => c.id === s || c.category === s));
+    const results = await runChecks({
+      checks,
+      readers,
+      clusterInfos: clusters,
+      mesh,
+      options: { istioNamespace: 'istio-system', certWarnDays: 30, now: new Date(), probeCount: 4, ...select?.options },
+      timeoutMs: 20_000,
+      concurrency: 8,
+    });
+    return { results, clusters, mesh, errors: results.flatMap((r) => r.findings.filter((f) => f.severity === 'error')) };
+  } finally {
+    await running.stop();
+  }
+}
+
+/** Compact form for assertions: `checkId [cluster] messageId` of every error finding, sorted and unique. */
+export function errorKeys(run: LabRun): string[] {
+  return [...new Set(run.errors.map((f) => `${f.checkId} [${f.cluster}] ${f.messageId}`))].sort();
+}
+
+/** Results whose probe broke (outcome error), as `checkId [cluster]: error`. */
+export function brokenProbes(run: LabRun): string[] {
+  return run.results.filter((r) => r.outcome === 'error').map((r) => `${r.checkId} [${r.cluster}]: ${r.error}`);
+}

@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { discoverTopology } from '../../src/mesh/topology.ts';
+import { ISTIO_NAMESPACE, fixtureObjects, memoryReader, memoryReaders, objectNamed, objectsOf, openFixture } from '../checks/helpers.ts';
+
+async function topologyOf(fixture: string) {
+  const { clusters } = await openFixture(fixture);
+  return discoverTopology(clusters, ISTIO_NAMESPACE);
+}
+
+/** The facts tests compare, without addresses and via. */
+function summary(info: Awaited<ReturnType<typeof topologyOf>>['clusters'][number]) {
+  return { name: info.name, clusterId: info.clusterId, network: info.network, role: info.role, revisions: info.revisions, istioVersion: info.istioVersion, reachable: info.reachable };
+}
+
+describe('discoverTopology on fixtures', () => {
+  it('multi-primary-healthy: two primaries on two networks', async () => {
+    const { clusters, mesh } = await topologyOf('multi-primary-healthy');
+    expect(clusters.map(summary)).toEqual([
+      { name: 'cluster1', clusterId: 'cluster1', network: 'network1', role: 'primary', revisions: ['default'], istioVersion: '1.29.1', reachable: true },
+      { name: 'cluster2', clusterId: 'cluster2', network: 'network2', role: 'primary', revisions: ['default'], istioVersion: '1.29.1', reachable: true },
+    ]);
+    expect(mesh).toEqual({ model: 'multi-primary', meshId: 'mesh1', trustDomain: 'cluster.local', multiNetwork: true });
+    expect(clusters[0].context).toBe('kind-cluster1');
+    expect(clusters[0].via).toBe('snapshot');
+    expect(clusters[0].eastWestGateways).toEqual([{ namespace: 'istio-system', name: 'istio-eastwestgateway', network: 'network1', addresses: ['172.18.1.10'] }]);
+    expect(clusters[1].eastWestGateways?.[0].addresses).toEqual(['172.18.2.10']);
+  });
+
+  it('primary-remote-healthy: the remote has no istiod, its id and network come from the injector', async () => {
+    const { clusters, mesh } = await topologyOf('primary-remote-healthy');
+    expect(clusters.map(summary)).toEqual([
+      { name: 'cluster1', clusterId: 'cluster1', network: 'network1', role: 'primary', revisions: ['default'], istioVersion: '1.29.1', reachable: true },
+      // The remote's version is the injector's global.tag: the proxies it gets.
+      { name: 'cluster2', clusterId: 'cluster2', network: 'network2', role: 'remote', revisions: [], istioVersion: '1.29.1', reachable: true },
+    ]);
+    expect(mesh).toEqual({ model: 'primary-remote', meshId: 'mesh1', trustDomain: 'cluster.local', multiNetwork: true });
+  });
+
+  it.each(['ewgw-lb-pending', 'ewgw-nodeport-no-selector', 'istiod-not-ready', 'root-mismatch', 'cacerts-missing', 'secrets-forbidden'])(
+    '%s: the fault variants keep the multi-primary topology',
+    async (fixture) => {
+      const { clusters, mesh } = await topologyOf(fixture);
+      expect(clusters.map((c) => [c.clusterId, c.network, c.role])).toEqual([
+        ['cluster1', 'network1', 'primary'],
+        ['cluster2', 'network2', 'primary'],
+      ]);
+      expect(mesh.model).toBe('multi-primary');
+    },
+  );
+
+  it('ewgw-lb-pending: a gateway without an address has none in the topology', async () => {
+    const { clusters } = await topologyOf('ewgw-lb-pending');
+    expect(clusters[1].eastWestGateways).toEqual([{ namespace: 'istio-system', name: 'istio-eastwestgateway', network: 'network2', addresses: [] }]);
+  });
+});
+
+describe('discoverTopology fallbacks', () => {
+  it('takes CLUSTER_ID from the injector values, then from the webhook path, when istiod has no env', async () => {
+    const objects = await fixtureObjects('multi-primary-healthy');
+    const istiod = objectNamed(objects, 'cluster1', 'deployments', 'istiod');
+    const container = istiod.spec.template.spec.containers[0];
+    container.env = container.env.filter((e: { name: string }) => e.name !== 'CLUSTER_ID');
+    let { clusters } = await discoverTopology(memoryReaders(objects), ISTIO_NAMESPACE);
+    expect(clusters[0].clusterId).toBe('cluster1');
+
+    const injector = objectNamed(objects, 'cluster1', 'configmaps', 'istio-sidecar-injector');
+    injector.data.values = JSON.stringify({ global: { network: '' } });
+    const webhook = objectNamed(objects, 'cluster1', 'mutatingwebhookconfigurations', 'istio-sidecar-injector');
+    webhook.webhooks[0].clientConfig.service.path = '/inject/cluster/from-webhook/net/net-from-webhook';
+    delete objectNamed(objects, 'cluster1', 'namespaces', 'istio-system').metadata.labels!['topology.istio.io/network'];
+    ({ clusters } = await discoverTopology(memoryReaders(objects), ISTIO_NAMESPACE));
+    expect(clusters[0]).toMatchObject({ clusterId: 'from-webhook', network: 'net-from-webhook' });
+  });
+
+  it('reads the network from global.network when the namespace is not labelled', async () => {
+    const objects = await fixtureObjects('multi-primary-healthy');
+    delete objectNamed(objects, 'cluster2', 'namespaces', 'istio-system').metadata.labels!['topology.istio.io/network'];
+    const { clusters, mesh } = await discoverTopology(memoryReaders(objects), ISTIO_NAMESPACE);
+    expect(clusters[1].network).toBe('network2');
+    expect(mesh.multiNetwork).toBe(true);
+  });
+
+  it('lists revisions and strips the distroless suffix from the version', async () => {
+    const objects = await fixtureObjects('multi-primary-healthy');
+    const deployments = objectsOf(objects, 'cluster1', 'deployments');
+    const canary = structuredClone(objectNamed(objects, 'cluster1', 'deployments', 'istiod'));
+    canary.metadata.name = 'istiod-canary';
+    canary.metadata.labels!['istio.io/rev'] = 'canary';
+    canary.spec.template.spec.containers[0].image = 'gcr.io/istio-release/pilot:1.30.0-distroless';
+    deployments.push(canary);
+    objectNamed(objects, 'cluster1', 'deployments', 'istiod').spec.template.spec.containers[0].image = 'docker.io/istio/pilot:1.29.1-distroless';
+    const { clusters } = await discoverTopology(memoryReaders(objects), ISTIO_NAMESPACE);
+    expect(clusters[0].revisions).toEqual(['canary', 'default']);
+    expect(clusters[0].istioVersion).toBe('1.29.1');
+  });
+
+  it('marks a cluster unreachable, with the reason, when every list fails that way; never throws', async () => {
+    const objects = await fixtureObjects('multi-primary-healthy');
+    const readers = memoryReaders(objects, { cluster2: { failAll: 'unreachable' } });
+    const { clusters, mesh } = await discoverTopology(readers, ISTIO_NAMESPACE);
+    expect(clusters[1]).toMatchObject({ name: 'cluster2', reachable: false, role: 'unknown' });
+    expect(clusters[1].unreachableReason).toMatch(/unreachable/);
+    expect(clusters[0].reachable).toBe(true);
+    expect(mesh.multiNetwork).toBe(false);
+  });
+
+  it('keeps facts unknown, not the cluster unreachable, when lists are forbidden', async () => {
+    const objects = await fixtureObjects('multi-primary-healthy');
+    const readers = memoryReaders(objects, { cluster1: { failing: { deployments: 'forbidden', configmaps: 'forbidden' } } });
+    const { clusters } = await discoverTopology(readers, ISTIO_NAMESPACE);
+    expect(clusters[0]).toMatchObject({ reachable: true, role: 'unknown', network: 'network1', clusterId: 'cluster1' });
+    expect(clusters[0].istioVersion).toBeUndefined();
+  });
+
+  it('a single primary is a single-cluster mesh', async () => {
+    const objects = await fixtureObjects('multi-primary-healthy');
+    const { clusters, mesh } = await discoverTopology([memoryReader('cluster1', objects.get('cluster1')!)], ISTIO_NAMESPACE);
+    expect(clusters[0].role).toBe('primary');
+    expect(mesh).toMatchObject({ model: 'single-cluster', multiNetwork: false });
+  });
+
+  it('a remote whose injector calls an external URL is externally controlled', async () => {
+    const objects = await fixtureObjects('primary-remote-healthy');
+    const remote = objects.get('cluster2')!;
+    delete objectNamed(objects, 'cluster2', 'namespaces', 'istio-system').metadata.annotations;
+    const webhook = objectNamed(objects, 'cluster2', 'mutatingwebhookconfigurations', 'istio-sidecar-injector');
+    webhook.webhooks[0].clientConfig = { url: 'https://istiod.external.example.com:15017/inject/cluster/cluster2/net/network2' };
+    const { clusters, mesh } = await discoverTopology([memoryReader('cluster2', remote)], ISTIO_NAMESPACE);
+    expect(clusters[0]).toMatchObject({ role: 'external-controlled', clusterId: 'cluster2', network: 'network2' });
+    expect(mesh.model).toBe('external-control-plane');
+  });
+
+  it('a remote whose named control plane is not among the clusters means an external control plane', async () => {
+    const objects = await fixtureObjects('primary-remote-healthy');
+    objectNamed(objects, 'cluster2', 'namespaces', 'istio-system').metadata.annotations!['topology.istio.io/controlPlaneClusters'] = 'elsewhere';
+    const { mesh } = await discoverTopology(memoryReaders(objects), ISTIO_NAMESPACE);
+    expect(mesh.model).toBe('external-control-plane');
+  });
+
+  it('prefers the primary\'s mesh id and reads the trust domain from the mesh config', async () => {
+    const objects = await fixtureObjects('primary-remote-healthy');
+    objectNamed(objects, 'cluster1', 'configmaps', 'istio').data.mesh = 'trustDomain: example.org\ndefaultConfig:\n  meshId: prod\n';
+    const { mesh } = await discoverTopology(memoryReaders(objects), ISTIO_NAMESPACE);
+    expect(mesh).toMatchObject({ meshId: 'prod', trustDomain: 'example.org' });
+  });
+});
