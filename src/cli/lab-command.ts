@@ -12,6 +12,9 @@ interface ServeArgs {
   fault?: string[];
   clusters?: number;
   latency?: number;
+  'scale-namespaces'?: number;
+  'scale-services'?: number;
+  'scale-pods'?: number;
   'kubeconfig-out': string;
 }
 
@@ -59,11 +62,14 @@ async function serve(args: ServeArgs, io: LabCommandIO): Promise<void> {
   const { LabError } = await import('../lab/model/index.ts');
   if (!args['kubeconfig-out']) throw new LabError('lab serve needs --kubeconfig-out FILE');
   const kubeconfigPath = resolve(io.cwd, args['kubeconfig-out']);
+  const scaled = args['scale-namespaces'] !== undefined || args['scale-services'] !== undefined || args['scale-pods'] !== undefined;
+  const scale = scaled ? { namespaces: args['scale-namespaces'], servicesPerNamespace: args['scale-services'], podsPerService: args['scale-pods'] } : undefined;
   const lab = await startLab({
     scenario: args.scenario,
     faults: args.fault ?? [],
     ...(args.clusters !== undefined ? { clusters: args.clusters } : {}),
     ...(args.latency !== undefined ? { latencyMs: args.latency } : {}),
+    ...(scale ? { scale } : {}),
     kubeconfigPath,
   });
   const faults = lab.mesh.faults.map((f) => `${f.name}:${f.cluster}`).join(', ') || 'none';
@@ -93,32 +99,39 @@ async function serve(args: ServeArgs, io: LabCommandIO): Promise<void> {
   io.stderr.write('lab stopped\n');
 }
 
+/** Register `scenarios` and `serve` on a yargs instance (the builder of a `lab` command). */
+export function registerLabSubcommands(y: Argv, io: LabCommandIO = processIO): Argv {
+  return y
+    .command({
+      command: 'scenarios',
+      describe: 'list the lab scenarios and faults',
+      builder: (sub: Argv) => sub.option('output', { alias: 'o', choices: ['human', 'json'] as const, default: 'human' as const, describe: 'output format' }),
+      handler: (argv) => listScenarios((argv as unknown as { output: 'human' | 'json' }).output, io),
+    })
+    .command({
+      command: 'serve',
+      describe: 'serve a lab until interrupted; writes a kubeconfig with one context per cluster',
+      builder: (sub: Argv) =>
+        sub
+          .option('scenario', { type: 'string', default: 'multi-primary', describe: 'scenario (see `meshdoctor lab scenarios`)' })
+          .option('fault', { type: 'string', array: true, describe: 'inject a fault: NAME[:CLUSTER] (repeatable)' })
+          .option('clusters', { type: 'number', describe: 'number of clusters, 2 to 10 (default 2)' })
+          .option('latency', { type: 'number', describe: 'delay added to every API response, in ms' })
+          .option('scale-namespaces', { type: 'number', describe: 'extra namespaces per cluster (scale-1, ...)' })
+          .option('scale-services', { type: 'number', describe: 'services per extra namespace' })
+          .option('scale-pods', { type: 'number', describe: 'pods per extra service' })
+          .option('kubeconfig-out', { type: 'string', demandOption: true, describe: 'where to write the kubeconfig' }),
+      handler: (argv) => serve(argv as unknown as ServeArgs, io),
+    })
+    .demandCommand(1, 'name a lab subcommand: scenarios or serve');
+}
+
 /** The `lab <command>` yargs module, writing to `io`. */
 export function createLabCommand(io: LabCommandIO = processIO): CommandModule {
   return {
     command: 'lab <command>',
     describe: 'serve a simulated multi-cluster Istio mesh (scenarios, serve)',
-    builder: (y: Argv) =>
-      y
-        .command({
-          command: 'scenarios',
-          describe: 'list the lab scenarios and faults',
-          builder: (sub: Argv) => sub.option('output', { alias: 'o', choices: ['human', 'json'] as const, default: 'human' as const, describe: 'output format' }),
-          handler: (argv) => listScenarios((argv as unknown as { output: 'human' | 'json' }).output, io),
-        })
-        .command({
-          command: 'serve',
-          describe: 'serve a lab until interrupted; writes a kubeconfig with one context per cluster',
-          builder: (sub: Argv) =>
-            sub
-              .option('scenario', { type: 'string', default: 'multi-primary', describe: 'scenario (see `meshdoctor lab scenarios`)' })
-              .option('fault', { type: 'string', array: true, describe: 'inject a fault: NAME[:CLUSTER] (repeatable)' })
-              .option('clusters', { type: 'number', describe: 'number of clusters, 2 to 10 (default 2)' })
-              .option('latency', { type: 'number', describe: 'delay added to every API response, in ms' })
-              .option('kubeconfig-out', { type: 'string', demandOption: true, describe: 'where to write the kubeconfig' }),
-          handler: (argv) => serve(argv as unknown as ServeArgs, io),
-        })
-        .demandCommand(1, 'name a lab subcommand: scenarios or serve'),
+    builder: (y: Argv) => registerLabSubcommands(y, io),
     handler: () => {},
   };
 }

@@ -170,7 +170,8 @@ async function runTask(input: RunInput, task: Task): Promise<CheckResult> {
   });
 
   if (reader && info && !info.reachable) {
-    return finish({ outcome: 'skip', skipReason: `cluster unreachable: ${info.unreachableReason ?? 'no answer from its API server'}`, findings: [] });
+    // Not a skip: a CI gate must not pass when a cluster could not be examined (exit code 3).
+    return finish({ outcome: 'error', error: `cluster unreachable: ${info.unreachableReason ?? 'no answer from its API server'}`, findings: [] });
   }
   const liveOnly = check.needs.includes('exec') || check.needs.includes('live');
   const targets = reader ? [reader] : input.readers;

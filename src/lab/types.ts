@@ -4,6 +4,7 @@
 //   server/ speaks the Kubernetes REST + WebSocket API over HTTPS for one backend      -> LabApiServer
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject, ResourceKindName, ExecResult } from '../cluster/types.ts';
+import type { IssuedCert } from './pki.ts';
 
 /** A fault injected by name, optionally on one cluster (`root-mismatch:cluster2`). */
 export interface LabFault {
@@ -41,6 +42,12 @@ export interface LabClusterState {
   users: Map<string, LabUser>;
   /** Token of the cluster-admin user written to the lab kubeconfig. */
   adminToken: string;
+  /**
+   * The cluster's own Istio CA (from model/): `intermediate` is what its `cacerts` plugs in (istiod's
+   * self-signed root with `cacerts-missing`), `root` the root it chains to. A remote of primary-remote
+   * has material too, but its workloads are signed by its control-plane cluster's CA.
+   */
+  ca?: { root: IssuedCert; intermediate: IssuedCert };
 }
 
 /** A whole simulated mesh. */

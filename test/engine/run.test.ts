@@ -135,10 +135,10 @@ describe('runChecks', () => {
     expect(invalidated).toBe(2);
   });
 
-  it('skips cluster checks on an unreachable cluster with the reason', async () => {
+  it('reports cluster checks on an unreachable cluster as error with the reason', async () => {
     const input = base([failsOn('c1')]);
     input.clusterInfos[0] = clusterInfo('c1', { reachable: false, unreachableReason: 'connect ECONNREFUSED 127.0.0.1:1' });
     const results = await runChecks(input);
-    expect(results[0]).toMatchObject({ cluster: 'c1', outcome: 'skip', skipReason: 'cluster unreachable: connect ECONNREFUSED 127.0.0.1:1' });
+    expect(results[0]).toMatchObject({ cluster: 'c1', outcome: 'error', error: 'cluster unreachable: connect ECONNREFUSED 127.0.0.1:1' });
   });
 });

@@ -1,0 +1,279 @@
+// All objects of one simulated cluster: Kubernetes basics, Istio (primary or remote profile),
+// CA material, the sample apps of Istio's multicluster verification, and the scale knobs' load.
+import type { ClusterBuilder } from './builder.ts';
+import type { ClusterCaMaterial } from './ca.ts';
+import {
+  ISTIO_NAMESPACE,
+  addBlockingNetworkPolicy,
+  addCrossNetworkGateway,
+  addEastWestGateway,
+  addInjectorWebhook,
+  addIstioConfigMaps,
+  addIstioCrds,
+  addIstiod,
+  addIstiodExposure,
+  addLegacyGlobalConfig,
+  addRemoteIstiodService,
+  sidecarInjection,
+} from './istio.ts';
+import { KUBERNETES_VERSION, visibleNetwork, type ClusterPlan } from './plan.ts';
+import { addConfigMap, addEndpointObjects, addNamespace, addNodeObjects, addSecret, addService, addServiceAccount, addWorkload, addEndpointsForServices } from './workloads.ts';
+
+/** Extra load: namespaces `scale-<n>` with Services `svc-<m>`, each backed by pods. */
+export interface ScaleOptions {
+  namespaces?: number;
+  servicesPerNamespace?: number;
+  podsPerService?: number;
+}
+
+/** Namespace of the sample apps. */
+export const SAMPLE_NAMESPACE = 'sample';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Container = Record<string, any>;
+
+/** Everything cluster-building needs to know about the rest of the mesh. */
+export interface MeshContext {
+  plans: ClusterPlan[];
+  ca: Map<string, ClusterCaMaterial>;
+  scale?: ScaleOptions;
+}
+
+/** Build every object of one cluster (Endpoints and EndpointSlices included). */
+export function buildClusterObjects(b: ClusterBuilder, plan: ClusterPlan, mesh: MeshContext): void {
+  const controlPlane = mesh.plans.find((p) => p.name === plan.controlPlane)!;
+  // A remote reaches istiod, and the injector, through the primary's east-west gateway.
+  const controlPlaneGatewayIP = plan.role === 'remote' ? controlPlane.eastWestIP : undefined;
+  const ca = mesh.ca.get(plan.name)!;
+  // istiod writes istio-ca-root-cert; on a remote that is the primary's istiod.
+  const distributedRoot = mesh.ca.get(controlPlane.name)!.root.certPem;
+  const scaleNamespaces = scaleNamespaceNames(mesh.scale);
+
+  b.addNodes(2);
+  addNodeObjects(b, KUBERNETES_VERSION);
+
+  // Namespaces.
+  for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) addNamespace(b, name);
+  const istioSystemLabels: Record<string, string> = {};
+  if (plan.networkKnown) istioSystemLabels['topology.istio.io/network'] = plan.network;
+  if (plan.faults.has('discovery-selectors-exclude')) istioSystemLabels['istio-discovery'] = 'enabled';
+  const istioSystemAnnotations: Record<string, string> =
+    plan.role === 'remote' && !plan.faults.has('remote-annotation-missing') ? { 'topology.istio.io/controlPlaneClusters': controlPlane.istioClusterId } : {};
+  addNamespace(b, ISTIO_NAMESPACE, istioSystemLabels, istioSystemAnnotations);
+  const sampleInjected = !plan.faults.has('namespace-not-injected');
+  addNamespace(b, SAMPLE_NAMESPACE, sampleInjected ? { 'istio-injection': 'enabled' } : {});
+  for (const ns of scaleNamespaces) addNamespace(b, ns, { 'istio-injection': 'enabled' });
+
+  // Root CA ConfigMaps: the API server's CA everywhere; Istio's root where istiod publishes it.
+  const allNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease', ISTIO_NAMESPACE, SAMPLE_NAMESPACE, ...scaleNamespaces];
+  for (const ns of allNamespaces) addConfigMap(b, ns, 'kube-root-ca.crt', { 'ca.crt': plan.endpoint.caPem });
+  for (const ns of ['default', ISTIO_NAMESPACE, SAMPLE_NAMESPACE, ...scaleNamespaces]) {
+    const root = ns === SAMPLE_NAMESPACE && ca.staleRootPem ? ca.staleRootPem : distributedRoot;
+    addConfigMap(b, ns, 'istio-ca-root-cert', { 'root-cert.pem': root }, { 'istio.io/config': 'true' });
+  }
+  for (const ns of allNamespaces) addServiceAccount(b, ns, 'default');
+
+  addKubernetesBasics(b);
+
+  // Istio.
+  if (ca.cacerts) addSecret(b, ISTIO_NAMESPACE, 'cacerts', ca.cacerts);
+  if (ca.selfSignedSecret) addSecret(b, ISTIO_NAMESPACE, 'istio-ca-secret', ca.selfSignedSecret, { type: 'istio.io/ca-root' });
+  addIstioCrds(b, plan.istioVersion);
+  addIstioConfigMaps(b, plan, controlPlaneGatewayIP);
+  addInjectorWebhook(b, plan, mesh.ca.get(controlPlane.name)!.root.certPem, controlPlaneGatewayIP);
+  if (plan.role === 'primary') addIstiod(b, plan);
+  else addRemoteIstiodService(b, plan, controlPlane.eastWestIP);
+  if (plan.hasEastWestGateway) addEastWestGateway(b, plan);
+  // The cross-network Gateway is config: in primary-remote it lives on the primary only.
+  if (plan.role === 'primary' && plan.topology !== 'multi-primary-single-network') addCrossNetworkGateway(b, plan);
+  if (plan.role === 'primary' && plan.topology === 'primary-remote') addIstiodExposure(b, plan);
+  if (plan.faults.has('networkpolicy-blocks-gateway')) addBlockingNetworkPolicy(b);
+
+  addSampleApps(b, plan, mesh.plans, sampleInjected);
+  addScaleLoad(b, plan, mesh.scale);
+  addEndpointsForServices(b);
+}
+
+/** kube-dns/CoreDNS and the `kubernetes` Service. */
+function addKubernetesBasics(b: ClusterBuilder): void {
+  const kubernetes = addService(b, {
+    namespace: 'default',
+    name: 'kubernetes',
+    labels: { component: 'apiserver', provider: 'kubernetes' },
+    ports: [{ name: 'https', port: 443, targetPort: 6443 }],
+    clusterIP: b.serviceIP(1),
+  });
+  addEndpointObjects(b, kubernetes, [{ ip: b.nodes[0].internalIP, ready: true }], [{ name: 'https', port: 6443, protocol: 'TCP' }]);
+
+  addServiceAccount(b, 'kube-system', 'coredns');
+  addWorkload(b, {
+    namespace: 'kube-system',
+    name: 'coredns',
+    deploymentLabels: { 'k8s-app': 'kube-dns' },
+    podLabels: { 'k8s-app': 'kube-dns' },
+    replicas: 2,
+    serviceAccount: 'coredns',
+    controlPlane: true,
+    age: 2,
+    containers: [
+      {
+        name: 'coredns',
+        image: 'registry.k8s.io/coredns/coredns:v1.11.3',
+        args: ['-conf', '/etc/coredns/Corefile'],
+        ports: [
+          { containerPort: 53, name: 'dns', protocol: 'UDP' },
+          { containerPort: 53, name: 'dns-tcp', protocol: 'TCP' },
+          { containerPort: 9153, name: 'metrics', protocol: 'TCP' },
+        ],
+        readinessProbe: { httpGet: { path: '/ready', port: 8181, scheme: 'HTTP' }, periodSeconds: 10 },
+        resources: { limits: { memory: '170Mi' }, requests: { cpu: '100m', memory: '70Mi' } },
+      },
+    ],
+  });
+  addService(b, {
+    namespace: 'kube-system',
+    name: 'kube-dns',
+    labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'CoreDNS' },
+    annotations: { 'prometheus.io/port': '9153', 'prometheus.io/scrape': 'true' },
+    selector: { 'k8s-app': 'kube-dns' },
+    ports: [
+      { name: 'dns', port: 53, protocol: 'UDP' },
+      { name: 'dns-tcp', port: 53 },
+      { name: 'metrics', port: 9153 },
+    ],
+    clusterIP: b.serviceIP(10),
+  });
+}
+
+/** A Deployment of the mesh: injected unless told otherwise. */
+function addMeshWorkload(
+  b: ClusterBuilder,
+  plan: ClusterPlan,
+  opts: { namespace: string; name: string; app: string; version: string; replicas: number; serviceAccount: string; containers: Container[]; volumes?: Container[]; injected: boolean; optOut?: boolean },
+): void {
+  const baseLabels = { app: opts.app, version: opts.version };
+  const injection = opts.injected ? sidecarInjection(plan, { workload: opts.name, namespace: opts.namespace, app: opts.app, version: opts.version, appContainers: opts.containers }) : undefined;
+  addWorkload(b, {
+    namespace: opts.namespace,
+    name: opts.name,
+    deploymentLabels: baseLabels,
+    podLabels: { ...baseLabels, ...(injection?.labels ?? {}) },
+    selectorLabels: baseLabels,
+    podAnnotations: injection ? injection.annotations : opts.optOut ? { 'sidecar.istio.io/inject': 'false' } : undefined,
+    replicas: opts.replicas,
+    serviceAccount: opts.serviceAccount,
+    containers: opts.containers,
+    initContainers: injection?.initContainers,
+    volumes: [...(opts.volumes ?? []), ...(injection?.volumes ?? [])],
+    age: 300,
+  });
+}
+
+/**
+ * Istio's multicluster verification apps in `sample`: helloworld (v1 in odd clusters, v2 in even)
+ * and curl everywhere; plus the sample-level faults.
+ */
+function addSampleApps(b: ClusterBuilder, plan: ClusterPlan, plans: ClusterPlan[], sampleInjected: boolean): void {
+  const version = plan.index % 2 === 1 ? 'v1' : 'v2';
+  const headless = plan.faults.has('service-headless-mixed');
+  const portMismatch = plan.faults.has('service-port-mismatch');
+  addService(b, {
+    namespace: SAMPLE_NAMESPACE,
+    name: 'helloworld',
+    labels: { app: 'helloworld', service: 'helloworld' },
+    selector: { app: 'helloworld' },
+    ports: [portMismatch ? { name: 'tcp', port: 5001, targetPort: 5000 } : { name: 'http', port: 5000 }],
+    headless,
+  });
+  const helloworldUninjected = plan.faults.has('uninjected-remote-endpoint');
+  addMeshWorkload(b, plan, {
+    namespace: SAMPLE_NAMESPACE,
+    name: `helloworld-${version}`,
+    app: 'helloworld',
+    version,
+    replicas: 1,
+    serviceAccount: 'default',
+    injected: sampleInjected && !helloworldUninjected,
+    optOut: helloworldUninjected,
+    containers: [
+      {
+        name: 'helloworld',
+        image: `docker.io/istio/examples-helloworld-${version}:1.0`,
+        imagePullPolicy: 'IfNotPresent',
+        ports: [{ containerPort: 5000, protocol: 'TCP' }],
+        resources: { requests: { cpu: '100m' } },
+      },
+    ],
+  });
+
+  addServiceAccount(b, SAMPLE_NAMESPACE, 'curl');
+  addService(b, { namespace: SAMPLE_NAMESPACE, name: 'curl', labels: { app: 'curl', service: 'curl' }, selector: { app: 'curl' }, ports: [{ name: 'http', port: 80 }] });
+  addMeshWorkload(b, plan, {
+    namespace: SAMPLE_NAMESPACE,
+    name: 'curl',
+    app: 'curl',
+    version: 'v1',
+    replicas: 1,
+    serviceAccount: 'curl',
+    injected: sampleInjected,
+    containers: [
+      {
+        name: 'curl',
+        image: 'curlimages/curl',
+        imagePullPolicy: 'IfNotPresent',
+        command: ['/bin/sleep', 'infinity'],
+        volumeMounts: [{ mountPath: '/etc/curl/tls', name: 'secret-volume' }],
+      },
+    ],
+    volumes: [{ name: 'secret-volume', secret: { defaultMode: 420, optional: true, secretName: 'curl-secret' } }],
+  });
+
+  // `remote-only-service-no-dns-capture` on the previous cluster: a Service only this cluster has.
+  const previous = plans[(plan.index - 2 + plans.length) % plans.length];
+  if (previous !== plan && previous.faults.has('remote-only-service-no-dns-capture')) {
+    addService(b, { namespace: SAMPLE_NAMESPACE, name: 'hello-remote', labels: { app: 'hello-remote', service: 'hello-remote' }, selector: { app: 'hello-remote' }, ports: [{ name: 'http', port: 5000 }] });
+    addMeshWorkload(b, plan, {
+      namespace: SAMPLE_NAMESPACE,
+      name: 'hello-remote-v1',
+      app: 'hello-remote',
+      version: 'v1',
+      replicas: 1,
+      serviceAccount: 'default',
+      injected: sampleInjected,
+      containers: [{ name: 'hello-remote', image: 'docker.io/istio/examples-helloworld-v1:1.0', imagePullPolicy: 'IfNotPresent', ports: [{ containerPort: 5000, protocol: 'TCP' }] }],
+    });
+  }
+
+  if (plan.faults.has('legacy-global-config')) {
+    const peer = plans[plan.index % plans.length];
+    addLegacyGlobalConfig(b, visibleNetwork(peer) || peer.network);
+  }
+}
+
+function scaleNamespaceNames(scale: ScaleOptions | undefined): string[] {
+  if (!scale) return [];
+  return Array.from({ length: scale.namespaces ?? 1 }, (_, i) => `scale-${i + 1}`);
+}
+
+/** The scale knobs' load: per namespace, `servicesPerNamespace` Services each backed by `podsPerService` injected pods. */
+function addScaleLoad(b: ClusterBuilder, plan: ClusterPlan, scale: ScaleOptions | undefined): void {
+  if (!scale) return;
+  const services = scale.servicesPerNamespace ?? 1;
+  const pods = scale.podsPerService ?? 1;
+  for (const namespace of scaleNamespaceNames(scale)) {
+    for (let s = 1; s <= services; s++) {
+      const app = `svc-${s}`;
+      addService(b, { namespace, name: app, labels: { app, service: app }, selector: { app }, ports: [{ name: 'http', port: 8080 }] });
+      addMeshWorkload(b, plan, {
+        namespace,
+        name: `${app}-v1`,
+        app,
+        version: 'v1',
+        replicas: pods,
+        serviceAccount: 'default',
+        injected: true,
+        containers: [{ name: 'app', image: 'registry.k8s.io/e2e-test-images/agnhost:2.52', args: ['netexec', '--http-port=8080'], ports: [{ containerPort: 8080, protocol: 'TCP' }] }],
+      });
+    }
+  }
+}

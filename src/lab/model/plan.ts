@@ -1,0 +1,94 @@
+// What a cluster of the mesh should look like before any object exists: its role, ids, network,
+// versions and the knobs faults turn. Object generators read the plan, so a fault that changes
+// (say) the cluster id changes it consistently everywhere.
+import type { LabEndpoint, LabFault } from '../types.ts';
+import { runsIstiod, type LabTopology } from './catalog.ts';
+
+/** The Istio version of a healthy lab cluster. */
+export const ISTIO_VERSION = '1.29.1';
+/** The version the `version-skew` fault installs (two minors apart). */
+export const SKEWED_ISTIO_VERSION = '1.27.3';
+/** The Kubernetes version the simulated nodes report. */
+export const KUBERNETES_VERSION = 'v1.32.2';
+
+/** Plan of one cluster. */
+export interface ClusterPlan {
+  name: string;
+  /** 1-based position: seeds IPs, hashes and resourceVersions. */
+  index: number;
+  topology: LabTopology;
+  /** `primary` runs istiod; `remote` (primary-remote only) is managed by cluster1. */
+  role: 'primary' | 'remote';
+  /** Name of the cluster whose istiod manages this one (itself for a primary). */
+  controlPlane: string;
+  /** CLUSTER_ID istiod and proxies use (the cluster name unless `duplicate-cluster-id`). */
+  istioClusterId: string;
+  network: string;
+  /** false with `network-label-missing`: neither istio-system's label nor global.network is set. */
+  networkKnown: boolean;
+  meshId: string;
+  trustDomain: string;
+  istioVersion: string;
+  /** Proxy DNS capture (meshConfig.defaultConfig.proxyMetadata.ISTIO_META_DNS_CAPTURE). */
+  dnsCapture: boolean;
+  /** An east-west gateway exists (multi-network topologies). */
+  hasEastWestGateway: boolean;
+  /** The gateway's LoadBalancer ingress IP (TEST-NET-1), whether or not it is assigned. */
+  eastWestIP: string;
+  endpoint: LabEndpoint;
+  /** Faults acting on this cluster. */
+  faults: Set<string>;
+}
+
+/** Whether a topology has more than one network. */
+export function isMultiNetwork(topology: LabTopology): boolean {
+  return topology !== 'multi-primary-single-network';
+}
+
+/** Plans for every cluster of a mesh, with the faults' plan-level effects applied. */
+export function planClusters(topology: LabTopology, endpoints: LabEndpoint[], faults: Required<LabFault>[]): ClusterPlan[] {
+  const plans = endpoints.map((endpoint, i): ClusterPlan => {
+    const name = endpoint.cluster;
+    const primary = runsIstiod(topology, name);
+    return {
+      name,
+      index: i + 1,
+      topology,
+      role: primary ? 'primary' : 'remote',
+      controlPlane: primary ? name : endpoints[0].cluster,
+      istioClusterId: name,
+      network: isMultiNetwork(topology) ? `network${i + 1}` : 'network1',
+      networkKnown: true,
+      meshId: 'mesh1',
+      trustDomain: 'cluster.local',
+      istioVersion: ISTIO_VERSION,
+      dnsCapture: true,
+      hasEastWestGateway: isMultiNetwork(topology),
+      eastWestIP: `192.0.2.${10 + i + 1}`,
+      endpoint,
+      faults: new Set(faults.filter((f) => f.cluster === name).map((f) => f.name)),
+    };
+  });
+  for (const plan of plans) {
+    const has = (fault: string) => plan.faults.has(fault);
+    if (has('duplicate-cluster-id')) plan.istioClusterId = plans.find((p) => p !== plan)?.name ?? plan.name;
+    if (has('mesh-id-mismatch')) plan.meshId = 'mesh2';
+    if (has('trust-domain-mismatch')) plan.trustDomain = `${plan.name}.local`;
+    if (has('version-skew')) plan.istioVersion = SKEWED_ISTIO_VERSION;
+    if (has('remote-only-service-no-dns-capture')) plan.dnsCapture = false;
+    if (has('network-label-missing')) plan.networkKnown = false;
+    if (has('ewgw-missing')) plan.hasEastWestGateway = false;
+  }
+  return plans;
+}
+
+/** The cluster a primary's remote-secret faults act on: the next cluster (primary-remote: the first remote). */
+export function peerOf(plan: ClusterPlan, plans: ClusterPlan[]): ClusterPlan {
+  if (plan.topology === 'primary-remote') return plans.find((p) => p.role === 'remote') ?? plans[1];
+  return plans[plan.index % plans.length];
+}
+
+/** The network a cluster's objects show: empty when the network is not known (`network-label-missing`). */
+export function visibleNetwork(plan: ClusterPlan): string {
+  return plan.networkKnown ? plan.network : '';
+}

@@ -1,0 +1,189 @@
+// A sidecar's Envoy as istiod configures it: its outbound clusters and their hosts (EDS after
+// istiod's network filter: same-network endpoints as pod IPs, other networks behind their gateway),
+// per-host counters the lab's traffic updates, and the admin pages /clusters and /server_info.
+import type { KubeObject } from '../../cluster/types.ts';
+import type { ClusterView } from './cluster-view.ts';
+import type { IstiodView, NetworkGateway, ServicePort, SimEndpoint, SimService } from './istiod.ts';
+import type { MeshSim } from './mesh.ts';
+import { imageTag, proxyContainer, stableHash } from './objects.ts';
+
+/** Counters of one upstream host, named as Envoy's /clusters prints them. */
+export interface HostStats {
+  cx_active: number;
+  cx_connect_fail: number;
+  cx_total: number;
+  rq_active: number;
+  rq_error: number;
+  rq_success: number;
+  rq_timeout: number;
+  rq_total: number;
+}
+
+/** Counters of one proxy: Envoy cluster name -> `addr:port` -> counters. */
+export type ProxyStats = Map<string, Map<string, HostStats>>;
+
+/** One load-balancing host of an outbound cluster. */
+export interface LbHost {
+  address: string;
+  port: number;
+  /** `endpoint`: a pod address; `gateway`: a peer network's gateway standing for `endpoints`. */
+  kind: 'endpoint' | 'gateway';
+  gateway?: NetworkGateway;
+  /** The endpoints this host stands for (one for `endpoint`). */
+  endpoints: SimEndpoint[];
+  locality: string;
+}
+
+/** An outbound cluster `outbound|<port>||<host>`. */
+export interface OutboundCluster {
+  name: string;
+  service: SimService;
+  port: ServicePort;
+  hosts: LbHost[];
+}
+
+/** The network a proxy declares: its pod label, else its cluster's network. */
+export function proxyNetwork(view: ClusterView, pod: KubeObject): string {
+  return pod.metadata.labels?.['topology.istio.io/network'] ?? view.network;
+}
+
+/** Istio: a proxy is "in" a network when both are equal or either is unset. */
+function inNetwork(proxyNet: string, epNet: string): boolean {
+  return !proxyNet || !epNet || proxyNet === epNet;
+}
+
+/** The outbound cluster of a service port as the proxy's istiod builds it. */
+export function outboundCluster(istiod: IstiodView, proxyNet: string, service: SimService, port: ServicePort): OutboundCluster {
+  const name = `outbound|${port.port}||${service.hostname}`;
+  const hosts: LbHost[] = [];
+  if (service.headless) return { name, service, port, hosts }; // ORIGINAL_DST: no EDS hosts
+  const remoteByNetwork = new Map<string, SimEndpoint[]>();
+  for (const ep of service.endpoints) {
+    if (ep.servicePortName !== port.name) continue;
+    if (inNetwork(proxyNet, ep.network)) {
+      hosts.push({ address: ep.address, port: ep.endpointPort, kind: 'endpoint', endpoints: [ep], locality: ep.locality });
+    } else {
+      const list = remoteByNetwork.get(ep.network) ?? [];
+      list.push(ep);
+      remoteByNetwork.set(ep.network, list);
+    }
+  }
+  for (const [network, eps] of remoteByNetwork) {
+    const gateways = istiod.gateways.filter((g) => g.network === network);
+    if (gateways.length === 0) {
+      // No gateway known for that network: the raw pod IPs stay, unroutable from here.
+      for (const ep of eps) hosts.push({ address: ep.address, port: ep.endpointPort, kind: 'endpoint', endpoints: [ep], locality: ep.locality });
+      continue;
+    }
+    for (const gw of gateways) hosts.push({ address: gw.addr, port: gw.port, kind: 'gateway', gateway: gw, endpoints: eps, locality: eps[0].locality });
+  }
+  hosts.sort((a, b) => `${a.address}:${a.port}`.localeCompare(`${b.address}:${b.port}`, 'en', { numeric: true }));
+  return { name, service, port, hosts };
+}
+
+/** Every outbound cluster of a proxy. */
+export function outboundClusters(istiod: IstiodView, proxyNet: string): OutboundCluster[] {
+  const out: OutboundCluster[] = [];
+  for (const service of istiod.services.values()) {
+    for (const port of service.ports) out.push(outboundCluster(istiod, proxyNet, service, port));
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Counters of a proxy (created empty). */
+export function statsOf(sim: MeshSim, proxyKey: string): ProxyStats {
+  let stats = sim.stats.get(proxyKey);
+  if (!stats) sim.stats.set(proxyKey, (stats = new Map()));
+  return stats;
+}
+
+/** Counters of one host of one cluster of a proxy (created zeroed). */
+export function hostStats(stats: ProxyStats, cluster: string, hostKey: string): HostStats {
+  let byHost = stats.get(cluster);
+  if (!byHost) stats.set(cluster, (byHost = new Map()));
+  let s = byHost.get(hostKey);
+  if (!s) byHost.set(hostKey, (s = { cx_active: 0, cx_connect_fail: 0, cx_total: 0, rq_active: 0, rq_error: 0, rq_success: 0, rq_timeout: 0, rq_total: 0 }));
+  return s;
+}
+
+/** Envoy's /clusters text for a proxy. */
+export function clustersText(clusters: OutboundCluster[], stats: ProxyStats): string {
+  const lines: string[] = [];
+  const header = (name: string, eds: boolean) => {
+    lines.push(`${name}::observability_name::${name}`);
+    for (const [prio, conn, pending, req, retries] of [
+      ['default_priority', 4294967295, 4294967295, 4294967295, 4294967295],
+      ['high_priority', 1024, 1024, 1024, 3],
+    ] as const) {
+      lines.push(`${name}::${prio}::max_connections::${conn}`, `${name}::${prio}::max_pending_requests::${pending}`, `${name}::${prio}::max_requests::${req}`, `${name}::${prio}::max_retries::${retries}`);
+    }
+    lines.push(`${name}::added_via_api::true`);
+    if (eds) lines.push(`${name}::eds_service_name::${name}`);
+  };
+  const host = (name: string, addr: string, h: LbHost | undefined) => {
+    const s = hostStats(stats, name, addr);
+    for (const k of ['cx_active', 'cx_connect_fail', 'cx_total', 'rq_active', 'rq_error', 'rq_success', 'rq_timeout', 'rq_total'] as const) lines.push(`${name}::${addr}::${k}::${s[k]}`);
+    const [region = '', zone = '', subZone = ''] = (h?.locality ?? '').split('/');
+    lines.push(
+      `${name}::${addr}::hostname::`,
+      `${name}::${addr}::health_flags::healthy`,
+      `${name}::${addr}::weight::${h?.kind === 'gateway' ? h.endpoints.length : 1}`,
+      `${name}::${addr}::region::${region}`,
+      `${name}::${addr}::zone::${zone}`,
+      `${name}::${addr}::sub_zone::${subZone}`,
+      `${name}::${addr}::canary::false`,
+      `${name}::${addr}::priority::0`,
+      `${name}::${addr}::success_rate::-1`,
+      `${name}::${addr}::local_origin_success_rate::-1`,
+    );
+  };
+  header('BlackHoleCluster', false);
+  for (const c of clusters) {
+    header(c.name, !c.service.headless);
+    for (const h of c.hosts) host(c.name, `${h.address}:${h.port}`, h);
+  }
+  header('PassthroughCluster', false);
+  header('xds-grpc', false);
+  host('xds-grpc', './etc/istio/proxy/XDS', undefined);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Envoy's /server_info JSON for a proxy. */
+export function serverInfo(sim: MeshSim, view: ClusterView, pod: KubeObject, istiod: IstiodView | undefined): string {
+  const version = imageTag(proxyContainer(pod)?.image) ?? istiod?.version ?? '1.29.2';
+  const uptime = Math.max(1, Math.floor((Date.now() - sim.mesh.createdAt.getTime()) / 1000) + 7200);
+  const ns = pod.metadata.namespace ?? 'default';
+  const info = {
+    version: `${stableHash(version).toString(16).padStart(8, '0')}0000000000000000000000000000000/1.${version.split('.')[1] ?? '29'}.0-dev/Clean/RELEASE/BoringSSL`,
+    state: 'LIVE',
+    hot_restart_version: 'disabled',
+    command_line_options: {
+      base_id: '0',
+      concurrency: 2,
+      config_path: 'etc/istio/proxy/envoy-rev.json',
+      log_level: 'warning',
+      service_cluster: '',
+      service_node: '',
+      drain_time: '45s',
+      parent_shutdown_time: '60s',
+      mode: 'Serve',
+      disable_hot_restart: true,
+    },
+    node: {
+      id: `sidecar~${pod.status?.podIP ?? ''}~${pod.metadata.name}.${ns}~${ns}.svc.cluster.local`,
+      cluster: `${pod.metadata.labels?.app ?? pod.metadata.name}.${ns}`,
+      metadata: {
+        ISTIO_VERSION: version,
+        CLUSTER_ID: view.id,
+        NETWORK: proxyNetwork(view, pod),
+        MESH_ID: view.meshConfig.meshId ?? istiod?.view.meshConfig.meshId ?? '',
+        NAMESPACE: ns,
+        NAME: pod.metadata.name,
+        POD_PORTS: '[]',
+      },
+    },
+    uptime_current_epoch: `${uptime}s`,
+    uptime_all_epochs: `${uptime}s`,
+  };
+  return `${JSON.stringify(info, null, 2)}\n`;
+}
