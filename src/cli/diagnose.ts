@@ -10,6 +10,7 @@ import { render } from '../reporters/index.ts';
 import { parseOutputSpec, writeFileAtomic } from '../reporters/write.ts';
 import { createProgress } from '../reporters/progress.ts';
 import { discoverTopology } from '../mesh/topology.ts';
+import { probeRemoteApi } from '../cluster/remote-probe.ts';
 import { loadAllChecks } from './plugins.ts';
 import { parseDuration } from './durations.ts';
 import { UsageError } from './errors.ts';
@@ -39,6 +40,7 @@ export interface DiagnoseArgs {
   probeFrom?: string[];
   probeTo?: string[];
   probeCount?: number;
+  probeTimeout?: string;
   prometheus?: string;
   color?: boolean;
 }
@@ -87,7 +89,9 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
       probeFrom: args.probeFrom,
       probeTo: args.probeTo,
       probeCount: args.probeCount,
+      probeTimeoutMs: args.probeTimeout !== undefined ? parseDuration(args.probeTimeout, '--probe-timeout') : undefined,
       prometheus: args.prometheus,
+      sharedLoopback: args.lab !== undefined && args.snapshot === undefined,
     };
     const ran = await runChecks({
       checks,
@@ -99,6 +103,8 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
       concurrency: args.concurrency,
       waitMs,
       severityOverrides,
+      // Remote secrets' API servers are probed only live (a snapshot records no reachability).
+      probeRemoteApi: source.readers.some((r) => r.live) ? probeRemoteApi : undefined,
       onStart: (total) => progress.start(total),
       onResult: (result) => {
         results.push(result);
@@ -178,7 +184,9 @@ async function openClusters(args: DiagnoseArgs, io: CliIO): Promise<ClusterSourc
     const { startLab } = await import('../lab/index.ts');
     const lab = await startLab({ scenario: args.lab || 'demo', faults: args.fault ?? [], clusters: args.clusters });
     try {
-      const connected = await connectClusters({ kubeconfigPath: lab.kubeconfigPath, contexts: args.context, istioNamespace: args.istioNamespace });
+      // Every lab cluster by default: a fault such as no-remote-secret must not hide a cluster.
+      const contexts = args.context?.length ? args.context : lab.clusters.map((c) => c.context);
+      const connected = await connectClusters({ kubeconfigPath: lab.kubeconfigPath, contexts, istioNamespace: args.istioNamespace });
       return {
         readers: connected.readers,
         notes: connected.notes,

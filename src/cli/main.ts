@@ -141,6 +141,7 @@ function addRunOptions<T>(y: Argv<T>) {
     .option('probe-from', { type: 'string', array: true, describe: 'connectivity probe source NAMESPACE/LABEL-SELECTOR (repeatable)' })
     .option('probe-to', { type: 'string', array: true, describe: 'connectivity probe target HOST[:PORT][/PATH] (repeatable)' })
     .option('probe-count', { type: 'number', default: 10, describe: 'requests per connectivity target' })
+    .option('probe-timeout', { type: 'string', default: '3s', describe: 'deadline of one connectivity probe request' })
     .option('prometheus', { type: 'string', describe: 'Prometheus URL for observability checks' })
     .option('color', { type: 'boolean', describe: 'colour the human report (--no-color; also NO_COLOR, FORCE_COLOR)' });
 }

@@ -11,6 +11,7 @@ import type {
   FindingInput,
   MeshInfo,
   Outcome,
+  RemoteApiProbe,
   Severity,
 } from './types.ts';
 
@@ -29,6 +30,8 @@ export interface RunInput {
   /** `--wait`: re-run failing results every `waitIntervalMs` until they pass or this time is up. */
   waitMs?: number;
   waitIntervalMs?: number;
+  /** Live runs: probes a remote secret's kubeconfig (handed to checks as ctx.probeRemoteApi). */
+  probeRemoteApi?: (kubeconfig: string, opts: { timeoutMs?: number; signal?: AbortSignal }) => Promise<RemoteApiProbe>;
   /** Severity overrides: `checkId` or `checkId/messageId` → severity. */
   severityOverrides?: Record<string, Severity>;
   /** Progress: called once with the number of tasks, then per finished task. */
@@ -204,6 +207,11 @@ async function runTask(input: RunInput, task: Task): Promise<CheckResult> {
       data[key] = value;
     },
   };
+  if (input.probeRemoteApi) {
+    const probe = input.probeRemoteApi;
+    // The check's own signal: a probe still in flight stops at the check's timeout.
+    ctx.probeRemoteApi = (kubeconfig, opts) => probe(kubeconfig, { ...opts, signal: controller.signal });
+  }
 
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => {

@@ -116,7 +116,39 @@ export interface CheckOptions {
   probeFrom?: string[];
   probeTo?: string[];
   probeCount?: number;
+  /** Deadline of one probe request in ms (`--probe-timeout`, default 3 s). */
+  probeTimeoutMs?: number;
   prometheus?: string;
+  /**
+   * The clusters are the embedded lab's: every API server listens on 127.0.0.1 of the machine
+   * meshdoctor runs on, and the lab's istiods reach one another there. Remote secrets with loopback
+   * servers are then the lab's physics, not a finding (in a real cluster istiod's pod never reaches
+   * a peer on loopback).
+   */
+  sharedLoopback?: boolean;
+}
+
+/** Whether probed credentials may read one resource the way istiod's informers do (list and watch). */
+export interface RemoteApiAccess {
+  /** `pods`, `services`, `endpointslices`, `namespaces`. */
+  resource: string;
+  /** true: list and watch allowed; false: denied; undefined: could not be told. */
+  allowed: boolean | undefined;
+  /** Why denied or unknown (e.g. `watch denied`, `HTTP 500 on list`). */
+  reason?: string;
+}
+
+/** What probing a remote secret's kubeconfig found, from where meshdoctor runs. */
+export interface RemoteApiProbe {
+  /** An HTTP answer came back from the server (whatever its status). */
+  reachable: boolean;
+  /** Transport or credential problem, one line. */
+  error?: string;
+  /** HTTP status of GET /version (401: credentials rejected). */
+  status?: number;
+  /** gitVersion of the server, when /version answered. */
+  version?: string;
+  access: RemoteApiAccess[];
 }
 
 /** What a check's run() gets. */
@@ -142,6 +174,11 @@ export interface CheckContext {
   skip(reason: string): never;
   /** Attach structured data for reporters (e.g. the connectivity matrix, a chain tree). */
   attach(key: string, value: unknown): void;
+  /**
+   * Live runs only (undefined offline): probe the API server of a remote secret's kubeconfig,
+   * read-only (/version, then list/watch access to what istiod reads), from where meshdoctor runs.
+   */
+  probeRemoteApi?: (kubeconfig: string, opts?: { timeoutMs?: number }) => Promise<RemoteApiProbe>;
 }
 
 /** A check: one file in src/checks/<category>/<name>.ts, default export. */

@@ -4,7 +4,9 @@
 import 'reflect-metadata';
 import { createHash } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import type { KubeObject } from '../cluster/types.ts';
+import { AccessError, type ClusterReader, type KubeObject } from '../cluster/types.ts';
+import type { ClusterInfo, ResourceRef } from '../engine/types.ts';
+import { privateKeyFacts, signatureVerifies, type PrivateKeyFacts } from './x509-validate.ts';
 
 /** The Secret holding a plugged-in CA. */
 export const CACERTS_SECRET = 'cacerts';
@@ -12,6 +14,18 @@ export const CACERTS_SECRET = 'cacerts';
 export const SELF_SIGNED_CA_SECRET = 'istio-ca-secret';
 /** The ConfigMap istiod distributes its root(s) in. */
 export const ROOT_CERT_CONFIGMAP = 'istio-ca-root-cert';
+
+/**
+ * The commands of Istio's "Plug in CA certificates" procedure, for fix hints (`{{namespace}}` is the
+ * istio namespace; `<cluster>` stands for the cluster's name in the certs directory).
+ */
+export const PLUGIN_CA_COMMANDS =
+  'from an Istio release directory: mkdir -p certs && cd certs; make -f ../tools/certs/Makefile.selfsigned.mk root-ca (once for the whole mesh, or use your own root); ' +
+  'make -f ../tools/certs/Makefile.selfsigned.mk <cluster>-cacerts (per cluster); then in each cluster: ' +
+  'kubectl create secret generic cacerts -n {{namespace}} --from-file=<cluster>/ca-cert.pem --from-file=<cluster>/ca-key.pem ' +
+  '--from-file=<cluster>/root-cert.pem --from-file=<cluster>/cert-chain.pem (kubectl delete secret cacerts -n {{namespace}} first to replace it); ' +
+  'check it: openssl verify -CAfile <cluster>/root-cert.pem -untrusted <cluster>/cert-chain.pem <cluster>/ca-cert.pem; ' +
+  'kubectl rollout restart deployment/istiod -n {{namespace}}, then restart workloads (kubectl rollout restart deployment -n <namespace>) so they get new certificates.';
 
 /** A certificate with the facts reports show. */
 export interface CertificateFacts {
@@ -72,4 +86,295 @@ export async function findIssuer(cert: CertificateFacts, candidates: Certificate
     }
   }
   return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The plugged-in CA Secret, in both forms istiod loads
+// ---------------------------------------------------------------------------------------------
+
+/** The data keys of each form: `cacerts` files (Istio's tools/certs) or a kubernetes.io/tls-style Secret. */
+export const CA_SECRET_KEYS = {
+  cacerts: { caCert: 'ca-cert.pem', caKey: 'ca-key.pem', root: 'root-cert.pem', chain: 'cert-chain.pem', crl: 'ca-crl.pem' },
+  tls: { caCert: 'tls.crt', caKey: 'tls.key', root: 'ca.crt' },
+} as const;
+
+/** The texts of a CA Secret (private key text included: callers must never print it). */
+export interface CaSecretMaterial {
+  /** `tls` when the Secret holds tls.crt (istiod then reads tls.crt/tls.key/ca.crt), else `cacerts`. */
+  form: 'cacerts' | 'tls';
+  resource: ResourceRef;
+  /** Keys the form needs that are absent or empty, in the form's order. */
+  missingKeys: string[];
+  /** Data key names of this form, for messages. */
+  keys: { caCert: string; caKey: string; root: string; chain?: string };
+  caCertText?: string;
+  caKeyText?: string;
+  rootText?: string;
+  /** cert-chain.pem (cacerts form); the tls form keeps its chain after the CA cert in tls.crt. */
+  chainText?: string;
+  crlText?: string;
+}
+
+/** Read a plugged-in CA Secret the way istiod does (istio/istio pilot/pkg/bootstrap/istio_ca.go). */
+export function caSecretMaterial(secret: KubeObject): CaSecretMaterial {
+  const present = (key: string) => {
+    const text = secretText(secret, key);
+    return text !== undefined && text.trim() !== '' ? text : undefined;
+  };
+  const resource = { kind: 'Secret', namespace: secret.metadata.namespace, name: secret.metadata.name };
+  if (present('tls.crt') !== undefined) {
+    const keys = CA_SECRET_KEYS.tls;
+    return {
+      form: 'tls',
+      resource,
+      keys,
+      missingKeys: [keys.caCert, keys.caKey, keys.root].filter((k) => present(k) === undefined),
+      caCertText: present(keys.caCert),
+      caKeyText: present(keys.caKey),
+      rootText: present(keys.root),
+    };
+  }
+  const keys = CA_SECRET_KEYS.cacerts;
+  return {
+    form: 'cacerts',
+    resource,
+    keys,
+    missingKeys: [keys.caCert, keys.caKey, keys.root, keys.chain].filter((k) => present(k) === undefined),
+    caCertText: present(keys.caCert),
+    caKeyText: present(keys.caKey),
+    rootText: present(keys.root),
+    chainText: present(keys.chain),
+    crlText: present(keys.crl),
+  };
+}
+
+/** The parsed certificates of a CA Secret, and what its private key tells (never the key). */
+export interface ParsedCaMaterial {
+  /** The signing certificate (first of ca-cert.pem / tls.crt). */
+  caCert: CertificateFacts;
+  /** cert-chain.pem in its order (tls form: the certificates after the first of tls.crt). */
+  chain: CertificateFacts[];
+  /** Certificates after the first in ca-cert.pem (a bundle some tools write). */
+  caCertBundleRest: CertificateFacts[];
+  /** root-cert.pem / ca.crt. */
+  roots: CertificateFacts[];
+  key?: PrivateKeyFacts;
+}
+
+/** Parse the certificates of a CA Secret. Throws an Error naming the data key that does not parse. */
+export function parseCaMaterial(material: CaSecretMaterial): ParsedCaMaterial {
+  const certs = (key: string, text: string | undefined): CertificateFacts[] => {
+    if (text === undefined) return [];
+    try {
+      return parsePemCertificates(text);
+    } catch (err) {
+      throw new Error(`${key} does not parse: ${(err as Error).message}`, { cause: err });
+    }
+  };
+  const caCerts = certs(material.keys.caCert, material.caCertText);
+  if (caCerts.length === 0) throw new Error(`${material.keys.caCert} holds no PEM certificate`);
+  const roots = certs(material.keys.root, material.rootText);
+  if (material.rootText !== undefined && roots.length === 0) throw new Error(`${material.keys.root} holds no PEM certificate`);
+  const chain = material.form === 'tls' ? caCerts.slice(1) : certs(material.keys.chain ?? 'cert-chain.pem', material.chainText);
+  return {
+    caCert: caCerts[0],
+    chain,
+    caCertBundleRest: material.form === 'tls' ? [] : caCerts.slice(1),
+    roots,
+    key: material.caKeyText === undefined ? undefined : privateKeyFacts(material.caKeyText),
+  };
+}
+
+/** How cert-chain.pem is ordered relative to the path from ca-cert up. */
+export type ChainOrder =
+  | { kind: 'in-order' }
+  /** Every certificate is on the path, in another order; `expected` lists subjects the right way. */
+  | { kind: 'wrong-order'; expected: string[] }
+  /** Some certificates are not on ca-cert's path at all. */
+  | { kind: 'unrelated'; subjects: string[] };
+
+/**
+ * Check the order of cert-chain.pem: each certificate must be followed by its issuer, starting with
+ * ca-cert (which Istio's tools/certs puts first; a chain without it starts with ca-cert's issuer).
+ * Istio appends this file to every workload certificate, so peers see it in this order.
+ */
+export function chainOrder(caCert: CertificateFacts, chain: CertificateFacts[]): ChainOrder {
+  if (chain.length === 0) return { kind: 'in-order' };
+  const sequence = chain.some((c) => c.fingerprint === caCert.fingerprint) ? dedupe(chain) : [caCert, ...dedupe(chain)];
+  const ordered = [caCert];
+  for (;;) {
+    const current = ordered[ordered.length - 1];
+    const next = sequence.find((c) => !ordered.includes(c) && c.subject === current.issuer && c.fingerprint !== current.fingerprint && signatureVerifies(current, c));
+    if (!next) break;
+    ordered.push(next);
+  }
+  const unrelated = sequence.filter((c) => !ordered.some((o) => o.fingerprint === c.fingerprint));
+  if (unrelated.length > 0) return { kind: 'unrelated', subjects: unrelated.map((c) => c.subject) };
+  const same = ordered.every((c, i) => sequence[i]?.fingerprint === c.fingerprint);
+  return same ? { kind: 'in-order' } : { kind: 'wrong-order', expected: ordered.map((c) => c.subject) };
+}
+
+function dedupe(certs: CertificateFacts[]): CertificateFacts[] {
+  return certs.filter((c, i) => certs.findIndex((o) => o.fingerprint === c.fingerprint) === i);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The root of trust of each cluster
+// ---------------------------------------------------------------------------------------------
+
+/** Where a cluster's root was read from. */
+export type RootSource = 'cacerts' | 'istio-ca-secret' | 'istio-ca-root-cert';
+
+/** The trust facts of one cluster. */
+export interface ClusterRoot {
+  cluster: string;
+  source: RootSource;
+  resource: ResourceRef;
+  /** The root this cluster's CA (and so its workload certificates) chains to. */
+  signing: CertificateFacts;
+  /** Every root its workloads trust (the root-cert.pem bundle). */
+  trusted: CertificateFacts[];
+  /** The certificate istiod signs workload certificates with, when read from a CA Secret. */
+  signingCa?: CertificateFacts;
+}
+
+/** Why a cluster's root could not be had. */
+export interface RootProblem {
+  messageId: 'rootMissing' | 'rootUnreadable' | 'rootUnparseable';
+  resource?: ResourceRef;
+  data: Record<string, string>;
+}
+
+/** The result of reading a cluster's root. */
+export type ClusterRootResult = { root: ClusterRoot; secretsForbidden: boolean } | { problem: RootProblem };
+
+/**
+ * Read the root of one cluster from the source that tells what its workloads actually use: the
+ * plugged-in cacerts, else istiod's self-signed istio-ca-secret, else the istio-ca-root-cert ConfigMap
+ * (first for remote clusters, whose own cacerts no istiod uses, and when Secrets are forbidden).
+ */
+export async function readClusterRoot(reader: ClusterReader, info: ClusterInfo | undefined, namespace: string): Promise<ClusterRootResult> {
+  const secrets = await listInNamespace(reader, 'secrets', namespace);
+  const configMaps = await listInNamespace(reader, 'configmaps', namespace);
+  const secretsForbidden = 'forbidden' in secrets;
+  if ('forbidden' in secrets && 'forbidden' in configMaps) {
+    return { problem: { messageId: 'rootUnreadable', data: { reason: `${secrets.forbidden}; ${configMaps.forbidden}` } } };
+  }
+  const secretList = 'objects' in secrets ? secrets.objects : [];
+  const configMapList = 'objects' in configMaps ? configMaps.objects : [];
+  const cacerts = secretList.find((s) => s.metadata.name === CACERTS_SECRET);
+  const selfSigned = secretList.find((s) => s.metadata.name === SELF_SIGNED_CA_SECRET);
+  const rootConfigMap = configMapList.find((c) => c.metadata.name === ROOT_CERT_CONFIGMAP);
+
+  const remote = info?.role === 'remote' || info?.role === 'external-controlled';
+  const readers: (() => ClusterRoot | RootProblem | undefined)[] = [
+    () => rootFromCacerts(reader.name, cacerts),
+    () => rootFromSelfSigned(reader.name, selfSigned),
+    () => rootFromConfigMap(reader.name, rootConfigMap),
+  ];
+  if (remote) readers.unshift(readers.pop()!);
+  for (const read of readers) {
+    const result = read();
+    if (result === undefined) continue;
+    if ('messageId' in result) return { problem: result };
+    return { root: result, secretsForbidden: secretsForbidden && result.source === 'istio-ca-root-cert' };
+  }
+  const looked = secretsForbidden
+    ? `no ${ROOT_CERT_CONFIGMAP} ConfigMap (Secrets are forbidden)`
+    : `no ${CACERTS_SECRET} or ${SELF_SIGNED_CA_SECRET} Secret and no ${ROOT_CERT_CONFIGMAP} ConfigMap`;
+  return { problem: { messageId: 'rootMissing', data: { detail: `${looked} in ${namespace}` } } };
+}
+
+/** List a kind in the istio namespace; a forbidden cluster-wide list retries namespaced (a common grant). */
+export async function listInNamespace(reader: ClusterReader, kind: 'secrets' | 'configmaps', namespace: string): Promise<{ objects: KubeObject[] } | { forbidden: string }> {
+  try {
+    return { objects: (await reader.list(kind)).filter((o) => o.metadata.namespace === namespace) };
+  } catch (err) {
+    if (!(err instanceof AccessError) || err.reason !== 'forbidden') throw err;
+  }
+  try {
+    return { objects: await reader.list(kind, { namespace }) };
+  } catch (err) {
+    if (err instanceof AccessError && err.reason === 'forbidden') return { forbidden: err.message };
+    throw err;
+  }
+}
+
+function parseOrProblem(pem: string | undefined, object: string): CertificateFacts[] | RootProblem {
+  if (!pem || pem.startsWith('REDACTED')) return [];
+  try {
+    return parsePemCertificates(pem);
+  } catch (err) {
+    return { messageId: 'rootUnparseable', data: { object, error: (err as Error).message } };
+  }
+}
+
+function rootFromCacerts(cluster: string, secret: KubeObject | undefined): ClusterRoot | RootProblem | undefined {
+  if (!secret) return undefined;
+  const resource = { kind: 'Secret', namespace: secret.metadata.namespace, name: secret.metadata.name };
+  const object = `secret/${secret.metadata.name}`;
+  const material = caSecretMaterial(secret);
+  const trusted = parseOrProblem(material.rootText, object);
+  if (!Array.isArray(trusted)) return { ...trusted, resource };
+  if (trusted.length === 0) return { messageId: 'rootMissing', resource, data: { detail: `${object} holds no ${material.keys.root} certificate` } };
+  const caCerts = parseOrProblem(material.caCertText, object);
+  const chain = material.form === 'cacerts' ? parseOrProblem(material.chainText, object) : [];
+  const path = [...(Array.isArray(caCerts) ? caCerts : []), ...(Array.isArray(chain) ? chain : [])];
+  const signingCa = Array.isArray(caCerts) ? caCerts[0] : undefined;
+  return { cluster, source: 'cacerts', resource, signing: signingRoot(path, trusted), trusted, signingCa };
+}
+
+function rootFromSelfSigned(cluster: string, secret: KubeObject | undefined): ClusterRoot | RootProblem | undefined {
+  if (!secret) return undefined;
+  const resource = { kind: 'Secret', namespace: secret.metadata.namespace, name: secret.metadata.name };
+  const object = `secret/${secret.metadata.name}`;
+  const caCert = parseOrProblem(secretText(secret, 'ca-cert.pem'), object);
+  if (!Array.isArray(caCert)) return { ...caCert, resource };
+  const bundle = parseOrProblem(secretText(secret, 'root-cert.pem'), object);
+  // istiod's self-signed CA is its own root; root-cert.pem is empty unless a bundle was configured.
+  const trusted = Array.isArray(bundle) && bundle.length > 0 ? bundle : caCert;
+  if (trusted.length === 0) return undefined;
+  return { cluster, source: 'istio-ca-secret', resource, signing: signingRoot(caCert, trusted), trusted, signingCa: caCert[0] };
+}
+
+function rootFromConfigMap(cluster: string, configMap: KubeObject | undefined): ClusterRoot | RootProblem | undefined {
+  if (!configMap) return undefined;
+  const resource = { kind: 'ConfigMap', namespace: configMap.metadata.namespace, name: configMap.metadata.name };
+  const trusted = parseOrProblem(configMap.data?.['root-cert.pem'], `configmap/${configMap.metadata.name}`);
+  if (!Array.isArray(trusted)) return { ...trusted, resource };
+  if (trusted.length === 0) return undefined;
+  // Without the chain, the first root of the bundle is the current one (istiod writes it first).
+  return { cluster, source: 'istio-ca-root-cert', resource, signing: trusted[0], trusted };
+}
+
+/** The root of `trusted` that the CA chain ends in: the chain's own copy of it, or its verified issuer. */
+function signingRoot(chain: CertificateFacts[], trusted: CertificateFacts[]): CertificateFacts {
+  for (const cert of [...chain].reverse()) {
+    const same = trusted.find((t) => t.fingerprint === cert.fingerprint);
+    if (same) return same;
+  }
+  const top = chain.at(-1);
+  return (top && trusted.find((t) => t.subject === top.issuer && signatureVerifies(top, t))) ?? trusted[0];
+}
+
+/**
+ * The clusters grouped by the root they chain to, the reference group first: the largest group
+ * (ties: one with a plugged-in CA over a self-signed one, then report order). Checks judge a cluster
+ * against the reference, so with two clusters and two roots the second cluster is the odd one.
+ */
+export function groupByRoot(roots: ClusterRoot[]): ClusterRoot[][] {
+  const groups = new Map<string, ClusterRoot[]>();
+  for (const root of roots) groups.set(root.signing.fingerprint, [...(groups.get(root.signing.fingerprint) ?? []), root]);
+  const pluggedIn = (group: ClusterRoot[]) => (group.some((r) => r.source === 'cacerts') ? 1 : 0);
+  return [...groups.values()].sort((a, b) => b.length - a.length || pluggedIn(b) - pluggedIn(a) || roots.indexOf(a[0]) - roots.indexOf(b[0]));
+}
+
+/** Whether workloads of `a` trust certificates of `b` (b's signing root is in a's bundle). */
+export function trustsRootOf(a: ClusterRoot, b: ClusterRoot): boolean {
+  return a.trusted.some((t) => t.fingerprint === b.signing.fingerprint);
+}
+
+/** Normalized certificate serial (lowercase hex, no separators or leading zeros), to match Envoy's /certs. */
+export function normalizeSerial(serial: string): string {
+  return serial.toLowerCase().replace(/[^0-9a-f]/g, '').replace(/^0+(?=.)/, '');
 }

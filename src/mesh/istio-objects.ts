@@ -439,3 +439,71 @@ export function nodeSelectorOf(service: KubeObject): LabelMap | undefined {
 export function isIpAddress(address: string): boolean {
   return isIP(address) !== 0;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Gateway API east-west gateways
+// ---------------------------------------------------------------------------------------------
+
+/** Gateway API listener TLS option with which istiod turns a listener into a cross-network (AUTO_PASSTHROUGH) one. */
+export const LISTENER_PROTOCOL_OPTION = 'gateway.istio.io/listener-protocol';
+/** Label Istio puts on the Deployment, Service and pods it generates for a Gateway API Gateway. */
+export const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
+
+/** A Gateway API listener (only what meshdoctor reads). */
+export interface GatewayApiListener {
+  name?: string;
+  port: number;
+  protocol?: string;
+  tls?: { mode?: string; options?: Record<string, string> };
+}
+
+/** A Gateway API Gateway that is (or looks meant to be) an east-west gateway. */
+export interface GatewayApiEastWestGateway {
+  gateway: KubeObject;
+  /** Its `topology.istio.io/network` label. */
+  network?: string;
+  /** The listener istiod uses for cross-network traffic (`gateway.istio.io/listener-protocol: auto-passthrough`). */
+  autoPassthroughListener?: GatewayApiListener;
+  /** istiod takes it as its network's gateway: network label and an auto-passthrough listener. */
+  recognisedByIstiod: boolean;
+  /** `status.addresses` values (IPs and hostnames), sorted. */
+  addresses: string[];
+  /** The `Programmed` condition: true, false, or undefined when the controller has not written status. */
+  programmed?: boolean;
+}
+
+/** Listeners of a Gateway API Gateway. */
+export function gatewayApiListeners(gateway: KubeObject): GatewayApiListener[] {
+  const listeners = gateway.spec?.listeners;
+  return Array.isArray(listeners) ? (listeners as GatewayApiListener[]).filter((l) => l && typeof l.port === 'number') : [];
+}
+
+/**
+ * Gateway API Gateways acting as east-west gateways (istio/istio pilot/pkg/serviceregistry/kube/
+ * controller/network.go reads Gateway resources too): a listener with the
+ * `gateway.istio.io/listener-protocol: auto-passthrough` TLS option, or the network label with a
+ * listener on 15443 (meant to be one; istiod only uses it with the option). Sorted.
+ */
+export function findGatewayApiEastWestGateways(gateways: KubeObject[]): GatewayApiEastWestGateway[] {
+  const found: GatewayApiEastWestGateway[] = [];
+  for (const gateway of gateways) {
+    const listeners = gatewayApiListeners(gateway);
+    const network = labelsOf(gateway)[NETWORK_LABEL] || undefined;
+    const autoPassthroughListener = listeners.find((l) => l.tls?.options?.[LISTENER_PROTOCOL_OPTION] === 'auto-passthrough');
+    const meant = autoPassthroughListener !== undefined || (network !== undefined && listeners.some((l) => l.port === DEFAULT_GATEWAY_PORT));
+    if (!meant) continue;
+    const addresses = ((gateway.status?.addresses ?? []) as { value?: string }[]).map((a) => a.value).filter((v): v is string => typeof v === 'string' && v !== '');
+    const conditions = (gateway.status?.conditions ?? []) as { type: string; status: string }[];
+    const programmedCondition = conditions.find((c) => c.type === 'Programmed');
+    const entry: GatewayApiEastWestGateway = {
+      gateway,
+      recognisedByIstiod: network !== undefined && autoPassthroughListener !== undefined,
+      addresses: [...new Set(addresses)].sort(),
+    };
+    if (network) entry.network = network;
+    if (autoPassthroughListener) entry.autoPassthroughListener = autoPassthroughListener;
+    if (programmedCondition) entry.programmed = programmedCondition.status === 'True';
+    found.push(entry);
+  }
+  return found.sort((a, b) => objectKey(a.gateway).localeCompare(objectKey(b.gateway)));
+}

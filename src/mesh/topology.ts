@@ -205,10 +205,12 @@ interface RoleEvidence {
 function roleOf(evidence: RoleEvidence): ClusterInfo['role'] {
   if (evidence.hasIstiod) return 'primary';
   if (!evidence.deploymentsKnown) return 'unknown';
-  if (evidence.webhook?.url && evidence.controlPlaneClusters.length === 0) return 'external-controlled';
   // A primary's webhook carries the same /inject/cluster/<id>/net/<network> path, so the path alone
-  // proves nothing: what makes a remote is an istiod Service with no pods of its own behind it.
+  // proves nothing: what makes a remote is the controlPlaneClusters annotation or an istiod Service
+  // with no pods of its own behind it (primary-remote points it at the primary's gateway, and the
+  // webhook URL then names that gateway too: a missing annotation must not make it look external).
   if (evidence.controlPlaneClusters.length > 0 || evidence.selectorlessIstiodService) return 'remote';
+  if (evidence.webhook?.url) return 'external-controlled';
   return 'unknown';
 }
 

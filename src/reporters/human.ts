@@ -6,6 +6,7 @@ import type { CheckResult, ClusterInfo, Finding, Outcome, Report } from '../engi
 import { formatResource } from './format.ts';
 import { countOutcomes, groupByCategory, OUTCOMES_WORST_FIRST, worstOutcome, type OutcomeCounts } from './outcomes.ts';
 import { mapReportStrings, redactSecrets, stripControlChars } from './sanitize.ts';
+import { BUILTIN_DETAIL_RENDERERS } from './details/index.ts';
 
 /** What renderDetails gives a detail renderer. */
 export interface DetailContext {
@@ -20,10 +21,10 @@ export interface DetailContext {
 export type DetailRenderer = (value: unknown, context: DetailContext) => string[];
 
 /**
- * Per-check detail renderers, keyed by the `data` key they render. Empty for now: the
- * connectivity matrix and certificate chain renderers plug in here.
+ * Per-check detail renderers, keyed by the `data` key they render (src/reporters/details/): the
+ * connectivity matrix, certificate chains, the network topology picture, versions seen.
  */
-export const DETAIL_RENDERERS: Readonly<Record<string, DetailRenderer>> = {};
+export const DETAIL_RENDERERS: Readonly<Record<string, DetailRenderer>> = BUILTIN_DETAIL_RENDERERS;
 
 /** Options of renderHuman. */
 export interface HumanOptions {

@@ -48,6 +48,8 @@ export function runCliProcess(args: string[], env: Record<string, string | undef
  */
 export function scrub(text: string): string {
   return text
+    .split(REPO_ROOT)
+    .join('<repo>/')
     .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?/g, '<time>')
     .replace(/"(durationMs|time)": ?\d+(\.\d+)?/g, '"$1": 0')
     .replace(/time="\d+(\.\d+)?"/g, 'time="0.000"')

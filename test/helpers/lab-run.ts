@@ -4,6 +4,7 @@ import { startLab, type StartLabOptions } from '../../src/lab/index.ts';
 import { connectClusters } from '../../src/cluster/connect.ts';
 import { discoverTopology } from '../../src/mesh/topology.ts';
 import { runChecks } from '../../src/engine/run.ts';
+import { probeRemoteApi } from '../../src/cluster/remote-probe.ts';
 import { BUILTIN_CHECKS } from '../../src/checks/index.ts';
 import type { CheckOptions, CheckResult, ClusterInfo, Finding, MeshInfo } from '../../src/engine/types.ts';
 
@@ -19,10 +20,14 @@ export interface LabRun {
  * Start a lab, run the given checks (ids or categories; all when omitted) against it, stop it.
  * The lab is always stopped, also when something throws.
  */
-export async function runChecksOnLab(lab: StartLabOptions, select?: { only?: string[]; options?: Partial<CheckOptions> }): Promise<LabRun> {
+export async function runChecksOnLab(
+  lab: StartLabOptions,
+  select?: { only?: string[]; options?: Partial<CheckOptions>; contexts?: string[] },
+): Promise<LabRun> {
   const running = await startLab(lab);
   try {
-    const { readers } = await connectClusters({ kubeconfigPath: running.kubeconfigPath, istioNamespace: 'istio-system' });
+    // `contexts`: diagnose exactly these (as --context does); default: current context plus its remote-secret peers.
+    const { readers } = await connectClusters({ kubeconfigPath: running.kubeconfigPath, istioNamespace: 'istio-system', contexts: select?.contexts ?? running.clusters.map((c) => c.context) });
     const { clusters, mesh } = await discoverTopology(readers, 'istio-system');
     const checks = BUILTIN_CHECKS.filter((c) => !select?.only || select.only.some((s) => c.id === s || c.category === s));
     const results = await runChecks({
@@ -30,9 +35,10 @@ export async function runChecksOnLab(lab: StartLabOptions, select?: { only?: str
       readers,
       clusterInfos: clusters,
       mesh,
-      options: { istioNamespace: 'istio-system', certWarnDays: 30, now: new Date(), probeCount: 4, ...select?.options },
+      options: { istioNamespace: 'istio-system', certWarnDays: 30, now: new Date(), probeCount: 4, sharedLoopback: true, ...select?.options },
       timeoutMs: 20_000,
       concurrency: 8,
+      probeRemoteApi,
     });
     return { results, clusters, mesh, errors: results.flatMap((r) => r.findings.filter((f) => f.severity === 'error')) };
   } finally {

@@ -119,12 +119,24 @@ describe('discoverTopology fallbacks', () => {
     expect(mesh).toMatchObject({ model: 'single-cluster', multiNetwork: false });
   });
 
+  it('a remote without annotation whose webhook URL goes through the primary gateway stays a remote', async () => {
+    const objects = await fixtureObjects('primary-remote-healthy');
+    delete objectNamed(objects, 'cluster2', 'namespaces', 'istio-system').metadata.annotations;
+    const webhook = objectNamed(objects, 'cluster2', 'mutatingwebhookconfigurations', 'istio-sidecar-injector');
+    webhook.webhooks[0].clientConfig = { url: 'https://172.18.1.10:15017/inject/cluster/cluster2/net/network2' };
+    const { clusters, mesh } = await discoverTopology(memoryReaders(objects), ISTIO_NAMESPACE);
+    expect(clusters[1].role).toBe('remote');
+    expect(mesh.model).toBe('primary-remote');
+  });
+
   it('a remote whose injector calls an external URL is externally controlled', async () => {
     const objects = await fixtureObjects('primary-remote-healthy');
     const remote = objects.get('cluster2')!;
     delete objectNamed(objects, 'cluster2', 'namespaces', 'istio-system').metadata.annotations;
     const webhook = objectNamed(objects, 'cluster2', 'mutatingwebhookconfigurations', 'istio-sidecar-injector');
     webhook.webhooks[0].clientConfig = { url: 'https://istiod.external.example.com:15017/inject/cluster/cluster2/net/network2' };
+    // An external control plane's config cluster has no istiod Service of its own (no remotePilotAddress).
+    remote.services = remote.services!.filter((s) => s.metadata.name !== 'istiod');
     const { clusters, mesh } = await discoverTopology([memoryReader('cluster2', remote)], ISTIO_NAMESPACE);
     expect(clusters[0]).toMatchObject({ role: 'external-controlled', clusterId: 'cluster2', network: 'network2' });
     expect(mesh.model).toBe('external-control-plane');

@@ -1,44 +1,9 @@
 // Encodes https://istio.io/latest/docs/tasks/security/cert-management/plugin-ca-cert/ and the multicluster "Configure trust" step (https://istio.io/latest/docs/setup/install/multicluster/before-you-begin/#configure-trust).
 import { defineCheck } from '../../engine/define-check.ts';
-import { AccessError, type ClusterReader, type KubeObject } from '../../cluster/types.ts';
-import type { ClusterInfo, FindingInput, ResourceRef } from '../../engine/types.ts';
-import {
-  CACERTS_SECRET,
-  ROOT_CERT_CONFIGMAP,
-  SELF_SIGNED_CA_SECRET,
-  findIssuer,
-  fingerprintPrefix,
-  parsePemCertificates,
-  secretText,
-  type CertificateFacts,
-} from '../../mesh/certificates.ts';
+import type { FindingInput } from '../../engine/types.ts';
+import { PLUGIN_CA_COMMANDS, fingerprintPrefix, groupByRoot, readClusterRoot, trustsRootOf, type ClusterRoot } from '../../mesh/certificates.ts';
 
-/** Where a cluster's root was read from. */
-type RootSource = 'cacerts' | 'istio-ca-secret' | 'istio-ca-root-cert';
-
-/** The trust facts of one cluster. */
-interface ClusterRoot {
-  cluster: string;
-  source: RootSource;
-  resource: ResourceRef;
-  /** The root this cluster's CA (and so its workload certificates) chains to. */
-  signing: CertificateFacts;
-  /** Every root its workloads trust (the root-cert.pem bundle). */
-  trusted: CertificateFacts[];
-}
-
-/** Why a cluster's root could not be had: a finding instead of a root. */
-interface RootProblem {
-  messageId: 'rootMissing' | 'rootUnreadable' | 'rootUnparseable';
-  resource?: ResourceRef;
-  data: Record<string, string>;
-}
-
-const PLUGIN_CA_HINT =
-  'Plug in certificates from one root for every cluster (Istio\'s tools/certs: make -f Makefile.selfsigned.mk root-ca; ' +
-  'make -f Makefile.selfsigned.mk <cluster>-cacerts), then in each cluster: kubectl create secret generic cacerts -n {{namespace}} ' +
-  '--from-file=<cluster>/ca-cert.pem --from-file=<cluster>/ca-key.pem --from-file=<cluster>/root-cert.pem --from-file=<cluster>/cert-chain.pem; ' +
-  'kubectl rollout restart deployment/istiod -n {{namespace}}, then restart workloads so they get new certificates.';
+const PLUGIN_CA_HINT = `Plug in certificates from one root for every cluster: ${PLUGIN_CA_COMMANDS}`;
 
 export default defineCheck({
   id: 'certificates/shared-root',
@@ -113,132 +78,20 @@ export default defineCheck({
   },
 });
 
-/** Read the root of one cluster, from the source that tells what its workloads actually use. */
-async function readClusterRoot(
-  reader: ClusterReader,
-  info: ClusterInfo | undefined,
-  namespace: string,
-): Promise<{ root: ClusterRoot; secretsForbidden: boolean } | { problem: RootProblem }> {
-  const secrets = await listInNamespace(reader, 'secrets', namespace);
-  const configMaps = await listInNamespace(reader, 'configmaps', namespace);
-  const secretsForbidden = 'forbidden' in secrets;
-  if ('forbidden' in secrets && 'forbidden' in configMaps) {
-    return { problem: { messageId: 'rootUnreadable', data: { reason: `${secrets.forbidden}; ${configMaps.forbidden}` } } };
-  }
-  const secretList = 'objects' in secrets ? secrets.objects : [];
-  const configMapList = 'objects' in configMaps ? configMaps.objects : [];
-  const cacerts = secretList.find((s) => s.metadata.name === CACERTS_SECRET);
-  const selfSigned = secretList.find((s) => s.metadata.name === SELF_SIGNED_CA_SECRET);
-  const rootConfigMap = configMapList.find((c) => c.metadata.name === ROOT_CERT_CONFIGMAP);
-
-  // A remote's own cacerts (if any) is used by no istiod: its workloads trust what the primary distributes.
-  const remote = info?.role === 'remote' || info?.role === 'external-controlled';
-  const readers: (() => Promise<ClusterRoot | RootProblem | undefined>)[] = [
-    () => fromCacerts(reader.name, cacerts),
-    () => fromSelfSigned(reader.name, selfSigned),
-    () => fromConfigMap(reader.name, rootConfigMap),
-  ];
-  if (remote) readers.unshift(readers.pop()!);
-  for (const read of readers) {
-    const result = await read();
-    if (result === undefined) continue;
-    if ('messageId' in result) return { problem: result };
-    return { root: result, secretsForbidden: secretsForbidden && result.source === 'istio-ca-root-cert' };
-  }
-  const looked = secretsForbidden ? `no ${ROOT_CERT_CONFIGMAP} ConfigMap (Secrets are forbidden)` : `no ${CACERTS_SECRET} or ${SELF_SIGNED_CA_SECRET} Secret and no ${ROOT_CERT_CONFIGMAP} ConfigMap`;
-  return { problem: { messageId: 'rootMissing', data: { detail: `${looked} in ${namespace}` } } };
-}
-
-async function listInNamespace(reader: ClusterReader, kind: 'secrets' | 'configmaps', namespace: string): Promise<{ objects: KubeObject[] } | { forbidden: string }> {
-  try {
-    return { objects: (await reader.list(kind)).filter((o) => o.metadata.namespace === namespace) };
-  } catch (err) {
-    if (!(err instanceof AccessError) || err.reason !== 'forbidden') throw err;
-  }
-  // A namespaced grant is common for Secrets: ask for just the istio namespace before giving up.
-  try {
-    return { objects: await reader.list(kind, { namespace }) };
-  } catch (err) {
-    if (err instanceof AccessError && err.reason === 'forbidden') return { forbidden: err.message };
-    throw err;
-  }
-}
-
-function parse(pem: string | undefined, where: { cluster: string; object: string }): CertificateFacts[] | RootProblem {
-  if (!pem || pem.startsWith('REDACTED')) return [];
-  try {
-    return parsePemCertificates(pem);
-  } catch (err) {
-    return { messageId: 'rootUnparseable', data: { object: where.object, error: (err as Error).message } };
-  }
-}
-
-async function fromCacerts(cluster: string, secret: KubeObject | undefined): Promise<ClusterRoot | RootProblem | undefined> {
-  if (!secret) return undefined;
-  const resource = { kind: 'Secret', namespace: secret.metadata.namespace, name: secret.metadata.name };
-  const object = `secret/${secret.metadata.name}`;
-  // Two forms istiod loads: ca-cert.pem/ca-key.pem/root-cert.pem/cert-chain.pem, or tls.crt/tls.key/ca.crt.
-  const trusted = parse(secretText(secret, 'root-cert.pem') ?? secretText(secret, 'ca.crt'), { cluster, object });
-  if (!Array.isArray(trusted)) return { ...trusted, resource };
-  if (trusted.length === 0) return { messageId: 'rootMissing', resource, data: { detail: `${object} holds no root-cert.pem (or ca.crt) certificate` } };
-  const chain = parse(secretText(secret, 'cert-chain.pem'), { cluster, object });
-  const caCert = parse(secretText(secret, 'ca-cert.pem') ?? secretText(secret, 'tls.crt'), { cluster, object });
-  const path = [...(Array.isArray(caCert) ? caCert : []), ...(Array.isArray(chain) ? chain : [])];
-  return { cluster, source: 'cacerts', resource, signing: await signingRoot(path, trusted), trusted };
-}
-
-async function fromSelfSigned(cluster: string, secret: KubeObject | undefined): Promise<ClusterRoot | RootProblem | undefined> {
-  if (!secret) return undefined;
-  const resource = { kind: 'Secret', namespace: secret.metadata.namespace, name: secret.metadata.name };
-  const object = `secret/${secret.metadata.name}`;
-  const caCert = parse(secretText(secret, 'ca-cert.pem'), { cluster, object });
-  if (!Array.isArray(caCert)) return { ...caCert, resource };
-  const bundle = parse(secretText(secret, 'root-cert.pem'), { cluster, object });
-  // istiod's self-signed CA is its own root; root-cert.pem is empty unless a bundle was configured.
-  const trusted = Array.isArray(bundle) && bundle.length > 0 ? bundle : caCert;
-  if (trusted.length === 0) return undefined;
-  return { cluster, source: 'istio-ca-secret', resource, signing: await signingRoot(caCert, trusted), trusted };
-}
-
-async function fromConfigMap(cluster: string, configMap: KubeObject | undefined): Promise<ClusterRoot | RootProblem | undefined> {
-  if (!configMap) return undefined;
-  const resource = { kind: 'ConfigMap', namespace: configMap.metadata.namespace, name: configMap.metadata.name };
-  const trusted = parse(configMap.data?.['root-cert.pem'], { cluster, object: `configmap/${configMap.metadata.name}` });
-  if (!Array.isArray(trusted)) return { ...trusted, resource };
-  if (trusted.length === 0) return undefined;
-  // Without the chain, the first root of the bundle is the current one (istiod writes it first).
-  return { cluster, source: 'istio-ca-root-cert', resource, signing: trusted[0], trusted };
-}
-
-/** The root of `trusted` that the CA chain ends in: the chain's own copy of it, or its verified issuer. */
-async function signingRoot(chain: CertificateFacts[], trusted: CertificateFacts[]): Promise<CertificateFacts> {
-  for (const cert of [...chain].reverse()) {
-    const same = trusted.find((t) => t.fingerprint === cert.fingerprint);
-    if (same) return same;
-  }
-  const top = chain.at(-1);
-  return (top && (await findIssuer(top, trusted))) ?? trusted[0];
-}
-
 /**
  * Clusters whose root the others do not trust. Clusters are grouped by signing root; the reference
  * is the largest group (ties: a plugged-in CA over a self-signed one, then report order), and each
  * cluster outside it that is not mutually trusted with the reference is reported.
  */
 function findMismatches(roots: ClusterRoot[]): FindingInput[] {
-  const trusts = (a: ClusterRoot, b: ClusterRoot): boolean => a.trusted.some((t) => t.fingerprint === b.signing.fingerprint);
-  const groups = new Map<string, ClusterRoot[]>();
-  for (const root of roots) groups.set(root.signing.fingerprint, [...(groups.get(root.signing.fingerprint) ?? []), root]);
-  if (groups.size < 2) return [];
-  const ranked = [...groups.values()].sort(
-    (a, b) => b.length - a.length || pluggedIn(b) - pluggedIn(a) || roots.indexOf(a[0]) - roots.indexOf(b[0]),
-  );
+  const ranked = groupByRoot(roots);
+  if (ranked.length < 2) return [];
   const reference = ranked[0];
   const describeGroups = ranked.map((g) => `${g.map((r) => r.cluster).join(', ')}: ${fingerprintPrefix(g[0].signing.fingerprint)}`).join('; ');
   const findings: FindingInput[] = [];
   for (const root of roots) {
     if (reference.includes(root)) continue;
-    const distrusting = reference.filter((peer) => !(trusts(peer, root) && trusts(root, peer)));
+    const distrusting = reference.filter((peer) => !(trustsRootOf(peer, root) && trustsRootOf(root, peer)));
     if (distrusting.length === 0) continue;
     findings.push({
       messageId: 'rootMismatch',
@@ -255,8 +108,4 @@ function findMismatches(roots: ClusterRoot[]): FindingInput[] {
     });
   }
   return findings;
-}
-
-function pluggedIn(group: ClusterRoot[]): number {
-  return group.some((r) => r.source === 'cacerts') ? 1 : 0;
 }

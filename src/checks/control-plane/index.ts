@@ -1,4 +1,12 @@
 // control-plane checks, sorted by id.
+import clusterIds from './cluster-ids.ts';
 import istiodReady from './istiod-ready.ts';
+import meshConfig from './mesh-config.ts';
+import primaryRemote from './primary-remote.ts';
+import proxySync from './proxy-sync.ts';
+import remoteApiAccess from './remote-api-access.ts';
+import remoteSecrets from './remote-secrets.ts';
+import remoteSync from './remote-sync.ts';
+import versionSkew from './version-skew.ts';
 
-export default [istiodReady];
+export default [clusterIds, istiodReady, meshConfig, primaryRemote, proxySync, remoteApiAccess, remoteSecrets, remoteSync, versionSkew];

@@ -5,16 +5,20 @@ import type { CheckContext } from '../../engine/types.ts';
 import {
   NETWORK_LABEL,
   NODE_SELECTOR_ANNOTATION,
+  GATEWAY_NAME_LABEL,
   annotationsOf,
   findEastWestGateways,
+  findGatewayApiEastWestGateways,
   gatewayAddresses,
   isIpAddress,
   isOlderThan,
   isPodReady,
   labelsOf,
+  nodeSelectorOf,
   selectorMatches,
   servicePorts,
   type EastWestGatewayService,
+  type GatewayApiEastWestGateway,
 } from '../../mesh/istio-objects.ts';
 
 const GATEWAY_INSTALL_HINT =
@@ -25,7 +29,7 @@ export default defineCheck({
   id: 'network/eastwest-gateway',
   category: 'network',
   scope: 'cluster',
-  needs: ['services', 'pods', 'namespaces', 'nodes'],
+  needs: ['services', 'pods', 'namespaces', 'nodes', 'k8sgateways'],
   meta: {
     description: 'Each network has an east-west gateway that istiod recognises, with ready pods, an address and port 15443',
     details:
@@ -35,7 +39,9 @@ export default defineCheck({
       'IPs or hostnames, spec.externalIPs, or for a NodePort Service with traffic.istio.io/nodeSelector the ExternalIPs ' +
       'of the selected nodes. A gateway without pods, address, port or the right label silently breaks cross-network ' +
       'traffic (503 "no healthy upstream" at the caller). Services that look like east-west gateways but that istiod ' +
-      'ignores are reported too. Before Istio 1.13 istiod could not use a load balancer hostname.',
+      'ignores are reported too. Before Istio 1.13 istiod could not use a load balancer hostname. A Gateway API ' +
+      'Gateway is an east-west gateway when it carries the network label and a TLS listener with the option ' +
+      'gateway.istio.io/listener-protocol: auto-passthrough; its addresses are the Gateway\'s status.addresses.',
     docs: 'https://istio.io/latest/docs/setup/install/multicluster/multi-primary_multi-network/',
     messages: {
       ewgwMissing: {
@@ -74,6 +80,35 @@ export default defineCheck({
           'Add the port: kubectl -n {{namespace}} patch service {{name}} --type=json ' +
           '-p \'[{"op":"add","path":"/spec/ports/-","value":{"name":"tls","port":{{port}},"targetPort":{{port}}}}]\' (or regenerate it with gen-eastwest-gateway.sh).',
       },
+      ewgwNodePortNoExternalIp: {
+        template: 'East-west gateway {{name}} is a NodePort Service whose traffic.istio.io/nodeSelector ({{selector}}) selects {{nodes}} nodes, none with an ExternalIP: istiod publishes no address for it',
+        severity: 'error',
+        hint:
+          'Point the annotation at nodes that have an ExternalIP (kubectl get nodes -o wide; kubectl -n {{namespace}} annotate service {{name}} ' +
+          '\'traffic.istio.io/nodeSelector={"<label>":"<value>"}\' --overwrite), or use a LoadBalancer Service.',
+      },
+      ewgwNodeSelectorInvalid: {
+        template: 'East-west gateway {{name}} has a traffic.istio.io/nodeSelector annotation that is not a JSON object of labels: {{value}}',
+        severity: 'error',
+        hint: 'Write it as JSON: kubectl -n {{namespace}} annotate service {{name}} \'traffic.istio.io/nodeSelector={"kubernetes.io/os":"linux"}\' --overwrite',
+      },
+      ewgwGatewayNotProgrammed: {
+        template: 'Gateway API east-west gateway {{name}} is not Programmed: its deployment or service is not ready',
+        severity: 'error',
+        hint: 'See why: kubectl -n {{namespace}} describe gateways.gateway.networking.k8s.io {{name}}; kubectl -n {{namespace}} get pods -l gateway.networking.k8s.io/gateway-name={{name}}',
+      },
+      ewgwGatewayNoAddress: {
+        template: 'Gateway API east-west gateway {{name}} has no status.addresses: istiod publishes no address for network {{network}}',
+        severity: 'error',
+        hint: 'Check the generated Service (kubectl -n {{namespace}} get service -l gateway.networking.k8s.io/gateway-name={{name}}) and its load balancer, or set spec.addresses on the Gateway.',
+      },
+      ewgwGatewayNoAutoPassthrough: {
+        template: 'Gateway API east-west gateway {{name}} has no listener with tls.options gateway.istio.io/listener-protocol: auto-passthrough: istiod does not use it for cross-network traffic',
+        severity: 'error',
+        hint:
+          'Add the listener: kubectl -n {{namespace}} edit gateways.gateway.networking.k8s.io {{name}} and set ' +
+          '{name: cross-network, port: 15443, protocol: TLS, tls: {mode: Passthrough, options: {gateway.istio.io/listener-protocol: auto-passthrough}}}',
+      },
       ewgwNetworkLabelMissing: {
         template: 'Service {{name}} looks like an east-west gateway but lacks the topology.istio.io/network label: istiod ignores it',
         severity: 'error',
@@ -99,9 +134,13 @@ export default defineCheck({
     const [services, namespaces] = await Promise.all([reader.list('services'), reader.list('namespaces')]);
     const istioNamespace = namespaces.find((ns) => ns.metadata.name === ctx.options.istioNamespace);
     const network = info?.network ?? (istioNamespace && labelsOf(istioNamespace)[NETWORK_LABEL]) ?? undefined;
-    const gateways = findEastWestGateways(services);
+    const apiGateways = findGatewayApiEastWestGateways(await reader.listOptional('k8sgateways'));
+    // Istio generates a Service for each Gateway API Gateway: it is checked as the Gateway.
+    const generatedForApiGateway = (svc: KubeObject) =>
+      apiGateways.some((g) => g.gateway.metadata.namespace === svc.metadata.namespace && labelsOf(svc)[GATEWAY_NAME_LABEL] === g.gateway.metadata.name);
+    const gateways = findEastWestGateways(services).filter((g) => !generatedForApiGateway(g.service));
 
-    if (gateways.length === 0) {
+    if (gateways.length === 0 && apiGateways.length === 0) {
       if (!ctx.mesh.multiNetwork) ctx.skip('single-network mesh');
       // A network needs one gateway, not one per cluster: another cluster of the network may hold it.
       const servedElsewhere = ctx.clusterInfos.some(
@@ -114,9 +153,9 @@ export default defineCheck({
     }
 
     const [pods, nodes] = await Promise.all([reader.list('pods'), reader.list('nodes')]);
-    for (const gateway of gateways) {
-      checkGateway(gateway, { pods, nodes, network, multiNetwork: ctx.mesh.multiNetwork, istioVersion: info?.istioVersion, report: ctx.report });
-    }
+    const gatewayContext: GatewayContext = { pods, nodes, network, multiNetwork: ctx.mesh.multiNetwork, istioVersion: info?.istioVersion, report: ctx.report };
+    for (const gateway of gateways) checkGateway(gateway, gatewayContext);
+    for (const gateway of apiGateways) checkApiGateway(gateway, gatewayContext);
   },
 });
 
@@ -161,13 +200,52 @@ function checkGateway(gateway: EastWestGatewayService, ctx: GatewayContext): voi
   const addresses = gatewayAddresses(svc, ctx.nodes);
   if (type === 'LoadBalancer' && addresses.length === 0) {
     ctx.report({ messageId: 'ewgwLbPending', resource, data: base });
-  } else if (type === 'NodePort' && externalIPs.length === 0 && annotationsOf(svc)[NODE_SELECTOR_ANNOTATION] === undefined) {
-    ctx.report({ messageId: 'ewgwNodePortNoSelector', resource, data: base });
+  } else if (type === 'NodePort' && externalIPs.length === 0) {
+    checkNodePort(svc, ctx, resource, base);
   } else if ((type === 'ClusterIP' || type === 'ExternalName') && externalIPs.length === 0) {
     ctx.report({ messageId: 'ewgwNoAddress', resource, data: { ...base, type } });
   }
 
   const hostname = addresses.find((a) => !isIpAddress(a));
+  if (hostname && isOlderThan(ctx.istioVersion, 1, 13)) {
+    ctx.report({ messageId: 'ewgwHostnameOldIstio', resource, data: { ...base, hostname, version: ctx.istioVersion } });
+  }
+}
+
+/** A NodePort gateway: istiod publishes the ExternalIPs of the nodes its nodeSelector annotation selects. */
+function checkNodePort(svc: KubeObject, ctx: GatewayContext, resource: { kind: string; namespace: string; name: string }, base: Record<string, string>): void {
+  const annotation = annotationsOf(svc)[NODE_SELECTOR_ANNOTATION];
+  if (annotation === undefined) {
+    ctx.report({ messageId: 'ewgwNodePortNoSelector', resource, data: base });
+    return;
+  }
+  const selector = nodeSelectorOf(svc);
+  if (!selector) {
+    ctx.report({ messageId: 'ewgwNodeSelectorInvalid', resource, data: { ...base, value: annotation } });
+    return;
+  }
+  if (gatewayAddresses(svc, ctx.nodes).length > 0) return;
+  const selected = ctx.nodes.filter((node) => Object.entries(selector).every(([k, v]) => labelsOf(node)[k] === v));
+  const selectorText = Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',') || '<all nodes>';
+  ctx.report({ messageId: 'ewgwNodePortNoExternalIp', resource, data: { ...base, selector: selectorText, nodes: selected.length } });
+}
+
+/** A Gateway API east-west gateway: network label, auto-passthrough listener, Programmed, addresses. */
+function checkApiGateway(gateway: GatewayApiEastWestGateway, ctx: GatewayContext): void {
+  const namespace = gateway.gateway.metadata.namespace ?? '';
+  const name = gateway.gateway.metadata.name;
+  const resource = { kind: 'Gateway', namespace, name };
+  const base = { namespace, name, network: ctx.network ?? gateway.network ?? '<network>' };
+  if (ctx.multiNetwork) {
+    if (!gateway.network) ctx.report({ messageId: 'ewgwNetworkLabelMissing', resource, data: base });
+    else if (ctx.network && gateway.network !== ctx.network) {
+      ctx.report({ messageId: 'ewgwNetworkMismatch', resource, data: { ...base, gatewayNetwork: gateway.network } });
+    }
+    if (!gateway.autoPassthroughListener) ctx.report({ messageId: 'ewgwGatewayNoAutoPassthrough', resource, data: base });
+  }
+  if (gateway.programmed === false) ctx.report({ messageId: 'ewgwGatewayNotProgrammed', resource, data: base });
+  if (gateway.addresses.length === 0) ctx.report({ messageId: 'ewgwGatewayNoAddress', resource, data: base });
+  const hostname = gateway.addresses.find((a) => !isIpAddress(a));
   if (hostname && isOlderThan(ctx.istioVersion, 1, 13)) {
     ctx.report({ messageId: 'ewgwHostnameOldIstio', resource, data: { ...base, hostname, version: ctx.istioVersion } });
   }

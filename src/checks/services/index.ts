@@ -1,4 +1,9 @@
 // services checks, sorted by id.
-import type { Check } from '../../engine/types.ts';
+import consistency from './consistency.ts';
+import crossClusterDiscovery from './cross-cluster-discovery.ts';
+import endpoints from './endpoints.ts';
+import legacyGlobal from './legacy-global.ts';
+import namespaceSameness from './namespace-sameness.ts';
+import remoteOnlyDns from './remote-only-dns.ts';
 
-export default [] as Check[];
+export default [consistency, crossClusterDiscovery, endpoints, legacyGlobal, namespaceSameness, remoteOnlyDns];

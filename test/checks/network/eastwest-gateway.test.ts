@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import check from '../../../src/checks/network/eastwest-gateway.ts';
+import type { KubeObject } from '../../../src/cluster/types.ts';
 import { findingKeys, fixtureObjects, memoryReaders, objectNamed, objectsOf, openFixture, runCheck, runFor, type ClusterObjects } from '../helpers.ts';
 
 const GATEWAY = 'istio-eastwestgateway';
@@ -127,5 +128,68 @@ describe('network/eastwest-gateway', () => {
     });
     expect(mesh.multiNetwork).toBe(false);
     expect(runs.map((r) => r.skipped)).toEqual(['single-network mesh', 'single-network mesh']);
+  });
+
+  it('ewgwNodePortNoExternalIp and ewgwNodeSelectorInvalid: a NodePort gateway istiod cannot publish', async () => {
+    const nodePort = (annotation: string) =>
+      editedFixture((objects) => {
+        const svc = objectNamed(objects, 'cluster2', 'services', GATEWAY);
+        svc.metadata.annotations = { 'traffic.istio.io/nodeSelector': annotation };
+      }, 'ewgw-nodeport-no-selector');
+    const noExternalIp = await nodePort('{"kubernetes.io/os":"linux"}');
+    expect(findingKeys(noExternalIp.runs)).toEqual(['cluster2:ewgwNodePortNoExternalIp']);
+    expect(runFor(noExternalIp.runs, 'cluster2').findings[0].data).toMatchObject({ selector: 'kubernetes.io/os=linux', nodes: 1 });
+    const invalid = await nodePort('kubernetes.io/os=linux');
+    expect(findingKeys(invalid.runs)).toEqual(['cluster2:ewgwNodeSelectorInvalid']);
+  });
+
+  describe('Gateway API east-west gateways', () => {
+    const apiGateway = (edit: (gw: KubeObject) => void = () => {}) =>
+      editedFixture((objects) => {
+        const cluster2 = objects.get('cluster2')!;
+        removeGateway(objects, 'cluster2');
+        // The Service Istio generates for the Gateway is checked as the Gateway.
+        cluster2.services!.push({
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: 'eastwest-istio-east-west', namespace: 'istio-system', labels: { 'gateway.networking.k8s.io/gateway-name': 'eastwest', 'topology.istio.io/network': 'network2' } },
+          spec: { type: 'LoadBalancer', selector: { 'gateway.networking.k8s.io/gateway-name': 'eastwest' }, ports: [{ name: 'mesh', port: 15443 }] },
+          status: { loadBalancer: {} },
+        });
+        const gateway: KubeObject = {
+          apiVersion: 'gateway.networking.k8s.io/v1',
+          kind: 'Gateway',
+          metadata: { name: 'eastwest', namespace: 'istio-system', labels: { 'topology.istio.io/network': 'network2' } },
+          spec: {
+            gatewayClassName: 'istio-east-west',
+            listeners: [{ name: 'mesh', port: 15443, protocol: 'TLS', tls: { mode: 'Passthrough', options: { 'gateway.istio.io/listener-protocol': 'auto-passthrough' } } }],
+          },
+          status: { addresses: [{ type: 'IPAddress', value: '172.18.2.10' }], conditions: [{ type: 'Programmed', status: 'True' }] },
+        };
+        edit(gateway);
+        cluster2.k8sgateways = [gateway];
+      });
+
+    it('passes for a programmed, labelled gateway with an auto-passthrough listener and an address', async () => {
+      expect(findingKeys((await apiGateway()).runs)).toEqual([]);
+    });
+
+    it('ewgwGatewayNotProgrammed, ewgwGatewayNoAddress, ewgwGatewayNoAutoPassthrough, ewgwNetworkLabelMissing', async () => {
+      const broken = await apiGateway((gw) => {
+        gw.status = { addresses: [], conditions: [{ type: 'Programmed', status: 'False' }] };
+      });
+      expect(findingKeys(broken.runs)).toEqual(['cluster2:ewgwGatewayNoAddress', 'cluster2:ewgwGatewayNotProgrammed']);
+      expect(runFor(broken.runs, 'cluster2').findings[0].resource).toEqual({ kind: 'Gateway', namespace: 'istio-system', name: 'eastwest' });
+
+      const noOption = await apiGateway((gw) => {
+        delete gw.spec.listeners[0].tls.options;
+      });
+      expect(findingKeys(noOption.runs)).toEqual(['cluster2:ewgwGatewayNoAutoPassthrough']);
+
+      const unlabelled = await apiGateway((gw) => {
+        gw.metadata.labels = {};
+      });
+      expect(findingKeys(unlabelled.runs)).toEqual(['cluster2:ewgwNetworkLabelMissing']);
+    });
   });
 });

@@ -1,0 +1,96 @@
+// Encodes https://istio.io/latest/docs/tasks/security/cert-management/plugin-ca-cert/ and how istiod picks its CA (istio/istio pilot/pkg/bootstrap/istio_ca.go).
+import { defineCheck } from '../../engine/define-check.ts';
+import type { KubeObject } from '../../cluster/types.ts';
+import type { CheckContext } from '../../engine/types.ts';
+import { CACERTS_SECRET, PLUGIN_CA_COMMANDS, SELF_SIGNED_CA_SECRET, caSecretMaterial, listInNamespace, parseCaMaterial } from '../../mesh/certificates.ts';
+
+export default defineCheck({
+  id: 'certificates/cacerts',
+  category: 'certificates',
+  scope: 'cluster',
+  needs: ['secrets'],
+  meta: {
+    description: 'Each control-plane cluster runs a plugged-in CA (the cacerts Secret) with every key istiod needs',
+    details:
+      'Clusters of one mesh must issue workload certificates from one root of trust. Without a `cacerts` Secret in the istio ' +
+      'namespace istiod generates its own self-signed root (istio-ca-secret), which no other cluster trusts, and cross-cluster ' +
+      'mTLS fails. istiod loads two forms: ca-cert.pem, ca-key.pem, root-cert.pem and cert-chain.pem (optional ca-crl.pem), as ' +
+      'Istio\'s tools/certs makes them; or tls.crt, tls.key and ca.crt (a kubernetes.io/tls Secret, e.g. from cert-manager), ' +
+      'used whenever tls.crt is present. istiod looks for ca-key.pem to decide whether a CA is plugged in at all: a Secret ' +
+      'without it is silently ignored in favour of the self-signed CA. The check also parses every certificate and the ' +
+      'private key (PKCS#8, PKCS#1 or SEC1; a snapshot keeps only its public-key fingerprint), never printing the key. ' +
+      'Remote clusters of a primary-remote mesh get certificates from the primary\'s istiod and are not checked.',
+    docs: 'https://istio.io/latest/docs/tasks/security/cert-management/plugin-ca-cert/',
+    messages: {
+      cacertsMissing: {
+        template: 'No plugged-in CA in {{namespace}} of cluster {{cluster}}: {{fallback}}, a root no other cluster trusts',
+        severity: 'error',
+        hint: `Plug in a CA from the mesh's shared root: ${PLUGIN_CA_COMMANDS}`,
+      },
+      cacertsIncomplete: {
+        template: 'Secret {{namespace}}/cacerts ({{form}} form) lacks {{missing}}{{consequence}}',
+        severity: 'error',
+        hint:
+          'Recreate the Secret with every file: kubectl delete secret cacerts -n {{namespace}}; ' +
+          'kubectl create secret generic cacerts -n {{namespace}} --from-file=<cluster>/ca-cert.pem --from-file=<cluster>/ca-key.pem ' +
+          '--from-file=<cluster>/root-cert.pem --from-file=<cluster>/cert-chain.pem (tls form: tls.crt, tls.key, ca.crt); ' +
+          'then kubectl rollout restart deployment/istiod -n {{namespace}}.',
+      },
+      cacertsUnparseable: {
+        template: 'Secret {{namespace}}/cacerts cannot be used: {{error}}',
+        severity: 'error',
+        hint:
+          'Inspect the certificates: kubectl get secret cacerts -n {{namespace}} -o jsonpath=\'{.data.ca-cert\\.pem}\' | base64 -d | openssl x509 -noout -text; ' +
+          'recreate the Secret from the PEM files your CA produced (see `meshdoctor explain certificates/cacerts`).',
+      },
+      caKeyUnreadable: {
+        template: 'The private key {{key}} of Secret {{namespace}}/cacerts cannot be read: {{reason}}',
+        severity: 'error',
+        hint:
+          'istiod needs an unencrypted PEM key (PKCS#8, PKCS#1 or SEC1). Check it locally: openssl pkey -in <cluster>/ca-key.pem -noout; ' +
+          'decrypt it if needed (openssl pkey -in encrypted.pem -out ca-key.pem) and recreate the Secret.',
+      },
+    },
+  },
+  appliesTo(info) {
+    if (info.role === 'remote' || info.role === 'external-controlled') return 'remote cluster: its workload certificates come from its control plane\'s istiod';
+    return undefined;
+  },
+  async run(ctx) {
+    const namespace = ctx.options.istioNamespace;
+    const listed = await listInNamespace(ctx.cluster!, 'secrets', namespace);
+    if ('forbidden' in listed) return ctx.skip(`cannot read Secrets in ${namespace}: ${listed.forbidden}`);
+    const cacerts = listed.objects.find((s) => s.metadata.name === CACERTS_SECRET);
+    if (!cacerts) {
+      reportMissing(ctx, listed.objects, namespace);
+      return;
+    }
+    const resource = { kind: 'Secret', namespace, name: CACERTS_SECRET };
+    const material = caSecretMaterial(cacerts);
+    const data = { cluster: ctx.cluster!.name, namespace, form: material.form };
+    if (material.missingKeys.length > 0) {
+      // istiod decides "plugged in" by the key file alone (istio_ca.go): without it the Secret is ignored.
+      const keyMissing = material.missingKeys.includes(material.keys.caKey);
+      const consequence = keyMissing ? ': istiod ignores the Secret and runs its self-signed CA' : ': istiod fails to load the CA';
+      ctx.report({ messageId: 'cacertsIncomplete', resource, data: { ...data, missing: material.missingKeys.join(', '), consequence } });
+    }
+    let parsed;
+    try {
+      parsed = parseCaMaterial(material);
+    } catch (err) {
+      ctx.report({ messageId: 'cacertsUnparseable', resource, data: { ...data, error: (err as Error).message } });
+      return;
+    }
+    if (parsed.key?.kind === 'unreadable') {
+      ctx.report({ messageId: 'caKeyUnreadable', resource, data: { ...data, key: material.keys.caKey, reason: parsed.key.reason } });
+    }
+  },
+});
+
+function reportMissing(ctx: CheckContext, secrets: KubeObject[], namespace: string): void {
+  const selfSigned = secrets.some((s) => s.metadata.name === SELF_SIGNED_CA_SECRET);
+  const fallback = selfSigned ? `istiod runs its self-signed CA (${SELF_SIGNED_CA_SECRET})` : 'istiod will generate a self-signed CA';
+  // A single-cluster mesh may well live with the self-signed root; only a mesh of several needs one root.
+  const severity = ctx.clusters.length > 1 ? undefined : 'info';
+  ctx.report({ messageId: 'cacertsMissing', severity, data: { cluster: ctx.cluster!.name, namespace, fallback } });
+}

@@ -1,0 +1,217 @@
+// Encodes https://istio.io/latest/docs/tasks/security/cert-management/plugin-ca-cert/ (ca-cert.pem chains through cert-chain.pem to root-cert.pem) and istio/istio security/pkg/pki/util/keycertbundle.go.
+import { defineCheck } from '../../engine/define-check.ts';
+import type { CheckContext } from '../../engine/types.ts';
+import {
+  CACERTS_SECRET,
+  PLUGIN_CA_COMMANDS,
+  caSecretMaterial,
+  chainOrder,
+  listInNamespace,
+  parseCaMaterial,
+  type CertificateFacts,
+  type ParsedCaMaterial,
+} from '../../mesh/certificates.ts';
+import { certificateSpkiSha256, validateChain, type ChainProblemClass, type ChainVerdict } from '../../mesh/x509-validate.ts';
+
+/** What the check attaches for the human report's chain tree (src/reporters/details/chain.ts). */
+export interface ChainDetail {
+  secret: string;
+  form: 'cacerts' | 'tls';
+  /** Whether ca-cert reaches a certificate of root-cert.pem. */
+  trusted: boolean;
+  /** The path from ca-cert up (ca-cert first). */
+  path: ChainCertificate[];
+  /** root-cert.pem, when the path does not end in it. */
+  roots: ChainCertificate[];
+}
+
+/** One certificate of the tree. */
+export interface ChainCertificate {
+  role: 'ca-cert' | 'intermediate' | 'root';
+  subject: string;
+  issuer: string;
+  fingerprint: string;
+  notBefore: string;
+  notAfter: string;
+}
+
+const VERIFY_HINT =
+  'Check the files with openssl before plugging them in: openssl verify -CAfile root-cert.pem -untrusted cert-chain.pem ca-cert.pem; ' +
+  `regenerate them if it fails: ${PLUGIN_CA_COMMANDS}`;
+
+// Validity is certificates/expiry's business: reported there once.
+const TIME_CLASSES: ChainProblemClass[] = ['expired', 'not-yet-valid'];
+
+export default defineCheck({
+  id: 'certificates/chain',
+  category: 'certificates',
+  scope: 'cluster',
+  needs: ['secrets'],
+  meta: {
+    description: 'The plugged-in CA certificate chains to root-cert.pem, link by link, and ca-key.pem belongs to it',
+    details:
+      'istiod signs every workload certificate with ca-cert.pem/ca-key.pem and sends cert-chain.pem after it, so peers verify ' +
+      'leaf -> ca-cert -> ... -> root. The check builds the path from ca-cert through cert-chain.pem (and any certificates after ' +
+      'the first in ca-cert.pem) to a certificate of root-cert.pem, and checks every link itself as `openssl verify -CAfile ' +
+      'root-cert.pem -untrusted cert-chain.pem ca-cert.pem` does: issuer name and authority/subject key identifiers, the ' +
+      'signature, CA:TRUE and keyCertSign on every issuer, pathLen constraints. ca-cert itself must be a CA with keyCertSign, ' +
+      'and its issuers\' pathLen must leave room for it to issue (as openssl verifying a workload certificate would). ' +
+      'Intermediates between ca-cert and the root (tools/certs makes root -> cluster intermediate) are normal. cert-chain.pem ' +
+      'must list each certificate before its issuer. ca-key.pem must be the key of ca-cert.pem (compared by public-key ' +
+      'fingerprint; a snapshot keeps only that fingerprint). RSA keys under 2048 bits and SHA-1 signatures are warnings. ' +
+      'Validity dates are left to certificates/expiry. The verdicts are tested against openssl verify.',
+    docs: 'https://istio.io/latest/docs/tasks/security/cert-management/plugin-ca-cert/',
+    messages: {
+      chainUntrusted: {
+        template: 'ca-cert ({{subject}}) does not chain to root-cert.pem: {{detail}}',
+        severity: 'error',
+        hint: VERIFY_HINT,
+      },
+      chainSignatureInvalid: {
+        template: 'The signature of {{subject}} in the CA chain does not verify: {{detail}}',
+        severity: 'error',
+        hint: VERIFY_HINT,
+      },
+      notACa: {
+        template: '{{role}} {{subject}} cannot issue certificates: {{detail}}',
+        severity: 'error',
+        hint:
+          'Every certificate that signs others needs basicConstraints CA:TRUE and keyUsage keyCertSign. Reissue it as a CA ' +
+          '(tools/certs does: make -f Makefile.selfsigned.mk <cluster>-cacerts), then recreate the cacerts Secret and restart istiod.',
+      },
+      pathLenViolated: {
+        template: '{{subject}} has a pathLen constraint the chain violates: {{detail}}',
+        severity: 'error',
+        hint:
+          'ca-cert issues workload certificates, so each CA above it needs a pathLen (if any) that counts ca-cert too. ' +
+          'Reissue the constraining CA with a larger pathlen (or none), or sign ca-cert closer to the root; then recreate cacerts and restart istiod.',
+      },
+      chainWrongOrder: {
+        template: 'cert-chain.pem is not ordered from ca-cert up to the root; expected: {{expected}}',
+        severity: 'error',
+        hint:
+          'Istio appends cert-chain.pem to every workload certificate as is. Rebuild it in order: cat ca-cert.pem <intermediates, lowest first> root-cert.pem > cert-chain.pem; ' +
+          'then recreate the Secret (kubectl create secret generic cacerts -n {{namespace}} ... ) and kubectl rollout restart deployment/istiod -n {{namespace}}.',
+      },
+      chainUnrelatedCertificates: {
+        template: 'cert-chain.pem holds certificates not on ca-cert\'s path: {{subjects}}',
+        severity: 'warning',
+        hint: 'Remove them: peers receive cert-chain.pem with every workload certificate. Rebuild it as cat ca-cert.pem <intermediates> root-cert.pem > cert-chain.pem.',
+      },
+      caKeyMismatch: {
+        template: 'ca-key does not belong to ca-cert ({{subject}}): key fingerprint {{keyFingerprint}}, certificate key {{certFingerprint}}',
+        severity: 'error',
+        hint:
+          'istiod refuses to load a key that does not match (and keeps its old CA). Compare locally: openssl x509 -in ca-cert.pem -noout -pubkey; ' +
+          'openssl pkey -in ca-key.pem -pubout (they must be equal), and recreate the cacerts Secret from files of one CA.',
+      },
+      caKeyUnverifiable: {
+        template: 'ca-key of {{secret}} is redacted without a key fingerprint: whether it matches ca-cert cannot be told',
+        severity: 'info',
+        hint: 'Take the snapshot with a current meshdoctor (it keeps `REDACTED spki-sha256=<hex>`), or run against the live cluster.',
+      },
+      weakKey: {
+        template: '{{subject}} in the CA chain has a weak key: {{detail}}',
+        severity: 'warning',
+        hint: 'Reissue it with RSA 2048+ or ECDSA P-256 (tools/certs: ROOTCA_KEY_SIZE/INTERMEDIATE_KEY_SIZE), then rotate the CA as in the plug-in CA procedure.',
+      },
+      weakSignature: {
+        template: '{{subject}} in the CA chain has a weak signature: {{detail}}',
+        severity: 'warning',
+        hint: 'Reissue it with a SHA-256 signature (openssl ... -sha256), then rotate the CA as in the plug-in CA procedure.',
+      },
+    },
+  },
+  appliesTo(info) {
+    if (info.role === 'remote' || info.role === 'external-controlled') return 'remote cluster: its workload certificates come from its control plane\'s istiod';
+    return undefined;
+  },
+  async run(ctx) {
+    const namespace = ctx.options.istioNamespace;
+    const listed = await listInNamespace(ctx.cluster!, 'secrets', namespace);
+    if ('forbidden' in listed) return ctx.skip(`cannot read Secrets in ${namespace}: ${listed.forbidden}`);
+    const secret = listed.objects.find((s) => s.metadata.name === CACERTS_SECRET);
+    if (!secret) return ctx.skip('no plugged-in CA (see certificates/cacerts)');
+    const material = caSecretMaterial(secret);
+    if (material.caCertText === undefined || material.rootText === undefined) return ctx.skip(`cacerts lacks ${material.keys.caCert} or ${material.keys.root} (see certificates/cacerts)`);
+    let parsed: ParsedCaMaterial;
+    try {
+      parsed = parseCaMaterial(material);
+    } catch (err) {
+      return ctx.skip(`cacerts does not parse (see certificates/cacerts): ${(err as Error).message}`);
+    }
+
+    const verdict = validateChain({
+      target: parsed.caCert,
+      untrusted: [...parsed.caCertBundleRest, ...parsed.chain],
+      roots: parsed.roots,
+      now: ctx.options.now,
+      targetIsCa: true,
+    });
+    const resource = { kind: 'Secret', namespace, name: CACERTS_SECRET };
+    reportVerdict(ctx, verdict, { resource, namespace });
+
+    // Order is judged on a chain whose links hold: a broken link is reported once, above.
+    if (material.form === 'cacerts' && verdict.trusted && !verdict.problems.some((p) => p.class === 'signature')) {
+      const order = chainOrder(parsed.caCert, parsed.chain);
+      if (order.kind === 'wrong-order') ctx.report({ messageId: 'chainWrongOrder', resource, data: { namespace, expected: order.expected.join(' -> ') } });
+      if (order.kind === 'unrelated') ctx.report({ messageId: 'chainUnrelatedCertificates', resource, data: { namespace, subjects: order.subjects.join('; ') } });
+    }
+
+    const key = parsed.key;
+    if (key?.kind === 'key' || key?.kind === 'redacted') {
+      const certFingerprint = certificateSpkiSha256(parsed.caCert);
+      if (key.spkiSha256 !== certFingerprint) {
+        ctx.report({
+          messageId: 'caKeyMismatch',
+          resource,
+          data: { namespace, subject: parsed.caCert.subject, keyFingerprint: key.spkiSha256.slice(0, 16), certFingerprint: certFingerprint.slice(0, 16) },
+        });
+      }
+    }
+    if (key?.kind === 'redacted-opaque') ctx.report({ messageId: 'caKeyUnverifiable', resource, data: { secret: `${namespace}/${CACERTS_SECRET}` } });
+
+    ctx.attach('chain', chainDetail(`${namespace}/${CACERTS_SECRET}`, material.form, verdict, parsed.roots));
+  },
+});
+
+function reportVerdict(ctx: CheckContext, verdict: ChainVerdict, where: { resource: { kind: string; namespace: string; name: string }; namespace: string }): void {
+  const messageIds: Record<Exclude<ChainProblemClass, 'expired' | 'not-yet-valid'>, string> = {
+    untrusted: 'chainUntrusted',
+    signature: 'chainSignatureInvalid',
+    'not-a-ca': 'notACa',
+    'path-length': 'pathLenViolated',
+  };
+  for (const problem of verdict.problems) {
+    if (TIME_CLASSES.includes(problem.class)) continue;
+    const messageId = messageIds[problem.class as keyof typeof messageIds];
+    const role = roleAt(verdict, problem.depth);
+    ctx.report({ messageId, resource: where.resource, data: { namespace: where.namespace, subject: problem.subject, detail: problem.detail, role } });
+  }
+  for (const weakness of verdict.weaknesses) {
+    ctx.report({
+      messageId: weakness.class === 'weak-key' ? 'weakKey' : 'weakSignature',
+      resource: where.resource,
+      data: { namespace: where.namespace, subject: weakness.subject, detail: weakness.detail },
+    });
+  }
+}
+
+function roleAt(verdict: ChainVerdict, depth: number): ChainCertificate['role'] {
+  if (depth === 0) return 'ca-cert';
+  return verdict.trusted && depth === verdict.path.length - 1 ? 'root' : 'intermediate';
+}
+
+function describe(cert: CertificateFacts, role: ChainCertificate['role']): ChainCertificate {
+  return { role, subject: cert.subject, issuer: cert.issuer, fingerprint: cert.fingerprint, notBefore: cert.notBefore.toISOString(), notAfter: cert.notAfter.toISOString() };
+}
+
+function chainDetail(secret: string, form: 'cacerts' | 'tls', verdict: ChainVerdict, roots: CertificateFacts[]): ChainDetail {
+  return {
+    secret,
+    form,
+    trusted: verdict.trusted,
+    path: verdict.path.map((cert, depth) => describe(cert, roleAt(verdict, depth))),
+    roots: verdict.trusted ? [] : roots.map((r) => describe(r, 'root')),
+  };
+}

@@ -1,0 +1,114 @@
+// Encodes istiod's namespace controller, which writes istio-ca-root-cert into every namespace (istio/istio pilot/pkg/serviceregistry/kube/controller/namespacecontroller.go), and https://istio.io/latest/docs/setup/install/multicluster/primary-remote_multi-network/.
+import { defineCheck } from '../../engine/define-check.ts';
+import type { ClusterReader, KubeObject } from '../../cluster/types.ts';
+import type { CheckContext, ClusterInfo } from '../../engine/types.ts';
+import { ROOT_CERT_CONFIGMAP, fingerprintPrefix, parsePemCertificates, readClusterRoot, type ClusterRoot } from '../../mesh/certificates.ts';
+import { CONTROL_PLANE_CLUSTERS_ANNOTATION, REVISION_LABEL, annotationsOf, labelsOf } from '../../mesh/istio-objects.ts';
+
+export default defineCheck({
+  id: 'certificates/root-distribution',
+  category: 'certificates',
+  scope: 'cluster',
+  needs: ['namespaces', 'configmaps'],
+  // Secrets are read when allowed; without them the distributed root stands in.
+  meta: {
+    description: 'Every injected namespace holds the istio-ca-root-cert ConfigMap with the cluster\'s current root',
+    details:
+      'Sidecars verify peers against the root in the istio-ca-root-cert ConfigMap of their namespace, which istiod writes ' +
+      'into every namespace it watches and updates when the root changes. A missing ConfigMap keeps new pods from starting ' +
+      '(the proxy waits for its root); a stale one (an old root left after a CA change) makes mTLS fail. The current root is ' +
+      'the one the cluster\'s CA chains to (cacerts, istio-ca-secret, or, with Secrets forbidden, istio-ca-root-cert in the ' +
+      'istio namespace); for a remote cluster it is its control plane\'s root, written by the primary\'s istiod through the ' +
+      'remote secret: when it is missing everywhere, the primary does not manage the remote (EXTERNAL_ISTIOD, the ' +
+      'topology.istio.io/controlPlaneClusters annotation, the remote secret). Injected namespaces are those labelled ' +
+      'istio-injection=enabled or istio.io/rev, plus the istio namespace.',
+    docs: 'https://istio.io/latest/docs/tasks/security/cert-management/plugin-ca-cert/',
+    messages: {
+      rootConfigMapMissing: {
+        template: 'Injected namespace {{namespace}} has no istio-ca-root-cert ConfigMap: new sidecars cannot get their root',
+        severity: 'error',
+        hint:
+          'istiod recreates it within seconds when it watches the namespace: check discoverySelectors in the mesh config and istiod\'s logs ' +
+          '(kubectl logs -n {{istioNamespace}} deploy/istiod | grep -i namespace), then kubectl rollout restart deployment/istiod -n {{istioNamespace}}.',
+      },
+      remoteRootConfigMapMissing: {
+        template: 'Injected namespace {{namespace}} of remote cluster {{cluster}} has no istio-ca-root-cert ConfigMap: the primary\'s istiod ({{controlPlane}}) does not manage this cluster',
+        severity: 'error',
+        hint:
+          'On the primary, istiod must run with EXTERNAL_ISTIOD=true (istioctl install --set values.pilot.env.EXTERNAL_ISTIOD=true), ' +
+          'the remote\'s {{istioNamespace}} must carry the annotation (kubectl annotate namespace {{istioNamespace}} topology.istio.io/controlPlaneClusters=<primary cluster id>), ' +
+          'and the primary needs the remote secret: istioctl create-remote-secret --context=<remote> --name=<remote> | kubectl apply -f - --context=<primary>.',
+      },
+      rootConfigMapStale: {
+        template: 'istio-ca-root-cert in {{namespace}} holds root {{found}}, not the current root {{expected}} ({{subject}}): sidecars there reject the mesh\'s certificates',
+        severity: 'error',
+        hint:
+          'istiod rewrites it when it sees it differ; a stale copy means istiod does not manage the namespace or was restarted on old CA material. ' +
+          'Delete it so istiod recreates it: kubectl delete configmap istio-ca-root-cert -n {{namespace}}; then restart the namespace\'s workloads.',
+      },
+    },
+  },
+  async run(ctx) {
+    const reader = ctx.cluster!;
+    const istioNamespace = ctx.options.istioNamespace;
+    const remote = ctx.clusterInfo?.role === 'remote' || ctx.clusterInfo?.role === 'external-controlled';
+    const controlPlane = remote ? await controlPlaneOf(ctx, reader) : { reader, info: ctx.clusterInfo };
+    if (!controlPlane) return ctx.skip('remote cluster whose control plane cluster is unknown or unreachable: its current root cannot be told');
+    const current = await readClusterRoot(controlPlane.reader, controlPlane.info, istioNamespace);
+    if ('problem' in current) return ctx.skip(`the current root cannot be read (see certificates/shared-root): ${current.problem.messageId}`);
+
+    const namespaces = await reader.list('namespaces');
+    const configMaps = (await reader.list('configmaps')).filter((c) => c.metadata.name === ROOT_CERT_CONFIGMAP);
+    for (const namespace of namespaces.filter((ns) => isInjected(ns) || ns.metadata.name === istioNamespace)) {
+      const name = namespace.metadata.name;
+      const configMap = configMaps.find((c) => c.metadata.namespace === name);
+      const data = { cluster: reader.name, namespace: name, istioNamespace, controlPlane: controlPlane.reader.name };
+      if (!configMap) {
+        ctx.report({ messageId: remote ? 'remoteRootConfigMapMissing' : 'rootConfigMapMissing', resource: { kind: 'Namespace', name }, data });
+        continue;
+      }
+      const found = rootsIn(configMap);
+      if (!found.includes(current.root.signing.fingerprint)) reportStale(ctx, configMap, found, current.root, data);
+    }
+  },
+});
+
+function reportStale(ctx: CheckContext, configMap: KubeObject, found: string[], current: ClusterRoot, data: Record<string, string>): void {
+  ctx.report({
+    messageId: 'rootConfigMapStale',
+    resource: { kind: 'ConfigMap', namespace: configMap.metadata.namespace, name: ROOT_CERT_CONFIGMAP },
+    data: {
+      ...data,
+      found: found.length ? found.map(fingerprintPrefix).join(', ') : 'no parseable certificate',
+      expected: fingerprintPrefix(current.signing.fingerprint),
+      subject: current.signing.subject,
+    },
+  });
+}
+
+/** Fingerprints of the roots in a ConfigMap (empty when it holds nothing parseable). */
+function rootsIn(configMap: KubeObject): string[] {
+  const pem = configMap.data?.['root-cert.pem'];
+  if (typeof pem !== 'string') return [];
+  try {
+    return parsePemCertificates(pem).map((c) => c.fingerprint);
+  } catch {
+    return [];
+  }
+}
+
+/** Labelled for injection (istio-injection=enabled, or a revision label not overridden by istio-injection=disabled). */
+function isInjected(namespace: KubeObject): boolean {
+  const labels = labelsOf(namespace);
+  if (labels['istio-injection'] === 'enabled') return true;
+  return labels[REVISION_LABEL] !== undefined && labels['istio-injection'] !== 'disabled';
+}
+
+/** The primary that manages a remote: named by controlPlaneClusters (cluster ids), else the only primary. */
+async function controlPlaneOf(ctx: CheckContext, reader: ClusterReader): Promise<{ reader: ClusterReader; info: ClusterInfo } | undefined> {
+  const namespaces = await reader.list('namespaces');
+  const istioNamespace = namespaces.find((ns) => ns.metadata.name === ctx.options.istioNamespace);
+  const named = (annotationsOf(istioNamespace ?? { metadata: { name: '' } })[CONTROL_PLANE_CLUSTERS_ANNOTATION] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const primaries = ctx.clusterInfos.map((info, i) => ({ info, reader: ctx.clusters[i] })).filter((c) => c.info.role === 'primary' && c.info.reachable);
+  return primaries.find((p) => p.info.clusterId !== undefined && named.includes(p.info.clusterId)) ?? (primaries.length === 1 ? primaries[0] : undefined);
+}

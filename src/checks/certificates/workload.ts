@@ -1,0 +1,272 @@
+// Encodes Envoy's /certs admin endpoint (https://www.envoyproxy.io/docs/envoy/latest/operations/admin#get--certs) as `pilot-agent request GET certs` serves it, and Istio's SPIFFE identities (https://istio.io/latest/docs/concepts/security/#istio-identity).
+import { defineCheck } from '../../engine/define-check.ts';
+import { AccessError, type KubeObject } from '../../cluster/types.ts';
+import type { CheckContext, ClusterInfo, ResourceRef } from '../../engine/types.ts';
+import { fingerprintPrefix, groupByRoot, normalizeSerial, readClusterRoot, trustsRootOf, type CertificateFacts, type ClusterRoot } from '../../mesh/certificates.ts';
+import { CONTROL_PLANE_CLUSTERS_ANNOTATION, annotationsOf, meshConfigOf, findMeshConfigMaps } from '../../mesh/istio-objects.ts';
+
+/** At most this many sidecars per cluster: one exec each, so bounded. */
+const MAX_SAMPLES = 5;
+const SIDECAR_STATUS = 'sidecar.istio.io/status';
+/** Istio rotates at half the lifetime (SECRET_GRACE_PERIOD_RATIO 0.5): below a quarter left, rotation is stuck. */
+const ROTATION_STUCK_RATIO = 0.25;
+
+/** One certificate as Envoy's /certs describes it (no PEM: serial, SANs and dates). */
+interface EnvoyCert {
+  serial: string;
+  uris: string[];
+  validFrom?: Date;
+  expiration?: Date;
+}
+
+/** What a sidecar's /certs tells. */
+interface SidecarCerts {
+  /** The workload chain: leaf first. */
+  chain: EnvoyCert[];
+  /** The trusted roots (ROOTCA). */
+  roots: EnvoyCert[];
+}
+
+export default defineCheck({
+  id: 'certificates/workload',
+  category: 'certificates',
+  scope: 'cluster',
+  needs: ['pods', 'namespaces', 'configmaps'],
+  // Secrets (the CA certificate) are read when allowed; without them the issuer is not judged.
+  meta: {
+    description: 'Sampled sidecars hold a current certificate from their cluster\'s CA, with the mesh\'s trust domain and root',
+    details:
+      `Reads Envoy's /certs (pilot-agent request GET certs in istio-proxy) of up to ${MAX_SAMPLES} running sidecars per cluster, ` +
+      'spread over namespaces (offline: the snapshot\'s proxies/<ns>/<pod>/certs.json). /certs carries serial numbers, SANs ' +
+      'and dates, not the certificates, so the issuer is matched by serial number and expiry against the CA certificate of ' +
+      'the cluster (of its control plane for a remote). The SPIFFE URI SAN spiffe://<trust domain>/ns/<ns>/sa/<sa> must use ' +
+      'the mesh\'s trust domain (or an alias the mesh config declares), or peers\' authorization policies reject it. The ' +
+      'proxy\'s trusted roots (ROOTCA) must include the mesh\'s root, and its certificate must chain to a root the other ' +
+      'clusters trust. An expired certificate is an error; one with under a quarter of its lifetime left means rotation ' +
+      'is stuck (Istio rotates at half) and is a warning.',
+    docs: 'https://istio.io/latest/docs/ops/diagnostic-tools/proxy-cmd/#verifying-connectivity-to-istiod',
+    messages: {
+      workloadIssuerMismatch: {
+        template: 'Sidecar {{pod}} holds a certificate not issued by the cluster\'s CA {{ca}} (chain serials {{serials}}): it was issued by another or an older CA',
+        severity: 'error',
+        hint:
+          'Compare: istioctl proxy-config secret {{pod}} -o json (decode the chain with openssl x509 -noout -issuer -serial). ' +
+          'Restart the workload so it gets a new certificate: kubectl rollout restart deployment -n <namespace>; if it persists, restart istiod after fixing cacerts.',
+      },
+      workloadTrustDomainMismatch: {
+        template: 'Sidecar {{pod}} has identity {{identity}}: trust domain {{trustDomain}} is not the mesh\'s {{meshTrustDomain}} (aliases: {{aliases}})',
+        severity: 'error',
+        hint:
+          'Give every cluster the same trust domain (istioctl install --set meshConfig.trustDomain={{meshTrustDomain}}), or list it as an alias ' +
+          'in every cluster (meshConfig.trustDomainAliases), then restart istiod and the workloads.',
+      },
+      workloadRootNotShared: {
+        template: 'Sidecar {{pod}} {{problem}}: peers in {{peers}} reject its mTLS (CERTIFICATE_VERIFY_FAILED)',
+        severity: 'error',
+        hint: 'Plug in CA certificates from the mesh\'s root in this cluster (see `meshdoctor explain certificates/shared-root`), restart istiod, then the workloads.',
+      },
+      workloadCertExpired: {
+        template: 'Sidecar {{pod}} presents a certificate that expired at {{expiration}}',
+        severity: 'error',
+        hint: 'The proxy cannot renew it: check istiod reachability from the pod (istioctl proxy-status) and the agent logs (kubectl logs {{pod}} -c istio-proxy -n <namespace>); restart the pod.',
+      },
+      workloadCertNotRotated: {
+        template: 'Sidecar {{pod}} holds a certificate with {{left}} of its lifetime left (expires {{expiration}}): rotation looks stuck',
+        severity: 'warning',
+        hint: 'Istio renews at half the lifetime. Check the agent logs (kubectl logs {{pod}} -c istio-proxy -n <namespace> | grep -i cert) and istiod reachability (istioctl proxy-status).',
+      },
+    },
+  },
+  async run(ctx) {
+    const reader = ctx.cluster!;
+    const samples = sampleSidecars(await reader.list('pods'));
+    if (samples.length === 0) return ctx.skip('no running sidecar to sample');
+
+    const sidecars: { pod: KubeObject; certs: SidecarCerts }[] = [];
+    const failures: string[] = [];
+    for (const pod of samples) {
+      const ref = { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name };
+      let body: string;
+      try {
+        body = await reader.sidecarAdmin(ref, 'certs', { signal: ctx.signal, timeoutMs: 10_000 });
+      } catch (err) {
+        if (err instanceof AccessError && (err.reason === 'offline' || err.reason === 'not-found')) continue;
+        failures.push(`${ref.namespace}/${ref.name}: ${(err as Error).message}`);
+        continue;
+      }
+      sidecars.push({ pod, certs: parseEnvoyCerts(body, `${ref.namespace}/${ref.name}`) });
+    }
+    if (sidecars.length === 0) {
+      if (failures.length) throw new Error(`no sampled sidecar answered GET certs: ${failures.join('; ')}`);
+      return ctx.skip('no /certs output for the sampled sidecars (offline snapshot without proxies/)');
+    }
+
+    const trust = await trustContext(ctx);
+    for (const { pod, certs } of sidecars) judgeSidecar(ctx, pod, certs, trust);
+  },
+});
+
+/** What sidecars are judged against. */
+interface TrustContext {
+  /** The CA that signs this cluster's workload certificates (its control plane's), when readable. */
+  signingCa?: CertificateFacts;
+  /** This cluster's (control plane's) root facts. */
+  ownRoot?: ClusterRoot;
+  /** The root of the mesh's reference group (see groupByRoot) and its clusters, when the mesh has several. */
+  reference?: ClusterRoot[];
+  meshTrustDomain?: string;
+  aliases: string[];
+}
+
+async function trustContext(ctx: CheckContext): Promise<TrustContext> {
+  const namespace = ctx.options.istioNamespace;
+  const controlPlane = await controlPlaneIndex(ctx);
+  const roots: ClusterRoot[] = [];
+  for (const [i, reader] of ctx.clusters.entries()) {
+    const info = ctx.clusterInfos[i];
+    if (info && !info.reachable) continue;
+    const result = await readClusterRoot(reader, info, namespace).catch(() => undefined);
+    if (result && 'root' in result) roots.push(result.root);
+  }
+  const controlPlaneName = controlPlane === undefined ? undefined : ctx.clusters[controlPlane].name;
+  const ownRoot = roots.find((r) => r.cluster === controlPlaneName);
+  const groups = groupByRoot(roots);
+  const aliases = new Set<string>();
+  // Aliases declared by the clusters that use the mesh's trust domain are what peers accept.
+  for (const reader of ctx.clusters) {
+    const configMaps = await reader.list('configmaps', { namespace }).catch(() => [] as KubeObject[]);
+    const meshConfig = meshConfigOf(findMeshConfigMaps(configMaps, namespace)[0]);
+    if (meshConfig && meshConfig.trustDomain === ctx.mesh.trustDomain) for (const a of meshConfig.trustDomainAliases) aliases.add(a);
+  }
+  return {
+    signingCa: ownRoot?.signingCa,
+    ownRoot,
+    reference: groups.length > 1 || roots.length > 1 ? groups[0] : undefined,
+    meshTrustDomain: ctx.mesh.trustDomain,
+    aliases: [...aliases],
+  };
+}
+
+/** Index of the cluster whose istiod signs this cluster's certificates. */
+async function controlPlaneIndex(ctx: CheckContext): Promise<number | undefined> {
+  const self = ctx.clusters.indexOf(ctx.cluster!);
+  const info: ClusterInfo | undefined = ctx.clusterInfo;
+  if (info?.role !== 'remote' && info?.role !== 'external-controlled') return self;
+  const namespaces = await ctx.cluster!.list('namespaces').catch(() => [] as KubeObject[]);
+  const istioNs = namespaces.find((ns) => ns.metadata.name === ctx.options.istioNamespace);
+  const named = (istioNs ? annotationsOf(istioNs)[CONTROL_PLANE_CLUSTERS_ANNOTATION] ?? '' : '').split(',').map((s) => s.trim());
+  const primaries = ctx.clusterInfos.map((c, i) => ({ c, i })).filter(({ c }) => c.role === 'primary');
+  return (primaries.find(({ c }) => c.clusterId !== undefined && named.includes(c.clusterId)) ?? (primaries.length === 1 ? primaries[0] : undefined))?.i;
+}
+
+function judgeSidecar(ctx: CheckContext, pod: KubeObject, certs: SidecarCerts, trust: TrustContext): void {
+  const name = `${pod.metadata.namespace}/${pod.metadata.name}`;
+  const resource: ResourceRef = { kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name };
+  const leaf = certs.chain[0];
+  if (!leaf) throw new Error(`GET certs of ${name} lists no workload certificate`);
+
+  const spiffe = leaf.uris.find((u) => u.startsWith('spiffe://'));
+  const trustDomain = spiffe ? /^spiffe:\/\/([^/]+)/.exec(spiffe)?.[1] : undefined;
+  if (trustDomain && trust.meshTrustDomain && trustDomain !== trust.meshTrustDomain && !trust.aliases.includes(trustDomain)) {
+    ctx.report({
+      messageId: 'workloadTrustDomainMismatch',
+      resource,
+      data: { pod: name, identity: spiffe, trustDomain, meshTrustDomain: trust.meshTrustDomain, aliases: trust.aliases.join(', ') || 'none' },
+    });
+  }
+
+  if (trust.signingCa) {
+    const ca = trust.signingCa;
+    const issuedByCa = [...certs.chain.slice(1), ...certs.roots].some((c) => sameCertificate(c, ca));
+    if (!issuedByCa) {
+      const serials = certs.chain.slice(1).map((c) => c.serial).join(', ') || 'leaf only';
+      ctx.report({ messageId: 'workloadIssuerMismatch', resource, data: { pod: name, ca: `${ca.subject} (serial ${normalizeSerial(ca.cert.serialNumber)})`, serials } });
+    }
+  }
+
+  const rootProblem = rootNotShared(certs, trust);
+  if (rootProblem) ctx.report({ messageId: 'workloadRootNotShared', resource, data: { pod: name, ...rootProblem } });
+
+  const now = ctx.options.now.getTime();
+  if (leaf.expiration && leaf.expiration.getTime() < now) {
+    ctx.report({ messageId: 'workloadCertExpired', resource, data: { pod: name, expiration: leaf.expiration.toISOString() } });
+  } else if (leaf.expiration && leaf.validFrom) {
+    const lifetime = leaf.expiration.getTime() - leaf.validFrom.getTime();
+    const left = leaf.expiration.getTime() - now;
+    if (lifetime > 0 && left < lifetime * ROTATION_STUCK_RATIO) {
+      ctx.report({ messageId: 'workloadCertNotRotated', resource, data: { pod: name, left: `${Math.round((left / lifetime) * 100)}%`, expiration: leaf.expiration.toISOString() } });
+    }
+  }
+}
+
+/** Why the sidecar's certificate or roots do not fit the mesh's reference root, if they do not. */
+function rootNotShared(certs: SidecarCerts, trust: TrustContext): { problem: string; peers: string } | undefined {
+  const reference = trust.reference;
+  if (!reference || !trust.ownRoot) return undefined;
+  const own = trust.ownRoot;
+  const peers = reference.filter((r) => r.cluster !== own.cluster);
+  if (peers.length === 0) return undefined;
+  const referenceRoot = reference[0].signing;
+  const peerNames = peers.map((p) => p.cluster).join(', ');
+  if (!peers.every((p) => trustsRootOf(p, own))) {
+    return { problem: `chains to root ${fingerprintPrefix(own.signing.fingerprint)} (${own.signing.subject}), not the mesh's root ${fingerprintPrefix(referenceRoot.fingerprint)}`, peers: peerNames };
+  }
+  if (!certs.roots.some((r) => sameCertificate(r, referenceRoot))) {
+    return { problem: `does not trust the mesh's root ${fingerprintPrefix(referenceRoot.fingerprint)} (its ROOTCA serials: ${certs.roots.map((r) => r.serial).join(', ') || 'none'})`, peers: peerNames };
+  }
+  return undefined;
+}
+
+/** Match an Envoy /certs entry with a certificate: serial number, and expiry when Envoy gives it. */
+function sameCertificate(entry: EnvoyCert, cert: CertificateFacts): boolean {
+  if (normalizeSerial(entry.serial) !== normalizeSerial(cert.cert.serialNumber)) return false;
+  return !entry.expiration || Math.abs(entry.expiration.getTime() - cert.notAfter.getTime()) < 1000;
+}
+
+/** Running pods with a sidecar, spread over namespaces (round robin), at most MAX_SAMPLES. */
+function sampleSidecars(pods: KubeObject[]): KubeObject[] {
+  const candidates = pods
+    .filter((p) => annotationsOf(p)[SIDECAR_STATUS] !== undefined && p.status?.phase === 'Running' && !p.metadata.deletionTimestamp)
+    .sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
+  const byNamespace = new Map<string, KubeObject[]>();
+  for (const pod of candidates) byNamespace.set(pod.metadata.namespace ?? '', [...(byNamespace.get(pod.metadata.namespace ?? '') ?? []), pod]);
+  const picked: KubeObject[] = [];
+  for (let round = 0; picked.length < MAX_SAMPLES && picked.length < candidates.length; round++) {
+    for (const group of byNamespace.values()) if (group[round] && picked.length < MAX_SAMPLES) picked.push(group[round]);
+  }
+  return picked;
+}
+
+/**
+ * Parse Envoy's /certs JSON: `{certificates: [{ca_cert: [...], cert_chain: [...]}]}`, each entry with
+ * serial_number, subject_alt_names [{uri|dns|ip_address}], valid_from, expiration_time (older Envoys:
+ * a single object instead of arrays). Istio's sidecar lists the workload chain and the ROOTCA bundle.
+ */
+export function parseEnvoyCerts(body: string, where: string): { chain: EnvoyCert[]; roots: EnvoyCert[] } {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body);
+  } catch {
+    throw new Error(`GET certs of ${where} is not JSON`);
+  }
+  const entries = (doc as { certificates?: unknown })?.certificates;
+  if (!Array.isArray(entries)) throw new Error(`GET certs of ${where}: unknown format (no "certificates" array)`);
+  const list = (value: unknown): EnvoyCert[] => (Array.isArray(value) ? value : value ? [value] : []).map((c) => envoyCert(c, where));
+  const chains = entries.map((e) => list((e as Record<string, unknown>).cert_chain)).filter((c) => c.length > 0);
+  // The workload chain is the one with a SPIFFE identity (a gateway may hold others too).
+  const chain = chains.find((c) => c[0].uris.some((u) => u.startsWith('spiffe://'))) ?? chains[0] ?? [];
+  return { chain, roots: entries.flatMap((e) => list((e as Record<string, unknown>).ca_cert)) };
+}
+
+function envoyCert(value: unknown, where: string): EnvoyCert {
+  if (typeof value !== 'object' || value === null) throw new Error(`GET certs of ${where}: certificate entry is not an object`);
+  const entry = value as Record<string, unknown>;
+  const sans = Array.isArray(entry.subject_alt_names) ? (entry.subject_alt_names as Record<string, unknown>[]) : [];
+  const date = (v: unknown) => (typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? new Date(v) : undefined);
+  return {
+    serial: typeof entry.serial_number === 'string' ? entry.serial_number : '',
+    uris: sans.map((s) => s?.uri).filter((u): u is string => typeof u === 'string'),
+    validFrom: date(entry.valid_from),
+    expiration: date(entry.expiration_time),
+  };
+}

@@ -1,0 +1,205 @@
+// Encodes https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/ (which cluster served: Envoy's per-endpoint counters, `pilot-agent request GET clusters`).
+import { defineCheck } from '../../engine/define-check.ts';
+import type { ClusterReader } from '../../cluster/types.ts';
+import type { CheckContext } from '../../engine/types.ts';
+import { hostDeltas, splitHost } from '../../mesh/envoy-clusters.ts';
+import {
+  eastWestGateways,
+  endpointOwners,
+  explainServingFailure,
+  missingTool,
+  probeRound,
+  probeSettings,
+  probeTargets,
+  readyEndpointsByCluster,
+  selectSource,
+  summarizeRequests,
+  targetsFor,
+  untilAborted,
+  type ProbeRound,
+} from '../../mesh/probes.ts';
+
+const ID = 'connectivity/cross-cluster';
+/** Below this chance that a cluster got no request by luck, "never served" is an error. */
+const CHANCE_THRESHOLD = 0.01;
+/** Column of hosts no cluster explains. */
+const UNKNOWN = 'unknown';
+
+/** One cell of the matrix: requests from a source cluster served by a cluster. */
+export interface MatrixCell {
+  success: number;
+  errors: number;
+  /** Envoy hosts behind the cell. */
+  hosts: string[];
+}
+
+/** The matrix of one target: source cluster x serving cluster (what the `matrix` renderer shows). */
+export interface TargetMatrix {
+  target: string;
+  /** Serving clusters (columns), in cluster order; `unknown` last. */
+  serving: string[];
+  /** Clusters whose API has ready endpoints for the target (when it is a Service). */
+  expected: string[];
+  rows: { source: string; pod: string; cells: Record<string, MatrixCell> }[];
+}
+
+const HINT_VERIFY =
+  'Watch it yourself: kubectl exec -n <ns> <source-pod> -c istio-proxy -- pilot-agent request GET clusters | grep "outbound|{{port}}||{{fqdn}}" ' +
+  'before and after curl requests; istioctl proxy-config endpoints <source-pod>.<ns> --cluster "outbound|{{port}}||{{fqdn}}".';
+
+export default defineCheck({
+  id: ID,
+  category: 'connectivity',
+  scope: 'mesh',
+  needs: ['exec', 'pods', 'services', 'endpointslices', 'nodes'],
+  meta: {
+    description: 'Requests from every cluster are served by every cluster that has endpoints for the target',
+    details:
+      'From a source pod per cluster the check reads the sidecar\'s Envoy counters (pilot-agent request GET clusters in ' +
+      'istio-proxy) before and after a round of --probe-count curl requests per target (the same round connectivity/http ' +
+      'judges: one round per source pod, shared), and maps each upstream host to the cluster behind it: a pod IP of a ' +
+      'cluster, or a peer network\'s east-west gateway address. The result is a matrix source cluster x serving cluster with ' +
+      'success and error counts (a table in the human report, `matrix` in JSON). A cluster whose requests all failed, or ' +
+      'that has ready endpoints for the target but never served (Envoy has no endpoint for it, or too many requests went ' +
+      'elsewhere for chance to explain), is an error.',
+    docs: 'https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/',
+    messages: {
+      allRequestsFailed: {
+        template: 'All {{errors}} requests from {{source}} to {{target}} served by {{serving}} failed (hosts {{hosts}}): {{cause}}',
+        severity: 'error',
+        hint: `Fix what the cause names (shared root: certificates/shared-root; gateway address: network/eastwest-gateway; AUTO_PASSTHROUGH: network/cross-network-gateway). ${HINT_VERIFY}`,
+      },
+      someRequestsFailed: {
+        template: '{{errors}} of {{total}} requests from {{source}} to {{target}} served by {{serving}} failed (hosts {{hosts}}): {{cause}}',
+        severity: 'warning',
+        hint: `Intermittent failures: look at the serving pods (readiness, restarts) and at outlier detection. ${HINT_VERIFY}`,
+      },
+      noEndpointsForCluster: {
+        template: '{{serving}} has {{endpoints}} ready endpoint(s) for {{target}}, but the sidecar of {{source}} has no endpoint leading there: {{cause}}',
+        severity: 'error',
+        hint: `istiod did not give the source's proxies that cluster's endpoints: see services/cross-cluster-discovery, services/endpoints and network/gateway-view. ${HINT_VERIFY}`,
+      },
+      neverServed: {
+        template: '{{serving}} has endpoints for {{target}} in the sidecar of {{source}}, but served none of {{requests}} requests (chance of that by luck: {{chance}})',
+        severity: 'error',
+        hint: `Traffic stays away from that cluster: a DestinationRule with locality failover or subsets, or the endpoints are unhealthy (istioctl proxy-config endpoints). ${HINT_VERIFY}`,
+      },
+      notObserved: {
+        template: '{{serving}} served none of {{requests}} requests from {{source}} to {{target}}; with that few requests it may be chance ({{chance}})',
+        severity: 'info',
+        hint: 'Send more requests: --probe-count 30.',
+      },
+      sourceNotMeasured: {
+        template: 'No cross-cluster measurement from {{cluster}}: {{reason}}',
+        severity: 'info',
+        hint: 'Choose a meshed pod with curl there: --probe-from NAMESPACE/LABEL-SELECTOR (e.g. sample/app=curl, from Istio\'s samples/curl).',
+      },
+    },
+  },
+  async run(ctx) {
+    const settings = probeSettings(ctx.options);
+    const allTargets = await probeTargets(ctx, settings);
+    if (allTargets.length === 0) ctx.skip('no targets: no HTTP Service is present in two or more clusters (give targets with --probe-to HOST[:PORT][/PATH])');
+
+    // Every cluster's round concurrently; a cluster without a usable source is noted, not fatal.
+    const measured = await Promise.all(
+      ctx.clusters.map(async (reader, i): Promise<{ reader: ClusterReader; round?: ProbeRound; reason?: string }> => {
+        if (ctx.clusterInfos[i]?.reachable === false) return { reader, reason: 'cluster unreachable' };
+        if (!reader.live) return { reader, reason: 'offline snapshot' };
+        const selection = await untilAborted(selectSource(reader, settings, ID), ctx.signal);
+        if ('skip' in selection) return { reader, reason: selection.skip };
+        const noTool = missingTool(selection.source, ['curl']);
+        if (noTool) return { reader, reason: noTool };
+        const targets = await targetsFor(reader, selection.source, allTargets);
+        const round = await untilAborted(probeRound(reader, selection.source, targets, settings, ID), ctx.signal);
+        if (round.statsError) return { reader, reason: `cannot read its sidecar's Envoy counters: ${round.statsError}` };
+        return { reader, round };
+      }),
+    );
+    const rounds = measured.filter((m) => m.round).map((m) => m.round!);
+    if (rounds.length === 0) ctx.skip(`no cluster could be measured: ${measured.map((m) => `${m.reader.name}: ${m.reason}`).join('; ')}`);
+    for (const m of measured) if (m.reason) ctx.report({ messageId: 'sourceNotMeasured', cluster: m.reader.name, data: { cluster: m.reader.name, reason: m.reason } });
+
+    const owners = await endpointOwners(ctx.clusters, ctx.clusterInfos);
+    const gateways = await eastWestGateways(ctx.clusters, ctx.clusterInfos);
+    const matrices: TargetMatrix[] = [];
+    for (const target of allTargets) {
+      const expectedCounts = target.service ? await readyEndpointsByCluster(ctx.clusters, ctx.clusterInfos, target.service) : new Map<string, number>();
+      const matrix: TargetMatrix = { target: target.label, serving: [], expected: orderClusters(ctx, [...expectedCounts.keys()]), rows: [] };
+      for (const round of rounds) {
+        const t = round.targets.find((x) => x.target.label === target.label);
+        if (!t) continue;
+        const cells: Record<string, MatrixCell> = {};
+        const kinds = new Map<string, Set<'pod' | 'gateway' | 'unknown'>>();
+        for (const delta of hostDeltas(round.statsBefore!, round.statsAfter!, t.fqdn, target.port)) {
+          const owner = owners.get(splitHost(delta.host).address);
+          const serving = owner?.cluster ?? UNKNOWN;
+          const cell = (cells[serving] ??= { success: 0, errors: 0, hosts: [] });
+          cell.success += delta.success;
+          cell.errors += delta.errors;
+          cell.hosts.push(delta.host);
+          const set = kinds.get(serving) ?? new Set();
+          set.add(owner?.kind ?? 'unknown');
+          kinds.set(serving, set);
+        }
+        const source = round.source.cluster;
+        matrix.rows.push({ source, pod: `${round.source.pod.namespace}/${round.source.pod.name}`, cells });
+        judgeRow(ctx, { source, pod: `${round.source.pod.namespace}/${round.source.pod.name}`, target: target.label, fqdn: t.fqdn, port: target.port, cells, kinds, expectedCounts, gateways, curlDetail: summarizeRequests(t.requests).failures[0]?.detail });
+      }
+      const columns = new Set([...matrix.rows.flatMap((r) => Object.keys(r.cells)), ...matrix.expected]);
+      matrix.serving = [...orderClusters(ctx, [...columns].filter((c) => c !== UNKNOWN)), ...(columns.has(UNKNOWN) ? [UNKNOWN] : [])];
+      if (matrix.rows.length) matrices.push(matrix);
+    }
+    ctx.attach('matrix', matrices);
+  },
+});
+
+/** Clusters in report order. */
+function orderClusters(ctx: CheckContext, names: string[]): string[] {
+  const order = ctx.clusters.map((c) => c.name);
+  return [...new Set(names)].sort((a, b) => order.indexOf(a) - order.indexOf(b));
+}
+
+interface RowInput {
+  source: string;
+  pod: string;
+  target: string;
+  fqdn: string;
+  port: number;
+  cells: Record<string, MatrixCell>;
+  kinds: Map<string, Set<'pod' | 'gateway' | 'unknown'>>;
+  expectedCounts: Map<string, number>;
+  gateways: Awaited<ReturnType<typeof eastWestGateways>>;
+  curlDetail?: string;
+}
+
+/** Findings of one source's row: failing cells, and expected clusters that never served. */
+function judgeRow(ctx: CheckContext, row: RowInput): void {
+  const networkOf = (cluster: string) => ctx.clusterInfos.find((i) => i.name === cluster)?.network;
+  const sourceText = `${row.source} (${row.pod})`;
+  const base = { source: sourceText, target: row.target, fqdn: row.fqdn, port: row.port };
+  const requests = Object.values(row.cells).reduce((n, c) => n + c.success + c.errors, 0);
+  for (const [serving, cell] of Object.entries(row.cells)) {
+    if (cell.errors === 0) continue;
+    const cause = explainServingFailure({ sourceNetwork: networkOf(row.source), servingCluster: serving, servingNetwork: networkOf(serving), hostKinds: row.kinds.get(serving) ?? new Set(), gateways: row.gateways, curlDetail: row.curlDetail });
+    const data = { ...base, serving, errors: cell.errors, total: cell.errors + cell.success, hosts: cell.hosts.join(', '), cause };
+    ctx.report({ messageId: cell.success === 0 ? 'allRequestsFailed' : 'someRequestsFailed', cluster: serving === UNKNOWN ? row.source : serving, data });
+  }
+  // No request reached Envoy (DNS or connect failed before it): connectivity/http and dns say why.
+  if (requests === 0) return;
+  const totalEndpoints = [...row.expectedCounts.values()].reduce((a, b) => a + b, 0);
+  for (const [serving, endpoints] of row.expectedCounts) {
+    const cell = row.cells[serving];
+    if (cell && cell.success + cell.errors > 0) continue;
+    if (!cell) {
+      const cause = explainServingFailure({ sourceNetwork: networkOf(row.source), servingCluster: serving, servingNetwork: networkOf(serving), hostKinds: new Set(), gateways: row.gateways, curlDetail: 'istiod sent no endpoint of that cluster (is it discovered? is its network\'s gateway known?)' });
+      ctx.report({ messageId: 'noEndpointsForCluster', cluster: serving, data: { ...base, serving, endpoints, cause } });
+      continue;
+    }
+    // Endpoints present but idle: how likely is that by chance with this many requests?
+    const share = totalEndpoints > 0 ? endpoints / totalEndpoints : 0;
+    const chance = Math.pow(1 - share, requests);
+    const data = { ...base, serving, requests, chance: chance < 0.001 ? '<0.1%' : `${(chance * 100).toFixed(1)}%` };
+    ctx.report({ messageId: chance < CHANCE_THRESHOLD ? 'neverServed' : 'notObserved', cluster: serving, data });
+  }
+}

@@ -1,0 +1,93 @@
+// Encodes https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/ (cross-network traffic goes through the peer network's east-west gateway on 15443).
+import { defineCheck } from '../../engine/define-check.ts';
+import { eastWestGateways, missingTool, probeSettings, selectSource, tcpConnectFromPod, untilAborted } from '../../mesh/probes.ts';
+
+const ID = 'connectivity/gateway-reachability';
+
+export default defineCheck({
+  id: ID,
+  category: 'connectivity',
+  scope: 'cluster',
+  needs: ['exec', 'pods', 'services', 'nodes'],
+  meta: {
+    description: 'A pod of the cluster can open a TCP connection to every peer network\'s east-west gateway on 15443',
+    details:
+      'Sidecars reach the endpoints of another network through that network\'s east-west gateway, at the address istiod ' +
+      'publishes (load balancer ingress, externalIPs, or node ExternalIPs with the nodePort) on port 15443. Objects can all look ' +
+      'right while a firewall, security group or cloud load balancer drops the traffic. From a source pod per cluster the ' +
+      'check opens a TCP connection to each peer network\'s gateway address (curl telnet://, else nc -z), bounded by ' +
+      '--probe-timeout. A gateway without any address is reported without probing. Findings name the gateway\'s cluster.',
+    docs: 'https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/',
+    messages: {
+      gatewayUnreachable: {
+        template: 'From {{source}}, TCP to the east-west gateway {{gateway}} of network {{network}} at {{address}}:{{port}} failed ({{kind}}: {{detail}})',
+        severity: 'error',
+        hint:
+          'Open the path from {{sourceCluster}}\'s nodes/egress to {{address}}:{{port}} (firewall rules, security groups, the load balancer\'s listeners and health checks). ' +
+          'Reproduce: kubectl exec -n {{namespace}} {{podName}} -c {{container}} -- curl -v --connect-timeout 3 telnet://{{address}}:{{port}}',
+      },
+      gatewayNoAddress: {
+        template: 'The east-west gateway {{gateway}} of network {{network}} has no address ({{why}}): {{sourceCluster}} cannot reach that network at all',
+        severity: 'error',
+        hint: 'Give it an address: kubectl -n {{namespace}} describe service {{name}} (Events tell why the load balancer is pending), or set spec.externalIPs. See network/eastwest-gateway.',
+      },
+    },
+  },
+  appliesTo(_info, mesh) {
+    return mesh.multiNetwork ? undefined : 'single-network mesh: no east-west gateway on the path';
+  },
+  async run(ctx) {
+    const reader = ctx.cluster!;
+    const network = ctx.clusterInfo?.network;
+    const settings = probeSettings(ctx.options);
+    const peers = (await eastWestGateways(ctx.clusters, ctx.clusterInfos)).filter((g) => g.cluster !== reader.name && (network === undefined || g.network !== network));
+    if (peers.length === 0) ctx.skip('no east-west gateway of another network found (see network/topology)');
+
+    for (const g of peers.filter((p) => p.addresses.length === 0)) {
+      ctx.report({
+        messageId: 'gatewayNoAddress',
+        cluster: g.cluster,
+        resource: { kind: 'Service', namespace: g.namespace, name: g.name },
+        data: { gateway: `${g.namespace}/${g.name} (${g.cluster})`, namespace: g.namespace, name: g.name, network: g.network, sourceCluster: reader.name, why: g.type === 'LoadBalancer' ? 'LoadBalancer pending' : `type ${g.type} without externalIPs` },
+      });
+    }
+    const addressed = peers.filter((p) => p.addresses.length > 0);
+    if (addressed.length === 0) return;
+
+    const selection = await untilAborted(selectSource(reader, settings, ID), ctx.signal);
+    if ('skip' in selection) return ctx.skip(selection.skip);
+    const { source } = selection;
+    const noTool = missingTool(source, ['curl', 'nc']);
+    if (noTool) ctx.skip(noTool);
+
+    const probes = addressed.flatMap((g) => g.addresses.map((address) => ({ g, address })));
+    const results = await Promise.all(
+      probes.map(async ({ g, address }) => ({ g, address, result: await tcpConnectFromPod(reader, source, address, g.port, settings.timeoutMs, ctx.signal) })),
+    );
+    ctx.attach(
+      'gateways',
+      results.map(({ g, address, result }) => ({ cluster: g.cluster, network: g.network, gateway: `${g.namespace}/${g.name}`, address, port: g.port, reachable: result.connected, ...(result.connected ? {} : { error: `${result.kind}: ${result.detail}` }) })),
+    );
+    for (const { g, address, result } of results) {
+      if (result.connected) continue;
+      ctx.report({
+        messageId: 'gatewayUnreachable',
+        cluster: g.cluster,
+        resource: { kind: 'Service', namespace: g.namespace, name: g.name },
+        data: {
+          source: `${reader.name} (${source.pod.namespace}/${source.pod.name})`,
+          sourceCluster: reader.name,
+          gateway: `${g.namespace}/${g.name} (${g.cluster})`,
+          network: g.network,
+          address,
+          port: g.port,
+          kind: result.kind,
+          detail: result.detail,
+          namespace: source.pod.namespace,
+          podName: source.pod.name,
+          container: source.container,
+        },
+      });
+    }
+  },
+});

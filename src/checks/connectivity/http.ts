@@ -1,0 +1,171 @@
+// Encodes the traffic verification of https://istio.io/latest/docs/setup/install/multicluster/verify/ (curl from a meshed pod, per cluster).
+import { defineCheck } from '../../engine/define-check.ts';
+import type { CheckContext } from '../../engine/types.ts';
+import { hostDeltas, splitHost } from '../../mesh/envoy-clusters.ts';
+import {
+  eastWestGateways,
+  endpointOwners,
+  explainServingFailure,
+  missingTool,
+  probeRound,
+  probeSettings,
+  probeTargets,
+  selectSource,
+  summarizeRequests,
+  targetsFor,
+  untilAborted,
+  type FailureKind,
+  type ProbeRound,
+  type TargetRound,
+} from '../../mesh/probes.ts';
+
+const ID = 'connectivity/http';
+
+/** messageId of each failure kind. */
+const FAILURE_MESSAGES: Record<FailureKind, string> = {
+  dns: 'dnsFailure',
+  connect: 'connectFailure',
+  timeout: 'timeout',
+  tls: 'tlsFailure',
+  reset: 'connectionReset',
+  upstream: 'upstreamError',
+  server: 'serverError',
+  other: 'requestFailed',
+};
+
+const VERIFY =
+  'Reproduce: kubectl exec -n {{namespace}} {{podName}} -c {{container}} -- curl -sS -m 3 {{url}}; ' +
+  'see which endpoints Envoy uses: istioctl proxy-config endpoints -n {{namespace}} {{podName}} --cluster "outbound|{{port}}||{{fqdn}}"';
+
+export default defineCheck({
+  id: ID,
+  category: 'connectivity',
+  scope: 'cluster',
+  needs: ['exec', 'pods', 'services', 'nodes'],
+  meta: {
+    description: 'HTTP requests from a meshed pod of the cluster to each probe target succeed',
+    details:
+      'From a source pod per cluster (--probe-from, else a Running pod with a sidecar and curl, preferring namespace sample) ' +
+      'the check sends --probe-count requests (default 10) to each target with curl in the application container, so they ' +
+      'go through the sidecar as the application\'s would, each bounded by --probe-timeout (default 3s). Failures are ' +
+      'classified: curl exit 6 (DNS), 7 (connect), 28 (timeout), 35/60 (TLS), 52/56 (reset), and HTTP 5xx with Envoy\'s ' +
+      'reason (no healthy upstream, upstream connect error ... TLS error). Any status below 500 counts as reached. Status ' +
+      'counts and p50/p95 latency are reported per target. The sidecar\'s Envoy counters, read before and after the ' +
+      'requests, tell which cluster\'s endpoints the failing requests went to; the finding names that cluster.',
+    docs: 'https://istio.io/latest/docs/setup/install/multicluster/verify/',
+    messages: {
+      dnsFailure: {
+        template: '{{failed}}/{{total}} requests from {{source}} to {{target}} failed: DNS ({{detail}})',
+        severity: 'error',
+        hint: `The name does not resolve in the pod: see connectivity/dns. ${VERIFY}`,
+      },
+      connectFailure: {
+        template: '{{failed}}/{{total}} requests from {{source}} to {{target}} could not connect ({{detail}})',
+        severity: 'error',
+        hint: `Nothing accepted the connection: is the Service port right and is there a sidecar? ${VERIFY}`,
+      },
+      timeout: {
+        template: '{{failed}}/{{total}} requests from {{source}} to {{target}} timed out after {{timeout}}{{servedBy}}: {{cause}}',
+        severity: 'error',
+        hint: `Timeouts across clusters mean a blocked path (firewall, security group, NetworkPolicy) or an unroutable address. Test the peer gateway: meshdoctor connectivity --only connectivity/gateway-reachability. ${VERIFY}`,
+      },
+      tlsFailure: {
+        template: '{{failed}}/{{total}} requests from {{source}} to {{target}} failed the TLS handshake{{servedBy}}: {{cause}}',
+        severity: 'error',
+        hint: `CERTIFICATE_VERIFY_FAILED between clusters means they do not share a root of trust: see certificates/shared-root and plug in certificates from one root (https://istio.io/latest/docs/tasks/security/cert-management/plugin-ca-cert/). ${VERIFY}`,
+      },
+      connectionReset: {
+        template: '{{failed}}/{{total}} requests from {{source}} to {{target}} were reset ({{detail}})',
+        severity: 'error',
+        hint: `A reset usually means an mTLS mismatch (a STRICT PeerAuthentication towards a client without a sidecar) or a crashing server. ${VERIFY}`,
+      },
+      upstreamError: {
+        template: '{{failed}}/{{total}} requests from {{source}} to {{target}} got Envoy\'s 503{{servedBy}}: {{cause}}',
+        severity: 'error',
+        hint:
+          '"no healthy upstream": Envoy has no endpoint (istioctl proxy-config endpoints); "connection termination" through an east-west gateway: ' +
+          'its 15443 Gateway is not AUTO_PASSTHROUGH (see network/cross-network-gateway). ' + VERIFY,
+      },
+      serverError: {
+        template: '{{failed}}/{{total}} requests from {{source}} to {{target}} got a server error ({{detail}})',
+        severity: 'error',
+        hint: `The application answered 5xx: look at its logs (kubectl logs -n <namespace> -l app=<app>). ${VERIFY}`,
+      },
+      requestFailed: {
+        template: '{{failed}}/{{total}} requests from {{source}} to {{target}} failed ({{detail}})',
+        severity: 'error',
+        hint: VERIFY,
+      },
+      summary: {
+        template: '{{source}} -> {{target}}: {{ok}}/{{total}} reached (status {{statuses}}), p50 {{p50}}, p95 {{p95}}',
+        severity: 'info',
+        hint: 'Nothing to do; latency is curl\'s time_total through the sidecar.',
+      },
+    },
+  },
+  async run(ctx) {
+    const reader = ctx.cluster!;
+    const settings = probeSettings(ctx.options);
+    const selection = await untilAborted(selectSource(reader, settings, ID), ctx.signal);
+    if ('skip' in selection) return ctx.skip(selection.skip);
+    const { source } = selection;
+    const noTool = missingTool(source, ['curl']);
+    if (noTool) ctx.skip(noTool);
+    const targets = await targetsFor(reader, source, await probeTargets(ctx, settings));
+    if (targets.length === 0) ctx.skip('no targets: no HTTP Service is present in two or more clusters (give targets with --probe-to HOST[:PORT][/PATH])');
+
+    const round = await untilAborted(probeRound(reader, source, targets, settings, ID), ctx.signal);
+    const sourceText = `${reader.name} (${source.pod.namespace}/${source.pod.name})`;
+    const attached: Record<string, unknown>[] = [];
+    for (const t of round.targets) {
+      const summary = summarizeRequests(t.requests);
+      attached.push({ source: reader.name, pod: `${source.pod.namespace}/${source.pod.name}`, target: t.target.label, ...summary });
+      const url = `http://${t.fqdn}:${t.target.port}${t.target.path}`;
+      const base = {
+        source: sourceText,
+        target: t.target.label,
+        total: summary.total,
+        namespace: source.pod.namespace,
+        podName: source.pod.name,
+        container: source.container,
+        url,
+        fqdn: t.fqdn,
+        port: t.target.port,
+        timeout: `${settings.timeoutMs / 1000}s`,
+      };
+      const statuses = Object.entries(summary.statuses).map(([s, n]) => `${s}: ${n}`).join(', ');
+      const ms = (v?: number) => (v === undefined ? 'n/a' : `${v} ms`);
+      ctx.report({ messageId: 'summary', data: { ...base, ok: summary.ok, statuses, p50: ms(summary.p50Ms), p95: ms(summary.p95Ms) } });
+      if (summary.failed === 0) continue;
+      const blame = await failingCluster(ctx, round, t);
+      for (const failure of summary.failures) {
+        const cause = blame ? explainServingFailure({ ...blame.explain, curlDetail: failure.detail }) : failure.detail;
+        ctx.report({
+          messageId: FAILURE_MESSAGES[failure.kind],
+          cluster: blame?.cluster,
+          data: { ...base, failed: failure.count, detail: failure.detail, cause, servedBy: blame ? ` (failing requests went to ${blame.cluster}'s endpoints ${blame.hosts})` : '' },
+        });
+      }
+    }
+    ctx.attach('http', attached);
+  },
+});
+
+/**
+ * The cluster whose endpoints all the failing requests went to, from the sidecar's counters (when
+ * they could be read and point at exactly one cluster): the cluster a failure concerns.
+ */
+async function failingCluster(ctx: CheckContext, round: ProbeRound, t: TargetRound) {
+  if (!round.statsBefore || !round.statsAfter) return undefined;
+  const failing = hostDeltas(round.statsBefore, round.statsAfter, t.fqdn, t.target.port).filter((d) => d.errors > 0);
+  if (failing.length === 0) return undefined;
+  const owners = await endpointOwners(ctx.clusters, ctx.clusterInfos);
+  const clusters = new Set(failing.map((d) => owners.get(splitHost(d.host).address)?.cluster));
+  if (clusters.size !== 1 || clusters.has(undefined)) return undefined;
+  const cluster = [...clusters][0]!;
+  const kinds = new Set(failing.map((d) => owners.get(splitHost(d.host).address)?.kind ?? 'unknown'));
+  const sourceNetwork = ctx.clusterInfo?.network;
+  const servingNetwork = ctx.clusterInfos.find((i) => i.name === cluster)?.network;
+  const gateways = await eastWestGateways(ctx.clusters, ctx.clusterInfos);
+  return { cluster, hosts: failing.map((d) => d.host).join(', '), explain: { sourceNetwork, servingCluster: cluster, servingNetwork, hostKinds: kinds, gateways } };
+}

@@ -1,0 +1,244 @@
+// Encodes https://istio.io/latest/docs/setup/install/multicluster/primary-remote_multi-network/ (controlPlaneClusters annotation, EXTERNAL_ISTIOD, the remote's istiod Service backed by the primary's east-west gateway, injection path /inject/cluster/<id>/net/<network>).
+import type { ClusterReader, KubeObject } from '../../cluster/types.ts';
+import { defineCheck } from '../../engine/define-check.ts';
+import type { CheckContext, ClusterInfo } from '../../engine/types.ts';
+import {
+  CONTROL_PLANE_CLUSTERS_ANNOTATION,
+  annotationsOf,
+  containerEnv,
+  findInjectionWebhooks,
+  findIstiodDeployments,
+  gatewayAddresses,
+  istiodContainer,
+  labelsOf,
+  selectorMatches,
+} from '../../mesh/istio-objects.ts';
+
+/** Ports a remote's proxies and API server reach istiod on: xDS/CA and the injection webhook. */
+const ISTIOD_PORTS = [15012, 15017];
+
+export default defineCheck({
+  id: 'control-plane/primary-remote',
+  category: 'control-plane',
+  scope: 'cluster',
+  needs: ['namespaces', 'services', 'endpoints', 'endpointslices', 'mutatingwebhookconfigurations', 'deployments'],
+  meta: {
+    description: 'A remote cluster points at its primary (controlPlaneClusters, istiod endpoints, injection path) and the primary runs with EXTERNAL_ISTIOD',
+    details:
+      'In a primary-remote mesh the remote runs no istiod: its istio namespace carries topology.istio.io/controlPlaneClusters ' +
+      'naming the primary, its `istiod` (or `istiod-remote`) Service has no selector and is backed by Endpoints (up to 1.27), ' +
+      'an EndpointSlice (1.28+) or is an ExternalName, pointing at the address where the primary exposes istiod (its ' +
+      'east-west gateway) on 15012 (xDS, CA) and 15017 (injection webhook), and its injector webhook path is ' +
+      '/inject/cluster/<remote id>/net/<remote network>. The primary must run istiod with EXTERNAL_ISTIOD=true so it ' +
+      'configures the remote (root cert distribution, webhook patching).',
+    docs: 'https://istio.io/latest/docs/setup/install/multicluster/primary-remote_multi-network/',
+    messages: {
+      annotationMissing: {
+        template: 'Namespace {{namespace}} of remote {{cluster}} lacks annotation topology.istio.io/controlPlaneClusters',
+        severity: 'error',
+        hint: 'kubectl --context=<{{cluster}} context> annotate namespace {{namespace}} topology.istio.io/controlPlaneClusters=<primary cluster id>',
+      },
+      annotationUnknownPrimary: {
+        template: 'Namespace {{namespace}} of remote {{cluster}} names control plane {{named}}, which is not a primary of the mesh (primaries: {{primaries}})',
+        severity: 'error',
+        hint: 'kubectl --context=<{{cluster}} context> annotate namespace {{namespace}} --overwrite topology.istio.io/controlPlaneClusters=<primary cluster id>',
+      },
+      istiodEndpointsMissing: {
+        template: 'Service {{namespace}}/{{service}} of remote {{cluster}} has no selector and no Endpoints or EndpointSlice: proxies and the webhook cannot reach istiod',
+        severity: 'error',
+        hint:
+          'Reinstall the remote profile with the primary\'s gateway address: istioctl install --context=<{{cluster}} context> ' +
+          '--set profile=remote --set values.global.remotePilotAddress=<primary east-west gateway address>',
+      },
+      istiodEndpointsWrong: {
+        template: 'Service {{namespace}}/{{service}} of remote {{cluster}} points at {{addresses}}, not at where {{primary}} exposes istiod ({{expected}}) on 15012/15017',
+        severity: 'error',
+        hint:
+          'Set values.global.remotePilotAddress to the primary\'s east-west gateway address: kubectl --context=<primary> -n {{namespace}} ' +
+          'get svc istio-eastwestgateway -o jsonpath={.status.loadBalancer.ingress[0]}; then istioctl install --context=<{{cluster}} context> ' +
+          '--set profile=remote --set values.global.remotePilotAddress=<address>',
+      },
+      istiodEndpointsPorts: {
+        template: 'Service {{namespace}}/{{service}} of remote {{cluster}} lacks port(s) {{missing}} in its endpoints',
+        severity: 'error',
+        hint: 'Reinstall the remote profile (istioctl install --set profile=remote ...): its istiod endpoints carry 15012 and 15017.',
+      },
+      webhookPathWrong: {
+        template: 'Injector webhook {{webhook}} of remote {{cluster}} calls {{path}}, expected /inject/cluster/{{clusterId}}/net/{{network}}',
+        severity: 'warning',
+        hint:
+          'Reinstall the remote with values.global.multiCluster.clusterName={{clusterId}} and values.global.network={{network}} ' +
+          'so injected proxies carry the right cluster id and network.',
+      },
+      externalIstiodOff: {
+        template: 'istiod {{name}} of primary {{cluster}} does not run with EXTERNAL_ISTIOD=true, but {{remotes}} use it as control plane',
+        severity: 'error',
+        hint: 'istioctl install --context=<{{cluster}} context> --set values.pilot.env.EXTERNAL_ISTIOD=true (helm: --set pilot.env.EXTERNAL_ISTIOD=true)',
+      },
+    },
+  },
+  appliesTo(info, mesh) {
+    if (info.role === 'remote' || info.role === 'external-controlled') return undefined;
+    if (info.role === 'primary' && (mesh.model === 'primary-remote' || mesh.model === 'external-control-plane')) return undefined;
+    return 'not part of a primary-remote mesh';
+  },
+  async run(ctx) {
+    const info = ctx.clusterInfo!;
+    if (info.role === 'primary') {
+      await checkPrimary(ctx, info);
+      return;
+    }
+    const primary = await controllingPrimary(ctx, info);
+    // A cluster whose injector calls a URL no primary of the run serves is run by a true external control plane.
+    if (info.role === 'external-controlled' && !primary) ctx.skip('run by a control plane outside the diagnosed clusters (external control plane)');
+    await checkRemote(ctx, info, primary);
+  },
+});
+
+async function checkPrimary(ctx: CheckContext, info: ClusterInfo): Promise<void> {
+  const namespace = ctx.options.istioNamespace;
+  const remotes: ClusterInfo[] = [];
+  for (const other of ctx.clusterInfos) {
+    if (other.role !== 'remote' && other.role !== 'external-controlled') continue;
+    if ((await controllingPrimary(ctx, other)) === info) remotes.push(other);
+  }
+  if (remotes.length === 0) return;
+  const istiods = findIstiodDeployments((await ctx.cluster!.list('deployments')).filter((d) => d.metadata.namespace === namespace));
+  for (const istiod of istiods) {
+    if (containerEnv(istiodContainer(istiod), 'EXTERNAL_ISTIOD') === 'true') continue;
+    ctx.report({
+      messageId: 'externalIstiodOff',
+      resource: { kind: 'Deployment', namespace, name: istiod.metadata.name },
+      data: { name: istiod.metadata.name, cluster: info.name, remotes: remotes.map((r) => r.name).join(', ') },
+    });
+  }
+}
+
+/**
+ * The primary running a cluster's control plane: the one its controlPlaneClusters annotation names;
+ * else the one whose exposed istiod address its injector webhook URL calls; else, for a remote, the
+ * mesh's only primary.
+ */
+async function controllingPrimary(ctx: CheckContext, info: ClusterInfo): Promise<ClusterInfo | undefined> {
+  const primaries = ctx.clusterInfos.filter((c) => c.role === 'primary');
+  const reader = ctx.clusters[ctx.clusterInfos.indexOf(info)];
+  const named = await controlPlaneClustersOf(reader, ctx.options.istioNamespace);
+  const byAnnotation = primaries.find((p) => p.clusterId !== undefined && named.includes(p.clusterId));
+  if (byAnnotation) return byAnnotation;
+  const webhooks = findInjectionWebhooks(await reader.list('mutatingwebhookconfigurations').catch((): KubeObject[] => []));
+  const hosts = webhooks.map((w) => (w.url ? safeUrl(w.url)?.hostname : undefined)).filter((h): h is string => h !== undefined);
+  for (const primary of primaries) {
+    const exposed = await exposedAddresses(ctx, primary);
+    if (hosts.some((h) => exposed.includes(h))) return primary;
+  }
+  return info.role === 'remote' && primaries.length === 1 ? primaries[0] : undefined;
+}
+
+async function controlPlaneClustersOf(reader: ClusterReader, namespace: string): Promise<string[]> {
+  const istioNs = (await reader.list('namespaces').catch((): KubeObject[] => [])).find((n) => n.metadata.name === namespace);
+  const named = istioNs && (annotationsOf(istioNs)[CONTROL_PLANE_CLUSTERS_ANNOTATION] ?? labelsOf(istioNs)[CONTROL_PLANE_CLUSTERS_ANNOTATION]);
+  return named ? named.split(',').map((s) => s.trim()).filter(Boolean) : [];
+}
+
+async function checkRemote(ctx: CheckContext, info: ClusterInfo, primary: ClusterInfo | undefined): Promise<void> {
+  const namespace = ctx.options.istioNamespace;
+  const reader = ctx.cluster!;
+  const primaries = ctx.clusterInfos.filter((c) => c.role === 'primary');
+  const base = { cluster: info.name, namespace };
+
+  // 1. The annotation naming the primary.
+  const named = await controlPlaneClustersOf(reader, namespace);
+  const nsResource = { kind: 'Namespace', name: namespace };
+  if (named.length === 0) ctx.report({ messageId: 'annotationMissing', resource: nsResource, data: base });
+  else if (!primaries.some((p) => p.clusterId !== undefined && named.includes(p.clusterId)) && primaries.length > 0) {
+    ctx.report({ messageId: 'annotationUnknownPrimary', resource: nsResource, data: { ...base, named: named.join(','), primaries: primaries.map((p) => p.clusterId ?? p.name).join(', ') } });
+  }
+
+  // 2. The selectorless istiod Service and what backs it.
+  const services = (await reader.list('services')).filter((s) => s.metadata.namespace === namespace && /^istiod(-remote)?$/.test(s.metadata.name));
+  const remoteService = services.find((s) => s.spec?.type === 'ExternalName' || Object.keys(s.spec?.selector ?? {}).length === 0);
+  if (remoteService) await checkIstiodService(ctx, info, remoteService, primary);
+
+  // 3. The injection path.
+  const webhooks = findInjectionWebhooks(await reader.list('mutatingwebhookconfigurations'));
+  for (const webhook of webhooks) {
+    const path = webhook.url ? safeUrl(webhook.url)?.pathname : webhook.service?.path;
+    if (path === undefined || !info.clusterId || !info.network) continue;
+    const expected = `/inject/cluster/${info.clusterId}/net/${info.network}`;
+    if (path.replace(/\/+$/, '') !== expected) {
+      ctx.report({
+        messageId: 'webhookPathWrong',
+        resource: { kind: 'MutatingWebhookConfiguration', name: webhook.configuration },
+        data: { ...base, webhook: webhook.configuration, path, clusterId: info.clusterId, network: info.network },
+      });
+    }
+  }
+}
+
+async function checkIstiodService(ctx: CheckContext, info: ClusterInfo, service: KubeObject, primary: ClusterInfo | undefined): Promise<void> {
+  const namespace = ctx.options.istioNamespace;
+  const name = service.metadata.name;
+  const data = { cluster: info.name, namespace, service: name };
+  const resource = { kind: 'Service', namespace, name };
+  const backing = service.spec?.type === 'ExternalName' ? { addresses: [String(service.spec.externalName ?? '')], ports: ISTIOD_PORTS } : await backingOf(ctx, name);
+  if (backing.addresses.length === 0) {
+    ctx.report({ messageId: 'istiodEndpointsMissing', resource, data });
+    return;
+  }
+  const missing = ISTIOD_PORTS.filter((p) => !backing.ports.includes(p));
+  if (missing.length) ctx.report({ messageId: 'istiodEndpointsPorts', resource, data: { ...data, missing: missing.join(', ') } });
+  if (!primary) return;
+  const expected = await exposedAddresses(ctx, primary);
+  // Where the primary exposes istiod cannot be told (gateway without an address): other checks say why.
+  if (expected.length === 0) return;
+  if (!backing.addresses.some((a) => expected.includes(a))) {
+    ctx.report({ messageId: 'istiodEndpointsWrong', resource, data: { ...data, addresses: backing.addresses.join(', '), primary: primary.name, expected: expected.join(', ') } });
+  }
+}
+
+/** Addresses and ports of the Endpoints and EndpointSlices backing a Service of the istio namespace. */
+async function backingOf(ctx: CheckContext, service: string): Promise<{ addresses: string[]; ports: number[] }> {
+  const namespace = ctx.options.istioNamespace;
+  const addresses = new Set<string>();
+  const ports = new Set<number>();
+  const endpoints = (await ctx.cluster!.listOptional('endpoints')).filter((e) => e.metadata.namespace === namespace && e.metadata.name === service);
+  for (const ep of endpoints) {
+    for (const subset of (ep.subsets ?? []) as { addresses?: { ip?: string; hostname?: string }[]; ports?: { port?: number }[] }[]) {
+      for (const a of subset.addresses ?? []) if (a.ip || a.hostname) addresses.add((a.ip ?? a.hostname)!);
+      for (const p of subset.ports ?? []) if (typeof p.port === 'number') ports.add(p.port);
+    }
+  }
+  const slices = (await ctx.cluster!.listOptional('endpointslices')).filter(
+    (s) => s.metadata.namespace === namespace && s.metadata.labels?.['kubernetes.io/service-name'] === service,
+  );
+  for (const slice of slices) {
+    for (const ep of (slice.endpoints ?? []) as { addresses?: string[] }[]) for (const a of ep.addresses ?? []) addresses.add(a);
+    for (const p of (slice.ports ?? []) as { port?: number }[]) if (typeof p.port === 'number') ports.add(p.port);
+  }
+  return { addresses: [...addresses].sort(), ports: [...ports] };
+}
+
+/**
+ * Where a primary exposes istiod: its east-west gateways' addresses (Istio's install), plus the
+ * external addresses of any Service selecting its istiod pods (a hand-made istiod LoadBalancer).
+ */
+async function exposedAddresses(ctx: CheckContext, primary: ClusterInfo): Promise<string[]> {
+  const addresses = new Set((primary.eastWestGateways ?? []).flatMap((g) => g.addresses));
+  const reader = ctx.clusters[ctx.clusterInfos.indexOf(primary)];
+  const namespace = ctx.options.istioNamespace;
+  const services = await reader.list('services').catch((): KubeObject[] => []);
+  for (const svc of services) {
+    if (svc.metadata.namespace !== namespace) continue;
+    if (!selectorMatches(svc.spec?.selector, { app: 'istiod', istio: 'pilot' }) && !/^istiod/.test(svc.metadata.name)) continue;
+    for (const address of gatewayAddresses(svc)) addresses.add(address);
+  }
+  return [...addresses].sort();
+}
+
+function safeUrl(url: string): URL | undefined {
+  try {
+    return new URL(url);
+  } catch {
+    return undefined;
+  }
+}

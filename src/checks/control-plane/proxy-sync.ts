@@ -1,0 +1,126 @@
+// Encodes https://istio.io/latest/docs/ops/diagnostic-tools/proxy-cmd/ (`istioctl proxy-status`: SYNCED / NOT SENT / STALE from istiod's /debug/syncz).
+import { defineCheck } from '../../engine/define-check.ts';
+import { parseClusterz } from '../../mesh/debug/clusterz.ts';
+import { parseSyncz, type SyncProxy, type XdsTypeStatus } from '../../mesh/debug/syncz.ts';
+
+/** How many proxy names a finding lists before summarizing. */
+const LISTED_PROXIES = 5;
+/** Types every proxy asks for; a gateway without routes legitimately never gets RDS/EDS. */
+const ALWAYS_SENT = new Set(['cluster', 'listener']);
+const SIDECAR_SENT = new Set(['cluster', 'listener', 'route', 'endpoint']);
+
+export default defineCheck({
+  id: 'control-plane/proxy-sync',
+  category: 'control-plane',
+  scope: 'cluster',
+  needs: ['istiod:syncz'],
+  dependsOn: ['control-plane/istiod-ready'],
+  meta: {
+    description: "istiod's /debug/syncz shows its proxies acked what it sent, and every proxy's cluster id is a cluster istiod knows",
+    details:
+      'For every proxy connected to istiod, /debug/syncz holds the last nonce sent and acked per xDS type (what istioctl ' +
+      'proxy-status prints): sent != acked is STALE (the proxy did not apply, or rejected, the last push), nothing sent is ' +
+      'NOT SENT. Gateways without routes legitimately never get RDS/EDS, so NOT SENT counts only for CDS/LDS, and for RDS/EDS ' +
+      'of sidecars. Stale proxies are a warning, an error when most proxies of a cluster are stale (istiod pushes are not ' +
+      'landing). A proxy whose cluster id (ISTIO_META_CLUSTER_ID) is neither istiod\'s own CLUSTER_ID nor a cluster of ' +
+      '/debug/clusterz gets configuration built for an unknown cluster (wrong endpoints and network). Formats: 1.10 (no ' +
+      'cluster_id), 1.11+ flat fields, `resources` per type URL since 1.24.',
+    docs: 'https://istio.io/latest/docs/ops/diagnostic-tools/proxy-cmd/',
+    messages: {
+      proxiesStale: {
+        template: '{{count}} of {{total}} proxies of cluster {{proxyCluster}} on istiod {{pod}} are STALE ({{types}}): {{proxies}}',
+        severity: 'warning',
+        hint:
+          'See what the proxies rejected: istioctl proxy-status; kubectl logs <pod> -c istio-proxy | grep -i "rejected\\|nack"; ' +
+          'kubectl -n {{namespace}} logs {{pod}} -c discovery | grep -i "nack\\|push". An EnvoyFilter or config that Envoy rejects is a common cause.',
+      },
+      proxiesNotSent: {
+        template: '{{count}} proxies on istiod {{pod}} were never sent {{types}}: {{proxies}}',
+        severity: 'warning',
+        hint: 'istiod has not pushed to them yet, or cannot build their config: istioctl proxy-status; kubectl -n {{namespace}} logs {{pod}} -c discovery',
+      },
+      proxyUnknownCluster: {
+        template: '{{count}} proxies on istiod {{pod}} report cluster id {{proxyCluster}}, which istiod does not know: {{proxies}}',
+        severity: 'error',
+        hint:
+          'The injector gave them a cluster id that is not the CLUSTER_ID of their cluster: compare values.global.multiCluster.clusterName ' +
+          'of the istio-sidecar-injector ConfigMap with istiod\'s CLUSTER_ID and the remote secret key, fix the install, then restart the pods.',
+      },
+    },
+  },
+  appliesTo(info) {
+    if (info.role === 'remote' || info.role === 'external-controlled') return 'no istiod in this cluster';
+    return undefined;
+  },
+  async run(ctx) {
+    const self = ctx.clusterInfo!;
+    const outputs = await ctx.cluster!.istiodDebug('syncz', { signal: ctx.signal });
+    if (outputs.length === 0) ctx.skip('no istiod debug output: /debug/syncz was not captured or no istiod pod runs');
+    const known = await knownClusterIds(ctx.cluster!, self.clusterId, ctx.signal);
+
+    for (const output of outputs) {
+      const proxies = parseSyncz(output.body);
+      const base = { pod: output.pod, namespace: output.namespace };
+      const resource = { kind: 'Pod', namespace: output.namespace, name: output.pod };
+
+      const byCluster = new Map<string, SyncProxy[]>();
+      for (const proxy of proxies) {
+        const key = proxy.clusterId ?? self.clusterId ?? self.name;
+        byCluster.set(key, [...(byCluster.get(key) ?? []), proxy]);
+      }
+      for (const [proxyCluster, group] of [...byCluster].sort(([a], [b]) => a.localeCompare(b))) {
+        const stale = group.filter((p) => p.types.some((t) => t.state === 'STALE'));
+        if (stale.length) {
+          // Most proxies stale means pushes are not landing at all: an outage, not a straggler.
+          const severity = stale.length * 2 > group.length ? 'error' : 'warning';
+          const types = typeNames(stale.flatMap((p) => p.types.filter((t) => t.state === 'STALE')));
+          ctx.report({ messageId: 'proxiesStale', resource, severity, data: { ...base, count: stale.length, total: group.length, proxyCluster, types, proxies: listed(stale) } });
+        }
+        if (known !== undefined && proxyCluster !== self.clusterId && !known.has(proxyCluster) && group.some((p) => p.clusterId)) {
+          ctx.report({ messageId: 'proxyUnknownCluster', resource, data: { ...base, count: group.length, proxyCluster, proxies: listed(group) } });
+        }
+      }
+
+      const notSent = proxies.filter((p) => notSentTypes(p).length > 0);
+      if (notSent.length) {
+        ctx.report({ messageId: 'proxiesNotSent', resource, data: { ...base, count: notSent.length, types: typeNames(notSent.flatMap(notSentTypes)), proxies: listed(notSent) } });
+      }
+    }
+  },
+});
+
+/** Types a proxy should have been sent but was not. */
+function notSentTypes(proxy: SyncProxy): XdsTypeStatus[] {
+  const expected = proxy.proxyType === 'sidecar' ? SIDECAR_SENT : ALWAYS_SENT;
+  return proxy.types.filter((t) => t.state === 'NOT SENT' && expected.has(t.type));
+}
+
+function typeNames(types: XdsTypeStatus[]): string {
+  return [...new Set(types.map((t) => t.type))].sort().join(', ');
+}
+
+function listed(proxies: SyncProxy[]): string {
+  const names = proxies.map((p) => p.proxy).sort();
+  return names.length > LISTED_PROXIES ? `${names.slice(0, LISTED_PROXIES).join(', ')} and ${names.length - LISTED_PROXIES} more` : names.join(', ');
+}
+
+/**
+ * Cluster ids istiod knows: its clusterz entries plus its own CLUSTER_ID (clusterz has no local entry
+ * before 1.22). undefined when clusterz cannot be read: then unknown cluster ids cannot be judged.
+ */
+async function knownClusterIds(
+  reader: { istiodDebug(endpoint: string, opts?: { signal?: AbortSignal }): Promise<{ body: string }[]> },
+  localId: string | undefined,
+  signal: AbortSignal,
+): Promise<Set<string> | undefined> {
+  let outputs: { body: string }[];
+  try {
+    outputs = await reader.istiodDebug('clusterz', { signal });
+  } catch {
+    return undefined;
+  }
+  if (outputs.length === 0) return undefined;
+  const ids = new Set(outputs.flatMap((o) => parseClusterz(o.body).map((e) => e.id)));
+  if (localId) ids.add(localId);
+  return ids;
+}

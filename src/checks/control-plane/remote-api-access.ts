@@ -1,0 +1,115 @@
+// Encodes https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/ ("Remote secrets": istiod must reach each peer API with the secret's credentials and list/watch what its informers read).
+import { defineCheck } from '../../engine/define-check.ts';
+import { containerEnv, findIstiodDeployments, istiodContainer } from '../../mesh/istio-objects.ts';
+import {
+  INSECURE_KUBECONFIG_OPTIONS_ENV,
+  RemoteKubeconfigError,
+  findRemoteSecrets,
+  isLoopbackServer,
+  parseAllowlist,
+  parseRemoteKubeconfig,
+} from '../../mesh/remote-secrets.ts';
+
+/** Per-request deadline of a probe: a peer that does not answer within it is as good as down for istiod. */
+const PROBE_TIMEOUT_MS = 5000;
+
+export default defineCheck({
+  id: 'control-plane/remote-api-access',
+  category: 'control-plane',
+  scope: 'cluster',
+  needs: ['secrets', 'deployments', 'live'],
+  meta: {
+    description: "Each remote secret's credentials reach the peer API server and may list and watch what istiod reads (as seen from where meshdoctor runs)",
+    details:
+      "For every kubeconfig in this cluster's remote secrets (and an external control plane's istio-kubeconfig), meshdoctor " +
+      'uses those very credentials, read-only: GET /version, then SelfSubjectAccessReviews for list and watch of pods, services, ' +
+      'endpointslices and namespaces (a `limit=1` list when reviews are refused), each with a short timeout. The result is what ' +
+      "meshdoctor sees from the machine it runs on: istiod's pod may see the network differently (an unreachable verdict can be " +
+      "meshdoctor's own firewall; a reachable loopback address says nothing about istiod). Kubeconfigs that run programs or read " +
+      'files are never used (control-plane/remote-secrets reports them). Needs a live cluster.',
+    docs: 'https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/',
+    messages: {
+      peerUnreachable: {
+        template: 'From where meshdoctor runs, {{server}} (secret {{secret}} key {{key}}) cannot be reached: {{reason}}',
+        severity: 'error',
+        hint:
+          'Check the address from inside this cluster too: kubectl run -it --rm probe --image=curlimages/curl -- curl -sk {{server}}/version. ' +
+          'If it fails there as well, fix the server in the secret (istioctl create-remote-secret --server=...) or the firewall ' +
+          'between the clusters; if it works there, only meshdoctor\'s own network path is blocked.',
+      },
+      credentialsRejected: {
+        template: '{{server}} rejects the credentials of secret {{secret}} key {{key}} (HTTP 401): {{reason}}',
+        severity: 'error',
+        hint:
+          'The token expired or its service account or Secret was deleted. Recreate the secret: istioctl create-remote-secret ' +
+          '--context=<peer context> --name={{key}} | kubectl apply -f -',
+      },
+      accessDenied: {
+        template: 'The credentials of secret {{secret}} key {{key}} may not list/watch {{resources}} on {{server}} (403)',
+        severity: 'error',
+        hint:
+          'Bind the reader role istiod needs on the peer: helm upgrade istio-base / istioctl install on the peer restores ' +
+          'ClusterRole istio-reader-clusterrole-<ns> and its binding to istio-reader-service-account; check with ' +
+          'kubectl auth can-i list pods --as=system:serviceaccount:istio-system:istio-reader-service-account --context=<peer context>',
+      },
+      accessUnknown: {
+        template: 'Could not tell whether the credentials of secret {{secret}} key {{key}} may read {{resources}}: {{reason}}',
+        severity: 'info',
+        hint: 'Verify on the peer: kubectl auth can-i list pods --as=system:serviceaccount:istio-system:istio-reader-service-account --context=<peer context>',
+      },
+      loopbackReachable: {
+        template: '{{server}} (secret {{secret}} key {{key}}) answered meshdoctor, but it is a loopback address: that says nothing about what istiod can reach',
+        severity: 'info',
+        hint: 'See control-plane/remote-secrets and control-plane/remote-sync for what istiod itself reports about this peer.',
+      },
+    },
+  },
+  appliesTo(info) {
+    if (info.role === 'remote' || info.role === 'external-controlled') return 'no istiod in this cluster: its control plane holds the remote secrets';
+    return undefined;
+  },
+  async run(ctx) {
+    const probe = ctx.probeRemoteApi;
+    if (!probe) return ctx.skip('needs a live cluster: remote API servers are probed only live');
+    const namespace = ctx.options.istioNamespace;
+    const entries = findRemoteSecrets(await ctx.cluster!.list('secrets'), namespace);
+    if (entries.length === 0) ctx.skip('no remote secrets in this cluster');
+    const istiods = findIstiodDeployments((await ctx.cluster!.list('deployments')).filter((d) => d.metadata.namespace === namespace));
+    const allowed = parseAllowlist(containerEnv(istiods[0] && istiodContainer(istiods[0]), INSECURE_KUBECONFIG_OPTIONS_ENV));
+
+    const probes = entries.map(async (entry) => {
+      let server: string;
+      try {
+        if (entry.kubeconfig === undefined) return;
+        const parsed = parseRemoteKubeconfig(entry.kubeconfig, allowed);
+        // Never run a plugin or read local files named by a Secret: remote-secrets reports those kubeconfigs.
+        if (parsed.disallowed.length || parsed.filePaths.length) return;
+        server = parsed.server;
+      } catch (err) {
+        if (err instanceof RemoteKubeconfigError) return;
+        throw err;
+      }
+      const data = { secret: entry.secretName, key: entry.key, server };
+      const resource = { kind: 'Secret', namespace: entry.secret.metadata.namespace, name: entry.secret.metadata.name };
+      const result = await probe(entry.kubeconfig, { timeoutMs: PROBE_TIMEOUT_MS });
+      if (!result.reachable) {
+        ctx.report({ messageId: 'peerUnreachable', resource, data: { ...data, reason: result.error ?? 'no answer' } });
+        return;
+      }
+      if (result.status === 401) {
+        ctx.report({ messageId: 'credentialsRejected', resource, data: { ...data, reason: result.error ?? '401 Unauthorized' } });
+        return;
+      }
+      if (isLoopbackServer(server) && !ctx.options.sharedLoopback) ctx.report({ messageId: 'loopbackReachable', resource, data });
+      const denied = result.access.filter((a) => a.allowed === false);
+      const unknown = result.access.filter((a) => a.allowed === undefined);
+      if (denied.length) {
+        ctx.report({ messageId: 'accessDenied', resource, data: { ...data, resources: denied.map((a) => `${a.resource} (${a.reason ?? 'denied'})`).join(', ') } });
+      }
+      if (unknown.length) {
+        ctx.report({ messageId: 'accessUnknown', resource, data: { ...data, resources: unknown.map((a) => a.resource).join(', '), reason: unknown[0].reason ?? 'no answer' } });
+      }
+    });
+    await Promise.all(probes);
+  },
+});

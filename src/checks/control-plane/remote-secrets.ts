@@ -1,0 +1,197 @@
+// Encodes https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/ ("Remote secrets") and istio/istio pkg/kube/multicluster/secretcontroller.go (data key = cluster id, sanitizeKubeConfig since 1.13).
+import { defineCheck } from '../../engine/define-check.ts';
+import type { CheckContext } from '../../engine/types.ts';
+import { containerEnv, findIstiodDeployments, istiodContainer } from '../../mesh/istio-objects.ts';
+import { parseClusterz, type ClusterzEntry } from '../../mesh/debug/clusterz.ts';
+import {
+  INSECURE_KUBECONFIG_OPTIONS_ENV,
+  RemoteKubeconfigError,
+  clusterOfKubeconfig,
+  decodeTokenClaims,
+  expectedPeers,
+  findRemoteSecrets,
+  isLoopbackServer,
+  parseAllowlist,
+  parseRemoteKubeconfig,
+  type RemoteKubeconfig,
+} from '../../mesh/remote-secrets.ts';
+
+export default defineCheck({
+  id: 'control-plane/remote-secrets',
+  category: 'control-plane',
+  scope: 'cluster',
+  needs: ['secrets', 'deployments'],
+  meta: {
+    description: "Every peer of a control-plane cluster has a remote secret istiod accepts, keyed by the peer's cluster id, with usable credentials",
+    details:
+      'istiod discovers a peer cluster through a Secret labelled istio/multiCluster=true in its namespace: each data key is the ' +
+      'cluster id it gives that peer (the networking.istio.io/cluster annotation is never read) and each value a kubeconfig. ' +
+      'istiod ignores a key equal to its own CLUSTER_ID or already used by another secret, and since 1.13 refuses kubeconfigs ' +
+      'that run programs or read files (exec, auth providers other than oidc, tokenFile, client certificate/key files) unless ' +
+      'PILOT_INSECURE_MULTICLUSTER_KUBECONFIG_OPTIONS allows them. The check applies the same rules, finds which peer each ' +
+      'kubeconfig points at (API server URL, else the API CA every pod sees in kube-root-ca.crt), decodes a JWT bearer token ' +
+      'without verifying it to judge its expiry (tokens without exp, from long-lived token Secrets, never expire), and flags ' +
+      "a loopback server, which from istiod's pod is the pod itself. When istiod's own /debug/clusterz says it syncs that peer, " +
+      'the loopback address evidently works where istiod runs (host network, istiod outside the cluster): then it is only ' +
+      "noted; against the embedded lab, whose API servers all share this machine's loopback, it is not judged. The " +
+      '`--type=config` form (`istio-kubeconfig`, key `config`) of external control planes is validated too.',
+    docs: 'https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/',
+    messages: {
+      noRemoteSecret: {
+        template: 'No remote secret for peer {{peer}} (cluster id {{peerId}}): istiod of {{cluster}} does not discover its services and endpoints',
+        severity: 'error',
+        hint:
+          'Create it from the peer and apply it here: istioctl create-remote-secret --context=<peer context> --name={{peerId}} | ' +
+          'kubectl apply -f - --context=<{{cluster}} context>',
+      },
+      keyNotClusterId: {
+        template: "Secret {{secret}} key {{key}} points at {{peer}}, whose cluster id is {{peerId}}: istiod registers the peer as {{key}}",
+        severity: 'error',
+        hint:
+          'The data key must be the peer\'s CLUSTER_ID. Recreate the secret with the right name: istioctl create-remote-secret ' +
+          '--context=<peer context> --name={{peerId}} | kubectl apply -f -, then delete {{secret}}.',
+      },
+      keyIsLocalId: {
+        template: 'Secret {{secret}} key {{key}} equals the local CLUSTER_ID: istiod ignores it',
+        severity: 'error',
+        hint:
+          'Either the secret belongs to another cluster (delete it: kubectl -n <ns> delete secret <name>) or two clusters share a ' +
+          'CLUSTER_ID (see control-plane/cluster-ids) and one must be reinstalled with its own values.global.multiCluster.clusterName.',
+      },
+      keyDuplicated: {
+        template: 'Cluster id {{key}} appears in {{secret}} and in {{firstSecret}}: istiod keeps only one of them',
+        severity: 'error',
+        hint: 'Keep one secret per peer cluster: kubectl -n <ns> delete secret <the stale one>; istioctl create-remote-secret names secrets istio-remote-secret-<cluster id>.',
+      },
+      kubeconfigInvalid: {
+        template: 'Secret {{secret}} key {{key}} is not a usable kubeconfig: {{reason}}',
+        severity: 'error',
+        hint: 'Regenerate the secret: istioctl create-remote-secret --context=<peer context> --name={{key}} | kubectl apply -f -',
+      },
+      kubeconfigDisallowed: {
+        template: 'Secret {{secret}} key {{key}}: istiod refuses this kubeconfig since 1.13 (uses {{fields}})',
+        severity: 'error',
+        hint:
+          'Use a static service-account token: istioctl create-remote-secret --context=<peer context> --name={{key}} creates ' +
+          'one for istio-reader-service-account. Allowing {{fields}} through istiod env ' +
+          'PILOT_INSECURE_MULTICLUSTER_KUBECONFIG_OPTIONS is insecure and the plugin binary is not in the istiod image.',
+      },
+      serverLoopback: {
+        template: "Secret {{secret}} key {{key}} points at {{server}}, a loopback address: from istiod's pod that is the pod itself ({{evidence}})",
+        severity: 'error',
+        hint:
+          'Give the peer API server address reachable from the pods of this cluster: istioctl create-remote-secret ' +
+          '--context=<peer context> --name={{key}} --server=https://<peer API address>:<port> | kubectl apply -f - ' +
+          '(for kind: the control-plane container IP, `docker inspect <cluster>-control-plane`).',
+      },
+      tokenExpired: {
+        template: 'Secret {{secret}} key {{key}}: the bearer token of {{serviceAccount}} expired at {{expiresAt}}',
+        severity: 'error',
+        hint:
+          'Bound tokens expire; use a long-lived token Secret, as istioctl does: istioctl create-remote-secret ' +
+          '--context=<peer context> --name={{key}} | kubectl apply -f -',
+      },
+      unknownPeer: {
+        template: 'Secret {{secret}} key {{key}} points at {{server}}, which is none of the clusters meshdoctor diagnoses',
+        severity: 'info',
+        hint: 'If {{key}} is part of the mesh, add its context (--context) to diagnose it; if it left the mesh, delete the secret.',
+      },
+    },
+  },
+  appliesTo(info) {
+    if (info.role === 'remote' || info.role === 'external-controlled') return 'no istiod in this cluster: its control plane holds the remote secrets';
+    return undefined;
+  },
+  async run(ctx) {
+    const namespace = ctx.options.istioNamespace;
+    const self = ctx.clusterInfo!;
+    const entries = findRemoteSecrets(await ctx.cluster!.list('secrets'), namespace);
+    const istiods = findIstiodDeployments((await ctx.cluster!.list('deployments')).filter((d) => d.metadata.namespace === namespace));
+    const allowed = parseAllowlist(containerEnv(istiods[0] && istiodContainer(istiods[0]), INSECURE_KUBECONFIG_OPTIONS_ENV));
+    const clusterz = await readClusterz(ctx);
+
+    const firstSecretOfKey = new Map<string, string>();
+    const peersCovered = new Set<string>();
+    for (const entry of entries) {
+      const ref = { secret: entry.secretName, key: entry.key };
+      const resource = { kind: 'Secret', namespace: entry.secret.metadata.namespace, name: entry.secret.metadata.name };
+      if (entry.kind === 'remote') {
+        if (entry.key === self.clusterId) {
+          ctx.report({ messageId: 'keyIsLocalId', resource, data: ref });
+          continue;
+        }
+        const first = firstSecretOfKey.get(entry.key);
+        if (first !== undefined) {
+          ctx.report({ messageId: 'keyDuplicated', resource, data: { ...ref, firstSecret: first } });
+          continue;
+        }
+        firstSecretOfKey.set(entry.key, entry.secretName);
+      }
+
+      let kubeconfig: RemoteKubeconfig;
+      try {
+        if (entry.kubeconfig === undefined) throw new RemoteKubeconfigError('empty value');
+        kubeconfig = parseRemoteKubeconfig(entry.kubeconfig, allowed);
+      } catch (err) {
+        if (!(err instanceof RemoteKubeconfigError)) throw err;
+        ctx.report({ messageId: 'kubeconfigInvalid', resource, data: { ...ref, reason: err.message } });
+        continue;
+      }
+      const refused = [...kubeconfig.disallowed, ...kubeconfig.filePaths];
+      if (refused.length) ctx.report({ messageId: 'kubeconfigDisallowed', resource, data: { ...ref, fields: refused.join(', ') } });
+
+      const peer = await clusterOfKubeconfig(kubeconfig, ctx.clusters, ctx.clusterInfos, namespace);
+      if (entry.kind === 'remote') {
+        const knownById = ctx.clusterInfos.find((i) => i.clusterId === entry.key && i.name !== self.name);
+        if (peer && peer.clusterId && peer.clusterId !== entry.key && peer.name !== self.name) {
+          ctx.report({ messageId: 'keyNotClusterId', resource, data: { ...ref, peer: peer.name, peerId: peer.clusterId } });
+          peersCovered.add(peer.name);
+        } else if (peer || knownById) {
+          peersCovered.add((peer ?? knownById)!.name);
+        } else {
+          ctx.report({ messageId: 'unknownPeer', resource, data: { ...ref, server: kubeconfig.server } });
+        }
+      }
+
+      // In the embedded lab every API server is on this machine's loopback, which its istiods share.
+      if (isLoopbackServer(kubeconfig.server) && !ctx.options.sharedLoopback) {
+        const status = clusterz?.find((c) => c.id === entry.key)?.syncStatus;
+        // istiod's own report is the only evidence that the address works where istiod runs
+        // (host network, istiod outside the cluster): then it is a note, otherwise an error.
+        const synced = status === 'synced';
+        const evidence = synced
+          ? 'yet istiod reports it synced, so it runs where this address reaches the peer'
+          : clusterz === undefined
+            ? "istiod's /debug/clusterz could not be read"
+            : `istiod reports ${status ?? 'no entry'} for ${entry.key}`;
+        ctx.report({ messageId: 'serverLoopback', resource, severity: synced ? 'info' : 'error', data: { ...ref, server: kubeconfig.server, evidence } });
+      }
+
+      const claims = kubeconfig.token ? decodeTokenClaims(kubeconfig.token) : undefined;
+      if (claims?.expiresAt && claims.expiresAt.getTime() <= ctx.options.now.getTime()) {
+        ctx.report({
+          messageId: 'tokenExpired',
+          resource,
+          data: { ...ref, serviceAccount: claims.serviceAccount ?? 'an unknown service account', expiresAt: claims.expiresAt.toISOString() },
+        });
+      }
+    }
+
+    for (const peer of expectedPeers(self, ctx.clusterInfos, ctx.mesh)) {
+      if (peersCovered.has(peer.name) || firstSecretOfKey.has(peer.clusterId!)) continue;
+      ctx.report({ messageId: 'noRemoteSecret', data: { peer: peer.name, peerId: peer.clusterId, cluster: self.name } });
+    }
+  },
+});
+
+/** istiod's clusterz entries (all pods merged), or undefined when it cannot be read or parsed. */
+async function readClusterz(ctx: CheckContext): Promise<ClusterzEntry[] | undefined> {
+  try {
+    const outputs = await ctx.cluster!.istiodDebug('clusterz', { signal: ctx.signal });
+    if (outputs.length === 0) return undefined;
+    return outputs.flatMap((o) => parseClusterz(o.body));
+  } catch {
+    // Only corroborating evidence here: remote-sync reports an unreadable clusterz.
+    return undefined;
+  }
+}

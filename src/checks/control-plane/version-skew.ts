@@ -1,0 +1,200 @@
+// Encodes https://istio.io/latest/docs/releases/supported-releases/ ("Control plane/data plane skew": the control plane may be one minor ahead of the data plane, never behind) and the multicluster upgrade guidance of one minor between control planes.
+import type { KubeObject } from '../../cluster/types.ts';
+import { defineCheck } from '../../engine/define-check.ts';
+import type { ClusterInfo } from '../../engine/types.ts';
+import {
+  CONTROL_PLANE_CLUSTERS_ANNOTATION,
+  annotationsOf,
+  findIstiodDeployments,
+  istiodContainer,
+  labelsOf,
+  parseVersion,
+  revisionOf,
+  versionFromImage,
+  type ContainerSpec,
+  type IstioVersion,
+} from '../../mesh/istio-objects.ts';
+
+/** One istiod revision of one cluster. */
+export interface ControlPlaneVersion {
+  cluster: string;
+  revision: string;
+  version: string;
+}
+
+/** Proxies of one cluster and revision running one version, and the control plane that serves them. */
+export interface ProxyVersionGroup {
+  cluster: string;
+  revision: string;
+  version: string;
+  count: number;
+  /** `cluster/revision` of the istiod serving them, when known. */
+  controlPlane?: string;
+  controlPlaneVersion?: string;
+}
+
+/** What version-skew attaches as `versions` for the human header (src/reporters/details/versions.ts). */
+export interface VersionsData {
+  controlPlanes: ControlPlaneVersion[];
+  proxies: ProxyVersionGroup[];
+}
+
+export default defineCheck({
+  id: 'control-plane/version-skew',
+  category: 'control-plane',
+  scope: 'mesh',
+  needs: ['deployments', 'pods', 'namespaces'],
+  meta: {
+    description: 'istiod versions across clusters and revisions stay within one minor, and proxies within the supported skew of their control plane',
+    details:
+      'Clusters of a multi-cluster mesh exchange configuration and endpoints between control planes, and upgrades go one minor ' +
+      'at a time: istiod versions (per cluster and revision, from the pilot image) more than one minor apart are unsupported. ' +
+      'A proxy may be at most one minor older than the istiod that configures it and never newer ' +
+      '(istio.io supported-releases). Proxy versions come from the istio-proxy container image of every pod (sidecars, ' +
+      'native sidecars and gateways); their control plane is the istiod of their revision in their cluster, or, in a remote ' +
+      'cluster, in the cluster named by topology.istio.io/controlPlaneClusters (else the mesh\'s primary). The versions seen ' +
+      'are attached for the report header.',
+    docs: 'https://istio.io/latest/docs/releases/supported-releases/',
+    messages: {
+      istiodSkew: {
+        template: 'istiod {{revision}} of {{cluster}} runs {{version}}, more than one minor from {{newest}} ({{newestAt}})',
+        severity: 'warning',
+        hint:
+          'Upgrade the control planes one minor at a time until they are within one minor: istioctl upgrade --context=<{{cluster}} context> ' +
+          '(or a canary revision: istioctl install --set revision=<rev>), then move the workloads.',
+      },
+      proxyTooOld: {
+        template: '{{count}} proxies of {{cluster}} (revision {{revision}}) run {{version}}, more than one minor behind their control plane {{controlPlane}} ({{controlPlaneVersion}})',
+        severity: 'warning',
+        hint: 'Restart them so they are injected with the current proxy: kubectl rollout restart deployment -n <namespace> --context=<{{cluster}} context>; gateways: upgrade their Deployments.',
+      },
+      proxyNewer: {
+        template: '{{count}} proxies of {{cluster}} (revision {{revision}}) run {{version}}, newer than their control plane {{controlPlane}} ({{controlPlaneVersion}})',
+        severity: 'warning',
+        hint: 'The data plane must not be ahead of the control plane: upgrade istiod first (istioctl upgrade), or roll the proxies back to its version.',
+      },
+    },
+  },
+  async run(ctx) {
+    const namespace = ctx.options.istioNamespace;
+    const controlPlanes: ControlPlaneVersion[] = [];
+    const podsByCluster = new Map<string, KubeObject[]>();
+    const controllerOf = new Map<string, string[]>();
+    for (let i = 0; i < ctx.clusters.length; i++) {
+      const info = ctx.clusterInfos[i];
+      if (!info.reachable) continue;
+      const reader = ctx.clusters[i];
+      const deployments = (await reader.list('deployments').catch((): KubeObject[] => [])).filter((d) => d.metadata.namespace === namespace);
+      for (const istiod of findIstiodDeployments(deployments)) {
+        const version = versionFromImage(istiodContainer(istiod)?.image);
+        if (version) controlPlanes.push({ cluster: info.name, revision: revisionOf(istiod), version });
+      }
+      podsByCluster.set(info.name, await reader.list('pods').catch((): KubeObject[] => []));
+      const istioNs = (await reader.list('namespaces').catch((): KubeObject[] => [])).find((n) => n.metadata.name === namespace);
+      const named = istioNs && (annotationsOf(istioNs)[CONTROL_PLANE_CLUSTERS_ANNOTATION] ?? labelsOf(istioNs)[CONTROL_PLANE_CLUSTERS_ANNOTATION]);
+      controllerOf.set(info.name, named ? named.split(',').map((s) => s.trim()).filter(Boolean) : []);
+    }
+
+    // Control planes: compare each with the newest.
+    const newest = [...controlPlanes].sort((a, b) => compareVersions(parseVersion(b.version), parseVersion(a.version)))[0];
+    for (const cp of controlPlanes) {
+      if (!newest || minorDistance(parseVersion(newest.version), parseVersion(cp.version)) <= 1) continue;
+      ctx.report({
+        messageId: 'istiodSkew',
+        cluster: cp.cluster,
+        resource: { kind: 'Deployment', namespace, name: cp.revision === 'default' ? 'istiod' : `istiod-${cp.revision}` },
+        data: { cluster: cp.cluster, revision: cp.revision, version: cp.version, newest: newest.version, newestAt: `${newest.cluster} ${newest.revision}` },
+      });
+    }
+
+    // Proxies, grouped by cluster, revision and version.
+    const groups = new Map<string, ProxyVersionGroup>();
+    for (const [cluster, pods] of podsByCluster) {
+      const info = ctx.clusterInfos.find((c) => c.name === cluster)!;
+      for (const pod of pods) {
+        if (pod.status?.phase && pod.status.phase !== 'Running') continue;
+        const version = versionFromImage(proxyContainer(pod)?.image);
+        if (!version) continue;
+        const revision = proxyRevision(pod);
+        const key = `${cluster}|${revision}|${version}`;
+        const group = groups.get(key) ?? { cluster, revision, version, count: 0 };
+        group.count += 1;
+        if (!group.controlPlane) {
+          const cp = controlPlaneFor(info, revision, controlPlanes, ctx.clusterInfos, controllerOf.get(cluster) ?? []);
+          if (cp) Object.assign(group, { controlPlane: `${cp.cluster}/${cp.revision}`, controlPlaneVersion: cp.version });
+        }
+        groups.set(key, group);
+      }
+    }
+    const proxies = [...groups.values()].sort((a, b) => a.cluster.localeCompare(b.cluster) || a.revision.localeCompare(b.revision) || a.version.localeCompare(b.version));
+    for (const group of proxies) {
+      if (!group.controlPlaneVersion) continue;
+      const proxy = parseVersion(group.version);
+      const cp = parseVersion(group.controlPlaneVersion);
+      if (!proxy || !cp) continue;
+      const data = { ...group, controlPlane: group.controlPlane! };
+      if (compareMinor(proxy, cp) > 0) ctx.report({ messageId: 'proxyNewer', cluster: group.cluster, data });
+      else if (minorDistance(cp, proxy) > 1) ctx.report({ messageId: 'proxyTooOld', cluster: group.cluster, data });
+    }
+
+    const versions: VersionsData = {
+      controlPlanes: [...controlPlanes].sort((a, b) => a.cluster.localeCompare(b.cluster) || a.revision.localeCompare(b.revision)),
+      proxies,
+    };
+    ctx.attach('versions', versions);
+  },
+});
+
+/** The `istio-proxy` container: a regular container, or a native sidecar (init container with restartPolicy Always). */
+function proxyContainer(pod: KubeObject): ContainerSpec | undefined {
+  const spec = pod.spec ?? {};
+  const all = [...((spec.containers ?? []) as ContainerSpec[]), ...((spec.initContainers ?? []) as (ContainerSpec & { restartPolicy?: string })[]).filter((c) => c.restartPolicy === 'Always')];
+  return all.find((c) => c.name === 'istio-proxy');
+}
+
+/** The revision that injected a pod: the sidecar status annotation's, else the rev label, else default. */
+function proxyRevision(pod: KubeObject): string {
+  const status = annotationsOf(pod)['sidecar.istio.io/status'];
+  if (status) {
+    try {
+      const revision = (JSON.parse(status) as { revision?: unknown }).revision;
+      if (typeof revision === 'string' && revision) return revision;
+    } catch {
+      // An unparseable status still means injected: fall back to the label.
+    }
+  }
+  return labelsOf(pod)['istio.io/rev'] || 'default';
+}
+
+/** The istiod serving proxies of a cluster and revision: local, else the named control-plane cluster, else the primary. */
+function controlPlaneFor(
+  info: ClusterInfo,
+  revision: string,
+  controlPlanes: ControlPlaneVersion[],
+  infos: ClusterInfo[],
+  namedControlPlanes: string[],
+): ControlPlaneVersion | undefined {
+  const inCluster = (cluster: string) => controlPlanes.find((c) => c.cluster === cluster && c.revision === revision) ?? controlPlanes.find((c) => c.cluster === cluster);
+  const local = controlPlanes.some((c) => c.cluster === info.name) ? inCluster(info.name) : undefined;
+  if (local) return local;
+  const named = infos.find((i) => i.clusterId !== undefined && namedControlPlanes.includes(i.clusterId) && i.role === 'primary');
+  if (named) return inCluster(named.name);
+  const primaries = infos.filter((i) => i.role === 'primary');
+  return primaries.length === 1 ? inCluster(primaries[0].name) : undefined;
+}
+
+function compareVersions(a: IstioVersion | undefined, b: IstioVersion | undefined): number {
+  if (!a || !b) return a ? 1 : b ? -1 : 0;
+  return a.major - b.major || a.minor - b.minor || a.patch - b.patch;
+}
+
+function compareMinor(a: IstioVersion, b: IstioVersion): number {
+  return a.major - b.major || a.minor - b.minor;
+}
+
+/** Minors from `older` up to `newer` (a major change counts as far apart). */
+function minorDistance(newer: IstioVersion | undefined, older: IstioVersion | undefined): number {
+  if (!newer || !older) return 0;
+  if (newer.major !== older.major) return Number.POSITIVE_INFINITY;
+  return newer.minor - older.minor;
+}

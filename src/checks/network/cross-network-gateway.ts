@@ -1,0 +1,239 @@
+// Encodes samples/multicluster/expose-services.yaml (https://istio.io/latest/docs/setup/install/multicluster/multi-primary_multi-network/), istio#31480 and IST0145.
+import { defineCheck } from '../../engine/define-check.ts';
+import { AccessError, type ClusterReader, type KubeObject } from '../../cluster/types.ts';
+import type { CheckContext, ClusterInfo } from '../../engine/types.ts';
+import { CONTROL_PLANE_CLUSTERS_ANNOTATION, annotationsOf, labelsOf, objectKey } from '../../mesh/istio-objects.ts';
+import {
+  coversMeshServiceHosts,
+  eastWestWorkloads,
+  gatewaySelector,
+  gatewaySelectsPod,
+  gatewayServers,
+  isIstioNetworkingObject,
+  selectorText,
+  serverProtocol,
+  serverTlsMode,
+  type EastWestWorkload,
+  type GatewayServer,
+} from '../../mesh/istio-gateways.ts';
+
+const EXPOSE_SERVICES = 'kubectl --context {{configContext}} apply -n istio-system -f samples/multicluster/expose-services.yaml';
+
+export default defineCheck({
+  id: 'network/cross-network-gateway',
+  category: 'network',
+  scope: 'cluster',
+  needs: ['gateways', 'services', 'pods', 'namespaces', 'k8sgateways'],
+  meta: {
+    description: 'An Istio Gateway opens 15443 (TLS, AUTO_PASSTHROUGH, hosts *.local) on each east-west gateway',
+    details:
+      'The east-west gateway Service only forwards bytes; the Envoy behind it listens on 15443 only when a Gateway ' +
+      'selects its pods with a server on port 15443, protocol TLS, tls.mode AUTO_PASSTHROUGH and hosts "*.local" ' +
+      '(or "*" with a custom cluster domain), as samples/multicluster/expose-services.yaml declares. AUTO_PASSTHROUGH ' +
+      'routes on the SNI of the caller\'s own mTLS connection and leaves that connection intact, so the workload at the ' +
+      'other end authenticates the caller. ISTIO_MUTUAL (as in the pre-1.8 articles) makes the gateway terminate the ' +
+      'caller\'s mTLS with its own identity and look for routes it does not have: cross-network requests fail ' +
+      '(istio#31480); SIMPLE terminates it likewise. Two Gateways claiming 15443 on the same pods conflict (IST0145), ' +
+      'and a Gateway whose selector matches no pods configures nothing. networking.istio.io v1, v1beta1 and v1alpha3 ' +
+      'are read alike. In primary-remote the Gateway is config and lives in the primary (the config cluster), which ' +
+      'applies it to the remote\'s gateway pods too. A Gateway API east-west gateway with an auto-passthrough listener ' +
+      'needs no Istio Gateway.',
+    docs: 'https://istio.io/latest/docs/setup/install/multicluster/multi-primary_multi-network/',
+    messages: {
+      crossNetworkGatewayMissing: {
+        template: 'No Gateway opens port {{port}} on the pods of east-west gateway {{name}} ({{selector}}): its Envoy does not accept cross-network traffic',
+        severity: 'error',
+        hint: `Expose the mesh services through it (in the config cluster {{configCluster}}): ${EXPOSE_SERVICES}`,
+      },
+      crossNetworkGatewayIstioMutual: {
+        template:
+          'Gateway {{gateway}} serves port {{port}} with tls.mode ISTIO_MUTUAL: the gateway terminates the callers\' mTLS instead of passing it through, so cross-network requests fail (istio#31480)',
+        severity: 'error',
+        hint:
+          'Set tls.mode AUTO_PASSTHROUGH (the gateway then routes on SNI and the destination workload terminates mTLS): ' +
+          'kubectl --context {{configContext}} -n {{namespace}} patch gateways.networking.istio.io {{name}} --type=json ' +
+          '-p \'[{"op":"replace","path":"/spec/servers/{{server}}/tls/mode","value":"AUTO_PASSTHROUGH"}]\'',
+      },
+      crossNetworkGatewaySimple: {
+        template: 'Gateway {{gateway}} serves port {{port}} with tls.mode SIMPLE: the gateway terminates TLS with its own certificate, so sidecars\' mTLS to the other network fails',
+        severity: 'error',
+        hint:
+          'Set tls.mode AUTO_PASSTHROUGH and drop credentialName: kubectl --context {{configContext}} -n {{namespace}} edit gateways.networking.istio.io {{name}} ' +
+          `(or re-apply: ${EXPOSE_SERVICES})`,
+      },
+      crossNetworkGatewayWrongServer: {
+        template: 'Gateway {{gateway}} serves port {{port}} as protocol {{protocol}} with tls.mode {{mode}}: cross-network traffic needs protocol TLS with tls.mode AUTO_PASSTHROUGH',
+        severity: 'error',
+        hint: `Make the server {port: {number: {{port}}, name: tls, protocol: TLS}, tls: {mode: AUTO_PASSTHROUGH}, hosts: ["*.local"]}: ${EXPOSE_SERVICES}`,
+      },
+      crossNetworkGatewayHosts: {
+        template: 'Gateway {{gateway}} serves port {{port}} for hosts {{hosts}}, which do not cover mesh services (*.local, or * with a custom cluster domain)',
+        severity: 'error',
+        hint: 'Set hosts to ["*.local"] (or ["*"] with a custom cluster domain): kubectl --context {{configContext}} -n {{namespace}} edit gateways.networking.istio.io {{name}}',
+      },
+      crossNetworkGatewayDuplicate: {
+        template: 'Gateways {{gateways}} all claim port {{port}} on east-west gateway {{workload}} in {{workloadCluster}}: conflicting servers (IST0145)',
+        severity: 'error',
+        hint: 'Keep one of them (the one from expose-services.yaml): kubectl --context {{configContext}} -n <namespace> delete gateways.networking.istio.io <name> for the others.',
+      },
+      crossNetworkGatewayNoPods: {
+        template: 'Gateway {{gateway}} opens port {{port}} for selector {{selector}}, which matches no east-west gateway pod in {{clusters}}: it configures nothing',
+        severity: 'error',
+        hint:
+          'Make spec.selector match the gateway pods\' labels (kubectl get pods -n istio-system --show-labels; the sample uses istio: eastwestgateway): ' +
+          'kubectl --context {{configContext}} -n {{namespace}} edit gateways.networking.istio.io {{name}}',
+      },
+    },
+  },
+  async run(ctx) {
+    if (!ctx.mesh.multiNetwork) ctx.skip('single-network mesh: no cross-network traffic');
+    const reader = ctx.cluster!;
+    const info = ctx.clusterInfo!;
+    const local = await workloadsOf(reader);
+    const configClusters = info.role === 'remote' ? await controllingPrimaries(ctx, reader) : [{ reader, info }];
+    const configured = info.role !== 'remote' ? [{ reader, info, workloads: local }, ...(await remotesOf(ctx, info))] : [];
+    const ownGateways = info.role !== 'remote' ? (await reader.listOptional('gateways')).filter(isIstioNetworkingObject) : [];
+
+    if (local.length === 0 && ownGateways.length === 0) ctx.skip('no east-west gateway in this cluster');
+
+    // Pod side: each east-west gateway of this cluster needs a Gateway opening its port.
+    for (const workload of local) {
+      const gateways = (await Promise.all(configClusters.map(async (c) => (await c.reader.listOptional('gateways')).filter(isIstioNetworkingObject)))).flat();
+      const claims = claimsOn(workload, gateways);
+      if (claims.length > 0) continue;
+      // A Gateway on this port that selects nothing is the likelier story: crossNetworkGatewayNoPods tells it.
+      const orphan = gateways.some((g) => gatewayServers(g).some((s) => s.port.number === workload.gatewayPort) && !targetsAny(g, [workload]));
+      if (orphan && configClusters.some((c) => c.info.name === info.name)) continue;
+      const config = configClusters[0]?.info ?? info;
+      ctx.report({
+        messageId: 'crossNetworkGatewayMissing',
+        resource: { kind: workload.kind, namespace: workload.namespace, name: workload.name },
+        data: {
+          name: workload.name,
+          port: workload.gatewayPort,
+          selector: selectorText(workload.selector),
+          configCluster: config.name,
+          configContext: config.context ?? config.name,
+        },
+      });
+    }
+
+    // Config side: the Gateways this cluster holds, applied to its own and its remotes' gateway pods.
+    const context = info.context ?? info.name;
+    const allWorkloads = configured.flatMap((c) => c.workloads.map((w) => ({ workload: w, cluster: c.info.name })));
+    const ports = new Set([15443, ...allWorkloads.map((w) => w.workload.gatewayPort)]);
+    for (const gateway of ownGateways) {
+      gatewayServers(gateway).forEach((server, index) => {
+        if (!ports.has(server.port.number)) return;
+        checkServer(ctx, gateway, server, index, context);
+      });
+      const crossNetworkPorts = gatewayServers(gateway).filter((s) => ports.has(s.port.number));
+      // With no east-west gateway at all, the missing gateway is the finding (network/topology), not this leftover.
+      if (allWorkloads.length > 0 && crossNetworkPorts.length > 0 && !targetsAny(gateway, allWorkloads.map((w) => w.workload))) {
+        ctx.report({
+          messageId: 'crossNetworkGatewayNoPods',
+          resource: gatewayRef(gateway),
+          data: {
+            ...gatewayData(gateway, context),
+            port: crossNetworkPorts[0].port.number,
+            selector: selectorText(gatewaySelector(gateway)),
+            clusters: configured.map((c) => c.info.name).join(', '),
+          },
+        });
+      }
+    }
+    for (const { workload, cluster } of allWorkloads) {
+      const claimants = [...new Set(claimsOn(workload, ownGateways).map((c) => objectKey(c.gateway)))].sort();
+      if (claimants.length < 2) continue;
+      ctx.report({
+        messageId: 'crossNetworkGatewayDuplicate',
+        resource: { kind: workload.kind, namespace: workload.namespace, name: workload.name },
+        data: { gateways: claimants.join(', '), port: workload.gatewayPort, workload: `${workload.namespace}/${workload.name}`, workloadCluster: cluster, configContext: context },
+      });
+    }
+  },
+});
+
+/** East-west gateways that need an Istio Gateway: all but Gateway API ones (their listener is the config). */
+async function workloadsOf(reader: ClusterReader): Promise<EastWestWorkload[]> {
+  const [services, k8sGateways, pods] = await Promise.all([reader.list('services'), reader.listOptional('k8sgateways'), reader.list('pods')]);
+  return eastWestWorkloads(services, k8sGateways, pods).filter((w) => w.kind === 'Service');
+}
+
+/** Label sets a Gateway selector is matched against: the pods', or the Service selector when no pod exists. */
+function candidateLabels(workload: EastWestWorkload): Record<string, string>[] {
+  return workload.pods.length > 0 ? workload.pods.map(labelsOf) : [workload.selector];
+}
+
+function targetsAny(gateway: KubeObject, workloads: EastWestWorkload[]): boolean {
+  return workloads.some((w) => candidateLabels(w).some((labels) => gatewaySelectsPod(gateway, { metadata: { name: '', labels } })));
+}
+
+/** Gateways with a server on the workload's gateway port whose selector matches the workload's pods. */
+function claimsOn(workload: EastWestWorkload, gateways: KubeObject[]): { gateway: KubeObject; server: GatewayServer }[] {
+  const claims: { gateway: KubeObject; server: GatewayServer }[] = [];
+  for (const gateway of gateways) {
+    if (!targetsAny(gateway, [workload])) continue;
+    for (const server of gatewayServers(gateway)) if (server.port.number === workload.gatewayPort) claims.push({ gateway, server });
+  }
+  return claims;
+}
+
+function gatewayRef(gateway: KubeObject): { kind: string; namespace?: string; name: string } {
+  return { kind: 'Gateway', ...(gateway.metadata.namespace ? { namespace: gateway.metadata.namespace } : {}), name: gateway.metadata.name };
+}
+
+function gatewayData(gateway: KubeObject, configContext: string): Record<string, string> {
+  return { gateway: objectKey(gateway), namespace: gateway.metadata.namespace ?? '', name: gateway.metadata.name, configContext };
+}
+
+function checkServer(ctx: CheckContext, gateway: KubeObject, server: GatewayServer, index: number, configContext: string): void {
+  const data = { ...gatewayData(gateway, configContext), port: server.port.number, server: index };
+  const mode = serverTlsMode(server);
+  const protocol = serverProtocol(server);
+  const resource = gatewayRef(gateway);
+  if (mode === 'ISTIO_MUTUAL') ctx.report({ messageId: 'crossNetworkGatewayIstioMutual', resource, data });
+  else if (mode === 'SIMPLE') ctx.report({ messageId: 'crossNetworkGatewaySimple', resource, data });
+  else if (mode !== 'AUTO_PASSTHROUGH' || protocol !== 'TLS') {
+    ctx.report({ messageId: 'crossNetworkGatewayWrongServer', resource, data: { ...data, protocol: protocol ?? '<unset>', mode: mode ?? '<unset>' } });
+  }
+  if (!coversMeshServiceHosts(server.hosts)) ctx.report({ messageId: 'crossNetworkGatewayHosts', resource, data: { ...data, hosts: server.hosts.join(', ') || '<none>' } });
+}
+
+/** Namespaces of a cluster, or undefined when forbidden. */
+async function istioNamespaceOf(reader: ClusterReader, istioNamespace: string): Promise<KubeObject | undefined> {
+  try {
+    return (await reader.list('namespaces')).find((n) => n.metadata.name === istioNamespace);
+  } catch (err) {
+    if (err instanceof AccessError && err.reason === 'forbidden') return undefined;
+    throw err;
+  }
+}
+
+/** Cluster ids of a remote's control plane (its controlPlaneClusters annotation). */
+async function controlPlaneIdsOf(reader: ClusterReader, istioNamespace: string): Promise<string[]> {
+  const ns = await istioNamespaceOf(reader, istioNamespace);
+  const value = ns ? annotationsOf(ns)[CONTROL_PLANE_CLUSTERS_ANNOTATION] : undefined;
+  return value ? value.split(',').map((s) => s.trim()).filter(Boolean) : [];
+}
+
+/** The primaries configuring a remote: those its annotation names, else every primary. */
+async function controllingPrimaries(ctx: CheckContext, remote: ClusterReader): Promise<{ reader: ClusterReader; info: ClusterInfo }[]> {
+  const ids = await controlPlaneIdsOf(remote, ctx.options.istioNamespace);
+  const primaries = ctx.clusters.map((reader, i) => ({ reader, info: ctx.clusterInfos[i] })).filter((c) => c.info.role === 'primary' && c.info.reachable);
+  const named = primaries.filter((p) => p.info.clusterId && ids.includes(p.info.clusterId));
+  return named.length > 0 ? named : primaries;
+}
+
+/** The remotes a primary configures, with their east-west gateways. */
+async function remotesOf(ctx: CheckContext, primary: ClusterInfo): Promise<{ reader: ClusterReader; info: ClusterInfo; workloads: EastWestWorkload[] }[]> {
+  const out: { reader: ClusterReader; info: ClusterInfo; workloads: EastWestWorkload[] }[] = [];
+  for (const [i, reader] of ctx.clusters.entries()) {
+    const info = ctx.clusterInfos[i];
+    if (info.role !== 'remote' || !info.reachable) continue;
+    const controllers = await controllingPrimaries(ctx, reader);
+    if (!controllers.some((c) => c.info.name === primary.name)) continue;
+    out.push({ reader, info, workloads: await workloadsOf(reader) });
+  }
+  return out;
+}

@@ -1,0 +1,124 @@
+// Encodes Kubernetes NetworkPolicy semantics (https://kubernetes.io/docs/concepts/services-networking/network-policies/) for the ports of https://istio.io/latest/docs/ops/deployment/application-requirements/#ports-used-by-istio.
+import { defineCheck } from '../../engine/define-check.ts';
+import type { KubeObject } from '../../cluster/types.ts';
+import type { CheckContext } from '../../engine/types.ts';
+import { findIstiodDeployments, podsOfWorkload } from '../../mesh/istio-objects.ts';
+import { eastWestWorkloads, resolvePodPort } from '../../mesh/istio-gateways.ts';
+import { evaluateIngress, type PortVerdict } from '../../mesh/network-policy.ts';
+
+/** istiod's ports other clusters' proxies and API servers use: xDS/CA and the webhooks. */
+const ISTIOD_PORTS = [15012, 15017];
+
+export default defineCheck({
+  id: 'network/policies',
+  category: 'network',
+  scope: 'cluster',
+  needs: ['networkpolicies', 'pods', 'services', 'deployments', 'k8sgateways'],
+  meta: {
+    description: 'NetworkPolicies let cross-network traffic into the east-west gateway (15443) and istiod (15012, 15017)',
+    details:
+      'A pod selected by any NetworkPolicy with an Ingress type (policyTypes Ingress, or no policyTypes at all) only ' +
+      'accepts what some rule of those policies allows; an empty ingress list allows nothing, and policies add up. ' +
+      'A rule allows a port when it has no ports, or a port entry with the same protocol (TCP by default) whose number ' +
+      'matches, whose port..endPort range holds it, or whose name is a containerPort name of the pod. Traffic from other ' +
+      'clusters reaches the east-west gateway through its load balancer or a NodePort, so it arrives from a node address ' +
+      '(externalTrafficPolicy Cluster) or the remote client\'s address (Local): never from a pod of this cluster. So a rule ' +
+      'admits it only with no `from` at all or with an ipBlock peer; podSelector/namespaceSelector peers never match it ' +
+      '(error), and ipBlocks other than 0.0.0.0/0 admit it only when they hold the peers\' addresses, which meshdoctor ' +
+      'cannot see (warning). istiod is reached by this cluster\'s sidecars and gateway pods as well, so for istiod any ' +
+      'rule that admits the port counts. Policies of CNI-specific kinds (Calico, Cilium, AdminNetworkPolicy) are not read.',
+    docs: 'https://kubernetes.io/docs/concepts/services-networking/network-policies/',
+    messages: {
+      policyBlocksGateway: {
+        template: 'NetworkPolicies {{policies}} select east-west gateway pod {{pod}} and {{reason}} on port {{port}}: cross-network traffic is dropped',
+        severity: 'error',
+        hint:
+          'Allow the port from anywhere in one of them (or a new policy): kubectl --context {{context}} -n {{namespace}} apply -f - with ' +
+          'spec: {podSelector: {matchLabels: {{labels}}}, policyTypes: [Ingress], ingress: [{ports: [{port: {{port}}, protocol: TCP}]}]}',
+      },
+      policyRestrictsGatewaySources: {
+        template: 'NetworkPolicies {{policies}} admit port {{port}} of east-west gateway pod {{pod}} only from {{cidrs}}: other networks\' traffic passes only if it comes from those ranges',
+        severity: 'warning',
+        hint:
+          'Make sure the ranges hold the addresses traffic arrives from (node addresses with externalTrafficPolicy Cluster, the peers\' egress addresses with Local): ' +
+          'kubectl --context {{context}} -n {{namespace}} get networkpolicy {{first}} -o yaml',
+      },
+      policyBlocksIstiod: {
+        template: 'NetworkPolicies {{policies}} select istiod pod {{pod}} and no rule admits port {{port}}: {{consequence}}',
+        severity: 'error',
+        hint:
+          'Allow the port: kubectl --context {{context}} -n {{namespace}} apply -f - with ' +
+          'spec: {podSelector: {matchLabels: {app: istiod}}, policyTypes: [Ingress], ingress: [{ports: [{port: 15012, protocol: TCP}, {port: 15017, protocol: TCP}]}]}',
+      },
+    },
+  },
+  async run(ctx) {
+    const reader = ctx.cluster!;
+    const policies = await reader.listOptional('networkpolicies');
+    if (policies.length === 0) return;
+    const [pods, services, deployments, k8sGateways] = await Promise.all([
+      reader.list('pods'),
+      reader.list('services'),
+      reader.list('deployments'),
+      reader.listOptional('k8sgateways'),
+    ]);
+    const context = ctx.clusterInfo?.context ?? reader.name;
+
+    for (const workload of eastWestWorkloads(services, k8sGateways, pods)) {
+      const reported = new Set<string>();
+      for (const pod of workload.pods) {
+        const port = resolvePodPort(pod, workload.podPort);
+        if (port === undefined) continue;
+        const verdict = evaluateIngress(pod, port, policies);
+        // Replicas share labels and ports: one finding per workload and verdict.
+        const key = JSON.stringify(verdict);
+        if (reported.has(key)) continue;
+        reported.add(key);
+        reportGateway(ctx, pod, port, verdict, { context, labels: JSON.stringify(workload.selector) });
+      }
+    }
+
+    const istiodPods = findIstiodDeployments(deployments).flatMap((d) => podsOfWorkload(d, pods));
+    for (const port of ISTIOD_PORTS) {
+      const reported = new Set<string>();
+      for (const pod of istiodPods) {
+        const verdict = evaluateIngress(pod, port, policies);
+        if (verdict.portAdmitted) continue;
+        const key = verdict.policies.join(',');
+        if (reported.has(key)) continue;
+        reported.add(key);
+        ctx.report({
+          messageId: 'policyBlocksIstiod',
+          resource: { kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name },
+          data: {
+            policies: verdict.policies.join(', '),
+            pod: `${pod.metadata.namespace}/${pod.metadata.name}`,
+            port,
+            consequence: port === 15012 ? 'proxies (and remote clusters) cannot get config or certificates' : 'the API server cannot call the injection and validation webhooks',
+            context,
+            namespace: pod.metadata.namespace ?? '',
+          },
+        });
+      }
+    }
+  },
+});
+
+function reportGateway(ctx: CheckContext, pod: KubeObject, port: number, verdict: PortVerdict, extra: { context: string; labels: string }): void {
+  const resource = { kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name };
+  const data = {
+    policies: verdict.policies.join(', '),
+    first: verdict.policies[0],
+    pod: `${pod.metadata.namespace}/${pod.metadata.name}`,
+    port,
+    namespace: pod.metadata.namespace ?? '',
+    ...extra,
+  };
+  if (!verdict.portAdmitted) {
+    ctx.report({ messageId: 'policyBlocksGateway', resource, data: { ...data, reason: 'no ingress rule admits traffic' } });
+  } else if (verdict.external?.kind === 'in-cluster-only') {
+    ctx.report({ messageId: 'policyBlocksGateway', resource, data: { ...data, reason: 'their rules admit only pods or namespaces of this cluster (podSelector/namespaceSelector)' } });
+  } else if (verdict.external?.kind === 'cidrs') {
+    ctx.report({ messageId: 'policyRestrictsGatewaySources', resource, data: { ...data, cidrs: verdict.external.cidrs.join(', ') } });
+  }
+}

@@ -1,0 +1,352 @@
+// Encodes https://istio.io/latest/docs/ops/configuration/traffic-management/multicluster/ (networks, gateways) and istio's IST0126 analyzer.
+import { parse as parseYaml } from 'yaml';
+import { defineCheck } from '../../engine/define-check.ts';
+import { AccessError, type ClusterReader, type KubeObject, type ResourceKindName } from '../../cluster/types.ts';
+import type { CheckContext, ClusterInfo } from '../../engine/types.ts';
+import {
+  CONTROL_PLANE_CLUSTERS_ANNOTATION,
+  annotationsOf,
+  findGatewayApiEastWestGateways,
+  findMeshConfigMaps,
+  gatewayAddresses,
+} from '../../mesh/istio-objects.ts';
+import { eastWestWorkloads } from '../../mesh/istio-gateways.ts';
+
+/** What the topology picture shows (CheckResult.data.topology; rendered by src/reporters/details/topology.ts). */
+export interface TopologyPicture {
+  networks: {
+    /** Network name; `<unknown>` for clusters whose network cannot be told. */
+    name: string;
+    clusters: {
+      name: string;
+      clusterId?: string;
+      role: ClusterInfo['role'];
+      gateways: { kind: 'Service' | 'Gateway'; namespace: string; name: string; addresses: string[]; recognised: boolean }[];
+    }[];
+  }[];
+  /** Per cluster running istiod: the clusters its control plane watches, from /debug/clusterz. */
+  controlPlanes: { cluster: string; clusterId?: string; sees: { clusterId: string; status: string }[]; error?: string }[];
+}
+
+const UNKNOWN_NETWORK = '<unknown>';
+
+export default defineCheck({
+  id: 'network/topology',
+  category: 'network',
+  scope: 'mesh',
+  needs: ['namespaces', 'configmaps', 'services', 'k8sgateways', 'pods', 'nodes', 'secrets', 'istiod:clusterz'],
+  meta: {
+    description: 'Every cluster has a network, every network that serves others has an east-west gateway, meshNetworks names known registries',
+    details:
+      'In a multi-network mesh istiod must know each cluster\'s network (label topology.istio.io/network on the istio ' +
+      'namespace, or global.network of the install): endpoints without a network are treated as directly reachable, so ' +
+      'calls from other networks go straight to unroutable pod IPs. Each network whose workloads are called from other ' +
+      'networks (or whose istiod serves remotes elsewhere) needs an east-west gateway: istiod rewrites remote-network ' +
+      'endpoints to that gateway\'s address. meshNetworks entries naming a registry that is no cluster id are ignored ' +
+      '(IST0126). Clusters on one network route pod IPs directly, so their pod CIDRs must not overlap. The check also ' +
+      'draws the topology: networks, clusters, gateways and their addresses, and which control plane sees which cluster.',
+    docs: 'https://istio.io/latest/docs/ops/configuration/traffic-management/multicluster/',
+    messages: {
+      networkUnknown: {
+        template: 'The network of cluster {{cluster}} cannot be told (no topology.istio.io/network on {{namespace}}, no global.network) while the mesh uses networks {{networks}}',
+        severity: 'error',
+        hint:
+          'Label the istio namespace with the cluster\'s network (kubectl --context {{context}} label namespace {{namespace}} topology.istio.io/network=<network>) ' +
+          'and install with --set values.global.network=<network>; then restart the workloads so their proxies pick it up.',
+      },
+      networkWithoutGateway: {
+        template: 'Network {{network}} (clusters {{clusters}}) has no east-west gateway: other networks cannot reach its endpoints{{reason}}',
+        severity: 'error',
+        hint:
+          'Install one in a cluster of the network: samples/multicluster/gen-eastwest-gateway.sh --network {{network}} | istioctl --context {{context}} install -y -f - ; ' +
+          'then kubectl --context {{context}} apply -n istio-system -f samples/multicluster/expose-services.yaml',
+      },
+      unknownMeshNetworksRegistry: {
+        template: 'meshNetworks of cluster {{cluster}} names registry {{registry}} in network {{network}}, which is no cluster id of the mesh (IST0126)',
+        severity: 'error',
+        hint:
+          'Use the cluster ids istiod knows (CLUSTER_ID of each istiod, the data keys of the remote secrets: {{known}}): ' +
+          'kubectl --context {{context}} -n {{namespace}} edit configmap {{configMap}}',
+      },
+      podCidrOverlap: {
+        template: 'Clusters {{cluster}} and {{other}} are both on network {{network}} but their pod CIDRs overlap ({{cidr}} and {{otherCidr}}): pod IPs are ambiguous between them',
+        severity: 'warning',
+        hint: 'Clusters of one network reach pods directly: give them disjoint pod CIDRs, or put them on different networks with east-west gateways.',
+      },
+    },
+  },
+  async run(ctx) {
+    const readers = ctx.clusters.filter((_r, i) => ctx.clusterInfos[i].reachable);
+    const infos = ctx.clusterInfos.filter((i) => i.reachable);
+    const facts = await Promise.all(readers.map((reader, i) => clusterFacts(reader, infos[i], ctx)));
+
+    const declared = new Set<string>();
+    for (const f of facts) {
+      if (f.info.network) declared.add(f.info.network);
+      for (const gw of f.gateways) if (gw.network) declared.add(gw.network);
+    }
+    const multiNetwork = declared.size > 1 || ctx.mesh.multiNetwork;
+    checkUnknownNetworks(ctx, facts, declared, multiNetwork);
+    if (multiNetwork) checkGatewaysPerNetwork(ctx, facts);
+    checkMeshNetworks(ctx, facts);
+    checkPodCidrs(ctx, facts);
+    ctx.attach('topology', await picture(ctx, facts));
+  },
+});
+
+interface ClusterFacts {
+  reader: ClusterReader;
+  info: ClusterInfo;
+  istioNamespace?: KubeObject;
+  gateways: { kind: 'Service' | 'Gateway'; namespace: string; name: string; network?: string; addresses: string[]; recognised: boolean }[];
+  /** Whether the cluster runs injected workloads; undefined when pods cannot be read. */
+  hasMeshWorkloads?: boolean;
+  /** Cluster ids named by the istio namespace's controlPlaneClusters annotation. */
+  controlPlaneClusters: string[];
+  meshNetworks?: { configMap: string; text: string };
+  remoteSecretKeys: string[];
+  podCidrs: string[];
+}
+
+/** A list that may be forbidden: undefined then (the fact it gives stays unknown). */
+async function tryList(reader: ClusterReader, kind: ResourceKindName): Promise<KubeObject[] | undefined> {
+  try {
+    return await reader.listOptional(kind);
+  } catch (err) {
+    if (err instanceof AccessError && err.reason === 'forbidden') return undefined;
+    throw err;
+  }
+}
+
+async function clusterFacts(reader: ClusterReader, info: ClusterInfo, ctx: CheckContext): Promise<ClusterFacts> {
+  const istioNs = ctx.options.istioNamespace;
+  const [namespaces, services, k8sGateways, pods, nodes, configMaps, secrets] = await Promise.all([
+    tryList(reader, 'namespaces'),
+    tryList(reader, 'services'),
+    tryList(reader, 'k8sgateways'),
+    tryList(reader, 'pods'),
+    tryList(reader, 'nodes'),
+    tryList(reader, 'configmaps'),
+    tryList(reader, 'secrets'),
+  ]);
+  const istioNamespace = namespaces?.find((n) => n.metadata.name === istioNs);
+  const apiGateways = findGatewayApiEastWestGateways(k8sGateways ?? []);
+  const gateways = eastWestWorkloads(services ?? [], k8sGateways ?? [], []).map((w) => {
+    const service = services?.find((s) => w.kind === 'Service' && s.metadata.namespace === w.namespace && s.metadata.name === w.name);
+    const apiGateway = apiGateways.find((g) => w.kind === 'Gateway' && g.gateway.metadata.namespace === w.namespace && g.gateway.metadata.name === w.name);
+    const addresses = service ? gatewayAddresses(service, nodes) : (apiGateway?.addresses ?? []);
+    const recognised = service ? w.network !== undefined : (apiGateway?.recognisedByIstiod ?? false);
+    return { kind: w.kind, namespace: w.namespace, name: w.name, ...(w.network ? { network: w.network } : {}), addresses, recognised };
+  });
+  const meshConfigMap = findMeshConfigMaps(configMaps ?? [], istioNs).find((cm) => typeof cm.data?.meshNetworks === 'string');
+  const annotation = istioNamespace ? annotationsOf(istioNamespace)[CONTROL_PLANE_CLUSTERS_ANNOTATION] : undefined;
+  const remoteSecretKeys = (secrets ?? [])
+    .filter((s) => s.metadata.namespace === istioNs && s.metadata.labels?.['istio/multiCluster'] === 'true')
+    .flatMap((s) => Object.keys(s.data ?? {}));
+  const podCidrs = (nodes ?? []).flatMap((n) => (Array.isArray(n.spec?.podCIDRs) ? n.spec.podCIDRs : n.spec?.podCIDR ? [n.spec.podCIDR] : []) as string[]);
+  return {
+    reader,
+    info,
+    istioNamespace,
+    gateways,
+    hasMeshWorkloads: pods ? pods.some((p) => annotationsOf(p)['sidecar.istio.io/status'] !== undefined) : undefined,
+    controlPlaneClusters: annotation ? annotation.split(',').map((s) => s.trim()).filter(Boolean) : [],
+    ...(meshConfigMap ? { meshNetworks: { configMap: meshConfigMap.metadata.name, text: meshConfigMap.data.meshNetworks as string } } : {}),
+    remoteSecretKeys,
+    podCidrs: [...new Set(podCidrs)],
+  };
+}
+
+function contextOf(f: ClusterFacts): string {
+  return f.info.context ?? f.info.name;
+}
+
+function checkUnknownNetworks(ctx: CheckContext, facts: ClusterFacts[], declared: Set<string>, multiNetwork: boolean): void {
+  if (declared.size === 0) return; // no cluster uses networks: a single flat network
+  for (const f of facts) {
+    if (f.info.network) continue;
+    ctx.report({
+      messageId: 'networkUnknown',
+      cluster: f.info.name,
+      resource: { kind: 'Namespace', name: ctx.options.istioNamespace },
+      // With one network declared elsewhere it may be a flat mesh labelled halfway: worth fixing, not yet broken.
+      ...(multiNetwork ? {} : { severity: 'warning' as const }),
+      data: { cluster: f.info.name, namespace: ctx.options.istioNamespace, networks: [...declared].sort().join(', '), context: contextOf(f) },
+    });
+  }
+}
+
+function checkGatewaysPerNetwork(ctx: CheckContext, facts: ClusterFacts[]): void {
+  const byNetwork = new Map<string, ClusterFacts[]>();
+  for (const f of facts) {
+    if (!f.info.network) continue;
+    byNetwork.set(f.info.network, [...(byNetwork.get(f.info.network) ?? []), f]);
+  }
+  for (const [network, members] of [...byNetwork.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    // A gateway istiod ignores (no network label) is eastwest-gateway's finding, not a missing one.
+    const hasGateway = facts.some((f) => f.gateways.some((g) => (g.network ?? (g.recognised ? undefined : f.info.network)) === network));
+    if (hasGateway) continue;
+    const servesRemotes = members.some((m) =>
+      facts.some((other) => other.info.network !== network && other.info.role === 'remote' && m.info.clusterId !== undefined && controlledBy(other, facts).includes(m)),
+    );
+    const hasWorkloads = members.some((m) => m.hasMeshWorkloads !== false);
+    if (!servesRemotes && !hasWorkloads) continue;
+    const first = members[0];
+    ctx.report({
+      messageId: 'networkWithoutGateway',
+      cluster: first.info.name,
+      data: {
+        network,
+        clusters: members.map((m) => m.info.name).join(', '),
+        reason: servesRemotes ? ', and remote clusters on other networks cannot reach its istiod' : '',
+        context: contextOf(first),
+      },
+    });
+  }
+}
+
+/** The primaries that configure a remote: its controlPlaneClusters annotation, else every primary. */
+function controlledBy(remote: ClusterFacts, facts: ClusterFacts[]): ClusterFacts[] {
+  const primaries = facts.filter((f) => f.info.role === 'primary');
+  const named = primaries.filter((p) => p.info.clusterId && remote.controlPlaneClusters.includes(p.info.clusterId));
+  return named.length > 0 ? named : primaries;
+}
+
+function checkMeshNetworks(ctx: CheckContext, facts: ClusterFacts[]): void {
+  for (const f of facts) {
+    if (!f.meshNetworks || f.info.role !== 'primary') continue;
+    let doc: unknown;
+    try {
+      doc = parseYaml(f.meshNetworks.text);
+    } catch {
+      throw new Error(`meshNetworks of ${f.info.name} (${ctx.options.istioNamespace}/${f.meshNetworks.configMap}) is not YAML`);
+    }
+    const networks = ((doc as { networks?: unknown } | null)?.networks ?? {}) as Record<string, { endpoints?: { fromRegistry?: unknown }[] }>;
+    if (typeof networks !== 'object' || Array.isArray(networks)) continue;
+    const known = new Set<string>([...facts.map((x) => x.info.clusterId).filter((id): id is string => !!id), ...f.remoteSecretKeys]);
+    for (const [network, def] of Object.entries(networks)) {
+      for (const endpoint of Array.isArray(def?.endpoints) ? def.endpoints : []) {
+        const registry = endpoint?.fromRegistry;
+        if (typeof registry !== 'string' || known.has(registry)) continue;
+        ctx.report({
+          messageId: 'unknownMeshNetworksRegistry',
+          cluster: f.info.name,
+          resource: { kind: 'ConfigMap', namespace: ctx.options.istioNamespace, name: f.meshNetworks.configMap },
+          data: {
+            cluster: f.info.name,
+            registry,
+            network,
+            known: [...known].sort().join(', '),
+            context: contextOf(f),
+            namespace: ctx.options.istioNamespace,
+            configMap: f.meshNetworks.configMap,
+          },
+        });
+      }
+    }
+  }
+}
+
+/** Parse `a.b.c.d/n` or an IPv6 CIDR into [first, last] as BigInts with the family; undefined when malformed. */
+function cidrRange(cidr: string): { family: 4 | 6; first: bigint; last: bigint } | undefined {
+  const [address, bitsText] = cidr.split('/');
+  const bits = Number(bitsText);
+  let value: bigint;
+  let width: number;
+  let family: 4 | 6;
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(address)) {
+    const octets = address.split('.').map(Number);
+    if (octets.some((o) => o > 255)) return undefined;
+    value = octets.reduce((acc, o) => (acc << 8n) + BigInt(o), 0n);
+    width = 32;
+    family = 4;
+  } else if (address.includes(':')) {
+    const [head, tail] = address.split('::');
+    const groups = (s: string | undefined) => (s ? s.split(':') : []);
+    const missing = 8 - groups(head).length - groups(tail).length;
+    const all = tail !== undefined ? [...groups(head), ...Array(missing).fill('0'), ...groups(tail)] : groups(head);
+    if (all.length !== 8) return undefined;
+    value = all.reduce((acc, g) => (acc << 16n) + BigInt(parseInt(g || '0', 16)), 0n);
+    width = 128;
+    family = 6;
+  } else return undefined;
+  if (!Number.isInteger(bits) || bits < 0 || bits > width) return undefined;
+  const hostBits = BigInt(width - bits);
+  const first = (value >> hostBits) << hostBits;
+  return { family, first, last: first + (1n << hostBits) - 1n };
+}
+
+function checkPodCidrs(ctx: CheckContext, facts: ClusterFacts[]): void {
+  for (let i = 0; i < facts.length; i++) {
+    for (let j = i + 1; j < facts.length; j++) {
+      const [a, b] = [facts[i], facts[j]];
+      if (!a.info.network || a.info.network !== b.info.network) continue;
+      const overlap = firstOverlap(a.podCidrs, b.podCidrs);
+      if (!overlap) continue;
+      ctx.report({
+        messageId: 'podCidrOverlap',
+        cluster: b.info.name,
+        data: { cluster: a.info.name, other: b.info.name, network: a.info.network, cidr: overlap[0], otherCidr: overlap[1] },
+      });
+    }
+  }
+}
+
+function firstOverlap(left: string[], right: string[]): [string, string] | undefined {
+  for (const l of left) {
+    const lr = cidrRange(l);
+    if (!lr) continue;
+    for (const r of right) {
+      const rr = cidrRange(r);
+      if (rr && rr.family === lr.family && lr.first <= rr.last && rr.first <= lr.last) return [l, r];
+    }
+  }
+  return undefined;
+}
+
+/** Cluster ids a control plane watches, from /debug/clusterz (every format: `null`, `[{ID}]`, `[{id, syncStatus}]`). */
+async function clustersSeenBy(f: ClusterFacts, ctx: CheckContext): Promise<TopologyPicture['controlPlanes'][number]> {
+  const entry: TopologyPicture['controlPlanes'][number] = { cluster: f.info.name, ...(f.info.clusterId ? { clusterId: f.info.clusterId } : {}), sees: [] };
+  let outputs;
+  try {
+    outputs = await f.reader.istiodDebug('clusterz', { signal: ctx.signal });
+  } catch (err) {
+    return { ...entry, error: err instanceof Error ? err.message : String(err) };
+  }
+  if (outputs.length === 0) return { ...entry, error: 'no istiod answered /debug/clusterz' };
+  const seen = new Map<string, string>();
+  // The local cluster is always watched; clusterz lists it only since 1.22.
+  if (f.info.clusterId) seen.set(f.info.clusterId, 'local');
+  try {
+    const value = JSON.parse(outputs[0].body) as unknown;
+    for (const item of Array.isArray(value) ? value : []) {
+      const record = (item ?? {}) as Record<string, unknown>;
+      const id = record.id ?? record.ID ?? record.Id;
+      if (typeof id !== 'string') continue;
+      if (seen.get(id) === 'local') continue;
+      seen.set(id, typeof record.syncStatus === 'string' ? record.syncStatus : 'known');
+    }
+  } catch {
+    return { ...entry, error: '/debug/clusterz is not JSON' };
+  }
+  return { ...entry, sees: [...seen.entries()].map(([clusterId, status]) => ({ clusterId, status })) };
+}
+
+async function picture(ctx: CheckContext, facts: ClusterFacts[]): Promise<TopologyPicture> {
+  const names = [...new Set(facts.map((f) => f.info.network ?? UNKNOWN_NETWORK))].sort((a, b) =>
+    a === UNKNOWN_NETWORK ? 1 : b === UNKNOWN_NETWORK ? -1 : a.localeCompare(b),
+  );
+  const networks = names.map((name) => ({
+    name,
+    clusters: facts
+      .filter((f) => (f.info.network ?? UNKNOWN_NETWORK) === name)
+      .map((f) => ({
+        name: f.info.name,
+        ...(f.info.clusterId ? { clusterId: f.info.clusterId } : {}),
+        role: f.info.role,
+        gateways: f.gateways.map(({ kind, namespace, name: gwName, addresses, recognised }) => ({ kind, namespace, name: gwName, addresses, recognised })),
+      })),
+  }));
+  const controlPlanes = await Promise.all(facts.filter((f) => f.info.role === 'primary').map((f) => clustersSeenBy(f, ctx)));
+  return { networks, controlPlanes };
+}

@@ -1,0 +1,137 @@
+// Probe a peer API server with the credentials of an Istio remote secret, read-only, the way istiod
+// would use them: GET /version, then what istiod's informers need (list and watch of pods, services,
+// endpointslices and namespaces) asked through SelfSubjectAccessReviews, falling back to `limit=1`
+// lists when the reviews themselves are refused. The answer is what meshdoctor sees from where it
+// runs, which may differ from what istiod's pod sees.
+import http from 'node:http';
+import https from 'node:https';
+import { remoteSecretKubeConfig, KubeconfigError } from './kubeconfig.ts';
+import { apiGet, connectionOptions, firstLine, statusMessage, transportError, type KubeEndpoint } from './kube-http.ts';
+import { AccessError } from './types.ts';
+import type { RemoteApiAccess, RemoteApiProbe } from '../engine/types.ts';
+export type { RemoteApiAccess, RemoteApiProbe } from '../engine/types.ts';
+import { parseRemoteKubeconfig, RemoteKubeconfigError } from '../mesh/remote-secrets.ts';
+
+/** Options of one probe. */
+export interface RemoteProbeOptions {
+  /** Deadline of each request (default 5 s). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** What istiod's informers read in a remote cluster, with the API paths of their `limit=1` lists. */
+const REQUIRED_ACCESS = [
+  { resource: 'pods', group: '', path: '/api/v1/pods' },
+  { resource: 'services', group: '', path: '/api/v1/services' },
+  { resource: 'endpointslices', group: 'discovery.k8s.io', path: '/apis/discovery.k8s.io/v1/endpointslices' },
+  { resource: 'namespaces', group: '', path: '/api/v1/namespaces' },
+] as const;
+
+const DEFAULT_TIMEOUT_MS = 5000;
+
+/**
+ * Probe the API server of a remote secret's kubeconfig. Never throws for the remote's sake: transport
+ * failures come back as `reachable: false` with the reason. Kubeconfigs that would run a program or
+ * read local files (exec, auth providers other than oidc, file paths) are refused without contacting
+ * anything: meshdoctor never executes what a Secret tells it to.
+ */
+export async function probeRemoteApi(kubeconfigText: string, opts: RemoteProbeOptions = {}): Promise<RemoteApiProbe> {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  let endpoint: KubeEndpoint;
+  try {
+    const parsed = parseRemoteKubeconfig(kubeconfigText);
+    const unsafe = [...parsed.disallowed, ...parsed.filePaths];
+    if (unsafe.length) return { reachable: false, error: `not probed: the kubeconfig uses ${unsafe.join(', ')}`, access: [] };
+    const { kubeConfig, server } = remoteSecretKubeConfig(kubeconfigText, 'remote secret kubeconfig');
+    endpoint = { cluster: server, server: server.replace(/\/+$/, ''), kubeConfig };
+  } catch (err) {
+    if (err instanceof RemoteKubeconfigError || err instanceof KubeconfigError) return { reachable: false, error: `not probed: ${err.message}`, access: [] };
+    throw err;
+  }
+
+  const version = await guarded(() => apiGet(endpoint, '/version', timeoutMs), opts.signal);
+  if ('error' in version) return { reachable: false, error: version.error, access: [] };
+  const result: RemoteApiProbe = { reachable: true, status: version.value.status, access: [] };
+  if (version.value.status === 200) {
+    try {
+      const gitVersion = (JSON.parse(version.value.body) as { gitVersion?: unknown }).gitVersion;
+      if (typeof gitVersion === 'string') result.version = gitVersion;
+    } catch {
+      // A /version that is not JSON still proves the server answers.
+    }
+  } else if (version.value.status === 401) {
+    result.error = `401 Unauthorized${suffix(statusMessage(version.value.body))}`;
+    return result;
+  }
+  for (const need of REQUIRED_ACCESS) {
+    result.access.push(await accessOf(endpoint, need, timeoutMs, opts.signal));
+  }
+  return result;
+}
+
+async function accessOf(endpoint: KubeEndpoint, need: (typeof REQUIRED_ACCESS)[number], timeoutMs: number, signal?: AbortSignal): Promise<RemoteApiAccess> {
+  const denied: string[] = [];
+  for (const verb of ['list', 'watch']) {
+    const review = {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectAccessReview',
+      spec: { resourceAttributes: { verb, group: need.group, resource: need.resource } },
+    };
+    const answer = await guarded(() => apiPost(endpoint, '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', review, timeoutMs), signal);
+    if ('error' in answer) return { resource: need.resource, allowed: undefined, reason: answer.error };
+    if (answer.value.status !== 201 && answer.value.status !== 200) return listFallback(endpoint, need, timeoutMs, signal);
+    let allowed: unknown;
+    try {
+      allowed = (JSON.parse(answer.value.body) as { status?: { allowed?: unknown } }).status?.allowed;
+    } catch {
+      allowed = undefined;
+    }
+    if (typeof allowed !== 'boolean') return listFallback(endpoint, need, timeoutMs, signal);
+    if (!allowed) denied.push(verb);
+  }
+  return denied.length ? { resource: need.resource, allowed: false, reason: `${denied.join(' and ')} denied` } : { resource: need.resource, allowed: true };
+}
+
+/** When SelfSubjectAccessReviews are refused: try the list itself (watch cannot be told this way). */
+async function listFallback(endpoint: KubeEndpoint, need: (typeof REQUIRED_ACCESS)[number], timeoutMs: number, signal?: AbortSignal): Promise<RemoteApiAccess> {
+  const answer = await guarded(() => apiGet(endpoint, `${need.path}?limit=1`, timeoutMs), signal);
+  if ('error' in answer) return { resource: need.resource, allowed: undefined, reason: answer.error };
+  const { status, body } = answer.value;
+  if (status === 200) return { resource: need.resource, allowed: true };
+  if (status === 403) return { resource: need.resource, allowed: false, reason: `list denied${suffix(statusMessage(body))}` };
+  return { resource: need.resource, allowed: undefined, reason: `HTTP ${status} on list${suffix(statusMessage(body))}` };
+}
+
+/** Run a request, turning transport failures and aborts into a one-line error. */
+async function guarded<T>(request: () => Promise<T>, signal?: AbortSignal): Promise<{ value: T } | { error: string }> {
+  if (signal?.aborted) return { error: 'aborted' };
+  try {
+    const aborted = new Promise<never>((_resolve, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
+    return { value: await Promise.race([request(), aborted]) };
+  } catch (err) {
+    return { error: err instanceof AccessError ? err.message : firstLine(err) };
+  }
+}
+
+/** POST a JSON body; resolves any HTTP status, rejects AccessError on transport failure. */
+async function apiPost(endpoint: KubeEndpoint, path: string, body: unknown, timeoutMs: number): Promise<{ status: number; body: string }> {
+  const base = await connectionOptions(endpoint);
+  const url = new URL(endpoint.server + path);
+  const payload = JSON.stringify(body);
+  const headers = { ...(base.headers as Record<string, string> | undefined), Accept: 'application/json', 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(payload)) };
+  return new Promise((resolve, reject) => {
+    const request = (url.protocol === 'https:' ? https : http).request(url, { ...base, method: 'POST', headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', (err) => reject(transportError(err, endpoint, timeoutMs)));
+    });
+    request.setTimeout(timeoutMs, () => request.destroy(new AccessError('timeout', endpoint.cluster, `timeout: no answer from ${endpoint.server} within ${timeoutMs} ms`)));
+    request.on('error', (err) => reject(transportError(err, endpoint, timeoutMs)));
+    request.end(payload);
+  });
+}
+
+function suffix(text: string | undefined): string {
+  return text ? `: ${text}` : '';
+}

@@ -1,0 +1,93 @@
+// Envoy's admin `/clusters` text (what `pilot-agent request GET clusters` prints in istio-proxy):
+// per upstream cluster and host, counters such as `rq_success`. See
+// https://www.envoyproxy.io/docs/envoy/latest/operations/admin#get--clusters.
+
+/** Counters of one upstream host that tell whether it served requests. */
+export interface HostCounters {
+  rq_total: number;
+  rq_success: number;
+  rq_error: number;
+  rq_timeout: number;
+  cx_connect_fail: number;
+}
+
+/** Envoy cluster name -> host `address:port` -> counters. */
+export type EnvoyClusters = Map<string, Map<string, HostCounters>>;
+
+const COUNTERS = new Set<keyof HostCounters>(['rq_total', 'rq_success', 'rq_error', 'rq_timeout', 'cx_connect_fail']);
+
+/** A host part: `10.0.0.1:5000`, `[fd00::1]:5000`. Other second parts are cluster settings. */
+const HOST_PART = /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\]):\d+$/;
+
+/**
+ * Parse `/clusters` text. Lines are `cluster::host::stat::value` (cluster settings such as
+ * `cluster::default_priority::max_connections::1024` have no host and are skipped). Throws when the
+ * text has no line of that shape at all (JSON output, an error page): an unknown format.
+ */
+export function parseEnvoyClusters(text: string): EnvoyClusters {
+  const result: EnvoyClusters = new Map();
+  let recognised = 0;
+  for (const line of text.split('\n')) {
+    const parts = line.trim().split('::');
+    if (parts.length < 3) continue;
+    recognised++;
+    if (parts.length !== 4 || !HOST_PART.test(parts[1])) continue;
+    const [cluster, host, stat, value] = parts;
+    let hosts = result.get(cluster);
+    if (!hosts) result.set(cluster, (hosts = new Map()));
+    let counters = hosts.get(host);
+    if (!counters) hosts.set(host, (counters = { rq_total: 0, rq_success: 0, rq_error: 0, rq_timeout: 0, cx_connect_fail: 0 }));
+    if (COUNTERS.has(stat as keyof HostCounters)) counters[stat as keyof HostCounters] = Number(value) || 0;
+  }
+  if (recognised === 0 && text.trim() !== '') {
+    throw new Error(`unknown Envoy /clusters format (expected "cluster::host::stat::value" lines, got: ${JSON.stringify(text.trim().slice(0, 80))})`);
+  }
+  return result;
+}
+
+/**
+ * Envoy clusters that carry traffic for `host:port`: `outbound|<port>|<subset>|<host>` (a
+ * DestinationRule subset adds clusters; all of them count).
+ */
+export function outboundClustersOf(clusters: EnvoyClusters, host: string, port: number): string[] {
+  const prefix = `outbound|${port}|`;
+  const suffix = `|${host}`;
+  return [...clusters.keys()].filter((name) => name.startsWith(prefix) && name.endsWith(suffix) && name.split('|').length === 4).sort();
+}
+
+/** What one host did between two readings. */
+export interface HostDelta {
+  /** `address:port` of the host. */
+  host: string;
+  success: number;
+  errors: number;
+}
+
+/**
+ * Per host of the target's clusters, the requests that succeeded and failed between `before` and
+ * `after`. Errors take the largest of the failure counters: Envoy counts a failed connect in
+ * cx_connect_fail, a 5xx in rq_error, and rq_total - rq_success covers both where it counts them.
+ * Hosts listed in `after` with no traffic are included (zeroes): they are endpoints that never served.
+ */
+export function hostDeltas(before: EnvoyClusters, after: EnvoyClusters, host: string, port: number): HostDelta[] {
+  const byHost = new Map<string, HostDelta>();
+  for (const name of outboundClustersOf(after, host, port)) {
+    for (const [addr, now] of after.get(name) ?? []) {
+      const then = before.get(name)?.get(addr);
+      const delta = (key: keyof HostCounters) => Math.max(0, now[key] - (then?.[key] ?? 0));
+      const success = delta('rq_success');
+      const errors = Math.max(delta('rq_total') - success, delta('rq_error'), delta('cx_connect_fail'));
+      const entry = byHost.get(addr) ?? { host: addr, success: 0, errors: 0 };
+      entry.success += success;
+      entry.errors += errors;
+      byHost.set(addr, entry);
+    }
+  }
+  return [...byHost.values()].sort((a, b) => a.host.localeCompare(b.host, 'en', { numeric: true }));
+}
+
+/** The address of a host `addr:port` (IPv6 brackets removed) and its port. */
+export function splitHost(host: string): { address: string; port: number } {
+  const colon = host.lastIndexOf(':');
+  return { address: host.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(host.slice(colon + 1)) };
+}

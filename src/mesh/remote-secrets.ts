@@ -1,0 +1,261 @@
+// Istio remote secrets read the way istiod's secret controller reads them
+// (istio/istio pkg/kube/multicluster/secretcontroller.go): every Secret labelled
+// `istio/multiCluster=true` in istiod's namespace, one cluster per data key (the key IS the cluster
+// id), each value a kubeconfig sanitized by `sanitizeKubeConfig` since 1.13. Also the `--type=config`
+// form of external control planes (`istio-kubeconfig`, key `config`). Parsing only: no I/O.
+import { isIP } from 'node:net';
+import { parse as parseYaml } from 'yaml';
+import type { ClusterReader, KubeObject } from '../cluster/types.ts';
+import type { ClusterInfo, MeshInfo } from '../engine/types.ts';
+
+/** Label istiod selects remote secrets by. */
+export const MULTICLUSTER_SECRET_LABEL = 'istio/multiCluster';
+/** Name and data key of the `istioctl create-remote-secret --type=config` secret (external control plane). */
+export const CONFIG_SECRET_NAME = 'istio-kubeconfig';
+export const CONFIG_SECRET_KEY = 'config';
+/** istiod env var listing kubeconfig options allowed despite sanitization (comma-separated). */
+export const INSECURE_KUBECONFIG_OPTIONS_ENV = 'PILOT_INSECURE_MULTICLUSTER_KUBECONFIG_OPTIONS';
+
+/** One kubeconfig found in a secret: a remote cluster (key = cluster id) or a config-cluster kubeconfig. */
+export interface RemoteSecretEntry {
+  /** The Secret. */
+  secret: KubeObject;
+  /** `namespace/name` of the Secret, as clusterz prints it. */
+  secretName: string;
+  /** The data key: the cluster id istiod gives this cluster (`config` for the config form). */
+  key: string;
+  /** `remote`: a multiCluster secret; `config`: an external control plane's config-cluster kubeconfig. */
+  kind: 'remote' | 'config';
+  /** The decoded kubeconfig text (undefined when the value is not base64 text). */
+  kubeconfig: string | undefined;
+}
+
+/**
+ * The remote secrets istiod would read (labelled, in `istioNamespace`) and every `istio-kubeconfig`
+ * secret with a `config` key (any namespace: external istiods often live in `external-istiod`).
+ * Sorted by secret name then key.
+ */
+export function findRemoteSecrets(secrets: KubeObject[], istioNamespace: string): RemoteSecretEntry[] {
+  const entries: RemoteSecretEntry[] = [];
+  for (const secret of secrets) {
+    const isRemote = secret.metadata.namespace === istioNamespace && secret.metadata.labels?.[MULTICLUSTER_SECRET_LABEL] === 'true';
+    const isConfig = secret.metadata.name === CONFIG_SECRET_NAME && typeof secret.data?.[CONFIG_SECRET_KEY] === 'string';
+    if (!isRemote && !isConfig) continue;
+    const secretName = `${secret.metadata.namespace ?? ''}/${secret.metadata.name}`;
+    const data = (secret.data ?? {}) as Record<string, unknown>;
+    for (const [key, value] of Object.entries(data)) {
+      if (!isRemote && key !== CONFIG_SECRET_KEY) continue;
+      entries.push({ secret, secretName, key, kind: isRemote ? 'remote' : 'config', kubeconfig: decodeBase64(value) });
+    }
+  }
+  return entries.sort((a, b) => a.secretName.localeCompare(b.secretName) || a.key.localeCompare(b.key));
+}
+
+function decodeBase64(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const text = Buffer.from(value, 'base64').toString('utf8');
+  return text.trim() ? text : undefined;
+}
+
+/** What a remote kubeconfig says, reduced to what istiod uses: the current context's cluster and user. */
+export interface RemoteKubeconfig {
+  server: string;
+  /** `certificate-authority-data` decoded to PEM, when inline. */
+  caPem?: string;
+  /** Static bearer token, when there is one. */
+  token?: string;
+  /** Fields istiod's sanitizer refuses (any user of the file), e.g. `exec`, `auth-provider gcp`, `tokenFile`. */
+  disallowed: string[];
+  /** Local file paths the kubeconfig points at (istiod's pod has none of them). */
+  filePaths: string[];
+}
+
+/** A kubeconfig that cannot be used at all. */
+export class RemoteKubeconfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RemoteKubeconfigError';
+  }
+}
+
+type Named<T> = { name?: unknown } & T;
+
+/**
+ * Parse a remote secret's kubeconfig. `allowed` is istiod's allowlist
+ * (PILOT_INSECURE_MULTICLUSTER_KUBECONFIG_OPTIONS: `exec`, `tokenFile`, `clientKey`,
+ * `clientCertificate`, or an auth provider name). Throws RemoteKubeconfigError when it is not a
+ * kubeconfig with a server.
+ */
+export function parseRemoteKubeconfig(text: string, allowed: readonly string[] = []): RemoteKubeconfig {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new RemoteKubeconfigError(`not YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new RemoteKubeconfigError('not a kubeconfig (not a YAML mapping)');
+  const config = doc as Record<string, unknown>;
+  const list = <T>(key: string): Named<T>[] => (Array.isArray(config[key]) ? (config[key] as Named<T>[]).filter((e) => e && typeof e === 'object') : []);
+  const contexts = list<{ context?: { cluster?: string; user?: string } }>('contexts');
+  const clusters = list<{ cluster?: Record<string, unknown> }>('clusters');
+  const users = list<{ user?: Record<string, unknown> }>('users');
+  const current = contexts.find((c) => c.name === config['current-context']) ?? contexts[0];
+  const cluster = clusters.find((c) => c.name === current?.context?.cluster) ?? clusters[0];
+  const user = users.find((u) => u.name === current?.context?.user) ?? users[0];
+  const server = cluster?.cluster?.server;
+  if (typeof server !== 'string' || !server) throw new RemoteKubeconfigError('no cluster with a server for the current context');
+
+  const result: RemoteKubeconfig = { server: server.replace(/\/+$/, ''), disallowed: [], filePaths: [] };
+  const caData = cluster?.cluster?.['certificate-authority-data'];
+  if (typeof caData === 'string') result.caPem = Buffer.from(caData, 'base64').toString('utf8');
+  const caFile = cluster?.cluster?.['certificate-authority'];
+  if (typeof caFile === 'string' && caFile) result.filePaths.push(`certificate-authority ${caFile}`);
+  const token = user?.user?.token;
+  if (typeof token === 'string' && token) result.token = token;
+
+  // istiod sanitizes every user of the file, not only the current one.
+  const allow = new Set(allowed);
+  const refuse = (what: string, option: string) => {
+    if (!allow.has(option) && !result.disallowed.includes(what)) result.disallowed.push(what);
+  };
+  for (const entry of users) {
+    const u = entry.user ?? {};
+    const provider = u['auth-provider'] as { name?: unknown } | undefined;
+    if (provider && typeof provider === 'object' && provider.name !== 'oidc') refuse(`auth-provider ${String(provider.name ?? '')}`.trim(), String(provider.name ?? ''));
+    if (u.exec !== undefined && u.exec !== null) refuse('exec', 'exec');
+    if (typeof u.tokenFile === 'string' && u.tokenFile) refuse('tokenFile', 'tokenFile');
+    if (typeof u['client-certificate'] === 'string' && u['client-certificate']) refuse('client-certificate', 'clientCertificate');
+    if (typeof u['client-key'] === 'string' && u['client-key']) refuse('client-key', 'clientKey');
+  }
+  return result;
+}
+
+/** The allowlist of an istiod container env value (`exec,tokenFile`). */
+export function parseAllowlist(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/** The claims meshdoctor reads from a service-account JWT (decoded, never verified). */
+export interface TokenClaims {
+  /** Expiry, when the token has one (bound tokens; legacy token Secrets have none). */
+  expiresAt?: Date;
+  /** `namespace/name` of the service account, when the token says. */
+  serviceAccount?: string;
+  issuer?: string;
+}
+
+/** Decode a JWT's payload without verifying it; undefined for a token that is not a JWT. */
+export function decodeTokenClaims(token: string): TokenClaims | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  let payload: Record<string, unknown>;
+  try {
+    payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  if (!payload || typeof payload !== 'object') return undefined;
+  const claims: TokenClaims = {};
+  if (typeof payload.exp === 'number') claims.expiresAt = new Date(payload.exp * 1000);
+  if (typeof payload.iss === 'string') claims.issuer = payload.iss;
+  const bound = payload['kubernetes.io'] as { namespace?: unknown; serviceaccount?: { name?: unknown } } | undefined;
+  const legacyNs = payload['kubernetes.io/serviceaccount/namespace'];
+  const legacyName = payload['kubernetes.io/serviceaccount/service-account.name'];
+  if (typeof bound?.namespace === 'string' && typeof bound.serviceaccount?.name === 'string') {
+    claims.serviceAccount = `${bound.namespace}/${bound.serviceaccount.name}`;
+  } else if (typeof legacyNs === 'string' && typeof legacyName === 'string') {
+    claims.serviceAccount = `${legacyNs}/${legacyName}`;
+  } else if (typeof payload.sub === 'string' && payload.sub.startsWith('system:serviceaccount:')) {
+    claims.serviceAccount = payload.sub.slice('system:serviceaccount:'.length).replace(':', '/');
+  }
+  return claims;
+}
+
+/**
+ * True when the server's host is a loopback address (127.0.0.0/8, ::1, `localhost`) or the
+ * unspecified address: from istiod's pod such an address is the pod itself, never a peer's API server.
+ */
+export function isLoopbackServer(server: string): boolean {
+  let host: string;
+  try {
+    host = new URL(server).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  } catch {
+    return false;
+  }
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  if (isIP(host) === 4) return host.startsWith('127.') || host === '0.0.0.0';
+  if (isIP(host) === 6) return host === '::1' || host === '::' || /^::ffff:127\./.test(host);
+  return false;
+}
+
+/** Normalize a PEM for comparison: the base64 body of its certificates, whitespace removed. */
+export function pemFingerprintText(pem: string | undefined): string | undefined {
+  if (!pem) return undefined;
+  const bodies = [...pem.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)].map((m) => m[1].replace(/\s+/g, ''));
+  return bodies.length ? bodies.sort().join('|') : undefined;
+}
+
+/** Compare API server URLs as one endpoint: case-insensitive host, default port, no trailing slash. */
+export function sameServer(a: string | undefined, b: string | undefined): boolean {
+  if (!a || !b) return false;
+  const normalize = (server: string) => {
+    try {
+      const url = new URL(server);
+      const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+      return `${url.protocol}//${url.hostname.toLowerCase()}:${port}${url.pathname.replace(/\/+$/, '')}`;
+    } catch {
+      return server.replace(/\/+$/, '').toLowerCase();
+    }
+  };
+  return normalize(a) === normalize(b);
+}
+
+/** The API server CA of a cluster as every pod sees it: `kube-root-ca.crt` (key `ca.crt`) in a namespace. */
+export function kubeRootCaOf(configMaps: KubeObject[], namespace: string): string | undefined {
+  const cm = configMaps.find((c) => c.metadata.name === 'kube-root-ca.crt' && c.metadata.namespace === namespace);
+  const pem = cm?.data?.['ca.crt'];
+  return typeof pem === 'string' ? pem : undefined;
+}
+
+/**
+ * The clusters a control-plane cluster's istiod must discover through remote secrets: in a
+ * primary-remote mesh the remotes, otherwise every other primary and remote of the mesh. Clusters
+ * whose cluster id is unknown (or equal to this one's: cluster-ids reports that) are left out, and
+ * so is everything in an external control plane, whose peers meshdoctor cannot tell.
+ */
+export function expectedPeers(self: ClusterInfo, infos: ClusterInfo[], mesh: MeshInfo): ClusterInfo[] {
+  if (mesh.model === 'external-control-plane' || mesh.model === 'single-cluster') return [];
+  return infos.filter(
+    (info) =>
+      info !== self &&
+      info.name !== self.name &&
+      info.clusterId !== undefined &&
+      info.clusterId !== self.clusterId &&
+      (mesh.model === 'primary-remote' ? info.role === 'remote' : info.role === 'primary' || info.role === 'remote'),
+  );
+}
+
+/**
+ * Which cluster of the run a kubeconfig points at: the one whose API server URL it names (live
+ * readers), else the one whose API CA (`kube-root-ca.crt`) it trusts. undefined when none matches.
+ */
+export async function clusterOfKubeconfig(
+  kubeconfig: RemoteKubeconfig,
+  readers: ClusterReader[],
+  infos: ClusterInfo[],
+  istioNamespace: string,
+): Promise<ClusterInfo | undefined> {
+  const byServer = readers.findIndex((r) => sameServer(r.server, kubeconfig.server));
+  if (byServer >= 0) return infos[byServer];
+  const wanted = pemFingerprintText(kubeconfig.caPem);
+  if (!wanted) return undefined;
+  for (let i = 0; i < readers.length; i++) {
+    // A cluster whose ConfigMaps cannot be read gives no evidence either way.
+    const configMaps = await readers[i]
+      .list('configmaps')
+      .catch(() => readers[i].list('configmaps', { namespace: istioNamespace }))
+      .catch((): KubeObject[] => []);
+    if (pemFingerprintText(kubeRootCaOf(configMaps, istioNamespace)) === wanted) return infos[i];
+  }
+  return undefined;
+}

@@ -1,0 +1,235 @@
+// Helpers of the services/* checks: what istiod knows (registryz, endpoint shards, clusterz), what a
+// cluster's API holds (Services, ready endpoints, injected pods), and the mesh config knobs that
+// decide what istiod should know (discoverySelectors) and how proxies resolve names (DNS capture).
+import { parse as parseYaml } from 'yaml';
+import type { ClusterReader, IstiodDebugOutput, KubeObject } from '../cluster/types.ts';
+import type { ClusterInfo } from '../engine/types.ts';
+import { parseIstiodEndpoints, type ServiceEndpoints } from './debug/endpoint-shardz.ts';
+import { parseRegistryz, type RegistryService } from './debug/registryz.ts';
+import { annotationsOf, findMeshConfigMaps, labelsOf, meshConfigOf, type LabelMap } from './istio-objects.ts';
+
+/** Pod annotation the injector sets on every pod it injected. */
+export const SIDECAR_STATUS_ANNOTATION = 'sidecar.istio.io/status';
+/** Pod annotation overriding the mesh-wide ProxyConfig for one workload. */
+export const PROXY_CONFIG_ANNOTATION = 'proxy.istio.io/config';
+/** Proxy metadata that turns on the sidecar DNS proxy (istio.io/latest/docs/ops/configuration/traffic-management/dns-proxy). */
+export const DNS_CAPTURE_KEY = 'ISTIO_META_DNS_CAPTURE';
+
+/** Namespaces of Kubernetes itself, whose Services exist per cluster by design. */
+const KUBE_SYSTEM_NAMESPACES = new Set(['kube-system', 'kube-public', 'kube-node-lease']);
+
+/**
+ * True for infrastructure Services that each cluster has for itself (kube-dns, kubernetes, istiod,
+ * the gateways): they are uninjected by design and legitimately differ between clusters.
+ */
+export function isSystemService(namespace: string, name: string, istioNamespace: string, labels: LabelMap = {}): boolean {
+  if (KUBE_SYSTEM_NAMESPACES.has(namespace) || namespace === istioNamespace) return true;
+  if (namespace === 'default' && name === 'kubernetes') return true;
+  // Gateways installed outside istio-system (istio: ingressgateway, Gateway API managed deployments).
+  return /gateway$/.test(labels.istio ?? '') || labels['gateway.istio.io/managed'] !== undefined || labels['topology.istio.io/network'] !== undefined;
+}
+
+/** True for a namespace Kubernetes or Istio own (no application workloads). */
+export function isSystemNamespace(namespace: string, istioNamespace: string): boolean {
+  return KUBE_SYSTEM_NAMESPACES.has(namespace) || namespace === istioNamespace;
+}
+
+/** True when the injector injected a sidecar into the pod. */
+export function hasSidecar(pod: KubeObject): boolean {
+  return annotationsOf(pod)[SIDECAR_STATUS_ANNOTATION] !== undefined;
+}
+
+/** A Kubernetes label selector (`matchLabels` and `matchExpressions`). */
+export interface LabelSelector {
+  matchLabels?: LabelMap;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+
+/** Kubernetes label selector semantics; an empty selector matches everything. */
+export function labelSelectorMatches(selector: LabelSelector, labels: LabelMap): boolean {
+  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) if (labels[key] !== value) return false;
+  for (const expr of selector.matchExpressions ?? []) {
+    const has = Object.prototype.hasOwnProperty.call(labels, expr.key);
+    const values = expr.values ?? [];
+    if (expr.operator === 'In' && !(has && values.includes(labels[expr.key]))) return false;
+    if (expr.operator === 'NotIn' && has && values.includes(labels[expr.key])) return false;
+    if (expr.operator === 'Exists' && !has) return false;
+    if (expr.operator === 'DoesNotExist' && has) return false;
+  }
+  return true;
+}
+
+/**
+ * Which namespaces an istiod watches: its mesh config's `discoverySelectors` (any selector matches),
+ * everything when there are none. Returns a predicate on a namespace's labels.
+ */
+export function discoveryFilter(configMaps: KubeObject[], istioNamespace: string): (namespaceLabels: LabelMap) => boolean {
+  const selectors = meshConfigOf(findMeshConfigMaps(configMaps, istioNamespace)[0])?.discoverySelectors;
+  if (!selectors || selectors.length === 0) return () => true;
+  return (labels) => selectors.some((s) => typeof s === 'object' && s !== null && labelSelectorMatches(s as LabelSelector, labels));
+}
+
+/** Mesh config `defaultConfig.proxyMetadata` of a cluster's istio namespace ({} when none). */
+export function meshProxyMetadata(configMaps: KubeObject[], istioNamespace: string): Record<string, string> {
+  const raw = meshConfigOf(findMeshConfigMaps(configMaps, istioNamespace)[0])?.raw;
+  const metadata = (raw?.defaultConfig as { proxyMetadata?: unknown } | undefined)?.proxyMetadata;
+  return stringMap(metadata);
+}
+
+/** Where a pod's DNS capture setting comes from, and its value. */
+export interface DnsCapture {
+  enabled: boolean;
+  source: 'sidecar env' | 'pod annotation' | 'mesh config' | 'default (off)';
+}
+
+/**
+ * Whether the sidecar of an injected pod captures DNS: the `ISTIO_META_DNS_CAPTURE` env of its
+ * istio-proxy container (what the injector wrote), else the pod's `proxy.istio.io/config` annotation,
+ * else the mesh config's defaultConfig.proxyMetadata. Off by default.
+ */
+export function dnsCaptureOf(pod: KubeObject, meshMetadata: Record<string, string>): DnsCapture {
+  const containers = [...((pod.spec?.initContainers ?? []) as KubeObject[]), ...((pod.spec?.containers ?? []) as KubeObject[])] as {
+    name?: string;
+    env?: { name: string; value?: string }[];
+  }[];
+  const envValue = containers.find((c) => c.name === 'istio-proxy')?.env?.find((e) => e.name === DNS_CAPTURE_KEY)?.value;
+  if (envValue !== undefined) return { enabled: isTrue(envValue), source: 'sidecar env' };
+  const annotation = annotationsOf(pod)[PROXY_CONFIG_ANNOTATION];
+  if (annotation) {
+    try {
+      const value = stringMap((parseYaml(annotation) as { proxyMetadata?: unknown } | null)?.proxyMetadata)[DNS_CAPTURE_KEY];
+      if (value !== undefined) return { enabled: isTrue(value), source: 'pod annotation' };
+    } catch {
+      // An unparseable annotation is ignored by the injector too: fall through to the mesh default.
+    }
+  }
+  const meshValue = meshMetadata[DNS_CAPTURE_KEY];
+  if (meshValue !== undefined) return { enabled: isTrue(meshValue), source: 'mesh config' };
+  return { enabled: false, source: 'default (off)' };
+}
+
+function isTrue(value: string): boolean {
+  return /^(true|1|yes)$/i.test(value.trim());
+}
+
+function stringMap(value: unknown): Record<string, string> {
+  const result: Record<string, string> = {};
+  if (typeof value !== 'object' || value === null) return result;
+  for (const [k, v] of Object.entries(value)) if (v !== undefined && v !== null) result[k] = String(v);
+  return result;
+}
+
+/** Number of ready endpoints of a Service in its cluster: EndpointSlices, else the Endpoints object. */
+export function readyEndpointCount(service: KubeObject, endpointSlices: KubeObject[], endpoints: KubeObject[]): number {
+  const namespace = service.metadata.namespace;
+  const name = service.metadata.name;
+  const slices = endpointSlices.filter((s) => s.metadata.namespace === namespace && labelsOf(s)['kubernetes.io/service-name'] === name);
+  if (slices.length > 0) {
+    let ready = 0;
+    for (const slice of slices) {
+      for (const ep of (slice.endpoints ?? []) as { addresses?: string[]; conditions?: { ready?: boolean } }[]) {
+        // A nil `ready` means ready (discovery.k8s.io/v1 EndpointConditions).
+        if (ep.conditions?.ready !== false) ready += ep.addresses?.length ?? 0;
+      }
+    }
+    return ready;
+  }
+  const legacy = endpoints.find((e) => e.metadata.namespace === namespace && e.metadata.name === name);
+  return ((legacy?.subsets ?? []) as { addresses?: unknown[] }[]).reduce((n, s) => n + (s.addresses?.length ?? 0), 0);
+}
+
+/** `namespace/name` of an object. */
+export function nsName(obj: KubeObject): string {
+  return `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+}
+
+/** The report name of the cluster with an Istio cluster id, undefined when no cluster has it. */
+export function clusterNameOfId(infos: ClusterInfo[], clusterId: string): string | undefined {
+  return infos.find((i) => i.clusterId === clusterId)?.name;
+}
+
+/** The reader and facts of a cluster by report name. */
+export function clusterByName(readers: ClusterReader[], infos: ClusterInfo[], name: string): { reader: ClusterReader; info: ClusterInfo } | undefined {
+  const index = readers.findIndex((r) => r.name === name);
+  return index < 0 ? undefined : { reader: readers[index], info: infos[index] };
+}
+
+/** The one istiod output to read: the default revision's first pod (outputs of one revision agree). */
+export function primaryOutput(outputs: IstiodDebugOutput[]): IstiodDebugOutput | undefined {
+  return outputs.find((o) => o.revision === 'default') ?? outputs[0];
+}
+
+/** What one istiod knows about services. */
+export interface IstiodServiceView {
+  /** istiod pod that answered. */
+  pod: string;
+  services: RegistryService[];
+}
+
+/** istiod's registry (`/debug/registryz`); undefined when the cluster runs no istiod. Throws on an unknown format. */
+export async function readRegistry(reader: ClusterReader, signal?: AbortSignal): Promise<IstiodServiceView | undefined> {
+  const output = primaryOutput(await reader.istiodDebug('registryz', { signal }));
+  if (!output) return undefined;
+  try {
+    return { pod: output.pod, services: parseRegistryz(output.body) };
+  } catch (err) {
+    throw new Error(`istiod ${output.pod}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * istiod's endpoints: `/debug/endpointShardz`, or `/debug/endpointz` where that is all an older
+ * istiod (or a snapshot of one) has. Undefined when neither answers. Throws on an unknown format.
+ */
+export async function readEndpointShards(reader: ClusterReader, signal?: AbortSignal): Promise<{ pod: string; source: string; services: ServiceEndpoints[] } | undefined> {
+  for (const endpoint of ['endpointShardz', 'endpointz'] as const) {
+    const output = primaryOutput(await reader.istiodDebug(endpoint, { signal }));
+    // An istiod without the handler answers Go's "404 page not found".
+    if (!output || /^\s*404 page not found/.test(output.body)) continue;
+    try {
+      return { pod: output.pod, source: endpoint, services: parseIstiodEndpoints(endpoint, output.body) };
+    } catch (err) {
+      throw new Error(`istiod ${output.pod}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  return undefined;
+}
+
+/** One registry istiod watches, as `/debug/clusterz` lists it. */
+export interface ClusterzEntry {
+  id: string;
+  secretName: string;
+  syncStatus: string;
+}
+
+/** Parse `/debug/clusterz` (`null` before 1.21 when istiod has no remotes). Throws on an unknown shape. */
+export function parseClusterz(body: string): ClusterzEntry[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body);
+  } catch {
+    throw new Error(`clusterz is not JSON (starts with ${JSON.stringify(body.trim().slice(0, 40))})`);
+  }
+  if (doc === null) return [];
+  if (!Array.isArray(doc)) throw new Error('clusterz is not a JSON array');
+  return doc
+    .filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null)
+    .map((e) => ({ id: String(e.id ?? e.ID ?? ''), secretName: String(e.secretName ?? ''), syncStatus: String(e.syncStatus ?? '') }));
+}
+
+/** The data keys (cluster ids) of the remote secrets (`istio/multiCluster=true`) in the istio namespace, with the secret holding each. */
+export function remoteSecretKeys(secrets: KubeObject[], istioNamespace: string): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const secret of secrets) {
+    if (secret.metadata.namespace !== istioNamespace || labelsOf(secret)['istio/multiCluster'] !== 'true') continue;
+    for (const key of Object.keys(secret.data ?? {})) keys.set(key, nsName(secret));
+  }
+  return keys;
+}
+
+/** Up to `max` items, comma-separated, with "and N more". */
+export function examples(items: string[], max = 3): string {
+  const sorted = [...items].sort();
+  const shown = sorted.slice(0, max).join(', ');
+  return sorted.length > max ? `${shown} and ${sorted.length - max} more` : shown;
+}

@@ -1,0 +1,8 @@
+// Detail renderers of the human report, keyed by the `CheckResult.data` key each one renders.
+import type { DetailRenderer } from '../human.ts';
+import chain from './chain.ts';
+import matrix from './matrix.ts';
+import topology from './topology.ts';
+import versions from './versions.ts';
+
+export const BUILTIN_DETAIL_RENDERERS: Readonly<Record<string, DetailRenderer>> = { chain, matrix, topology, versions };

@@ -1,0 +1,58 @@
+// The connectivity/cross-cluster matrix in the human report: per target, a table source cluster x
+// serving cluster with success/error counts (the `matrix` data the check attaches).
+import Table from 'cli-table3';
+import type { DetailRenderer } from '../human.ts';
+
+interface Cell {
+  success: number;
+  errors: number;
+}
+
+interface TargetMatrix {
+  target: string;
+  serving: string[];
+  expected?: string[];
+  rows: { source: string; cells: Record<string, Cell> }[];
+}
+
+function isMatrixList(value: unknown): value is TargetMatrix[] {
+  return (
+    Array.isArray(value) &&
+    value.every((m) => m && typeof m === 'object' && typeof m.target === 'string' && Array.isArray(m.serving) && Array.isArray(m.rows))
+  );
+}
+
+/**
+ * One table per target: rows are source clusters, columns the clusters that served. A cell reads
+ * `5 ok`, `3 ok 2 err` or `0` (an expected cluster with endpoints that got nothing); `-` when that
+ * cluster has no endpoint in the source's proxy and none was expected.
+ */
+const renderMatrix: DetailRenderer = (value, { chalk }) => {
+  if (!isMatrixList(value)) return [];
+  const lines: string[] = [];
+  for (const matrix of value) {
+    if (matrix.rows.length === 0) continue;
+    const table = new Table({
+      head: [chalk.bold('from \\ served by'), ...matrix.serving.map((s) => chalk.bold(s))],
+      style: { head: [], border: [], compact: true },
+    });
+    for (const row of matrix.rows) {
+      table.push([
+        row.source,
+        ...matrix.serving.map((serving) => {
+          const cell = row.cells[serving];
+          if (!cell || cell.success + cell.errors === 0) {
+            return (matrix.expected ?? []).includes(serving) || cell ? chalk.red('0') : chalk.dim('-');
+          }
+          const ok = cell.success ? chalk.green(`${cell.success} ok`) : '';
+          const err = cell.errors ? chalk.red(`${cell.errors} err`) : '';
+          return [ok, err].filter(Boolean).join(' ');
+        }),
+      ]);
+    }
+    lines.push(`${matrix.target}:`, ...table.toString().split('\n'));
+  }
+  return lines;
+};
+
+export default renderMatrix;

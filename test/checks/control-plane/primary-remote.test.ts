@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import check from '../../../src/checks/control-plane/primary-remote.ts';
+import { findingKeys, fixtureObjects, memoryReaders, objectNamed, objectsOf, openFixture, runCheck, runFor } from '../helpers.ts';
+
+describe('control-plane/primary-remote', () => {
+  it('passes on primary-remote-healthy (EndpointSlice form) and skips multi-primary', async () => {
+    const { runs } = await runCheck(check, (await openFixture('primary-remote-healthy')).clusters);
+    expect(findingKeys(runs)).toEqual([]);
+    expect(runs.every((r) => !r.skipped)).toBe(true);
+    const multi = await runCheck(check, (await openFixture('multi-primary-healthy')).clusters);
+    expect(multi.runs.every((r) => r.skipped === 'not part of a primary-remote mesh')).toBe(true);
+  });
+
+  it('passes with Endpoints (up to 1.27) instead of an EndpointSlice', async () => {
+    const objects = await fixtureObjects('primary-remote-healthy');
+    const cluster2 = objects.get('cluster2')!;
+    delete cluster2.endpointslices;
+    cluster2.endpoints = [
+      {
+        apiVersion: 'v1',
+        kind: 'Endpoints',
+        metadata: { name: 'istiod', namespace: 'istio-system' },
+        subsets: [{ addresses: [{ ip: '172.18.1.10' }], ports: [{ name: 'tcp-istiod', port: 15012 }, { name: 'tcp-webhook', port: 15017 }] }],
+      },
+    ];
+    expect(findingKeys((await runCheck(check, memoryReaders(objects))).runs)).toEqual([]);
+  });
+
+  it('annotationMissing and annotationUnknownPrimary', async () => {
+    const objects = await fixtureObjects('primary-remote-healthy');
+    const ns = objectNamed(objects, 'cluster2', 'namespaces', 'istio-system');
+    ns.metadata.annotations!['topology.istio.io/controlPlaneClusters'] = 'cluster9';
+    expect(findingKeys((await runCheck(check, memoryReaders(objects))).runs)).toEqual(['cluster2:annotationUnknownPrimary']);
+    delete ns.metadata.annotations!['topology.istio.io/controlPlaneClusters'];
+    expect(findingKeys((await runCheck(check, memoryReaders(objects))).runs)).toEqual(['cluster2:annotationMissing']);
+  });
+
+  it('istiodEndpointsWrong, istiodEndpointsPorts and istiodEndpointsMissing', async () => {
+    const objects = await fixtureObjects('primary-remote-healthy');
+    const slice = objectsOf(objects, 'cluster2', 'endpointslices')[0];
+    slice.endpoints[0].addresses = ['198.51.100.7'];
+    slice.ports = slice.ports.filter((p: { port: number }) => p.port !== 15017);
+    const { runs } = await runCheck(check, memoryReaders(objects));
+    expect(findingKeys(runs)).toEqual(['cluster2:istiodEndpointsPorts', 'cluster2:istiodEndpointsWrong']);
+    expect(runFor(runs, 'cluster2').findings.find((f) => f.messageId === 'istiodEndpointsWrong')!.data).toMatchObject({ addresses: '198.51.100.7', expected: '172.18.1.10' });
+    objects.get('cluster2')!.endpointslices = [];
+    expect(findingKeys((await runCheck(check, memoryReaders(objects))).runs)).toEqual(['cluster2:istiodEndpointsMissing']);
+  });
+
+  it('webhookPathWrong: the injection path does not carry the remote\'s id and network', async () => {
+    const objects = await fixtureObjects('primary-remote-healthy');
+    const webhook = objectsOf(objects, 'cluster2', 'mutatingwebhookconfigurations')[0];
+    webhook.webhooks[0].clientConfig.service.path = '/inject';
+    const { runs } = await runCheck(check, memoryReaders(objects));
+    expect(findingKeys(runs)).toEqual(['cluster2:webhookPathWrong']);
+  });
+
+  it('externalIstiodOff: the primary of a remote runs without EXTERNAL_ISTIOD=true', async () => {
+    const objects = await fixtureObjects('primary-remote-healthy');
+    const env = objectNamed(objects, 'cluster1', 'deployments', 'istiod').spec.template.spec.containers[0].env as { name: string; value?: string }[];
+    env.find((e) => e.name === 'EXTERNAL_ISTIOD')!.value = 'false';
+    const { runs } = await runCheck(check, memoryReaders(objects));
+    expect(findingKeys(runs)).toEqual(['cluster1:externalIstiodOff']);
+    expect(runFor(runs, 'cluster1').findings[0].data).toMatchObject({ remotes: 'cluster2' });
+  });
+});

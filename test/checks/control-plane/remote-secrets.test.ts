@@ -1,0 +1,107 @@
+import YAML from 'yaml';
+import { describe, expect, it } from 'vitest';
+import check from '../../../src/checks/control-plane/remote-secrets.ts';
+import type { KubeObject } from '../../../src/cluster/types.ts';
+import { findingKeys, fixtureObjects, memoryReaders, objectNamed, objectsOf, openFixture, runCheck, runFor } from '../helpers.ts';
+import { editKubeconfig, jwt, renameKey, withIstiodDebug } from './edit.ts';
+
+const SECRET = 'istio-remote-secret-cluster2';
+const secretOf = (objects: Awaited<ReturnType<typeof fixtureObjects>>) => objectNamed(objects, 'cluster1', 'secrets', SECRET);
+
+describe('control-plane/remote-secrets', () => {
+  it.each(['multi-primary-healthy', 'cp-multi-primary', 'cp-istio-1.20'])('passes on %s', async (fixture) => {
+    const { runs } = await runCheck(check, (await openFixture(fixture)).clusters);
+    expect(findingKeys(runs)).toEqual([]);
+    expect(runs.every((r) => !r.skipped)).toBe(true);
+  });
+
+  it('skips the remote of a primary-remote mesh: its control plane holds the secrets', async () => {
+    const { runs } = await runCheck(check, (await openFixture('primary-remote-healthy')).clusters);
+    expect(findingKeys(runs)).toEqual([]);
+    expect(runFor(runs, 'cluster2').skipped).toMatch(/no istiod/);
+  });
+
+  it('noRemoteSecret: cluster2 has no secret for cluster1', async () => {
+    const { runs } = await runCheck(check, (await openFixture('cp-no-remote-secret')).clusters);
+    expect(findingKeys(runs)).toEqual(['cluster2:noRemoteSecret']);
+    expect(runFor(runs, 'cluster2').findings[0]).toMatchObject({ data: { peer: 'cluster1', peerId: 'cluster1' } });
+  });
+
+  it('keyNotClusterId: a key that is not the cluster id of the cluster its API CA identifies', async () => {
+    const objects = await fixtureObjects('multi-primary-healthy');
+    const secret = secretOf(objects);
+    renameKey(secret, 'cluster2', 'kind-cluster2');
+    // The peer is identified by the API CA every pod of cluster2 sees.
+    const ca = Buffer.from(YAML.parse(Buffer.from(secret.data['kind-cluster2'], 'base64').toString()).clusters[0].cluster['certificate-authority-data'], 'base64').toString();
+    objectsOf(objects, 'cluster2', 'configmaps').push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-root-ca.crt', namespace: 'istio-system' }, data: { 'ca.crt': ca } });
+    const { runs } = await runCheck(check, memoryReaders(objects));
+    expect(findingKeys(runs)).toEqual(['cluster1:keyNotClusterId']);
+    expect(runFor(runs, 'cluster1').findings[0]).toMatchObject({ data: { key: 'kind-cluster2', peer: 'cluster2', peerId: 'cluster2' } });
+  });
+
+  it('unknownPeer (info) and noRemoteSecret when the key and server match no cluster', async () => {
+    const objects = await fixtureObjects('multi-primary-healthy');
+    renameKey(secretOf(objects), 'cluster2', 'kind-cluster2');
+    const { runs } = await runCheck(check, memoryReaders(objects));
+    expect(findingKeys(runs)).toEqual(['cluster1:noRemoteSecret', 'cluster1:unknownPeer']);
+  });
+
+  it('keyIsLocalId and keyDuplicated: keys istiod ignores', async () => {
+    const objects = await fixtureObjects('multi-primary-healthy');
+    const secrets = objectsOf(objects, 'cluster1', 'secrets');
+    const copy = structuredClone(secretOf(objects));
+    copy.metadata.name = 'istio-remote-secret-cluster2-old';
+    secrets.push(copy);
+    const local = structuredClone(secretOf(objects));
+    local.metadata.name = 'istio-remote-secret-self';
+    renameKey(local, 'cluster2', 'cluster1');
+    secrets.push(local);
+    const { runs } = await runCheck(check, memoryReaders(objects));
+    expect(findingKeys(runs)).toEqual(['cluster1:keyDuplicated', 'cluster1:keyIsLocalId']);
+  });
+
+  it('kubeconfigInvalid, and kubeconfigDisallowed for exec (also in the --type=config secret)', async () => {
+    const objects = await fixtureObjects('multi-primary-healthy');
+    editKubeconfig(secretOf(objects), 'cluster2', (doc) => {
+      doc.users[0].user = { exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: 'gke-gcloud-auth-plugin' } };
+    });
+    const broken = objectNamed(objects, 'cluster2', 'secrets', 'istio-remote-secret-cluster1');
+    broken.data.cluster1 = Buffer.from('not: [a kubeconfig').toString('base64');
+    const config: KubeObject = structuredClone(secretOf(objects));
+    config.metadata = { name: 'istio-kubeconfig', namespace: 'external-istiod' };
+    renameKey(config, 'cluster2', 'config');
+    objectsOf(objects, 'cluster1', 'secrets').push(config);
+    const { runs } = await runCheck(check, memoryReaders(objects));
+    expect(findingKeys(runs)).toEqual(['cluster1:kubeconfigDisallowed', 'cluster1:kubeconfigDisallowed', 'cluster2:kubeconfigInvalid']);
+    expect(runFor(runs, 'cluster1').findings.map((f) => f.data?.secret)).toEqual(['external-istiod/istio-kubeconfig', 'istio-system/istio-remote-secret-cluster2']);
+  });
+
+  it('tokenExpired: a bound token whose exp is before now (capturedAt offline)', async () => {
+    const objects = await fixtureObjects('multi-primary-healthy');
+    const token = jwt({ exp: Date.parse('2026-11-19T10:00:00Z') / 1000, 'kubernetes.io': { namespace: 'istio-system', serviceaccount: { name: 'istio-reader-service-account' } } });
+    editKubeconfig(secretOf(objects), 'cluster2', (doc) => {
+      doc.users[0].user = { token };
+    });
+    const { runs } = await runCheck(check, memoryReaders(objects), { now: new Date('2026-11-20T10:00:00Z') });
+    expect(findingKeys(runs)).toEqual(['cluster1:tokenExpired']);
+    expect(runFor(runs, 'cluster1').findings[0].data).toMatchObject({ serviceAccount: 'istio-system/istio-reader-service-account', expiresAt: '2026-11-19T10:00:00.000Z' });
+    // Not yet expired at an earlier "now".
+    expect(findingKeys((await runCheck(check, memoryReaders(objects), { now: new Date('2026-11-18T10:00:00Z') })).runs)).toEqual([]);
+  });
+
+  it('serverLoopback: an error, unless istiod itself reports the peer synced (then info)', async () => {
+    const objects = await fixtureObjects('multi-primary-healthy');
+    editKubeconfig(secretOf(objects), 'cluster2', (doc) => {
+      doc.clusters[0].cluster.server = 'https://127.0.0.1:6443';
+    });
+    const { runs } = await runCheck(check, memoryReaders(objects));
+    expect(findingKeys(runs)).toEqual(['cluster1:serverLoopback']);
+    expect(runFor(runs, 'cluster1').findings[0].severity).toBe('error');
+
+    const synced = JSON.stringify([{ id: 'cluster2', secretName: `istio-system/${SECRET}`, syncStatus: 'synced' }]);
+    const readers = memoryReaders(objects);
+    readers[0] = withIstiodDebug(readers[0], { clusterz: synced });
+    const again = await runCheck(check, readers);
+    expect(runFor(again.runs, 'cluster1').findings.map((f) => [f.messageId, f.severity])).toEqual([['serverLoopback', 'info']]);
+  });
+});

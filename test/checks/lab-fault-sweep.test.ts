@@ -1,0 +1,77 @@
+// Every fault of the lab's catalog against ALL built-in checks, over real HTTPS: the checks the
+// catalog names for a fault fail on the fault's cluster, and every error finding is listed here, so
+// nothing fails that the fault does not explain. Each row: [fault, error findings, warning findings
+// of the named checks that only warn], findings as `checkId [cluster] messageId`.
+//
+// Knock-on effects listed on purpose: a broken data path also fails connectivity/*; a primary that
+// cannot see its peer also has remote-sync, cross-cluster-discovery and gateway-view findings, and
+// its sidecars never reach the peer (connectivity/cross-cluster names the cluster that never served).
+import { describe, expect, it } from 'vitest';
+import { LAB_FAULTS } from '../../src/lab/index.ts';
+import { errorKeys, brokenProbes, runChecksOnLab } from '../helpers/lab-run.ts';
+
+const EXPECTED: [fault: string, errors: string[], warnings: string[]][] = [
+  ['istiod-not-ready', ['control-plane/istiod-ready [cluster2] istiodPodNotReady', 'control-plane/istiod-ready [cluster2] istiodUnavailable'], []],
+  ['duplicate-cluster-id', ['connectivity/cross-cluster [cluster1] noEndpointsForCluster', 'control-plane/cluster-ids [cluster2] clusterIdDuplicate', 'control-plane/remote-secrets [cluster1] keyNotClusterId', 'control-plane/remote-secrets [cluster2] keyIsLocalId', 'network/gateway-view [cluster1] gatewayViewUnexplained', 'network/gateway-view [cluster2] gatewayViewMissing'], []],
+  ['mesh-id-mismatch', ['control-plane/mesh-config [cluster2] meshIdMismatch'], []],
+  ['trust-domain-mismatch', ['certificates/workload [cluster2] workloadTrustDomainMismatch', 'connectivity/cross-cluster [cluster1] allRequestsFailed', 'connectivity/cross-cluster [cluster2] allRequestsFailed', 'connectivity/http [cluster1] tlsFailure', 'connectivity/http [cluster2] tlsFailure', 'control-plane/mesh-config [cluster2] trustDomainMismatch'], []],
+  ['discovery-selectors-exclude', [], ['control-plane/mesh-config [cluster1] discoverySelectorsExclude']],
+  ['version-skew', [], ['control-plane/version-skew [cluster2] istiodSkew']],
+  ['no-remote-secret', ['connectivity/cross-cluster [cluster2] noEndpointsForCluster', 'control-plane/remote-secrets [cluster1] noRemoteSecret', 'control-plane/remote-sync [cluster1] peerMissing', 'network/gateway-view [cluster1] gatewayViewMissing', 'services/cross-cluster-discovery [cluster1] noRemoteSecret'], []],
+  ['remote-secret-wrong-id', ['control-plane/remote-secrets [cluster1] keyNotClusterId', 'control-plane/remote-sync [cluster1] peerMissing', 'network/gateway-view [cluster1] gatewayViewUnexplained', 'services/cross-cluster-discovery [cluster1] peerUnderOtherId'], []],
+  ['remote-secret-exec-auth', ['connectivity/cross-cluster [cluster2] noEndpointsForCluster', 'control-plane/remote-secrets [cluster1] kubeconfigDisallowed', 'control-plane/remote-sync [cluster1] peerMissing', 'network/gateway-view [cluster1] gatewayViewMissing', 'services/cross-cluster-discovery [cluster1] peerNotSynced'], []],
+  ['remote-secret-expired-token', ['connectivity/cross-cluster [cluster2] noEndpointsForCluster', 'control-plane/remote-api-access [cluster1] credentialsRejected', 'control-plane/remote-secrets [cluster1] tokenExpired', 'control-plane/remote-sync [cluster1] peerNotSynced', 'network/gateway-view [cluster1] gatewayViewMissing', 'services/cross-cluster-discovery [cluster1] peerNotSynced'], []],
+  ['remote-secret-unreachable', ['connectivity/cross-cluster [cluster2] noEndpointsForCluster', 'control-plane/remote-api-access [cluster1] peerUnreachable', 'control-plane/remote-sync [cluster1] peerNotSynced', 'network/gateway-view [cluster1] gatewayViewMissing', 'services/cross-cluster-discovery [cluster1] peerNotSynced'], []],
+  ['remote-rbac-missing', ['connectivity/cross-cluster [cluster2] noEndpointsForCluster', 'control-plane/remote-api-access [cluster1] accessDenied', 'control-plane/remote-sync [cluster1] peerNotSynced', 'network/gateway-view [cluster1] gatewayViewMissing', 'services/cross-cluster-discovery [cluster1] peerNotSynced'], []],
+  ['remote-sync-timeout', ['connectivity/cross-cluster [cluster2] noEndpointsForCluster', 'control-plane/remote-sync [cluster1] peerNotSynced', 'network/gateway-view [cluster1] gatewayViewMissing', 'services/cross-cluster-discovery [cluster1] peerNotSynced'], []],
+  ['proxy-stale', ['control-plane/proxy-sync [cluster1] proxiesStale'], []],
+  ['remote-annotation-missing', ['control-plane/primary-remote [cluster2] annotationMissing'], []],
+  ['remote-istiod-endpoint-wrong', ['control-plane/primary-remote [cluster2] istiodEndpointsWrong'], []],
+  ['service-port-mismatch', ['connectivity/cross-cluster [cluster2] noEndpointsForCluster', 'connectivity/http [cluster2] timeout'], ['services/consistency [cluster2] servicePortsMismatch']],
+  ['service-headless-mixed', [], ['services/consistency [cluster2] serviceHeadlessMixed']],
+  ['namespace-not-injected', ['connectivity/cross-cluster [cluster2] allRequestsFailed', 'connectivity/http [cluster2] upstreamError'], ['services/namespace-sameness [cluster2] namespaceNotInjected']],
+  ['remote-only-service-no-dns-capture', ['connectivity/dns [cluster1] remoteOnlyNotResolved', 'connectivity/http [cluster1] dnsFailure'], ['services/remote-only-dns [cluster1] remoteOnlyServiceNoDnsCapture']],
+  ['legacy-global-config', [], ['services/legacy-global [cluster1] globalDestinationRule', 'services/legacy-global [cluster1] globalServiceEntry']],
+  ['uninjected-remote-endpoint', ['connectivity/cross-cluster [cluster2] allRequestsFailed', 'connectivity/http [cluster2] upstreamError'], ['services/endpoints [cluster2] uninjectedRemoteEndpoint']],
+  ['network-label-missing', ['connectivity/cross-cluster [cluster1] allRequestsFailed', 'connectivity/cross-cluster [cluster2] allRequestsFailed', 'connectivity/http [cluster1] timeout', 'connectivity/http [cluster2] timeout', 'network/topology [cluster2] networkUnknown', 'services/endpoints [cluster2] endpointNoNetwork'], []],
+  ['ewgw-missing', ['connectivity/cross-cluster [cluster2] allRequestsFailed', 'connectivity/http [cluster2] timeout', 'network/eastwest-gateway [cluster2] ewgwMissing', 'network/gateway-view [cluster2] gatewayViewMissing', 'network/topology [cluster2] networkWithoutGateway'], []],
+  ['ewgw-not-ready', ['connectivity/cross-cluster [cluster2] allRequestsFailed', 'connectivity/gateway-reachability [cluster2] gatewayUnreachable', 'connectivity/http [cluster2] upstreamError', 'network/eastwest-gateway [cluster2] ewgwNotReady'], []],
+  ['ewgw-lb-pending', ['connectivity/cross-cluster [cluster2] allRequestsFailed', 'connectivity/gateway-reachability [cluster2] gatewayNoAddress', 'connectivity/http [cluster2] timeout', 'network/eastwest-gateway [cluster2] ewgwLbPending', 'network/gateway-view [cluster2] gatewayViewMissing'], []],
+  ['ewgw-no-15443', ['connectivity/cross-cluster [cluster2] allRequestsFailed', 'connectivity/gateway-reachability [cluster2] gatewayUnreachable', 'connectivity/http [cluster2] timeout', 'network/eastwest-gateway [cluster2] ewgwNo15443', 'network/gateway-view [cluster2] gatewayViewMissing'], []],
+  ['ewgw-network-label-missing', ['connectivity/cross-cluster [cluster2] allRequestsFailed', 'connectivity/http [cluster2] timeout', 'network/eastwest-gateway [cluster2] ewgwNetworkLabelMissing', 'network/gateway-view [cluster2] gatewayViewMissing'], []],
+  ['cross-network-gateway-missing', ['connectivity/cross-cluster [cluster2] allRequestsFailed', 'connectivity/http [cluster2] upstreamError', 'network/cross-network-gateway [cluster2] crossNetworkGatewayMissing'], []],
+  ['cross-network-gateway-istio-mutual', ['connectivity/cross-cluster [cluster1] allRequestsFailed', 'connectivity/http [cluster1] upstreamError', 'network/cross-network-gateway [cluster1] crossNetworkGatewayIstioMutual'], []],
+  ['cross-network-gateway-duplicate', ['network/cross-network-gateway [cluster2] crossNetworkGatewayDuplicate'], []],
+  ['istiod-not-exposed', ['network/istiod-exposure [cluster1] istiodNotExposed'], []],
+  ['networkpolicy-blocks-gateway', ['connectivity/cross-cluster [cluster2] allRequestsFailed', 'connectivity/gateway-reachability [cluster2] gatewayUnreachable', 'connectivity/http [cluster2] timeout', 'network/policies [cluster2] policyBlocksGateway'], []],
+  ['eastwest-firewall', ['connectivity/cross-cluster [cluster2] allRequestsFailed', 'connectivity/gateway-reachability [cluster2] gatewayUnreachable', 'connectivity/http [cluster2] timeout'], []],
+  ['cacerts-missing', ['certificates/cacerts [cluster2] cacertsMissing', 'certificates/shared-root [cluster2] rootMismatch', 'certificates/workload [cluster2] workloadRootNotShared', 'connectivity/cross-cluster [cluster1] allRequestsFailed', 'connectivity/cross-cluster [cluster2] allRequestsFailed', 'connectivity/http [cluster1] tlsFailure', 'connectivity/http [cluster2] tlsFailure'], []],
+  ['cacerts-incomplete', ['certificates/cacerts [cluster2] cacertsIncomplete', 'certificates/workload [cluster2] workloadIssuerMismatch', 'certificates/workload [cluster2] workloadRootNotShared'], []],
+  ['root-mismatch', ['certificates/shared-root [cluster2] rootMismatch', 'certificates/workload [cluster2] workloadRootNotShared', 'connectivity/cross-cluster [cluster1] allRequestsFailed', 'connectivity/cross-cluster [cluster2] allRequestsFailed', 'connectivity/http [cluster1] tlsFailure', 'connectivity/http [cluster2] tlsFailure'], []],
+  ['ca-key-mismatch', ['certificates/chain [cluster2] caKeyMismatch'], []],
+  ['not-a-ca', ['certificates/chain [cluster2] notACa'], []],
+  ['chain-wrong-order', ['certificates/chain [cluster2] chainWrongOrder'], []],
+  ['intermediate-expired', ['certificates/expiry [cluster2] certExpired'], []],
+  ['intermediate-expiring', [], ['certificates/expiry [cluster2] certExpiring']],
+  ['stale-root-configmap', ['certificates/root-distribution [cluster2] rootConfigMapStale'], []],
+];
+
+describe('every lab fault against every check', () => {
+  it('covers the whole fault catalog', () => {
+    expect(EXPECTED.map(([fault]) => fault).sort()).toEqual(LAB_FAULTS.map((f) => f.name).sort());
+  });
+
+  it.each(EXPECTED)('%s', async (name, errors, warnings) => {
+    const fault = LAB_FAULTS.find((f) => f.name === name)!;
+    const scenario = fault.topologies && !fault.topologies.includes('multi-primary') ? fault.topologies[0] : 'multi-primary';
+    const run = await runChecksOnLab({ scenario, faults: [name] });
+    expect(errorKeys(run)).toEqual(errors);
+    expect(brokenProbes(run)).toEqual([]);
+    const found = new Set(run.results.flatMap((r) => r.findings.map((f) => `${r.checkId} [${f.cluster}] ${f.messageId}`)));
+    for (const warning of warnings) expect(found).toContain(warning);
+    // The checks the catalog names fail (or warn) on the fault's cluster.
+    for (const checkId of fault.failsChecks) {
+      expect([...errors, ...warnings].some((key) => key.startsWith(`${checkId} [${fault.defaultCluster}]`)), `${checkId} on ${fault.defaultCluster}`).toBe(true);
+    }
+  });
+});

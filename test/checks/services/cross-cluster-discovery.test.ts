@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import check from '../../../src/checks/services/cross-cluster-discovery.ts';
+import { findingKeys, objectNamed, objectsOf, openFixture, runCheck, runFor } from '../helpers.ts';
+import { fixtureVariant } from './helpers.ts';
+
+type RegistryEntry = { hostname: string; clusterVIPs: { Addresses: Record<string, string[]> } };
+
+/** cluster1's registryz with cluster2's key removed (or renamed). */
+function dropPeerKey(rename?: string) {
+  return (cluster: string, endpoint: string, body: unknown) => {
+    if (cluster !== 'cluster1' || endpoint !== 'registryz') return body;
+    for (const svc of body as RegistryEntry[]) {
+      const vips = svc.clusterVIPs.Addresses;
+      if (rename && vips.cluster2) vips[rename] = vips.cluster2;
+      delete vips.cluster2;
+    }
+    return body;
+  };
+}
+
+describe('services/cross-cluster-discovery', () => {
+  it.each(['svc-multi-primary', 'svc-istio-1.11'])('passes on %s', async (fixture) => {
+    const { runs } = await runCheck(check, (await openFixture(fixture)).clusters);
+    expect(findingKeys(runs)).toEqual([]);
+    expect(runs.map((r) => r.skipped)).toEqual([undefined, undefined]);
+  });
+
+  it('noRemoteSecret: cluster1 has no secret keyed cluster2 and knows none of its Services', async () => {
+    const { runs } = await runCheck(check, (await openFixture('svc-no-remote-secret')).clusters);
+    expect(findingKeys(runs)).toEqual(['cluster1:noRemoteSecret']);
+    const finding = runFor(runs, 'cluster1').findings[0];
+    expect(finding.data).toMatchObject({ peer: 'cluster2', peerId: 'cluster2', count: 3, istiod: 'istiod-6d8f7c9b54-x7k2p' });
+    expect(finding.resource).toEqual({ kind: 'Pod', namespace: 'istio-system', name: 'istiod-6d8f7c9b54-x7k2p' });
+  });
+
+  it('peerNotSynced: the secret exists but clusterz reports timeout', async () => {
+    const readers = await fixtureVariant('svc-multi-primary', {
+      debug: (cluster, endpoint, body) => {
+        if (cluster === 'cluster1' && endpoint === 'clusterz') for (const e of body as { id: string; syncStatus: string }[]) if (e.id === 'cluster2') e.syncStatus = 'timeout';
+        return dropPeerKey()(cluster, endpoint, body);
+      },
+    });
+    const { runs } = await runCheck(check, readers);
+    expect(findingKeys(runs)).toEqual(['cluster1:peerNotSynced']);
+    expect(runFor(runs, 'cluster1').findings[0].data).toMatchObject({ status: 'timeout', secret: 'istio-system/istio-remote-secret-cluster2' });
+  });
+
+  it('peerNotDiscovered: secret present, synced, yet nothing known', async () => {
+    const { runs } = await runCheck(check, await fixtureVariant('svc-multi-primary', { debug: dropPeerKey() }));
+    expect(findingKeys(runs)).toEqual(['cluster1:peerNotDiscovered']);
+  });
+
+  it('peerUnderOtherId: the Services are known under a key that is no cluster id', async () => {
+    const { runs } = await runCheck(check, await fixtureVariant('svc-multi-primary', { debug: dropPeerKey('kind-cluster2') }));
+    expect(findingKeys(runs)).toEqual(['cluster1:peerUnderOtherId']);
+    expect(runFor(runs, 'cluster1').findings[0].data).toMatchObject({ foundId: 'kind-cluster2', peerId: 'cluster2' });
+  });
+
+  it('servicesMissing: a peer Service istiod does not know while it knows the others', async () => {
+    const readers = await fixtureVariant('svc-multi-primary', {
+      edit: (objects) => {
+        const extra = structuredClone(objectNamed(objects, 'cluster2', 'services', 'helloworld'));
+        extra.metadata.name = 'ratings';
+        objectsOf(objects, 'cluster2', 'services').push(extra);
+      },
+    });
+    const { runs } = await runCheck(check, readers);
+    expect(findingKeys(runs)).toEqual(['cluster1:servicesMissing']);
+    expect(runFor(runs, 'cluster1').findings[0].data).toMatchObject({ count: 1, known: 3, examples: 'sample/ratings' });
+  });
+
+  it('respects discoverySelectors: namespaces istiod does not watch are not expected', async () => {
+    const readers = await fixtureVariant('svc-multi-primary', {
+      edit: (objects) => {
+        const mesh = objectNamed(objects, 'cluster1', 'configmaps', 'istio');
+        mesh.data.mesh += '\ndiscoverySelectors:\n- matchLabels:\n    istio-injection: enabled\n';
+      },
+      debug: (cluster, endpoint, body) =>
+        cluster === 'cluster1' && endpoint === 'registryz' ? (body as RegistryEntry[]).filter((s) => s.hostname.startsWith('helloworld.')) : body,
+    });
+    const { runs } = await runCheck(check, readers);
+    expect(findingKeys(runs)).toEqual([]);
+  });
+
+  it('peerUnreadable (info): a peer whose Services cannot be listed is not judged', async () => {
+    const readers = await fixtureVariant('svc-multi-primary', { readerOptions: { cluster2: { failing: { services: 'forbidden' } } } });
+    const { runs } = await runCheck(check, readers);
+    expect(findingKeys(runs)).toEqual(['cluster1:peerUnreadable']);
+    expect(runFor(runs, 'cluster1').findings[0].data).toMatchObject({ peer: 'cluster2' });
+  });
+
+  it('an unknown registryz format is an error of the check, not a finding', async () => {
+    const readers = await fixtureVariant('svc-multi-primary', { rawDebug: { 'cluster1/registryz': '{"services": []}' } });
+    await expect(runCheck(check, readers)).rejects.toThrow(/istiod istiod-6d8f7c9b54-x7k2p: registryz is not a JSON array/);
+  });
+
+  it('skips a remote cluster (no istiod)', async () => {
+    const { runs } = await runCheck(check, (await openFixture('primary-remote-healthy')).clusters);
+    expect(runFor(runs, 'cluster2').skipped).toMatch(/runs no istiod/);
+  });
+});

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import {
+  classifyCurl,
+  explainServingFailure,
+  parseLabelSelector,
+  parseProbeFrom,
+  parseProbeTo,
+  percentile,
+  probeSettings,
+  selectorSelects,
+  summarizeRequests,
+  targetFqdn,
+} from '../../src/mesh/probes.ts';
+
+const out = (body: string, code: number, seconds = 0.012) => `${body}\n__meshdoctor__ ${code} ${seconds}\n`;
+
+describe('label selectors and probe options', () => {
+  it('parses and matches kubectl selectors', () => {
+    const sel = parseLabelSelector('app=curl,version!=v2,tier in (a, b),!legacy,env');
+    expect(selectorSelects(sel, { app: 'curl', tier: 'a', env: 'x' })).toBe(true);
+    expect(selectorSelects(sel, { app: 'curl', tier: 'c', env: 'x' })).toBe(false);
+    expect(selectorSelects(sel, { app: 'curl', tier: 'a', env: 'x', legacy: '1' })).toBe(false);
+    expect(() => parseLabelSelector('app=(')).toThrow(/bad label selector/);
+  });
+
+  it('parses --probe-from and --probe-to', () => {
+    expect(parseProbeFrom('sample/app=curl')).toMatchObject({ namespace: 'sample', selector: [{ key: 'app', op: 'in', values: ['curl'] }] });
+    expect(() => parseProbeFrom('app=curl')).toThrow(/NAMESPACE\/LABEL-SELECTOR/);
+    expect(parseProbeTo('helloworld.sample:5000/hello')).toMatchObject({ host: 'helloworld.sample', port: 5000, path: '/hello', service: { namespace: 'sample', name: 'helloworld' } });
+    expect(parseProbeTo('http://example.com')).toMatchObject({ host: 'example.com', port: 80, path: '/' });
+    expect(() => parseProbeTo('bad host:x')).toThrow(/HOST\[:PORT\]/);
+    expect(targetFqdn(parseProbeTo('helloworld'), 'sample')).toBe('helloworld.sample.svc.cluster.local');
+    expect(targetFqdn(parseProbeTo('helloworld.sample.svc'), 'x')).toBe('helloworld.sample.svc.cluster.local');
+    expect(targetFqdn(parseProbeTo('www.example.com'), 'x')).toBe('www.example.com');
+  });
+
+  it('validates settings', () => {
+    const base = { istioNamespace: 'istio-system', certWarnDays: 30, now: new Date() };
+    expect(probeSettings(base)).toMatchObject({ count: 10, timeoutMs: 3000, from: [] });
+    expect(() => probeSettings({ ...base, probeCount: 0 })).toThrow(/probe-count/);
+  });
+});
+
+describe('classifyCurl', () => {
+  const curlErr = (exitCode: number, message: string) => ({ exitCode, stdout: out('', 0), stderr: `curl: (${exitCode}) ${message}\n` });
+  it.each([
+    [6, 'dns'],
+    [7, 'connect'],
+    [28, 'timeout'],
+    [35, 'tls'],
+    [60, 'tls'],
+    [56, 'reset'],
+    [3, 'other'],
+  ])('curl exit %i is %s', (exitCode, kind) => {
+    expect(classifyCurl(curlErr(exitCode, 'x')).failure?.kind).toBe(kind);
+  });
+
+  it('reads status and time of a success (404 counts as reached)', () => {
+    expect(classifyCurl({ exitCode: 0, stdout: out('Hello version: v1', 200), stderr: '' })).toEqual({ exitCode: 0, status: 200, ms: 12 });
+    expect(classifyCurl({ exitCode: 0, stdout: out('not found', 404), stderr: '' }).failure).toBeUndefined();
+  });
+
+  it("classifies 503s by Envoy's reason", () => {
+    expect(classifyCurl({ exitCode: 0, stdout: out('no healthy upstream', 503), stderr: '' }).failure).toMatchObject({ kind: 'upstream', detail: 'HTTP 503: no healthy upstream' });
+    const tls = 'upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: TLS error: 268435581:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED';
+    expect(classifyCurl({ exitCode: 0, stdout: out(tls, 503), stderr: '' }).failure?.kind).toBe('tls');
+    expect(classifyCurl({ exitCode: 0, stdout: out('boom', 500), stderr: '' }).failure?.kind).toBe('server');
+  });
+});
+
+describe('summaries', () => {
+  it('counts statuses and percentiles', () => {
+    const ok = (ms: number) => ({ exitCode: 0, status: 200, ms });
+    const summary = summarizeRequests([ok(5), ok(10), ok(20), { exitCode: 28, status: 0, failure: { kind: 'timeout' as const, detail: 't' } }]);
+    expect(summary).toMatchObject({ total: 4, ok: 3, failed: 1, statuses: { '200': 3, 'curl exit 28': 1 }, p50Ms: 10, p95Ms: 20 });
+    expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 95)).toBe(10);
+  });
+
+  it('explains pod IPs of another network by the gateway without an address', () => {
+    const text = explainServingFailure({
+      sourceNetwork: 'network1',
+      servingCluster: 'cluster2',
+      servingNetwork: 'network2',
+      hostKinds: new Set(['pod']),
+      gateways: [{ cluster: 'cluster2', network: 'network2', namespace: 'istio-system', name: 'istio-eastwestgateway', addresses: [], port: 15443, type: 'LoadBalancer' }],
+    });
+    expect(text).toMatch(/no address \(LoadBalancer pending\)/);
+    expect(explainServingFailure({ servingCluster: 'c', hostKinds: new Set(['gateway']), gateways: [], curlDetail: 'HTTP 503: x' })).toBe('HTTP 503: x');
+  });
+});

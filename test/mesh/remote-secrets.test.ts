@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import {
+  decodeTokenClaims,
+  findRemoteSecrets,
+  isLoopbackServer,
+  parseRemoteKubeconfig,
+  RemoteKubeconfigError,
+  sameServer,
+} from '../../src/mesh/remote-secrets.ts';
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const jwt = (payload: object) => `${Buffer.from('{"alg":"RS256"}').toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.sig`;
+const kubeconfig = (user: object, cluster: object = { server: 'https://10.0.0.2:6443', 'certificate-authority-data': b64('PEM') }) =>
+  YAML.stringify({ apiVersion: 'v1', kind: 'Config', 'current-context': 'c', clusters: [{ name: 'c', cluster }], contexts: [{ name: 'c', context: { cluster: 'c', user: 'c' } }], users: [{ name: 'c', user }] });
+
+describe('remote secrets', () => {
+  it('finds labelled secrets in the istio namespace (one entry per key) and the --type=config form anywhere', () => {
+    const secrets = [
+      { metadata: { name: 'istio-remote-secret-b', namespace: 'istio-system', labels: { 'istio/multiCluster': 'true' } }, data: { b: b64('x'), c: b64('y') } },
+      { metadata: { name: 'unlabelled', namespace: 'istio-system' }, data: { d: b64('x') } },
+      { metadata: { name: 'labelled-elsewhere', namespace: 'default', labels: { 'istio/multiCluster': 'true' } }, data: { e: b64('x') } },
+      { metadata: { name: 'istio-kubeconfig', namespace: 'external-istiod' }, data: { config: b64('z') } },
+    ];
+    expect(findRemoteSecrets(secrets, 'istio-system').map((e) => [e.secretName, e.key, e.kind, e.kubeconfig])).toEqual([
+      ['external-istiod/istio-kubeconfig', 'config', 'config', 'z'],
+      ['istio-system/istio-remote-secret-b', 'b', 'remote', 'x'],
+      ['istio-system/istio-remote-secret-b', 'c', 'remote', 'y'],
+    ]);
+  });
+
+  it('parses server, CA and token of the current context', () => {
+    const parsed = parseRemoteKubeconfig(kubeconfig({ token: 'abc' }));
+    expect(parsed).toEqual({ server: 'https://10.0.0.2:6443', caPem: 'PEM', token: 'abc', disallowed: [], filePaths: [] });
+  });
+
+  it('refuses what istiod sanitizes since 1.13, unless allowlisted; oidc is fine', () => {
+    expect(parseRemoteKubeconfig(kubeconfig({ exec: { command: 'gke-gcloud-auth-plugin' } })).disallowed).toEqual(['exec']);
+    expect(parseRemoteKubeconfig(kubeconfig({ exec: { command: 'x' } }), ['exec']).disallowed).toEqual([]);
+    expect(parseRemoteKubeconfig(kubeconfig({ 'auth-provider': { name: 'gcp' } })).disallowed).toEqual(['auth-provider gcp']);
+    expect(parseRemoteKubeconfig(kubeconfig({ 'auth-provider': { name: 'oidc' } })).disallowed).toEqual([]);
+    expect(parseRemoteKubeconfig(kubeconfig({ tokenFile: '/var/run/t', 'client-certificate': '/c', 'client-key': '/k' })).disallowed).toEqual(['tokenFile', 'client-certificate', 'client-key']);
+    expect(parseRemoteKubeconfig(kubeconfig({ token: 't' }, { server: 'https://x', 'certificate-authority': '/ca.crt' })).filePaths).toEqual(['certificate-authority /ca.crt']);
+  });
+
+  it('throws RemoteKubeconfigError for garbage', () => {
+    expect(() => parseRemoteKubeconfig('[1, 2')).toThrow(RemoteKubeconfigError);
+    expect(() => parseRemoteKubeconfig('just text')).toThrow(/not a kubeconfig/);
+    expect(() => parseRemoteKubeconfig(YAML.stringify({ clusters: [] }))).toThrow(/no cluster with a server/);
+  });
+
+  it('decodes bound and legacy service-account tokens without verifying them', () => {
+    expect(decodeTokenClaims(jwt({ exp: 1_700_000_000, iss: 'https://kubernetes.default.svc', 'kubernetes.io': { namespace: 'istio-system', serviceaccount: { name: 'istio-reader-service-account' } } }))).toEqual({
+      expiresAt: new Date(1_700_000_000_000),
+      issuer: 'https://kubernetes.default.svc',
+      serviceAccount: 'istio-system/istio-reader-service-account',
+    });
+    expect(decodeTokenClaims(jwt({ 'kubernetes.io/serviceaccount/namespace': 'istio-system', 'kubernetes.io/serviceaccount/service-account.name': 'r' }))).toEqual({ serviceAccount: 'istio-system/r' });
+    expect(decodeTokenClaims('opaque-token')).toBeUndefined();
+  });
+
+  it('tells loopback servers and compares server URLs', () => {
+    for (const s of ['https://127.0.0.1:6443', 'https://localhost', 'https://[::1]:443', 'https://127.8.0.1', 'https://0.0.0.0:6443']) expect(isLoopbackServer(s)).toBe(true);
+    for (const s of ['https://10.0.0.1:6443', 'https://cluster2-control-plane:6443', 'not a url']) expect(isLoopbackServer(s)).toBe(false);
+    expect(sameServer('https://API.example:443/', 'https://api.example')).toBe(true);
+    expect(sameServer('https://a:6443', 'https://a:6444')).toBe(false);
+  });
+});
