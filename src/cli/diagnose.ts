@@ -68,20 +68,38 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
   const allChecks = await loadAllChecks(args.plugin ?? [], io.cwd);
   const checks = selectChecks(allChecks, { category: args.category, only: args.only, skip: args.skip });
 
-  const source = await openClusters(args, io);
-  const progress = createProgress({ enabled: Boolean(io.stderr.isTTY) && !io.env.CI, stream: io.stderr });
   const results: CheckResult[] = [];
+  let topology: { clusters: ClusterInfo[]; mesh: MeshInfo } = { clusters: [], mesh: { model: 'unknown', multiNetwork: false } };
+  let capturedAt: Date | undefined;
+  // A run that stops early (clusters cannot be opened, Ctrl-C) still writes its file outputs with
+  // what finished and why it stopped: CI then shows the reason instead of "no test results".
+  const writePartial = (reason: string): void => {
+    const partial = buildReport({ startedAt, results: [...results], ...topology, failOn: args.failOn, io, capturedAt, aborted: reason });
+    try {
+      writeFileOutputs(outputs, partial, io);
+    } catch {
+      // The abort's own error is what the user needs to see.
+    }
+  };
+
+  let source: ClusterSource;
+  try {
+    source = await openClusters(args, io);
+  } catch (err) {
+    writePartial((err as Error).message.split('\n')[0]);
+    throw err;
+  }
+  capturedAt = source.capturedAt;
+  const progress = createProgress({ enabled: Boolean(io.stderr.isTTY) && !io.env.CI, stream: io.stderr });
   let report: Report | undefined;
   const stopInterrupt = io.onInterrupt?.(() => {
-    // Ctrl-C: still write the file outputs (JUnit for CI) with what has finished, then leave.
     progress.stop();
-    const partial = buildReport({ startedAt, results, clusters: [], mesh: { model: 'unknown', multiNetwork: false }, failOn: args.failOn, io, capturedAt: source.capturedAt });
-    writeFileOutputs(outputs, partial, args, io);
+    writePartial('interrupted');
     io.stderr.write('meshdoctor: interrupted; partial reports written\n');
   });
   try {
     for (const note of source.notes) io.stderr.write(`note: ${note}\n`);
-    const { clusters, mesh } = await discoverTopology(source.readers, source.istioNamespace);
+    topology = await discoverTopology(source.readers, source.istioNamespace);
     const options: CheckOptions = {
       istioNamespace: source.istioNamespace,
       certWarnDays: args.certWarnDays,
@@ -96,8 +114,8 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
     const ran = await runChecks({
       checks,
       readers: source.readers,
-      clusterInfos: clusters,
-      mesh,
+      clusterInfos: topology.clusters,
+      mesh: topology.mesh,
       options,
       timeoutMs,
       concurrency: args.concurrency,
@@ -111,20 +129,17 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
         progress.tick(result.checkId, result.cluster);
       },
     });
-    progress.stop();
-    report = buildReport({ startedAt, results: ran, clusters, mesh, failOn: args.failOn, io, capturedAt: source.capturedAt });
+    report = buildReport({ startedAt, results: ran, ...topology, failOn: args.failOn, io, capturedAt });
+  } catch (err) {
+    writePartial((err as Error)?.message?.split('\n')[0] ?? String(err));
+    throw err;
   } finally {
     stopInterrupt?.();
     progress.stop();
-    if (!report) {
-      // The run aborted early: CI still gets its JUnit/JSON files with what finished.
-      const partial = buildReport({ startedAt, results, clusters: [], mesh: { model: 'unknown', multiNetwork: false }, failOn: args.failOn, io, capturedAt: source.capturedAt });
-      writeFileOutputs(outputs, partial, args, io);
-    }
     await source.close();
   }
 
-  writeFileOutputs(outputs, report, args, io);
+  writeFileOutputs(outputs, report, io);
   const toStdout = outputs.find((o) => !o.file);
   if (toStdout) io.stdout.write(render(toStdout.format, report, renderOptions(args, io, io.stdout)));
   return report.exitCode;
@@ -134,7 +149,7 @@ function renderOptions(args: DiagnoseArgs, io: CliIO, stream: CliIO['stdout']) {
   return { color: colorLevel(args.color, io.env, Boolean(stream.isTTY)) > 0, colorLevel: colorLevel(args.color, io.env, Boolean(stream.isTTY)) };
 }
 
-function writeFileOutputs(outputs: ReturnType<typeof parseOutputSpec>[], report: Report, args: DiagnoseArgs, io: CliIO): void {
+function writeFileOutputs(outputs: ReturnType<typeof parseOutputSpec>[], report: Report, io: CliIO): void {
   for (const output of outputs) {
     if (!output.file) continue;
     const path = resolve(io.cwd, output.file);
@@ -144,7 +159,6 @@ function writeFileOutputs(outputs: ReturnType<typeof parseOutputSpec>[], report:
       throw new UsageError(`cannot write ${output.format} report to ${path}: ${(err as Error).message}`);
     }
   }
-  void args;
 }
 
 function buildReport(input: {
@@ -155,6 +169,7 @@ function buildReport(input: {
   failOn: Report['failOn'];
   io: CliIO;
   capturedAt?: Date;
+  aborted?: string;
 }): Report {
   const report: Report = {
     schemaVersion: 1,
@@ -169,6 +184,11 @@ function buildReport(input: {
     exitCode: exitCodeFor(input.results, input.failOn),
   };
   if (input.capturedAt) report.capturedAt = input.capturedAt.toISOString();
+  if (input.aborted) {
+    report.aborted = input.aborted;
+    // Nothing failed, yet not everything was checked: that is "incomplete" (3), never "ok" (0).
+    if (report.exitCode === 0) report.exitCode = 3;
+  }
   return report;
 }
 

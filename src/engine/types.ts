@@ -245,5 +245,10 @@ export interface Report {
   summary: Summary;
   /** The threshold used for the exit code. */
   failOn: 'error' | 'warning' | 'never';
+  /**
+   * Set when the run stopped before every check finished (interrupted, or the clusters could not be
+   * opened): why. File outputs (JUnit for CI) are still written with what finished.
+   */
+  aborted?: string;
   exitCode: 0 | 1 | 3;
 }

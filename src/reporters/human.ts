@@ -215,7 +215,9 @@ function totals(report: Report, view: View): string[] {
   const { summary } = report;
   const checks = `checks: ${summary.pass} passed, ${summary.fail} failed, ${summary.warn} warned, ${summary.skip} skipped, ${summary.error} errored`;
   const findings = `findings: ${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')}`;
-  return [`${checks} · ${findings} · ${view.duration(report.durationMs)}`, verdict(report, view)];
+  const lines = [`${checks} · ${findings} · ${view.duration(report.durationMs)}`];
+  if (report.aborted) lines.push(view.chalk.magenta.bold(`${MARKS.error} run aborted before every check finished: ${report.aborted}`));
+  return [...lines, verdict(report, view)];
 }
 
 /** One line saying what report.exitCode means; the engine decided it, this only words it. */

@@ -33,9 +33,9 @@ export function renderJunit(report: Report): string {
   // The Jenkins XSD allows neither `skipped` nor `timestamp` on <testsuites>: they live on each suite.
   lines.push(`<testsuites${attributes({
     name: 'meshdoctor',
-    tests: summary.pass + summary.fail + summary.warn + summary.skip + summary.error,
+    tests: summary.pass + summary.fail + summary.warn + summary.skip + summary.error + (safe.aborted ? 1 : 0),
     failures: summary.fail + (warningsFail ? summary.warn : 0),
-    errors: summary.error,
+    errors: summary.error + (safe.aborted ? 1 : 0),
     time: seconds(safe.durationMs),
   })}>`);
   for (const [category, results] of groupByCategory(safe.results)) {
@@ -58,8 +58,23 @@ export function renderJunit(report: Report): string {
     for (const result of results) lines.push(...testcase(result, warningsFail));
     lines.push('  </testsuite>');
   }
+  if (safe.aborted) lines.push(...abortedSuite(safe.aborted, timestamp, safe.durationMs));
   lines.push('</testsuites>');
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * A run that stopped early still tells CI why, as an errored test case of its own (the checks that
+ * finished are reported above it), rather than a file CI would read as "no tests".
+ */
+function abortedSuite(reason: string, timestamp: string | undefined, durationMs: number): string[] {
+  return [
+    `  <testsuite${attributes({ name: 'meshdoctor', tests: 1, failures: 0, errors: 1, skipped: 0, time: seconds(durationMs), timestamp })}>`,
+    `    <testcase${attributes({ name: 'meshdoctor run', classname: 'meshdoctor.run', time: seconds(durationMs) })}>`,
+    `      <error${attributes({ message: oneLine(`run aborted: ${reason}`) })}>${escapeXml(`run aborted: ${reason}`)}</error>`,
+    '    </testcase>',
+    '  </testsuite>',
+  ];
 }
 
 /** One <testcase>; children in the order the XSD requires: skipped, error, failure, system-out. */

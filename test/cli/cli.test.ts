@@ -67,6 +67,14 @@ describe('meshdoctor CLI', () => {
     expect(existsSync(`${junit}.tmp`)).toBe(false);
   });
 
+  it('a run that aborts early still writes its JUnit file, saying why (exit 2)', async () => {
+    const junit = join(out, 'aborted/meshdoctor.xml');
+    const run = await runCliInProcess(['all', '--kubeconfig', 'test/cli/garbage.kubeconfig', '-o', `junit=${junit}`]);
+    expect(run.exitCode).toBe(2);
+    const xml = readFileSync(junit, 'utf8');
+    expect(xml).toMatch(/<testcase name="meshdoctor run" classname="meshdoctor.run"[^>]*>\s*<error message="run aborted: kubeconfig [^"]*garbage.kubeconfig: invalid kubeconfig/);
+  });
+
   it('--wait re-runs a failing check until it passes', async () => {
     const run = await runCliInProcess(['network', '--lab', 'multi-primary', '--plugin', 'test/cli/plugins/second-try.ts', '--only', 'network/settles', '--wait', '7s', '-o', 'json']);
     const report = JSON.parse(run.stdout);

@@ -37,6 +37,7 @@ describe('JUnit against the Jenkins XSD', () => {
     ['healthy', healthyReport()],
     ['hostile texts', hostileReport()],
     ['no results and an unknown mesh', withResults({ ...realisticReport(), mesh: { model: 'unknown', multiNetwork: false }, meshdoctorVersion: '' }, [])],
+    ['aborted run', { ...withResults(realisticReport(), realisticReport().results.slice(0, 2)), aborted: 'interrupted <&>' }],
   ])('a %s report is valid', async (_name, report: Report) => {
     expect(xsd, `Jenkins JUnit XSD not found at ${XSD_PATH}`).toBeDefined();
     const result = await validateAgainstXsd(renderJunit(report));
@@ -218,5 +219,18 @@ describe('JUnit helpers', () => {
     expect(junitTimestamp('2026-05-04T09:30:12.345Z')).toBe('2026-05-04T09:30:12');
     expect(junitTimestamp('2026-05-04T11:30:12+02:00')).toBe('2026-05-04T09:30:12');
     expect(junitTimestamp('not a date')).toBeUndefined();
+  });
+});
+
+describe('an aborted run', () => {
+  it('adds an errored `meshdoctor run` test case that says why, after what finished', async () => {
+    const report = { ...withResults(realisticReport(), realisticReport().results.slice(0, 2)), aborted: 'kubeconfig /x: invalid kubeconfig' };
+    const xml = renderJunit(report);
+    const parsed = await parseStringPromise(xml);
+    const suites = parsed.testsuites.testsuite as { $: { name: string }; testcase: { $: { name: string; classname: string }; error?: { $: { message: string } }[] }[] }[];
+    const run = suites.find((suite) => suite.$.name === 'meshdoctor')!;
+    expect(run.testcase[0].$).toEqual({ name: 'meshdoctor run', classname: 'meshdoctor.run', time: expect.any(String) });
+    expect(run.testcase[0].error![0].$.message).toBe('run aborted: kubeconfig /x: invalid kubeconfig');
+    expect(Number(parsed.testsuites.$.errors)).toBe(report.summary.error + 1);
   });
 });

@@ -1,0 +1,59 @@
+// `meshdoctor snapshot` then `--snapshot`: offline analysis of a capture reaches the same verdicts as
+// the live run for every check that does not need a live cluster, and the capture holds no secret.
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startLab } from '../../src/lab/index.ts';
+import type { Report } from '../../src/engine/types.ts';
+import { runCliInProcess } from './run-cli.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'meshdoctor-snap-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Findings as `checkId [cluster] messageId severity`, for checks that can run offline. */
+function verdicts(report: Report): string[] {
+  const offlineCapable = (checkId: string) => !checkId.startsWith('connectivity/') && checkId !== 'control-plane/remote-api-access';
+  return report.results
+    .filter((r) => offlineCapable(r.checkId))
+    .flatMap((r) => r.findings.map((f) => `${r.checkId} [${f.cluster}] ${f.messageId} ${f.severity}`))
+    .sort();
+}
+
+describe('snapshot round trip', () => {
+  it('captures the demo lab and reaches the live verdicts offline', async () => {
+    const lab = await startLab({ scenario: 'demo', faults: ['stale-root-configmap:cluster1'] });
+    const out = join(dir, 'demo');
+    try {
+      const capture = await runCliInProcess(['snapshot', '--kubeconfig', lab.kubeconfigPath, '--out', out]);
+      expect(capture.exitCode).toBe(0);
+      const live = await runCliInProcess(['all', '--kubeconfig', lab.kubeconfigPath, '-o', 'json']);
+      const offline = await runCliInProcess(['all', '--snapshot', out, '-o', 'json']);
+      const liveReport = JSON.parse(live.stdout) as Report;
+      const offlineReport = JSON.parse(offline.stdout) as Report;
+      expect(offlineReport.clusters.map((c) => [c.name, c.clusterId, c.network, c.role])).toEqual(liveReport.clusters.map((c) => [c.name, c.clusterId, c.network, c.role]));
+      expect(verdicts(offlineReport)).toEqual(verdicts(liveReport));
+      expect(verdicts(offlineReport)).toEqual(expect.arrayContaining([
+        'certificates/shared-root [cluster2] rootMismatch error',
+        'network/cross-network-gateway [cluster1] crossNetworkGatewayIstioMutual error',
+        'certificates/root-distribution [cluster1] rootConfigMapStale error',
+      ]));
+      // Live-only checks say why they did not run offline.
+      const connectivity = offlineReport.results.filter((r) => r.checkId.startsWith('connectivity/'));
+      expect(connectivity.length).toBeGreaterThan(0);
+      for (const r of connectivity) expect([r.outcome, r.skipReason]).toEqual(['skip', 'needs a live cluster: offline snapshot']);
+      expect(offline.exitCode).toBe(1);
+
+      // Nothing secret was written: no private key, no bearer token of the lab.
+      const files = readdirSync(out, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+      const tokens = lab.mesh.clusters.flatMap((c) => [...c.users.keys()]);
+      for (const file of files) {
+        const text = readFileSync(join(file.parentPath, file.name), 'utf8');
+        expect(text).not.toMatch(/-----BEGIN [A-Z ]*PRIVATE KEY-----/);
+        for (const token of tokens) expect(text.includes(token), `${file.name} holds a token`).toBe(false);
+      }
+    } finally {
+      await lab.stop();
+    }
+  });
+});
