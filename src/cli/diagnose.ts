@@ -70,7 +70,8 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
 
   const results: CheckResult[] = [];
   let topology: { clusters: ClusterInfo[]; mesh: MeshInfo } = { clusters: [], mesh: { model: 'unknown', multiNetwork: false } };
-  let capturedAt: Date | undefined;
+  // Set once the clusters are open (a snapshot's capture time); read by writePartial before that too.
+  let capturedAt: Date | undefined = undefined;
   // A run that stops early (clusters cannot be opened, Ctrl-C) still writes its file outputs with
   // what finished and why it stopped: CI then shows the reason instead of "no test results".
   const writePartial = (reason: string): void => {
