@@ -226,7 +226,7 @@ describe('an aborted run', () => {
   it('adds an errored `meshdoctor run` test case that says why, after what finished', async () => {
     const report = { ...withResults(realisticReport(), realisticReport().results.slice(0, 2)), aborted: 'kubeconfig /x: invalid kubeconfig' };
     const xml = renderJunit(report);
-    const parsed = await parseStringPromise(xml);
+    const parsed = (await parseStringPromise(xml)) as { testsuites: { $: { errors: string }; testsuite: unknown[] } };
     const suites = parsed.testsuites.testsuite as { $: { name: string }; testcase: { $: { name: string; classname: string }; error?: { $: { message: string } }[] }[] }[];
     const run = suites.find((suite) => suite.$.name === 'meshdoctor')!;
     expect(run.testcase[0].$).toEqual({ name: 'meshdoctor run', classname: 'meshdoctor.run', time: expect.any(String) });
