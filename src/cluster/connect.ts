@@ -6,9 +6,7 @@ import { defaultContext, KubeconfigError, loadKubeconfig, remoteSecretKubeConfig
 import type { LoadedKubeconfig } from './kubeconfig.ts';
 import { AccessError } from './types.ts';
 import type { ClusterReader, KubeObject } from './types.ts';
-
-/** Label Istio puts on remote secrets (`istioctl create-remote-secret`). */
-export const REMOTE_SECRET_LABEL = 'istio/multiCluster';
+import { findRemoteSecrets, normalizeServer } from '../mesh/remote-secrets.ts';
 
 /** What to connect to. */
 export interface ConnectOptions {
@@ -31,15 +29,7 @@ export interface ConnectedClusters {
 /** Connect to the clusters of a run. Throws KubeconfigError for an unusable kubeconfig or unknown context. */
 export async function connectClusters(opts: ConnectOptions): Promise<ConnectedClusters> {
   const loaded = loadKubeconfig(opts.kubeconfigPath);
-  const readerFor = (context: string): ClusterReader =>
-    createLiveReader({
-      name: context,
-      context,
-      kubeConfig: loaded.forContext(context),
-      istioNamespace: opts.istioNamespace,
-      maxConcurrent: opts.maxConcurrent,
-      requestTimeoutMs: opts.requestTimeoutMs,
-    });
+  const readerFor = (context: string): ClusterReader => createLiveReader({ name: context, context, kubeConfig: loaded.forContext(context), ...readerLimits(opts) });
 
   if (opts.contexts && opts.contexts.length > 0) {
     const unique = [...new Set(opts.contexts)];
@@ -51,12 +41,23 @@ export async function connectClusters(opts: ConnectOptions): Promise<ConnectedCl
   const current = defaultContext(loaded);
   const primary = readerFor(current);
   const notes: string[] = [];
-  const readers = [primary, ...(await discoverPeers(primary, loaded, opts, notes))];
+  const readers = [primary, ...(await discoverPeers(primary, loaded, readerFor, opts, notes))];
   return { readers, notes };
 }
 
+/** What every reader of a run shares, whichever credentials it uses. */
+function readerLimits(opts: ConnectOptions): { istioNamespace: string; maxConcurrent?: number; requestTimeoutMs?: number } {
+  return { istioNamespace: opts.istioNamespace, maxConcurrent: opts.maxConcurrent, requestTimeoutMs: opts.requestTimeoutMs };
+}
+
 /** Peers named by the primary's remote secrets, as readers; what could not be done goes to notes. */
-async function discoverPeers(primary: ClusterReader, loaded: LoadedKubeconfig, opts: ConnectOptions, notes: string[]): Promise<ClusterReader[]> {
+async function discoverPeers(
+  primary: ClusterReader,
+  loaded: LoadedKubeconfig,
+  readerFor: (context: string) => ClusterReader,
+  opts: ConnectOptions,
+  notes: string[],
+): Promise<ClusterReader[]> {
   let secrets: KubeObject[];
   try {
     secrets = await primary.list('secrets', { namespace: opts.istioNamespace });
@@ -73,60 +74,27 @@ async function discoverPeers(primary: ClusterReader, loaded: LoadedKubeconfig, o
 
   const seenServers = new Set([normalizeServer(primary.server ?? '')]);
   const peers: ClusterReader[] = [];
-  const remoteSecrets = secrets
-    .filter((s) => s.metadata.labels?.[REMOTE_SECRET_LABEL] === 'true')
-    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
-  for (const secret of remoteSecrets) {
-    const secretName = `${secret.metadata.namespace ?? opts.istioNamespace}/${secret.metadata.name}`;
-    for (const [peerName, value] of Object.entries((secret.data ?? {}) as Record<string, string>).sort(([a], [b]) => a.localeCompare(b))) {
-      let peer: ReturnType<typeof remoteSecretKubeConfig>;
-      try {
-        peer = remoteSecretKubeConfig(Buffer.from(value, 'base64').toString('utf8'), `remote secret ${secretName} key ${peerName}`);
-      } catch (err) {
-        if (!(err instanceof KubeconfigError)) throw err;
-        notes.push(`skipped peer ${peerName}: ${err.message}`);
-        continue;
-      }
-      const server = normalizeServer(peer.server);
-      if (seenServers.has(server)) continue;
-      seenServers.add(server);
-      const context = contextByServer.get(server);
-      if (context) {
-        peers.push(
-          createLiveReader({
-            name: context,
-            context,
-            kubeConfig: loaded.forContext(context),
-            istioNamespace: opts.istioNamespace,
-            maxConcurrent: opts.maxConcurrent,
-            requestTimeoutMs: opts.requestTimeoutMs,
-          }),
-        );
-      } else {
-        notes.push(`cluster ${peerName} (${peer.server}) has no kubeconfig context: reached read-only with the credentials of remote secret ${secretName}`);
-        peers.push(
-          createLiveReader({
-            name: peerName,
-            kubeConfig: peer.kubeConfig,
-            istioNamespace: opts.istioNamespace,
-            maxConcurrent: opts.maxConcurrent,
-            requestTimeoutMs: opts.requestTimeoutMs,
-            via: 'remote-secret',
-          }),
-        );
-      }
+  // The secrets istiod reads, sorted by secret then key (the peer's cluster id).
+  for (const entry of findRemoteSecrets(secrets, opts.istioNamespace).filter((e) => e.kind === 'remote')) {
+    const { secretName, key: peerName } = entry;
+    let peer: ReturnType<typeof remoteSecretKubeConfig>;
+    try {
+      peer = remoteSecretKubeConfig(entry.kubeconfig ?? '', `remote secret ${secretName} key ${peerName}`);
+    } catch (err) {
+      if (!(err instanceof KubeconfigError)) throw err;
+      notes.push(`skipped peer ${peerName}: ${err.message}`);
+      continue;
+    }
+    const server = normalizeServer(peer.server);
+    if (seenServers.has(server)) continue;
+    seenServers.add(server);
+    const context = contextByServer.get(server);
+    if (context) {
+      peers.push(readerFor(context));
+    } else {
+      notes.push(`cluster ${peerName} (${peer.server}) has no kubeconfig context: reached read-only with the credentials of remote secret ${secretName}`);
+      peers.push(createLiveReader({ name: peerName, kubeConfig: peer.kubeConfig, via: 'remote-secret', ...readerLimits(opts) }));
     }
   }
   return peers;
-}
-
-/** Compare API server URLs as equal endpoints: case-insensitive host, default port, no trailing slash. */
-export function normalizeServer(server: string): string {
-  try {
-    const url = new URL(server);
-    const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-    return `${url.protocol}//${url.hostname.toLowerCase()}:${port}${url.pathname.replace(/\/+$/, '')}`;
-  } catch {
-    return server.replace(/\/+$/, '').toLowerCase();
-  }
 }

@@ -5,7 +5,7 @@ import 'reflect-metadata';
 import { createHash } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { AccessError, type ClusterReader, type KubeObject } from '../cluster/types.ts';
-import type { ClusterInfo, ResourceRef } from '../engine/types.ts';
+import type { CheckContext, ClusterInfo, ResourceRef } from '../engine/types.ts';
 import { privateKeyFacts, signatureVerifies, type PrivateKeyFacts } from './x509-validate.ts';
 
 /** The Secret holding a plugged-in CA. */
@@ -283,6 +283,26 @@ export async function readClusterRoot(reader: ClusterReader, info: ClusterInfo |
     ? `no ${ROOT_CERT_CONFIGMAP} ConfigMap (Secrets are forbidden)`
     : `no ${CACERTS_SECRET} or ${SELF_SIGNED_CA_SECRET} Secret and no ${ROOT_CERT_CONFIGMAP} ConfigMap`;
   return { problem: { messageId: 'rootMissing', data: { detail: `${looked} in ${namespace}` } } };
+}
+
+/**
+ * `appliesTo` of the checks of a cluster's own CA (cacerts, chain): a remote cluster runs no CA, its
+ * workload certificates come from its control plane's istiod.
+ */
+export function clustersWithOwnCa(info: ClusterInfo): string | undefined {
+  if (info.role === 'remote' || info.role === 'external-controlled') return 'remote cluster: its workload certificates come from its control plane\'s istiod';
+  return undefined;
+}
+
+/**
+ * The Secrets of the check's cluster in the istio namespace and the plug-in `cacerts` Secret among
+ * them (undefined when absent). Skips the check when the Secrets cannot be read.
+ */
+export async function readCacertsSecret(ctx: CheckContext): Promise<{ namespace: string; secrets: KubeObject[]; cacerts: KubeObject | undefined }> {
+  const namespace = ctx.options.istioNamespace;
+  const listed = await listInNamespace(ctx.cluster!, 'secrets', namespace);
+  if ('forbidden' in listed) return ctx.skip(`cannot read Secrets in ${namespace}: ${listed.forbidden}`);
+  return { namespace, secrets: listed.objects, cacerts: listed.objects.find((s) => s.metadata.name === CACERTS_SECRET) };
 }
 
 /** List a kind in the istio namespace; a forbidden cluster-wide list retries namespaced (a common grant). */

@@ -10,10 +10,9 @@ import {
   findEastWestGateways,
   findGatewayApiEastWestGateways,
   labelsOf,
-  selectorMatches,
   servicePorts,
-  type LabelMap,
 } from './istio-objects.ts';
+import { selectorMatches, type LabelMap } from './labels.ts';
 
 /** The Istio networking API versions meshdoctor reads. */
 export const ISTIO_NETWORKING_VERSIONS = ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'];

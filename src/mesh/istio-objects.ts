@@ -4,6 +4,7 @@
 import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import type { KubeObject } from '../cluster/types.ts';
+import { labelSelectorMatches, selectorMatches, type LabelMap } from './labels.ts';
 
 /** Namespace/Service/Pod label naming the network (istio.io/latest/docs/reference/config/labels). */
 export const NETWORK_LABEL = 'topology.istio.io/network';
@@ -25,9 +26,6 @@ export interface ContainerSpec {
   env?: { name: string; value?: string; valueFrom?: unknown }[];
 }
 
-/** A label selector (`matchLabels` form, or a Service's plain map). */
-export type LabelMap = Record<string, string>;
-
 // ---------------------------------------------------------------------------------------------
 // Generic object helpers
 // ---------------------------------------------------------------------------------------------
@@ -40,13 +38,6 @@ export function labelsOf(obj: KubeObject): LabelMap {
 /** Annotations of an object ({} when none). */
 export function annotationsOf(obj: KubeObject): LabelMap {
   return obj.metadata.annotations ?? {};
-}
-
-/** True when every key/value of `selector` is in `labels`. An empty selector matches nothing (as a Service's). */
-export function selectorMatches(selector: LabelMap | undefined, labels: LabelMap | undefined): boolean {
-  const entries = Object.entries(selector ?? {});
-  if (entries.length === 0) return false;
-  return entries.every(([key, value]) => labels?.[key] === value);
 }
 
 /** The containers of a pod template or pod spec (init containers excluded). */
@@ -411,7 +402,8 @@ export function gatewayAddresses(service: KubeObject, nodes?: KubeObject[]): str
   const selector = nodeSelectorOf(service);
   if (service.spec?.type === 'NodePort' && selector && nodes) {
     for (const node of nodes) {
-      if (!Object.entries(selector).every(([k, v]) => labelsOf(node)[k] === v)) continue;
+      // An empty nodeSelector selects every node.
+      if (!labelSelectorMatches({ matchLabels: selector }, labelsOf(node))) continue;
       for (const addr of (node.status?.addresses ?? []) as { type: string; address: string }[]) {
         if (addr.type === 'ExternalIP') addresses.add(addr.address);
       }

@@ -4,12 +4,7 @@
 // when any rule of any selecting policy allows it.
 import type { KubeObject } from '../cluster/types.ts';
 import { labelsOf } from './istio-objects.ts';
-
-/** A Kubernetes label selector (matchLabels and matchExpressions). */
-export interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: { key: string; operator: string; values?: string[] }[];
-}
+import { labelSelectorMatches, type LabelSelector } from './labels.ts';
 
 interface PolicyPort {
   protocol?: string;
@@ -26,27 +21,6 @@ interface PolicyPeer {
 interface IngressRule {
   ports?: PolicyPort[];
   from?: PolicyPeer[];
-}
-
-/**
- * Whether a label selector matches labels. An empty selector (`{}`) matches everything; an
- * unknown operator matches nothing (the API server rejects those anyway).
- */
-export function labelSelectorMatches(selector: LabelSelector | undefined, labels: Record<string, string>): boolean {
-  if (!selector) return true;
-  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) if (labels[key] !== value) return false;
-  for (const expr of selector.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(labels, expr.key);
-    const values = expr.values ?? [];
-    const ok =
-      expr.operator === 'In' ? has && values.includes(labels[expr.key]) :
-      expr.operator === 'NotIn' ? !has || !values.includes(labels[expr.key]) :
-      expr.operator === 'Exists' ? has :
-      expr.operator === 'DoesNotExist' ? !has :
-      false;
-    if (!ok) return false;
-  }
-  return true;
 }
 
 /** Whether a policy restricts ingress: `Ingress` in policyTypes, or policyTypes unset (Ingress is then always implied). */

@@ -11,7 +11,8 @@
 import { AccessError, type ClusterReader, type ExecResult, type KubeObject, type PodRef } from '../cluster/types.ts';
 import type { CheckContext, ClusterInfo } from '../engine/types.ts';
 import { parseEnvoyClusters, type EnvoyClusters } from './envoy-clusters.ts';
-import { findEastWestGateways, gatewayAddresses, labelsOf, annotationsOf, isPodReady, servicePorts, type LabelMap } from './istio-objects.ts';
+import { findEastWestGateways, gatewayAddresses, labelsOf, annotationsOf, isPodReady, servicePorts } from './istio-objects.ts';
+import { labelSelectorMatches, parseLabelSelector, type LabelMap, type LabelSelector } from './labels.ts';
 
 /** Default requests per target. */
 export const DEFAULT_PROBE_COUNT = 10;
@@ -38,63 +39,11 @@ export type ProbeTool = (typeof TOOLS)[number];
 // Options: --probe-from, --probe-to
 // ---------------------------------------------------------------------------------------------
 
-/** One requirement of a label selector. */
-export interface SelectorRequirement {
-  key: string;
-  op: 'in' | 'notin' | 'exists' | 'notexists';
-  values: string[];
-}
-
-/** Parse a label selector as kubectl takes it: `a=b,c!=d,e,!f,g in (h,i),j notin (k)`. Throws on bad syntax. */
-export function parseLabelSelector(text: string): SelectorRequirement[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let current = '';
-  for (const ch of text) {
-    if (ch === '(') depth++;
-    if (ch === ')') depth--;
-    if (ch === ',' && depth === 0) {
-      parts.push(current);
-      current = '';
-    } else current += ch;
-  }
-  parts.push(current);
-  return parts
-    .map((p) => p.trim())
-    .filter((p) => p !== '')
-    .map((part) => {
-      let m = /^([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(part);
-      if (m) return { key: m[1], op: m[2] as 'in' | 'notin', values: m[3].split(',').map((v) => v.trim()).filter(Boolean) };
-      m = /^([\w./-]+)\s*(==|=|!=)\s*([\w.-]*)$/.exec(part);
-      if (m) return { key: m[1], op: m[2] === '!=' ? 'notin' : 'in', values: [m[3]] };
-      m = /^(!?)([\w./-]+)$/.exec(part);
-      if (m) return { key: m[2], op: m[1] ? 'notexists' : 'exists', values: [] };
-      throw new Error(`bad label selector "${text}": cannot read "${part}"`);
-    });
-}
-
-/** Whether labels satisfy every requirement (an empty selector matches everything). */
-export function selectorSelects(requirements: SelectorRequirement[], labels: LabelMap): boolean {
-  return requirements.every((r) => {
-    const value = labels[r.key];
-    switch (r.op) {
-      case 'in':
-        return value !== undefined && r.values.includes(value);
-      case 'notin':
-        return value === undefined || !r.values.includes(value);
-      case 'exists':
-        return value !== undefined;
-      case 'notexists':
-        return value === undefined;
-    }
-  });
-}
-
 /** A parsed `--probe-from NAMESPACE/LABEL-SELECTOR`. */
 export interface ProbeFromSpec {
   text: string;
   namespace: string;
-  selector: SelectorRequirement[];
+  selector: LabelSelector;
 }
 
 /** Parse `--probe-from NAMESPACE/LABEL-SELECTOR` (`sample/app=curl`; `sample/` takes any pod of the namespace). */
@@ -287,7 +236,7 @@ async function findSource(reader: ClusterReader, settings: ProbeSettings): Promi
   if (settings.from.length) {
     candidates = settings.from.flatMap((spec) =>
       pods
-        .filter((p) => p.metadata.namespace === spec.namespace && selectorSelects(spec.selector, labelsOf(p)) && isRunning(p))
+        .filter((p) => p.metadata.namespace === spec.namespace && labelSelectorMatches(spec.selector, labelsOf(p)) && isRunning(p))
         .sort((a, b) => Number(hasSidecar(b)) - Number(hasSidecar(a)) || a.metadata.name.localeCompare(b.metadata.name)),
     );
     if (candidates.length === 0) return { skip: `no Running pod matches --probe-from ${settings.from.map((f) => f.text).join(', ')}` };
@@ -404,6 +353,9 @@ export async function defaultTargets(readers: ClusterReader[], infos: ClusterInf
   return targets.slice(0, MAX_DEFAULT_TARGETS);
 }
 
+/** Why a probe check has nothing to probe (no --probe-to and no shared HTTP Service). */
+export const NO_TARGETS_REASON = 'no targets: no HTTP Service is present in two or more clusters (give targets with --probe-to HOST[:PORT][/PATH])';
+
 /** The targets of a run: the given ones, else the defaults. */
 export async function probeTargets(ctx: CheckContext, settings: ProbeSettings): Promise<ProbeTarget[]> {
   return settings.to ?? defaultTargets(ctx.clusters, ctx.clusterInfos, settings.istioNamespace);
@@ -420,6 +372,25 @@ export async function targetsFor(reader: ClusterReader, source: ProbeSource, tar
       svc !== undefined && t.service.namespace === source.pod.namespace && selector !== undefined && Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => source.labels[k] === v);
     return !selectsSource;
   });
+}
+
+/**
+ * The source pod of a per-cluster probe check, with at least one of `tools`. Skips the check
+ * (ctx.skip) when the cluster has no source pod or the pod lacks the tools.
+ */
+export async function sourceOrSkip(ctx: CheckContext, settings: ProbeSettings, consumer: string, tools: ProbeTool[]): Promise<ProbeSource> {
+  const selection = await untilAborted(selectSource(ctx.cluster!, settings, consumer), ctx.signal);
+  if ('skip' in selection) return ctx.skip(selection.skip);
+  const noTool = missingTool(selection.source, tools);
+  if (noTool) ctx.skip(noTool);
+  return selection.source;
+}
+
+/** The probe targets `source` can reach (targetsFor); skips the check when there are none. */
+export async function targetsOrSkip(ctx: CheckContext, settings: ProbeSettings, source: ProbeSource): Promise<ProbeTarget[]> {
+  const targets = await targetsFor(ctx.cluster!, source, await probeTargets(ctx, settings));
+  if (targets.length === 0) ctx.skip(NO_TARGETS_REASON);
+  return targets;
 }
 
 // ---------------------------------------------------------------------------------------------

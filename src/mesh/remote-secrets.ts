@@ -195,19 +195,21 @@ export function pemFingerprintText(pem: string | undefined): string | undefined 
   return bodies.length ? bodies.sort().join('|') : undefined;
 }
 
-/** Compare API server URLs as one endpoint: case-insensitive host, default port, no trailing slash. */
+/** An API server URL in a form where equal endpoints compare equal: case-insensitive host, default port, no trailing slash. */
+export function normalizeServer(server: string): string {
+  try {
+    const url = new URL(server);
+    const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+    return `${url.protocol}//${url.hostname.toLowerCase()}:${port}${url.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return server.replace(/\/+$/, '').toLowerCase();
+  }
+}
+
+/** Compare API server URLs as one endpoint (see normalizeServer); false when either is missing. */
 export function sameServer(a: string | undefined, b: string | undefined): boolean {
   if (!a || !b) return false;
-  const normalize = (server: string) => {
-    try {
-      const url = new URL(server);
-      const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-      return `${url.protocol}//${url.hostname.toLowerCase()}:${port}${url.pathname.replace(/\/+$/, '')}`;
-    } catch {
-      return server.replace(/\/+$/, '').toLowerCase();
-    }
-  };
-  return normalize(a) === normalize(b);
+  return normalizeServer(a) === normalizeServer(b);
 }
 
 /** The API server CA of a cluster as every pod sees it: `kube-root-ca.crt` (key `ca.crt`) in a namespace. */

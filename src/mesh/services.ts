@@ -6,7 +6,8 @@ import type { ClusterReader, IstiodDebugOutput, KubeObject } from '../cluster/ty
 import type { ClusterInfo } from '../engine/types.ts';
 import { parseIstiodEndpoints, type ServiceEndpoints } from './debug/endpoint-shardz.ts';
 import { parseRegistryz, type RegistryService } from './debug/registryz.ts';
-import { annotationsOf, findMeshConfigMaps, labelsOf, meshConfigOf, type LabelMap } from './istio-objects.ts';
+import { annotationsOf, findMeshConfigMaps, labelsOf, meshConfigOf } from './istio-objects.ts';
+import { labelSelectorMatches, type LabelMap, type LabelSelector } from './labels.ts';
 
 /** Pod annotation the injector sets on every pod it injected. */
 export const SIDECAR_STATUS_ANNOTATION = 'sidecar.istio.io/status';
@@ -37,26 +38,6 @@ export function isSystemNamespace(namespace: string, istioNamespace: string): bo
 /** True when the injector injected a sidecar into the pod. */
 export function hasSidecar(pod: KubeObject): boolean {
   return annotationsOf(pod)[SIDECAR_STATUS_ANNOTATION] !== undefined;
-}
-
-/** A Kubernetes label selector (`matchLabels` and `matchExpressions`). */
-export interface LabelSelector {
-  matchLabels?: LabelMap;
-  matchExpressions?: { key: string; operator: string; values?: string[] }[];
-}
-
-/** Kubernetes label selector semantics; an empty selector matches everything. */
-export function labelSelectorMatches(selector: LabelSelector, labels: LabelMap): boolean {
-  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) if (labels[key] !== value) return false;
-  for (const expr of selector.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(labels, expr.key);
-    const values = expr.values ?? [];
-    if (expr.operator === 'In' && !(has && values.includes(labels[expr.key]))) return false;
-    if (expr.operator === 'NotIn' && has && values.includes(labels[expr.key])) return false;
-    if (expr.operator === 'Exists' && !has) return false;
-    if (expr.operator === 'DoesNotExist' && has) return false;
-  }
-  return true;
 }
 
 /**
@@ -193,28 +174,6 @@ export async function readEndpointShards(reader: ClusterReader, signal?: AbortSi
     }
   }
   return undefined;
-}
-
-/** One registry istiod watches, as `/debug/clusterz` lists it. */
-export interface ClusterzEntry {
-  id: string;
-  secretName: string;
-  syncStatus: string;
-}
-
-/** Parse `/debug/clusterz` (`null` before 1.21 when istiod has no remotes). Throws on an unknown shape. */
-export function parseClusterz(body: string): ClusterzEntry[] {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(body);
-  } catch {
-    throw new Error(`clusterz is not JSON (starts with ${JSON.stringify(body.trim().slice(0, 40))})`);
-  }
-  if (doc === null) return [];
-  if (!Array.isArray(doc)) throw new Error('clusterz is not a JSON array');
-  return doc
-    .filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null)
-    .map((e) => ({ id: String(e.id ?? e.ID ?? ''), secretName: String(e.secretName ?? ''), syncStatus: String(e.syncStatus ?? '') }));
 }
 
 /** The data keys (cluster ids) of the remote secrets (`istio/multiCluster=true`) in the istio namespace, with the secret holding each. */

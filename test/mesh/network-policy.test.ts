@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/cluster/types.ts';
-import { evaluateIngress, isIngressPolicy, labelSelectorMatches } from '../../src/mesh/network-policy.ts';
+import { evaluateIngress, isIngressPolicy } from '../../src/mesh/network-policy.ts';
 
 const pod: KubeObject = {
   metadata: { name: 'gw-1', namespace: 'istio-system', labels: { istio: 'eastwestgateway', app: 'gw' } },
@@ -9,16 +9,6 @@ const pod: KubeObject = {
 const np = (spec: Record<string, unknown>, namespace = 'istio-system'): KubeObject => ({ metadata: { name: `np-${JSON.stringify(spec).length}`, namespace }, spec });
 
 describe('NetworkPolicy semantics', () => {
-  it('label selectors: empty matches all; matchLabels and every operator', () => {
-    const labels = { a: '1', b: '2' };
-    expect(labelSelectorMatches({}, labels)).toBe(true);
-    expect(labelSelectorMatches({ matchLabels: { a: '1' } }, labels)).toBe(true);
-    expect(labelSelectorMatches({ matchExpressions: [{ key: 'a', operator: 'In', values: ['1', '3'] }] }, labels)).toBe(true);
-    expect(labelSelectorMatches({ matchExpressions: [{ key: 'a', operator: 'NotIn', values: ['1'] }] }, labels)).toBe(false);
-    expect(labelSelectorMatches({ matchExpressions: [{ key: 'c', operator: 'DoesNotExist' }, { key: 'b', operator: 'Exists' }] }, labels)).toBe(true);
-    expect(labelSelectorMatches({ matchExpressions: [{ key: 'a', operator: 'Bogus' }] }, labels)).toBe(false);
-  });
-
   it('policyTypes: absent means Ingress; Egress-only does not isolate ingress', () => {
     expect(isIngressPolicy(np({ podSelector: {} }))).toBe(true);
     expect(isIngressPolicy(np({ podSelector: {}, policyTypes: ['Egress'] }))).toBe(false);

@@ -2,12 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   classifyCurl,
   explainServingFailure,
-  parseLabelSelector,
   parseProbeFrom,
   parseProbeTo,
   percentile,
   probeSettings,
-  selectorSelects,
   summarizeRequests,
   targetFqdn,
 } from '../../src/mesh/probes.ts';
@@ -15,16 +13,8 @@ import {
 const out = (body: string, code: number, seconds = 0.012) => `${body}\n__meshdoctor__ ${code} ${seconds}\n`;
 
 describe('label selectors and probe options', () => {
-  it('parses and matches kubectl selectors', () => {
-    const sel = parseLabelSelector('app=curl,version!=v2,tier in (a, b),!legacy,env');
-    expect(selectorSelects(sel, { app: 'curl', tier: 'a', env: 'x' })).toBe(true);
-    expect(selectorSelects(sel, { app: 'curl', tier: 'c', env: 'x' })).toBe(false);
-    expect(selectorSelects(sel, { app: 'curl', tier: 'a', env: 'x', legacy: '1' })).toBe(false);
-    expect(() => parseLabelSelector('app=(')).toThrow(/bad label selector/);
-  });
-
   it('parses --probe-from and --probe-to', () => {
-    expect(parseProbeFrom('sample/app=curl')).toMatchObject({ namespace: 'sample', selector: [{ key: 'app', op: 'in', values: ['curl'] }] });
+    expect(parseProbeFrom('sample/app=curl')).toMatchObject({ namespace: 'sample', selector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['curl'] }] } });
     expect(() => parseProbeFrom('app=curl')).toThrow(/NAMESPACE\/LABEL-SELECTOR/);
     expect(parseProbeTo('helloworld.sample:5000/hello')).toMatchObject({ host: 'helloworld.sample', port: 5000, path: '/hello', service: { namespace: 'sample', name: 'helloworld' } });
     expect(parseProbeTo('http://example.com')).toMatchObject({ host: 'example.com', port: 80, path: '/' });

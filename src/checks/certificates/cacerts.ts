@@ -2,7 +2,7 @@
 import { defineCheck } from '../../engine/define-check.ts';
 import type { KubeObject } from '../../cluster/types.ts';
 import type { CheckContext } from '../../engine/types.ts';
-import { CACERTS_SECRET, PLUGIN_CA_COMMANDS, SELF_SIGNED_CA_SECRET, caSecretMaterial, listInNamespace, parseCaMaterial } from '../../mesh/certificates.ts';
+import { CACERTS_SECRET, PLUGIN_CA_COMMANDS, SELF_SIGNED_CA_SECRET, caSecretMaterial, clustersWithOwnCa, parseCaMaterial, readCacertsSecret } from '../../mesh/certificates.ts';
 
 export default defineCheck({
   id: 'certificates/cacerts',
@@ -52,17 +52,11 @@ export default defineCheck({
       },
     },
   },
-  appliesTo(info) {
-    if (info.role === 'remote' || info.role === 'external-controlled') return 'remote cluster: its workload certificates come from its control plane\'s istiod';
-    return undefined;
-  },
+  appliesTo: clustersWithOwnCa,
   async run(ctx) {
-    const namespace = ctx.options.istioNamespace;
-    const listed = await listInNamespace(ctx.cluster!, 'secrets', namespace);
-    if ('forbidden' in listed) return ctx.skip(`cannot read Secrets in ${namespace}: ${listed.forbidden}`);
-    const cacerts = listed.objects.find((s) => s.metadata.name === CACERTS_SECRET);
+    const { namespace, secrets, cacerts } = await readCacertsSecret(ctx);
     if (!cacerts) {
-      reportMissing(ctx, listed.objects, namespace);
+      reportMissing(ctx, secrets, namespace);
       return;
     }
     const resource = { kind: 'Secret', namespace, name: CACERTS_SECRET };

@@ -6,8 +6,9 @@ import {
   PLUGIN_CA_COMMANDS,
   caSecretMaterial,
   chainOrder,
-  listInNamespace,
+  clustersWithOwnCa,
   parseCaMaterial,
+  readCacertsSecret,
   type CertificateFacts,
   type ParsedCaMaterial,
 } from '../../mesh/certificates.ts';
@@ -122,15 +123,9 @@ export default defineCheck({
       },
     },
   },
-  appliesTo(info) {
-    if (info.role === 'remote' || info.role === 'external-controlled') return 'remote cluster: its workload certificates come from its control plane\'s istiod';
-    return undefined;
-  },
+  appliesTo: clustersWithOwnCa,
   async run(ctx) {
-    const namespace = ctx.options.istioNamespace;
-    const listed = await listInNamespace(ctx.cluster!, 'secrets', namespace);
-    if ('forbidden' in listed) return ctx.skip(`cannot read Secrets in ${namespace}: ${listed.forbidden}`);
-    const secret = listed.objects.find((s) => s.metadata.name === CACERTS_SECRET);
+    const { namespace, cacerts: secret } = await readCacertsSecret(ctx);
     if (!secret) return ctx.skip('no plugged-in CA (see certificates/cacerts)');
     const material = caSecretMaterial(secret);
     if (material.caCertText === undefined || material.rootText === undefined) return ctx.skip(`cacerts lacks ${material.keys.caCert} or ${material.keys.root} (see certificates/cacerts)`);

@@ -8,6 +8,7 @@ import {
   endpointOwners,
   explainServingFailure,
   missingTool,
+  NO_TARGETS_REASON,
   probeRound,
   probeSettings,
   probeTargets,
@@ -99,7 +100,7 @@ export default defineCheck({
   async run(ctx) {
     const settings = probeSettings(ctx.options);
     const allTargets = await probeTargets(ctx, settings);
-    if (allTargets.length === 0) ctx.skip('no targets: no HTTP Service is present in two or more clusters (give targets with --probe-to HOST[:PORT][/PATH])');
+    if (allTargets.length === 0) ctx.skip(NO_TARGETS_REASON);
 
     // Every cluster's round concurrently; a cluster without a usable source is noted, not fatal.
     const measured = await Promise.all(

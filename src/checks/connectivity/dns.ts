@@ -1,6 +1,6 @@
 // Encodes https://istio.io/latest/docs/ops/configuration/traffic-management/dns-proxy/ (a Service present only in a peer cluster resolves in a pod only through Istio's DNS proxy).
 import { defineCheck } from '../../engine/define-check.ts';
-import { missingTool, probeSettings, probeTargets, resolveInPod, selectSource, targetFqdn, targetsFor, untilAborted } from '../../mesh/probes.ts';
+import { probeSettings, resolveInPod, sourceOrSkip, targetFqdn, targetsOrSkip } from '../../mesh/probes.ts';
 
 const ID = 'connectivity/dns';
 
@@ -41,13 +41,8 @@ export default defineCheck({
   async run(ctx) {
     const reader = ctx.cluster!;
     const settings = probeSettings(ctx.options);
-    const selection = await untilAborted(selectSource(reader, settings, ID), ctx.signal);
-    if ('skip' in selection) return ctx.skip(selection.skip);
-    const { source } = selection;
-    const noTool = missingTool(source, ['getent', 'nslookup']);
-    if (noTool) ctx.skip(noTool);
-    const targets = await targetsFor(reader, source, await probeTargets(ctx, settings));
-    if (targets.length === 0) ctx.skip('no targets: no HTTP Service is present in two or more clusters (give targets with --probe-to HOST[:PORT][/PATH])');
+    const source = await sourceOrSkip(ctx, settings, ID, ['getent', 'nslookup']);
+    const targets = await targetsOrSkip(ctx, settings, source);
 
     const localServices = await reader.list('services');
     const results = await Promise.all(

@@ -1,6 +1,6 @@
 // Encodes https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/ (cross-network traffic goes through the peer network's east-west gateway on 15443).
 import { defineCheck } from '../../engine/define-check.ts';
-import { eastWestGateways, missingTool, probeSettings, selectSource, tcpConnectFromPod, untilAborted } from '../../mesh/probes.ts';
+import { eastWestGateways, probeSettings, sourceOrSkip, tcpConnectFromPod } from '../../mesh/probes.ts';
 
 const ID = 'connectivity/gateway-reachability';
 
@@ -54,11 +54,7 @@ export default defineCheck({
     const addressed = peers.filter((p) => p.addresses.length > 0);
     if (addressed.length === 0) return;
 
-    const selection = await untilAborted(selectSource(reader, settings, ID), ctx.signal);
-    if ('skip' in selection) return ctx.skip(selection.skip);
-    const { source } = selection;
-    const noTool = missingTool(source, ['curl', 'nc']);
-    if (noTool) ctx.skip(noTool);
+    const source = await sourceOrSkip(ctx, settings, ID, ['curl', 'nc']);
 
     const probes = addressed.flatMap((g) => g.addresses.map((address) => ({ g, address })));
     const results = await Promise.all(

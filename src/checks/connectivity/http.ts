@@ -6,13 +6,11 @@ import {
   eastWestGateways,
   endpointOwners,
   explainServingFailure,
-  missingTool,
   probeRound,
   probeSettings,
-  probeTargets,
-  selectSource,
+  sourceOrSkip,
   summarizeRequests,
-  targetsFor,
+  targetsOrSkip,
   untilAborted,
   type FailureKind,
   type ProbeRound,
@@ -106,13 +104,8 @@ export default defineCheck({
   async run(ctx) {
     const reader = ctx.cluster!;
     const settings = probeSettings(ctx.options);
-    const selection = await untilAborted(selectSource(reader, settings, ID), ctx.signal);
-    if ('skip' in selection) return ctx.skip(selection.skip);
-    const { source } = selection;
-    const noTool = missingTool(source, ['curl']);
-    if (noTool) ctx.skip(noTool);
-    const targets = await targetsFor(reader, source, await probeTargets(ctx, settings));
-    if (targets.length === 0) ctx.skip('no targets: no HTTP Service is present in two or more clusters (give targets with --probe-to HOST[:PORT][/PATH])');
+    const source = await sourceOrSkip(ctx, settings, ID, ['curl']);
+    const targets = await targetsOrSkip(ctx, settings, source);
 
     const round = await untilAborted(probeRound(reader, source, targets, settings, ID), ctx.signal);
     const sourceText = `${reader.name} (${source.pod.namespace}/${source.pod.name})`;

@@ -3,6 +3,7 @@ import type { ClusterReader, KubeObject } from '../../cluster/types.ts';
 import { defineCheck } from '../../engine/define-check.ts';
 import type { ClusterInfo } from '../../engine/types.ts';
 import { findInjectorConfigMaps, findMeshConfigMaps, injectorValuesOf, labelsOf, meshConfigOf, type MeshConfigFacts } from '../../mesh/istio-objects.ts';
+import { labelSelectorMatches, type LabelSelector } from '../../mesh/labels.ts';
 import { expectedPeers } from '../../mesh/remote-secrets.ts';
 
 /** The mesh identity one cluster was installed with. */
@@ -99,7 +100,7 @@ export default defineCheck({
       for (const peer of expectedPeers(cluster.info, ctx.clusterInfos, ctx.mesh)) {
         const reader = ctx.clusters[ctx.clusterInfos.indexOf(peer)];
         for (const { ns, services } of await meshServiceNamespaces(reader)) {
-          if (selectors.some((s) => selectorMatches(s, labelsOf(ns)))) continue;
+          if (selectors.some((s) => labelSelectorMatches(s as LabelSelector | undefined, labelsOf(ns)))) continue;
           ctx.report({
             messageId: 'discoverySelectorsExclude',
             cluster: cluster.info.name,
@@ -124,37 +125,4 @@ async function meshServiceNamespaces(reader: ClusterReader): Promise<{ ns: KubeO
     if (names.length) out.push({ ns, services: names });
   }
   return out.sort((a, b) => a.ns.metadata.name.localeCompare(b.ns.metadata.name));
-}
-
-interface LabelSelectorRequirement {
-  key: string;
-  operator: string;
-  values?: string[];
-}
-
-/** Kubernetes LabelSelector semantics (matchLabels AND matchExpressions; an empty selector matches all). */
-function selectorMatches(selector: unknown, labels: Record<string, string>): boolean {
-  const s = (selector ?? {}) as { matchLabels?: Record<string, string>; matchExpressions?: LabelSelectorRequirement[] };
-  for (const [key, value] of Object.entries(s.matchLabels ?? {})) if (labels[key] !== value) return false;
-  for (const expr of s.matchExpressions ?? []) {
-    const has = Object.hasOwn(labels, expr.key);
-    const values = expr.values ?? [];
-    switch (expr.operator) {
-      case 'In':
-        if (!has || !values.includes(labels[expr.key])) return false;
-        break;
-      case 'NotIn':
-        if (has && values.includes(labels[expr.key])) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
 }

@@ -11,8 +11,8 @@ import {
   gatewayAddresses,
   istiodContainer,
   labelsOf,
-  selectorMatches,
 } from '../../mesh/istio-objects.ts';
+import { selectorMatches } from '../../mesh/labels.ts';
 
 /** Ports a remote's proxies and API server reach istiod on: xDS/CA and the injection webhook. */
 const ISTIOD_PORTS = [15012, 15017];

@@ -1,6 +1,7 @@
 // Encodes https://istio.io/latest/docs/ops/diagnostic-tools/proxy-cmd/ (`istioctl proxy-status`: SYNCED / NOT SENT / STALE from istiod's /debug/syncz).
 import { defineCheck } from '../../engine/define-check.ts';
-import { parseClusterz } from '../../mesh/debug/clusterz.ts';
+import type { ClusterReader } from '../../cluster/types.ts';
+import { clustersRunningIstiod, istiodOutputsOrSkip, readClusterz } from '../../mesh/istiod-debug.ts';
 import { parseSyncz, type SyncProxy, type XdsTypeStatus } from '../../mesh/debug/syncz.ts';
 
 /** How many proxy names a finding lists before summarizing. */
@@ -48,14 +49,10 @@ export default defineCheck({
       },
     },
   },
-  appliesTo(info) {
-    if (info.role === 'remote' || info.role === 'external-controlled') return 'no istiod in this cluster';
-    return undefined;
-  },
+  appliesTo: clustersRunningIstiod,
   async run(ctx) {
     const self = ctx.clusterInfo!;
-    const outputs = await ctx.cluster!.istiodDebug('syncz', { signal: ctx.signal });
-    if (outputs.length === 0) ctx.skip('no istiod debug output: /debug/syncz was not captured or no istiod pod runs');
+    const outputs = await istiodOutputsOrSkip(ctx, 'syncz');
     const known = await knownClusterIds(ctx.cluster!, self.clusterId, ctx.signal);
 
     for (const output of outputs) {
@@ -108,19 +105,10 @@ function listed(proxies: SyncProxy[]): string {
  * Cluster ids istiod knows: its clusterz entries plus its own CLUSTER_ID (clusterz has no local entry
  * before 1.22). undefined when clusterz cannot be read: then unknown cluster ids cannot be judged.
  */
-async function knownClusterIds(
-  reader: { istiodDebug(endpoint: string, opts?: { signal?: AbortSignal }): Promise<{ body: string }[]> },
-  localId: string | undefined,
-  signal: AbortSignal,
-): Promise<Set<string> | undefined> {
-  let outputs: { body: string }[];
-  try {
-    outputs = await reader.istiodDebug('clusterz', { signal });
-  } catch {
-    return undefined;
-  }
-  if (outputs.length === 0) return undefined;
-  const ids = new Set(outputs.flatMap((o) => parseClusterz(o.body).map((e) => e.id)));
+async function knownClusterIds(reader: Pick<ClusterReader, 'istiodDebug'>, localId: string | undefined, signal: AbortSignal): Promise<Set<string> | undefined> {
+  const entries = await readClusterz(reader, signal);
+  if (!entries) return undefined;
+  const ids = new Set(entries.map((e) => e.id));
   if (localId) ids.add(localId);
   return ids;
 }

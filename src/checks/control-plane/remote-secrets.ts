@@ -1,8 +1,7 @@
 // Encodes https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/ ("Remote secrets") and istio/istio pkg/kube/multicluster/secretcontroller.go (data key = cluster id, sanitizeKubeConfig since 1.13).
 import { defineCheck } from '../../engine/define-check.ts';
-import type { CheckContext } from '../../engine/types.ts';
 import { containerEnv, findIstiodDeployments, istiodContainer } from '../../mesh/istio-objects.ts';
-import { parseClusterz, type ClusterzEntry } from '../../mesh/debug/clusterz.ts';
+import { readClusterz } from '../../mesh/istiod-debug.ts';
 import {
   INSECURE_KUBECONFIG_OPTIONS_ENV,
   RemoteKubeconfigError,
@@ -108,7 +107,8 @@ export default defineCheck({
     const entries = findRemoteSecrets(await ctx.cluster!.list('secrets'), namespace);
     const istiods = findIstiodDeployments((await ctx.cluster!.list('deployments')).filter((d) => d.metadata.namespace === namespace));
     const allowed = parseAllowlist(containerEnv(istiods[0] && istiodContainer(istiods[0]), INSECURE_KUBECONFIG_OPTIONS_ENV));
-    const clusterz = await readClusterz(ctx);
+    // Only corroborating evidence here: remote-sync reports an unreadable clusterz.
+    const clusterz = await readClusterz(ctx.cluster!, ctx.signal).catch(() => undefined);
 
     const firstSecretOfKey = new Map<string, string>();
     const peersCovered = new Set<string>();
@@ -183,15 +183,3 @@ export default defineCheck({
     }
   },
 });
-
-/** istiod's clusterz entries (all pods merged), or undefined when it cannot be read or parsed. */
-async function readClusterz(ctx: CheckContext): Promise<ClusterzEntry[] | undefined> {
-  try {
-    const outputs = await ctx.cluster!.istiodDebug('clusterz', { signal: ctx.signal });
-    if (outputs.length === 0) return undefined;
-    return outputs.flatMap((o) => parseClusterz(o.body));
-  } catch {
-    // Only corroborating evidence here: remote-sync reports an unreadable clusterz.
-    return undefined;
-  }
-}

@@ -1,6 +1,7 @@
 // Encodes https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/ and istio/istio pilot/pkg/xds/debug.go (`/debug/clusterz`: the clusters istiod's multicluster controller knows and their sync status).
 import { defineCheck } from '../../engine/define-check.ts';
 import { parseClusterz } from '../../mesh/debug/clusterz.ts';
+import { clustersRunningIstiod, istiodOutputsOrSkip } from '../../mesh/istiod-debug.ts';
 import { expectedPeers } from '../../mesh/remote-secrets.ts';
 
 export default defineCheck({
@@ -38,14 +39,10 @@ export default defineCheck({
       },
     },
   },
-  appliesTo(info) {
-    if (info.role === 'remote' || info.role === 'external-controlled') return 'no istiod in this cluster';
-    return undefined;
-  },
+  appliesTo: clustersRunningIstiod,
   async run(ctx) {
     const self = ctx.clusterInfo!;
-    const outputs = await ctx.cluster!.istiodDebug('clusterz', { signal: ctx.signal });
-    if (outputs.length === 0) ctx.skip('no istiod debug output: /debug/clusterz was not captured or no istiod pod runs');
+    const outputs = await istiodOutputsOrSkip(ctx, 'clusterz');
     const peers = expectedPeers(self, ctx.clusterInfos, ctx.mesh);
     for (const output of outputs) {
       const entries = parseClusterz(output.body);

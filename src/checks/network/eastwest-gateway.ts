@@ -15,11 +15,11 @@ import {
   isPodReady,
   labelsOf,
   nodeSelectorOf,
-  selectorMatches,
   servicePorts,
   type EastWestGatewayService,
   type GatewayApiEastWestGateway,
 } from '../../mesh/istio-objects.ts';
+import { selectorMatches } from '../../mesh/labels.ts';
 
 const GATEWAY_INSTALL_HINT =
   'samples/multicluster/gen-eastwest-gateway.sh --network {{network}} | istioctl install -y -f - ' +

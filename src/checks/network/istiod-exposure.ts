@@ -2,7 +2,8 @@
 import { defineCheck } from '../../engine/define-check.ts';
 import type { ClusterReader, KubeObject } from '../../cluster/types.ts';
 import type { CheckContext, ClusterInfo } from '../../engine/types.ts';
-import { CONTROL_PLANE_CLUSTERS_ANNOTATION, annotationsOf, findIstiodDeployments, labelsOf, objectKey, podsOfWorkload, selectorMatches, servicePorts } from '../../mesh/istio-objects.ts';
+import { CONTROL_PLANE_CLUSTERS_ANNOTATION, annotationsOf, findIstiodDeployments, labelsOf, objectKey, podsOfWorkload, servicePorts } from '../../mesh/istio-objects.ts';
+import { selectorMatches } from '../../mesh/labels.ts';
 import {
   gatewaySelector,
   gatewaySelectsPod,

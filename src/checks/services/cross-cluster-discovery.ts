@@ -4,7 +4,8 @@ import { AccessError, type ClusterReader, type KubeObject } from '../../cluster/
 import type { CheckContext, ClusterInfo } from '../../engine/types.ts';
 import { labelsOf } from '../../mesh/istio-objects.ts';
 import { registryKey, type RegistryService } from '../../mesh/debug/registryz.ts';
-import { discoveryFilter, examples, nsName, parseClusterz, primaryOutput, readRegistry, remoteSecretKeys } from '../../mesh/services.ts';
+import { parseClusterz } from '../../mesh/debug/clusterz.ts';
+import { discoveryFilter, examples, nsName, primaryOutput, readRegistry, remoteSecretKeys } from '../../mesh/services.ts';
 
 const REGISTRYZ = 'kubectl exec -n {{namespace}} {{istiod}} -c discovery -- pilot-discovery request GET /debug/registryz';
 

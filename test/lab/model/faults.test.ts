@@ -12,6 +12,7 @@ import {
   getObject,
   hasSidecar,
   injectorValues,
+  jwtPayload,
   meshConfig,
   objectsOf,
   podsOf,
@@ -34,7 +35,6 @@ const ready = (pod: KubeObject) => (pod.status.conditions as { type: string; sta
 const cacerts = (mesh: LabMeshState, name: string) => secretData(getObject(clusterOf(mesh, name), 'Secret', 'istio-system', 'cacerts'));
 const remoteSecret = (mesh: LabMeshState, holder: string, name: string) => getObject(clusterOf(mesh, holder), 'Secret', 'istio-system', name);
 const gatewaySvc = (mesh: LabMeshState) => getObject(c2(mesh), 'Service', 'istio-system', 'istio-eastwestgateway');
-const jwtPayload = (token: string) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
 
 /** Faults whose effect is all in sim/: the objects equal a healthy build's. */
 function noObjectEffect(fault: string): FaultCase {
@@ -126,7 +126,7 @@ const CASES: FaultCase[] = [
     effect: (mesh) => {
       const { config } = remoteSecretKubeconfig(remoteSecret(mesh, 'cluster1', 'istio-remote-secret-cluster2'));
       const token = config.users[0].user.token as string;
-      expect(jwtPayload(token).exp * 1000).toBeLessThan(mesh.createdAt.getTime());
+      expect(jwtPayload(token).exp! * 1000).toBeLessThan(mesh.createdAt.getTime());
       expect(c2(mesh).users.has(token)).toBe(false);
     },
   },

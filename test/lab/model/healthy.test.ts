@@ -14,16 +14,13 @@ import {
   getObject,
   hasSidecar,
   injectorValues,
+  jwtPayload,
   meshConfig,
   objectsOf,
   podsOf,
   remoteSecretKubeconfig,
   secretData,
 } from './helpers.ts';
-
-function decodeJwtPayload(token: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
-}
 
 describe('multi-primary (3 clusters)', () => {
   let mesh: LabMeshState;
@@ -95,7 +92,7 @@ describe('multi-primary (3 clusters)', () => {
         expect(Buffer.from(config.clusters[0].cluster['certificate-authority-data'], 'base64').toString()).toBe(peer.endpoint.caPem);
         const token = config.users[0].user.token as string;
         expect(peer.users.get(token)?.name).toBe('system:serviceaccount:istio-system:istio-reader-service-account');
-        const payload = decodeJwtPayload(token);
+        const payload = jwtPayload(token);
         expect(payload.sub).toBe('system:serviceaccount:istio-system:istio-reader-service-account');
         expect(payload.exp).toBeUndefined();
         // The token is not accepted by the cluster holding the secret.

@@ -77,3 +77,8 @@ export function remoteSecretKubeconfig(secret: KubeObject): { key: string; confi
 export function hasSidecar(pod: KubeObject): boolean {
   return Boolean(pod.metadata.annotations?.['sidecar.istio.io/status']);
 }
+
+/** The claims of a JWT (a service account token), unverified. */
+export function jwtPayload(token: string): { sub?: string; exp?: number; [claim: string]: unknown } {
+  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
+}

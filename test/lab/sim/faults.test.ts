@@ -10,6 +10,7 @@ import {
   debug,
   envoyHosts,
   exec,
+  HELLO,
   podOf,
   rawExec,
   type EndpointShardz,
@@ -17,7 +18,6 @@ import {
   type TestMesh,
 } from './helpers/mesh.ts';
 
-const HELLO = 'helloworld.sample.svc.cluster.local';
 const TLS_FAILURE = 'CERTIFICATE_VERIFY_FAILED';
 
 type ClusterzEntry = { id: string; secretName: string; syncStatus: string };

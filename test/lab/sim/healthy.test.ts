@@ -12,13 +12,13 @@ import {
   debug,
   envoyHosts,
   exec,
+  HELLO,
   podOf,
   type EndpointShardz,
   type RegistryEntry,
   type TestMesh,
 } from './helpers/mesh.ts';
 
-const HELLO = 'helloworld.sample.svc.cluster.local';
 let t: TestMesh;
 
 beforeAll(async () => {

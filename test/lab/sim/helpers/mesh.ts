@@ -4,6 +4,9 @@ import { buildMeshState } from '../../../../src/lab/model/index.ts';
 import { createBackend } from '../../../../src/lab/sim/index.ts';
 import type { LabBackend, LabExecOutcome, LabFault, LabMeshState } from '../../../../src/lab/types.ts';
 
+/** The FQDN of the helloworld Service every test mesh serves from both clusters. */
+export const HELLO = 'helloworld.sample.svc.cluster.local';
+
 /** A built mesh and one backend per cluster. */
 export interface TestMesh {
   mesh: LabMeshState;
