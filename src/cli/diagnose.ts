@@ -1,6 +1,8 @@
 // `meshdoctor [category]`: choose clusters (kubeconfig, snapshot or lab), discover the topology,
 // run the checks, render every requested output. Exit code from the engine's pure exitCodeFor().
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { access, constants, mkdir } from 'node:fs/promises';
+import { probeSettings } from '../mesh/probes.ts';
 import type { ClusterReader } from '../cluster/types.ts';
 import { runChecks } from '../engine/run.ts';
 import { exitCodeFor, summarize } from '../engine/exit-code.ts';
@@ -64,9 +66,15 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
   if (args.fault?.length && args.lab === undefined) throw new UsageError('--fault needs --lab (faults are injected into the embedded lab)');
   if (args.snapshot !== undefined && args.lab !== undefined) throw new UsageError('use either --snapshot or --lab, not both');
   const severityOverrides = parseSeverityOverrides(args.severity ?? []);
+  validateOptions(args);
+  await checkOutputsWritable(outputs, io);
 
   const allChecks = await loadAllChecks(args.plugin ?? [], io.cwd);
   const checks = selectChecks(allChecks, { category: args.category, only: args.only, skip: args.skip });
+  if (checks.length === 0) {
+    // A CI gate that ran nothing must not read as green.
+    throw new UsageError(`no checks selected${args.category ? ` in category ${args.category}` : ''}${args.only?.length ? ` by --only ${args.only.join(', ')}` : ''}${args.skip?.length ? ` after --skip ${args.skip.join(', ')}` : ''}; see \`meshdoctor checks\``);
+  }
 
   const results: CheckResult[] = [];
   let topology: { clusters: ClusterInfo[]; mesh: MeshInfo } = { clusters: [], mesh: { model: 'unknown', multiNetwork: false } };
@@ -125,6 +133,11 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
       // Remote secrets' API servers are probed only live (a snapshot records no reachability).
       probeRemoteApi: source.readers.some((r) => r.live) ? probeRemoteApi : undefined,
       onStart: (total) => progress.start(total),
+      onRetry: (failing, retryInMs) => {
+        // CI logs have no spinner: say what --wait is waiting for.
+        const names = [...new Set(failing.map((r) => `${r.checkId} [${r.cluster}]`))];
+        io.stderr.write(`waiting: ${names.length} failing (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''}); retry in ${Math.round(retryInMs / 1000)}s\n`);
+      },
       onResult: (result) => {
         results.push(result);
         progress.tick(result.checkId, result.cluster);
@@ -233,6 +246,54 @@ function pickByName(readers: ClusterReader[], names: string[]): ClusterReader[] 
     if (!reader) throw new UsageError(`unknown context "${name}" in the snapshot (it has ${readers.map((r) => r.name).join(', ')})`);
     return reader;
   });
+}
+
+/**
+ * Invalid option values are invocation errors (exit 2), found before anything runs, rather than
+ * per-check errors found later.
+ */
+function validateOptions(args: DiagnoseArgs): void {
+  if (!Number.isFinite(args.certWarnDays) || args.certWarnDays < 0) throw new UsageError(`--cert-warn-days must be a number of days (0 or more), got ${args.certWarnDays}`);
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(args.istioNamespace) || args.istioNamespace.length > 63) {
+    throw new UsageError(`--istio-namespace must be a Kubernetes namespace name, got "${args.istioNamespace}"`);
+  }
+  if (args.prometheus !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(args.prometheus);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !/^https?:$/.test(url.protocol)) throw new UsageError(`--prometheus must be an http(s) URL, got "${args.prometheus}"`);
+  }
+  try {
+    probeSettings({
+      istioNamespace: args.istioNamespace,
+      certWarnDays: args.certWarnDays,
+      now: new Date(),
+      probeFrom: args.probeFrom,
+      probeTo: args.probeTo,
+      probeCount: args.probeCount,
+      probeTimeoutMs: args.probeTimeout !== undefined ? parseDuration(args.probeTimeout, '--probe-timeout') : undefined,
+    });
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** Find an unwritable report path before the run, not after it (the directory is created if missing). */
+async function checkOutputsWritable(outputs: ReturnType<typeof parseOutputSpec>[], io: CliIO): Promise<void> {
+  for (const output of outputs) {
+    if (!output.file) continue;
+    const dir = dirname(resolve(io.cwd, output.file));
+    try {
+      await mkdir(dir, { recursive: true });
+      await access(dir, constants.W_OK);
+    } catch (err) {
+      throw new UsageError(`cannot write the ${output.format} report to ${resolve(io.cwd, output.file)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
 }
 
 function parseSeverityOverrides(specs: string[]): Record<string, Severity> {

@@ -48,7 +48,9 @@ function buildParser(args: string[], io: CliIO, setExit: (code: number) => void)
     .fail((msg, err) => {
       // yargs reports unknown flags/commands here: make them one-line usage errors (exit 2).
       if (err && !(err.name === 'YError')) throw err;
-      throw new UsageError(`${msg ?? err?.message ?? 'invalid invocation'} (see meshdoctor --help)`);
+      // yargs spreads some messages over lines ("Invalid values:\n  Argument: ..."): keep them on one.
+      const text = (msg ?? err?.message ?? 'invalid invocation').split('\n').map((line) => line.trim()).filter(Boolean).join(' ');
+      throw new UsageError(`${text} (see meshdoctor --help)`);
     })
     .command(
       '$0 [category]',

@@ -15,6 +15,8 @@ export async function loadAllChecks(plugins: string[], cwd: string): Promise<Che
   const checks: Check[] = [...BUILTIN_CHECKS];
   for (const spec of plugins) {
     const path = resolve(cwd, spec);
+    const looksLikePath = spec.startsWith('.') || spec.startsWith('/') || /\.[cm]?[jt]s$/.test(spec);
+    if (looksLikePath && !existsSync(path)) throw new UsageError(`plugin ${spec}: file not found: ${path}`);
     const url = existsSync(path) ? pathToFileURL(path).href : spec;
     let module: { default?: unknown };
     try {

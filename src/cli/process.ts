@@ -6,6 +6,13 @@ const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import
 
 /** Run meshdoctor with process.argv; resolves to the exit code. */
 export async function runCli(argv: string[] = process.argv.slice(2)): Promise<number> {
+  // `meshdoctor checks | head`: a reader that closes the pipe early is not an error (as kubectl does).
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
   return main(argv, {
     stdout: process.stdout,
     stderr: process.stderr,

@@ -12,8 +12,8 @@ import type { ExecResult, PodRef } from './types.ts';
 export const EXEC_SUBPROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
 /** Default overall deadline of an exec. */
 export const DEFAULT_EXEC_TIMEOUT_MS = 20_000;
-/** Default bound on stdout + stderr. */
-export const DEFAULT_MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
+/** Default bound on stdout + stderr: Envoy /clusters and istiod syncz of a 10,000-pod cluster run to tens of MiB. */
+export const DEFAULT_MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
 
 const STDOUT = 1;
 const STDERR = 2;

@@ -36,6 +36,8 @@ export interface RunInput {
   severityOverrides?: Record<string, Severity>;
   /** Progress: called once with the number of tasks, then per finished task. */
   onStart?(total: number): void;
+  /** `--wait`: called before each retry round with the results still failing. */
+  onRetry?(failing: CheckResult[], retryInMs: number): void;
   onResult?(result: CheckResult): void;
   /** Clock, for tests. */
   sleep?(ms: number): Promise<void>;
@@ -66,6 +68,7 @@ interface Task {
 export async function runChecks(input: RunInput): Promise<CheckResult[]> {
   const tasks = planTasks(input);
   input.onStart?.(tasks.length);
+  await warmUp(input, tasks);
   let results = await runRound(input, tasks);
 
   if (input.waitMs && input.waitMs > 0) {
@@ -75,8 +78,10 @@ export async function runChecks(input: RunInput): Promise<CheckResult[]> {
     while (Date.now() + interval <= deadline) {
       const failing = tasks.filter((_task, i) => results[i].outcome === 'fail' || results[i].outcome === 'error');
       if (failing.length === 0) break;
+      input.onRetry?.(results.filter((r) => r.outcome === 'fail' || r.outcome === 'error'), interval);
       await sleep(interval);
       for (const reader of input.readers) reader.invalidate?.();
+      await warmUp(input, tasks);
       // Dependents of a re-run check are re-run too, so their skip can clear.
       const rerun = tasks.filter((task, i) => failing.includes(task) || results[i].outcome === 'skip' && (task.check.dependsOn?.length ?? 0) > 0);
       const rerunResults = await runRound(input, rerun, results, tasks);
@@ -87,6 +92,39 @@ export async function runChecks(input: RunInput): Promise<CheckResult[]> {
     }
   }
   return results;
+}
+
+/**
+ * Fetch the union of what the checks declared, once per cluster and concurrently, before any check's
+ * timer starts (as istioctl analyze does): a check's --timeout then measures the check, not its wait
+ * for a 10,000-pod list shared with every other check. Bounded by the per-check timeout; failures are
+ * remembered by the readers and met again, with their reason, by the checks that need the data.
+ */
+async function warmUp(input: RunInput, tasks: Task[]): Promise<void> {
+  const needsByReader = new Map<ClusterReader, Set<Check['needs'][number]>>();
+  for (const task of tasks) {
+    const readers = task.clusterIndex >= 0 ? [input.readers[task.clusterIndex]] : input.readers;
+    for (const reader of readers) {
+      const info = input.clusterInfos[input.readers.indexOf(reader)];
+      if (info && !info.reachable) continue;
+      const needs = needsByReader.get(reader) ?? new Set();
+      for (const need of task.check.needs) needs.add(need);
+      needsByReader.set(reader, needs);
+    }
+  }
+  const fetches = [...needsByReader].flatMap(([reader, needs]) =>
+    [...needs].map((need) => {
+      if (need === 'exec' || need === 'live') return Promise.resolve();
+      const fetch = need.startsWith('istiod:') ? reader.istiodDebug(need.slice('istiod:'.length)) : reader.listOptional(need as Parameters<ClusterReader['list']>[0]);
+      return fetch.then(
+        () => undefined,
+        () => undefined,
+      );
+    }),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(fetches), new Promise<void>((resolve) => (timer = setTimeout(resolve, input.timeoutMs)))]);
+  clearTimeout(timer);
 }
 
 function planTasks(input: RunInput): Task[] {
@@ -174,7 +212,8 @@ async function runTask(input: RunInput, task: Task): Promise<CheckResult> {
 
   if (reader && info && !info.reachable) {
     // Not a skip: a CI gate must not pass when a cluster could not be examined (exit code 3).
-    return finish({ outcome: 'error', error: `cluster unreachable: ${info.unreachableReason ?? 'no answer from its API server'}`, findings: [] });
+    const reason = (info.unreachableReason ?? 'no answer from its API server').replace(/^unreachable:\s*/, '');
+    return finish({ outcome: 'error', error: `cluster unreachable: ${reason}`, findings: [] });
   }
   const liveOnly = check.needs.includes('exec') || check.needs.includes('live');
   const targets = reader ? [reader] : input.readers;

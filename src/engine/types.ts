@@ -144,6 +144,8 @@ export interface RemoteApiProbe {
   reachable: boolean;
   /** Transport or credential problem, one line. */
   error?: string;
+  /** Set when the server was not contacted at all (a kubeconfig meshdoctor will not use): why. */
+  notProbed?: string;
   /** HTTP status of GET /version (401: credentials rejected). */
   status?: number;
   /** gitVersion of the server, when /version answered. */

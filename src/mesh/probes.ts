@@ -329,7 +329,9 @@ function httpPortOf(svc: KubeObject): number | undefined {
  */
 export async function defaultTargets(readers: ClusterReader[], infos: ClusterInfo[], istioNamespace: string): Promise<ProbeTarget[]> {
   const usable = readers.filter((_r, i) => infos[i]?.reachable !== false);
-  const perCluster = await Promise.all(usable.map(async (r) => ({ cluster: r.name, services: await r.list('services'), pods: await r.list('pods') })));
+  const perCluster = await Promise.all(
+    usable.map(async (r) => ({ cluster: r.name, services: await peerRead(() => r.list('services'), []), pods: await peerRead(() => r.list('pods'), []) })),
+  );
   const byKey = new Map<string, { svc: KubeObject; clusters: string[] }>();
   for (const { cluster, services } of perCluster) {
     for (const svc of services) {
@@ -674,12 +676,25 @@ export interface GatewayTarget {
   type: string;
 }
 
+/**
+ * Read a peer cluster's data for a probe's bookkeeping. A peer whose data cannot be read (forbidden,
+ * unreachable) only drops out of the mapping: it must not stop the probes of a healthy cluster.
+ */
+async function peerRead<T>(read: () => Promise<T>, fallback: T): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (err instanceof AccessError) return fallback;
+    throw err;
+  }
+}
+
 /** Every recognised east-west gateway of the clusters, with its address and the port to reach. */
 export async function eastWestGateways(readers: ClusterReader[], infos: ClusterInfo[]): Promise<GatewayTarget[]> {
   const all = await Promise.all(
     readers.map(async (reader, i) => {
       if (infos[i]?.reachable === false) return [];
-      const [services, nodes] = await Promise.all([reader.list('services'), reader.listOptional('nodes').catch(() => [] as KubeObject[])]);
+      const [services, nodes] = await Promise.all([peerRead(() => reader.list('services'), []), reader.listOptional('nodes').catch(() => [] as KubeObject[])]);
       return findEastWestGateways(services)
         .filter((g) => g.recognisedByIstiod)
         .map((g): GatewayTarget => {
@@ -699,7 +714,7 @@ export async function endpointOwners(readers: ClusterReader[], infos: ClusterInf
   await Promise.all(
     readers.map(async (reader, i) => {
       if (infos[i]?.reachable === false) return;
-      for (const pod of await reader.list('pods')) {
+      for (const pod of await peerRead(() => reader.list('pods'), [])) {
         if (pod.spec?.hostNetwork) continue; // a node address, shared by many pods
         const ips = [pod.status?.podIP, ...((pod.status?.podIPs ?? []) as { ip: string }[]).map((p) => p.ip)].filter(Boolean) as string[];
         for (const ip of ips) owners.set(ip, { cluster: reader.name, kind: 'pod', network: infos[i]?.network });
@@ -718,7 +733,7 @@ export async function readyEndpointsByCluster(readers: ClusterReader[], infos: C
   await Promise.all(
     readers.map(async (reader, i) => {
       if (infos[i]?.reachable === false) return;
-      const slices = (await reader.listOptional('endpointslices', { namespace: service.namespace })).filter((s) => labelsOf(s)['kubernetes.io/service-name'] === service.name);
+      const slices = (await peerRead(() => reader.listOptional('endpointslices', { namespace: service.namespace }), [])).filter((s) => labelsOf(s)['kubernetes.io/service-name'] === service.name);
       let ready = 0;
       if (slices.length) {
         for (const slice of slices) {

@@ -46,6 +46,9 @@ const NO_PROGRESS: Progress = { start() {}, tick() {}, stop() {} };
 export function createProgress(options: ProgressOptions): Progress {
   const stream = options.stream ?? process.stderr;
   if (!options.enabled || !isTerminalStream(stream)) return NO_PROGRESS;
+  // A TTY that reports no width (docker run -t, kubectl exec -t) makes ora redraw in a tight loop.
+  const columns = (stream as { columns?: number }).columns;
+  if (!columns || columns <= 0) return NO_PROGRESS;
   // The caller decided: do not let ora second-guess the stream; leave stdin alone (no raw mode).
   const spinner = ora({ stream, isEnabled: true, discardStdin: false });
   let done = 0;

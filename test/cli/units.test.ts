@@ -9,6 +9,10 @@ describe('parseDuration', () => {
   it.each(['', 'abc', '10x', '-1s', '1s foo'])('rejects %j', (text) => {
     expect(() => parseDuration(text, '--timeout')).toThrow(/invalid duration for --timeout/);
   });
+  it('rejects durations Node timers cannot hold', () => {
+    expect(() => parseDuration('99999999999999s', '--timeout')).toThrow(/too long/);
+    expect(parseDuration('24h', '--wait')).toBe(86_400_000);
+  });
 });
 
 describe('colorLevel', () => {

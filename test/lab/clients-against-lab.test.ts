@@ -79,6 +79,14 @@ describe.skipIf(!hasKubectl && !required)('real kubectl against the lab', () => 
     expect(r.stdout).toMatch(/^outbound\|5000\|\|helloworld\.sample\.svc\.cluster\.local::\d+\.\d+\.\d+\.\d+:\d+::rq_success::\d+$/m);
   });
 
+  it('kubectl logs answers (the lab simulates no output: an empty log), and names a wrong container', async () => {
+    const ok = await kubectl(['logs', '-n', 'istio-system', 'deploy/istiod', '-c', 'discovery']);
+    expect(ok.code).toBe(0);
+    const bad = await kubectl(['logs', '-n', 'istio-system', 'deploy/istiod', '-c', 'nope']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('container nope is not valid');
+  });
+
   it('an exec whose command exits 3 makes kubectl exit 3', async () => {
     const r = await kubectl(['exec', '-n', 'sample', await curlPod(), '-c', 'curl', '--', 'sh', '-c', 'exit 3']);
     expect(r.code).toBe(3);

@@ -337,6 +337,7 @@ class KubeApiServer implements LabApiServer {
       if (served.name === 'pods' && sub === 'exec') return this.exec(info, backend, user);
       if (served.name === 'pods' && sub === 'portforward') return this.portForward(info, backend, user);
       if ((served.name === 'pods' || served.name === 'services') && sub === 'proxy') return this.proxy(info, backend, user, served.name);
+      if (served.name === 'pods' && sub === 'log' && (method === 'GET' || method === 'HEAD')) return this.log(info, backend, user);
       if (sub !== 'status' || route.subpath !== undefined) return reply(resourceNotFound());
     }
     if (method !== 'GET' && method !== 'HEAD') return reply(methodNotAllowed());
@@ -455,6 +456,25 @@ class KubeApiServer implements LabApiServer {
     }
     const pod = sortedObjects(backend.list('pods')).byKey.get(objectKey(route.namespace, name));
     return pod ? { pod } : fail(notFound('pods', '', name));
+  }
+
+  /**
+   * pods/log: the lab simulates no process output, so a log is empty, but the request is answered the
+   * way a real API server answers it (404 for an unknown pod or container), so `kubectl logs` works.
+   */
+  private log(info: RequestInfo, backend: LabBackend, user: LabUser): Outcome {
+    const found = this.podFor(info, backend, user, 'log', 'get');
+    if ('error' in found) return found.error;
+    const container = info.url.searchParams.get('container');
+    const names = [...(found.pod.spec?.containers ?? []), ...(found.pod.spec?.initContainers ?? [])].map((c: Any) => c.name as string);
+    if (container && !names.includes(container)) {
+      return { type: 'reply', reply: badRequest(`container ${container} is not valid for pod ${found.pod.metadata.name}`) };
+    }
+    if (!container && (found.pod.spec?.containers ?? []).length > 1) {
+      const choices = names.join(' ');
+      return { type: 'reply', reply: badRequest(`a container name must be specified for pod ${found.pod.metadata.name}, choose one of: [${choices}]`) };
+    }
+    return { type: 'reply', reply: { status: 200, contentType: 'text/plain', body: '' } };
   }
 
   private exec(info: RequestInfo, backend: LabBackend, user: LabUser): Outcome {
