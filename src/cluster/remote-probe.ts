@@ -10,7 +10,7 @@ import { apiGet, connectionOptions, firstLine, statusMessage, transportError, ty
 import { AccessError } from './types.ts';
 import type { RemoteApiAccess, RemoteApiProbe } from '../engine/types.ts';
 export type { RemoteApiAccess, RemoteApiProbe } from '../engine/types.ts';
-import { parseRemoteKubeconfig, RemoteKubeconfigError } from '../mesh/remote-secrets.ts';
+import { RemoteKubeconfigError, unsafeToProbe } from '../mesh/remote-secrets.ts';
 
 /** Options of one probe. */
 export interface RemoteProbeOptions {
@@ -39,13 +39,12 @@ export async function probeRemoteApi(kubeconfigText: string, opts: RemoteProbeOp
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let endpoint: KubeEndpoint;
   try {
-    const parsed = parseRemoteKubeconfig(kubeconfigText);
-    const unsafe = [...parsed.disallowed, ...parsed.filePaths];
-    if (unsafe.length) return { reachable: false, error: `not probed: the kubeconfig uses ${unsafe.join(', ')}`, access: [] };
+    const unsafe = unsafeToProbe(kubeconfigText);
+    if (unsafe) return notProbed(unsafe);
     const { kubeConfig, server } = remoteSecretKubeConfig(kubeconfigText, 'remote secret kubeconfig');
     endpoint = { cluster: server, server: server.replace(/\/+$/, ''), kubeConfig };
   } catch (err) {
-    if (err instanceof RemoteKubeconfigError || err instanceof KubeconfigError) return { reachable: false, error: `not probed: ${err.message}`, access: [] };
+    if (err instanceof RemoteKubeconfigError || err instanceof KubeconfigError) return notProbed(err.message);
     throw err;
   }
 
@@ -67,6 +66,10 @@ export async function probeRemoteApi(kubeconfigText: string, opts: RemoteProbeOp
     result.access.push(await accessOf(endpoint, need, timeoutMs, opts.signal));
   }
   return result;
+}
+
+function notProbed(reason: string): RemoteApiProbe {
+  return { reachable: false, notProbed: reason, error: `not probed: ${reason}`, access: [] };
 }
 
 async function accessOf(endpoint: KubeEndpoint, need: (typeof REQUIRED_ACCESS)[number], timeoutMs: number, signal?: AbortSignal): Promise<RemoteApiAccess> {

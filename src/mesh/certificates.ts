@@ -236,6 +236,11 @@ export interface ClusterRoot {
   trusted: CertificateFacts[];
   /** The certificate istiod signs workload certificates with, when read from a CA Secret. */
   signingCa?: CertificateFacts;
+  /**
+   * The signing root is a guess: read from a multi-root istio-ca-root-cert ConfigMap (a rotation), where
+   * the first certificate need not be the one the CA chains to. Trust then counts any shared root.
+   */
+  signingUncertain?: boolean;
 }
 
 /** Why a cluster's root could not be had. */
@@ -254,6 +259,7 @@ export type ClusterRootResult = { root: ClusterRoot; secretsForbidden: boolean }
  * (first for remote clusters, whose own cacerts no istiod uses, and when Secrets are forbidden).
  */
 export async function readClusterRoot(reader: ClusterReader, info: ClusterInfo | undefined, namespace: string): Promise<ClusterRootResult> {
+  const ignoredCacerts = (secret: KubeObject | undefined) => secret !== undefined && cacertsIgnoredByIstiod(caSecretMaterial(secret), info?.istioVersion);
   const secrets = await listInNamespace(reader, 'secrets', namespace);
   const configMaps = await listInNamespace(reader, 'configmaps', namespace);
   const secretsForbidden = 'forbidden' in secrets;
@@ -268,7 +274,8 @@ export async function readClusterRoot(reader: ClusterReader, info: ClusterInfo |
 
   const remote = info?.role === 'remote' || info?.role === 'external-controlled';
   const readers: (() => ClusterRoot | RootProblem | undefined)[] = [
-    () => rootFromCacerts(reader.name, cacerts),
+    // An istiod before 1.27 ignores a cacerts without its key and signs with istio-ca-secret.
+    () => (ignoredCacerts(cacerts) ? undefined : rootFromCacerts(reader.name, cacerts)),
     () => rootFromSelfSigned(reader.name, selfSigned),
     () => rootFromConfigMap(reader.name, rootConfigMap),
   ];
@@ -363,8 +370,9 @@ function rootFromConfigMap(cluster: string, configMap: KubeObject | undefined): 
   const trusted = parseOrProblem(configMap.data?.['root-cert.pem'], `configmap/${configMap.metadata.name}`);
   if (!Array.isArray(trusted)) return { ...trusted, resource };
   if (trusted.length === 0) return undefined;
-  // Without the chain, the first root of the bundle is the current one (istiod writes it first).
-  return { cluster, source: 'istio-ca-root-cert', resource, signing: trusted[0], trusted };
+  // Without the chain the signing root cannot be told: istiod usually writes the current one first,
+  // but a rotation bundle (old and new roots) may list them in either order.
+  return { cluster, source: 'istio-ca-root-cert', resource, signing: trusted[0], trusted, signingUncertain: trusted.length > 1 };
 }
 
 /** The root of `trusted` that the CA chain ends in: the chain's own copy of it, or its verified issuer. */
@@ -389,9 +397,38 @@ export function groupByRoot(roots: ClusterRoot[]): ClusterRoot[][] {
   return [...groups.values()].sort((a, b) => b.length - a.length || pluggedIn(b) - pluggedIn(a) || roots.indexOf(a[0]) - roots.indexOf(b[0]));
 }
 
-/** Whether workloads of `a` trust certificates of `b` (b's signing root is in a's bundle). */
+/**
+ * Whether workloads of `a` trust certificates of `b` (b's signing root is in a's bundle). When b's
+ * signing root is a guess (a multi-root ConfigMap), any root of b's bundle that a trusts counts.
+ */
 export function trustsRootOf(a: ClusterRoot, b: ClusterRoot): boolean {
-  return a.trusted.some((t) => t.fingerprint === b.signing.fingerprint);
+  const candidates = b.signingUncertain ? b.trusted : [b.signing];
+  return a.trusted.some((t) => candidates.some((c) => c.fingerprint === t.fingerprint));
+}
+
+/**
+ * Whether an Istio version is at least major.minor: undefined when the version is unknown or does not
+ * parse (`1.27.3`, `1.27.3-distroless`, `v1.27.0` parse).
+ */
+export function istioVersionAtLeast(version: string | undefined, major: number, minor: number): boolean | undefined {
+  const parsed = /^v?(\d+)\.(\d+)/.exec(version ?? '');
+  if (!parsed) return undefined;
+  const [have, haveMinor] = [Number(parsed[1]), Number(parsed[2])];
+  return have > major || (have === major && haveMinor >= minor);
+}
+
+/** The first Istio minor whose istiod refuses an incomplete cacerts bundle (istio/istio#55696, checkCABundleCompleteness). */
+export const ISTIOD_REFUSES_INCOMPLETE_CACERTS = { major: 1, minor: 27 } as const;
+
+/**
+ * Whether istiod of `istioVersion` ignores this CA Secret and signs with istio-ca-secret: before 1.27 it
+ * looks for the key file alone (istio_ca.go: no ca-key.pem means self-signed). From 1.27 an incomplete
+ * bundle makes istiod fail to start instead, so the Secret is still the CA it would use.
+ */
+export function cacertsIgnoredByIstiod(material: CaSecretMaterial, istioVersion: string | undefined): boolean {
+  if (!material.missingKeys.includes(material.keys.caKey)) return false;
+  const { major, minor } = ISTIOD_REFUSES_INCOMPLETE_CACERTS;
+  return istioVersionAtLeast(istioVersion, major, minor) === false;
 }
 
 /** Normalized certificate serial (lowercase hex, no separators or leading zeros), to match Envoy's /certs. */

@@ -3,14 +3,19 @@
 // gateway pods by labels in any namespace (istiod's default; PILOT_SCOPE_GATEWAY_TO_NAMESPACE off),
 // server hosts may carry a `namespace/` prefix, a VirtualService binds a Gateway by `name` (same
 // namespace) or `namespace/name`. Reference: https://istio.io/latest/docs/reference/config/networking/gateway/
-import type { KubeObject } from '../cluster/types.ts';
+import { parse as parseYaml } from 'yaml';
+import { AccessError, type ClusterReader, type KubeObject } from '../cluster/types.ts';
+import type { CheckContext } from '../engine/types.ts';
 import {
   DEFAULT_GATEWAY_PORT,
   GATEWAY_NAME_LABEL,
   findEastWestGateways,
   findGatewayApiEastWestGateways,
+  findInjectorConfigMaps,
+  findMeshConfigMaps,
   labelsOf,
   servicePorts,
+  type EastWestGatewayService,
 } from './istio-objects.ts';
 import { selectorMatches, type LabelMap } from './labels.ts';
 
@@ -73,6 +78,35 @@ export function coversMeshServiceHosts(hosts: string[], clusterDomain = 'cluster
     const suffix = host.slice(2);
     return serviceSuffix === suffix || serviceSuffix.endsWith(`.${suffix}`);
   });
+}
+
+/**
+ * The server hosts that cover only part of the mesh's services: a service host of the cluster domain
+ * (`helloworld.sample.svc.cluster.local`) or a wildcard inside it (`*.team-a.svc.cluster.local`).
+ * Empty when the hosts cover all mesh services (coversMeshServiceHosts) or none of them.
+ */
+export function partialMeshServiceHosts(hosts: string[], clusterDomain = 'cluster.local'): string[] {
+  if (coversMeshServiceHosts(hosts, clusterDomain)) return [];
+  const serviceSuffix = `.svc.${clusterDomain}`;
+  return hosts.filter((host) => hostWithoutNamespace(host).endsWith(serviceSuffix));
+}
+
+/** Whether two server hosts (DNS names or `*.` wildcards, `namespace/` prefixes ignored) match a common name. */
+export function hostsOverlap(left: string, right: string): boolean {
+  const a = hostWithoutNamespace(left).toLowerCase();
+  const b = hostWithoutNamespace(right).toLowerCase();
+  if (a === '*' || b === '*' || a === b) return true;
+  const suffixA = a.startsWith('*.') ? a.slice(1) : undefined;
+  const suffixB = b.startsWith('*.') ? b.slice(1) : undefined;
+  // `*.x.y` matches any name ending in `.x.y`, including names another wildcard stands for.
+  if (suffixA && b.endsWith(suffixA)) return true;
+  if (suffixB && a.endsWith(suffixB)) return true;
+  return false;
+}
+
+/** Whether two servers' host lists share a name (IST0145 needs overlapping hosts, not just the port). */
+export function serverHostsOverlap(left: GatewayServer, right: GatewayServer): boolean {
+  return left.hosts.some((a) => right.hosts.some((b) => hostsOverlap(a, b)));
 }
 
 /** Normalised `tls.mode` of a server (upper case), undefined without TLS settings. */
@@ -156,9 +190,10 @@ export interface EastWestWorkload {
 /**
  * East-west gateway workloads of a cluster: gateway Services (findEastWestGateways, including the
  * ones istiod ignores) and Gateway API east-west Gateways, with the pods behind them. A Service
- * that Istio generated for a Gateway API Gateway is reported once, as the Gateway.
+ * that Istio generated for a Gateway API Gateway is reported once, as the Gateway. With `discovery`,
+ * Services meshNetworks names by registryServiceName count too (eastWestGatewayServices).
  */
-export function eastWestWorkloads(services: KubeObject[], k8sGateways: KubeObject[], pods: KubeObject[]): EastWestWorkload[] {
+export function eastWestWorkloads(services: KubeObject[], k8sGateways: KubeObject[], pods: KubeObject[], discovery?: GatewayDiscovery): EastWestWorkload[] {
   const workloads: EastWestWorkload[] = [];
   const apiGateways = findGatewayApiEastWestGateways(k8sGateways);
   const generatedBy = (svc: KubeObject) =>
@@ -178,7 +213,7 @@ export function eastWestWorkloads(services: KubeObject[], k8sGateways: KubeObjec
       pods: pods.filter((p) => p.metadata.namespace === namespace && selectorMatches(selector, labelsOf(p))),
     });
   }
-  for (const gw of findEastWestGateways(services)) {
+  for (const gw of eastWestGatewayServices(services, discovery)) {
     if (generatedBy(gw.service)) continue;
     const namespace = gw.service.metadata.namespace ?? '';
     const selector = (gw.service.spec?.selector ?? {}) as LabelMap;
@@ -206,4 +241,170 @@ export function resolvePodPort(pod: KubeObject, port: number | string): number |
     if (found) return found.containerPort;
   }
   return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// meshNetworks (https://istio.io/latest/docs/reference/config/istio.mesh.v1alpha1/#MeshNetworks)
+// ---------------------------------------------------------------------------------------------
+
+/** Istio's cluster domain when the install does not set another (`global.proxy.clusterDomain`). */
+export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
+
+/** A gateway of a meshNetworks network: a fixed `address`, or the Service `registryServiceName` names. */
+export interface MeshNetworksGateway {
+  network: string;
+  address?: string;
+  /** FQDN of a Service (`name.namespace.svc.<domain>`) that istiod takes as the network's gateway. */
+  registryServiceName?: string;
+  /** Port cross-network traffic is sent to (15443 when the entry gives none). */
+  port: number;
+}
+
+/** One network of meshNetworks: which endpoints belong to it and its gateways. */
+export interface MeshNetwork {
+  name: string;
+  /** Cluster ids (registries) whose endpoints are on this network (`endpoints[].fromRegistry`). */
+  fromRegistries: string[];
+  /** CIDRs whose endpoints are on this network (`endpoints[].fromCidr`). */
+  fromCidrs: string[];
+  gateways: MeshNetworksGateway[];
+}
+
+/** A cluster's meshNetworks with the ConfigMap it comes from. */
+export interface MeshNetworksConfig {
+  configMap: string;
+  networks: MeshNetwork[];
+}
+
+/** Parse a meshNetworks YAML document. Throws an Error naming what is wrong when it is not YAML or not a mapping. */
+export function parseMeshNetworks(text: string): MeshNetwork[] {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch {
+    throw new Error('meshNetworks is not YAML');
+  }
+  if (doc === null || doc === undefined) return [];
+  if (!isRecord(doc)) throw new Error('meshNetworks is not a YAML mapping');
+  const networks = doc.networks ?? {};
+  if (networks === null) return [];
+  if (!isRecord(networks)) throw new Error('meshNetworks.networks is not a mapping of network names');
+  return Object.entries(networks).map(([name, def]) => {
+    const spec = isRecord(def) ? def : {};
+    const endpoints = (Array.isArray(spec.endpoints) ? spec.endpoints : []).filter(isRecord);
+    const gateways = (Array.isArray(spec.gateways) ? spec.gateways : []).filter(isRecord);
+    return {
+      name,
+      fromRegistries: endpoints.map((e) => e.fromRegistry).filter((r): r is string => typeof r === 'string' && r !== ''),
+      fromCidrs: endpoints.map((e) => e.fromCidr).filter((c): c is string => typeof c === 'string' && c !== ''),
+      gateways: gateways.flatMap((g): MeshNetworksGateway[] => {
+        const port = typeof g.port === 'number' && g.port > 0 ? g.port : DEFAULT_GATEWAY_PORT;
+        if (typeof g.address === 'string' && g.address !== '') return [{ network: name, address: g.address, port }];
+        if (typeof g.registryServiceName === 'string' && g.registryServiceName !== '') return [{ network: name, registryServiceName: g.registryServiceName, port }];
+        return [];
+      }),
+    };
+  });
+}
+
+/** The meshNetworks of a cluster's istio namespace (the mesh config ConfigMap's `meshNetworks` key); undefined when none. Throws on a malformed one. */
+export function meshNetworksOf(configMaps: KubeObject[], istioNamespace: string): MeshNetworksConfig | undefined {
+  const configMap = findMeshConfigMaps(configMaps, istioNamespace).find((cm) => typeof cm.data?.meshNetworks === 'string');
+  if (!configMap) return undefined;
+  try {
+    return { configMap: configMap.metadata.name, networks: parseMeshNetworks(configMap.data.meshNetworks as string) };
+  } catch (err) {
+    throw new Error(`${istioNamespace}/${configMap.metadata.name}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** The cluster domain of an install: the injector values' `global.proxy.clusterDomain`, else cluster.local. */
+export function clusterDomainOf(configMaps: KubeObject[], istioNamespace: string): string {
+  const text = findInjectorConfigMaps(configMaps, istioNamespace)[0]?.data?.values;
+  if (typeof text !== 'string') return DEFAULT_CLUSTER_DOMAIN;
+  try {
+    const domain = (JSON.parse(text) as { global?: { proxy?: { clusterDomain?: unknown } } })?.global?.proxy?.clusterDomain;
+    return typeof domain === 'string' && domain !== '' ? domain : DEFAULT_CLUSTER_DOMAIN;
+  } catch {
+    return DEFAULT_CLUSTER_DOMAIN;
+  }
+}
+
+/** What decides which Services of a registry istiod takes as gateways through meshNetworks. */
+export interface GatewayDiscovery {
+  networks: MeshNetwork[];
+  /** Cluster id of the registry whose Services are looked at; undefined when unknown. */
+  clusterId?: string;
+  clusterDomain: string;
+}
+
+/**
+ * The meshNetworks gateway a Service is, by `registryServiceName`. istiod (pilot/pkg/serviceregistry/
+ * kube/controller/network.go) applies a network's registryServiceName gateways only to the registries
+ * the network lists in `fromRegistry`, and compares the name with the Service's FQDN. With an unknown
+ * cluster id, only an unambiguous match counts.
+ */
+export function registryServiceGateway(service: KubeObject, discovery: GatewayDiscovery): MeshNetworksGateway | undefined {
+  const fqdn = `${service.metadata.name}.${service.metadata.namespace ?? ''}.svc.${discovery.clusterDomain}`;
+  const matches = discovery.networks
+    .filter((n) => discovery.clusterId === undefined || n.fromRegistries.includes(discovery.clusterId))
+    .flatMap((n) => n.gateways.filter((g) => g.registryServiceName === fqdn));
+  if (discovery.clusterId === undefined && new Set(matches.map((m) => m.network)).size > 1) return undefined;
+  return matches[0];
+}
+
+/**
+ * East-west gateway Services as istiod discovers them: findEastWestGateways (network label), with
+ * the Services that meshNetworks names by registryServiceName recognised too, on that network and
+ * port (a network label, when present, keeps precedence for the network).
+ */
+export function eastWestGatewayServices(services: KubeObject[], discovery?: GatewayDiscovery): EastWestGatewayService[] {
+  const found = new Map(findEastWestGateways(services).map((g) => [g.service, g]));
+  if (discovery && discovery.networks.length > 0) {
+    for (const service of services) {
+      const named = registryServiceGateway(service, discovery);
+      if (!named) continue;
+      const labelled = found.get(service);
+      found.set(service, {
+        service,
+        network: labelled?.recognisedByIstiod ? labelled.network : named.network,
+        recognisedByIstiod: true,
+        gatewayPort: labelled?.recognisedByIstiod ? labelled.gatewayPort : named.port,
+        viaMeshNetworks: true,
+      });
+    }
+  }
+  return [...found.values()].sort((a, b) => `${a.service.metadata.namespace}/${a.service.metadata.name}`.localeCompare(`${b.service.metadata.namespace}/${b.service.metadata.name}`));
+}
+
+/** A list that may be forbidden or absent: [] then. */
+async function configMapsOf(reader: ClusterReader): Promise<KubeObject[]> {
+  try {
+    return await reader.listOptional('configmaps');
+  } catch (err) {
+    if (err instanceof AccessError) return [];
+    throw err;
+  }
+}
+
+/**
+ * The meshNetworks the mesh's control planes use: those of every reachable primary (they normally
+ * agree; a registryServiceName entry only applies to the registries its network lists), with the
+ * cluster domain of the first primary that has one. Throws on a malformed meshNetworks.
+ */
+export async function meshGatewayDiscovery(ctx: Pick<CheckContext, 'clusters' | 'clusterInfos' | 'options'>): Promise<{ networks: MeshNetwork[]; clusterDomain: string }> {
+  const networks: MeshNetwork[] = [];
+  let clusterDomain: string | undefined;
+  for (const [i, reader] of ctx.clusters.entries()) {
+    const info = ctx.clusterInfos[i];
+    if (!info?.reachable || info.role !== 'primary') continue;
+    const configMaps = await configMapsOf(reader);
+    networks.push(...(meshNetworksOf(configMaps, ctx.options.istioNamespace)?.networks ?? []));
+    if (findInjectorConfigMaps(configMaps, ctx.options.istioNamespace).length > 0) clusterDomain ??= clusterDomainOf(configMaps, ctx.options.istioNamespace);
+  }
+  return { networks, clusterDomain: clusterDomain ?? DEFAULT_CLUSTER_DOMAIN };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

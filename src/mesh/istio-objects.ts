@@ -103,6 +103,29 @@ export function istiodContainer(deployment: KubeObject): ContainerSpec | undefin
 }
 
 /**
+ * Services through which a cluster reaches a control plane running elsewhere (istio-discovery chart,
+ * remote-istiod-service.yaml): `istiod`, or `istiod-remote` when a local (injector) istiod runs, each
+ * with `-<revision>` for a revisioned install (older charts wrote `istiod-<revision>-remote`). They
+ * have no selector (Endpoints/EndpointSlices point at the primary) or are ExternalName. Returns
+ * those in `namespace`, `-remote` names last.
+ */
+export function findRemoteIstiodServices(services: KubeObject[], namespace: string): KubeObject[] {
+  return services
+    .filter(
+      (s) =>
+        s.metadata.namespace === namespace &&
+        /^istiod(-[a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/.test(s.metadata.name) &&
+        (s.spec?.type === 'ExternalName' || Object.keys(s.spec?.selector ?? {}).length === 0),
+    )
+    .sort((a, b) => Number(isIstiodRemoteName(a.metadata.name)) - Number(isIstiodRemoteName(b.metadata.name)) || a.metadata.name.localeCompare(b.metadata.name));
+}
+
+/** `istiod-remote`, `istiod-remote-<rev>` or `istiod-<rev>-remote`: the name the chart uses when a local istiod also runs. */
+export function isIstiodRemoteName(name: string): boolean {
+  return name.startsWith('istiod-') && name.split('-').includes('remote');
+}
+
+/**
  * Istio version from an image reference: `docker.io/istio/pilot:1.29.1` -> `1.29.1`. Digests and
  * the `-distroless`/`-debug` variant suffixes are dropped; a tag that is not a version (`latest`,
  * a commit) gives undefined.
@@ -344,6 +367,8 @@ export interface EastWestGatewayService {
   recognisedByIstiod: boolean;
   /** The port istiod sends cross-network traffic to: the gatewayPort label, else 15443. */
   gatewayPort: number;
+  /** istiod takes it as a gateway because meshNetworks names it (`registryServiceName`). */
+  viaMeshNetworks?: boolean;
 }
 
 /**

@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import type { ClusterReader, KubeObject } from '../cluster/types.ts';
 import type { ClusterInfo, MeshInfo } from '../engine/types.ts';
+import { findIstiodDeployments } from './istio-objects.ts';
 
 /** Label istiod selects remote secrets by. */
 export const MULTICLUSTER_SECRET_LABEL = 'istio/multiCluster';
@@ -51,6 +52,17 @@ export function findRemoteSecrets(secrets: KubeObject[], istioNamespace: string)
   return entries.sort((a, b) => a.secretName.localeCompare(b.secretName) || a.key.localeCompare(b.key));
 }
 
+/**
+ * The secrets an istiod can read: those of the istio namespace and of every namespace running an
+ * istiod (an external control plane's `istio-kubeconfig` lives beside it). Listed per namespace, so
+ * namespace-scoped RBAC suffices and no application secret is read.
+ */
+export async function readIstiodSecrets(reader: ClusterReader, istioNamespace: string): Promise<KubeObject[]> {
+  const namespaces = new Set([istioNamespace, ...findIstiodDeployments(await reader.list('deployments')).map((d) => d.metadata.namespace ?? istioNamespace)]);
+  const lists = await Promise.all([...namespaces].sort().map((namespace) => reader.list('secrets', { namespace })));
+  return lists.flat();
+}
+
 function decodeBase64(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
   const text = Buffer.from(value, 'base64').toString('utf8');
@@ -66,8 +78,11 @@ export interface RemoteKubeconfig {
   token?: string;
   /** Fields istiod's sanitizer refuses (any user of the file), e.g. `exec`, `auth-provider gcp`, `tokenFile`. */
   disallowed: string[];
-  /** Local file paths the kubeconfig points at (istiod's pod has none of them). */
-  filePaths: string[];
+  /**
+   * `certificate-authority` file path of the current cluster. Not something the sanitizer refuses:
+   * the file is not in istiod's pod, so building the client fails in every Istio version.
+   */
+  caFile?: string;
 }
 
 /** A kubeconfig that cannot be used at all. */
@@ -99,17 +114,27 @@ export function parseRemoteKubeconfig(text: string, allowed: readonly string[] =
   const contexts = list<{ context?: { cluster?: string; user?: string } }>('contexts');
   const clusters = list<{ cluster?: Record<string, unknown> }>('clusters');
   const users = list<{ user?: Record<string, unknown> }>('users');
-  const current = contexts.find((c) => c.name === config['current-context']) ?? contexts[0];
-  const cluster = clusters.find((c) => c.name === current?.context?.cluster) ?? clusters[0];
-  const user = users.find((u) => u.name === current?.context?.user) ?? users[0];
-  const server = cluster?.cluster?.server;
-  if (typeof server !== 'string' || !server) throw new RemoteKubeconfigError('no cluster with a server for the current context');
+  // istiod builds the client with clientcmd, which uses the current context and never falls back
+  // to the first context, cluster or user of the file.
+  const currentName = config['current-context'];
+  if (typeof currentName !== 'string' || !currentName) throw new RemoteKubeconfigError('no current-context');
+  const current = contexts.find((c) => c.name === currentName);
+  if (!current) throw new RemoteKubeconfigError(`current-context ${currentName} names no context of the file`);
+  const clusterName = current.context?.cluster;
+  const cluster = clusters.find((c) => c.name === clusterName);
+  if (!cluster) throw new RemoteKubeconfigError(`context ${currentName} names cluster ${String(clusterName ?? '(none)')}, which is not in the file`);
+  const userName = current.context?.user;
+  const user = users.find((u) => u.name === userName);
+  // No user at all is anonymous access; a user named but missing is a load error.
+  if (userName && !user) throw new RemoteKubeconfigError(`context ${currentName} names user ${userName}, which is not in the file`);
+  const server = cluster.cluster?.server;
+  if (typeof server !== 'string' || !server) throw new RemoteKubeconfigError(`cluster ${String(clusterName)} of the current context has no server`);
 
-  const result: RemoteKubeconfig = { server: server.replace(/\/+$/, ''), disallowed: [], filePaths: [] };
-  const caData = cluster?.cluster?.['certificate-authority-data'];
+  const result: RemoteKubeconfig = { server: server.replace(/\/+$/, ''), disallowed: [] };
+  const caData = cluster.cluster?.['certificate-authority-data'];
   if (typeof caData === 'string') result.caPem = Buffer.from(caData, 'base64').toString('utf8');
-  const caFile = cluster?.cluster?.['certificate-authority'];
-  if (typeof caFile === 'string' && caFile) result.filePaths.push(`certificate-authority ${caFile}`);
+  const caFile = cluster.cluster?.['certificate-authority'];
+  if (typeof caFile === 'string' && caFile) result.caFile = caFile;
   const token = user?.user?.token;
   if (typeof token === 'string' && token) result.token = token;
 
@@ -128,6 +153,17 @@ export function parseRemoteKubeconfig(text: string, allowed: readonly string[] =
     if (typeof u['client-key'] === 'string' && u['client-key']) refuse('client-key', 'clientKey');
   }
   return result;
+}
+
+/**
+ * Why meshdoctor will not use a kubeconfig, whatever istiod's allowlist says: it would run a program
+ * (exec, auth providers other than oidc) or read local files. undefined when it is safe to use.
+ * Throws RemoteKubeconfigError for a kubeconfig that cannot be used at all.
+ */
+export function unsafeToProbe(kubeconfigText: string): string | undefined {
+  const parsed = parseRemoteKubeconfig(kubeconfigText);
+  const unsafe = [...parsed.disallowed, ...(parsed.caFile ? [`certificate-authority ${parsed.caFile}`] : [])];
+  return unsafe.length ? `the kubeconfig uses ${unsafe.join(', ')}, which meshdoctor never runs or reads` : undefined;
 }
 
 /** The allowlist of an istiod container env value (`exec,tokenFile`). */
@@ -183,9 +219,23 @@ export function isLoopbackServer(server: string): boolean {
     return false;
   }
   if (host === 'localhost' || host.endsWith('.localhost')) return true;
-  if (isIP(host) === 4) return host.startsWith('127.') || host === '0.0.0.0';
-  if (isIP(host) === 6) return host === '::1' || host === '::' || /^::ffff:127\./.test(host);
+  const ipv4 = isIP(host) === 6 ? mappedIpv4(host) ?? host : host;
+  if (isIP(ipv4) === 4) return ipv4.startsWith('127.') || ipv4 === '0.0.0.0';
+  if (isIP(ipv4) === 6) return ipv4 === '::1' || ipv4 === '::';
   return false;
+}
+
+/**
+ * The IPv4 address inside an IPv4-mapped IPv6 address (`::ffff:127.0.0.1`, which URL parsing
+ * normalises to `::ffff:7f00:1`); undefined for any other address.
+ */
+function mappedIpv4(host: string): string | undefined {
+  const dotted = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host);
+  if (dotted) return dotted[1];
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
+  if (!hex) return undefined;
+  const [high, low] = [parseInt(hex[1], 16), parseInt(hex[2], 16)];
+  return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
 }
 
 /** Normalize a PEM for comparison: the base64 body of its certificates, whitespace removed. */
@@ -221,11 +271,13 @@ export function kubeRootCaOf(configMaps: KubeObject[], namespace: string): strin
 
 /**
  * The clusters a control-plane cluster's istiod must discover through remote secrets: in a
- * primary-remote mesh the remotes, otherwise every other primary and remote of the mesh. Clusters
- * whose cluster id is unknown (or equal to this one's: cluster-ids reports that) are left out, and
- * so is everything in an external control plane, whose peers meshdoctor cannot tell.
+ * primary-remote mesh the remotes, otherwise every other primary and remote of the mesh. Only a
+ * primary has peers (a cluster of unknown role may be no control plane at all). Clusters whose
+ * cluster id is unknown (or equal to this one's: cluster-ids reports that) are left out, and so is
+ * everything in an external control plane, whose peers meshdoctor cannot tell.
  */
 export function expectedPeers(self: ClusterInfo, infos: ClusterInfo[], mesh: MeshInfo): ClusterInfo[] {
+  if (self.role !== 'primary') return [];
   if (mesh.model === 'external-control-plane' || mesh.model === 'single-cluster') return [];
   return infos.filter(
     (info) =>

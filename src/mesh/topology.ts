@@ -13,9 +13,11 @@ import {
   findInjectionWebhooks,
   findInjectorConfigMaps,
   findIstiodDeployments,
+  findRemoteIstiodServices,
   findMeshConfigMaps,
   gatewayAddresses,
   injectorValuesOf,
+  isIstiodRemoteName,
   istiodContainer,
   labelsOf,
   meshConfigOf,
@@ -135,13 +137,16 @@ async function discoverCluster(reader: ClusterReader, istioNamespace: string): P
   if (network) info.network = network;
 
   const controlPlaneClusters = controlPlaneClustersOf(istioNs);
+  const remoteIstiodServices = findRemoteIstiodServices(services ?? [], istioNamespace);
   info.role = roleOf({
     hasIstiod: istiods.length > 0,
     // Unknown when deployments could not be listed: then we cannot call the cluster anything.
     deploymentsKnown: deployments !== undefined,
-    controlPlaneClusters,
+    // A cluster naming only itself as control plane is a primary that annotated its own namespace.
+    controlPlaneClusters: controlPlaneClusters.filter((id) => id !== clusterId),
     webhook,
-    selectorlessIstiodService: hasSelectorlessIstiodService(services ?? [], istioNamespace),
+    selectorlessIstiodService: remoteIstiodServices.length > 0,
+    istiodRemoteService: remoteIstiodServices.some((s) => isIstiodRemoteName(s.metadata.name)),
   });
 
   info.revisions = [...new Set(istiods.map(revisionOf))].sort();
@@ -178,31 +183,26 @@ function controlPlaneClustersOf(namespace: KubeObject | undefined): string[] {
   return value ? value.split(',').map((s) => s.trim()).filter(Boolean) : [];
 }
 
-/** A remote cluster's `istiod` Service has no selector: Endpoints point at the primary's gateway. */
-function hasSelectorlessIstiodService(services: KubeObject[], istioNamespace: string): boolean {
-  return services.some(
-    (s) =>
-      s.metadata.namespace === istioNamespace &&
-      /^istiod(-remote)?$/.test(s.metadata.name) &&
-      (s.spec?.type === 'ExternalName' || Object.keys(s.spec?.selector ?? {}).length === 0),
-  );
-}
-
 interface RoleEvidence {
   hasIstiod: boolean;
   deploymentsKnown: boolean;
   controlPlaneClusters: string[];
   webhook?: InjectionWebhook;
   selectorlessIstiodService: boolean;
+  /** A selectorless `istiod[-<rev>]-remote` Service: the chart makes it only when a local istiod runs too. */
+  istiodRemoteService: boolean;
 }
 
 /**
- * primary: runs istiod. remote: no istiod, configured by a primary of the mesh (the
- * controlPlaneClusters annotation, or an `istiod` Service without selector that the webhook and
- * proxies reach the primary through). external-controlled: no istiod and the injector webhook calls
- * a URL outside the cluster (an external control plane).
+ * primary: runs istiod. remote: configured by a primary of the mesh (the controlPlaneClusters
+ * annotation naming another cluster, or an `istiod[-<rev>]` Service without selector that the
+ * webhook and proxies reach the primary through). A remote may run a local istiod that only injects
+ * (istiodRemote.enabledLocalInjectorIstiod, 1.21+): the annotation or an `istiod[-<rev>]-remote`
+ * Service still make it a remote. external-controlled: no istiod and the injector webhook calls a
+ * URL outside the cluster (an external control plane).
  */
 function roleOf(evidence: RoleEvidence): ClusterInfo['role'] {
+  if (evidence.controlPlaneClusters.length > 0 || evidence.istiodRemoteService) return 'remote';
   if (evidence.hasIstiod) return 'primary';
   if (!evidence.deploymentsKnown) return 'unknown';
   // A primary's webhook carries the same /inject/cluster/<id>/net/<network> path, so the path alone
@@ -217,7 +217,10 @@ function roleOf(evidence: RoleEvidence): ClusterInfo['role'] {
 function meshOf(facts: ClusterFacts[]): MeshInfo {
   const reachable = facts.filter((f) => f.info.reachable);
   const networks = new Set(reachable.map((f) => f.info.network).filter((n): n is string => n !== undefined));
-  const mesh: MeshInfo = { model: modelOf(facts), multiNetwork: networks.size > 1 };
+  // A peer that cannot be read hides its network: when east-west gateways exist, assume they join
+  // networks, so the healthy clusters' cross-network checks still run instead of skipping.
+  const hiddenPeers = facts.some((f) => !f.info.reachable) && reachable.some((f) => (f.info.eastWestGateways ?? []).length > 0);
+  const mesh: MeshInfo = { model: modelOf(facts), multiNetwork: networks.size > 1 || hiddenPeers };
   // Primaries own the mesh config; a remote's copy may be stale, so prefer theirs.
   const ordered = [...reachable.filter((f) => f.info.role === 'primary'), ...reachable.filter((f) => f.info.role !== 'primary')];
   const meshId = ordered.find((f) => f.meshId)?.meshId;

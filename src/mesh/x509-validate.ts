@@ -248,6 +248,9 @@ export function privateKeyFacts(text: string): PrivateKeyFacts {
   if (redacted) return redacted.spkiSha256 ? { kind: 'redacted', spkiSha256: redacted.spkiSha256 } : { kind: 'redacted-opaque' };
   if (/-----BEGIN ENCRYPTED PRIVATE KEY-----/.test(text)) return { kind: 'unreadable', reason: 'the private key is encrypted (istiod needs it unencrypted)' };
   if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) return { kind: 'unreadable', reason: 'no PEM private key block' };
+  // istiod (Go's pem.Decode) reads the first PEM block only: `openssl ecparam -genkey` puts EC PARAMETERS first.
+  const firstBlock = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(text)?.[1] ?? '';
+  if (!/PRIVATE KEY$/.test(firstBlock)) return { kind: 'unreadable', reason: `the first PEM block is ${firstBlock}, not the key (istiod reads only the first block): remove it (openssl pkey -in key.pem -out ca-key.pem)` };
   const spki = privateKeySpkiSha256(text);
   return spki ? { kind: 'key', spkiSha256: spki } : { kind: 'unreadable', reason: 'the private key block does not parse' };
 }
@@ -268,4 +271,26 @@ function safe<T>(read: () => T): T | undefined {
   } catch {
     return undefined;
   }
+}
+
+const EKU_SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+
+/**
+ * Why a CA's extendedKeyUsage keeps its workload certificates from mTLS, if it does: OpenSSL and
+ * BoringSSL (Envoy) check the ssl_client/ssl_server purpose on every CA of the chain, so a CA that
+ * lists EKUs must list both serverAuth and clientAuth, as `openssl verify -purpose sslserver|sslclient`
+ * shows. anyExtendedKeyUsage alone does not satisfy OpenSSL's purpose check (Go would accept it), so
+ * it is flagged too. No EKU extension: no limit.
+ */
+export function ekuRestriction(cert: CertificateFacts): string | undefined {
+  const usages = safe(() => cert.cert.getExtension(x509.ExtendedKeyUsageExtension))?.usages.map(String);
+  if (!usages) return undefined;
+  const missing = [[EKU_SERVER_AUTH, 'serverAuth'], [EKU_CLIENT_AUTH, 'clientAuth']].filter(([oid]) => !usages.includes(oid)).map(([, name]) => name);
+  return missing.length ? `extendedKeyUsage lacks ${missing.join(' and ')}` : undefined;
+}
+
+/** Whether the certificate's key is RSA-PSS (SPKI id-RSASSA-PSS), which Go's crypto/x509 cannot use. */
+export function hasRsaPssKey(cert: CertificateFacts): boolean {
+  return safe(() => nodeCert(cert).publicKey.asymmetricKeyType) === 'rsa-pss';
 }

@@ -100,7 +100,7 @@ class Skip {
 export async function runCheck(
   check: Check,
   readers: ClusterReader[],
-  options: { now?: Date } = {},
+  options: { now?: Date; probeRemoteApi?: CheckContext['probeRemoteApi'] } = {},
 ): Promise<{ runs: CheckRun[]; clusters: ClusterInfo[]; mesh: MeshInfo }> {
   const { clusters, mesh } = await discoverTopology(readers, ISTIO_NAMESPACE);
   const targets = check.scope === 'mesh' ? [-1] : readers.map((_r, i) => i);
@@ -138,6 +138,7 @@ export async function runCheck(
         run.data[key] = value;
       },
     };
+    if (options.probeRemoteApi) ctx.probeRemoteApi = options.probeRemoteApi;
     try {
       await check.run(ctx);
     } catch (err) {

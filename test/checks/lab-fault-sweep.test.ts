@@ -48,7 +48,7 @@ const EXPECTED: [fault: string, errors: string[], warnings: string[]][] = [
   ['cacerts-missing', ['certificates/cacerts [cluster2] cacertsMissing', 'certificates/shared-root [cluster2] rootMismatch', 'certificates/workload [cluster2] workloadRootNotShared', 'connectivity/cross-cluster [cluster1] allRequestsFailed', 'connectivity/cross-cluster [cluster2] allRequestsFailed', 'connectivity/http [cluster1] tlsFailure', 'connectivity/http [cluster2] tlsFailure'], []],
   ['cacerts-incomplete', ['certificates/cacerts [cluster2] cacertsIncomplete', 'certificates/workload [cluster2] workloadIssuerMismatch', 'certificates/workload [cluster2] workloadRootNotShared'], []],
   ['root-mismatch', ['certificates/shared-root [cluster2] rootMismatch', 'certificates/workload [cluster2] workloadRootNotShared', 'connectivity/cross-cluster [cluster1] allRequestsFailed', 'connectivity/cross-cluster [cluster2] allRequestsFailed', 'connectivity/http [cluster1] tlsFailure', 'connectivity/http [cluster2] tlsFailure'], []],
-  ['ca-key-mismatch', ['certificates/chain [cluster2] caKeyMismatch'], []],
+  ['ca-key-mismatch', ['certificates/chain [cluster2] caKeyMismatch', 'certificates/workload [cluster2] workloadIssuerMismatch'], []],
   ['not-a-ca', ['certificates/chain [cluster2] notACa'], []],
   ['chain-wrong-order', ['certificates/chain [cluster2] chainWrongOrder'], []],
   ['intermediate-expired', ['certificates/expiry [cluster2] certExpired'], []],

@@ -58,8 +58,11 @@ describe('probeRemoteApi', () => {
 
   it('never runs exec plugins or reads files named by a secret', async () => {
     const result = await probeRemoteApi(withUser(kubeconfig, { exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: '/bin/false' } }));
-    expect(result).toEqual({ reachable: false, error: 'not probed: the kubeconfig uses exec', access: [] });
-    expect((await probeRemoteApi('garbage: [')).error).toMatch(/^not probed/);
+    const reason = 'the kubeconfig uses exec, which meshdoctor never runs or reads';
+    expect(result).toEqual({ reachable: false, notProbed: reason, error: `not probed: ${reason}`, access: [] });
+    const garbage = await probeRemoteApi('garbage: [');
+    expect(garbage.error).toMatch(/^not probed/);
+    expect(garbage.notProbed).toBeDefined();
   });
 
   it('stops when aborted', async () => {

@@ -162,6 +162,41 @@ describe('snapshot writer -> reader round trip', () => {
     }
   });
 
+  it('captures each sidecar\'s SDS secrets as config_dump.json, private keys redacted even when Envoy did not', async () => {
+    const dir = path.join(await tempDir(), 'snap');
+    const base = memoryReader({ name: 'cluster1', objects: objects() });
+    const b64text = (text: string) => Buffer.from(text).toString('base64');
+    const dump = {
+      configs: [
+        {
+          '@type': 'type.googleapis.com/envoy.admin.v3.SecretsConfigDump.DynamicSecret',
+          name: 'default',
+          secret: { name: 'default', tls_certificate: { certificate_chain: { inline_bytes: b64text(ca.certPem) }, private_key: { inline_bytes: b64text(ca.keyPem) } } },
+        },
+        { '@type': 'type.googleapis.com/envoy.admin.v3.SecretsConfigDump.DynamicSecret', name: 'ROOTCA', secret: { name: 'ROOTCA', validation_context: { trusted_ca: { inline_string: root.certPem } } } },
+      ],
+    };
+    const commands: string[][] = [];
+    const reader = {
+      ...base,
+      exec: async (_pod: unknown, container: string, command: string[]) => {
+        commands.push([container, ...command]);
+        return { exitCode: 0, stdout: JSON.stringify(dump), stderr: '' };
+      },
+    };
+    await writeSnapshot(dir, { capturedAt: new Date('2026-05-01T10:00:00Z'), istioNamespace: 'istio-system', clusters: [reader] });
+    expect(commands).toContainEqual(['istio-proxy', 'pilot-agent', 'request', 'GET', 'config_dump?resource=dynamic_active_secrets']);
+    const [c1] = (await openSnapshot(dir)).clusters;
+    const written = JSON.parse(await c1.sidecarAdmin({ namespace: 'sample', name: 'helloworld-1' }, 'config_dump'));
+    expect(written.configs[0].secret.tls_certificate.private_key).toEqual({ inline_string: '[redacted]' });
+    expect(Buffer.from(written.configs[0].secret.tls_certificate.certificate_chain.inline_bytes, 'base64').toString()).toBe(ca.certPem);
+    expect(written.configs[1].secret.validation_context.trusted_ca.inline_string).toBe(root.certPem);
+    const files = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+    const everything = (await Promise.all(files.map((f) => readFile(path.join(f.parentPath, f.name), 'utf8')))).join('\n');
+    expect(everything).not.toContain(b64text(ca.keyPem).slice(0, 40));
+    expect(everything).not.toContain('PRIVATE KEY');
+  });
+
   it('refuses to write into a non-empty directory', async () => {
     const dir = await tempDir();
     await writeFile(path.join(dir, 'something'), 'x');

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chainOrder, parsePemCertificates, type CertificateFacts } from '../../src/mesh/certificates.ts';
-import { certificateSpkiSha256, privateKeyFacts, validateChain, type ChainProblemClass } from '../../src/mesh/x509-validate.ts';
+import { certificateSpkiSha256, ekuRestriction, isSelfIssued, privateKeyFacts, validateChain, type ChainProblemClass } from '../../src/mesh/x509-validate.ts';
 
 const run = promisify(execFile);
 const DAY = 24 * 3600 * 1000;
@@ -76,6 +76,36 @@ authorityKeyIdentifier=keyid
 [ext_leaf]
 basicConstraints=critical,CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
+subjectKeyIdentifier=hash
+authorityKeyIdentifier=keyid
+[ext_ca_eku_server]
+basicConstraints=critical,CA:TRUE,pathlen:0
+keyUsage=critical,keyCertSign,cRLSign
+extendedKeyUsage=serverAuth
+subjectKeyIdentifier=hash
+authorityKeyIdentifier=keyid
+[ext_ca_eku_client]
+basicConstraints=critical,CA:TRUE,pathlen:0
+keyUsage=critical,keyCertSign,cRLSign
+extendedKeyUsage=clientAuth
+subjectKeyIdentifier=hash
+authorityKeyIdentifier=keyid
+[ext_ca_eku_both]
+basicConstraints=critical,CA:TRUE,pathlen:0
+keyUsage=critical,keyCertSign,cRLSign
+extendedKeyUsage=serverAuth,clientAuth
+subjectKeyIdentifier=hash
+authorityKeyIdentifier=keyid
+[ext_ca_eku_any]
+basicConstraints=critical,CA:TRUE,pathlen:0
+keyUsage=critical,keyCertSign,cRLSign
+extendedKeyUsage=anyExtendedKeyUsage
+subjectKeyIdentifier=hash
+authorityKeyIdentifier=keyid
+[ext_leaf_mtls]
+basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth,clientAuth
 subjectKeyIdentifier=hash
 authorityKeyIdentifier=keyid
 [ext_leaf_no_aki]
@@ -290,7 +320,14 @@ beforeAll(async () => {
     }
     await c.issue({ name: `leaf-${i}`, subject: '/O=workload', key: 'leaf', issuer, issuerKey: k.caKey, ext, from: at(-1), to: at(1) });
   }
+  // CAs with extendedKeyUsage, each with an mTLS workload leaf (serverAuth and clientAuth).
+  for (const eku of EKU_CASES) {
+    await c.issue({ name: `ca-eku-${eku}`, subject: `/O=Istio/CN=Cluster CA EKU ${eku}`, key: 'ca', issuer: 'int', ext: eku === 'none' ? 'ca_pathlen0' : `ca_eku_${eku}` });
+    await c.issue({ name: `leaf-eku-${eku}`, subject: '/O=workload', key: 'leaf', issuer: `ca-eku-${eku}`, issuerKey: 'ca', ext: 'leaf_mtls', from: at(-1), to: at(1) });
+  }
 }, 60_000);
+
+const EKU_CASES = ['none', 'server', 'client', 'both', 'any'] as const;
 
 afterAll(async () => {
   if (corpus) await rm(corpus.dir, { recursive: true, force: true });
@@ -351,5 +388,31 @@ describe('chain verdicts agree with openssl verify', () => {
     // Order is not openssl's concern (it searches -untrusted), but Istio sends cert-chain.pem as is.
     const linked = !k.expect.includes('untrusted') && !k.expect.includes('signature');
     if (k.chain.length > 0 && linked) expect(chainOrder(target, chain).kind).toBe(k.wrongOrder ? 'wrong-order' : 'in-order');
+  });
+});
+
+describe('CA extendedKeyUsage agrees with openssl verify -purpose sslclient/sslserver', () => {
+  it.each(EKU_CASES)('CA EKU %s', async (eku) => {
+    const untrusted = [`ca-eku-${eku}`, 'int'];
+    const client = await opensslVerify(corpus, 'root', untrusted, `leaf-eku-${eku}`, ['-purpose', 'sslclient']);
+    const server = await opensslVerify(corpus, 'root', untrusted, `leaf-eku-${eku}`, ['-purpose', 'sslserver']);
+    const [ca] = await certs(corpus, [`ca-eku-${eku}`]);
+    // An mTLS workload certificate must verify for both purposes; meshdoctor flags the CA otherwise.
+    expect({ eku, restricted: ekuRestriction(ca) !== undefined }).toEqual({ eku, restricted: !(client.ok && server.ok) });
+    expect(ekuRestriction(ca) !== undefined).toBe(eku !== 'none' && eku !== 'both');
+  });
+});
+
+describe('a partial-chain anchor (a non-self-signed intermediate as root-cert.pem)', () => {
+  it('openssl rejects it without -partial_chain and accepts it with; meshdoctor validates the path and the chain check warns', async () => {
+    const [target] = await certs(corpus, ['ca']);
+    const roots = await certs(corpus, ['int']);
+    const verdict = validateChain({ target, untrusted: [], roots, now: NOW, targetIsCa: true });
+    expect(verdict.valid).toBe(true);
+    expect(isSelfIssued(verdict.path.at(-1)!)).toBe(false);
+    const strict = await opensslVerify(corpus, 'int', [], 'ca');
+    expect(strict.ok).toBe(false);
+    expect(strict.classes).toEqual(['untrusted']);
+    expect((await opensslVerify(corpus, 'int', [], 'ca', ['-partial_chain'])).ok).toBe(true);
   });
 });

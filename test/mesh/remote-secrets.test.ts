@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import {
   decodeTokenClaims,
+  expectedPeers,
   findRemoteSecrets,
   isLoopbackServer,
   parseRemoteKubeconfig,
@@ -31,7 +32,7 @@ describe('remote secrets', () => {
 
   it('parses server, CA and token of the current context', () => {
     const parsed = parseRemoteKubeconfig(kubeconfig({ token: 'abc' }));
-    expect(parsed).toEqual({ server: 'https://10.0.0.2:6443', caPem: 'PEM', token: 'abc', disallowed: [], filePaths: [] });
+    expect(parsed).toEqual({ server: 'https://10.0.0.2:6443', caPem: 'PEM', token: 'abc', disallowed: [] });
   });
 
   it('refuses what istiod sanitizes since 1.13, unless allowlisted; oidc is fine', () => {
@@ -40,13 +41,32 @@ describe('remote secrets', () => {
     expect(parseRemoteKubeconfig(kubeconfig({ 'auth-provider': { name: 'gcp' } })).disallowed).toEqual(['auth-provider gcp']);
     expect(parseRemoteKubeconfig(kubeconfig({ 'auth-provider': { name: 'oidc' } })).disallowed).toEqual([]);
     expect(parseRemoteKubeconfig(kubeconfig({ tokenFile: '/var/run/t', 'client-certificate': '/c', 'client-key': '/k' })).disallowed).toEqual(['tokenFile', 'client-certificate', 'client-key']);
-    expect(parseRemoteKubeconfig(kubeconfig({ token: 't' }, { server: 'https://x', 'certificate-authority': '/ca.crt' })).filePaths).toEqual(['certificate-authority /ca.crt']);
+    const withCaFile = parseRemoteKubeconfig(kubeconfig({ token: 't' }, { server: 'https://x', 'certificate-authority': '/ca.crt' }));
+    // Not a sanitizer refusal: a load failure in every version, kept apart from `disallowed`.
+    expect(withCaFile.caFile).toBe('/ca.crt');
+    expect(withCaFile.disallowed).toEqual([]);
   });
 
   it('throws RemoteKubeconfigError for garbage', () => {
     expect(() => parseRemoteKubeconfig('[1, 2')).toThrow(RemoteKubeconfigError);
     expect(() => parseRemoteKubeconfig('just text')).toThrow(/not a kubeconfig/);
-    expect(() => parseRemoteKubeconfig(YAML.stringify({ clusters: [] }))).toThrow(/no cluster with a server/);
+    expect(() => parseRemoteKubeconfig(YAML.stringify({ clusters: [] }))).toThrow(/no current-context/);
+  });
+
+  it('uses the current context only, as clientcmd does: no fallback to the first context, cluster or user', () => {
+    const doc = YAML.parse(kubeconfig({ token: 't' }));
+    const variant = (edit: (d: typeof doc) => void) => {
+      const copy = structuredClone(doc);
+      edit(copy);
+      return YAML.stringify(copy);
+    };
+    expect(() => parseRemoteKubeconfig(variant((d) => delete d['current-context']))).toThrow(RemoteKubeconfigError);
+    expect(() => parseRemoteKubeconfig(variant((d) => (d['current-context'] = 'gone')))).toThrow(/current-context gone names no context/);
+    expect(() => parseRemoteKubeconfig(variant((d) => (d.contexts[0].context.cluster = 'other')))).toThrow(/cluster other, which is not in the file/);
+    expect(() => parseRemoteKubeconfig(variant((d) => (d.contexts[0].context.user = 'other')))).toThrow(/user other, which is not in the file/);
+    expect(() => parseRemoteKubeconfig(variant((d) => (d.clusters[0].cluster = { 'certificate-authority-data': 'eA==' })))).toThrow(/has no server/);
+    // A context without a user is anonymous access, which clientcmd accepts.
+    expect(parseRemoteKubeconfig(variant((d) => delete d.contexts[0].context.user)).token).toBeUndefined();
   });
 
   it('decodes bound and legacy service-account tokens without verifying them', () => {
@@ -62,7 +82,18 @@ describe('remote secrets', () => {
   it('tells loopback servers and compares server URLs', () => {
     for (const s of ['https://127.0.0.1:6443', 'https://localhost', 'https://[::1]:443', 'https://127.8.0.1', 'https://0.0.0.0:6443']) expect(isLoopbackServer(s)).toBe(true);
     for (const s of ['https://10.0.0.1:6443', 'https://cluster2-control-plane:6443', 'not a url']) expect(isLoopbackServer(s)).toBe(false);
+    // IPv4-mapped IPv6: URL parsing turns [::ffff:127.0.0.1] into [::ffff:7f00:1].
+    for (const s of ['https://[::ffff:127.0.0.1]:6443', 'https://[::ffff:7f00:1]:6443', 'https://[::ffff:127.1.2.3]', 'https://[::ffff:0.0.0.0]']) expect(isLoopbackServer(s)).toBe(true);
+    for (const s of ['https://[::ffff:10.0.0.1]:6443', 'https://[::ffff:a00:1]', 'https://[2001:db8::1]']) expect(isLoopbackServer(s)).toBe(false);
     expect(sameServer('https://API.example:443/', 'https://api.example')).toBe(true);
     expect(sameServer('https://a:6443', 'https://a:6444')).toBe(false);
+  });
+
+  it('expectedPeers: only a primary has peers; a cluster of unknown role needs no remote secrets', () => {
+    const info = (name: string, role: 'primary' | 'remote' | 'unknown') => ({ name, clusterId: name, role, revisions: [], reachable: true, via: 'snapshot' as const });
+    const infos = [info('a', 'primary'), info('b', 'primary'), info('c', 'unknown')];
+    const mesh = { model: 'multi-primary' as const, multiNetwork: false };
+    expect(expectedPeers(infos[0], infos, mesh).map((p) => p.name)).toEqual(['b']);
+    expect(expectedPeers(infos[2], infos, mesh)).toEqual([]);
   });
 });

@@ -101,6 +101,15 @@ describe('discoverTopology fallbacks', () => {
     expect(clusters[1]).toMatchObject({ name: 'cluster2', reachable: false, role: 'unknown' });
     expect(clusters[1].unreachableReason).toMatch(/unreachable/);
     expect(clusters[0].reachable).toBe(true);
+    // cluster1's east-west gateway exists to join networks: with its peer hidden, still multi-network.
+    expect(mesh.multiNetwork).toBe(true);
+  });
+
+  it('a hidden peer does not make a mesh without east-west gateways multi-network', async () => {
+    const objects = await fixtureObjects('multi-primary-healthy');
+    objects.get('cluster1')!.services = objects.get('cluster1')!.services!.filter((s) => !s.metadata.name.includes('eastwest'));
+    const readers = memoryReaders(objects, { cluster2: { failAll: 'unreachable' } });
+    const { mesh } = await discoverTopology(readers, ISTIO_NAMESPACE);
     expect(mesh.multiNetwork).toBe(false);
   });
 
@@ -147,6 +156,37 @@ describe('discoverTopology fallbacks', () => {
     objectNamed(objects, 'cluster2', 'namespaces', 'istio-system').metadata.annotations!['topology.istio.io/controlPlaneClusters'] = 'elsewhere';
     const { mesh } = await discoverTopology(memoryReaders(objects), ISTIO_NAMESPACE);
     expect(mesh.model).toBe('external-control-plane');
+  });
+
+  it('a revisioned remote: a selectorless istiod-<rev> Service makes a remote even without the annotation', async () => {
+    const objects = await fixtureObjects('primary-remote-healthy');
+    delete objectNamed(objects, 'cluster2', 'namespaces', 'istio-system').metadata.annotations;
+    objectNamed(objects, 'cluster2', 'services', 'istiod').metadata.name = 'istiod-1-22-3';
+    const { clusters, mesh } = await discoverTopology(memoryReaders(objects), ISTIO_NAMESPACE);
+    expect(clusters[1].role).toBe('remote');
+    expect(mesh.model).toBe('primary-remote');
+  });
+
+  it('a remote running a local injector istiod stays a remote (istiod[-<rev>]-remote Service, or the annotation)', async () => {
+    for (const [serviceName, keepAnnotation] of [['istiod-remote', false], ['istiod-1-22-3-remote', false], ['istiod-remote-1-22-3', false], ['istiod', true]] as const) {
+      const objects = await fixtureObjects('primary-remote-healthy');
+      if (!keepAnnotation) delete objectNamed(objects, 'cluster2', 'namespaces', 'istio-system').metadata.annotations;
+      objectNamed(objects, 'cluster2', 'services', 'istiod').metadata.name = serviceName;
+      // enabledLocalInjectorIstiod: an istiod Deployment runs in the remote too.
+      const injector = structuredClone(objectNamed(objects, 'cluster1', 'deployments', 'istiod'));
+      for (const env of injector.spec.template.spec.containers[0].env) if (env.name === 'CLUSTER_ID') env.value = 'cluster2';
+      objectsOf(objects, 'cluster2', 'deployments').push(injector);
+      const { clusters, mesh } = await discoverTopology(memoryReaders(objects), ISTIO_NAMESPACE);
+      expect([serviceName, clusters[1].role, mesh.model]).toEqual([serviceName, 'remote', 'primary-remote']);
+    }
+  });
+
+  it('a primary that names only itself in controlPlaneClusters stays a primary', async () => {
+    const objects = await fixtureObjects('multi-primary-healthy');
+    const ns = objectNamed(objects, 'cluster1', 'namespaces', 'istio-system');
+    ns.metadata.annotations = { ...ns.metadata.annotations, 'topology.istio.io/controlPlaneClusters': 'cluster1' };
+    const { clusters } = await discoverTopology(memoryReaders(objects), ISTIO_NAMESPACE);
+    expect(clusters.map((c) => c.role)).toEqual(['primary', 'primary']);
   });
 
   it('prefers the primary\'s mesh id and reads the trust domain from the mesh config', async () => {

@@ -2,7 +2,18 @@
 import { defineCheck } from '../../engine/define-check.ts';
 import type { KubeObject } from '../../cluster/types.ts';
 import type { CheckContext } from '../../engine/types.ts';
-import { CACERTS_SECRET, PLUGIN_CA_COMMANDS, SELF_SIGNED_CA_SECRET, caSecretMaterial, clustersWithOwnCa, parseCaMaterial, readCacertsSecret } from '../../mesh/certificates.ts';
+import {
+  CACERTS_SECRET,
+  ISTIOD_REFUSES_INCOMPLETE_CACERTS,
+  PLUGIN_CA_COMMANDS,
+  SELF_SIGNED_CA_SECRET,
+  caSecretMaterial,
+  clustersWithOwnCa,
+  istioVersionAtLeast,
+  parseCaMaterial,
+  readCacertsSecret,
+  type CaSecretMaterial,
+} from '../../mesh/certificates.ts';
 
 export default defineCheck({
   id: 'certificates/cacerts',
@@ -16,9 +27,12 @@ export default defineCheck({
       'namespace istiod generates its own self-signed root (istio-ca-secret), which no other cluster trusts, and cross-cluster ' +
       'mTLS fails. istiod loads two forms: ca-cert.pem, ca-key.pem, root-cert.pem and cert-chain.pem (optional ca-crl.pem), as ' +
       'Istio\'s tools/certs makes them; or tls.crt, tls.key and ca.crt (a kubernetes.io/tls Secret, e.g. from cert-manager), ' +
-      'used whenever tls.crt is present. istiod looks for ca-key.pem to decide whether a CA is plugged in at all: a Secret ' +
-      'without it is silently ignored in favour of the self-signed CA. The check also parses every certificate and the ' +
-      'private key (PKCS#8, PKCS#1 or SEC1; a snapshot keeps only its public-key fingerprint), never printing the key. ' +
+      'used whenever tls.crt is present. Before Istio 1.27 istiod looks for ca-key.pem to decide whether a CA is plugged in ' +
+      'at all: a Secret without it is silently ignored in favour of the self-signed CA; from 1.27 (istio/istio#55696) an ' +
+      'incomplete bundle makes istiod refuse to start. An empty cert-chain.pem loads, but workload certificates then go out ' +
+      'without ca-cert and the intermediates, so peers cannot build a path to the root. The check also parses every ' +
+      'certificate and the private key (PKCS#8, PKCS#1 or SEC1, as the first PEM block: istiod reads no other; a snapshot ' +
+      'keeps only its public-key fingerprint), never printing the key. ' +
       'Remote clusters of a primary-remote mesh get certificates from the primary\'s istiod and are not checked.',
     docs: 'https://istio.io/latest/docs/tasks/security/cert-management/plugin-ca-cert/',
     messages: {
@@ -63,9 +77,7 @@ export default defineCheck({
     const material = caSecretMaterial(cacerts);
     const data = { cluster: ctx.cluster!.name, namespace, form: material.form };
     if (material.missingKeys.length > 0) {
-      // istiod decides "plugged in" by the key file alone (istio_ca.go): without it the Secret is ignored.
-      const keyMissing = material.missingKeys.includes(material.keys.caKey);
-      const consequence = keyMissing ? ': istiod ignores the Secret and runs its self-signed CA' : ': istiod fails to load the CA';
+      const consequence = incompleteConsequence(cacerts, material, ctx.clusterInfo?.istioVersion);
       ctx.report({ messageId: 'cacertsIncomplete', resource, data: { ...data, missing: material.missingKeys.join(', '), consequence } });
     }
     let parsed;
@@ -80,6 +92,34 @@ export default defineCheck({
     }
   },
 });
+
+/**
+ * What istiod does with an incomplete Secret. Before 1.27 it decides "plugged in" by the key file alone
+ * (istio_ca.go): without it the Secret is ignored; with it, a missing file fails the CA. From 1.27
+ * checkCABundleCompleteness refuses to start on any missing file. A present but empty cert-chain.pem
+ * loads: workloads then get their leaf without ca-cert and intermediates.
+ */
+function incompleteConsequence(secret: KubeObject, material: CaSecretMaterial, istioVersion: string | undefined): string {
+  const { major, minor } = ISTIOD_REFUSES_INCOMPLETE_CACERTS;
+  const refuses = istioVersionAtLeast(istioVersion, major, minor);
+  // A key listed with an empty value is a file istiod finds (and loads empty); an unlisted key is no file.
+  const listed = (key: string) => (secret.data !== undefined && key in secret.data) || (secret.stringData !== undefined && key in secret.stringData);
+  const absent = material.missingKeys.filter((key) => !listed(key));
+  const keyMissing = absent.includes(material.keys.caKey);
+  if (absent.length === 0) {
+    // Only empty values: istiod loads them as they are.
+    return material.missingKeys.includes(CHAIN_KEY)
+      ? ': an empty cert-chain.pem loads, but workload certificates then go out without ca-cert and its intermediates, so peers cannot build a path to the root'
+      : ': istiod cannot load empty CA files';
+  }
+  if (refuses === true) return `: istiod ${istioVersion} refuses to start (incomplete signing CA bundle)`;
+  if (refuses === false) return keyMissing ? `: istiod ${istioVersion} ignores the Secret and runs its self-signed CA (${SELF_SIGNED_CA_SECRET})` : `: istiod ${istioVersion} fails to create its CA`;
+  return keyMissing
+    ? `: istiod before 1.27 ignores the Secret and runs its self-signed CA (${SELF_SIGNED_CA_SECRET}); 1.27 and later refuse to start`
+    : ': istiod fails to create its CA (1.27 and later refuse to start)';
+}
+
+const CHAIN_KEY = 'cert-chain.pem';
 
 function reportMissing(ctx: CheckContext, secrets: KubeObject[], namespace: string): void {
   const selfSigned = secrets.some((s) => s.metadata.name === SELF_SIGNED_CA_SECRET);

@@ -12,7 +12,9 @@ import {
   type CertificateFacts,
   type ParsedCaMaterial,
 } from '../../mesh/certificates.ts';
-import { certificateSpkiSha256, validateChain, type ChainProblemClass, type ChainVerdict } from '../../mesh/x509-validate.ts';
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import { certificateSpkiSha256, ekuRestriction, hasRsaPssKey, isSelfIssued, validateChain, type ChainProblemClass, type ChainVerdict } from '../../mesh/x509-validate.ts';
 
 /** What the check attaches for the human report's chain tree (src/reporters/details/chain.ts). */
 export interface ChainDetail {
@@ -59,7 +61,12 @@ export default defineCheck({
       'and its issuers\' pathLen must leave room for it to issue (as openssl verifying a workload certificate would). ' +
       'Intermediates between ca-cert and the root (tools/certs makes root -> cluster intermediate) are normal. cert-chain.pem ' +
       'must list each certificate before its issuer. ca-key.pem must be the key of ca-cert.pem (compared by public-key ' +
-      'fingerprint; a snapshot keeps only that fingerprint). RSA keys under 2048 bits and SHA-1 signatures are warnings. ' +
+      'fingerprint; a snapshot keeps only that fingerprint). istiod sends each workload certificate followed by ' +
+      'cert-chain.pem as stored, so unless ca-cert is itself the root, cert-chain.pem must start with ca-cert. A CA that ' +
+      'lists extendedKeyUsage must list both serverAuth and clientAuth (OpenSSL and BoringSSL check the TLS purpose on every CA). RSA-PSS keys (id-RSASSA-PSS) ' +
+      'cannot be used by istiod (Go). A trust anchor that is not self-signed (partial chain) is a warning: peers without ' +
+      'partial-chain verification reject it. ca-crl.pem, when present, must be signed by a certificate of the chain, ' +
+      'current, and must not revoke a certificate of the path. RSA keys under 2048 bits and SHA-1 signatures are warnings. ' +
       'Validity dates are left to certificates/expiry. The verdicts are tested against openssl verify.',
     docs: 'https://istio.io/latest/docs/tasks/security/cert-management/plugin-ca-cert/',
     messages: {
@@ -117,9 +124,39 @@ export default defineCheck({
         hint: 'Reissue it with RSA 2048+ or ECDSA P-256 (tools/certs: ROOTCA_KEY_SIZE/INTERMEDIATE_KEY_SIZE), then rotate the CA as in the plug-in CA procedure.',
       },
       weakSignature: {
-        template: '{{subject}} in the CA chain has a weak signature: {{detail}}',
+        template: '{{subject}} in the CA chain has a weak signature: {{detail}} (newer istiod releases, built with Go 1.24+, refuse SHA-1 signatures)',
         severity: 'warning',
         hint: 'Reissue it with a SHA-256 signature (openssl ... -sha256), then rotate the CA as in the plug-in CA procedure.',
+      },
+      chainMissingCaCert: {
+        template: 'cert-chain.pem does not start with ca-cert ({{subject}}): istiod sends it after each workload certificate as stored, so peers get no ca-cert and cannot build a path to the root',
+        severity: 'error',
+        hint: 'Put ca-cert first: cat ca-cert.pem <intermediates, lowest first> root-cert.pem > cert-chain.pem; recreate the cacerts Secret and kubectl rollout restart deployment/istiod -n {{namespace}}.',
+      },
+      ekuTooNarrow: {
+        template: '{{role}} {{subject}} restricts the certificates it issues: {{detail}}; workload certificates then fail mTLS verification',
+        severity: 'error',
+        hint: 'Reissue the CA without extendedKeyUsage, or with both serverAuth and clientAuth; check with openssl verify -purpose sslclient and -purpose sslserver on a workload certificate. Then recreate cacerts and restart istiod.',
+      },
+      unsupportedKeyType: {
+        template: '{{subject}} in the CA chain has an RSA-PSS public key (id-RSASSA-PSS), which istiod (Go crypto/x509) cannot use',
+        severity: 'error',
+        hint: 'Reissue the CA material with RSA (rsaEncryption, PKCS#1 v1.5 signatures) or ECDSA P-256 keys, then recreate cacerts and restart istiod.',
+      },
+      partialChainAnchor: {
+        template: 'The trust anchor {{subject}} in {{rootKey}} is not self-signed: peers without partial-chain verification reject the chain',
+        severity: 'warning',
+        hint: 'Put the self-signed root in {{rootKey}} (and keep intermediates in the chain), then recreate the Secret and restart istiod.',
+      },
+      crlInvalid: {
+        template: 'ca-crl.pem: {{detail}}',
+        severity: 'error',
+        hint: 'Regenerate the CRL with the CA that issued the revoked certificates (openssl ca -gencrl -out ca-crl.pem), check it (openssl crl -in ca-crl.pem -noout -nextupdate), and recreate the cacerts Secret.',
+      },
+      crlRevokesPath: {
+        template: 'ca-crl.pem revokes {{subject}} (serial {{serial}}), a certificate of the CA chain: peers that check the CRL reject every workload certificate',
+        severity: 'error',
+        hint: 'Plug in a CA chain that is not revoked (see the plug-in CA procedure), or remove the revocation from the CRL; then recreate cacerts and restart istiod.',
       },
     },
   },
@@ -153,6 +190,20 @@ export default defineCheck({
       if (order.kind === 'unrelated') ctx.report({ messageId: 'chainUnrelatedCertificates', resource, data: { namespace, subjects: order.subjects.join('; ') } });
     }
 
+    // istiod sends cert-chain.pem as stored after each workload certificate (istio CA server).
+    // (ca-cert elsewhere in the chain is a wrong order, reported above.)
+    if (material.form === 'cacerts' && parsed.chain.length > 0 && !isSelfIssued(parsed.caCert) && !parsed.chain.some((c) => c.fingerprint === parsed.caCert.fingerprint)) {
+      ctx.report({ messageId: 'chainMissingCaCert', resource, data: { namespace, subject: parsed.caCert.subject } });
+    }
+    for (const [depth, cert] of verdict.path.entries()) {
+      const restriction = ekuRestriction(cert);
+      if (restriction) ctx.report({ messageId: 'ekuTooNarrow', resource, data: { namespace, role: roleAt(verdict, depth), subject: cert.subject, detail: restriction } });
+      if (hasRsaPssKey(cert)) ctx.report({ messageId: 'unsupportedKeyType', resource, data: { namespace, subject: cert.subject } });
+    }
+    const anchor = verdict.path.at(-1);
+    if (verdict.trusted && anchor && !isSelfIssued(anchor)) ctx.report({ messageId: 'partialChainAnchor', resource, data: { namespace, subject: anchor.subject, rootKey: material.keys.root } });
+    if (material.crlText !== undefined) await checkCrl(ctx, material.crlText, verdict, { resource, namespace });
+
     const key = parsed.key;
     if (key?.kind === 'key' || key?.kind === 'redacted') {
       const certFingerprint = certificateSpkiSha256(parsed.caCert);
@@ -169,6 +220,36 @@ export default defineCheck({
     ctx.attach('chain', chainDetail(`${namespace}/${CACERTS_SECRET}`, material.form, verdict, parsed.roots));
   },
 });
+
+/** Each CRL of ca-crl.pem must be signed by a certificate of the path, current, and revoke none of the path. */
+async function checkCrl(ctx: CheckContext, text: string, verdict: ChainVerdict, where: { resource: { kind: string; namespace: string; name: string }; namespace: string }): Promise<void> {
+  const blocks = text.match(/-----BEGIN (?:X509 )?CRL-----[\s\S]+?-----END (?:X509 )?CRL-----/g) ?? [];
+  const report = (detail: string) => ctx.report({ messageId: 'crlInvalid', resource: where.resource, data: { namespace: where.namespace, detail } });
+  if (blocks.length === 0) return report('holds no PEM CRL (-----BEGIN X509 CRL-----)');
+  for (const block of blocks) {
+    let crl: x509.X509Crl;
+    try {
+      crl = new x509.X509Crl(block);
+    } catch (err) {
+      report(`a CRL does not parse: ${(err as Error).message}`);
+      continue;
+    }
+    let signer: CertificateFacts | undefined;
+    for (const cert of verdict.path.filter((c) => c.subject === crl.issuer)) {
+      if (await crl.verify({ publicKey: cert.cert.publicKey }).catch(() => false)) signer = cert;
+    }
+    if (!signer) report(`the CRL of ${crl.issuer} is not signed by a certificate of the CA chain`);
+    if (crl.nextUpdate && crl.nextUpdate.getTime() < ctx.options.now.getTime()) report(`the CRL of ${crl.issuer} expired (nextUpdate ${crl.nextUpdate.toISOString()})`);
+    if (!signer) continue;
+    // Only certificates the signer issued can be revoked by its CRL.
+    for (const cert of verdict.path.filter((c) => c.issuer === signer.subject && c.fingerprint !== signer.fingerprint)) {
+      const serial = cert.cert.serialNumber.toLowerCase().replace(/^0+/, '');
+      if (crl.entries.some((e) => e.serialNumber.toLowerCase().replace(/^0+/, '') === serial)) {
+        ctx.report({ messageId: 'crlRevokesPath', resource: where.resource, data: { namespace: where.namespace, subject: cert.subject, serial } });
+      }
+    }
+  }
+}
 
 function reportVerdict(ctx: CheckContext, verdict: ChainVerdict, where: { resource: { kind: string; namespace: string; name: string }; namespace: string }): void {
   const messageIds: Record<Exclude<ChainProblemClass, 'expired' | 'not-yet-valid'>, string> = {

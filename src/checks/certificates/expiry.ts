@@ -13,7 +13,7 @@ import {
   secretText,
   type CertificateFacts,
 } from '../../mesh/certificates.ts';
-import { isSelfIssued } from '../../mesh/x509-validate.ts';
+import { isSelfIssued, validateChain } from '../../mesh/x509-validate.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -22,6 +22,8 @@ interface CaCertificate {
   cert: CertificateFacts;
   role: 'root' | 'intermediate' | 'ca-cert';
   resource: ResourceRef;
+  /** Not on ca-cert's validated path (an extra root of the bundle, a stray chain entry): nothing depends on it. */
+  offPath?: boolean;
 }
 
 const ROTATE_HINT =
@@ -41,7 +43,9 @@ export default defineCheck({
       '(cert-chain.pem, root-cert.pem) are valid; peers reject a chain with an expired link with CERTIFICATE_VERIFY_FAILED. ' +
       'The check reads the plugged-in CA (cacerts, either form), else istiod\'s self-signed istio-ca-secret, else (Secrets ' +
       'forbidden) the distributed istio-ca-root-cert root. Expired or not yet valid is an error; expiring within ' +
-      '--cert-warn-days (default 30) a warning. Offline, "now" is the snapshot\'s capturedAt.',
+      '--cert-warn-days (default 30) a warning. Certificates of the Secret off ca-cert\'s validated path (an extra root ' +
+      'kept in root-cert.pem, a stray chain entry) break nothing: expired, they are a warning to remove them. ' +
+      'Offline, "now" is the snapshot\'s capturedAt.',
     docs: 'https://istio.io/latest/docs/tasks/security/cert-management/plugin-ca-cert/',
     messages: {
       certExpired: {
@@ -53,6 +57,11 @@ export default defineCheck({
         template: 'The {{role}} certificate {{subject}} is not valid before {{notBefore}}',
         severity: 'error',
         hint: 'Check the clock of the machine that issued it and reissue it with a start date in the past (openssl ... -startdate), then recreate cacerts and restart istiod: kubectl rollout restart deployment/istiod -n {{namespace}}.',
+      },
+      offPathCertExpired: {
+        template: 'The {{role}} certificate {{subject}} expired on {{notAfter}} ({{days}} days ago); it is not on the CA\'s path to its root',
+        severity: 'warning',
+        hint: 'Remove it from the cacerts Secret (an old root left in root-cert.pem after a rotation, or a stray cert-chain.pem entry), then recreate the Secret and kubectl rollout restart deployment/istiod -n {{namespace}}.',
       },
       certExpiring: {
         template: 'The {{role}} certificate {{subject}} expires on {{notAfter}}, in {{days}} days',
@@ -67,11 +76,15 @@ export default defineCheck({
   },
   async run(ctx) {
     const namespace = ctx.options.istioNamespace;
-    const certs = await caCertificates(ctx.cluster!, namespace);
+    const certs = await caCertificates(ctx.cluster!, namespace, ctx.options.now);
     if (typeof certs === 'string') return ctx.skip(certs);
     const now = ctx.options.now.getTime();
-    for (const { cert, role, resource } of certs) {
+    for (const { cert, role, resource, offPath } of certs) {
       const base = { namespace, role, subject: cert.subject, notAfter: cert.notAfter.toISOString(), notBefore: cert.notBefore.toISOString() };
+      if (offPath) {
+        if (cert.notAfter.getTime() < now) ctx.report({ messageId: 'offPathCertExpired', resource, data: { ...base, days: Math.floor((now - cert.notAfter.getTime()) / DAY_MS) } });
+        continue;
+      }
       if (cert.notAfter.getTime() < now) {
         ctx.report({ messageId: 'certExpired', resource, data: { ...base, days: Math.floor((now - cert.notAfter.getTime()) / DAY_MS) } });
       } else if (cert.notBefore.getTime() > now) {
@@ -84,7 +97,7 @@ export default defineCheck({
 });
 
 /** Every certificate of the cluster's CA material, or why there is none to judge (a skip reason). */
-async function caCertificates(reader: Parameters<typeof listInNamespace>[0], namespace: string): Promise<CaCertificate[] | string> {
+async function caCertificates(reader: Parameters<typeof listInNamespace>[0], namespace: string, now: Date): Promise<CaCertificate[] | string> {
   const secrets = await listInNamespace(reader, 'secrets', namespace);
   if ('objects' in secrets) {
     const cacerts = secrets.objects.find((s) => s.metadata.name === CACERTS_SECRET);
@@ -98,10 +111,14 @@ async function caCertificates(reader: Parameters<typeof listInNamespace>[0], nam
       }
       const all = [parsed.caCert, ...parsed.caCertBundleRest, ...parsed.chain, ...parsed.roots];
       const roots = new Set(parsed.roots.map((r) => r.fingerprint));
+      const verdict = validateChain({ target: parsed.caCert, untrusted: [...parsed.caCertBundleRest, ...parsed.chain], roots: parsed.roots, now, targetIsCa: true });
+      // Without a complete path, every certificate may matter: judge them all as before.
+      const onPath = new Set(verdict.trusted ? verdict.path.map((c) => c.fingerprint) : all.map((c) => c.fingerprint));
       return unique(all).map((cert) => ({
         cert,
         resource,
         role: cert.fingerprint === parsed.caCert.fingerprint ? 'ca-cert' : roots.has(cert.fingerprint) || isSelfIssued(cert) ? 'root' : 'intermediate',
+        offPath: !onPath.has(cert.fingerprint),
       }));
     }
     const selfSigned = secrets.objects.find((s) => s.metadata.name === SELF_SIGNED_CA_SECRET);

@@ -1,8 +1,9 @@
 // Encodes Envoy's /certs admin endpoint (https://www.envoyproxy.io/docs/envoy/latest/operations/admin#get--certs) as `pilot-agent request GET certs` serves it, and Istio's SPIFFE identities (https://istio.io/latest/docs/concepts/security/#istio-identity).
 import { defineCheck } from '../../engine/define-check.ts';
-import { AccessError, type KubeObject } from '../../cluster/types.ts';
+import { AccessError, type ClusterReader, type KubeObject } from '../../cluster/types.ts';
 import type { CheckContext, ClusterInfo, ResourceRef } from '../../engine/types.ts';
-import { fingerprintPrefix, groupByRoot, normalizeSerial, readClusterRoot, trustsRootOf, type CertificateFacts, type ClusterRoot } from '../../mesh/certificates.ts';
+import { fingerprintPrefix, groupByRoot, normalizeSerial, parsePemCertificates, readClusterRoot, trustsRootOf, type CertificateFacts, type ClusterRoot } from '../../mesh/certificates.ts';
+import { signatureVerifies } from '../../mesh/x509-validate.ts';
 import { CONTROL_PLANE_CLUSTERS_ANNOTATION, annotationsOf, meshConfigOf, findMeshConfigMaps } from '../../mesh/istio-objects.ts';
 
 /** At most this many sidecars per cluster: one exec each, so bounded. */
@@ -19,13 +20,28 @@ interface EnvoyCert {
   expiration?: Date;
 }
 
-/** What a sidecar's /certs tells. */
+/**
+ * What a sidecar's /certs tells. Envoy lists only the leaf of each TLS context's chain and only the
+ * first certificate of its trust bundle (ssl context_impl.cc), so neither the issuer nor the whole
+ * bundle can be judged from it.
+ */
 interface SidecarCerts {
-  /** The workload chain: leaf first. */
+  /** The workload chain as /certs shows it: the leaf (older or other Envoys may list more). */
   chain: EnvoyCert[];
-  /** The trusted roots (ROOTCA). */
+  /** The trusted roots /certs shows (the first of each bundle). */
   roots: EnvoyCert[];
 }
+
+/** The SDS secrets of a sidecar (config_dump?resource=dynamic_active_secrets): the real certificates. */
+export interface SidecarSecrets {
+  /** The `default` secret's certificate_chain: leaf first, then what istiod appended (ca-cert, intermediates, root). */
+  chain: CertificateFacts[];
+  /** The `ROOTCA` secret's trusted_ca: the whole trust bundle. */
+  bundle: CertificateFacts[];
+}
+
+/** The admin path of the SDS secrets (Envoy redacts private keys as `[redacted]`). */
+const SECRETS_PATH = 'config_dump?resource=dynamic_active_secrets';
 
 export default defineCheck({
   id: 'certificates/workload',
@@ -37,9 +53,12 @@ export default defineCheck({
     description: 'Sampled sidecars hold a current certificate from their cluster\'s CA, with the mesh\'s trust domain and root',
     details:
       `Reads Envoy's /certs (pilot-agent request GET certs in istio-proxy) of up to ${MAX_SAMPLES} running sidecars per cluster, ` +
-      'spread over namespaces (offline: the snapshot\'s proxies/<ns>/<pod>/certs.json). /certs carries serial numbers, SANs ' +
-      'and dates, not the certificates, so the issuer is matched by serial number and expiry against the CA certificate of ' +
-      'the cluster (of its control plane for a remote). The SPIFFE URI SAN spiffe://<trust domain>/ns/<ns>/sa/<sa> must use ' +
+      'spread over namespaces (offline: the snapshot\'s proxies/<ns>/<pod>/certs.json), and their SDS secrets ' +
+      `(pilot-agent request GET ${'config_dump?resource=dynamic_active_secrets'}; offline proxies/<ns>/<pod>/config_dump.json). ` +
+      '/certs shows only the leaf and the first root of the bundle, so the issuer and the trust bundle are judged from the ' +
+      'secrets: the leaf\'s signature must verify with the key of the cluster\'s CA certificate (of its control plane for a ' +
+      'remote), and the ROOTCA bundle must hold the mesh\'s root (any position: a rotation bundles old and new roots). ' +
+      'Without the secrets the issuer is not judged. The SPIFFE URI SAN spiffe://<trust domain>/ns/<ns>/sa/<sa> must use ' +
       'the mesh\'s trust domain (or an alias the mesh config declares), or peers\' authorization policies reject it. The ' +
       'proxy\'s trusted roots (ROOTCA) must include the mesh\'s root, and its certificate must chain to a root the other ' +
       'clusters trust. An expired certificate is an error; one with under a quarter of its lifetime left means rotation ' +
@@ -47,7 +66,7 @@ export default defineCheck({
     docs: 'https://istio.io/latest/docs/ops/diagnostic-tools/proxy-cmd/#verifying-connectivity-to-istiod',
     messages: {
       workloadIssuerMismatch: {
-        template: 'Sidecar {{pod}} holds a certificate not issued by the cluster\'s CA {{ca}} (chain serials {{serials}}): it was issued by another or an older CA',
+        template: 'Sidecar {{pod}} holds a certificate not signed by the cluster\'s CA {{ca}} (its issuer: {{issuer}}): it was issued by another or an older CA',
         severity: 'error',
         hint:
           'Compare: istioctl proxy-config secret {{pod}} -o json (decode the chain with openssl x509 -noout -issuer -serial). ' +
@@ -82,7 +101,7 @@ export default defineCheck({
     const samples = sampleSidecars(await reader.list('pods'));
     if (samples.length === 0) return ctx.skip('no running sidecar to sample');
 
-    const sidecars: { pod: KubeObject; certs: SidecarCerts }[] = [];
+    const sidecars: { pod: KubeObject; certs: SidecarCerts; secrets?: SidecarSecrets }[] = [];
     const failures: string[] = [];
     for (const pod of samples) {
       const ref = { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name };
@@ -94,7 +113,9 @@ export default defineCheck({
         failures.push(`${ref.namespace}/${ref.name}: ${(err as Error).message}`);
         continue;
       }
-      sidecars.push({ pod, certs: parseEnvoyCerts(body, `${ref.namespace}/${ref.name}`) });
+      const certs = parseEnvoyCerts(body, `${ref.namespace}/${ref.name}`);
+      const secretsBody = await readSecrets(reader, ref, ctx.signal);
+      sidecars.push({ pod, certs, secrets: secretsBody === undefined ? undefined : parseSdsSecrets(secretsBody, `${ref.namespace}/${ref.name}`) });
     }
     if (sidecars.length === 0) {
       if (failures.length) throw new Error(`no sampled sidecar answered GET certs: ${failures.join('; ')}`);
@@ -102,9 +123,65 @@ export default defineCheck({
     }
 
     const trust = await trustContext(ctx);
-    for (const { pod, certs } of sidecars) judgeSidecar(ctx, pod, certs, trust);
+    for (const { pod, certs, secrets } of sidecars) judgeSidecar(ctx, pod, certs, secrets, trust);
   },
 });
+
+/**
+ * The SDS secrets of a sidecar: live, one exec of pilot-agent with the resource filter (the full
+ * config_dump is large); offline, the snapshot's config_dump.json. Undefined when unavailable: the
+ * issuer is then not judged.
+ */
+async function readSecrets(reader: ClusterReader, ref: { namespace: string; name: string }, signal: AbortSignal | undefined): Promise<string | undefined> {
+  try {
+    const result = await reader.exec(ref, 'istio-proxy', ['pilot-agent', 'request', 'GET', SECRETS_PATH], { signal, timeoutMs: 10_000 });
+    return result.exitCode === 0 ? result.stdout : undefined;
+  } catch (err) {
+    if (!(err instanceof AccessError)) throw err;
+    if (err.reason !== 'offline') return undefined;
+  }
+  try {
+    return await reader.sidecarAdmin(ref, 'config_dump', { signal, timeoutMs: 10_000 });
+  } catch (err) {
+    if (err instanceof AccessError) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Parse the SDS secrets of a config_dump: filtered by resource (`configs: [{@type: ...DynamicSecret,
+ * name, secret}]`) or whole (`configs: [{@type: ...SecretsConfigDump, dynamic_active_secrets: [...]}]`).
+ * Certificates are inline_bytes (base64) or inline_string. Throws on an unknown shape.
+ */
+export function parseSdsSecrets(body: string, where: string): SidecarSecrets | undefined {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body);
+  } catch {
+    throw new Error(`config_dump of ${where} is not JSON`);
+  }
+  const configs = (doc as { configs?: unknown })?.configs;
+  if (!Array.isArray(configs)) throw new Error(`config_dump of ${where}: unknown format (no "configs" array)`);
+  const secrets: Record<string, unknown>[] = [];
+  for (const config of configs as Record<string, unknown>[]) {
+    if (Array.isArray(config?.dynamic_active_secrets)) secrets.push(...(config.dynamic_active_secrets as Record<string, unknown>[]));
+    else if (typeof config?.['@type'] === 'string' && (config['@type'] as string).endsWith('SecretsConfigDump.DynamicSecret')) secrets.push(config);
+  }
+  const pem = (source: unknown): string => {
+    const s = source as { inline_bytes?: unknown; inline_string?: unknown } | undefined;
+    if (typeof s?.inline_bytes === 'string') return Buffer.from(s.inline_bytes, 'base64').toString('utf8');
+    return typeof s?.inline_string === 'string' ? s.inline_string : '';
+  };
+  const secretNamed = (name: string) => secrets.find((s) => s?.name === name)?.secret as Record<string, { certificate_chain?: unknown; trusted_ca?: unknown }> | undefined;
+  const chainPem = pem(secretNamed('default')?.tls_certificate?.certificate_chain);
+  const bundlePem = pem(secretNamed('ROOTCA')?.validation_context?.trusted_ca);
+  if (!chainPem.includes('BEGIN CERTIFICATE') || !bundlePem.includes('BEGIN CERTIFICATE')) return undefined;
+  try {
+    return { chain: parsePemCertificates(chainPem), bundle: parsePemCertificates(bundlePem) };
+  } catch (err) {
+    throw new Error(`config_dump of ${where}: a secret's certificate does not parse: ${(err as Error).message}`, { cause: err });
+  }
+}
 
 /** What sidecars are judged against. */
 interface TrustContext {
@@ -159,7 +236,7 @@ async function controlPlaneIndex(ctx: CheckContext): Promise<number | undefined>
   return (primaries.find(({ c }) => c.clusterId !== undefined && named.includes(c.clusterId)) ?? (primaries.length === 1 ? primaries[0] : undefined))?.i;
 }
 
-function judgeSidecar(ctx: CheckContext, pod: KubeObject, certs: SidecarCerts, trust: TrustContext): void {
+function judgeSidecar(ctx: CheckContext, pod: KubeObject, certs: SidecarCerts, secrets: SidecarSecrets | undefined, trust: TrustContext): void {
   const name = `${pod.metadata.namespace}/${pod.metadata.name}`;
   const resource: ResourceRef = { kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name };
   const leaf = certs.chain[0];
@@ -175,16 +252,14 @@ function judgeSidecar(ctx: CheckContext, pod: KubeObject, certs: SidecarCerts, t
     });
   }
 
-  if (trust.signingCa) {
+  // The issuer is judged with real crypto on the SDS chain; /certs alone cannot tell it.
+  const sdsLeaf = secrets?.chain[0];
+  if (trust.signingCa && sdsLeaf && !signatureVerifies(sdsLeaf, trust.signingCa)) {
     const ca = trust.signingCa;
-    const issuedByCa = [...certs.chain.slice(1), ...certs.roots].some((c) => sameCertificate(c, ca));
-    if (!issuedByCa) {
-      const serials = certs.chain.slice(1).map((c) => c.serial).join(', ') || 'leaf only';
-      ctx.report({ messageId: 'workloadIssuerMismatch', resource, data: { pod: name, ca: `${ca.subject} (serial ${normalizeSerial(ca.cert.serialNumber)})`, serials } });
-    }
+    ctx.report({ messageId: 'workloadIssuerMismatch', resource, data: { pod: name, ca: `${ca.subject} (serial ${normalizeSerial(ca.cert.serialNumber)})`, issuer: sdsLeaf.issuer } });
   }
 
-  const rootProblem = rootNotShared(certs, trust);
+  const rootProblem = rootNotShared(certs, secrets, trust);
   if (rootProblem) ctx.report({ messageId: 'workloadRootNotShared', resource, data: { pod: name, ...rootProblem } });
 
   const now = ctx.options.now.getTime();
@@ -200,7 +275,7 @@ function judgeSidecar(ctx: CheckContext, pod: KubeObject, certs: SidecarCerts, t
 }
 
 /** Why the sidecar's certificate or roots do not fit the mesh's reference root, if they do not. */
-function rootNotShared(certs: SidecarCerts, trust: TrustContext): { problem: string; peers: string } | undefined {
+function rootNotShared(certs: SidecarCerts, secrets: SidecarSecrets | undefined, trust: TrustContext): { problem: string; peers: string } | undefined {
   const reference = trust.reference;
   if (!reference || !trust.ownRoot) return undefined;
   const own = trust.ownRoot;
@@ -211,16 +286,12 @@ function rootNotShared(certs: SidecarCerts, trust: TrustContext): { problem: str
   if (!peers.every((p) => trustsRootOf(p, own))) {
     return { problem: `chains to root ${fingerprintPrefix(own.signing.fingerprint)} (${own.signing.subject}), not the mesh's root ${fingerprintPrefix(referenceRoot.fingerprint)}`, peers: peerNames };
   }
-  if (!certs.roots.some((r) => sameCertificate(r, referenceRoot))) {
-    return { problem: `does not trust the mesh's root ${fingerprintPrefix(referenceRoot.fingerprint)} (its ROOTCA serials: ${certs.roots.map((r) => r.serial).join(', ') || 'none'})`, peers: peerNames };
+  // Only the whole bundle (SDS) can show the root is absent: /certs lists its first certificate only.
+  if (secrets && !secrets.bundle.some((r) => r.fingerprint === referenceRoot.fingerprint)) {
+    const serials = secrets.bundle.map((r) => normalizeSerial(r.cert.serialNumber)).join(', ') || 'none';
+    return { problem: `does not trust the mesh's root ${fingerprintPrefix(referenceRoot.fingerprint)} (its ROOTCA serials: ${serials})`, peers: peerNames };
   }
   return undefined;
-}
-
-/** Match an Envoy /certs entry with a certificate: serial number, and expiry when Envoy gives it. */
-function sameCertificate(entry: EnvoyCert, cert: CertificateFacts): boolean {
-  if (normalizeSerial(entry.serial) !== normalizeSerial(cert.cert.serialNumber)) return false;
-  return !entry.expiration || Math.abs(entry.expiration.getTime() - cert.notAfter.getTime()) < 1000;
 }
 
 /** Running pods with a sidecar, spread over namespaces (round robin), at most MAX_SAMPLES. */

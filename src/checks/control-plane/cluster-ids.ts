@@ -59,6 +59,13 @@ export default defineCheck({
           'Reinstall {{cluster}} with its own id (values.global.multiCluster.clusterName), recreate the remote secrets that point ' +
           'at it with --name=<new id>, and restart its workloads so proxies pick up the new ISTIO_META_CLUSTER_ID.',
       },
+      clusterIdFromValueFrom: {
+        template: 'istiod {{revision}} of cluster {{cluster}} sets CLUSTER_ID through valueFrom: its value cannot be read here',
+        severity: 'info',
+        hint:
+          'Read the value where it comes from: kubectl -n <istio namespace> get deploy <istiod> -o jsonpath=\'{.spec.template.spec.containers[0].env[?(@.name=="CLUSTER_ID")].valueFrom}\' ' +
+          'and compare it with the remote secret keys and values.global.multiCluster.clusterName.',
+      },
       clusterIdInconsistent: {
         template: 'Cluster {{cluster}} states different cluster ids: {{ids}}',
         severity: 'warning',
@@ -77,7 +84,11 @@ export default defineCheck({
       if (!info.reachable) continue;
       const evidence = await evidenceOf(ctx.clusters[i], namespace).catch(() => undefined);
       if (!evidence) continue;
-      const id = evidence.istiod[0]?.id || evidence.injector || evidence.webhook;
+      // Set but unreadable (valueFrom): neither unset nor the default, so no claim about it.
+      const unreadable = evidence.istiod.filter((e) => e.explicit && !e.id);
+      for (const e of unreadable) ctx.report({ messageId: 'clusterIdFromValueFrom', cluster: info.name, data: { cluster: info.name, revision: e.revision } });
+      const id = evidence.istiod.find((e) => e.id)?.id || evidence.injector || evidence.webhook;
+      if (id === undefined && unreadable.length) continue;
       if (id === undefined) {
         ctx.report({ messageId: 'clusterIdUnset', cluster: info.name, data: { cluster: info.name, where: 'and injector' } });
         continue;

@@ -8,6 +8,7 @@ import {
   containerEnv,
   findInjectionWebhooks,
   findIstiodDeployments,
+  findRemoteIstiodServices,
   gatewayAddresses,
   istiodContainer,
   labelsOf,
@@ -26,11 +27,13 @@ export default defineCheck({
     description: 'A remote cluster points at its primary (controlPlaneClusters, istiod endpoints, injection path) and the primary runs with EXTERNAL_ISTIOD',
     details:
       'In a primary-remote mesh the remote runs no istiod: its istio namespace carries topology.istio.io/controlPlaneClusters ' +
-      'naming the primary, its `istiod` (or `istiod-remote`) Service has no selector and is backed by Endpoints (up to 1.27), ' +
+      'naming the primary, its `istiod[-<rev>]` (or `istiod[-<rev>]-remote`, when a local injector istiod runs) Service has no ' +
+      'selector and is backed by Endpoints (up to 1.27), ' +
       'an EndpointSlice (1.28+) or is an ExternalName, pointing at the address where the primary exposes istiod (its ' +
       'east-west gateway) on 15012 (xDS, CA) and 15017 (injection webhook), and its injector webhook path is ' +
       '/inject/cluster/<remote id>/net/<remote network>. The primary must run istiod with EXTERNAL_ISTIOD=true so it ' +
-      'configures the remote (root cert distribution, webhook patching).',
+      'configures the remote (root cert distribution, webhook patching); this is checked on every primary some remote uses, ' +
+      'also in meshes with several primaries.',
     docs: 'https://istio.io/latest/docs/setup/install/multicluster/primary-remote_multi-network/',
     messages: {
       annotationMissing: {
@@ -79,7 +82,9 @@ export default defineCheck({
   },
   appliesTo(info, mesh) {
     if (info.role === 'remote' || info.role === 'external-controlled') return undefined;
-    if (info.role === 'primary' && (mesh.model === 'primary-remote' || mesh.model === 'external-control-plane')) return undefined;
+    // A mesh of several primaries may have remotes too (it is then called multi-primary): run() tells
+    // whether a remote uses this primary.
+    if (info.role === 'primary' && mesh.model !== 'single-cluster' && mesh.model !== 'unknown') return undefined;
     return 'not part of a primary-remote mesh';
   },
   async run(ctx) {
@@ -102,7 +107,7 @@ async function checkPrimary(ctx: CheckContext, info: ClusterInfo): Promise<void>
     if (other.role !== 'remote' && other.role !== 'external-controlled') continue;
     if ((await controllingPrimary(ctx, other)) === info) remotes.push(other);
   }
-  if (remotes.length === 0) return;
+  if (remotes.length === 0) ctx.skip('no remote cluster of the run uses this primary as its control plane');
   const istiods = findIstiodDeployments((await ctx.cluster!.list('deployments')).filter((d) => d.metadata.namespace === namespace));
   for (const istiod of istiods) {
     if (containerEnv(istiodContainer(istiod), 'EXTERNAL_ISTIOD') === 'true') continue;
@@ -155,9 +160,8 @@ async function checkRemote(ctx: CheckContext, info: ClusterInfo, primary: Cluste
   }
 
   // 2. The selectorless istiod Service and what backs it.
-  const services = (await reader.list('services')).filter((s) => s.metadata.namespace === namespace && /^istiod(-remote)?$/.test(s.metadata.name));
-  const remoteService = services.find((s) => s.spec?.type === 'ExternalName' || Object.keys(s.spec?.selector ?? {}).length === 0);
-  if (remoteService) await checkIstiodService(ctx, info, remoteService, primary);
+  // istiod[-<rev>] or istiod[-<rev>]-remote (chart remote-istiod-service.yaml), one per revision.
+  for (const service of findRemoteIstiodServices(await reader.list('services'), namespace)) await checkIstiodService(ctx, info, service, primary);
 
   // 3. The injection path.
   const webhooks = findInjectionWebhooks(await reader.list('mutatingwebhookconfigurations'));

@@ -2,13 +2,15 @@
 import { defineCheck } from '../../engine/define-check.ts';
 import type { ClusterReader } from '../../cluster/types.ts';
 import { clustersRunningIstiod, istiodOutputsOrSkip, readClusterz } from '../../mesh/istiod-debug.ts';
-import { parseSyncz, type SyncProxy, type XdsTypeStatus } from '../../mesh/debug/syncz.ts';
+import { ZTUNNEL_TYPES, parseSyncz, type SyncProxy, type XdsTypeStatus } from '../../mesh/debug/syncz.ts';
 
 /** How many proxy names a finding lists before summarizing. */
 const LISTED_PROXIES = 5;
 /** Types every proxy asks for; a gateway without routes legitimately never gets RDS/EDS. */
 const ALWAYS_SENT = new Set(['cluster', 'listener']);
 const SIDECAR_SENT = new Set(['cluster', 'listener', 'route', 'endpoint']);
+/** A ztunnel is never sent CDS/LDS/RDS/EDS, only workload addresses and authorizations. */
+const ZTUNNEL_SENT = new Set<string>(ZTUNNEL_TYPES);
 
 export default defineCheck({
   id: 'control-plane/proxy-sync',
@@ -21,8 +23,9 @@ export default defineCheck({
     details:
       'For every proxy connected to istiod, /debug/syncz holds the last nonce sent and acked per xDS type (what istioctl ' +
       'proxy-status prints): sent != acked is STALE (the proxy did not apply, or rejected, the last push), nothing sent is ' +
-      'NOT SENT. Gateways without routes legitimately never get RDS/EDS, so NOT SENT counts only for CDS/LDS, and for RDS/EDS ' +
-      'of sidecars. Stale proxies are a warning, an error when most proxies of a cluster are stale (istiod pushes are not ' +
+      'NOT SENT. Each proxy type is judged on what it is sent: gateways without routes legitimately never get RDS/EDS, so ' +
+      'NOT SENT counts only for CDS/LDS, and for RDS/EDS of sidecars; ztunnels get only workload addresses and authorizations ' +
+      '(never CDS/LDS). Since 1.24 `resources` lists exactly the types a proxy watches. Stale proxies are a warning, an error when most proxies of a cluster are stale (istiod pushes are not ' +
       'landing). A proxy whose cluster id (ISTIO_META_CLUSTER_ID) is neither istiod\'s own CLUSTER_ID nor a cluster of ' +
       '/debug/clusterz gets configuration built for an unknown cluster (wrong endpoints and network). Formats: 1.10 (no ' +
       'cluster_id), 1.11+ flat fields, `resources` per type URL since 1.24.',
@@ -86,10 +89,15 @@ export default defineCheck({
   },
 });
 
-/** Types a proxy should have been sent but was not. */
+/** Types a proxy should have been sent but was not, judged only on the types its proxy type is sent. */
 function notSentTypes(proxy: SyncProxy): XdsTypeStatus[] {
-  const expected = proxy.proxyType === 'sidecar' ? SIDECAR_SENT : ALWAYS_SENT;
-  return proxy.types.filter((t) => t.state === 'NOT SENT' && expected.has(t.type));
+  return proxy.types.filter((t) => t.state === 'NOT SENT' && expectedTypes(proxy).has(t.type));
+}
+
+function expectedTypes(proxy: SyncProxy): Set<string> {
+  // Before proxy_type existed a ztunnel is known by its pod name (the DaemonSet is `ztunnel`).
+  if (proxy.proxyType === 'ztunnel' || (proxy.proxyType === undefined && proxy.proxy.startsWith('ztunnel-'))) return ZTUNNEL_SENT;
+  return proxy.proxyType === 'sidecar' ? SIDECAR_SENT : ALWAYS_SENT;
 }
 
 function typeNames(types: XdsTypeStatus[]): string {

@@ -8,6 +8,8 @@ import {
   isLoopbackServer,
   parseAllowlist,
   parseRemoteKubeconfig,
+  unsafeToProbe,
+  readIstiodSecrets,
 } from '../../mesh/remote-secrets.ts';
 
 /** Per-request deadline of a probe: a peer that does not answer within it is as good as down for istiod. */
@@ -26,7 +28,8 @@ export default defineCheck({
       'endpointslices and namespaces (a `limit=1` list when reviews are refused), each with a short timeout. The result is what ' +
       "meshdoctor sees from the machine it runs on: istiod's pod may see the network differently (an unreachable verdict can be " +
       "meshdoctor's own firewall; a reachable loopback address says nothing about istiod). Kubeconfigs that run programs or read " +
-      'files are never used (control-plane/remote-secrets reports them). Needs a live cluster.',
+      'files are never used, even when istiod\'s allowlist permits them, nor unusable ones: those are noted as not probed (info; ' +
+      'control-plane/remote-secrets judges them). Needs a live cluster.',
     docs: 'https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/',
     messages: {
       peerUnreachable: {
@@ -57,6 +60,11 @@ export default defineCheck({
         severity: 'info',
         hint: 'Verify on the peer: kubectl auth can-i list pods --as=system:serviceaccount:istio-system:istio-reader-service-account --context=<peer context>',
       },
+      notProbed: {
+        template: '{{server}} (secret {{secret}} key {{key}}) was not probed: {{reason}}',
+        severity: 'info',
+        hint: 'control-plane/remote-secrets judges this kubeconfig; control-plane/remote-sync shows whether istiod itself reaches the peer with it.',
+      },
       loopbackReachable: {
         template: '{{server}} (secret {{secret}} key {{key}}) answered meshdoctor, but it is a loopback address: that says nothing about what istiod can reach',
         severity: 'info',
@@ -72,26 +80,36 @@ export default defineCheck({
     const probe = ctx.probeRemoteApi;
     if (!probe) return ctx.skip('needs a live cluster: remote API servers are probed only live');
     const namespace = ctx.options.istioNamespace;
-    const entries = findRemoteSecrets(await ctx.cluster!.list('secrets'), namespace);
+    const entries = findRemoteSecrets(await readIstiodSecrets(ctx.cluster!, namespace), namespace);
     if (entries.length === 0) ctx.skip('no remote secrets in this cluster');
     const istiods = findIstiodDeployments((await ctx.cluster!.list('deployments')).filter((d) => d.metadata.namespace === namespace));
     const allowed = parseAllowlist(containerEnv(istiods[0] && istiodContainer(istiods[0]), INSECURE_KUBECONFIG_OPTIONS_ENV));
 
     const probes = entries.map(async (entry) => {
+      const resource = { kind: 'Secret', namespace: entry.secret.metadata.namespace, name: entry.secret.metadata.name };
+      const ref = { secret: entry.secretName, key: entry.key };
       let server: string;
       try {
-        if (entry.kubeconfig === undefined) return;
-        const parsed = parseRemoteKubeconfig(entry.kubeconfig, allowed);
-        // Never run a plugin or read local files named by a Secret: remote-secrets reports those kubeconfigs.
-        if (parsed.disallowed.length || parsed.filePaths.length) return;
-        server = parsed.server;
+        if (entry.kubeconfig === undefined) throw new RemoteKubeconfigError('empty value');
+        server = parseRemoteKubeconfig(entry.kubeconfig, allowed).server;
+        // Never run a plugin or read local files named by a Secret, even when istiod's allowlist permits it.
+        const unsafe = unsafeToProbe(entry.kubeconfig);
+        if (unsafe) {
+          ctx.report({ messageId: 'notProbed', resource, data: { ...ref, server, reason: unsafe } });
+          return;
+        }
       } catch (err) {
-        if (err instanceof RemoteKubeconfigError) return;
-        throw err;
+        if (!(err instanceof RemoteKubeconfigError)) throw err;
+        // remote-secrets reports the kubeconfig as invalid; here it only means nothing was probed.
+        ctx.report({ messageId: 'notProbed', resource, data: { ...ref, server: '(no server)', reason: `unusable kubeconfig: ${err.message}` } });
+        return;
       }
-      const data = { secret: entry.secretName, key: entry.key, server };
-      const resource = { kind: 'Secret', namespace: entry.secret.metadata.namespace, name: entry.secret.metadata.name };
+      const data = { ...ref, server };
       const result = await probe(entry.kubeconfig, { timeoutMs: PROBE_TIMEOUT_MS });
+      if (result.notProbed !== undefined) {
+        ctx.report({ messageId: 'notProbed', resource, data: { ...data, reason: result.notProbed } });
+        return;
+      }
       if (!result.reachable) {
         ctx.report({ messageId: 'peerUnreachable', resource, data: { ...data, reason: result.error ?? 'no answer' } });
         return;

@@ -13,6 +13,7 @@ import {
   parseAllowlist,
   parseRemoteKubeconfig,
   type RemoteKubeconfig,
+  readIstiodSecrets,
 } from '../../mesh/remote-secrets.ts';
 
 export default defineCheck({
@@ -27,8 +28,9 @@ export default defineCheck({
       'cluster id it gives that peer (the networking.istio.io/cluster annotation is never read) and each value a kubeconfig. ' +
       'istiod ignores a key equal to its own CLUSTER_ID or already used by another secret, and since 1.13 refuses kubeconfigs ' +
       'that run programs or read files (exec, auth providers other than oidc, tokenFile, client certificate/key files) unless ' +
-      'PILOT_INSECURE_MULTICLUSTER_KUBECONFIG_OPTIONS allows them. The check applies the same rules, finds which peer each ' +
-      'kubeconfig points at (API server URL, else the API CA every pod sees in kube-root-ca.crt), decodes a JWT bearer token ' +
+      'PILOT_INSECURE_MULTICLUSTER_KUBECONFIG_OPTIONS allows them; a certificate-authority file path fails in every version (the ' +
+      "file is not in istiod's pod), and like clientcmd it uses the current-context only. The check applies the same rules, finds which peer each " +
+      'kubeconfig points at (API server URL, else the API CA every pod sees in kube-root-ca.crt; one pointing back at this very cluster is an error), decodes a JWT bearer token ' +
       'without verifying it to judge its expiry (tokens without exp, from long-lived token Secrets, never expire), and flags ' +
       "a loopback server, which from istiod's pod is the pod itself. When istiod's own /debug/clusterz says it syncs that peer, " +
       'the loopback address evidently works where istiod runs (host network, istiod outside the cluster): then it is only ' +
@@ -83,6 +85,20 @@ export default defineCheck({
           '--context=<peer context> --name={{key}} --server=https://<peer API address>:<port> | kubectl apply -f - ' +
           '(for kind: the control-plane container IP, `docker inspect <cluster>-control-plane`).',
       },
+      caFileUnreadable: {
+        template: "Secret {{secret}} key {{key}} names the CA file {{file}}: istiod's pod has no such file, so it cannot build the client for this cluster",
+        severity: 'error',
+        hint:
+          'Inline the CA instead of a file path: istioctl create-remote-secret --context=<peer context> --name={{key}} | kubectl apply -f - ' +
+          'writes certificate-authority-data.',
+      },
+      secretPointsAtSelf: {
+        template: 'Secret {{secret}} key {{key}} points at {{cluster}} itself (server {{server}}), not at peer {{key}}: istiod watches its own cluster twice and never discovers {{key}}',
+        severity: 'error',
+        hint:
+          'The secret was created from the wrong context. Recreate it from the peer: istioctl create-remote-secret --context=<{{key}} context> ' +
+          '--name={{key}} | kubectl apply -f - --context=<{{cluster}} context>',
+      },
       tokenExpired: {
         template: 'Secret {{secret}} key {{key}}: the bearer token of {{serviceAccount}} expired at {{expiresAt}}',
         severity: 'error',
@@ -99,12 +115,13 @@ export default defineCheck({
   },
   appliesTo(info) {
     if (info.role === 'remote' || info.role === 'external-controlled') return 'no istiod in this cluster: its control plane holds the remote secrets';
+    if (info.role === 'unknown') return 'role unknown (no istiod found and nothing names a control plane): cannot tell which peers it needs';
     return undefined;
   },
   async run(ctx) {
     const namespace = ctx.options.istioNamespace;
     const self = ctx.clusterInfo!;
-    const entries = findRemoteSecrets(await ctx.cluster!.list('secrets'), namespace);
+    const entries = findRemoteSecrets(await readIstiodSecrets(ctx.cluster!, namespace), namespace);
     const istiods = findIstiodDeployments((await ctx.cluster!.list('deployments')).filter((d) => d.metadata.namespace === namespace));
     const allowed = parseAllowlist(containerEnv(istiods[0] && istiodContainer(istiods[0]), INSECURE_KUBECONFIG_OPTIONS_ENV));
     // Only corroborating evidence here: remote-sync reports an unreadable clusterz.
@@ -137,13 +154,16 @@ export default defineCheck({
         ctx.report({ messageId: 'kubeconfigInvalid', resource, data: { ...ref, reason: err.message } });
         continue;
       }
-      const refused = [...kubeconfig.disallowed, ...kubeconfig.filePaths];
-      if (refused.length) ctx.report({ messageId: 'kubeconfigDisallowed', resource, data: { ...ref, fields: refused.join(', ') } });
+      if (kubeconfig.disallowed.length) ctx.report({ messageId: 'kubeconfigDisallowed', resource, data: { ...ref, fields: kubeconfig.disallowed.join(', ') } });
+      if (kubeconfig.caFile) ctx.report({ messageId: 'caFileUnreadable', resource, data: { ...ref, file: kubeconfig.caFile } });
 
       const peer = await clusterOfKubeconfig(kubeconfig, ctx.clusters, ctx.clusterInfos, namespace);
       if (entry.kind === 'remote') {
         const knownById = ctx.clusterInfos.find((i) => i.clusterId === entry.key && i.name !== self.name);
-        if (peer && peer.clusterId && peer.clusterId !== entry.key && peer.name !== self.name) {
+        if (peer?.name === self.name) {
+          // Keyed as a peer but built from the local context: the peer stays undiscovered.
+          ctx.report({ messageId: 'secretPointsAtSelf', resource, data: { ...ref, cluster: self.name, server: kubeconfig.server } });
+        } else if (peer && peer.clusterId && peer.clusterId !== entry.key) {
           ctx.report({ messageId: 'keyNotClusterId', resource, data: { ...ref, peer: peer.name, peerId: peer.clusterId } });
           peersCovered.add(peer.name);
         } else if (peer || knownById) {

@@ -4,13 +4,18 @@ import { AccessError, type ClusterReader, type KubeObject } from '../../cluster/
 import type { CheckContext, ClusterInfo } from '../../engine/types.ts';
 import { CONTROL_PLANE_CLUSTERS_ANNOTATION, annotationsOf, labelsOf, objectKey } from '../../mesh/istio-objects.ts';
 import {
+  DEFAULT_CLUSTER_DOMAIN,
+  clusterDomainOf,
   coversMeshServiceHosts,
   eastWestWorkloads,
   gatewaySelector,
   gatewaySelectsPod,
   gatewayServers,
   isIstioNetworkingObject,
+  meshGatewayDiscovery,
+  partialMeshServiceHosts,
   selectorText,
+  serverHostsOverlap,
   serverProtocol,
   serverTlsMode,
   type EastWestWorkload,
@@ -23,7 +28,7 @@ export default defineCheck({
   id: 'network/cross-network-gateway',
   category: 'network',
   scope: 'cluster',
-  needs: ['gateways', 'services', 'pods', 'namespaces', 'k8sgateways'],
+  needs: ['gateways', 'services', 'pods', 'namespaces', 'k8sgateways', 'configmaps'],
   meta: {
     description: 'An Istio Gateway opens 15443 (TLS, AUTO_PASSTHROUGH, hosts *.local) on each east-west gateway',
     details:
@@ -33,8 +38,12 @@ export default defineCheck({
       'routes on the SNI of the caller\'s own mTLS connection and leaves that connection intact, so the workload at the ' +
       'other end authenticates the caller. ISTIO_MUTUAL (as in the pre-1.8 articles) makes the gateway terminate the ' +
       'caller\'s mTLS with its own identity and look for routes it does not have: cross-network requests fail ' +
-      '(istio#31480); SIMPLE terminates it likewise. Two Gateways claiming 15443 on the same pods conflict (IST0145), ' +
-      'and a Gateway whose selector matches no pods configures nothing. networking.istio.io v1, v1beta1 and v1alpha3 ' +
+      '(istio#31480); SIMPLE terminates it likewise. Hosts limited to some namespaces\' services (*.team-a.svc.cluster.local) ' +
+      'leave the other services unreachable from other networks (warning). Two Gateways whose servers claim 15443 for ' +
+      'overlapping hosts on the same pod conflict (IST0145); Gateways of disjoint pods (a revision canary) or disjoint ' +
+      'hosts do not. Only Gateways that select east-west gateway pods are judged; one on 15443 that selects no pod is ' +
+      'reported when it is plainly meant as east-west (AUTO_PASSTHROUGH or ISTIO_MUTUAL, or a selector naming eastwest): ' +
+      'it configures nothing. networking.istio.io v1, v1beta1 and v1alpha3 ' +
       'are read alike. In primary-remote the Gateway is config and lives in the primary (the config cluster), which ' +
       'applies it to the remote\'s gateway pods too. A Gateway API east-west gateway with an auto-passthrough listener ' +
       'needs no Istio Gateway.',
@@ -71,6 +80,14 @@ export default defineCheck({
         severity: 'error',
         hint: 'Set hosts to ["*.local"] (or ["*"] with a custom cluster domain): kubectl --context {{configContext}} -n {{namespace}} edit gateways.networking.istio.io {{name}}',
       },
+      crossNetworkGatewayHostsPartial: {
+        template:
+          'Gateway {{gateway}} serves port {{port}} only for hosts {{hosts}}: other networks reach only those services through it, not the rest of the mesh (*.local)',
+        severity: 'warning',
+        hint:
+          'If every service should be reachable across networks, set hosts to ["*.local"]: kubectl --context {{configContext}} -n {{namespace}} edit gateways.networking.istio.io {{name}}; ' +
+          'if the restriction is deliberate, services outside it must not be called from other networks.',
+      },
       crossNetworkGatewayDuplicate: {
         template: 'Gateways {{gateways}} all claim port {{port}} on east-west gateway {{workload}} in {{workloadCluster}}: conflicting servers (IST0145)',
         severity: 'error',
@@ -89,9 +106,11 @@ export default defineCheck({
     if (!ctx.mesh.multiNetwork) ctx.skip('single-network mesh: no cross-network traffic');
     const reader = ctx.cluster!;
     const info = ctx.clusterInfo!;
-    const local = await workloadsOf(reader);
+    // Services meshNetworks names by registryServiceName are east-west gateways too.
+    const meshNetworks = await meshGatewayDiscovery(ctx);
+    const local = await workloadsOf(reader, meshNetworks, info);
     const configClusters = info.role === 'remote' ? await controllingPrimaries(ctx, reader) : [{ reader, info }];
-    const configured = info.role !== 'remote' ? [{ reader, info, workloads: local }, ...(await remotesOf(ctx, info))] : [];
+    const configured = info.role !== 'remote' ? [{ reader, info, workloads: local }, ...(await remotesOf(ctx, info, meshNetworks))] : [];
     const ownGateways = info.role !== 'remote' ? (await reader.listOptional('gateways')).filter(isIstioNetworkingObject) : [];
 
     if (local.length === 0 && ownGateways.length === 0) ctx.skip('no east-west gateway in this cluster');
@@ -102,7 +121,7 @@ export default defineCheck({
       const claims = claimsOn(workload, gateways);
       if (claims.length > 0) continue;
       // A Gateway on this port that selects nothing is the likelier story: crossNetworkGatewayNoPods tells it.
-      const orphan = gateways.some((g) => gatewayServers(g).some((s) => s.port.number === workload.gatewayPort) && !targetsAny(g, [workload]));
+      const orphan = gateways.some((g) => gatewayServers(g).some((s) => s.port.number === workload.gatewayPort && meantAsEastWest(g, s)) && !targetsAny(g, [workload]));
       if (orphan && configClusters.some((c) => c.info.name === info.name)) continue;
       const config = configClusters[0]?.info ?? info;
       ctx.report({
@@ -120,22 +139,28 @@ export default defineCheck({
 
     // Config side: the Gateways this cluster holds, applied to its own and its remotes' gateway pods.
     const context = info.context ?? info.name;
+    const clusterDomain = info.role !== 'remote' ? clusterDomainOf(await reader.listOptional('configmaps'), ctx.options.istioNamespace) : DEFAULT_CLUSTER_DOMAIN;
     const allWorkloads = configured.flatMap((c) => c.workloads.map((w) => ({ workload: w, cluster: c.info.name })));
-    const ports = new Set([15443, ...allWorkloads.map((w) => w.workload.gatewayPort)]);
+    const crossNetworkPorts = new Set([15443, ...allWorkloads.map((w) => w.workload.gatewayPort)]);
     for (const gateway of ownGateways) {
-      gatewayServers(gateway).forEach((server, index) => {
-        if (!ports.has(server.port.number)) return;
-        checkServer(ctx, gateway, server, index, context);
-      });
-      const crossNetworkPorts = gatewayServers(gateway).filter((s) => ports.has(s.port.number));
+      const targeted = allWorkloads.filter((w) => targetsAny(gateway, [w.workload]));
+      if (targeted.length > 0) {
+        // Only the ports the selected east-west gateways take cross-network traffic on are judged.
+        const ports = new Set(targeted.map((w) => w.workload.gatewayPort));
+        gatewayServers(gateway).forEach((server, index) => {
+          if (ports.has(server.port.number)) checkServer(ctx, gateway, server, index, context, clusterDomain);
+        });
+        continue;
+      }
       // With no east-west gateway at all, the missing gateway is the finding (network/topology), not this leftover.
-      if (allWorkloads.length > 0 && crossNetworkPorts.length > 0 && !targetsAny(gateway, allWorkloads.map((w) => w.workload))) {
+      const meant = gatewayServers(gateway).find((server) => crossNetworkPorts.has(server.port.number) && meantAsEastWest(gateway, server));
+      if (allWorkloads.length > 0 && meant) {
         ctx.report({
           messageId: 'crossNetworkGatewayNoPods',
           resource: gatewayRef(gateway),
           data: {
             ...gatewayData(gateway, context),
-            port: crossNetworkPorts[0].port.number,
+            port: meant.port.number,
             selector: selectorText(gatewaySelector(gateway)),
             clusters: configured.map((c) => c.info.name).join(', '),
           },
@@ -143,7 +168,7 @@ export default defineCheck({
       }
     }
     for (const { workload, cluster } of allWorkloads) {
-      const claimants = [...new Set(claimsOn(workload, ownGateways).map((c) => objectKey(c.gateway)))].sort();
+      const claimants = conflictingClaimants(workload, ownGateways);
       if (claimants.length < 2) continue;
       ctx.report({
         messageId: 'crossNetworkGatewayDuplicate',
@@ -154,10 +179,48 @@ export default defineCheck({
   },
 });
 
+/**
+ * A Gateway selecting no east-west pod is worth a finding only when it is plainly meant as the
+ * cross-network one: a TLS mode only cross-network servers use, or a selector naming eastwest. A
+ * public ingress that happens to listen on 15443 is none of this check's business.
+ */
+function meantAsEastWest(gateway: KubeObject, server: GatewayServer): boolean {
+  const mode = serverTlsMode(server);
+  if (mode === 'AUTO_PASSTHROUGH' || mode === 'ISTIO_MUTUAL') return true;
+  return Object.entries(gatewaySelector(gateway)).some(([key, value]) => /east-?west/i.test(`${key}=${value}`));
+}
+
+/**
+ * Gateways that conflict on a workload's gateway port (IST0145): on one pod, servers of two Gateways
+ * on that port with overlapping hosts. Gateways of disjoint pods (a revision canary) or with disjoint
+ * hosts coexist. Sorted `namespace/name`s.
+ */
+function conflictingClaimants(workload: EastWestWorkload, gateways: KubeObject[]): string[] {
+  const conflicting = new Set<string>();
+  for (const labels of candidateLabels(workload)) {
+    const pod = { metadata: { name: '', labels } };
+    const claims = gateways
+      .filter((g) => gatewaySelectsPod(g, pod))
+      .flatMap((gateway) => gatewayServers(gateway).filter((s) => s.port.number === workload.gatewayPort).map((server) => ({ key: objectKey(gateway), server })));
+    for (const [i, a] of claims.entries()) {
+      for (const b of claims.slice(i + 1)) {
+        if (a.key === b.key || !serverHostsOverlap(a.server, b.server)) continue;
+        conflicting.add(a.key);
+        conflicting.add(b.key);
+      }
+    }
+  }
+  return [...conflicting].sort();
+}
+
+/** The mesh's meshNetworks and cluster domain (meshGatewayDiscovery). */
+type MeshDiscovery = Awaited<ReturnType<typeof meshGatewayDiscovery>>;
+
 /** East-west gateways that need an Istio Gateway: all but Gateway API ones (their listener is the config). */
-async function workloadsOf(reader: ClusterReader): Promise<EastWestWorkload[]> {
+async function workloadsOf(reader: ClusterReader, meshNetworks: MeshDiscovery, info: ClusterInfo): Promise<EastWestWorkload[]> {
   const [services, k8sGateways, pods] = await Promise.all([reader.list('services'), reader.listOptional('k8sgateways'), reader.list('pods')]);
-  return eastWestWorkloads(services, k8sGateways, pods).filter((w) => w.kind === 'Service');
+  const discovery = { ...meshNetworks, ...(info.clusterId ? { clusterId: info.clusterId } : {}) };
+  return eastWestWorkloads(services, k8sGateways, pods, discovery).filter((w) => w.kind === 'Service');
 }
 
 /** Label sets a Gateway selector is matched against: the pods', or the Service selector when no pod exists. */
@@ -187,7 +250,7 @@ function gatewayData(gateway: KubeObject, configContext: string): Record<string,
   return { gateway: objectKey(gateway), namespace: gateway.metadata.namespace ?? '', name: gateway.metadata.name, configContext };
 }
 
-function checkServer(ctx: CheckContext, gateway: KubeObject, server: GatewayServer, index: number, configContext: string): void {
+function checkServer(ctx: CheckContext, gateway: KubeObject, server: GatewayServer, index: number, configContext: string, clusterDomain: string): void {
   const data = { ...gatewayData(gateway, configContext), port: server.port.number, server: index };
   const mode = serverTlsMode(server);
   const protocol = serverProtocol(server);
@@ -197,7 +260,10 @@ function checkServer(ctx: CheckContext, gateway: KubeObject, server: GatewayServ
   else if (mode !== 'AUTO_PASSTHROUGH' || protocol !== 'TLS') {
     ctx.report({ messageId: 'crossNetworkGatewayWrongServer', resource, data: { ...data, protocol: protocol ?? '<unset>', mode: mode ?? '<unset>' } });
   }
-  if (!coversMeshServiceHosts(server.hosts)) ctx.report({ messageId: 'crossNetworkGatewayHosts', resource, data: { ...data, hosts: server.hosts.join(', ') || '<none>' } });
+  if (coversMeshServiceHosts(server.hosts, clusterDomain)) return;
+  const partial = partialMeshServiceHosts(server.hosts, clusterDomain);
+  if (partial.length > 0) ctx.report({ messageId: 'crossNetworkGatewayHostsPartial', resource, data: { ...data, hosts: partial.join(', ') } });
+  else ctx.report({ messageId: 'crossNetworkGatewayHosts', resource, data: { ...data, hosts: server.hosts.join(', ') || '<none>' } });
 }
 
 /** Namespaces of a cluster, or undefined when forbidden. */
@@ -226,14 +292,14 @@ async function controllingPrimaries(ctx: CheckContext, remote: ClusterReader): P
 }
 
 /** The remotes a primary configures, with their east-west gateways. */
-async function remotesOf(ctx: CheckContext, primary: ClusterInfo): Promise<{ reader: ClusterReader; info: ClusterInfo; workloads: EastWestWorkload[] }[]> {
+async function remotesOf(ctx: CheckContext, primary: ClusterInfo, meshNetworks: MeshDiscovery): Promise<{ reader: ClusterReader; info: ClusterInfo; workloads: EastWestWorkload[] }[]> {
   const out: { reader: ClusterReader; info: ClusterInfo; workloads: EastWestWorkload[] }[] = [];
   for (const [i, reader] of ctx.clusters.entries()) {
     const info = ctx.clusterInfos[i];
     if (info.role !== 'remote' || !info.reachable) continue;
     const controllers = await controllingPrimaries(ctx, reader);
     if (!controllers.some((c) => c.info.name === primary.name)) continue;
-    out.push({ reader, info, workloads: await workloadsOf(reader) });
+    out.push({ reader, info, workloads: await workloadsOf(reader, meshNetworks, info) });
   }
   return out;
 }

@@ -7,7 +7,6 @@ import {
   NODE_SELECTOR_ANNOTATION,
   GATEWAY_NAME_LABEL,
   annotationsOf,
-  findEastWestGateways,
   findGatewayApiEastWestGateways,
   gatewayAddresses,
   isIpAddress,
@@ -20,6 +19,7 @@ import {
   type GatewayApiEastWestGateway,
 } from '../../mesh/istio-objects.ts';
 import { selectorMatches } from '../../mesh/labels.ts';
+import { eastWestGatewayServices, meshGatewayDiscovery } from '../../mesh/istio-gateways.ts';
 
 const GATEWAY_INSTALL_HINT =
   'samples/multicluster/gen-eastwest-gateway.sh --network {{network}} | istioctl install -y -f - ' +
@@ -29,13 +29,14 @@ export default defineCheck({
   id: 'network/eastwest-gateway',
   category: 'network',
   scope: 'cluster',
-  needs: ['services', 'pods', 'namespaces', 'nodes', 'k8sgateways'],
+  needs: ['services', 'pods', 'namespaces', 'nodes', 'k8sgateways', 'configmaps'],
   meta: {
     description: 'Each network has an east-west gateway that istiod recognises, with ready pods, an address and port 15443',
     details:
       'Across networks, sidecars reach a peer network\'s endpoints through that network\'s east-west gateway. istiod takes ' +
       'every Service labelled topology.istio.io/network as the gateway of that network, on the port named by the ' +
-      'networking.istio.io/gatewayPort label (default 15443), and publishes its external addresses: load balancer ' +
+      'networking.istio.io/gatewayPort label (default 15443), and every Service meshNetworks names by registryServiceName ' +
+      '(for the registries that network lists in fromRegistry) on the port given there, and publishes its external addresses: load balancer ' +
       'IPs or hostnames, spec.externalIPs, or for a NodePort Service with traffic.istio.io/nodeSelector the ExternalIPs ' +
       'of the selected nodes. A gateway without pods, address, port or the right label silently breaks cross-network ' +
       'traffic (503 "no healthy upstream" at the caller). Services that look like east-west gateways but that istiod ' +
@@ -138,7 +139,8 @@ export default defineCheck({
     // Istio generates a Service for each Gateway API Gateway: it is checked as the Gateway.
     const generatedForApiGateway = (svc: KubeObject) =>
       apiGateways.some((g) => g.gateway.metadata.namespace === svc.metadata.namespace && labelsOf(svc)[GATEWAY_NAME_LABEL] === g.gateway.metadata.name);
-    const gateways = findEastWestGateways(services).filter((g) => !generatedForApiGateway(g.service));
+    const discovery = { ...(await meshGatewayDiscovery(ctx)), ...(info?.clusterId ? { clusterId: info.clusterId } : {}) };
+    const gateways = eastWestGatewayServices(services, discovery).filter((g) => !generatedForApiGateway(g.service));
 
     if (gateways.length === 0 && apiGateways.length === 0) {
       if (!ctx.mesh.multiNetwork) ctx.skip('single-network mesh');
@@ -181,7 +183,7 @@ function checkGateway(gateway: EastWestGatewayService, ctx: GatewayContext): voi
     if (!gateway.recognisedByIstiod) {
       ctx.report({ messageId: 'ewgwNetworkLabelMissing', resource, data: base });
     } else if (ctx.network && gateway.network !== ctx.network) {
-      ctx.report({ messageId: 'ewgwNetworkMismatch', resource, data: { ...base, gatewayNetwork: labelsOf(svc)[NETWORK_LABEL] } });
+      ctx.report({ messageId: 'ewgwNetworkMismatch', resource, data: { ...base, gatewayNetwork: gateway.network } });
     }
     if (!servicePorts(svc).some((p) => p.port === gateway.gatewayPort)) {
       ctx.report({ messageId: 'ewgwNo15443', resource, data: { ...base, port: gateway.gatewayPort } });

@@ -1,19 +1,10 @@
 // Encodes istiod's gateway discovery as /debug/networkz shows it (istio/istio pilot/pkg/model/network.go, pilot/pkg/serviceregistry/kube/controller/network.go).
-import { parse as parseYaml } from 'yaml';
 import { defineCheck } from '../../engine/define-check.ts';
 import type { KubeObject } from '../../cluster/types.ts';
 import type { CheckContext, ClusterInfo } from '../../engine/types.ts';
 import { NetworkzUnavailable, parseNetworkz, type NetworkzGateway } from '../../mesh/debug/networkz.ts';
-import {
-  findGatewayApiEastWestGateways,
-  findMeshConfigMaps,
-  gatewayAddresses,
-  isIpAddress,
-  nodeSelectorOf,
-  servicePorts,
-  findEastWestGateways,
-  labelsOf,
-} from '../../mesh/istio-objects.ts';
+import { findGatewayApiEastWestGateways, gatewayAddresses, isIpAddress, labelsOf, nodeSelectorOf, servicePorts } from '../../mesh/istio-objects.ts';
+import { clusterDomainOf, eastWestGatewayServices, meshNetworksOf, type MeshNetwork } from '../../mesh/istio-gateways.ts';
 
 export default defineCheck({
   id: 'network/gateway-view',
@@ -74,8 +65,10 @@ export default defineCheck({
       throw err;
     }
 
-    const peers = await peerGateways(ctx);
-    const meshNetworks = meshNetworksGateways(await reader.list('configmaps'), ctx.options.istioNamespace);
+    // This istiod's meshNetworks: fixed gateway addresses, and Services it takes as gateways by registryServiceName.
+    const configMaps = await reader.list('configmaps');
+    const meshNetworks = meshNetworksOf(configMaps, ctx.options.istioNamespace)?.networks ?? [];
+    const peers = await peerGateways(ctx, meshNetworks, clusterDomainOf(configMaps, ctx.options.istioNamespace));
     const base = { istiodCluster: info.name, istiodContext: info.context ?? info.name };
 
     for (const network of expectedNetworks(ctx, info)) {
@@ -84,7 +77,11 @@ export default defineCheck({
     }
     for (const entry of listed) {
       if (explained(entry, peers, meshNetworks)) continue;
-      const owner = ctx.clusterInfos.find((c) => c.clusterId === entry.cluster) ?? info;
+      const known = ctx.clusterInfos.find((c) => c.clusterId === entry.cluster);
+      // A gateway of a cluster meshdoctor cannot read (its id is then unknown too) cannot be checked
+      // against that cluster's objects: not a finding; that cluster's own results say it was unreadable.
+      if ((known && !known.reachable) || (!known && ctx.clusterInfos.some((c) => !c.reachable))) continue;
+      const owner = known ?? info;
       ctx.report({
         messageId: 'gatewayViewUnexplained',
         cluster: owner.name,
@@ -109,16 +106,18 @@ interface DeclaredGateway {
   /** NodePort with a nodeSelector: the selector and the ExternalIPs of the nodes it selects. */
   nodePort?: { selector: string; externalIps: number };
   hasGatewayPort: boolean;
+  gatewayPort: number;
 }
 
-/** Every east-west gateway of every reachable cluster, as istiod would discover it. */
-async function peerGateways(ctx: CheckContext): Promise<DeclaredGateway[]> {
+/** Every east-west gateway of every reachable cluster, as this istiod (with its meshNetworks) would discover it. */
+async function peerGateways(ctx: CheckContext, meshNetworks: MeshNetwork[], clusterDomain: string): Promise<DeclaredGateway[]> {
   const out: DeclaredGateway[] = [];
   for (const [i, reader] of ctx.clusters.entries()) {
     const cluster = ctx.clusterInfos[i];
     if (!cluster.reachable) continue;
     const [services, nodes, k8sGateways] = await Promise.all([reader.list('services'), reader.list('nodes'), reader.listOptional('k8sgateways')]);
-    for (const gw of findEastWestGateways(services)) {
+    const discovery = { networks: meshNetworks, clusterDomain, ...(cluster.clusterId ? { clusterId: cluster.clusterId } : {}) };
+    for (const gw of eastWestGatewayServices(services, discovery)) {
       const svc = gw.service;
       const port = servicePorts(svc).find((p) => p.port === gw.gatewayPort);
       const addresses = gatewayAddresses(svc, nodes);
@@ -142,6 +141,7 @@ async function peerGateways(ctx: CheckContext): Promise<DeclaredGateway[]> {
           ? { nodePort: { selector: Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',') || '<all nodes>', externalIps: nodeAddresses.length } }
           : {}),
         hasGatewayPort: port !== undefined,
+        gatewayPort: gw.gatewayPort,
       });
     }
     for (const gw of findGatewayApiEastWestGateways(k8sGateways)) {
@@ -155,6 +155,7 @@ async function peerGateways(ctx: CheckContext): Promise<DeclaredGateway[]> {
         endpoints: gw.addresses.filter(isIpAddress).map((address) => ({ address, port })),
         hostnamePorts: gw.addresses.some((a) => !isIpAddress(a)) ? [port] : [],
         hasGatewayPort: gw.autoPassthroughListener !== undefined,
+        gatewayPort: port,
       });
     }
   }
@@ -211,7 +212,7 @@ function reportMissing(ctx: CheckContext, network: string, peers: DeclaredGatewa
   const usable = labelled.find((p) => p.hasGatewayPort && (p.endpoints.length > 0 || p.hostnamePorts.length > 0));
   if (!usable) {
     const p = labelled[0];
-    const cause = !p.hasGatewayPort ? `${p.kind} ${p.namespace}/${p.name} has no cross-network port (15443)` : `${p.kind} ${p.namespace}/${p.name} has no external address (load balancer pending?)`;
+    const cause = !p.hasGatewayPort ? `${p.kind} ${p.namespace}/${p.name} has no cross-network port (${p.gatewayPort})` : `${p.kind} ${p.namespace}/${p.name} has no external address (load balancer pending?)`;
     report(p.cluster, cause, ref(p));
     return;
   }
@@ -219,28 +220,9 @@ function reportMissing(ctx: CheckContext, network: string, peers: DeclaredGatewa
   report(ctx.clusterInfo!, `${usable.kind} ${usable.namespace}/${usable.name} in ${usable.cluster.name} looks usable, so istiod probably does not watch ${usable.cluster.name}: check its remote secret and /debug/clusterz`, ref(usable));
 }
 
-/** meshNetworks gateways (`address` + `port`) of the istio ConfigMap; registryServiceName ones come from Services. */
-function meshNetworksGateways(configMaps: KubeObject[], istioNamespace: string): { network: string; address: string; port: number }[] {
-  const cm = findMeshConfigMaps(configMaps, istioNamespace).find((c) => typeof c.data?.meshNetworks === 'string');
-  if (!cm) return [];
-  let doc: unknown;
-  try {
-    doc = parseYaml(cm.data.meshNetworks as string);
-  } catch {
-    throw new Error(`meshNetworks of ${istioNamespace}/${cm.metadata.name} is not YAML`);
-  }
-  const networks = ((doc as { networks?: unknown } | null)?.networks ?? {}) as Record<string, { gateways?: { address?: unknown; port?: unknown }[] }>;
-  const out: { network: string; address: string; port: number }[] = [];
-  for (const [network, def] of Object.entries(networks)) {
-    for (const gw of Array.isArray(def?.gateways) ? def.gateways : []) {
-      if (typeof gw?.address === 'string') out.push({ network, address: gw.address, port: typeof gw.port === 'number' ? gw.port : 15443 });
-    }
-  }
-  return out;
-}
-
-function explained(entry: NetworkzGateway, peers: DeclaredGateway[], meshNetworks: { network: string; address: string; port: number }[]): boolean {
-  if (meshNetworks.some((m) => m.network === entry.network && m.address === entry.address && m.port === entry.port)) return true;
+function explained(entry: NetworkzGateway, peers: DeclaredGateway[], meshNetworks: MeshNetwork[]): boolean {
+  const fixed = meshNetworks.flatMap((n) => n.gateways).filter((g) => g.address !== undefined);
+  if (fixed.some((m) => m.network === entry.network && m.address === entry.address && m.port === entry.port)) return true;
   const candidates = peers.filter((p) => p.network === entry.network && (entry.cluster === '' || p.cluster.clusterId === undefined || p.cluster.clusterId === entry.cluster));
   return candidates.some(
     (p) => p.endpoints.some((e) => e.address === entry.address && e.port === entry.port) || (isIpAddress(entry.address) && p.hostnamePorts.includes(entry.port)),

@@ -2,9 +2,9 @@
 import { defineCheck } from '../../engine/define-check.ts';
 import type { KubeObject } from '../../cluster/types.ts';
 import type { CheckContext } from '../../engine/types.ts';
-import { findIstiodDeployments, podsOfWorkload } from '../../mesh/istio-objects.ts';
-import { eastWestWorkloads, resolvePodPort } from '../../mesh/istio-gateways.ts';
-import { evaluateIngress, type PortVerdict } from '../../mesh/network-policy.ts';
+import { findIstiodDeployments, podsOfWorkload, servicePorts } from '../../mesh/istio-objects.ts';
+import { eastWestWorkloads, meshGatewayDiscovery, resolvePodPort, type EastWestWorkload } from '../../mesh/istio-gateways.ts';
+import { evaluateIngress, ingressPoliciesFor, type PortVerdict } from '../../mesh/network-policy.ts';
 
 /** istiod's ports other clusters' proxies and API servers use: xDS/CA and the webhooks. */
 const ISTIOD_PORTS = [15012, 15017];
@@ -13,9 +13,9 @@ export default defineCheck({
   id: 'network/policies',
   category: 'network',
   scope: 'cluster',
-  needs: ['networkpolicies', 'pods', 'services', 'deployments', 'k8sgateways'],
+  needs: ['networkpolicies', 'pods', 'services', 'deployments', 'k8sgateways', 'configmaps'],
   meta: {
-    description: 'NetworkPolicies let cross-network traffic into the east-west gateway (15443) and istiod (15012, 15017)',
+    description: 'NetworkPolicies let cross-network traffic into the east-west gateway (15443, and 15012/15017 for remotes) and istiod (15012, 15017)',
     details:
       'A pod selected by any NetworkPolicy with an Ingress type (policyTypes Ingress, or no policyTypes at all) only ' +
       'accepts what some rule of those policies allows; an empty ingress list allows nothing, and policies add up. ' +
@@ -26,11 +26,14 @@ export default defineCheck({
       'admits it only with no `from` at all or with an ipBlock peer; podSelector/namespaceSelector peers never match it ' +
       '(error), and ipBlocks other than 0.0.0.0/0 admit it only when they hold the peers\' addresses, which meshdoctor ' +
       'cannot see (warning). istiod is reached by this cluster\'s sidecars and gateway pods as well, so for istiod any ' +
-      'rule that admits the port counts. Policies of CNI-specific kinds (Calico, Cilium, AdminNetworkPolicy) are not read.',
+      'rule that admits the port counts. The gateway\'s cross-network port (15443) is judged in multi-network meshes only; ' +
+      'on a primary serving remote clusters, the gateway ports that expose istiod to them (15012, 15017) are judged too. ' +
+      'A Service targetPort naming a container port the pod does not declare cannot be judged and is reported. ' +
+      'Policies of CNI-specific kinds (Calico, Cilium, AdminNetworkPolicy) are not read.',
     docs: 'https://kubernetes.io/docs/concepts/services-networking/network-policies/',
     messages: {
       policyBlocksGateway: {
-        template: 'NetworkPolicies {{policies}} select east-west gateway pod {{pod}} and {{reason}} on port {{port}}: cross-network traffic is dropped',
+        template: 'NetworkPolicies {{policies}} select east-west gateway pod {{pod}} and {{reason}} on port {{port}}: {{consequence}}',
         severity: 'error',
         hint:
           'Allow the port from anywhere in one of them (or a new policy): kubectl --context {{context}} -n {{namespace}} apply -f - with ' +
@@ -42,6 +45,14 @@ export default defineCheck({
         hint:
           'Make sure the ranges hold the addresses traffic arrives from (node addresses with externalTrafficPolicy Cluster, the peers\' egress addresses with Local): ' +
           'kubectl --context {{context}} -n {{namespace}} get networkpolicy {{first}} -o yaml',
+      },
+      policyPortUnresolved: {
+        template:
+          'East-west gateway {{gateway}} sends port {{servicePort}} to the container port named {{portName}}, which pod {{pod}} does not declare: the NetworkPolicies {{policies}} selecting it cannot be judged, and Kubernetes sends that pod no traffic on the port',
+        severity: 'warning',
+        hint:
+          'Compare the Service\'s targetPort with the pod\'s container ports: kubectl --context {{context}} -n {{namespace}} get service {{name}} -o jsonpath=\'{.spec.ports}\'; ' +
+          'kubectl --context {{context}} -n {{namespace}} get pod {{podName}} -o jsonpath=\'{.spec.containers[*].ports}\'. Name the container port or use a number.',
       },
       policyBlocksIstiod: {
         template: 'NetworkPolicies {{policies}} select istiod pod {{pod}} and no rule admits port {{port}}: {{consequence}}',
@@ -62,19 +73,47 @@ export default defineCheck({
       reader.list('deployments'),
       reader.listOptional('k8sgateways'),
     ]);
-    const context = ctx.clusterInfo?.context ?? reader.name;
+    const info = ctx.clusterInfo;
+    const context = info?.context ?? reader.name;
+    const discovery = { ...(await meshGatewayDiscovery(ctx)), ...(info?.clusterId ? { clusterId: info.clusterId } : {}) };
+    // Remotes reach this primary's istiod through the east-west gateway (expose-istiod.yaml), networks or not.
+    const servesRemotes = info?.role === 'primary' && ctx.clusterInfos.some((c) => c.role === 'remote' && c.reachable);
 
-    for (const workload of eastWestWorkloads(services, k8sGateways, pods)) {
+    for (const workload of eastWestWorkloads(services, k8sGateways, pods, discovery)) {
+      const service = services.find((s) => workload.kind === 'Service' && s.metadata.namespace === workload.namespace && s.metadata.name === workload.name);
       const reported = new Set<string>();
-      for (const pod of workload.pods) {
-        const port = resolvePodPort(pod, workload.podPort);
-        if (port === undefined) continue;
-        const verdict = evaluateIngress(pod, port, policies);
-        // Replicas share labels and ports: one finding per workload and verdict.
-        const key = JSON.stringify(verdict);
-        if (reported.has(key)) continue;
-        reported.add(key);
-        reportGateway(ctx, pod, port, verdict, { context, labels: JSON.stringify(workload.selector) });
+      for (const { port: servicePort, podPort, consequence } of gatewayPortsToJudge(workload, service, ctx.mesh.multiNetwork, servesRemotes)) {
+        for (const pod of workload.pods) {
+          const port = resolvePodPort(pod, podPort);
+          if (port === undefined) {
+            const selecting = ingressPoliciesFor(pod, policies).map((p) => p.metadata.name);
+            if (selecting.length > 0 && !reported.has(`unresolved:${podPort}`)) {
+              reported.add(`unresolved:${podPort}`);
+              ctx.report({
+                messageId: 'policyPortUnresolved',
+                resource: { kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name },
+                data: {
+                  gateway: `${workload.namespace}/${workload.name}`,
+                  servicePort,
+                  portName: String(podPort),
+                  pod: `${pod.metadata.namespace}/${pod.metadata.name}`,
+                  podName: pod.metadata.name,
+                  policies: selecting.join(', '),
+                  context,
+                  namespace: workload.namespace,
+                  name: workload.name,
+                },
+              });
+            }
+            continue;
+          }
+          const verdict = evaluateIngress(pod, port, policies);
+          // Replicas share labels and ports: one finding per workload, port and verdict.
+          const key = JSON.stringify([port, verdict]);
+          if (reported.has(key)) continue;
+          reported.add(key);
+          reportGateway(ctx, pod, port, verdict, { context, labels: JSON.stringify(workload.selector), consequence });
+        }
       }
     }
 
@@ -104,7 +143,33 @@ export default defineCheck({
   },
 });
 
-function reportGateway(ctx: CheckContext, pod: KubeObject, port: number, verdict: PortVerdict, extra: { context: string; labels: string }): void {
+/**
+ * The gateway ports whose traffic comes from other clusters: the cross-network port in a
+ * multi-network mesh, and the istiod ports the gateway Service exposes when this primary serves remotes.
+ */
+function gatewayPortsToJudge(
+  workload: EastWestWorkload,
+  service: KubeObject | undefined,
+  multiNetwork: boolean,
+  servesRemotes: boolean,
+): { port: number; podPort: number | string; consequence: string }[] {
+  const ports: { port: number; podPort: number | string; consequence: string }[] = [];
+  if (multiNetwork) ports.push({ port: workload.gatewayPort, podPort: workload.podPort, consequence: 'cross-network traffic is dropped' });
+  if (servesRemotes && service) {
+    for (const port of ISTIOD_PORTS) {
+      const servicePort = servicePorts(service).find((p) => p.port === port);
+      if (!servicePort) continue;
+      ports.push({
+        port,
+        podPort: servicePort.targetPort ?? port,
+        consequence: port === 15012 ? 'remote proxies cannot reach istiod for config and certificates' : 'remote API servers cannot call the injection webhook',
+      });
+    }
+  }
+  return ports;
+}
+
+function reportGateway(ctx: CheckContext, pod: KubeObject, port: number, verdict: PortVerdict, extra: { context: string; labels: string; consequence: string }): void {
   const resource = { kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name };
   const data = {
     policies: verdict.policies.join(', '),

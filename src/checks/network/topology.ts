@@ -1,16 +1,10 @@
 // Encodes https://istio.io/latest/docs/ops/configuration/traffic-management/multicluster/ (networks, gateways) and istio's IST0126 analyzer.
-import { parse as parseYaml } from 'yaml';
 import { defineCheck } from '../../engine/define-check.ts';
 import { AccessError, type ClusterReader, type KubeObject, type ResourceKindName } from '../../cluster/types.ts';
 import type { CheckContext, ClusterInfo } from '../../engine/types.ts';
-import {
-  CONTROL_PLANE_CLUSTERS_ANNOTATION,
-  annotationsOf,
-  findGatewayApiEastWestGateways,
-  findMeshConfigMaps,
-  gatewayAddresses,
-} from '../../mesh/istio-objects.ts';
-import { eastWestWorkloads } from '../../mesh/istio-gateways.ts';
+import { CONTROL_PLANE_CLUSTERS_ANNOTATION, annotationsOf, findGatewayApiEastWestGateways, gatewayAddresses } from '../../mesh/istio-objects.ts';
+import { clusterDomainOf, eastWestWorkloads, meshNetworksOf, type MeshNetwork, type MeshNetworksConfig } from '../../mesh/istio-gateways.ts';
+import { readClusterz } from '../../mesh/istiod-debug.ts';
 
 /** What the topology picture shows (CheckResult.data.topology; rendered by src/reporters/details/topology.ts). */
 export interface TopologyPicture {
@@ -78,7 +72,10 @@ export default defineCheck({
   async run(ctx) {
     const readers = ctx.clusters.filter((_r, i) => ctx.clusterInfos[i].reachable);
     const infos = ctx.clusterInfos.filter((i) => i.reachable);
-    const facts = await Promise.all(readers.map((reader, i) => clusterFacts(reader, infos[i], ctx)));
+    const meshNetworks = await Promise.all(readers.map((reader, i) => primaryMeshNetworks(reader, infos[i], ctx.options.istioNamespace)));
+    // The registryServiceName gateways every control plane applies: a network's entries apply to the registries it lists.
+    const allNetworks = meshNetworks.flatMap((m) => m?.networks ?? []);
+    const facts = await Promise.all(readers.map((reader, i) => clusterFacts(reader, infos[i], ctx, allNetworks, meshNetworks[i])));
 
     const declared = new Set<string>();
     for (const f of facts) {
@@ -103,7 +100,8 @@ interface ClusterFacts {
   hasMeshWorkloads?: boolean;
   /** Cluster ids named by the istio namespace's controlPlaneClusters annotation. */
   controlPlaneClusters: string[];
-  meshNetworks?: { configMap: string; text: string };
+  /** meshNetworks of a primary's istio namespace. */
+  meshNetworks?: MeshNetworksConfig;
   remoteSecretKeys: string[];
   podCidrs: string[];
 }
@@ -118,7 +116,19 @@ async function tryList(reader: ClusterReader, kind: ResourceKindName): Promise<K
   }
 }
 
-async function clusterFacts(reader: ClusterReader, info: ClusterInfo, ctx: CheckContext): Promise<ClusterFacts> {
+/** meshNetworks of a primary (what its istiod reads); undefined for other roles or when it has none. */
+async function primaryMeshNetworks(reader: ClusterReader, info: ClusterInfo, istioNamespace: string): Promise<MeshNetworksConfig | undefined> {
+  if (info.role !== 'primary') return undefined;
+  return meshNetworksOf((await tryList(reader, 'configmaps')) ?? [], istioNamespace);
+}
+
+async function clusterFacts(
+  reader: ClusterReader,
+  info: ClusterInfo,
+  ctx: CheckContext,
+  meshNetworkEntries: MeshNetwork[],
+  meshNetworks: MeshNetworksConfig | undefined,
+): Promise<ClusterFacts> {
   const istioNs = ctx.options.istioNamespace;
   const [namespaces, services, k8sGateways, pods, nodes, configMaps, secrets] = await Promise.all([
     tryList(reader, 'namespaces'),
@@ -131,14 +141,18 @@ async function clusterFacts(reader: ClusterReader, info: ClusterInfo, ctx: Check
   ]);
   const istioNamespace = namespaces?.find((n) => n.metadata.name === istioNs);
   const apiGateways = findGatewayApiEastWestGateways(k8sGateways ?? []);
-  const gateways = eastWestWorkloads(services ?? [], k8sGateways ?? [], []).map((w) => {
+  const discovery = {
+    networks: meshNetworkEntries,
+    clusterDomain: clusterDomainOf(configMaps ?? [], istioNs),
+    ...(info.clusterId ? { clusterId: info.clusterId } : {}),
+  };
+  const gateways = eastWestWorkloads(services ?? [], k8sGateways ?? [], [], discovery).map((w) => {
     const service = services?.find((s) => w.kind === 'Service' && s.metadata.namespace === w.namespace && s.metadata.name === w.name);
     const apiGateway = apiGateways.find((g) => w.kind === 'Gateway' && g.gateway.metadata.namespace === w.namespace && g.gateway.metadata.name === w.name);
     const addresses = service ? gatewayAddresses(service, nodes) : (apiGateway?.addresses ?? []);
     const recognised = service ? w.network !== undefined : (apiGateway?.recognisedByIstiod ?? false);
     return { kind: w.kind, namespace: w.namespace, name: w.name, ...(w.network ? { network: w.network } : {}), addresses, recognised };
   });
-  const meshConfigMap = findMeshConfigMaps(configMaps ?? [], istioNs).find((cm) => typeof cm.data?.meshNetworks === 'string');
   const annotation = istioNamespace ? annotationsOf(istioNamespace)[CONTROL_PLANE_CLUSTERS_ANNOTATION] : undefined;
   const remoteSecretKeys = (secrets ?? [])
     .filter((s) => s.metadata.namespace === istioNs && s.metadata.labels?.['istio/multiCluster'] === 'true')
@@ -151,7 +165,7 @@ async function clusterFacts(reader: ClusterReader, info: ClusterInfo, ctx: Check
     gateways,
     hasMeshWorkloads: pods ? pods.some((p) => annotationsOf(p)['sidecar.istio.io/status'] !== undefined) : undefined,
     controlPlaneClusters: annotation ? annotation.split(',').map((s) => s.trim()).filter(Boolean) : [],
-    ...(meshConfigMap ? { meshNetworks: { configMap: meshConfigMap.metadata.name, text: meshConfigMap.data.meshNetworks as string } } : {}),
+    ...(meshNetworks ? { meshNetworks } : {}),
     remoteSecretKeys,
     podCidrs: [...new Set(podCidrs)],
   };
@@ -215,19 +229,10 @@ function controlledBy(remote: ClusterFacts, facts: ClusterFacts[]): ClusterFacts
 function checkMeshNetworks(ctx: CheckContext, facts: ClusterFacts[]): void {
   for (const f of facts) {
     if (!f.meshNetworks || f.info.role !== 'primary') continue;
-    let doc: unknown;
-    try {
-      doc = parseYaml(f.meshNetworks.text);
-    } catch {
-      throw new Error(`meshNetworks of ${f.info.name} (${ctx.options.istioNamespace}/${f.meshNetworks.configMap}) is not YAML`);
-    }
-    const networks = ((doc as { networks?: unknown } | null)?.networks ?? {}) as Record<string, { endpoints?: { fromRegistry?: unknown }[] }>;
-    if (typeof networks !== 'object' || Array.isArray(networks)) continue;
     const known = new Set<string>([...facts.map((x) => x.info.clusterId).filter((id): id is string => !!id), ...f.remoteSecretKeys]);
-    for (const [network, def] of Object.entries(networks)) {
-      for (const endpoint of Array.isArray(def?.endpoints) ? def.endpoints : []) {
-        const registry = endpoint?.fromRegistry;
-        if (typeof registry !== 'string' || known.has(registry)) continue;
+    for (const network of f.meshNetworks.networks) {
+      for (const registry of network.fromRegistries) {
+        if (known.has(registry)) continue;
         ctx.report({
           messageId: 'unknownMeshNetworksRegistry',
           cluster: f.info.name,
@@ -235,7 +240,7 @@ function checkMeshNetworks(ctx: CheckContext, facts: ClusterFacts[]): void {
           data: {
             cluster: f.info.name,
             registry,
-            network,
+            network: network.name,
             known: [...known].sort().join(', '),
             context: contextOf(f),
             namespace: ctx.options.istioNamespace,
@@ -304,30 +309,23 @@ function firstOverlap(left: string[], right: string[]): [string, string] | undef
   return undefined;
 }
 
-/** Cluster ids a control plane watches, from /debug/clusterz (every format: `null`, `[{ID}]`, `[{id, syncStatus}]`). */
+/** Cluster ids a control plane watches, from /debug/clusterz (parsed by src/mesh/debug/clusterz.ts: every format). */
 async function clustersSeenBy(f: ClusterFacts, ctx: CheckContext): Promise<TopologyPicture['controlPlanes'][number]> {
   const entry: TopologyPicture['controlPlanes'][number] = { cluster: f.info.name, ...(f.info.clusterId ? { clusterId: f.info.clusterId } : {}), sees: [] };
-  let outputs;
+  let entries;
   try {
-    outputs = await f.reader.istiodDebug('clusterz', { signal: ctx.signal });
+    entries = await readClusterz(f.reader, ctx.signal);
   } catch (err) {
+    // The picture is a side product: an unreadable clusterz is drawn as such, not a check error.
     return { ...entry, error: err instanceof Error ? err.message : String(err) };
   }
-  if (outputs.length === 0) return { ...entry, error: 'no istiod answered /debug/clusterz' };
+  if (!entries) return { ...entry, error: 'no istiod answered /debug/clusterz' };
   const seen = new Map<string, string>();
   // The local cluster is always watched; clusterz lists it only since 1.22.
   if (f.info.clusterId) seen.set(f.info.clusterId, 'local');
-  try {
-    const value = JSON.parse(outputs[0].body) as unknown;
-    for (const item of Array.isArray(value) ? value : []) {
-      const record = (item ?? {}) as Record<string, unknown>;
-      const id = record.id ?? record.ID ?? record.Id;
-      if (typeof id !== 'string') continue;
-      if (seen.get(id) === 'local') continue;
-      seen.set(id, typeof record.syncStatus === 'string' ? record.syncStatus : 'known');
-    }
-  } catch {
-    return { ...entry, error: '/debug/clusterz is not JSON' };
+  for (const { id, syncStatus } of entries) {
+    if (seen.has(id)) continue;
+    seen.set(id, syncStatus || 'known');
   }
   return { ...entry, sees: [...seen.entries()].map(([clusterId, status]) => ({ clusterId, status })) };
 }

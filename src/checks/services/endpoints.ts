@@ -85,7 +85,7 @@ export default defineCheck({
         if (apiReady > 0 && (held[clusterId] ?? []).length === 0) push(missingByOwner, clusterId, registryKey(service));
       }
       const healthyHeld = Object.values(held).some((eps) => eps.some((e) => e.healthy));
-      if (clusterIds.length > 1 && !healthyHeld && !readyAnywhere && !isSystemService(service.namespace, service.name, observer.namespace)) {
+      if (clusterIds.length > 1 && !healthyHeld && !readyAnywhere && !isSystemService(service.namespace, service.name, observer.namespace, service.labels)) {
         const clusters = clusterIds.map((id) => clusterNameOfId(ctx.clusterInfos, id) ?? id).join(', ');
         ctx.report({ messageId: 'noHealthyEndpoints', resource: serviceRef(service), data: { ...observer, service: registryKey(service), serviceNamespace: service.namespace, clusters } });
       }
@@ -140,7 +140,7 @@ function reportUninjected(
   endpoints: ShardEndpoint[],
   observer: { istiod: string; namespace: string; network: string },
 ): void {
-  if (!observer.network || isSystemService(service.namespace, service.name, observer.namespace)) return;
+  if (!observer.network || isSystemService(service.namespace, service.name, observer.namespace, service.labels)) return;
   const remote = endpoints.filter((e) => e.network !== '' && e.network !== observer.network && e.tlsMode !== 'istio');
   if (remote.length === 0) return;
   const cluster = clusterNameOfId(ctx.clusterInfos, clusterId) ?? clusterId;

@@ -113,21 +113,22 @@ function certEntry(cert: x509.X509Certificate): Record<string, unknown> {
   };
 }
 
-/** Envoy's /certs JSON: the workload chain (`default`) and the root bundle (`ROOTCA`). */
+/**
+ * Envoy's /certs JSON as a real sidecar prints it: per TLS context, `cert_chain` holds only the leaf
+ * (ContextImpl::getCertChainInformation reads each context's leaf) and `ca_cert` only the first
+ * certificate of the trust bundle (the validator keeps the first one it loads).
+ */
 export function certsJson(wc: WorkloadCert): string {
-  const chain = [wc.leaf.cert, ...wc.chainPems.map((p) => new x509.X509Certificate(p))];
-  const roots = splitPems(wc.rootPem).map((p) => new x509.X509Certificate(p));
-  const body = {
-    certificates: [
-      { ca_cert: [], cert_chain: chain.map(certEntry) },
-      { ca_cert: roots.map(certEntry), cert_chain: [] },
-    ],
-  };
+  const firstRoot = splitPems(wc.rootPem).map((p) => new x509.X509Certificate(p))[0];
+  const body = { certificates: [{ ca_cert: firstRoot ? [certEntry(firstRoot)] : [], cert_chain: [certEntry(wc.leaf.cert)] }] };
   return `${JSON.stringify(body, null, 2)}\n`;
 }
 
-/** Envoy's config_dump reduced to its SecretsConfigDump (what `istioctl proxy-config secret` reads). */
-export function configDumpJson(wc: WorkloadCert): string {
+/**
+ * Envoy's config_dump reduced to its SecretsConfigDump (what `istioctl proxy-config secret` reads).
+ * With `resource=dynamic_active_secrets` Envoy lists each DynamicSecret as a config of its own.
+ */
+export function configDumpJson(wc: WorkloadCert, resource?: string): string {
   const b64 = (text: string) => Buffer.from(text).toString('base64');
   const lastUpdated = wc.leaf.cert.notBefore.toISOString();
   const body = {
@@ -162,5 +163,9 @@ export function configDumpJson(wc: WorkloadCert): string {
       },
     ],
   };
+  if (resource === 'dynamic_active_secrets') {
+    const filtered = body.configs[0].dynamic_active_secrets.map((s) => ({ '@type': 'type.googleapis.com/envoy.admin.v3.SecretsConfigDump.DynamicSecret', ...s }));
+    return `${JSON.stringify({ configs: filtered }, null, 2)}\n`;
+  }
   return `${JSON.stringify(body, null, 2)}\n`;
 }

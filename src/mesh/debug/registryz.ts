@@ -25,6 +25,8 @@ export interface RegistryService {
   /** Cluster id -> the service's addresses in that cluster (`0.0.0.0` for headless). */
   clusterVips: Record<string, string[]>;
   ports: RegistryPort[];
+  /** The Service's labels (`Attributes.Labels`; {} when the body does not carry them). */
+  labels: Record<string, string>;
 }
 
 /** Services of a registryz body. Throws an Error naming what is wrong when the shape is unknown. */
@@ -54,7 +56,13 @@ function parseService(entry: Record<string, unknown>, index: number): RegistrySe
   const namespace = typeof attributes.Namespace === 'string' && attributes.Namespace ? attributes.Namespace : (hostNamespace ?? '');
   const name = typeof attributes.Name === 'string' && attributes.Name ? attributes.Name : hostName;
   const registry = typeof attributes.ServiceRegistry === 'string' && attributes.ServiceRegistry ? attributes.ServiceRegistry : 'Kubernetes';
-  return { hostname, namespace, name, registry, clusterVips: clusterVipsOf(entry, hostname), ports: portsOf(entry.ports) };
+  return { hostname, namespace, name, registry, clusterVips: clusterVipsOf(entry, hostname), ports: portsOf(entry.ports), labels: labelsOf(attributes.Labels) };
+}
+
+/** String-valued labels of `Attributes.Labels` (null or absent in some versions: {}). */
+function labelsOf(value: unknown): Record<string, string> {
+  if (!isRecord(value)) return {};
+  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
 }
 
 function clusterVipsOf(entry: Record<string, unknown>, hostname: string): Record<string, string[]> {

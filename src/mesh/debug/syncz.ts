@@ -1,7 +1,12 @@
 // istiod's /debug/syncz (pilot/pkg/xds/debug.go, `SyncStatus`), what `istioctl proxy-status` reads:
 // per connected proxy, the last nonce sent and acked for each xDS type. Formats: 1.10 without
-// `cluster_id`; 1.11+ with it; `proxy_type` in recent versions; `resources` (type URL -> {sent,
-// acked, sentTime, lastError}) since 1.24, next to the flat `<type>_sent/_acked` fields.
+// `cluster_id`; 1.11+ with it; `proxy_type` in recent versions; `resources` since 1.24, next to the
+// flat `<type>_sent/_acked` fields: a map from type URL to {sent, acked, sentTime, lastError} built
+// from the proxy's WATCHED resources, so it holds exactly the types the proxy asked for (a ztunnel
+// asks for workload addresses and authorizations, never CDS/LDS), and lastError is its last NACK.
+
+/** Type URLs a ztunnel watches (workload discovery and authorization policies). */
+export const ZTUNNEL_TYPES = ['type.googleapis.com/istio.workload.Address', 'type.googleapis.com/istio.security.Authorization'] as const;
 
 /** The four xDS types of the flat fields, with the type URLs `resources` uses for them. */
 export const XDS_TYPES = {
@@ -35,6 +40,8 @@ export interface SyncProxy {
   proxyType?: string;
   istioVersion?: string;
   types: XdsTypeStatus[];
+  /** True when `types` comes from `resources` (1.24+): exactly the types the proxy watches. */
+  watchedKnown: boolean;
 }
 
 /** istioctl's rule: nothing sent is NOT SENT, sent == acked is SYNCED, anything else STALE. */
@@ -60,7 +67,8 @@ export function parseSyncz(body: string): SyncProxy[] {
       throw new Error(`unknown /debug/syncz format: entry ${index} has no "proxy" string`);
     }
     const e = entry as Record<string, unknown>;
-    const proxy: SyncProxy = { proxy: e.proxy as string, types: typesOf(e) };
+    const hasResources = e.resources !== null && typeof e.resources === 'object' && !Array.isArray(e.resources);
+    const proxy: SyncProxy = { proxy: e.proxy as string, types: typesOf(e, hasResources), watchedKnown: hasResources };
     if (typeof e.cluster_id === 'string' && e.cluster_id) proxy.clusterId = e.cluster_id;
     if (typeof e.proxy_type === 'string' && e.proxy_type) proxy.proxyType = e.proxy_type;
     if (typeof e.istio_version === 'string' && e.istio_version) proxy.istioVersion = e.istio_version;
@@ -68,7 +76,7 @@ export function parseSyncz(body: string): SyncProxy[] {
   });
 }
 
-function typesOf(e: Record<string, unknown>): XdsTypeStatus[] {
+function typesOf(e: Record<string, unknown>, hasResources: boolean): XdsTypeStatus[] {
   const shortOf = new Map<string, string>(Object.entries(XDS_TYPES).map(([short, url]) => [url, short]));
   const types = new Map<string, XdsTypeStatus>();
   const add = (type: string, sent: string, acked: string, lastError?: string) => {
@@ -76,14 +84,16 @@ function typesOf(e: Record<string, unknown>): XdsTypeStatus[] {
     if (lastError) status.lastError = lastError;
     types.set(type, status);
   };
-  // The flat fields exist in every version; a missing one means that type was never sent.
-  for (const short of Object.keys(XDS_TYPES)) add(short, str(e[`${short}_sent`]), str(e[`${short}_acked`]));
-  // `resources` (1.24+) is the fuller record (it also covers secrets, ECDS, ...): it wins.
-  if (e.resources && typeof e.resources === 'object' && !Array.isArray(e.resources)) {
+  if (hasResources) {
+    // `resources` (1.24+) lists the watched types only (also secrets, ECDS, workload types): a classic
+    // type missing from it was never asked for, so the empty flat fields say nothing about it.
     for (const [url, raw] of Object.entries(e.resources as Record<string, unknown>)) {
-      const r = (raw ?? {}) as Record<string, unknown>;
+      const r = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
       add(shortOf.get(url) ?? url, str(r.sent), str(r.acked), str(r.lastError) || undefined);
     }
+    return [...types.values()];
   }
+  // Before 1.24 only the flat fields exist; a missing one means that type was never sent.
+  for (const short of Object.keys(XDS_TYPES)) add(short, str(e[`${short}_sent`]), str(e[`${short}_acked`]));
   return [...types.values()];
 }

@@ -3,7 +3,8 @@
 import { createPrivateKey } from 'node:crypto';
 import { issueCert, type IssueOptions, type IssuedCert } from '../../../src/lab/pki.ts';
 import type { KubeObject } from '../../../src/cluster/types.ts';
-import { objectNamed, type ClusterObjects } from '../helpers.ts';
+import type { Check } from '../../../src/engine/types.ts';
+import { objectNamed, type CheckRun, type ClusterObjects } from '../helpers.ts';
 
 export const b64 = (text: string): string => Buffer.from(text).toString('base64');
 export const NOT_BEFORE = new Date('2026-01-01T00:00:00Z');
@@ -32,4 +33,18 @@ export function setCacerts(objects: Map<string, ClusterObjects>, cluster: string
 /** The plain-text value of a fixture Secret key. */
 export function secretValue(secret: KubeObject, key: string): string {
   return Buffer.from(secret.data[key], 'base64').toString('utf8');
+}
+
+/** [checkId, messageId, cluster, effective severity] of every finding, as the engine would report it. */
+export function findingTuples(check: Check, runs: CheckRun[]): [string, string, string | undefined, string][] {
+  return runs.flatMap((r) => r.findings.map((f): [string, string, string | undefined, string] => [check.id, f.messageId, f.cluster, f.severity ?? check.meta.messages[f.messageId].severity]));
+}
+
+/** Make a cluster's istiod run `version` (the image tag topology reads). */
+export function setIstioVersion(objects: Map<string, ClusterObjects>, cluster: string, version: string): void {
+  for (const deployment of objects.get(cluster)?.deployments ?? []) {
+    for (const container of deployment.spec?.template?.spec?.containers ?? []) {
+      if (typeof container.image === 'string') container.image = container.image.replace(/\/pilot:[^@\s]+/, `/pilot:${version}`);
+    }
+  }
 }

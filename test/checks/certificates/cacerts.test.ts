@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import check from '../../../src/checks/certificates/cacerts.ts';
 import { findingKeys, fixtureObjects, memoryReaders, objectNamed, openFixture, runCheck, runFor } from '../helpers.ts';
-import { cacertsData, rootAndIntermediate, setCacerts } from './ca-material.ts';
+import { createPrivateKey } from 'node:crypto';
+import { cacertsData, findingTuples, rootAndIntermediate, setCacerts } from './ca-material.ts';
 
 describe('certificates/cacerts', () => {
   it('passes on multi-primary-healthy', async () => {
@@ -75,5 +76,32 @@ describe('certificates/cacerts', () => {
   it('skips when Secrets are forbidden', async () => {
     const { runs } = await runCheck(check, (await openFixture('secrets-forbidden')).clusters);
     expect(runFor(runs, 'cluster2').skipped).toMatch(/forbidden/);
+  });
+
+  it('caKeyUnreadable: a key file whose first PEM block is EC PARAMETERS (istiod reads only the first block)', async () => {
+    const { root, ca } = await rootAndIntermediate();
+    const sec1 = createPrivateKey(ca.keyPem).export({ type: 'sec1', format: 'pem' }).toString();
+    // What `openssl ecparam -name prime256v1 -genkey` writes: the curve's OID block, then the key.
+    const withParams = `-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n${sec1}`;
+    const objects = await fixtureObjects('multi-primary-healthy');
+    setCacerts(objects, 'cluster2', { ...cacertsData(root, ca), 'ca-key.pem': withParams });
+    const { runs } = await runCheck(check, memoryReaders(objects));
+    expect(findingTuples(check, runs)).toEqual([['certificates/cacerts', 'caKeyUnreadable', 'cluster2', 'error']]);
+    setCacerts(objects, 'cluster2', { ...cacertsData(root, ca), 'ca-key.pem': sec1 });
+    expect(findingKeys((await runCheck(check, memoryReaders(objects))).runs)).toEqual([]);
+  });
+
+  it('cacertsIncomplete: an empty cert-chain.pem (loads, but workloads get no ca-cert) is an error', async () => {
+    const { root, ca } = await rootAndIntermediate();
+    const objects = await fixtureObjects('multi-primary-healthy');
+    const secret = setCacerts(objects, 'cluster2', cacertsData(root, ca));
+    secret.data['cert-chain.pem'] = '';
+    const { runs } = await runCheck(check, memoryReaders(objects));
+    expect(findingTuples(check, runs)).toEqual([['certificates/cacerts', 'cacertsIncomplete', 'cluster2', 'error']]);
+    // Listed but empty is not the same as absent: the consequence names what istiod does with each.
+    const emptyConsequence = runFor(runs, 'cluster2').findings[0].data?.consequence;
+    delete secret.data['cert-chain.pem'];
+    const absent = runFor((await runCheck(check, memoryReaders(objects))).runs, 'cluster2').findings[0].data?.consequence;
+    expect(absent).not.toEqual(emptyConsequence);
   });
 });

@@ -6,7 +6,20 @@ import check, { type ChainDetail } from '../../../src/checks/certificates/chain.
 import { redactPrivateKey } from '../../../src/cluster/redact.ts';
 import { issueCert } from '../../../src/lab/pki.ts';
 import { findingKeys, fixtureObjects, memoryReaders, objectNamed, openFixture, runCheck, runFor } from '../helpers.ts';
-import { NOT_AFTER, NOT_BEFORE, cacertsData, rootAndIntermediate, secretValue, setCacerts } from './ca-material.ts';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { NOT_AFTER, NOT_BEFORE, cacertsData, findingTuples, rootAndIntermediate, secretValue, setCacerts } from './ca-material.ts';
+
+/** Findings of cluster2 as [checkId, messageId, cluster, severity]. */
+async function tuplesWith(data: Record<string, string>) {
+  const objects = await fixtureObjects('multi-primary-healthy');
+  setCacerts(objects, 'cluster2', data);
+  const { runs } = await runCheck(check, memoryReaders(objects));
+  return findingTuples(check, runs);
+}
 
 async function runWith(data: Record<string, string>) {
   const objects = await fixtureObjects('multi-primary-healthy');
@@ -134,5 +147,88 @@ describe('certificates/chain', () => {
   it('skips without a plugged-in CA', async () => {
     const { runs } = await runCheck(check, (await openFixture('cacerts-missing')).clusters);
     expect(runFor(runs, 'cluster2').skipped).toMatch(/no plugged-in CA/);
+  });
+
+  it('chainMissingCaCert: cert-chain.pem holds the corporate intermediate and root but not ca-cert (error)', async () => {
+    const { root, ca: corpIntermediate } = await rootAndIntermediate();
+    const ca = await issueCert({ subject: 'O=Test, CN=Istio CA', issuer: corpIntermediate, isCa: true, notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
+    const base = { 'ca-cert.pem': ca.certPem, 'ca-key.pem': ca.keyPem, 'root-cert.pem': root.certPem };
+    expect(await tuplesWith({ ...base, 'cert-chain.pem': corpIntermediate.certPem + root.certPem })).toEqual([['certificates/chain', 'chainMissingCaCert', 'cluster2', 'error']]);
+    expect(await tuplesWith({ ...base, 'cert-chain.pem': ca.certPem + corpIntermediate.certPem + root.certPem })).toEqual([]);
+  });
+
+  it('ekuTooNarrow: a CA whose extendedKeyUsage lacks clientAuth (error); serverAuth+clientAuth passes', async () => {
+    const { root } = await rootAndIntermediate();
+    // The lab's PKI puts EKUs on leaves only: issue these CAs directly.
+    const caWithEku = async (usages: string[]) => {
+      const keys = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+      const cert = await x509.X509CertificateGenerator.create({
+        serialNumber: '0a1b',
+        subject: 'O=Test, CN=EKU CA',
+        issuer: root.cert.subject,
+        notBefore: NOT_BEFORE,
+        notAfter: NOT_AFTER,
+        publicKey: keys.publicKey,
+        signingKey: root.keys.privateKey,
+        signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+        extensions: [
+          new x509.BasicConstraintsExtension(true, undefined, true),
+          new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+          new x509.ExtendedKeyUsageExtension(usages),
+          await x509.AuthorityKeyIdentifierExtension.create(root.cert),
+        ],
+      });
+      const keyPem = x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY');
+      return { 'ca-cert.pem': cert.toString('pem'), 'ca-key.pem': keyPem, 'root-cert.pem': root.certPem, 'cert-chain.pem': cert.toString('pem') + root.certPem };
+    };
+    expect(await tuplesWith(await caWithEku([x509.ExtendedKeyUsage.serverAuth]))).toEqual([['certificates/chain', 'ekuTooNarrow', 'cluster2', 'error']]);
+    expect(await tuplesWith(await caWithEku([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]))).toEqual([]);
+  });
+
+  it('partialChainAnchor: ca.crt holds a non-self-signed intermediate (warning)', async () => {
+    const { ca: corpIntermediate } = await rootAndIntermediate();
+    const ca = await issueCert({ subject: 'O=Test, CN=Istio CA', issuer: corpIntermediate, isCa: true, notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
+    expect(await tuplesWith({ 'tls.crt': ca.certPem, 'tls.key': ca.keyPem, 'ca.crt': corpIntermediate.certPem })).toEqual([['certificates/chain', 'partialChainAnchor', 'cluster2', 'warning']]);
+  });
+
+  it('weakSignature stays a warning', async () => {
+    const rsaRoot = await issueCert({ subject: 'O=Test, CN=Root CA', isCa: true, keyAlgorithm: 'rsa-2048', hash: 'SHA-1', notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
+    const sha1 = await issueCert({ subject: 'O=Test, CN=Cluster CA', issuer: rsaRoot, isCa: true, hash: 'SHA-1', notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
+    expect(await tuplesWith(cacertsData(rsaRoot, sha1))).toEqual([['certificates/chain', 'weakSignature', 'cluster2', 'warning']]);
+  });
+
+  it('unsupportedKeyType: an RSA-PSS (id-RSASSA-PSS) CA key, made by openssl (error)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'meshdoctor-pss-'));
+    try {
+      await promisify(execFile)('openssl', [
+        'req', '-x509', '-newkey', 'rsa-pss', '-pkeyopt', 'rsa_keygen_bits:2048', '-nodes', '-keyout', path.join(dir, 'k.pem'), '-out', path.join(dir, 'c.pem'),
+        '-subj', '/O=Test/CN=PSS Root', '-days', '3650', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+      ]);
+      const cert = await readFile(path.join(dir, 'c.pem'), 'utf8');
+      const key = await readFile(path.join(dir, 'k.pem'), 'utf8');
+      const tuples = await tuplesWith({ 'ca-cert.pem': cert, 'ca-key.pem': key, 'root-cert.pem': cert, 'cert-chain.pem': cert });
+      expect(tuples).toEqual([['certificates/chain', 'unsupportedKeyType', 'cluster2', 'error']]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('crlRevokesPath and crlInvalid: ca-crl.pem revoking ca-cert, signed by a stranger, or expired (errors)', async () => {
+    const { root, ca } = await rootAndIntermediate();
+    const crl = async (signer: typeof root, opts: { revoke?: string; nextUpdate?: Date } = {}) =>
+      (await x509.X509CrlGenerator.create({
+        issuer: signer.cert.subject,
+        thisUpdate: NOT_BEFORE,
+        nextUpdate: opts.nextUpdate ?? NOT_AFTER,
+        entries: opts.revoke ? [{ serialNumber: opts.revoke, revocationDate: NOT_BEFORE }] : [],
+        signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+        signingKey: signer.keys.privateKey,
+      })).toString('pem');
+    const base = cacertsData(root, ca);
+    expect(await tuplesWith({ ...base, 'ca-crl.pem': await crl(root) })).toEqual([]);
+    expect(await tuplesWith({ ...base, 'ca-crl.pem': await crl(root, { revoke: ca.cert.serialNumber }) })).toEqual([['certificates/chain', 'crlRevokesPath', 'cluster2', 'error']]);
+    const stranger = await issueCert({ subject: 'O=Test, CN=Root CA', isCa: true });
+    expect(await tuplesWith({ ...base, 'ca-crl.pem': await crl(stranger) })).toEqual([['certificates/chain', 'crlInvalid', 'cluster2', 'error']]);
+    expect(await tuplesWith({ ...base, 'ca-crl.pem': await crl(root, { nextUpdate: new Date('2026-06-01T00:00:00Z') }) })).toEqual([['certificates/chain', 'crlInvalid', 'cluster2', 'error']]);
   });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import check from '../../../src/checks/certificates/expiry.ts';
-import { findingKeys, openFixture, runCheck, runFor } from '../helpers.ts';
+import { issueCert } from '../../../src/lab/pki.ts';
+import { findingKeys, fixtureObjects, memoryReaders, openFixture, runCheck, runFor } from '../helpers.ts';
+import { cacertsData, findingTuples, rootAndIntermediate, setCacerts } from './ca-material.ts';
 
 // The fixtures' intermediates are valid 2026-01-01 .. 2028-01-01, the root until 2036-01-01.
 describe('certificates/expiry', () => {
@@ -34,5 +36,19 @@ describe('certificates/expiry', () => {
       const { runs } = await runCheck(check, (await openFixture(fixture)).clusters, { now: new Date('2036-02-01T00:00:00Z') });
       expect(runFor(runs, 'cluster2').findings.map((f) => [f.messageId, f.data?.role])).toContainEqual(['certExpired', 'root']);
     }
+  });
+
+  it('offPathCertExpired: an expired extra root in root-cert.pem, off the validated path, is a warning', async () => {
+    const { root, ca } = await rootAndIntermediate();
+    const oldRoot = await issueCert({ subject: 'O=Test, CN=Old Root', isCa: true, notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2026-01-01T00:00:00Z') });
+    const objects = await fixtureObjects('multi-primary-healthy');
+    setCacerts(objects, 'cluster2', { ...cacertsData(root, ca), 'root-cert.pem': oldRoot.certPem + root.certPem });
+    const { runs } = await runCheck(check, memoryReaders(objects), { now: new Date('2026-11-20T10:00:00Z') });
+    expect(findingTuples(check, runs)).toEqual([['certificates/expiry', 'offPathCertExpired', 'cluster2', 'warning']]);
+    // On the path, an expired root stays an error.
+    const expiredRoot = await rootAndIntermediate({}, { notAfter: new Date('2026-06-01T00:00:00Z') });
+    setCacerts(objects, 'cluster2', cacertsData(expiredRoot.root, expiredRoot.ca));
+    const onPath = await runCheck(check, memoryReaders(objects), { now: new Date('2026-11-20T10:00:00Z') });
+    expect(findingTuples(check, onPath.runs)).toContainEqual(['certificates/expiry', 'certExpired', 'cluster2', 'error']);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import check from '../../../src/checks/certificates/shared-root.ts';
 import { findingKeys, fixtureObjects, memoryReaders, objectNamed, objectsOf, openFixture, runCheck, runFor } from '../helpers.ts';
+import { findingTuples, setIstioVersion } from './ca-material.ts';
 
 const FINGERPRINT_PREFIX = /^[0-9a-f]{2}(:[0-9a-f]{2}){7}$/;
 
@@ -93,5 +94,33 @@ describe('certificates/shared-root', () => {
     const objects = await fixtureObjects('root-mismatch');
     const { runs } = await runCheck(check, memoryReaders(objects, { cluster2: { failAll: 'unreachable' } }));
     expect(findingKeys(runs)).toEqual([]);
+  });
+
+  it('cacerts without ca-key.pem: istiod before 1.27 signs with istio-ca-secret (judged), 1.27+ would use cacerts', async () => {
+    const objects = await fixtureObjects('cacerts-missing');
+    const plugged = structuredClone(objectNamed(objects, 'cluster1', 'secrets', 'cacerts'));
+    plugged.metadata.namespace = 'istio-system';
+    delete plugged.data['ca-key.pem'];
+    objects.get('cluster2')!.secrets = [...(objects.get('cluster2')!.secrets ?? []), plugged];
+    setIstioVersion(objects, 'cluster2', '1.26.2');
+    const old = await runCheck(check, memoryReaders(objects));
+    expect(findingTuples(check, old.runs)).toEqual([['certificates/shared-root', 'rootMismatch', 'cluster2', 'error']]);
+    expect(runFor(old.runs, '*').findings[0].data).toMatchObject({ source: 'istio-ca-secret' });
+    setIstioVersion(objects, 'cluster2', '1.27.0');
+    expect(findingKeys((await runCheck(check, memoryReaders(objects))).runs)).toEqual([]);
+  });
+
+  it('Secrets forbidden during a rotation: a ConfigMap bundling [old, new] roots shares trust when any root is trusted', async () => {
+    const objects = await fixtureObjects('root-mismatch');
+    const c1 = objectNamed(objects, 'cluster1', 'secrets', 'cacerts');
+    const c2 = objectNamed(objects, 'cluster2', 'secrets', 'cacerts');
+    const text = (s: typeof c1) => Buffer.from(s.data['root-cert.pem'], 'base64').toString();
+    // cluster1 trusts both roots; cluster2 (Secrets forbidden) distributes [its old root, cluster1's root].
+    c1.data['root-cert.pem'] = Buffer.from(text(c1) + text(c2)).toString('base64');
+    const configMap = objectsOf(objects, 'cluster2', 'configmaps').find((c) => c.metadata.name === 'istio-ca-root-cert' && c.metadata.namespace === 'istio-system')!;
+    configMap.data = { 'root-cert.pem': text(c2) + text(c1) };
+    const readers = memoryReaders(objects, { cluster2: { failing: { secrets: 'forbidden' } } });
+    const { runs } = await runCheck(check, readers);
+    expect(findingTuples(check, runs)).toEqual([['certificates/shared-root', 'rootFromConfigMap', 'cluster2', 'info']]);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import check from '../../../src/checks/control-plane/cluster-ids.ts';
 import { findingKeys, fixtureObjects, memoryReaders, objectNamed, openFixture, runCheck, runFor } from '../helpers.ts';
+import { findingRows } from './edit.ts';
 
 type Objects = Awaited<ReturnType<typeof fixtureObjects>>;
 const istiodEnv = (objects: Objects, cluster: string) => objectNamed(objects, cluster, 'deployments', 'istiod').spec.template.spec.containers[0].env as { name: string; value?: string }[];
@@ -54,5 +55,22 @@ describe('control-plane/cluster-ids', () => {
     setInjectorClusterName(objects, 'cluster2', 'west');
     const { runs } = await runCheck(check, memoryReaders(objects));
     expect(findingKeys(runs)).toEqual(['cluster2:clusterIdInconsistent']);
+  });
+
+  it('clusterIdFromValueFrom (info): CLUSTER_ID set through valueFrom is neither unset nor the default', async () => {
+    const objects = await fixtureObjects('multi-primary-healthy');
+    const env = istiodEnv(objects, 'cluster1') as { name: string; value?: string; valueFrom?: unknown }[];
+    const entry = env.find((e) => e.name === 'CLUSTER_ID')!;
+    delete entry.value;
+    entry.valueFrom = { configMapKeyRef: { name: 'cluster-identity', key: 'id' } };
+    const cm = objectNamed(objects, 'cluster1', 'configmaps', 'istio-sidecar-injector');
+    const values = JSON.parse(cm.data.values);
+    delete values.global.multiCluster.clusterName;
+    cm.data.values = JSON.stringify(values);
+    for (const webhook of objectNamed(objects, 'cluster1', 'mutatingwebhookconfigurations', 'istio-sidecar-injector').webhooks) {
+      if (webhook.clientConfig?.service) webhook.clientConfig.service.path = '/inject';
+    }
+    const { runs } = await runCheck(check, memoryReaders(objects));
+    expect(findingRows(check, runs)).toEqual(['control-plane/cluster-ids cluster1 clusterIdFromValueFrom info']);
   });
 });

@@ -2,6 +2,7 @@
 // bodies from in-memory readers (which have none of their own).
 import YAML from 'yaml';
 import type { ClusterReader, KubeObject } from '../../../src/cluster/types.ts';
+import type { Check, FindingInput } from '../../../src/engine/types.ts';
 
 /** Decode, edit and re-encode the kubeconfig under `key` of a remote secret. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- kubeconfig YAML edited freely in tests
@@ -27,4 +28,11 @@ export function withIstiodDebug(reader: ClusterReader, bodies: Record<string, st
 /** A JWT-shaped token with the given payload (unsigned: meshdoctor never verifies). */
 export function jwt(payload: object): string {
   return `${Buffer.from('{"alg":"RS256"}').toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.c2ln`;
+}
+
+/** `checkId cluster messageId severity` of every finding (effective severity: meta default unless overridden), sorted. */
+export function findingRows(check: Check, runs: { findings: FindingInput[] }[]): string[] {
+  return runs
+    .flatMap((r) => r.findings.map((f) => `${check.id} ${f.cluster ?? ''} ${f.messageId} ${f.severity ?? check.meta.messages[f.messageId]?.severity ?? ''}`))
+    .sort();
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import check from '../../../src/checks/control-plane/primary-remote.ts';
 import { findingKeys, fixtureObjects, memoryReaders, objectNamed, objectsOf, openFixture, runCheck, runFor } from '../helpers.ts';
+import { findingRows } from './edit.ts';
 
 describe('control-plane/primary-remote', () => {
   it('passes on primary-remote-healthy (EndpointSlice form) and skips multi-primary', async () => {
@@ -8,7 +9,8 @@ describe('control-plane/primary-remote', () => {
     expect(findingKeys(runs)).toEqual([]);
     expect(runs.every((r) => !r.skipped)).toBe(true);
     const multi = await runCheck(check, (await openFixture('multi-primary-healthy')).clusters);
-    expect(multi.runs.every((r) => r.skipped === 'not part of a primary-remote mesh')).toBe(true);
+    // Primaries of a multi-primary mesh are looked at (it may have remotes too), then skipped: no remote uses them.
+    expect(multi.runs.every((r) => r.skipped === 'no remote cluster of the run uses this primary as its control plane')).toBe(true);
   });
 
   it('passes with Endpoints (up to 1.27) instead of an EndpointSlice', async () => {
@@ -62,5 +64,28 @@ describe('control-plane/primary-remote', () => {
     const { runs } = await runCheck(check, memoryReaders(objects));
     expect(findingKeys(runs)).toEqual(['cluster1:externalIstiodOff']);
     expect(runFor(runs, 'cluster1').findings[0].data).toMatchObject({ remotes: 'cluster2' });
+  });
+
+  it('a revisioned remote (istiod-<rev> Service and EndpointSlice) is checked: istiodEndpointsWrong', async () => {
+    const objects = await fixtureObjects('primary-remote-healthy');
+    objectNamed(objects, 'cluster2', 'services', 'istiod').metadata.name = 'istiod-1-22-3';
+    for (const slice of objectsOf(objects, 'cluster2', 'endpointslices')) {
+      if (slice.metadata.labels?.['kubernetes.io/service-name'] !== 'istiod') continue;
+      slice.metadata.labels['kubernetes.io/service-name'] = 'istiod-1-22-3';
+      for (const ep of slice.endpoints) ep.addresses = ['10.9.9.9'];
+    }
+    const { runs } = await runCheck(check, memoryReaders(objects));
+    expect(findingRows(check, runs)).toEqual(['control-plane/primary-remote cluster2 istiodEndpointsWrong error']);
+    expect(runFor(runs, 'cluster2').findings[0].data).toMatchObject({ service: 'istiod-1-22-3', addresses: '10.9.9.9' });
+  });
+
+  it('two primaries plus a remote: the primary the remote uses must run EXTERNAL_ISTIOD (externalIstiodOff)', async () => {
+    const multi = await fixtureObjects('multi-primary-healthy');
+    const remote = (await fixtureObjects('primary-remote-healthy')).get('cluster2')!;
+    const objects = new Map([...multi, ['cluster3', remote]]);
+    const { runs, mesh } = await runCheck(check, memoryReaders(objects));
+    expect(mesh.model).toBe('multi-primary');
+    expect(findingRows(check, runs)).toEqual(['control-plane/primary-remote cluster1 externalIstiodOff error']);
+    expect(runFor(runs, 'cluster2').skipped).toMatch(/no remote cluster/);
   });
 });

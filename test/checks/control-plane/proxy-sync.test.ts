@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import check from '../../../src/checks/control-plane/proxy-sync.ts';
 import { findingKeys, fixtureObjects, memoryReaders, openFixture, runCheck, runFor } from '../helpers.ts';
-import { withIstiodDebug } from './edit.ts';
+import { findingRows, withIstiodDebug } from './edit.ts';
 
 const synced = (proxy: string, clusterId: string | undefined, type?: string) => ({
   ...(clusterId ? { cluster_id: clusterId } : {}),
@@ -55,5 +55,36 @@ describe('control-plane/proxy-sync', () => {
   it('1.10 entries without cluster_id are counted for the local cluster', async () => {
     const run = await runWith([synced('a.ns', undefined)]);
     expect(run.findings).toEqual([]);
+  });
+
+  it('ztunnels are judged on the workload types only: no CDS/LDS expected (1.24+ resources and older entries)', async () => {
+    const ADDRESS = 'type.googleapis.com/istio.workload.Address';
+    const AUTHZ = 'type.googleapis.com/istio.security.Authorization';
+    const healthy = await runWith([
+      synced('sleep-1.sample', 'cluster1', 'sidecar'),
+      { cluster_id: 'cluster1', proxy: 'ztunnel-abcde.istio-system', proxy_type: 'ztunnel' },
+      { cluster_id: 'cluster1', proxy: 'ztunnel-fghij.istio-system', proxy_type: 'ztunnel', resources: { [ADDRESS]: { sent: 'a', acked: 'a' }, [AUTHZ]: { sent: 'z', acked: 'z' } } },
+      // Before proxy_type: the pod name tells a ztunnel.
+      { cluster_id: 'cluster1', proxy: 'ztunnel-old.istio-system' },
+    ]);
+    expect(healthy.findings).toEqual([]);
+
+    const notSent = await runWith([{ cluster_id: 'cluster1', proxy: 'ztunnel-abcde.istio-system', proxy_type: 'ztunnel', resources: { [ADDRESS]: { sent: '', acked: '' }, [AUTHZ]: { sent: 'z', acked: 'z' } } }]);
+    expect(findingRows(check, [notSent])).toEqual(['control-plane/proxy-sync cluster1 proxiesNotSent warning']);
+    expect(notSent.findings[0].data).toMatchObject({ types: ADDRESS, proxies: 'ztunnel-abcde.istio-system' });
+  });
+
+  it('1.24+ resources: a type the proxy does not watch is not NOT SENT, a watched one never sent is', async () => {
+    const CDS = 'type.googleapis.com/envoy.config.cluster.v3.Cluster';
+    const LDS = 'type.googleapis.com/envoy.config.listener.v3.Listener';
+    // A gateway watching CDS/LDS only, whose flat route/endpoint fields are empty.
+    const gateway = { cluster_id: 'cluster1', proxy: 'gw-1.istio-system', proxy_type: 'router', cluster_sent: 'c', cluster_acked: 'c', listener_sent: 'l', listener_acked: 'l', resources: { [CDS]: { sent: 'c', acked: 'c' }, [LDS]: { sent: 'l', acked: 'l' } } };
+    expect((await runWith([gateway])).findings).toEqual([]);
+    const missing = await runWith([{ ...gateway, resources: { [CDS]: { sent: 'c', acked: 'c' }, [LDS]: { sent: '', acked: '' } } }]);
+    expect(findingRows(check, [missing])).toEqual(['control-plane/proxy-sync cluster1 proxiesNotSent warning']);
+  });
+
+  it('skips a cluster of unknown role (no istiod found)', () => {
+    expect(check.appliesTo!({ name: 'c', role: 'unknown', revisions: [], reachable: true, via: 'snapshot' })).toMatch(/role unknown/);
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import check from '../../../src/checks/control-plane/remote-secrets.ts';
 import type { KubeObject } from '../../../src/cluster/types.ts';
 import { findingKeys, fixtureObjects, memoryReaders, objectNamed, objectsOf, openFixture, runCheck, runFor } from '../helpers.ts';
-import { editKubeconfig, jwt, renameKey, withIstiodDebug } from './edit.ts';
+import { editKubeconfig, findingRows, jwt, renameKey, withIstiodDebug } from './edit.ts';
 
 const SECRET = 'istio-remote-secret-cluster2';
 const secretOf = (objects: Awaited<ReturnType<typeof fixtureObjects>>) => objectNamed(objects, 'cluster1', 'secrets', SECRET);
@@ -71,6 +71,10 @@ describe('control-plane/remote-secrets', () => {
     config.metadata = { name: 'istio-kubeconfig', namespace: 'external-istiod' };
     renameKey(config, 'cluster2', 'config');
     objectsOf(objects, 'cluster1', 'secrets').push(config);
+    // The external istiod that mounts it runs beside it: its namespace's secrets are read too.
+    const externalIstiod: KubeObject = structuredClone(objectNamed(objects, 'cluster1', 'deployments', 'istiod'));
+    externalIstiod.metadata.namespace = 'external-istiod';
+    objectsOf(objects, 'cluster1', 'deployments').push(externalIstiod);
     const { runs } = await runCheck(check, memoryReaders(objects));
     expect(findingKeys(runs)).toEqual(['cluster1:kubeconfigDisallowed', 'cluster1:kubeconfigDisallowed', 'cluster2:kubeconfigInvalid']);
     expect(runFor(runs, 'cluster1').findings.map((f) => f.data?.secret)).toEqual(['external-istiod/istio-kubeconfig', 'istio-system/istio-remote-secret-cluster2']);
@@ -103,5 +107,39 @@ describe('control-plane/remote-secrets', () => {
     readers[0] = withIstiodDebug(readers[0], { clusterz: synced });
     const again = await runCheck(check, readers);
     expect(runFor(again.runs, 'cluster1').findings.map((f) => [f.messageId, f.severity])).toEqual([['serverLoopback', 'info']]);
+  });
+
+  it('secretPointsAtSelf: keyed as the peer, but the kubeconfig trusts the local API CA', async () => {
+    const objects = await fixtureObjects('multi-primary-healthy');
+    const secret = secretOf(objects);
+    const ca = Buffer.from(YAML.parse(Buffer.from(secret.data.cluster2, 'base64').toString()).clusters[0].cluster['certificate-authority-data'], 'base64').toString();
+    // cluster1's pods see this CA as their own API server's: the secret was made from cluster1's context.
+    objectsOf(objects, 'cluster1', 'configmaps').push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-root-ca.crt', namespace: 'istio-system' }, data: { 'ca.crt': ca } });
+    const { runs } = await runCheck(check, memoryReaders(objects));
+    expect(findingRows(check, runs)).toEqual(['control-plane/remote-secrets cluster1 secretPointsAtSelf error']);
+    expect(runFor(runs, 'cluster1').findings[0].data).toMatchObject({ key: 'cluster2', cluster: 'cluster1' });
+  });
+
+  it('caFileUnreadable: a certificate-authority file path, apart from the sanitizer refusals', async () => {
+    const objects = await fixtureObjects('multi-primary-healthy');
+    editKubeconfig(secretOf(objects), 'cluster2', (doc) => {
+      doc.clusters[0].cluster = { server: doc.clusters[0].cluster.server, 'certificate-authority': '/etc/kubernetes/pki/ca.crt' };
+    });
+    const { runs } = await runCheck(check, memoryReaders(objects));
+    expect(findingRows(check, runs)).toEqual(['control-plane/remote-secrets cluster1 caFileUnreadable error']);
+    expect(runFor(runs, 'cluster1').findings[0].data).toMatchObject({ file: '/etc/kubernetes/pki/ca.crt' });
+  });
+
+  it('kubeconfigInvalid for a dangling current-context: istiod does not fall back to the first context', async () => {
+    const objects = await fixtureObjects('multi-primary-healthy');
+    editKubeconfig(secretOf(objects), 'cluster2', (doc) => {
+      doc['current-context'] = 'gone';
+    });
+    const { runs } = await runCheck(check, memoryReaders(objects));
+    expect(findingRows(check, runs)).toEqual(['control-plane/remote-secrets cluster1 kubeconfigInvalid error']);
+  });
+
+  it('skips clusters of unknown role: only a primary needs remote secrets', () => {
+    expect(check.appliesTo!({ name: 'c', role: 'unknown', revisions: [], reachable: true, via: 'snapshot' })).toMatch(/role unknown/);
   });
 });

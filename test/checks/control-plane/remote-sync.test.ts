@@ -43,4 +43,8 @@ describe('control-plane/remote-sync', () => {
     readers[0] = withIstiodDebug(readers[0], { clusterz: '{"clusters": {}}' });
     await expect(runCheck(check, readers)).rejects.toThrow(/unknown \/debug\/clusterz format/);
   });
+
+  it('skips clusters of unknown role', () => {
+    expect(check.appliesTo!({ name: 'c', role: 'unknown', revisions: [], reachable: true, via: 'snapshot' })).toMatch(/role unknown/);
+  });
 });

@@ -3,7 +3,7 @@ import check from '../../../src/checks/network/cross-network-gateway.ts';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { FIXTURES_DIR, findingKeys, objectNamed, objectsOf, openFixture, runCheck, runFor, type ClusterObjects } from '../helpers.ts';
-import { edited, readersWithDebug } from './net-helpers.ts';
+import { edited, findingRows, readersWithDebug } from './net-helpers.ts';
 
 const GATEWAY = 'cross-network-gateway';
 
@@ -85,6 +85,96 @@ describe('network/cross-network-gateway', () => {
     });
     expect(findingKeys(runs)).toEqual(['cluster2:crossNetworkGatewayDuplicate']);
     expect(runFor(runs, 'cluster2').findings[0].data).toMatchObject({ gateways: 'istio-system/cross-network-gateway, istio-system/eastwest-15443' });
+  });
+
+  /** A second Gateway on cluster1, a copy of the sample one edited by `edit`. */
+  function addGateway(o: Map<string, ClusterObjects>, name: string, edit: (gateway: ReturnType<typeof objectNamed>) => void) {
+    const copy = structuredClone(objectNamed(o, 'cluster1', 'gateways', GATEWAY));
+    copy.metadata.name = name;
+    edit(copy);
+    objectsOf(o, 'cluster1', 'gateways').push(copy);
+  }
+
+  it('no duplicate for Gateways selecting disjoint pods of one gateway Service (revision canary)', async () => {
+    const { runs } = await runEdited((o) => {
+      const pod = objectsOf(o, 'cluster1', 'pods').find((p) => p.metadata.name.startsWith('istio-eastwestgateway'))!;
+      pod.metadata.labels!['istio.io/rev'] = '1-28';
+      const canary = structuredClone(pod);
+      canary.metadata.name = `${pod.metadata.name}-canary`;
+      canary.metadata.labels!['istio.io/rev'] = '1-29';
+      objectsOf(o, 'cluster1', 'pods').push(canary);
+      objectNamed(o, 'cluster1', 'gateways', GATEWAY).spec.selector = { istio: 'eastwestgateway', 'istio.io/rev': '1-28' };
+      addGateway(o, 'cross-network-gateway-canary', (g) => (g.spec.selector = { istio: 'eastwestgateway', 'istio.io/rev': '1-29' }));
+    });
+    expect(findingRows(check, runs)).toEqual([]);
+  });
+
+  it('no duplicate for disjoint hosts; hosts narrowed to some namespaces are a warning each (crossNetworkGatewayHostsPartial)', async () => {
+    const { runs } = await runEdited((o) => {
+      server(o, 'cluster1').hosts = ['*.team-a.svc.cluster.local'];
+      addGateway(o, 'cross-network-team-b', (g) => (g.spec.servers[0].hosts = ['*.team-b.svc.cluster.local']));
+    });
+    expect(findingRows(check, runs)).toEqual([
+      'network/cross-network-gateway crossNetworkGatewayHostsPartial cluster1 warning',
+      'network/cross-network-gateway crossNetworkGatewayHostsPartial cluster1 warning',
+    ]);
+    expect(runFor(runs, 'cluster1').findings.map((f) => f.data?.hosts).sort()).toEqual(['*.team-a.svc.cluster.local', '*.team-b.svc.cluster.local']);
+  });
+
+  it('crossNetworkGatewayDuplicate when a narrowed Gateway overlaps the *.local one on the same pods', async () => {
+    const { runs } = await runEdited((o) => addGateway(o, 'cross-network-team-a', (g) => (g.spec.servers[0].hosts = ['*.team-a.svc.cluster.local'])));
+    expect(findingRows(check, runs)).toEqual([
+      'network/cross-network-gateway crossNetworkGatewayDuplicate cluster1 error',
+      'network/cross-network-gateway crossNetworkGatewayHostsPartial cluster1 warning',
+    ]);
+  });
+
+  it('judges hosts against the install\'s cluster domain (global.proxy.clusterDomain)', async () => {
+    const setDomain = (o: Map<string, ClusterObjects>) => {
+      const injector = objectNamed(o, 'cluster1', 'configmaps', 'istio-sidecar-injector');
+      injector.data.values = injector.data.values.replace('"clusterDomain":"cluster.local"', '"clusterDomain":"mesh.internal"');
+    };
+    const custom = await runEdited((o) => {
+      setDomain(o);
+      server(o, 'cluster1').hosts = ['*.mesh.internal'];
+    });
+    expect(findingRows(check, custom.runs)).toEqual([]);
+    const local = await runEdited(setDomain);
+    expect(findingRows(check, local.runs)).toEqual(['network/cross-network-gateway crossNetworkGatewayHosts cluster1 error']);
+  });
+
+  it('a public ingress Gateway on 15443 that selects no east-west gateway is not judged', async () => {
+    const { runs } = await runEdited((o) => {
+      objectsOf(o, 'cluster1', 'gateways').push({
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'Gateway',
+        metadata: { name: 'public-tls', namespace: 'istio-ingress' },
+        spec: {
+          selector: { istio: 'ingressgateway' },
+          servers: [{ port: { number: 15443, name: 'https', protocol: 'HTTPS' }, hosts: ['shop.example.com'], tls: { mode: 'SIMPLE', credentialName: 'shop-cert' } }],
+        },
+      });
+    });
+    expect(findingRows(check, runs)).toEqual([]);
+  });
+
+  it('a public ingress Gateway on 15443 does not hide crossNetworkGatewayMissing', async () => {
+    const { runs } = await runEdited((o) => {
+      const gateways = objectsOf(o, 'cluster1', 'gateways');
+      gateways.splice(gateways.findIndex((g) => g.metadata.name === GATEWAY), 1);
+      gateways.push({
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'Gateway',
+        metadata: { name: 'public-tls', namespace: 'istio-ingress' },
+        spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 15443, name: 'https', protocol: 'HTTPS' }, hosts: ['shop.example.com'], tls: { mode: 'SIMPLE' } }] },
+      });
+    });
+    expect(findingRows(check, runs)).toEqual(['network/cross-network-gateway crossNetworkGatewayMissing cluster1 error']);
+  });
+
+  it('crossNetworkGatewayNoPods for an AUTO_PASSTHROUGH Gateway on 15443 whose selector matches nothing', async () => {
+    const { runs } = await runEdited((o) => addGateway(o, 'cross-network-typo', (g) => (g.spec.selector = { app: 'gw-typo' })));
+    expect(findingRows(check, runs)).toEqual(['network/cross-network-gateway crossNetworkGatewayNoPods cluster1 error']);
   });
 
   it('primary-remote: the Gateway in the primary configures the remote\'s gateway; without it both clusters miss it', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import check from '../../../src/checks/network/eastwest-gateway.ts';
 import type { KubeObject } from '../../../src/cluster/types.ts';
 import { findingKeys, fixtureObjects, memoryReaders, objectNamed, objectsOf, openFixture, runCheck, runFor, type ClusterObjects } from '../helpers.ts';
+import { REGISTRY_SERVICE_MESH_NETWORKS, findingRows, setMeshNetworks } from './net-helpers.ts';
 
 const GATEWAY = 'istio-eastwestgateway';
 
@@ -74,6 +75,22 @@ describe('network/eastwest-gateway', () => {
     });
     expect(findingKeys(runs)).toEqual(['cluster2:ewgwNetworkLabelMissing']);
     expect(runFor(runs, 'cluster2').findings[0].data).toMatchObject({ network: 'network2' });
+  });
+
+  it('a gateway meshNetworks names by registryServiceName needs no network label (istiod takes it as the gateway)', async () => {
+    const { runs } = await editedFixture((objects) => {
+      setMeshNetworks(objects, REGISTRY_SERVICE_MESH_NETWORKS);
+      delete objectNamed(objects, 'cluster2', 'services', GATEWAY).metadata.labels!['topology.istio.io/network'];
+    }, 'net-healthy');
+    expect(findingRows(check, runs)).toEqual([]);
+  });
+
+  it('registryServiceName applies only to the registries its network lists (fromRegistry): cluster2\'s unlabelled gateway is still ignored', async () => {
+    const { runs } = await editedFixture((objects) => {
+      setMeshNetworks(objects, REGISTRY_SERVICE_MESH_NETWORKS.replace('fromRegistry: cluster2', 'fromRegistry: cluster9'));
+      delete objectNamed(objects, 'cluster2', 'services', GATEWAY).metadata.labels!['topology.istio.io/network'];
+    }, 'net-healthy');
+    expect(findingRows(check, runs)).toEqual(['network/eastwest-gateway ewgwNetworkLabelMissing cluster2 error']);
   });
 
   it('ewgwNetworkMismatch: labelled for another network', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import check from '../../../src/checks/network/gateway-view.ts';
 import { findingKeys, objectNamed, openFixture, runCheck, runFor } from '../helpers.ts';
-import { edited, networkz, readersWithDebug } from './net-helpers.ts';
+import { REGISTRY_SERVICE_MESH_NETWORKS, edited, findingRows, networkz, readersWithDebug, setMeshNetworks } from './net-helpers.ts';
 
 const GATEWAY = 'istio-eastwestgateway';
 const BOTH = networkz(['network1', 'cluster1', '172.18.1.10', 15443], ['network2', 'cluster2', '172.18.2.10', 15443]);
@@ -46,6 +46,15 @@ describe('network/gateway-view', () => {
     const { runs } = await runCheck(check, readersWithDebug(objects, { cluster1: { networkz: only1 }, cluster2: { networkz: only1 } }));
     expect(findingKeys(runs)).toEqual(['cluster2:gatewayViewMissing']);
     expect(String(runFor(runs, 'cluster1').findings[0].data?.cause)).toMatch(/lacks the topology.istio.io\/network label/);
+  });
+
+  it('a gateway meshNetworks names by registryServiceName (no network label) explains its address', async () => {
+    const objects = await edited('net-healthy', (o) => {
+      setMeshNetworks(o, REGISTRY_SERVICE_MESH_NETWORKS);
+      delete objectNamed(o, 'cluster2', 'services', GATEWAY).metadata.labels!['topology.istio.io/network'];
+    });
+    const { runs } = await runCheck(check, readersWithDebug(objects, { cluster1: { networkz: BOTH }, cluster2: { networkz: BOTH } }));
+    expect(findingRows(check, runs)).toEqual([]);
   });
 
   it('gatewayViewUnexplained: an address no gateway explains (stale)', async () => {

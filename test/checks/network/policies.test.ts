@@ -1,18 +1,30 @@
 import { describe, expect, it } from 'vitest';
 import check from '../../../src/checks/network/policies.ts';
 import type { KubeObject } from '../../../src/cluster/types.ts';
-import { findingKeys, openFixture, runCheck, runFor } from '../helpers.ts';
-import { edited, readersWithDebug } from './net-helpers.ts';
+import { findingKeys, objectNamed, openFixture, runCheck, runFor, type ClusterObjects } from '../helpers.ts';
+import { edited, findingRows, readersWithDebug } from './net-helpers.ts';
 
 function policy(name: string, spec: Record<string, unknown>, namespace = 'istio-system'): KubeObject {
   return { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace }, spec };
 }
 
 async function withPolicies(cluster: string, ...policies: KubeObject[]) {
-  const objects = await edited('multi-primary-healthy', (o) => {
+  return withPoliciesOn('multi-primary-healthy', cluster, () => {}, ...policies);
+}
+
+async function withPoliciesOn(fixture: string, cluster: string, edit: (o: Map<string, ClusterObjects>) => void, ...policies: KubeObject[]) {
+  const objects = await edited(fixture, (o) => {
+    edit(o);
     o.get(cluster)!.networkpolicies = policies;
   });
   return runCheck(check, readersWithDebug(objects));
+}
+
+/** Put cluster2 on network1: a single-network mesh. */
+function singleNetwork(o: Map<string, ClusterObjects>): void {
+  objectNamed(o, 'cluster2', 'namespaces', 'istio-system').metadata.labels!['topology.istio.io/network'] = 'network1';
+  objectNamed(o, 'cluster2', 'configmaps', 'istio-sidecar-injector').data.values = '{"global":{"network":"network1"}}';
+  objectNamed(o, 'cluster2', 'services', 'istio-eastwestgateway').metadata.labels!['topology.istio.io/network'] = 'network1';
 }
 
 const GATEWAY_PODS = { matchLabels: { istio: 'eastwestgateway' } };
@@ -81,5 +93,36 @@ describe('network/policies', () => {
   it('UDP-only rules do not admit TCP 15443', async () => {
     const { runs } = await withPolicies('cluster1', policy('udp', { podSelector: GATEWAY_PODS, ingress: [{ ports: [{ port: 15443, protocol: 'UDP' }] }] }));
     expect(findingKeys(runs)).toEqual(['cluster1:policyBlocksGateway']);
+  });
+
+  const ONLY_STATUS_PORT = { podSelector: GATEWAY_PODS, policyTypes: ['Ingress'], ingress: [{ ports: [{ port: 15021, protocol: 'TCP' }] }] };
+
+  it('single-network multi-primary: the gateway\'s 15443 carries no cross-network traffic and is not judged', async () => {
+    const { runs } = await withPoliciesOn('multi-primary-healthy', 'cluster2', singleNetwork, policy('deny-eastwest', ONLY_STATUS_PORT));
+    expect(findingRows(check, runs)).toEqual([]);
+  });
+
+  it('a primary serving remotes: the gateway\'s 15012 and 15017 are judged too (policyBlocksGateway)', async () => {
+    const { runs } = await withPoliciesOn('primary-remote-healthy', 'cluster1', () => {}, policy('deny-eastwest', ONLY_STATUS_PORT));
+    expect(findingRows(check, runs)).toEqual([
+      'network/policies policyBlocksGateway cluster1 error',
+      'network/policies policyBlocksGateway cluster1 error',
+      'network/policies policyBlocksGateway cluster1 error',
+    ]);
+    expect(runFor(runs, 'cluster1').findings.map((f) => f.data?.port).sort()).toEqual([15012, 15017, 15443]);
+  });
+
+  it('policyPortUnresolved (warning): the gateway Service targets a container port name the pod does not declare', async () => {
+    const { runs } = await withPoliciesOn(
+      'multi-primary-healthy',
+      'cluster1',
+      (o) => {
+        const tls = objectNamed(o, 'cluster1', 'services', 'istio-eastwestgateway').spec.ports.find((p: { port: number }) => p.port === 15443);
+        tls.targetPort = 'tls-typo';
+      },
+      policy('deny-eastwest', ONLY_STATUS_PORT),
+    );
+    expect(findingRows(check, runs)).toEqual(['network/policies policyPortUnresolved cluster1 warning']);
+    expect(runFor(runs, 'cluster1').findings[0].data).toMatchObject({ portName: 'tls-typo', servicePort: 15443, policies: 'deny-eastwest' });
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import check, { type TopologyPicture } from '../../../src/checks/network/topology.ts';
 import { findingKeys, objectNamed, objectsOf, openFixture, runCheck, runFor, type ClusterObjects } from '../helpers.ts';
-import { edited, readersWithDebug } from './net-helpers.ts';
+import { REGISTRY_SERVICE_MESH_NETWORKS, edited, findingRows, readersWithDebug, setMeshNetworks } from './net-helpers.ts';
 
 async function runEdited(edit: (o: Map<string, ClusterObjects>) => void, fixture = 'multi-primary-healthy') {
   return runCheck(check, readersWithDebug(await edited(fixture, edit)));
@@ -41,7 +41,8 @@ describe('network/topology', () => {
     });
     const old = await runCheck(check, (await openFixture('net-networkz-old')).clusters);
     expect((runFor(old.runs, '*').data.topology as TopologyPicture).controlPlanes.map((c) => c.sees.map((s) => `${s.clusterId}:${s.status}`))).toEqual([
-      ['cluster1:local', 'cluster2:known'],
+      // The shared clusterz parser reads the Go-cased SyncStatus of that format too.
+      ['cluster1:local', 'cluster2:synced'],
       ['cluster2:local'],
     ]);
   });
@@ -92,6 +93,25 @@ describe('network/topology', () => {
     });
     expect(findingKeys(runs)).toEqual(['cluster1:unknownMeshNetworksRegistry']);
     expect(runFor(runs, '*').findings[0].data).toMatchObject({ registry: 'kind-cluster2', network: 'network2' });
+  });
+
+  it('a gateway meshNetworks names by registryServiceName is recognised, with the network meshNetworks gives', async () => {
+    const { runs } = await runEdited((o) => {
+      setMeshNetworks(o, REGISTRY_SERVICE_MESH_NETWORKS);
+      delete objectNamed(o, 'cluster2', 'services', 'istio-eastwestgateway').metadata.labels!['topology.istio.io/network'];
+    }, 'net-healthy');
+    expect(findingRows(check, runs)).toEqual([]);
+    const picture = runFor(runs, '*').data.topology as TopologyPicture;
+    expect(picture.networks.find((n) => n.name === 'network2')!.clusters[0].gateways).toMatchObject([{ name: 'istio-eastwestgateway', recognised: true }]);
+  });
+
+  it('networkWithoutGateway when meshNetworks names a Service that does not exist', async () => {
+    const { runs } = await runEdited((o) => {
+      setMeshNetworks(o, REGISTRY_SERVICE_MESH_NETWORKS.replaceAll('istio-eastwestgateway.istio-system', 'cross-gw.istio-system'));
+      const services = objectsOf(o, 'cluster2', 'services');
+      services.splice(services.findIndex((s) => s.metadata.name === 'istio-eastwestgateway'), 1);
+    }, 'net-healthy');
+    expect(findingRows(check, runs)).toEqual(['network/topology networkWithoutGateway cluster2 error']);
   });
 
   it('podCidrOverlap: two clusters of one network with the same pod CIDR (warning)', async () => {

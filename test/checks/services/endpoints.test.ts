@@ -65,6 +65,38 @@ describe('services/endpoints', () => {
     expect(runFor(runs, 'cluster1').findings[0].data).toMatchObject({ service: 'sample/helloworld', clusters: 'cluster1, cluster2' });
   });
 
+  /** Give helloworld the labels of a Helm gateway installed outside istio-system (registryz Attributes.Labels). */
+  const asHelmGateway = (endpoint: string, body: unknown) => {
+    if (endpoint !== 'registryz') return body;
+    const hello = (body as { hostname: string; Attributes: Record<string, unknown> }[]).find((s) => s.hostname.startsWith('helloworld.'))!;
+    hello.Attributes.Labels = { app: 'istio-ingressgateway', istio: 'ingressgateway' };
+    return body;
+  };
+
+  it('a Helm gateway outside istio-system (istio: ...gateway label in registryz) is no uninjected application', async () => {
+    const readers = await fixtureVariant('svc-multi-primary', {
+      debug: (cluster, endpoint, body) => {
+        if (endpoint === 'endpointShardz') for (const ep of (body as Shardz)['helloworld.sample.svc.cluster.local'].sample.Shards['Kubernetes/cluster2']) ep.TLSMode = 'disabled';
+        return asHelmGateway(endpoint, body);
+      },
+    });
+    const { runs } = await runCheck(check, readers);
+    expect(findingKeys(runs)).toEqual([]);
+  });
+
+  it('a Helm gateway outside istio-system without ready endpoints is no noHealthyEndpoints', async () => {
+    const readers = await fixtureVariant('svc-multi-primary', {
+      edit: (objects) => {
+        for (const cluster of ['cluster1', 'cluster2']) {
+          for (const slice of objectsOf(objects, cluster, 'endpointslices')) for (const ep of slice.endpoints) ep.conditions.ready = false;
+        }
+      },
+      debug: (_cluster, endpoint, body) => (endpoint === 'endpointShardz' ? {} : asHelmGateway(endpoint, body)),
+    });
+    const { runs } = await runCheck(check, readers);
+    expect(findingKeys(runs)).toEqual([]);
+  });
+
   it('reads Istio 1.11 endpointz (Address, no endpointShardz): an uninjected remote endpoint is seen too', async () => {
     const readers = await fixtureVariant('svc-istio-1.11', {
       debug: (cluster, endpoint, body) => {

@@ -166,7 +166,11 @@ describe('sidecar admin', () => {
     expect(Date.now() - start).toBeLessThan(5000);
     const leaf = certs.certificates[0].cert_chain[0];
     expect(leaf.subject_alt_names).toEqual([{ uri: `spiffe://cluster.local/ns/sample/sa/${curl.spec.serviceAccountName}` }]);
-    expect(certs.certificates[1].ca_cert).toHaveLength(1);
+    // Real Envoy: the leaf only, and the first certificate of the trust bundle.
+    expect(certs.certificates[0].cert_chain).toHaveLength(1);
+    expect(certs.certificates[0].ca_cert).toHaveLength(1);
+    const secrets = JSON.parse((await exec(t, 'cluster1', curl, 'istio-proxy', ['pilot-agent', 'request', 'GET', 'config_dump?resource=dynamic_active_secrets'])).stdout);
+    expect(secrets.configs.map((c: { name: string }) => c.name)).toEqual(['default', 'ROOTCA']);
 
     const dump = JSON.parse((await exec(t, 'cluster1', curl, 'istio-proxy', ['pilot-agent', 'request', 'GET', 'config_dump'])).stdout);
     const chainPem = Buffer.from(dump.configs[0].dynamic_active_secrets[0].secret.tls_certificate.certificate_chain.inline_bytes, 'base64').toString();

@@ -12,6 +12,7 @@ describe('parseRegistryz', () => {
     expect(hello).toMatchObject({ namespace: 'sample', registry: 'Kubernetes', hostname: 'helloworld.sample.svc.cluster.local' });
     expect(hello.clusterVips).toEqual({ cluster1: ['10.96.10.50'], cluster2: ['10.96.20.50'] });
     expect(hello.ports).toEqual([{ name: 'http', port: 5000, protocol: 'HTTP' }]);
+    expect(hello.labels).toEqual({ app: 'helloworld', service: 'helloworld' });
   });
 
   it('reads the <= 1.11 shape (cluster-vips, trailing {})', async () => {
