@@ -5,7 +5,8 @@ import certificates from './certificates/index.ts';
 import connectivity from './connectivity/index.ts';
 import controlPlane from './control-plane/index.ts';
 import network from './network/index.ts';
+import observability from './observability/index.ts';
 import services from './services/index.ts';
 
 /** Every built-in check, sorted by id. */
-export const BUILTIN_CHECKS: Check[] = [...certificates, ...connectivity, ...controlPlane, ...network, ...services].sort((a, b) => a.id.localeCompare(b.id));
+export const BUILTIN_CHECKS: Check[] = [...certificates, ...connectivity, ...controlPlane, ...network, ...observability, ...services].sort((a, b) => a.id.localeCompare(b.id));

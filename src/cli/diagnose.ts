@@ -13,6 +13,7 @@ import { parseOutputSpec, writeFileAtomic } from '../reporters/write.ts';
 import { createProgress } from '../reporters/progress.ts';
 import { discoverTopology } from '../mesh/topology.ts';
 import { probeRemoteApi } from '../cluster/remote-probe.ts';
+import { createPrometheusClient } from '../cluster/prometheus.ts';
 import { loadAllChecks } from './plugins.ts';
 import { parseDuration } from './durations.ts';
 import { UsageError } from './errors.ts';
@@ -52,6 +53,8 @@ interface ClusterSource {
   notes: string[];
   capturedAt?: Date;
   istioNamespace: string;
+  /** The lab's own Prometheus, used when no --prometheus is given. */
+  prometheusUrl?: string;
   close(): Promise<void>;
 }
 
@@ -117,7 +120,7 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
       probeTo: args.probeTo,
       probeCount: args.probeCount,
       probeTimeoutMs: args.probeTimeout !== undefined ? parseDuration(args.probeTimeout, '--probe-timeout') : undefined,
-      prometheus: args.prometheus,
+      prometheus: args.prometheus ?? source.prometheusUrl,
       sharedLoopback: args.lab !== undefined && args.snapshot === undefined,
     };
     const ran = await runChecks({
@@ -132,6 +135,7 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
       severityOverrides,
       // Remote secrets' API servers are probed only live (a snapshot records no reachability).
       probeRemoteApi: source.readers.some((r) => r.live) ? probeRemoteApi : undefined,
+      queryPrometheus: prometheusQuery(args.prometheus ?? source.prometheusUrl),
       onStart: (total) => progress.start(total),
       onRetry: (failing, retryInMs) => {
         // CI logs have no spinner: say what --wait is waiting for.
@@ -216,7 +220,8 @@ async function openClusters(args: DiagnoseArgs, io: CliIO): Promise<ClusterSourc
   const { connectClusters } = await import('../cluster/connect.ts');
   if (args.lab !== undefined) {
     const { startLab } = await import('../lab/index.ts');
-    const lab = await startLab({ scenario: args.lab || 'demo', faults: args.fault ?? [], clusters: args.clusters });
+    // The lab serves a Prometheus too, so `meshdoctor all --lab` runs the observability checks.
+    const lab = await startLab({ scenario: args.lab || 'demo', faults: args.fault ?? [], clusters: args.clusters, prometheus: args.prometheus === undefined });
     try {
       // Every lab cluster by default: a fault such as no-remote-secret must not hide a cluster.
       const contexts = args.context?.length ? args.context : lab.clusters.map((c) => c.context);
@@ -225,6 +230,7 @@ async function openClusters(args: DiagnoseArgs, io: CliIO): Promise<ClusterSourc
         readers: connected.readers,
         notes: connected.notes,
         istioNamespace: args.istioNamespace,
+        prometheusUrl: lab.prometheusUrl,
         close: () => lab.stop(),
       };
     } catch (err) {
@@ -238,6 +244,13 @@ async function openClusters(args: DiagnoseArgs, io: CliIO): Promise<ClusterSourc
     istioNamespace: args.istioNamespace,
   });
   return { readers: connected.readers, notes: connected.notes, istioNamespace: args.istioNamespace, close: async () => {} };
+}
+
+/** ctx.queryPrometheus for checks, when there is a Prometheus to ask. */
+function prometheusQuery(url: string | undefined) {
+  if (url === undefined) return undefined;
+  const client = createPrometheusClient(url);
+  return (promql: string, opts: { signal?: AbortSignal }) => client.query(promql, opts);
 }
 
 function pickByName(readers: ClusterReader[], names: string[]): ClusterReader[] {

@@ -11,6 +11,7 @@ import type {
   FindingInput,
   MeshInfo,
   Outcome,
+  PromSample,
   RemoteApiProbe,
   Severity,
 } from './types.ts';
@@ -32,6 +33,8 @@ export interface RunInput {
   waitIntervalMs?: number;
   /** Live runs: probes a remote secret's kubeconfig (handed to checks as ctx.probeRemoteApi). */
   probeRemoteApi?: (kubeconfig: string, opts: { timeoutMs?: number; signal?: AbortSignal }) => Promise<RemoteApiProbe>;
+  /** `--prometheus URL`: runs an instant PromQL query (handed to checks as ctx.queryPrometheus). */
+  queryPrometheus?: (promql: string, opts: { signal?: AbortSignal }) => Promise<PromSample[]>;
   /** Severity overrides: `checkId` or `checkId/messageId` → severity. */
   severityOverrides?: Record<string, Severity>;
   /** Progress: called once with the number of tasks, then per finished task. */
@@ -250,6 +253,11 @@ async function runTask(input: RunInput, task: Task): Promise<CheckResult> {
     const probe = input.probeRemoteApi;
     // The check's own signal: a probe still in flight stops at the check's timeout.
     ctx.probeRemoteApi = (kubeconfig, opts) => probe(kubeconfig, { ...opts, signal: controller.signal });
+  }
+  if (input.queryPrometheus) {
+    const query = input.queryPrometheus;
+    // A query still in flight stops at the check's timeout, or earlier when the check passes its own signal.
+    ctx.queryPrometheus = (promql, opts) => query(promql, { signal: opts?.signal ? AbortSignal.any([opts.signal, controller.signal]) : controller.signal });
   }
 
   let timer: NodeJS.Timeout | undefined;

@@ -153,6 +153,14 @@ export interface RemoteApiProbe {
   access: RemoteApiAccess[];
 }
 
+/** One sample of an instant-vector Prometheus result: the series' labels and its value. */
+export interface PromSample {
+  /** Labels of the series (`__name__` is absent after aggregation). */
+  labels: Record<string, string>;
+  /** The value; NaN and ±Infinity are possible (e.g. histogram_quantile over no traffic). */
+  value: number;
+}
+
 /** What a check's run() gets. */
 export interface CheckContext {
   /** The cluster this run is for (cluster-scope checks); undefined for mesh-scope checks. */
@@ -181,6 +189,11 @@ export interface CheckContext {
    * read-only (/version, then list/watch access to what istiod reads), from where meshdoctor runs.
    */
   probeRemoteApi?: (kubeconfig: string, opts?: { timeoutMs?: number }) => Promise<RemoteApiProbe>;
+  /**
+   * Only with `--prometheus URL` (undefined otherwise): run an instant PromQL query, read-only.
+   * Fails with an AccessError (unreachable / bad-response) naming the URL.
+   */
+  queryPrometheus?: (promql: string, opts?: { signal?: AbortSignal }) => Promise<PromSample[]>;
 }
 
 /** A check: one file in src/checks/<category>/<name>.ts, default export. */

@@ -9,6 +9,7 @@ import { buildMeshState, LabError, scenarioInfo, validateScale, type ScaleOption
 import { clusterNames, parseFault, resolveFaults, validateClusterCount } from './model/catalog.ts';
 import { startApiServer } from './server/index.ts';
 import { createBackend } from './sim/index.ts';
+import { startLabPrometheus, type LabPrometheus } from './prometheus.ts';
 import type { LabApiServer, LabFault, LabMeshState, LabTransportFaults } from './types.ts';
 import type { ResourceKindName } from '../cluster/types.ts';
 
@@ -32,6 +33,8 @@ export interface StartLabOptions {
   kubeconfigPath?: string;
   /** Transport faults per cluster name, for reliability tests (not mesh faults: nothing in Istio changes). */
   transport?: Record<string, LabTransportOptions>;
+  /** Also serve a Prometheus-compatible query API over the mesh's request metrics (see prometheusUrl). */
+  prometheus?: boolean;
 }
 
 /** How one cluster's API misbehaves. */
@@ -65,6 +68,8 @@ export interface RunningLab {
   clusters: LabClusterInfo[];
   mesh: LabMeshState;
   servers: LabApiServer[];
+  /** With `prometheus: true`: the lab Prometheus, http://127.0.0.1:<port> (give it to --prometheus). */
+  prometheusUrl?: string;
   /** Stop every server and remove the temp kubeconfig; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -132,12 +137,13 @@ export async function startLab(opts: StartLabOptions = {}): Promise<RunningLab> 
   }
 
   const servers: LabApiServer[] = [];
+  let prometheus: LabPrometheus | undefined;
   let tempDir: string | undefined;
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    await Promise.allSettled(servers.map((s) => s.stop()));
+    await Promise.allSettled([...servers.map((s) => s.stop()), prometheus?.stop()]);
     if (tempDir) await rm(tempDir, { recursive: true, force: true });
   };
 
@@ -175,12 +181,14 @@ export async function startLab(opts: StartLabOptions = {}): Promise<RunningLab> 
       kubeconfigPath = join(tempDir, 'kubeconfig');
     }
     await writePrivateFile(kubeconfigPath, renderLabKubeconfig(mesh));
+    if (opts.prometheus) prometheus = await startLabPrometheus(mesh);
 
     return {
       kubeconfigPath,
       clusters: mesh.clusters.map((c) => ({ name: c.name, server: c.endpoint.server, context: c.name })),
       mesh,
       servers,
+      ...(prometheus ? { prometheusUrl: prometheus.url } : {}),
       stop,
     };
   } catch (err) {

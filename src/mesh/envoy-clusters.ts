@@ -61,6 +61,11 @@ export interface HostDelta {
   host: string;
   success: number;
   errors: number;
+  /**
+   * Of `errors`, those Envoy counted as failed connections (cx_connect_fail: refused, connect
+   * timeout, TLS handshake): tells them from requests that failed on an open connection.
+   */
+  connectFailures: number;
 }
 
 /**
@@ -77,9 +82,10 @@ export function hostDeltas(before: EnvoyClusters, after: EnvoyClusters, host: st
       const delta = (key: keyof HostCounters) => Math.max(0, now[key] - (then?.[key] ?? 0));
       const success = delta('rq_success');
       const errors = Math.max(delta('rq_total') - success, delta('rq_error'), delta('cx_connect_fail'));
-      const entry = byHost.get(addr) ?? { host: addr, success: 0, errors: 0 };
+      const entry = byHost.get(addr) ?? { host: addr, success: 0, errors: 0, connectFailures: 0 };
       entry.success += success;
       entry.errors += errors;
+      entry.connectFailures += Math.min(errors, delta('cx_connect_fail'));
       byHost.set(addr, entry);
     }
   }

@@ -17,7 +17,7 @@ const CASES: [name: string, args: string[], exitCode: number][] = [
   ['demo-junit', ['all', '--lab', '-o', 'junit', '--skip', 'connectivity'], 1],
   ['ewgw-lb-pending', ['network', '--lab', 'multi-primary', '--fault', 'ewgw-lb-pending:cluster2', '--only', 'network/eastwest-gateway'], 1],
   ['root-mismatch-only', ['all', '--lab', 'multi-primary', '--fault', 'root-mismatch', '--only', 'certificates/shared-root'], 1],
-  ['skip-category', ['all', '--lab', '--skip', 'certificates', '--skip', 'network', '--skip', 'connectivity', '--skip', 'services'], 0],
+  ['skip-category', ['all', '--lab', '--skip', 'certificates', '--skip', 'network', '--skip', 'connectivity', '--skip', 'services', '--skip', 'observability'], 0],
   ['fail-on-never', ['all', '--lab', '--only', 'certificates/shared-root', '--fail-on', 'never'], 0],
   ['plugin-warning', ['control-plane', '--lab', 'multi-primary', '--plugin', 'test/cli/plugins/team-policy.ts', '--only', 'control-plane/team-revision'], 0],
   ['plugin-warning-fail-on-warning', ['control-plane', '--lab', 'multi-primary', '--plugin', 'test/cli/plugins/team-policy.ts', '--only', 'control-plane/team-revision', '--fail-on', 'warning'], 1],

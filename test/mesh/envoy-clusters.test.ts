@@ -32,8 +32,8 @@ describe('parseEnvoyClusters', () => {
   it('computes deltas per host across subsets, idle hosts included', () => {
     const deltas = hostDeltas(parseEnvoyClusters(stats(3, 1)), parseEnvoyClusters(stats(8, 4)), 'helloworld.sample.svc.cluster.local', 5000);
     expect(deltas).toEqual([
-      { host: '10.10.1.5:5000', success: 5, errors: 0 },
-      { host: '192.0.2.12:15443', success: 0, errors: 3 },
+      { host: '10.10.1.5:5000', success: 5, errors: 0, connectFailures: 0 },
+      { host: '192.0.2.12:15443', success: 0, errors: 3, connectFailures: 0 },
     ]);
     expect(hostDeltas(parseEnvoyClusters(stats(3, 1)), parseEnvoyClusters(stats(3, 1)), 'helloworld.sample.svc.cluster.local', 5000).every((d) => d.success + d.errors === 0)).toBe(true);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  attributeFailures,
   classifyCurl,
   explainServingFailure,
   parseProbeFrom,
@@ -76,5 +77,46 @@ describe('summaries', () => {
     });
     expect(text).toMatch(/no address \(LoadBalancer pending\)/);
     expect(explainServingFailure({ servingCluster: 'c', hostKinds: new Set(['gateway']), gateways: [], curlDetail: 'HTTP 503: x' })).toBe('HTTP 503: x');
+  });
+});
+
+describe('attributeFailures: which cluster served the failing requests', () => {
+  const TLS = 'HTTP 503: upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: TLS error: CERTIFICATE_VERIFY_FAILED';
+  const TERMINATION = 'HTTP 503: upstream connect error or disconnect/reset before headers. reset reason: connection termination';
+  const failed = (kind: 'tls' | 'upstream' | 'dns', detail: string, n: number) => Array.from({ length: n }, () => ({ exitCode: 0, status: 503, failure: { kind, detail } }));
+  const ok = (n: number) => Array.from({ length: n }, () => ({ exitCode: 0, status: 200, ms: 5 }));
+  const owners = new Map([
+    ['10.20.1.5', { cluster: 'cluster2', kind: 'pod' as const }],
+    ['192.0.2.11', { cluster: 'cluster1', kind: 'gateway' as const }],
+    ['192.0.2.13', { cluster: 'cluster3', kind: 'gateway' as const }],
+  ]);
+  const summary = (list: ReturnType<typeof attributeFailures>) => list.map((f) => `${f.serving ?? '-'}:${f.kind}:${f.count}:${f.hosts.join(',')}`).sort();
+
+  it('splits two failure kinds of equal count over two clusters by the counter each lands in', () => {
+    // cluster2's source: cluster1's gateway terminates (rq_error), cluster3's fails the TLS handshake (cx_connect_fail).
+    const requests = [...ok(4), ...failed('upstream', TERMINATION, 3), ...failed('tls', TLS, 3)];
+    const deltas = [
+      { host: '10.20.1.5:5000', success: 4, errors: 0, connectFailures: 0 },
+      { host: '192.0.2.11:15443', success: 0, errors: 3, connectFailures: 0 },
+      { host: '192.0.2.13:15443', success: 0, errors: 3, connectFailures: 3 },
+    ];
+    expect(summary(attributeFailures(requests, deltas, owners))).toEqual(['cluster1:upstream:3:192.0.2.11:15443', 'cluster3:tls:3:192.0.2.13:15443']);
+  });
+
+  it('splits one kind over several clusters by their error counts, and falls back across counters', () => {
+    const requests = failed('tls', TLS, 5);
+    // This Envoy counted the TLS failures as request errors only.
+    const deltas = [
+      { host: '192.0.2.11:15443', success: 0, errors: 2, connectFailures: 0 },
+      { host: '192.0.2.13:15443', success: 0, errors: 3, connectFailures: 0 },
+    ];
+    expect(summary(attributeFailures(requests, deltas, owners))).toEqual(['cluster1:tls:2:192.0.2.11:15443', 'cluster3:tls:3:192.0.2.13:15443']);
+  });
+
+  it('leaves failures the counters do not account for unattributed, and names unexplained hosts', () => {
+    const requests = [...failed('dns', 'curl: (6) Could not resolve host', 2), ...failed('upstream', TERMINATION, 3)];
+    expect(summary(attributeFailures(requests, undefined, owners))).toEqual(['-:dns:2:', '-:upstream:3:']);
+    const deltas = [{ host: '203.0.113.9:15443', success: 0, errors: 3, connectFailures: 0 }];
+    expect(summary(attributeFailures(requests, deltas, owners))).toEqual(['-:dns:2:', '-:upstream:3:203.0.113.9:15443']);
   });
 });

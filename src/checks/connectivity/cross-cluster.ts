@@ -1,9 +1,10 @@
 // Encodes https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/ (which cluster served: Envoy's per-endpoint counters, `pilot-agent request GET clusters`).
 import { defineCheck } from '../../engine/define-check.ts';
-import type { ClusterReader } from '../../cluster/types.ts';
+import { AccessError, type ClusterReader } from '../../cluster/types.ts';
 import type { CheckContext } from '../../engine/types.ts';
 import { hostDeltas, splitHost } from '../../mesh/envoy-clusters.ts';
 import {
+  attributeFailures,
   eastWestGateways,
   endpointOwners,
   explainServingFailure,
@@ -14,10 +15,11 @@ import {
   probeTargets,
   readyEndpointsByCluster,
   selectSource,
-  summarizeRequests,
   targetsFor,
   untilAborted,
   type ProbeRound,
+  type ProbeSettings,
+  type ProbeTarget,
 } from '../../mesh/probes.ts';
 
 const ID = 'connectivity/cross-cluster';
@@ -42,6 +44,24 @@ export interface TargetMatrix {
   /** Clusters whose API has ready endpoints for the target (when it is a Service). */
   expected: string[];
   rows: { source: string; pod: string; cells: Record<string, MatrixCell> }[];
+  /** Source clusters without a row, and why (a broken probe, or no usable source pod). */
+  unmeasured?: UnmeasuredSource[];
+}
+
+/** A source cluster the matrix has no row for. */
+export interface UnmeasuredSource {
+  source: string;
+  reason: string;
+  /** The probe broke there (exec failed or hung, unreadable output), as opposed to nothing to probe from. */
+  probeFailed: boolean;
+}
+
+/** What one source cluster gave: its round, or why there is none. */
+interface SourceOutcome {
+  reader: ClusterReader;
+  round?: ProbeRound;
+  reason?: string;
+  probeFailed?: boolean;
 }
 
 const HINT_VERIFY =
@@ -62,7 +82,9 @@ export default defineCheck({
       'cluster, or a peer network\'s east-west gateway address. The result is a matrix source cluster x serving cluster with ' +
       'success and error counts (a table in the human report, `matrix` in JSON). A cluster whose requests all failed, or ' +
       'that has ready endpoints for the target but never served (Envoy has no endpoint for it, or too many requests went ' +
-      'elsewhere for chance to explain), is an error.',
+      'elsewhere for chance to explain), is an error. A source cluster where the probe itself breaks (an exec that fails or ' +
+      'hangs) gets no row: it is named in an info finding and in `unmeasured` of the matrix, and the other rows are judged ' +
+      'as usual; only when the probe broke everywhere is the outcome an error.',
     docs: 'https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/',
     messages: {
       allRequestsFailed: {
@@ -90,6 +112,14 @@ export default defineCheck({
         severity: 'info',
         hint: 'Send more requests: --probe-count 30.',
       },
+      sourceProbeFailed: {
+        template: 'No cross-cluster measurement from {{cluster}}: the probe could not run there ({{reason}}); the matrix has no row for it',
+        severity: 'info',
+        hint:
+          'The probe broke, not the mesh: connectivity/http and connectivity/dns on that cluster say more. Try it yourself: ' +
+          'kubectl --context <context> exec -n <ns> <source-pod> -c <app-container> -- curl -sS -m 3 http://<target>; a hanging exec ' +
+          'points at the API server or the kubelet (kubectl get --raw /readyz, node status). Raise --probe-timeout for slow links.',
+      },
       sourceNotMeasured: {
         template: 'No cross-cluster measurement from {{cluster}}: {{reason}}',
         severity: 'info',
@@ -102,24 +132,29 @@ export default defineCheck({
     const allTargets = await probeTargets(ctx, settings);
     if (allTargets.length === 0) ctx.skip(NO_TARGETS_REASON);
 
-    // Every cluster's round concurrently; a cluster without a usable source is noted, not fatal.
+    // Every cluster's round concurrently; a cluster without a usable source is noted, not fatal, and
+    // neither is a probe that breaks there (an exec that hangs): the other sources' rows still count.
     const measured = await Promise.all(
-      ctx.clusters.map(async (reader, i): Promise<{ reader: ClusterReader; round?: ProbeRound; reason?: string }> => {
-        if (ctx.clusterInfos[i]?.reachable === false) return { reader, reason: 'cluster unreachable' };
-        if (!reader.live) return { reader, reason: 'offline snapshot' };
-        const selection = await untilAborted(selectSource(reader, settings, ID), ctx.signal);
-        if ('skip' in selection) return { reader, reason: selection.skip };
-        const noTool = missingTool(selection.source, ['curl']);
-        if (noTool) return { reader, reason: noTool };
-        const targets = await targetsFor(reader, selection.source, allTargets);
-        const round = await untilAborted(probeRound(reader, selection.source, targets, settings, ID), ctx.signal);
-        if (round.statsError) return { reader, reason: `cannot read its sidecar's Envoy counters: ${round.statsError}` };
-        return { reader, round };
+      ctx.clusters.map(async (reader, i): Promise<SourceOutcome> => {
+        try {
+          return await measureFrom(ctx, reader, i, settings, allTargets);
+        } catch (err) {
+          if (ctx.signal.aborted) throw err;
+          if (err instanceof AccessError && (err.reason === 'forbidden' || err.reason === 'offline')) return { reader, reason: err.message };
+          return { reader, reason: err instanceof Error ? err.message : String(err), probeFailed: true };
+        }
       }),
     );
     const rounds = measured.filter((m) => m.round).map((m) => m.round!);
-    if (rounds.length === 0) ctx.skip(`no cluster could be measured: ${measured.map((m) => `${m.reader.name}: ${m.reason}`).join('; ')}`);
-    for (const m of measured) if (m.reason) ctx.report({ messageId: 'sourceNotMeasured', cluster: m.reader.name, data: { cluster: m.reader.name, reason: m.reason } });
+    const why = () => measured.map((m) => `${m.reader.name}: ${m.reason}`).join('; ');
+    if (rounds.length === 0 && measured.some((m) => m.probeFailed)) throw new Error(`the probes broke in every cluster: ${why()}`);
+    if (rounds.length === 0) ctx.skip(`no cluster could be measured: ${why()}`);
+    const unmeasured: UnmeasuredSource[] = [];
+    for (const m of measured) {
+      if (!m.reason) continue;
+      unmeasured.push({ source: m.reader.name, reason: m.reason, probeFailed: m.probeFailed === true });
+      ctx.report({ messageId: m.probeFailed ? 'sourceProbeFailed' : 'sourceNotMeasured', cluster: m.reader.name, data: { cluster: m.reader.name, reason: m.reason } });
+    }
 
     const owners = await endpointOwners(ctx.clusters, ctx.clusterInfos);
     const gateways = await eastWestGateways(ctx.clusters, ctx.clusterInfos);
@@ -127,12 +162,21 @@ export default defineCheck({
     for (const target of allTargets) {
       const expectedCounts = target.service ? await readyEndpointsByCluster(ctx.clusters, ctx.clusterInfos, target.service) : new Map<string, number>();
       const matrix: TargetMatrix = { target: target.label, serving: [], expected: orderClusters(ctx, [...expectedCounts.keys()]), rows: [] };
+      if (unmeasured.length) matrix.unmeasured = unmeasured;
       for (const round of rounds) {
         const t = round.targets.find((x) => x.target.label === target.label);
         if (!t) continue;
         const cells: Record<string, MatrixCell> = {};
         const kinds = new Map<string, Set<'pod' | 'gateway' | 'unknown'>>();
-        for (const delta of hostDeltas(round.statsBefore!, round.statsAfter!, t.fqdn, target.port)) {
+        const deltas = hostDeltas(round.statsBefore!, round.statsAfter!, t.fqdn, target.port);
+        // What curl saw of the requests each serving cluster failed (unexplained hosts under UNKNOWN).
+        const failuresBy = new Map<string, { count: number; detail: string }[]>();
+        for (const failure of attributeFailures(t.requests, deltas, owners)) {
+          const column = failure.serving ?? (failure.hosts.length ? UNKNOWN : undefined);
+          if (column) failuresBy.set(column, [...(failuresBy.get(column) ?? []), failure]);
+        }
+        const curlDetails = new Map([...failuresBy].map(([column, list]) => [column, list.length === 1 ? list[0].detail : list.map((f) => `${f.count}x ${f.detail}`).join('; ')]));
+        for (const delta of deltas) {
           const owner = owners.get(splitHost(delta.host).address);
           const serving = owner?.cluster ?? UNKNOWN;
           const cell = (cells[serving] ??= { success: 0, errors: 0, hosts: [] });
@@ -145,7 +189,7 @@ export default defineCheck({
         }
         const source = round.source.cluster;
         matrix.rows.push({ source, pod: `${round.source.pod.namespace}/${round.source.pod.name}`, cells });
-        judgeRow(ctx, { source, pod: `${round.source.pod.namespace}/${round.source.pod.name}`, target: target.label, fqdn: t.fqdn, port: target.port, cells, kinds, expectedCounts, gateways, curlDetail: summarizeRequests(t.requests).failures[0]?.detail });
+        judgeRow(ctx, { source, pod: `${round.source.pod.namespace}/${round.source.pod.name}`, target: target.label, fqdn: t.fqdn, port: target.port, cells, kinds, expectedCounts, gateways, curlDetails });
       }
       const columns = new Set([...matrix.rows.flatMap((r) => Object.keys(r.cells)), ...matrix.expected]);
       matrix.serving = [...orderClusters(ctx, [...columns].filter((c) => c !== UNKNOWN)), ...(columns.has(UNKNOWN) ? [UNKNOWN] : [])];
@@ -154,6 +198,20 @@ export default defineCheck({
     ctx.attach('matrix', matrices);
   },
 });
+
+/** Select the source pod of a cluster and run its probe round; a reason when it has no usable source. Probe failures throw. */
+async function measureFrom(ctx: CheckContext, reader: ClusterReader, index: number, settings: ProbeSettings, allTargets: ProbeTarget[]): Promise<SourceOutcome> {
+  if (ctx.clusterInfos[index]?.reachable === false) return { reader, reason: 'cluster unreachable' };
+  if (!reader.live) return { reader, reason: 'offline snapshot' };
+  const selection = await untilAborted(selectSource(reader, settings, ID), ctx.signal);
+  if ('skip' in selection) return { reader, reason: selection.skip };
+  const noTool = missingTool(selection.source, ['curl']);
+  if (noTool) return { reader, reason: noTool };
+  const targets = await targetsFor(reader, selection.source, allTargets);
+  const round = await untilAborted(probeRound(reader, selection.source, targets, settings, ID), ctx.signal);
+  if (round.statsError) return { reader, reason: `cannot read its sidecar's Envoy counters: ${round.statsError}` };
+  return { reader, round };
+}
 
 /** Clusters in report order. */
 function orderClusters(ctx: CheckContext, names: string[]): string[] {
@@ -171,7 +229,8 @@ interface RowInput {
   kinds: Map<string, Set<'pod' | 'gateway' | 'unknown'>>;
   expectedCounts: Map<string, number>;
   gateways: Awaited<ReturnType<typeof eastWestGateways>>;
-  curlDetail?: string;
+  /** Per serving cluster: what curl saw of the requests that failed there. */
+  curlDetails: Map<string, string>;
 }
 
 /** Findings of one source's row: failing cells, and expected clusters that never served. */
@@ -182,7 +241,7 @@ function judgeRow(ctx: CheckContext, row: RowInput): void {
   const requests = Object.values(row.cells).reduce((n, c) => n + c.success + c.errors, 0);
   for (const [serving, cell] of Object.entries(row.cells)) {
     if (cell.errors === 0) continue;
-    const cause = explainServingFailure({ sourceNetwork: networkOf(row.source), servingCluster: serving, servingNetwork: networkOf(serving), hostKinds: row.kinds.get(serving) ?? new Set(), gateways: row.gateways, curlDetail: row.curlDetail });
+    const cause = explainServingFailure({ sourceNetwork: networkOf(row.source), servingCluster: serving, servingNetwork: networkOf(serving), hostKinds: row.kinds.get(serving) ?? new Set(), gateways: row.gateways, curlDetail: row.curlDetails.get(serving) });
     const data = { ...base, serving, errors: cell.errors, total: cell.errors + cell.success, hosts: cell.hosts.join(', '), cause };
     ctx.report({ messageId: cell.success === 0 ? 'allRequestsFailed' : 'someRequestsFailed', cluster: serving === UNKNOWN ? row.source : serving, data });
   }

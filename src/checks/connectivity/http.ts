@@ -1,8 +1,8 @@
 // Encodes the traffic verification of https://istio.io/latest/docs/setup/install/multicluster/verify/ (curl from a meshed pod, per cluster).
 import { defineCheck } from '../../engine/define-check.ts';
-import type { CheckContext } from '../../engine/types.ts';
-import { hostDeltas, splitHost } from '../../mesh/envoy-clusters.ts';
+import { hostDeltas } from '../../mesh/envoy-clusters.ts';
 import {
+  attributeFailures,
   eastWestGateways,
   endpointOwners,
   explainServingFailure,
@@ -13,8 +13,6 @@ import {
   targetsOrSkip,
   untilAborted,
   type FailureKind,
-  type ProbeRound,
-  type TargetRound,
 } from '../../mesh/probes.ts';
 
 const ID = 'connectivity/http';
@@ -48,8 +46,10 @@ export default defineCheck({
       'go through the sidecar as the application\'s would, each bounded by --probe-timeout (default 3s). Failures are ' +
       'classified: curl exit 6 (DNS), 7 (connect), 28 (timeout), 35/60 (TLS), 52/56 (reset), and HTTP 5xx with Envoy\'s ' +
       'reason (no healthy upstream, upstream connect error ... TLS error). Any status below 500 counts as reached. Status ' +
-      'counts and p50/p95 latency are reported per target. The sidecar\'s Envoy counters, read before and after the ' +
-      'requests, tell which cluster\'s endpoints the failing requests went to; the finding names that cluster.',
+      'counts and p50/p95 latency are reported per target (the summary finding and `http` in JSON). The sidecar\'s Envoy ' +
+      'counters, read before and after the requests, tell which cluster\'s endpoints the failing requests went to: there ' +
+      'is one finding per serving cluster and failure kind, on the serving cluster (on the source cluster when the ' +
+      'counters do not tell, e.g. no endpoint at all or a DNS failure).',
     docs: 'https://istio.io/latest/docs/setup/install/multicluster/verify/',
     messages: {
       dnsFailure: {
@@ -130,35 +130,27 @@ export default defineCheck({
       const ms = (v?: number) => (v === undefined ? 'n/a' : `${v} ms`);
       ctx.report({ messageId: 'summary', data: { ...base, ok: summary.ok, statuses, p50: ms(summary.p50Ms), p95: ms(summary.p95Ms) } });
       if (summary.failed === 0) continue;
-      const blame = await failingCluster(ctx, round, t);
-      for (const failure of summary.failures) {
-        const cause = blame ? explainServingFailure({ ...blame.explain, curlDetail: failure.detail }) : failure.detail;
+      // One finding per serving cluster and failure kind, on the serving cluster (the source when unknown).
+      const deltas = round.statsBefore && round.statsAfter ? hostDeltas(round.statsBefore, round.statsAfter, t.fqdn, t.target.port) : undefined;
+      const owners = await endpointOwners(ctx.clusters, ctx.clusterInfos);
+      const gateways = await eastWestGateways(ctx.clusters, ctx.clusterInfos);
+      for (const failure of attributeFailures(t.requests, deltas, owners)) {
+        const serving = failure.serving;
+        const cause = serving
+          ? explainServingFailure({ sourceNetwork: ctx.clusterInfo?.network, servingCluster: serving, servingNetwork: ctx.clusterInfos.find((i) => i.name === serving)?.network, hostKinds: failure.hostKinds, gateways, curlDetail: failure.detail })
+          : failure.detail;
+        const servedBy = serving
+          ? ` (failing requests went to ${serving}'s endpoints ${failure.hosts.join(', ')})`
+          : failure.hosts.length
+            ? ` (failing requests went to endpoints no cluster explains: ${failure.hosts.join(', ')})`
+            : '';
         ctx.report({
           messageId: FAILURE_MESSAGES[failure.kind],
-          cluster: blame?.cluster,
-          data: { ...base, failed: failure.count, detail: failure.detail, cause, servedBy: blame ? ` (failing requests went to ${blame.cluster}'s endpoints ${blame.hosts})` : '' },
+          cluster: serving,
+          data: { ...base, failed: failure.count, detail: failure.detail, cause, servedBy, serving },
         });
       }
     }
     ctx.attach('http', attached);
   },
 });
-
-/**
- * The cluster whose endpoints all the failing requests went to, from the sidecar's counters (when
- * they could be read and point at exactly one cluster): the cluster a failure concerns.
- */
-async function failingCluster(ctx: CheckContext, round: ProbeRound, t: TargetRound) {
-  if (!round.statsBefore || !round.statsAfter) return undefined;
-  const failing = hostDeltas(round.statsBefore, round.statsAfter, t.fqdn, t.target.port).filter((d) => d.errors > 0);
-  if (failing.length === 0) return undefined;
-  const owners = await endpointOwners(ctx.clusters, ctx.clusterInfos);
-  const clusters = new Set(failing.map((d) => owners.get(splitHost(d.host).address)?.cluster));
-  if (clusters.size !== 1 || clusters.has(undefined)) return undefined;
-  const cluster = [...clusters][0]!;
-  const kinds = new Set(failing.map((d) => owners.get(splitHost(d.host).address)?.kind ?? 'unknown'));
-  const sourceNetwork = ctx.clusterInfo?.network;
-  const servingNetwork = ctx.clusterInfos.find((i) => i.name === cluster)?.network;
-  const gateways = await eastWestGateways(ctx.clusters, ctx.clusterInfos);
-  return { cluster, hosts: failing.map((d) => d.host).join(', '), explain: { sourceNetwork, servingCluster: cluster, servingNetwork, hostKinds: kinds, gateways } };
-}

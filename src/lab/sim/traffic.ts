@@ -138,8 +138,8 @@ function envoyReply(status: number, body: string): Outcome {
   return { kind: 'response', status, body, headers: { 'content-length': String(body.length), 'content-type': 'text/plain', server: 'envoy' }, ms: 1 };
 }
 
-/** Envoy has picked `host` (and, behind a gateway, the remote gateway picks `ep`): follow the path. */
-function throughEnvoy(client: Client, host: LbHost, ep: SimEndpoint, path: string, maxTimeS: number | undefined): Outcome {
+/** Envoy has picked `host` (and, behind a gateway, the remote gateway picks `ep`): follow the path. Pure (the lab Prometheus replays paths with it). */
+export function throughEnvoy(client: Client, host: LbHost, ep: SimEndpoint, path: string, maxTimeS: number | undefined): Outcome {
   const connectTimeout = (): Outcome => (maxTimeS !== undefined && maxTimeS <= ENVOY_CONNECT_TIMEOUT_S ? { kind: 'timeout' } : envoyReply(503, REASON_CONNECT_TIMEOUT));
   const { sim } = client;
   if (host.kind === 'endpoint') {

@@ -13,6 +13,7 @@ interface TargetMatrix {
   serving: string[];
   expected?: string[];
   rows: { source: string; cells: Record<string, Cell> }[];
+  unmeasured?: { source: string; reason: string; probeFailed?: boolean }[];
 }
 
 function isMatrixList(value: unknown): value is TargetMatrix[] {
@@ -25,7 +26,8 @@ function isMatrixList(value: unknown): value is TargetMatrix[] {
 /**
  * One table per target: rows are source clusters, columns the clusters that served. A cell reads
  * `5 ok`, `3 ok 2 err` or `0` (an expected cluster with endpoints that got nothing); `-` when that
- * cluster has no endpoint in the source's proxy and none was expected.
+ * cluster has no endpoint in the source's proxy and none was expected. Source clusters without a row
+ * (`unmeasured`) are listed under the table with the reason.
  */
 const renderMatrix: DetailRenderer = (value, { chalk }) => {
   if (!isMatrixList(value)) return [];
@@ -51,6 +53,10 @@ const renderMatrix: DetailRenderer = (value, { chalk }) => {
       ]);
     }
     lines.push(`${matrix.target}:`, ...table.toString().split('\n'));
+    // Sources without a row are named under the table, so a short matrix is not read as complete.
+    for (const u of matrix.unmeasured ?? []) {
+      lines.push(chalk.dim(`no row from ${u.source}: ${u.probeFailed ? 'probe failed' : 'not measured'} (${u.reason})`));
+    }
   }
   return lines;
 };

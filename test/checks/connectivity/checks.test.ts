@@ -1,7 +1,8 @@
 // Unit tests of the connectivity checks over a fixture plus sample apps, with a scripted exec: each
 // case decides what curl, getent and Envoy's /clusters answer, and the checks' messageIds follow.
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { ClusterReader, ExecResult, KubeObject, PodRef } from '../../../src/cluster/types.ts';
+import { AccessError, type ClusterReader, type ExecResult, type KubeObject, type PodRef } from '../../../src/cluster/types.ts';
+import type { Check } from '../../../src/engine/types.ts';
 import crossCluster from '../../../src/checks/connectivity/cross-cluster.ts';
 import dns from '../../../src/checks/connectivity/dns.ts';
 import gatewayReachability from '../../../src/checks/connectivity/gateway-reachability.ts';
@@ -54,7 +55,7 @@ function sampleObjects(objects: ClusterObjects, cluster: string, index: number):
 async function readers(): Promise<ClusterReader[]> {
   const objects = await fixtureObjects('multi-primary-healthy');
   [...objects.entries()].forEach(([cluster, objs], i) => sampleObjects(objs, cluster, i + 1));
-  const counters = new Map<string, Map<string, { success: number; error: number }>>();
+  const counters = new Map<string, Map<string, { success: number; error: number; connectFail: number }>>();
   const turn = new Map<string, number>();
   return CLUSTERS.map((cluster) => {
     const base = memoryReader(cluster, objects.get(cluster)!);
@@ -64,9 +65,9 @@ async function readers(): Promise<ClusterReader[]> {
       counters.set(cluster, stats);
       if (container === 'istio-proxy') {
         const lines = script.serving[cluster].filter((s, i, all) => all.indexOf(s) === i).flatMap((serving) => {
-          const c = stats.get(hostOf(serving)) ?? { success: 0, error: 0 };
+          const c = stats.get(hostOf(serving)) ?? { success: 0, error: 0, connectFail: 0 };
           const name = `outbound|5000||${HOST}::${hostOf(serving)}`;
-          return [`${name}::rq_success::${c.success}`, `${name}::rq_error::${c.error}`, `${name}::rq_total::${c.success + c.error}`];
+          return [`${name}::rq_success::${c.success}`, `${name}::rq_error::${c.error}`, `${name}::rq_total::${c.success + c.error}`, `${name}::cx_connect_fail::${c.connectFail}`];
         });
         return { exitCode: 0, stdout: `outbound|5000||${HOST}::default_priority::max_connections::1024\n${lines.join('\n')}\n`, stderr: '' };
       }
@@ -83,7 +84,9 @@ async function readers(): Promise<ClusterReader[]> {
       const serving = order[n % order.length];
       const answer = script.answer(cluster, serving);
       if ('exit' in answer) return { exitCode: answer.exit, stdout: '\n__meshdoctor__ 000 0.001\n', stderr: answer.stderr };
-      const c = stats.get(hostOf(serving)) ?? { success: 0, error: 0 };
+      const c = stats.get(hostOf(serving)) ?? { success: 0, error: 0, connectFail: 0 };
+      // Envoy counts a failed connect (refused, TLS handshake) in cx_connect_fail as well.
+      if (answer.status >= 500 && /connection failure/.test(answer.body ?? '')) c.connectFail++;
       if (answer.status >= 500) c.error++;
       else c.success++;
       stats.set(hostOf(serving), c);
@@ -192,4 +195,47 @@ describe('connectivity checks with scripted probes', () => {
     script.tcpOk = (_source, address) => address !== gatewayIps.cluster2;
     expect(messageIds((await runCheck(gatewayReachability, await readers())).runs)).toEqual(['cluster2:gatewayUnreachable']);
   });
+
+  it('http: one finding per serving cluster and failure kind, on the serving cluster', async () => {
+    const TLS = 'upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: TLS error: CERTIFICATE_VERIFY_FAILED';
+    const TERMINATION = 'upstream connect error or disconnect/reset before headers. reset reason: connection termination';
+    // Equal counts of both kinds: only the counter each lands in tells which cluster served which.
+    script.answer = (source, serving) => (source !== 'cluster1' ? { status: 200 } : { status: 503, body: serving === 'cluster1' ? TERMINATION : TLS });
+    const rs = await readers();
+    const findings = (await runCheck(http, rs)).runs.flatMap((r) => r.findings).filter((f) => f.messageId !== 'summary');
+    expect(findings.map((f) => [f.cluster, f.messageId, severityOf(http, f), f.data?.serving, f.data?.failed]).sort()).toEqual([
+      ['cluster1', 'upstreamError', 'error', 'cluster1', 5],
+      ['cluster2', 'tlsFailure', 'error', 'cluster2', 5],
+    ]);
+    // The matrix cells name the cause each cluster's requests met, not the first failure of the round.
+    const cross = runFor((await runCheck(crossCluster, rs)).runs, '*').findings.filter((f) => f.messageId === 'allRequestsFailed');
+    expect(cross.map((f) => [f.cluster, String(f.data?.cause).includes('TLS error')]).sort()).toEqual([
+      ['cluster1', false],
+      ['cluster2', true],
+    ]);
+  });
+
+  it('cross-cluster: a source whose exec hangs keeps the other rows and is named, not fatal', async () => {
+    const rs = await readers();
+    rs[1] = { ...rs[1], exec: () => Promise.reject(new AccessError('timeout', 'cluster2', 'exec in sample/curl-cluster2: no result within 3.5s')) };
+    const run = runFor((await runCheck(crossCluster, rs)).runs, '*');
+    expect(run.skipped).toBeUndefined();
+    const broken = run.findings.filter((f) => f.messageId === 'sourceProbeFailed');
+    expect(broken.map((f) => [f.cluster, severityOf(crossCluster, f)])).toEqual([['cluster2', 'info']]);
+    expect(run.findings.filter((f) => severityOf(crossCluster, f) !== 'info')).toEqual([]);
+    const matrix = run.data.matrix as { rows: { source: string; cells: Record<string, { success: number }> }[]; unmeasured: { source: string; probeFailed: boolean }[] }[];
+    expect(matrix[0].rows.map((r) => r.source)).toEqual(['cluster1']);
+    expect(Object.keys(matrix[0].rows[0].cells).sort()).toEqual(CLUSTERS);
+    expect(matrix[0].unmeasured).toEqual([{ source: 'cluster2', reason: expect.stringMatching(/no result within/), probeFailed: true }]);
+  });
+
+  it('cross-cluster: when the probe broke in every cluster the check errors', async () => {
+    const rs = (await readers()).map((r) => ({ ...r, exec: () => Promise.reject(new AccessError('timeout', r.name, 'exec: no result within 3.5s')) }));
+    await expect(runCheck(crossCluster, rs)).rejects.toThrow(/probes broke in every cluster.*no result within/);
+  });
 });
+
+/** A finding's severity: its own, else its message's default. */
+function severityOf(check: Check, finding: { messageId: string; severity?: string }): string {
+  return finding.severity ?? check.meta.messages[finding.messageId].severity;
+}

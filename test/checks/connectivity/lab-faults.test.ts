@@ -95,7 +95,7 @@ describe('connectivity checks on lab faults', () => {
     const started = Date.now();
     const run = await runChecksOnLab(
       { scenario: 'multi-primary', transport: { cluster2: { execHang: true } } },
-      { only: CONNECTIVITY, options: { probeTimeoutMs: 500 } },
+      { only: CONNECTIVITY, options: { probeTimeoutMs: 300, probeCount: 2 } },
     );
     expect(Date.now() - started).toBeLessThan(15_000);
     for (const id of ['connectivity/dns', 'connectivity/http', 'connectivity/gateway-reachability']) {
@@ -103,7 +103,14 @@ describe('connectivity checks on lab faults', () => {
       expect(r.outcome, id).toBe('error');
       expect(r.error).toMatch(/no result within|timed out/);
     }
-    expect(result(run.results, 'connectivity/cross-cluster', '*').outcome).toBe('error');
     expect(result(run.results, 'connectivity/http', 'cluster1').outcome).toBe('pass');
+    // cross-cluster keeps cluster1's row and names cluster2 as a source whose probe broke.
+    const cross = result(run.results, 'connectivity/cross-cluster', '*');
+    expect(cross.outcome).toBe('pass');
+    expect(cross.findings.filter((f) => f.messageId === 'sourceProbeFailed').map((f) => [f.checkId, f.cluster, f.severity])).toEqual([['connectivity/cross-cluster', 'cluster2', 'info']]);
+    const hello = (cross.data?.matrix as (MatrixData & { unmeasured: { source: string; probeFailed: boolean }[] })[]).find((m) => m.target.startsWith('helloworld.sample'))!;
+    expect(hello.rows.map((r) => r.source)).toEqual(['cluster1']);
+    expect(hello.rows[0].cells.cluster1.success + hello.rows[0].cells.cluster2.success).toBe(2);
+    expect(hello.unmeasured).toEqual([{ source: 'cluster2', reason: expect.stringMatching(/no result within/), probeFailed: true }]);
   });
 });

@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LabEndpoint } from '../../../src/lab/types.ts';
+import { Writable } from 'node:stream';
 
 export interface HttpResult {
   status: number;
@@ -74,4 +75,16 @@ export function writeKubeconfig(endpoint: LabEndpoint, token: string): { path: s
   const path = join(dir, 'config');
   writeFileSync(path, kubeconfigYaml(endpoint, token));
   return { path, dir };
+}
+
+/** A Writable that collects what a client-node stream writes, for assertions. */
+export function sink(): { stream: Writable; text: () => string } {
+  const chunks: Buffer[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(Buffer.from(chunk));
+      cb();
+    },
+  });
+  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
 }

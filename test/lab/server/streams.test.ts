@@ -1,13 +1,13 @@
 // Exec and port-forward over WebSocket, spoken by @kubernetes/client-node and by a raw `ws` client.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { CoreV1Api, Exec, KubeConfig, PortForward, type V1Status } from '@kubernetes/client-node';
 import WebSocket from 'ws';
 import type { KubeObject } from '../../../src/cluster/types.ts';
 import { startApiServer } from '../../../src/lab/server/index.ts';
 import type { LabApiServer } from '../../../src/lab/types.ts';
 import { ADMIN_TOKEN, FakeBackend } from './fake-backend.ts';
-import { kubeconfigYaml } from './helpers.ts';
+import { kubeconfigYaml, sink } from './helpers.ts';
 
 let server: LabApiServer;
 let backend: FakeBackend;
@@ -24,16 +24,6 @@ afterAll(async () => {
   await server.stop();
 });
 
-function sink(): { stream: Writable; text: () => string } {
-  const chunks: Buffer[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      chunks.push(Buffer.from(chunk));
-      cb();
-    },
-  });
-  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
-}
 
 describe('@kubernetes/client-node', () => {
   it('lists with a label selector', async () => {

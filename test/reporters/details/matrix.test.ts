@@ -28,6 +28,21 @@ describe('matrix renderer', () => {
     expect(text).toMatch(/cluster2\s*│\s*3 ok 2 err\s*│\s*5 ok/);
   });
 
+  it('names the source clusters without a row under the table', () => {
+    const lines = renderMatrix(
+      [
+        {
+          target: 'helloworld.sample:5000/',
+          serving: ['cluster1', 'cluster2'],
+          rows: [{ source: 'cluster1', cells: { cluster1: { success: 5, errors: 0 }, cluster2: { success: 5, errors: 0 } } }],
+          unmeasured: [{ source: 'cluster2', reason: 'exec: no result within 3.5s', probeFailed: true }],
+        },
+      ],
+      { chalk, result },
+    );
+    expect(lines.at(-1)).toBe('no row from cluster2: probe failed (exec: no result within 3.5s)');
+  });
+
   it('renders nothing for data of another shape', () => {
     expect(renderMatrix({ nope: true }, { chalk, result })).toEqual([]);
     expect(renderMatrix([], { chalk, result })).toEqual([]);

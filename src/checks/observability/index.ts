@@ -1,0 +1,4 @@
+// observability checks, sorted by id.
+import crossClusterTraffic from './cross-cluster-traffic.ts';
+
+export default [crossClusterTraffic];
