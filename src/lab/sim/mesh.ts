@@ -15,6 +15,8 @@ export class MeshSim {
   readonly stats = new Map<string, ProxyStats>();
   /** Round-robin positions (`proxy|envoy cluster` -> next index) and per-pod request sequences. */
   readonly roundRobin = new Map<string, number>();
+  /** Smooth weighted round-robin state (`proxy|envoy cluster` -> current weight per host). */
+  readonly weightedRoundRobin = new Map<string, number[]>();
   /** Workload certificates being issued or issued, by `cluster/ns/pod`. */
   readonly certs = new Map<string, Promise<unknown>>();
   private readonly istiods = new Map<string, IstiodView | undefined>();

@@ -104,6 +104,32 @@ function nextIndex(sim: MeshSim, key: string, size: number): number {
   return i % size;
 }
 
+/** Envoy's weight of a host: Istio weighs a remote network's gateway by the endpoints behind it. */
+function hostWeight(host: { kind: string; endpoints: unknown[] }): number {
+  return host.kind === 'gateway' ? Math.max(1, host.endpoints.length) : 1;
+}
+
+/**
+ * Smooth weighted round robin (deterministic, interleaved): equal weights alternate exactly, and a
+ * gateway standing for 100 remote pods gets its share of requests spread among the local hosts,
+ * as Envoy's weighted load balancing does, rather than one turn in 101.
+ */
+function nextWeightedIndex(sim: MeshSim, key: string, weights: number[]): number {
+  let current = sim.weightedRoundRobin.get(key);
+  if (!current || current.length !== weights.length) {
+    current = weights.map(() => 0);
+    sim.weightedRoundRobin.set(key, current);
+  }
+  const total = weights.reduce((a, b) => a + b, 0);
+  let best = 0;
+  for (let i = 0; i < weights.length; i++) {
+    current[i] += weights[i];
+    if (current[i] > current[best]) best = i;
+  }
+  current[best] -= total;
+  return best;
+}
+
 function proxyKey(client: Client): string {
   return `${client.view.name}/${client.pod.metadata.namespace}/${client.pod.metadata.name}`;
 }
@@ -117,7 +143,7 @@ export function httpRequest(client: Client, resolved: Resolved, port: number, pa
   if (istiod && service && servicePort && !service.headless) {
     const cluster = outboundCluster(istiod, proxyNetwork(client.view, client.pod), service, servicePort);
     if (cluster.hosts.length === 0) return envoyReply(503, 'no healthy upstream');
-    const host = cluster.hosts[nextIndex(sim, `${proxyKey(client)}|${cluster.name}`, cluster.hosts.length)];
+    const host = cluster.hosts[nextWeightedIndex(sim, `${proxyKey(client)}|${cluster.name}`, cluster.hosts.map(hostWeight))];
     const stats = hostStats(statsOf(sim, proxyKey(client)), cluster.name, `${host.address}:${host.port}`);
     const ep = host.kind === 'gateway' ? host.endpoints[nextIndex(sim, `${host.address}:${host.port}|${cluster.name}`, host.endpoints.length)] : host.endpoints[0];
     const result = throughEnvoy(client, host, ep, path, maxTimeS);
