@@ -118,7 +118,8 @@ class LiveClusterReader implements ClusterReader {
       const objects: KubeObject[] = [];
       let continueToken: string | undefined;
       let notServed = false;
-      do {
+      let restarted = false;
+      for (;;) {
         const query = new URLSearchParams({ limit: String(LIST_PAGE_SIZE) });
         if (continueToken) query.set('continue', continueToken);
         const path = `${base}?${query}`;
@@ -126,6 +127,14 @@ class LiveClusterReader implements ClusterReader {
         if (response.status === 404 && objects.length === 0) {
           notServed = true;
           break;
+        }
+        // 410 Gone mid-list: the continue token expired (etcd compacted its revision). The pages read
+        // so far belong to a snapshot that no longer exists, so start over once, as client-go's pager does.
+        if (response.status === 410 && continueToken && !restarted) {
+          restarted = true;
+          objects.length = 0;
+          continueToken = undefined;
+          continue;
         }
         if (response.status !== 200) throw this.#httpError(response.status, response.body, `list ${info.plural} ${scopeText}`, path);
         let page: { apiVersion?: string; items?: KubeObject[] | null; metadata?: { continue?: string } };
@@ -138,7 +147,8 @@ class LiveClusterReader implements ClusterReader {
         // List items carry no apiVersion/kind; add them as kubectl does, so objects are self-describing.
         for (const item of page.items ?? []) objects.push({ ...item, apiVersion: item.apiVersion ?? apiVersion, kind: item.kind ?? info.kind });
         continueToken = page.metadata?.continue || undefined;
-      } while (continueToken);
+        if (!continueToken) break;
+      }
       if (!notServed) return objects;
     }
     const tried = info.versions.map((v) => (info.group ? `${info.group}/${v}` : v)).join(', ');

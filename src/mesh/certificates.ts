@@ -17,15 +17,14 @@ export const ROOT_CERT_CONFIGMAP = 'istio-ca-root-cert';
 
 /**
  * The commands of Istio's "Plug in CA certificates" procedure, for fix hints (`{{namespace}}` is the
- * istio namespace; `<cluster>` stands for the cluster's name in the certs directory).
+ * istio namespace; `$C` is a shell variable the user sets to the cluster's directory in `certs/`).
  */
 export const PLUGIN_CA_COMMANDS =
-  'from an Istio release directory: mkdir -p certs && cd certs; make -f ../tools/certs/Makefile.selfsigned.mk root-ca (once for the whole mesh, or use your own root); ' +
-  'make -f ../tools/certs/Makefile.selfsigned.mk <cluster>-cacerts (per cluster); then in each cluster: ' +
-  'kubectl create secret generic cacerts -n {{namespace}} --from-file=<cluster>/ca-cert.pem --from-file=<cluster>/ca-key.pem ' +
-  '--from-file=<cluster>/root-cert.pem --from-file=<cluster>/cert-chain.pem (kubectl delete secret cacerts -n {{namespace}} first to replace it); ' +
-  'check it: openssl verify -CAfile <cluster>/root-cert.pem -untrusted <cluster>/cert-chain.pem <cluster>/ca-cert.pem; ' +
-  'kubectl rollout restart deployment/istiod -n {{namespace}}, then restart workloads (kubectl rollout restart deployment -n <namespace>) so they get new certificates.';
+  'in an Istio release: mkdir -p certs && cd certs; make -f ../tools/certs/Makefile.selfsigned.mk root-ca (once per mesh, or use your own root); ' +
+  'per cluster, C=<cluster name>: make -f ../tools/certs/Makefile.selfsigned.mk $C-cacerts; ' +
+  'kubectl -n {{namespace}} delete secret cacerts; kubectl -n {{namespace}} create secret generic cacerts ' +
+  '--from-file=$C/ca-cert.pem --from-file=$C/ca-key.pem --from-file=$C/root-cert.pem --from-file=$C/cert-chain.pem; ' +
+  'kubectl -n {{namespace}} rollout restart deployment/istiod; then restart the workloads.';
 
 /** A certificate with the facts reports show. */
 export interface CertificateFacts {
@@ -429,6 +428,17 @@ export function cacertsIgnoredByIstiod(material: CaSecretMaterial, istioVersion:
   if (!material.missingKeys.includes(material.keys.caKey)) return false;
   const { major, minor } = ISTIOD_REFUSES_INCOMPLETE_CACERTS;
   return istioVersionAtLeast(istioVersion, major, minor) === false;
+}
+
+/**
+ * Whether istiod of `istioVersion` refuses to start on this CA Secret: from 1.27 a bundle without its
+ * key (checkCABundleCompleteness) stops istiod, so no root is signed with or distributed at all.
+ * False when the version is unknown or older (cacertsIgnoredByIstiod covers those).
+ */
+export function cacertsRefusedByIstiod(material: CaSecretMaterial, istioVersion: string | undefined): boolean {
+  if (!material.missingKeys.includes(material.keys.caKey)) return false;
+  const { major, minor } = ISTIOD_REFUSES_INCOMPLETE_CACERTS;
+  return istioVersionAtLeast(istioVersion, major, minor) === true;
 }
 
 /** Normalized certificate serial (lowercase hex, no separators or leading zeros), to match Envoy's /certs. */

@@ -9,7 +9,6 @@ import {
   NETWORK_LABEL,
   annotationsOf,
   containerEnv,
-  findEastWestGateways,
   findInjectionWebhooks,
   findInjectorConfigMaps,
   findIstiodDeployments,
@@ -27,6 +26,7 @@ import {
   type InjectorValues,
   type MeshConfigFacts,
 } from './istio-objects.ts';
+import { DEFAULT_CLUSTER_DOMAIN, clusterDomainOf, eastWestGatewayServices, meshNetworksOf, type MeshNetwork } from './istio-gateways.ts';
 
 /** The result of topology discovery. */
 export interface Topology {
@@ -41,6 +41,16 @@ interface ClusterFacts {
   trustDomain?: string;
   /** Cluster ids named by the istio namespace's controlPlaneClusters annotation. */
   controlPlaneClusters: string[];
+  /** What the east-west gateways are found from, once the mesh's meshNetworks are known. */
+  gatewaySources?: GatewaySources;
+}
+
+/** A cluster's lists that east-west gateway discovery reads. */
+interface GatewaySources {
+  services: KubeObject[];
+  nodes?: KubeObject[];
+  /** ConfigMaps of the istio namespace (meshNetworks, cluster domain); undefined when unreadable. */
+  configMaps?: KubeObject[];
 }
 
 /** Why a list failed in a way that means "cannot reach this cluster at all". */
@@ -53,6 +63,7 @@ const UNREACHABLE_REASONS = new Set(['unreachable', 'unauthorized', 'timeout']);
  */
 export async function discoverTopology(readers: ClusterReader[], istioNamespace: string): Promise<Topology> {
   const facts = await Promise.all(readers.map((reader) => discoverCluster(reader, istioNamespace)));
+  addEastWestGateways(facts, istioNamespace);
   const clusters = facts.map((f) => f.info);
   return { clusters, mesh: meshOf(facts) };
 }
@@ -153,19 +164,43 @@ async function discoverCluster(reader: ClusterReader, istioNamespace: string): P
   const version = versionFromImage(istiods[0] && istiodContainer(istiods[0])?.image) ?? injectorValues?.tag;
   if (version) info.istioVersion = version;
 
-  if (services) {
-    info.eastWestGateways = findEastWestGateways(services).map((gw) => {
+  const gatewaySources = services ? { services, nodes, configMaps } : undefined;
+  return { info, ...meshIdentity(meshConfig, injectorValues), controlPlaneClusters, gatewaySources };
+}
+
+/**
+ * Fill each cluster's east-west gateways as istiod discovers them (eastWestGatewayServices): the
+ * network-labelled Services, plus those that meshNetworks names by registryServiceName. meshNetworks
+ * is the primaries' (as network checks read it through meshGatewayDiscovery), which is why this runs
+ * once every cluster's role is known.
+ */
+function addEastWestGateways(facts: ClusterFacts[], istioNamespace: string): void {
+  const primaries = facts.filter((f) => f.info.reachable && f.info.role === 'primary');
+  const networks: MeshNetwork[] = primaries.flatMap((f) => meshNetworksIn(f.gatewaySources?.configMaps, istioNamespace));
+  const withDomain = primaries.find((f) => findInjectorConfigMaps(f.gatewaySources?.configMaps ?? [], istioNamespace).length > 0);
+  const clusterDomain = withDomain ? clusterDomainOf(withDomain.gatewaySources?.configMaps ?? [], istioNamespace) : DEFAULT_CLUSTER_DOMAIN;
+  for (const { info, gatewaySources } of facts) {
+    if (!gatewaySources) continue;
+    const discovery = { networks, clusterDomain, ...(info.clusterId ? { clusterId: info.clusterId } : {}) };
+    info.eastWestGateways = eastWestGatewayServices(gatewaySources.services, discovery).map((gw) => {
       const entry: NonNullable<ClusterInfo['eastWestGateways']>[number] = {
         namespace: gw.service.metadata.namespace ?? '',
         name: gw.service.metadata.name,
-        addresses: gatewayAddresses(gw.service, nodes),
+        addresses: gatewayAddresses(gw.service, gatewaySources.nodes),
       };
       if (gw.network) entry.network = gw.network;
       return entry;
     });
   }
+}
 
-  return { info, ...meshIdentity(meshConfig, injectorValues), controlPlaneClusters };
+/** The meshNetworks of one cluster's ConfigMaps; none when absent or malformed (network checks report that, topology never throws). */
+function meshNetworksIn(configMaps: KubeObject[] | undefined, istioNamespace: string): MeshNetwork[] {
+  try {
+    return meshNetworksOf(configMaps ?? [], istioNamespace)?.networks ?? [];
+  } catch {
+    return [];
+  }
 }
 
 function meshIdentity(meshConfig: MeshConfigFacts | undefined, values: InjectorValues | undefined): { meshId?: string; trustDomain?: string } {

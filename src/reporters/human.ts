@@ -22,7 +22,7 @@ export type DetailRenderer = (value: unknown, context: DetailContext) => string[
 
 /**
  * Per-check detail renderers, keyed by the `data` key they render (src/reporters/details/): the
- * connectivity matrix, certificate chains, the network topology picture, versions seen.
+ * connectivity matrix, certificate chains, the network topology picture, versions seen, cross-cluster traffic.
  */
 export const DETAIL_RENDERERS: Readonly<Record<string, DetailRenderer>> = BUILTIN_DETAIL_RENDERERS;
 

@@ -39,6 +39,48 @@ describe('live reader lists', () => {
     expect(server.requests).toEqual(['/api/v1/pods?limit=500', '/api/v1/pods?limit=500&continue=p2', '/api/v1/pods?limit=500&continue=p3']);
   });
 
+  it('restarts a list once from the first page when a continue token expires (410 Gone)', async () => {
+    let expired = 0;
+    const server = await serve({
+      http: (_req, res, url) => {
+        const page = url.searchParams.get('continue') ?? 'first';
+        // The first p2 token expires; the restarted list gets fresh tokens.
+        if (page === 'p2' && expired++ === 0) {
+          sendStatus(res, 410, 'The provided continue parameter is too old to display a consistent list result.');
+          return;
+        }
+        const next = { first: 'p2', p2: '' }[page];
+        sendJson(res, 200, { apiVersion: 'v1', metadata: { continue: next }, items: [item('ns', `pod-${page}`)] });
+      },
+    });
+    const pods = await readerOf(server).list('pods');
+    expect(pods.map((p) => p.metadata.name)).toEqual(['pod-first', 'pod-p2']);
+    expect(server.requests).toEqual([
+      '/api/v1/pods?limit=500',
+      '/api/v1/pods?limit=500&continue=p2',
+      '/api/v1/pods?limit=500',
+      '/api/v1/pods?limit=500&continue=p2',
+    ]);
+  });
+
+  it('fails with bad-response when the token expires again after the restart, or on the first page', async () => {
+    const server = await serve({
+      http: (_req, res, url) => {
+        if (url.pathname === '/api/v1/services') {
+          sendStatus(res, 410, 'too old resource version');
+          return;
+        }
+        if (url.searchParams.get('continue')) sendStatus(res, 410, 'The provided continue parameter is too old to display a consistent list result.');
+        else sendJson(res, 200, { apiVersion: 'v1', metadata: { continue: 'p2' }, items: [item('ns', 'pod-first')] });
+      },
+    });
+    const reader = readerOf(server);
+    await expect(reader.list('pods')).rejects.toMatchObject({ reason: 'bad-response', message: expect.stringContaining('HTTP 410') });
+    expect(server.requests).toEqual(['/api/v1/pods?limit=500', '/api/v1/pods?limit=500&continue=p2', '/api/v1/pods?limit=500', '/api/v1/pods?limit=500&continue=p2']);
+    await expect(reader.list('services')).rejects.toMatchObject({ reason: 'bad-response', message: expect.stringContaining('HTTP 410') });
+    expect(server.requests.filter((r) => r.startsWith('/api/v1/services'))).toEqual(['/api/v1/services?limit=500']);
+  });
+
   it('sends one request for concurrent callers and serves namespace scopes from a cluster-wide list', async () => {
     const server = await serve({
       http: (_req, res) => {

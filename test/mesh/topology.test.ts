@@ -196,3 +196,54 @@ describe('discoverTopology fallbacks', () => {
     expect(mesh).toMatchObject({ meshId: 'prod', trustDomain: 'example.org' });
   });
 });
+
+describe('discoverTopology east-west gateways named by meshNetworks', () => {
+  /** A primary's meshNetworks naming `svc` in istio-system as network2's gateway (fromRegistry cluster2). */
+  const meshNetworks = (svc: string) => `networks:
+  network2:
+    endpoints: [{fromRegistry: cluster2}]
+    gateways: [{registryServiceName: ${svc}.istio-system.svc.cluster.local, port: 15443}]
+`;
+
+  /** Rename cluster2's gateway Service to a name that does not look east-west, and drop its network label. */
+  function disguiseGateway(objects: Awaited<ReturnType<typeof fixtureObjects>>): void {
+    const gateway = objectNamed(objects, 'cluster2', 'services', 'istio-eastwestgateway');
+    gateway.metadata.name = 'cross-net';
+    delete gateway.metadata.labels?.['topology.istio.io/network'];
+    if (gateway.spec?.selector) gateway.spec.selector = { app: 'cross-net' };
+  }
+
+  function setMeshNetworks(objects: Awaited<ReturnType<typeof fixtureObjects>>, cluster: string, text: string): void {
+    const istio = objectNamed(objects, cluster, 'configmaps', 'istio');
+    istio.data = { ...istio.data, meshNetworks: text };
+  }
+
+  it('lists a Service that a primary\'s meshNetworks names by registryServiceName, on that network', async () => {
+    const objects = await fixtureObjects('multi-primary-healthy');
+    disguiseGateway(objects);
+    let { clusters } = await discoverTopology(memoryReaders(objects), ISTIO_NAMESPACE);
+    expect(clusters[1].eastWestGateways).toEqual([]);
+
+    setMeshNetworks(objects, 'cluster1', meshNetworks('cross-net'));
+    ({ clusters } = await discoverTopology(memoryReaders(objects), ISTIO_NAMESPACE));
+    expect(clusters[1].eastWestGateways).toEqual([{ namespace: 'istio-system', name: 'cross-net', network: 'network2', addresses: ['172.18.2.10'] }]);
+    // The entry applies to cluster2's registry only.
+    expect(clusters[0].eastWestGateways?.map((g) => g.name)).toEqual(['istio-eastwestgateway']);
+  });
+
+  it('reads a remote\'s gateways from its primary\'s meshNetworks, not from its own ConfigMap', async () => {
+    const objects = await fixtureObjects('primary-remote-healthy');
+    disguiseGateway(objects);
+    setMeshNetworks(objects, 'cluster1', meshNetworks('cross-net'));
+    const { clusters } = await discoverTopology(memoryReaders(objects), ISTIO_NAMESPACE);
+    expect(clusters[1].role).toBe('remote');
+    expect(clusters[1].eastWestGateways?.map((g) => [g.name, g.network])).toEqual([['cross-net', 'network2']]);
+  });
+
+  it('ignores a malformed meshNetworks instead of failing discovery', async () => {
+    const objects = await fixtureObjects('multi-primary-healthy');
+    setMeshNetworks(objects, 'cluster1', 'networks: [not, a, mapping]');
+    const { clusters } = await discoverTopology(memoryReaders(objects), ISTIO_NAMESPACE);
+    expect(clusters.map((c) => c.eastWestGateways?.map((g) => g.name))).toEqual([['istio-eastwestgateway'], ['istio-eastwestgateway']]);
+  });
+});

@@ -45,9 +45,9 @@ export default defineCheck({
         template: 'Secret {{namespace}}/cacerts ({{form}} form) lacks {{missing}}{{consequence}}',
         severity: 'error',
         hint:
-          'Recreate the Secret with every file: kubectl delete secret cacerts -n {{namespace}}; ' +
-          'kubectl create secret generic cacerts -n {{namespace}} --from-file=<cluster>/ca-cert.pem --from-file=<cluster>/ca-key.pem ' +
-          '--from-file=<cluster>/root-cert.pem --from-file=<cluster>/cert-chain.pem (tls form: tls.crt, tls.key, ca.crt); ' +
+          'Recreate the Secret with every file (C: the directory of this cluster\'s CA files): kubectl delete secret cacerts -n {{namespace}}; ' +
+          'kubectl create secret generic cacerts -n {{namespace}} --from-file=$C/ca-cert.pem --from-file=$C/ca-key.pem ' +
+          '--from-file=$C/root-cert.pem --from-file=$C/cert-chain.pem (tls form: tls.crt, tls.key, ca.crt); ' +
           'then kubectl rollout restart deployment/istiod -n {{namespace}}.',
       },
       cacertsUnparseable: {
@@ -61,7 +61,7 @@ export default defineCheck({
         template: 'The private key {{key}} of Secret {{namespace}}/cacerts cannot be read: {{reason}}',
         severity: 'error',
         hint:
-          'istiod needs an unencrypted PEM key (PKCS#8, PKCS#1 or SEC1). Check it locally: openssl pkey -in <cluster>/ca-key.pem -noout; ' +
+          'istiod needs an unencrypted PEM key (PKCS#8, PKCS#1 or SEC1). Check it locally: openssl pkey -in ca-key.pem -noout; ' +
           'decrypt it if needed (openssl pkey -in encrypted.pem -out ca-key.pem) and recreate the Secret.',
       },
     },

@@ -3,7 +3,6 @@ import { defineCheck } from '../../engine/define-check.ts';
 import type { CheckContext } from '../../engine/types.ts';
 import {
   CACERTS_SECRET,
-  PLUGIN_CA_COMMANDS,
   caSecretMaterial,
   chainOrder,
   clustersWithOwnCa,
@@ -39,8 +38,9 @@ export interface ChainCertificate {
 }
 
 const VERIFY_HINT =
-  'Check the files with openssl before plugging them in: openssl verify -CAfile root-cert.pem -untrusted cert-chain.pem ca-cert.pem; ' +
-  `regenerate them if it fails: ${PLUGIN_CA_COMMANDS}`;
+  'Verify the files before plugging them in: openssl verify -CAfile root-cert.pem -untrusted cert-chain.pem ca-cert.pem; ' +
+  'if it fails, reissue them from the mesh root and recreate cacerts (commands: meshdoctor explain certificates/cacerts), then ' +
+  'kubectl -n {{namespace}} rollout restart deployment/istiod.';
 
 // Validity is certificates/expiry's business: reported there once.
 const TIME_CLASSES: ChainProblemClass[] = ['expired', 'not-yet-valid'];
@@ -85,7 +85,7 @@ export default defineCheck({
         severity: 'error',
         hint:
           'Every certificate that signs others needs basicConstraints CA:TRUE and keyUsage keyCertSign. Reissue it as a CA ' +
-          '(tools/certs does: make -f Makefile.selfsigned.mk <cluster>-cacerts), then recreate the cacerts Secret and restart istiod.',
+          '(tools/certs does: make -f ../tools/certs/Makefile.selfsigned.mk <cluster name>-cacerts), then recreate the cacerts Secret and restart istiod.',
       },
       pathLenViolated: {
         template: '{{subject}} has a pathLen constraint the chain violates: {{detail}}',
@@ -104,7 +104,7 @@ export default defineCheck({
       chainUnrelatedCertificates: {
         template: 'cert-chain.pem holds certificates not on ca-cert\'s path: {{subjects}}',
         severity: 'warning',
-        hint: 'Remove them: peers receive cert-chain.pem with every workload certificate. Rebuild it as cat ca-cert.pem <intermediates> root-cert.pem > cert-chain.pem.',
+        hint: 'Remove them: peers receive cert-chain.pem with every workload certificate. Rebuild it as cat ca-cert.pem <intermediates, lowest first> root-cert.pem > cert-chain.pem, recreate the cacerts Secret and restart istiod.',
       },
       caKeyMismatch: {
         template: 'ca-key does not belong to ca-cert ({{subject}}): key fingerprint {{keyFingerprint}}, certificate key {{certFingerprint}}',
@@ -116,7 +116,7 @@ export default defineCheck({
       caKeyUnverifiable: {
         template: 'ca-key of {{secret}} is redacted without a key fingerprint: whether it matches ca-cert cannot be told',
         severity: 'info',
-        hint: 'Take the snapshot with a current meshdoctor (it keeps `REDACTED spki-sha256=<hex>`), or run against the live cluster.',
+        hint: 'Take the snapshot with a current meshdoctor (it keeps the key fingerprint: `REDACTED spki-sha256=...`), or run against the live cluster.',
       },
       weakKey: {
         template: '{{subject}} in the CA chain has a weak key: {{detail}}',

@@ -3,7 +3,6 @@ import { defineCheck } from '../../engine/define-check.ts';
 import type { ResourceRef } from '../../engine/types.ts';
 import {
   CACERTS_SECRET,
-  PLUGIN_CA_COMMANDS,
   ROOT_CERT_CONFIGMAP,
   SELF_SIGNED_CA_SECRET,
   caSecretMaterial,
@@ -27,8 +26,10 @@ interface CaCertificate {
 }
 
 const ROTATE_HINT =
-  `Rotate the CA before it lapses (workloads stop getting certificates, and peers reject the chain): ${PLUGIN_CA_COMMANDS} ` +
-  'For a root, follow https://istio.io/latest/docs/ops/configuration/security/root-transition/ (bundle old and new roots first).';
+  'Reissue it from the same root (a new root breaks trust between clusters): in the certs directory holding root-key.pem, ' +
+  'C=<cluster name>; rm -rf $C; make -f ../tools/certs/Makefile.selfsigned.mk $C-cacerts; recreate Secret cacerts in {{namespace}} ' +
+  'from $C/ca-cert.pem, ca-key.pem, root-cert.pem and cert-chain.pem; kubectl -n {{namespace}} rollout restart deployment/istiod. ' +
+  'For a root: first bundle the new root with the old one in root-cert.pem of every cluster, then reissue from the new root.';
 
 export default defineCheck({
   id: 'certificates/expiry',

@@ -2,7 +2,17 @@
 import { defineCheck } from '../../engine/define-check.ts';
 import type { ClusterReader, KubeObject } from '../../cluster/types.ts';
 import type { CheckContext, ClusterInfo } from '../../engine/types.ts';
-import { ROOT_CERT_CONFIGMAP, fingerprintPrefix, parsePemCertificates, readClusterRoot, type ClusterRoot } from '../../mesh/certificates.ts';
+import {
+  CACERTS_SECRET,
+  ROOT_CERT_CONFIGMAP,
+  cacertsRefusedByIstiod,
+  caSecretMaterial,
+  fingerprintPrefix,
+  listInNamespace,
+  parsePemCertificates,
+  readClusterRoot,
+  type ClusterRoot,
+} from '../../mesh/certificates.ts';
 import { CONTROL_PLANE_CLUSTERS_ANNOTATION, REVISION_LABEL, annotationsOf, labelsOf } from '../../mesh/istio-objects.ts';
 
 export default defineCheck({
@@ -35,9 +45,9 @@ export default defineCheck({
         template: 'Injected namespace {{namespace}} of remote cluster {{cluster}} has no istio-ca-root-cert ConfigMap: the primary\'s istiod ({{controlPlane}}) does not manage this cluster',
         severity: 'error',
         hint:
-          'On the primary, istiod must run with EXTERNAL_ISTIOD=true (istioctl install --set values.pilot.env.EXTERNAL_ISTIOD=true), ' +
-          'the remote\'s {{istioNamespace}} must carry the annotation (kubectl annotate namespace {{istioNamespace}} topology.istio.io/controlPlaneClusters=<primary cluster id>), ' +
-          'and the primary needs the remote secret: istioctl create-remote-secret --context=<remote> --name=<remote> | kubectl apply -f - --context=<primary>.',
+          'Let {{controlPlane}} manage the remote: istioctl install --context=<{{controlPlane}} context> --set values.pilot.env.EXTERNAL_ISTIOD=true; ' +
+          'istioctl create-remote-secret --context=<{{cluster}} context> --name=<{{cluster}} cluster id> | kubectl apply -f - --context=<{{controlPlane}} context>; ' +
+          'kubectl --context=<{{cluster}} context> annotate namespace {{istioNamespace}} topology.istio.io/controlPlaneClusters=<primary cluster id>.',
       },
       rootConfigMapStale: {
         template: 'istio-ca-root-cert in {{namespace}} holds root {{found}}, not the current root {{expected}} ({{subject}}): sidecars there reject the mesh\'s certificates',
@@ -54,6 +64,8 @@ export default defineCheck({
     const remote = ctx.clusterInfo?.role === 'remote' || ctx.clusterInfo?.role === 'external-controlled';
     const controlPlane = remote ? await controlPlaneOf(ctx, reader) : { reader, info: ctx.clusterInfo };
     if (!controlPlane) return ctx.skip('remote cluster whose control plane cluster is unknown or unreachable: its current root cannot be told');
+    const refused = await refusedCacerts(controlPlane.reader, controlPlane.info, istioNamespace);
+    if (refused) return ctx.skip(refused);
     const current = await readClusterRoot(controlPlane.reader, controlPlane.info, istioNamespace);
     if ('problem' in current) return ctx.skip(`the current root cannot be read (see certificates/shared-root): ${current.problem.messageId}`);
 
@@ -84,6 +96,23 @@ function reportStale(ctx: CheckContext, configMap: KubeObject, found: string[], 
       subject: current.signing.subject,
     },
   });
+}
+
+/**
+ * Why no root is distributed when the control plane's istiod refuses its cacerts (1.27+ without the
+ * CA key: istiod does not start, so comparing ConfigMaps against that root means nothing), else
+ * undefined. Unreadable Secrets tell nothing: the check then goes on.
+ */
+async function refusedCacerts(reader: ClusterReader, info: ClusterInfo | undefined, namespace: string): Promise<string | undefined> {
+  const secrets = await listInNamespace(reader, 'secrets', namespace);
+  const cacerts = 'objects' in secrets ? secrets.objects.find((s) => s.metadata.name === CACERTS_SECRET) : undefined;
+  if (!cacerts) return undefined;
+  const material = caSecretMaterial(cacerts);
+  if (!cacertsRefusedByIstiod(material, info?.istioVersion)) return undefined;
+  return (
+    `Secret ${namespace}/${CACERTS_SECRET} of cluster ${reader.name} lacks ${material.keys.caKey}: istiod ${info?.istioVersion} refuses to start, ` +
+    'so it distributes no root to compare the ConfigMaps with (see certificates/cacerts)'
+  );
 }
 
 /** Fingerprints of the roots in a ConfigMap (empty when it holds nothing parseable). */

@@ -69,8 +69,8 @@ export default defineCheck({
         template: 'Sidecar {{pod}} holds a certificate not signed by the cluster\'s CA {{ca}} (its issuer: {{issuer}}): it was issued by another or an older CA',
         severity: 'error',
         hint:
-          'Compare: istioctl proxy-config secret {{pod}} -o json (decode the chain with openssl x509 -noout -issuer -serial). ' +
-          'Restart the workload so it gets a new certificate: kubectl rollout restart deployment -n <namespace>; if it persists, restart istiod after fixing cacerts.',
+          'Compare ({{pod}} is namespace/name): istioctl proxy-config secret <pod name> -n <pod namespace> -o json, decoding the chain with openssl x509 -noout -issuer -serial. ' +
+          'Restart the workload so it gets a new certificate (kubectl rollout restart deployment -n <pod namespace> <its deployment>); if it persists, fix cacerts and restart istiod first.',
       },
       workloadTrustDomainMismatch: {
         template: 'Sidecar {{pod}} has identity {{identity}}: trust domain {{trustDomain}} is not the mesh\'s {{meshTrustDomain}} (aliases: {{aliases}})',
@@ -82,17 +82,17 @@ export default defineCheck({
       workloadRootNotShared: {
         template: 'Sidecar {{pod}} {{problem}}: peers in {{peers}} reject its mTLS (CERTIFICATE_VERIFY_FAILED)',
         severity: 'error',
-        hint: 'Plug in CA certificates from the mesh\'s root in this cluster (see `meshdoctor explain certificates/shared-root`), restart istiod, then the workloads.',
+        hint: 'Plug in a CA issued from the mesh\'s root in this cluster (the commands: meshdoctor explain certificates/shared-root), restart istiod, then the workloads.',
       },
       workloadCertExpired: {
         template: 'Sidecar {{pod}} presents a certificate that expired at {{expiration}}',
         severity: 'error',
-        hint: 'The proxy cannot renew it: check istiod reachability from the pod (istioctl proxy-status) and the agent logs (kubectl logs {{pod}} -c istio-proxy -n <namespace>); restart the pod.',
+        hint: 'The proxy cannot renew it: check istiod reachability from the pod (istioctl proxy-status) and the agent logs ({{pod}} is namespace/name: kubectl logs -n <pod namespace> <pod name> -c istio-proxy); then delete the pod so it restarts.',
       },
       workloadCertNotRotated: {
         template: 'Sidecar {{pod}} holds a certificate with {{left}} of its lifetime left (expires {{expiration}}): rotation looks stuck',
         severity: 'warning',
-        hint: 'Istio renews at half the lifetime. Check the agent logs (kubectl logs {{pod}} -c istio-proxy -n <namespace> | grep -i cert) and istiod reachability (istioctl proxy-status).',
+        hint: 'Istio renews at half the lifetime. Check the agent logs ({{pod}} is namespace/name: kubectl logs -n <pod namespace> <pod name> -c istio-proxy | grep -i cert) and istiod reachability (istioctl proxy-status).',
       },
     },
   },

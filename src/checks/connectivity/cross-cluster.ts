@@ -65,8 +65,8 @@ interface SourceOutcome {
 }
 
 const HINT_VERIFY =
-  'Watch it yourself: kubectl exec -n <ns> <source-pod> -c istio-proxy -- pilot-agent request GET clusters | grep "outbound|{{port}}||{{fqdn}}" ' +
-  'before and after curl requests; istioctl proxy-config endpoints <source-pod>.<ns> --cluster "outbound|{{port}}||{{fqdn}}".';
+  'Watch the source pod named above: kubectl exec -n <pod namespace> <pod name> -c istio-proxy -- pilot-agent request GET clusters ' +
+  '| grep "outbound|{{port}}||{{fqdn}}" (rq_success/rq_error per host, before and after some requests).';
 
 export default defineCheck({
   id: ID,
@@ -90,7 +90,7 @@ export default defineCheck({
       allRequestsFailed: {
         template: 'All {{errors}} requests from {{source}} to {{target}} served by {{serving}} failed (hosts {{hosts}}): {{cause}}',
         severity: 'error',
-        hint: `Fix what the cause names (shared root: certificates/shared-root; gateway address: network/eastwest-gateway; AUTO_PASSTHROUGH: network/cross-network-gateway). ${HINT_VERIFY}`,
+        hint: `Fix what the cause names: CERTIFICATE_VERIFY_FAILED, see certificates/shared-root; a timeout, connectivity/gateway-reachability; "connection termination", network/cross-network-gateway or services/endpoints. ${HINT_VERIFY}`,
       },
       someRequestsFailed: {
         template: '{{errors}} of {{total}} requests from {{source}} to {{target}} served by {{serving}} failed (hosts {{hosts}}): {{cause}}',
@@ -100,12 +100,12 @@ export default defineCheck({
       noEndpointsForCluster: {
         template: '{{serving}} has {{endpoints}} ready endpoint(s) for {{target}}, but the sidecar of {{source}} has no endpoint leading there: {{cause}}',
         severity: 'error',
-        hint: `istiod did not give the source's proxies that cluster's endpoints: see services/cross-cluster-discovery, services/endpoints and network/gateway-view. ${HINT_VERIFY}`,
+        hint: `istiod did not give the source's proxy that cluster's endpoints: see services/cross-cluster-discovery, services/endpoints and network/gateway-view; list what it has: istioctl proxy-config endpoints -n <pod namespace> <pod name> --cluster "outbound|{{port}}||{{fqdn}}".`,
       },
       neverServed: {
         template: '{{serving}} has endpoints for {{target}} in the sidecar of {{source}}, but served none of {{requests}} requests (chance of that by luck: {{chance}})',
         severity: 'error',
-        hint: `Traffic stays away from that cluster: a DestinationRule with locality failover or subsets, or the endpoints are unhealthy (istioctl proxy-config endpoints). ${HINT_VERIFY}`,
+        hint: `Traffic stays away from that cluster: a DestinationRule with locality failover or subsets (kubectl get destinationrules -A), or its endpoints are unhealthy in Envoy. ${HINT_VERIFY}`,
       },
       notObserved: {
         template: '{{serving}} served none of {{requests}} requests from {{source}} to {{target}}; with that few requests it may be chance ({{chance}})',
@@ -117,7 +117,7 @@ export default defineCheck({
         severity: 'info',
         hint:
           'The probe broke, not the mesh: connectivity/http and connectivity/dns on that cluster say more. Try it yourself: ' +
-          'kubectl --context <context> exec -n <ns> <source-pod> -c <app-container> -- curl -sS -m 3 http://<target>; a hanging exec ' +
+          'kubectl --context <{{cluster}} context> exec -n <pod namespace> <source pod> -c <app container> -- curl -sS -m 3 http://<target host:port>/; a hanging exec ' +
           'points at the API server or the kubelet (kubectl get --raw /readyz, node status). Raise --probe-timeout for slow links.',
       },
       sourceNotMeasured: {

@@ -25,7 +25,7 @@ export default defineCheck({
           '{{fqdn}} does not resolve in {{pod}} ({{detail}}): the Service exists only in {{peers}}, and without DNS capture this cluster\'s kube-dns cannot answer for it',
         severity: 'error',
         hint:
-          'Turn on Istio\'s DNS proxy (meshConfig.defaultConfig.proxyMetadata ISTIO_META_DNS_CAPTURE: "true", or the pod annotation ' +
+          'Turn on Istio\'s DNS proxy (install value meshConfig.defaultConfig.proxyMetadata.ISTIO_META_DNS_CAPTURE: "true", or per pod the annotation ' +
           'proxy.istio.io/config: \'{"proxyMetadata":{"ISTIO_META_DNS_CAPTURE":"true"}}\') and restart the workloads, or create the Service ' +
           '{{service}} in this cluster too (it may have no pods). Verify: kubectl exec -n {{namespace}} {{podName}} -c {{container}} -- getent hosts {{fqdn}}',
       },

@@ -65,12 +65,12 @@ export default defineCheck({
       timeout: {
         template: '{{failed}}/{{total}} requests from {{source}} to {{target}} timed out after {{timeout}}{{servedBy}}: {{cause}}',
         severity: 'error',
-        hint: `Timeouts across clusters mean a blocked path (firewall, security group, NetworkPolicy) or an unroutable address. Test the peer gateway: meshdoctor connectivity --only connectivity/gateway-reachability. ${VERIFY}`,
+        hint: `A blocked path (firewall, security group, NetworkPolicy) or an unroutable address; test the peer gateway: meshdoctor --only connectivity/gateway-reachability. ${VERIFY}`,
       },
       tlsFailure: {
         template: '{{failed}}/{{total}} requests from {{source}} to {{target}} failed the TLS handshake{{servedBy}}: {{cause}}',
         severity: 'error',
-        hint: `CERTIFICATE_VERIFY_FAILED between clusters means they do not share a root of trust: see certificates/shared-root and plug in certificates from one root (https://istio.io/latest/docs/tasks/security/cert-management/plugin-ca-cert/). ${VERIFY}`,
+        hint: `CERTIFICATE_VERIFY_FAILED between clusters: they do not share a root of trust (see certificates/shared-root for the fix). ${VERIFY}`,
       },
       connectionReset: {
         template: '{{failed}}/{{total}} requests from {{source}} to {{target}} were reset ({{detail}})',
@@ -81,13 +81,13 @@ export default defineCheck({
         template: '{{failed}}/{{total}} requests from {{source}} to {{target}} got Envoy\'s 503{{servedBy}}: {{cause}}',
         severity: 'error',
         hint:
-          '"no healthy upstream": Envoy has no endpoint (istioctl proxy-config endpoints); "connection termination" through an east-west gateway: ' +
-          'its 15443 Gateway is not AUTO_PASSTHROUGH (see network/cross-network-gateway). ' + VERIFY,
+          '"no healthy upstream": Envoy has no healthy endpoint (services/endpoints); "connection termination" through an east-west gateway: ' +
+          'its 15443 Gateway is not AUTO_PASSTHROUGH (network/cross-network-gateway) or the destination has no sidecar (services/endpoints). ' + VERIFY,
       },
       serverError: {
         template: '{{failed}}/{{total}} requests from {{source}} to {{target}} got a server error ({{detail}})',
         severity: 'error',
-        hint: `The application answered 5xx: look at its logs (kubectl logs -n <namespace> -l app=<app>). ${VERIFY}`,
+        hint: `The application answered 5xx: read the serving pods' logs (kubectl logs -n <service namespace> -l <service selector> -c <app container>). ${VERIFY}`,
       },
       requestFailed: {
         template: '{{failed}}/{{total}} requests from {{source}} to {{target}} failed ({{detail}})',

@@ -44,13 +44,13 @@ export default defineCheck({
         template: 'Cluster {{cluster}} has no cluster id: istiod {{where}} runs with the default "Kubernetes"',
         severity: 'error',
         hint:
-          'Reinstall the control plane with a unique name: istioctl install --set values.global.multiCluster.clusterName=<id> ' +
-          '--set values.global.network=<network> (helm: --set global.multiCluster.clusterName=<id>), then restart the workloads.',
+          'Reinstall the control plane with its own cluster id: istioctl install --set values.global.multiCluster.clusterName=<cluster id> ' +
+          '--set values.global.network=<network name> (helm: --set global.multiCluster.clusterName=<cluster id>), recreate the peers\' remote secrets for it with --name=<cluster id>, then restart the workloads.',
       },
       clusterIdDefault: {
         template: 'Cluster {{cluster}} uses the default cluster id "Kubernetes" in a multi-cluster mesh',
         severity: 'error',
-        hint: 'Give every cluster its own id: istioctl install --set values.global.multiCluster.clusterName=<id>, and recreate the remote secrets with --name=<id>.',
+        hint: 'Give every cluster its own id: istioctl install --set values.global.multiCluster.clusterName=<cluster id>, and recreate the remote secrets with --name=<cluster id>.',
       },
       clusterIdDuplicate: {
         template: 'Cluster {{cluster}} uses cluster id {{clusterId}}, already used by {{others}}',
@@ -63,7 +63,7 @@ export default defineCheck({
         template: 'istiod {{revision}} of cluster {{cluster}} sets CLUSTER_ID through valueFrom: its value cannot be read here',
         severity: 'info',
         hint:
-          'Read the value where it comes from: kubectl -n <istio namespace> get deploy <istiod> -o jsonpath=\'{.spec.template.spec.containers[0].env[?(@.name=="CLUSTER_ID")].valueFrom}\' ' +
+          'Read the value where it comes from: kubectl -n <istio namespace> get deploy <istiod deployment> -o jsonpath=\'{.spec.template.spec.containers[0].env[?(@.name=="CLUSTER_ID")].valueFrom}\' ' +
           'and compare it with the remote secret keys and values.global.multiCluster.clusterName.',
       },
       clusterIdInconsistent: {

@@ -31,7 +31,7 @@ export default defineCheck({
         template: 'No istiod Deployment in namespace {{namespace}}, but this cluster is not a remote of another control plane',
         severity: 'error',
         hint:
-          'Install the control plane (istioctl install -f <cluster>.yaml, or helm install istiod istio/istiod -n {{namespace}}), ' +
+          'Install the control plane (istioctl install -f <your IstioOperator file>, or helm install istiod istio/istiod -n {{namespace}}), ' +
           'or, if this cluster is meant to be a remote, annotate its namespace: ' +
           'kubectl annotate namespace {{namespace}} topology.istio.io/controlPlaneClusters=<primary cluster id>',
       },

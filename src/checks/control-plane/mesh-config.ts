@@ -44,8 +44,9 @@ export default defineCheck({
         template: 'Cluster {{cluster}} uses trust domain {{trustDomain}}, the mesh uses {{expected}}, and no trustDomainAliases cover it',
         severity: 'error',
         hint:
-          'Use one trust domain (meshConfig.trustDomain: {{expected}}) in every cluster; during a migration list the other one in ' +
-          'meshConfig.trustDomainAliases of both clusters. Check: kubectl -n <istio namespace> get configmap istio -o jsonpath={.data.mesh}',
+          'Use one trust domain in every cluster: istioctl install --context=<{{cluster}} context> --set meshConfig.trustDomain={{expected}}, then restart istiod ' +
+          'and the workloads; during a migration list the other one in meshConfig.trustDomainAliases of both clusters. ' +
+          'Check: kubectl --context=<{{cluster}} context> -n istio-system get configmap istio -o jsonpath={.data.mesh}',
       },
       trustDomainAliased: {
         template: 'Cluster {{cluster}} uses trust domain {{trustDomain}}, the mesh {{expected}}; trustDomainAliases bridge them',
@@ -57,7 +58,7 @@ export default defineCheck({
         severity: 'warning',
         hint:
           'Label the namespace in every cluster so the selectors match it (e.g. kubectl label namespace {{namespace}} ' +
-          '<selector label>=<value> --context=<{{peer}} context>), or widen meshConfig.discoverySelectors of {{cluster}}.',
+          '<selector label>=<selector value> --context=<{{peer}} context>), or widen meshConfig.discoverySelectors of {{cluster}}.',
       },
     },
   },

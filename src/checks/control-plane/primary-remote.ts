@@ -57,9 +57,9 @@ export default defineCheck({
         template: 'Service {{namespace}}/{{service}} of remote {{cluster}} points at {{addresses}}, not at where {{primary}} exposes istiod ({{expected}}) on 15012/15017',
         severity: 'error',
         hint:
-          'Set values.global.remotePilotAddress to the primary\'s east-west gateway address: kubectl --context=<primary> -n {{namespace}} ' +
-          'get svc istio-eastwestgateway -o jsonpath={.status.loadBalancer.ingress[0]}; then istioctl install --context=<{{cluster}} context> ' +
-          '--set profile=remote --set values.global.remotePilotAddress=<address>',
+          'Reinstall the remote with the primary\'s east-west gateway address ({{expected}}; see kubectl --context=<{{primary}} context> -n {{namespace}} ' +
+          'get svc istio-eastwestgateway): istioctl install --context=<{{cluster}} context> --set profile=remote ' +
+          '--set values.global.remotePilotAddress=<that address>',
       },
       istiodEndpointsPorts: {
         template: 'Service {{namespace}}/{{service}} of remote {{cluster}} lacks port(s) {{missing}} in its endpoints',

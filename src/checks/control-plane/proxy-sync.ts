@@ -35,7 +35,7 @@ export default defineCheck({
         template: '{{count}} of {{total}} proxies of cluster {{proxyCluster}} on istiod {{pod}} are STALE ({{types}}): {{proxies}}',
         severity: 'warning',
         hint:
-          'See what the proxies rejected: istioctl proxy-status; kubectl logs <pod> -c istio-proxy | grep -i "rejected\\|nack"; ' +
+          'See what the proxies rejected: istioctl proxy-status; kubectl logs -n <proxy namespace> <proxy pod> -c istio-proxy | grep -i "rejected\\|nack"; ' +
           'kubectl -n {{namespace}} logs {{pod}} -c discovery | grep -i "nack\\|push". An EnvoyFilter or config that Envoy rejects is a common cause.',
       },
       proxiesNotSent: {

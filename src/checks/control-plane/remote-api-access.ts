@@ -36,7 +36,7 @@ export default defineCheck({
         template: 'From where meshdoctor runs, {{server}} (secret {{secret}} key {{key}}) cannot be reached: {{reason}}',
         severity: 'error',
         hint:
-          'Check the address from inside this cluster too: kubectl run -it --rm probe --image=curlimages/curl -- curl -sk {{server}}/version. ' +
+          'Check the address from inside this cluster too: kubectl --context=<context of this cluster> run -it --rm probe --restart=Never --image=curlimages/curl -- curl -sk {{server}}/version. ' +
           'If it fails there as well, fix the server in the secret (istioctl create-remote-secret --server=...) or the firewall ' +
           'between the clusters; if it works there, only meshdoctor\'s own network path is blocked.',
       },
@@ -51,8 +51,8 @@ export default defineCheck({
         template: 'The credentials of secret {{secret}} key {{key}} may not list/watch {{resources}} on {{server}} (403)',
         severity: 'error',
         hint:
-          'Bind the reader role istiod needs on the peer: helm upgrade istio-base / istioctl install on the peer restores ' +
-          'ClusterRole istio-reader-clusterrole-<ns> and its binding to istio-reader-service-account; check with ' +
+          'Restore the reader role istiod needs on the peer: re-running istioctl install (or helm upgrade of the istiod chart) there recreates ' +
+          'ClusterRole istio-reader-clusterrole[-<revision name>]-istio-system and its binding to istio-reader-service-account; check with ' +
           'kubectl auth can-i list pods --as=system:serviceaccount:istio-system:istio-reader-service-account --context=<peer context>',
       },
       accessUnknown: {

@@ -42,7 +42,7 @@ export default defineCheck({
         template: 'No remote secret for peer {{peer}} (cluster id {{peerId}}): istiod of {{cluster}} does not discover its services and endpoints',
         severity: 'error',
         hint:
-          'Create it from the peer and apply it here: istioctl create-remote-secret --context=<peer context> --name={{peerId}} | ' +
+          'Create it from the peer and apply it here: istioctl create-remote-secret --context=<{{peer}} context> --name={{peerId}} | ' +
           'kubectl apply -f - --context=<{{cluster}} context>',
       },
       keyNotClusterId: {
@@ -50,19 +50,19 @@ export default defineCheck({
         severity: 'error',
         hint:
           'The data key must be the peer\'s CLUSTER_ID. Recreate the secret with the right name: istioctl create-remote-secret ' +
-          '--context=<peer context> --name={{peerId}} | kubectl apply -f -, then delete {{secret}}.',
+          '--context=<{{peer}} context> --name={{peerId}} | kubectl apply -f -, then delete {{secret}}.',
       },
       keyIsLocalId: {
         template: 'Secret {{secret}} key {{key}} equals the local CLUSTER_ID: istiod ignores it',
         severity: 'error',
         hint:
-          'Either the secret belongs to another cluster (delete it: kubectl -n <ns> delete secret <name>) or two clusters share a ' +
+          'Either the secret belongs to another cluster (delete {{secret}}: kubectl -n <its namespace> delete secret <its name>) or two clusters share a ' +
           'CLUSTER_ID (see control-plane/cluster-ids) and one must be reinstalled with its own values.global.multiCluster.clusterName.',
       },
       keyDuplicated: {
         template: 'Cluster id {{key}} appears in {{secret}} and in {{firstSecret}}: istiod keeps only one of them',
         severity: 'error',
-        hint: 'Keep one secret per peer cluster: kubectl -n <ns> delete secret <the stale one>; istioctl create-remote-secret names secrets istio-remote-secret-<cluster id>.',
+        hint: 'Keep one secret per peer cluster: kubectl -n <its namespace> delete secret <the stale one>; istioctl create-remote-secret names secrets istio-remote-secret-<cluster id>.',
       },
       kubeconfigInvalid: {
         template: 'Secret {{secret}} key {{key}} is not a usable kubeconfig: {{reason}}',
@@ -82,8 +82,8 @@ export default defineCheck({
         severity: 'error',
         hint:
           'Give the peer API server address reachable from the pods of this cluster: istioctl create-remote-secret ' +
-          '--context=<peer context> --name={{key}} --server=https://<peer API address>:<port> | kubectl apply -f - ' +
-          '(for kind: the control-plane container IP, `docker inspect <cluster>-control-plane`).',
+          '--context=<peer context> --name={{key}} --server=https://<peer API address:port> | kubectl apply -f - ' +
+          '(for kind: the control-plane container IP, `docker inspect <kind cluster name>-control-plane`).',
       },
       caFileUnreadable: {
         template: "Secret {{secret}} key {{key}} names the CA file {{file}}: istiod's pod has no such file, so it cannot build the client for this cluster",

@@ -61,12 +61,12 @@ export default defineCheck({
         severity: 'warning',
         hint:
           'Upgrade the control planes one minor at a time until they are within one minor: istioctl upgrade --context=<{{cluster}} context> ' +
-          '(or a canary revision: istioctl install --set revision=<rev>), then move the workloads.',
+          '(or a canary revision: istioctl install --set revision=<new revision>), then move the workloads.',
       },
       proxyTooOld: {
         template: '{{count}} proxies of {{cluster}} (revision {{revision}}) run {{version}}, more than one minor behind their control plane {{controlPlane}} ({{controlPlaneVersion}})',
         severity: 'warning',
-        hint: 'Restart them so they are injected with the current proxy: kubectl rollout restart deployment -n <namespace> --context=<{{cluster}} context>; gateways: upgrade their Deployments.',
+        hint: 'Restart them so they are injected with the current proxy: kubectl rollout restart deployment -n <workload namespace> --context=<{{cluster}} context>; gateways: upgrade their Deployments.',
       },
       proxyNewer: {
         template: '{{count}} proxies of {{cluster}} (revision {{revision}}) run {{version}}, newer than their control plane {{controlPlane}} ({{controlPlaneVersion}})',

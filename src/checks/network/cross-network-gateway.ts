@@ -91,7 +91,7 @@ export default defineCheck({
       crossNetworkGatewayDuplicate: {
         template: 'Gateways {{gateways}} all claim port {{port}} on east-west gateway {{workload}} in {{workloadCluster}}: conflicting servers (IST0145)',
         severity: 'error',
-        hint: 'Keep one of them (the one from expose-services.yaml): kubectl --context {{configContext}} -n <namespace> delete gateways.networking.istio.io <name> for the others.',
+        hint: 'Keep one of them (the one from expose-services.yaml): for each other one: kubectl --context {{configContext}} -n <its namespace> delete gateways.networking.istio.io <its name>.',
       },
       crossNetworkGatewayNoPods: {
         template: 'Gateway {{gateway}} opens port {{port}} for selector {{selector}}, which matches no east-west gateway pod in {{clusters}}: it configures nothing',

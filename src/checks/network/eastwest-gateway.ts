@@ -23,7 +23,7 @@ import { eastWestGatewayServices, meshGatewayDiscovery } from '../../mesh/istio-
 
 const GATEWAY_INSTALL_HINT =
   'samples/multicluster/gen-eastwest-gateway.sh --network {{network}} | istioctl install -y -f - ' +
-  '(or helm install istio-eastwestgateway istio/gateway -n istio-system with the network label and port 15443)';
+  '(or helm install istio-eastwestgateway istio/gateway -n istio-system --set name=istio-eastwestgateway --set networkGateway={{network}})';
 
 export default defineCheck({
   id: 'network/eastwest-gateway',
@@ -86,7 +86,7 @@ export default defineCheck({
         severity: 'error',
         hint:
           'Point the annotation at nodes that have an ExternalIP (kubectl get nodes -o wide; kubectl -n {{namespace}} annotate service {{name}} ' +
-          '\'traffic.istio.io/nodeSelector={"<label>":"<value>"}\' --overwrite), or use a LoadBalancer Service.',
+          '\'traffic.istio.io/nodeSelector={"<node label>":"<label value>"}\' --overwrite), or use a LoadBalancer Service.',
       },
       ewgwNodeSelectorInvalid: {
         template: 'East-west gateway {{name}} has a traffic.istio.io/nodeSelector annotation that is not a JSON object of labels: {{value}}',
@@ -120,7 +120,7 @@ export default defineCheck({
         severity: 'error',
         hint:
           'Relabel the gateway (kubectl -n {{namespace}} label service {{name}} topology.istio.io/network={{network}} --overwrite) ' +
-          'or fix the cluster\'s network (kubectl label namespace istio-system topology.istio.io/network=<network> --overwrite).',
+          'or fix the cluster\'s network (kubectl label namespace istio-system topology.istio.io/network={{gatewayNetwork}} --overwrite).',
       },
       ewgwHostnameOldIstio: {
         template: 'East-west gateway {{name}} has the hostname address {{hostname}}, which istiod {{version}} cannot use (hostnames need Istio 1.13 or later)',

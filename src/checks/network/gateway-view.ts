@@ -36,7 +36,7 @@ export default defineCheck({
         severity: 'error',
         hint:
           'Give the selected nodes an ExternalIP or select nodes that have one (kubectl --context {{context}} get nodes -o wide; ' +
-          'kubectl --context {{context}} -n {{namespace}} annotate service {{name}} traffic.istio.io/nodeSelector=\'{"<label>":"<value>"}\' --overwrite).',
+          'kubectl --context {{context}} -n {{namespace}} annotate service {{name}} traffic.istio.io/nodeSelector=\'{"<node label>":"<label value>"}\' --overwrite).',
       },
       gatewayViewUnexplained: {
         template: 'istiod in {{istiodCluster}} lists gateway {{address}}:{{port}} for network {{network}} (cluster {{gatewayCluster}}), which no gateway Service, Gateway or meshNetworks entry explains',

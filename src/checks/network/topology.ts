@@ -45,8 +45,8 @@ export default defineCheck({
         template: 'The network of cluster {{cluster}} cannot be told (no topology.istio.io/network on {{namespace}}, no global.network) while the mesh uses networks {{networks}}',
         severity: 'error',
         hint:
-          'Label the istio namespace with the cluster\'s network (kubectl --context {{context}} label namespace {{namespace}} topology.istio.io/network=<network>) ' +
-          'and install with --set values.global.network=<network>; then restart the workloads so their proxies pick it up.',
+          'Label the istio namespace with the cluster\'s network (kubectl --context {{context}} label namespace {{namespace}} topology.istio.io/network=<network name>) ' +
+          'and install with --set values.global.network=<network name>; then restart the workloads so their proxies pick it up.',
       },
       networkWithoutGateway: {
         template: 'Network {{network}} (clusters {{clusters}}) has no east-west gateway: other networks cannot reach its endpoints{{reason}}',

@@ -61,9 +61,9 @@ export default defineCheck({
           '{{percent}}% of requests from cluster {{source}} to cluster {{destination}} fail with 5xx ({{rps}} req/s over {{window}})',
         severity: 'error',
         hint:
-          `See which codes and flags (UF: upstream connect failure, UH: no healthy upstream, URX): ${HAND_QUERY}; then run ` +
+          `See which codes and flags (UF: upstream connect failure, UH: no healthy upstream, URX: retries exhausted): ${HAND_QUERY}; then run ` +
           'meshdoctor connectivity and meshdoctor certificates on both clusters, and look at a caller\'s sidecar: ' +
-          'kubectl logs <pod> -c istio-proxy | grep " 503 "',
+          'kubectl logs -n <caller namespace> <caller pod> -c istio-proxy | grep " 503 "',
       },
       highLatency: {
         template: 'p95 latency from cluster {{source}} to cluster {{destination}} is {{p95}} ms over {{window}} (above {{threshold}} ms)',

@@ -7,7 +7,7 @@ import { isSystemService, nsName } from '../../mesh/services.ts';
 
 const SAME_EVERYWHERE =
   'Services of the same namespace and name are one service for Istio (namespace sameness): make them identical in every cluster. ' +
-  'Compare: kubectl --context=<ctx> get service -n {{namespace}} {{name}} -o yaml, for {{cluster}} and {{referenceClusters}}.';
+  'Compare: kubectl --context=<{{cluster}} context> get service -n {{namespace}} {{name}} -o yaml, and the same with the contexts of {{referenceClusters}}.';
 
 export default defineCheck({
   id: 'services/consistency',

@@ -33,7 +33,7 @@ export default defineCheck({
         severity: 'error',
         hint:
           'Create the secret from the peer\'s credentials: istioctl create-remote-secret --context=<{{peer}} context> --name={{peerId}} | ' +
-          'kubectl apply --context=<{{cluster}} context> -f - ; then check: ' + REGISTRYZ,
+          'kubectl apply --context=<context of this cluster> -f - ; then check: ' + REGISTRYZ,
       },
       peerNotSynced: {
         template:

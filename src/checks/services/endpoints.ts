@@ -38,7 +38,7 @@ export default defineCheck({
           'Endpoints of cluster {{cluster}} have no network in istiod {{istiod}} ({{count}} Service(s): {{examples}}): in a multi-network mesh, calls from other networks to them fail',
         severity: 'error',
         hint:
-          'Label the cluster\'s istio namespace with its network: kubectl --context=<{{cluster}} context> label namespace {{namespace}} topology.istio.io/network=<network> ' +
+          'Label the cluster\'s istio namespace with its network: kubectl --context=<{{cluster}} context> label namespace {{namespace}} topology.istio.io/network=<network name> ' +
           '(and set values.global.network in its install), then restart its workloads or wait for istiod to resync.',
       },
       uninjectedRemoteEndpoint: {
@@ -52,7 +52,7 @@ export default defineCheck({
       noHealthyEndpoints: {
         template: 'Service {{service}} exists in {{clusters}} but has no healthy endpoint in any cluster: every call to it fails with 503 no healthy upstream',
         severity: 'error',
-        hint: 'Find out why no pod is ready: kubectl get pods -n {{serviceNamespace}} -l <selector of {{service}}> in each cluster; kubectl describe service -n {{serviceNamespace}} <name>.',
+        hint: 'Find out why no pod is ready, in each cluster: kubectl describe service -n {{serviceNamespace}} <service name> (its selector), then kubectl get pods -n {{serviceNamespace}} -l <that selector> and describe those not Ready.',
       },
     },
   },

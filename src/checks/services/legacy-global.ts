@@ -4,9 +4,8 @@ import type { KubeObject } from '../../cluster/types.ts';
 import { containersOf } from '../../mesh/istio-objects.ts';
 
 const MIGRATE =
-  'Istio 1.8+ discovers services of every cluster by itself (remote secrets, east-west gateway with an AUTO_PASSTHROUGH ' +
-  'Gateway for "*.local", DNS capture for remote-only names): call <service>.<namespace>.svc.cluster.local and delete the ' +
-  '`.global` objects (see https://istio.io/latest/docs/setup/install/multicluster/).';
+  'Since Istio 1.8 every cluster\'s services are discovered through remote secrets and called by their own name ' +
+  '(name.namespace.svc.cluster.local; DNS capture for remote-only ones): https://istio.io/latest/docs/setup/install/multicluster/';
 
 export default defineCheck({
   id: 'services/legacy-global',
@@ -37,18 +36,18 @@ export default defineCheck({
       globalVirtualService: {
         template: 'VirtualService {{namespace}}/{{name}} routes `.global` hosts ({{hosts}})',
         severity: 'warning',
-        hint: `Route the real host instead (<service>.<namespace>.svc.cluster.local, subsets by the topology.istio.io/cluster label): kubectl edit virtualservice -n {{namespace}} {{name}}. ${MIGRATE}`,
+        hint: `Route the real host instead (name.namespace.svc.cluster.local; per-cluster subsets by the topology.istio.io/cluster label): kubectl edit virtualservice -n {{namespace}} {{name}}. ${MIGRATE}`,
       },
       istiocoredns: {
         template: '{{kind}} {{namespace}}/{{name}} is the istiocoredns plugin of the pre-1.8 design',
         severity: 'warning',
-        hint: `Remove istiocoredns and its forwarding of "global" from CoreDNS (kubectl edit configmap -n kube-system coredns), then enable DNS capture if remote-only services must resolve. ${MIGRATE}`,
+        hint: `Remove istiocoredns and the "global" forwarding block from CoreDNS (kubectl edit configmap -n kube-system coredns); enable DNS capture if remote-only services must resolve. ${MIGRATE}`,
       },
       multiclusterIngressGateway: {
         template: 'Gateway {{namespace}}/{{name}} is the pre-1.8 istio-multicluster-ingressgateway ({{why}})',
         severity: 'warning',
         hint:
-          'Replace it with the cross-network Gateway (15443, TLS, AUTO_PASSTHROUGH, hosts "*.local"): kubectl apply -n istio-system -f samples/multicluster/expose-services.yaml, ' +
+          'Replace it with the 15443 AUTO_PASSTHROUGH Gateway: kubectl apply -n istio-system -f samples/multicluster/expose-services.yaml, ' +
           `then kubectl delete gateway -n {{namespace}} {{name}}. ${MIGRATE}`,
       },
     },

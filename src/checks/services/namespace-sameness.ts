@@ -36,7 +36,7 @@ export default defineCheck({
         severity: 'warning',
         hint:
           'Enable injection and restart the workloads: kubectl --context=<{{cluster}} context> label namespace {{namespace}} istio-injection=enabled ' +
-          '(or istio.io/rev=<revision>), then kubectl --context=<{{cluster}} context> rollout restart deployment -n {{namespace}}.',
+          '(or istio.io/rev=<revision name>), then kubectl --context=<{{cluster}} context> rollout restart deployment -n {{namespace}}.',
       },
       namespaceMissing: {
         template:

@@ -25,10 +25,9 @@ export default defineCheck({
           'Service {{service}} exists only in {{peers}}; {{pods}} injected pod(s) of {{namespace}} here have DNS capture off ({{source}}) and cannot resolve it: {{examples}}',
         severity: 'warning',
         hint:
-          'Turn on the sidecar DNS proxy mesh-wide (istioctl install --set meshConfig.defaultConfig.proxyMetadata.ISTIO_META_DNS_CAPTURE=true, then restart the pods) ' +
-          'or per workload (annotation proxy.istio.io/config: \'{"proxyMetadata":{"ISTIO_META_DNS_CAPTURE":"true"}}\'); ' +
-          'or give the name a local record: copy the Service from {{peers}} (kubectl --context=<peer context> get service -n {{namespace}} <name> -o yaml), ' +
-          'drop clusterIP, clusterIPs and selector, and apply it with --context=<{{cluster}} context>.',
+          'Turn on Istio\'s DNS proxy (install value meshConfig.defaultConfig.proxyMetadata.ISTIO_META_DNS_CAPTURE: "true", or per pod the annotation ' +
+          'proxy.istio.io/config: \'{"proxyMetadata":{"ISTIO_META_DNS_CAPTURE":"true"}}\') and restart the workloads, or create the Service {{service}} ' +
+          'here too: copy it from {{peers}} (kubectl get service -o yaml), drop clusterIP, clusterIPs and selector, apply with --context=<{{cluster}} context>.',
       },
     },
   },

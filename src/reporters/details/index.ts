@@ -3,6 +3,7 @@ import type { DetailRenderer } from '../human.ts';
 import chain from './chain.ts';
 import matrix from './matrix.ts';
 import topology from './topology.ts';
+import traffic from './traffic.ts';
 import versions from './versions.ts';
 
-export const BUILTIN_DETAIL_RENDERERS: Readonly<Record<string, DetailRenderer>> = { chain, matrix, topology, versions };
+export const BUILTIN_DETAIL_RENDERERS: Readonly<Record<string, DetailRenderer>> = { chain, matrix, topology, traffic, versions };
