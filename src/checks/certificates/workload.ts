@@ -69,8 +69,8 @@ export default defineCheck({
         template: 'Sidecar {{pod}} holds a certificate not signed by the cluster\'s CA {{ca}} (its issuer: {{issuer}}): it was issued by another or an older CA',
         severity: 'error',
         hint:
-          'Compare ({{pod}} is namespace/name): istioctl proxy-config secret <pod name> -n <pod namespace> -o json, decoding the chain with openssl x509 -noout -issuer -serial. ' +
-          'Restart the workload so it gets a new certificate (kubectl rollout restart deployment -n <pod namespace> <its deployment>); if it persists, fix cacerts and restart istiod first.',
+          'Compare: istioctl proxy-config secret {{podName}} -n {{podNamespace}} -o json, decoding the chain with openssl x509 -noout -issuer -serial. ' +
+          'Restart the workload so it gets a new certificate (kubectl rollout restart deployment -n {{podNamespace}} <its deployment>); if it persists, fix cacerts and restart istiod first.',
       },
       workloadTrustDomainMismatch: {
         template: 'Sidecar {{pod}} has identity {{identity}}: trust domain {{trustDomain}} is not the mesh\'s {{meshTrustDomain}} (aliases: {{aliases}})',
@@ -87,12 +87,12 @@ export default defineCheck({
       workloadCertExpired: {
         template: 'Sidecar {{pod}} presents a certificate that expired at {{expiration}}',
         severity: 'error',
-        hint: 'The proxy cannot renew it: check istiod reachability from the pod (istioctl proxy-status) and the agent logs ({{pod}} is namespace/name: kubectl logs -n <pod namespace> <pod name> -c istio-proxy); then delete the pod so it restarts.',
+        hint: 'The proxy cannot renew it: check istiod reachability from the pod (istioctl proxy-status) and the agent logs (kubectl logs -n {{podNamespace}} {{podName}} -c istio-proxy); then delete the pod so it restarts.',
       },
       workloadCertNotRotated: {
         template: 'Sidecar {{pod}} holds a certificate with {{left}} of its lifetime left (expires {{expiration}}): rotation looks stuck',
         severity: 'warning',
-        hint: 'Istio renews at half the lifetime. Check the agent logs ({{pod}} is namespace/name: kubectl logs -n <pod namespace> <pod name> -c istio-proxy | grep -i cert) and istiod reachability (istioctl proxy-status).',
+        hint: 'Istio renews at half the lifetime. Check the agent logs (kubectl logs -n {{podNamespace}} {{podName}} -c istio-proxy | grep -i cert) and istiod reachability (istioctl proxy-status).',
       },
     },
   },
@@ -238,6 +238,8 @@ async function controlPlaneIndex(ctx: CheckContext): Promise<number | undefined>
 
 function judgeSidecar(ctx: CheckContext, pod: KubeObject, certs: SidecarCerts, secrets: SidecarSecrets | undefined, trust: TrustContext): void {
   const name = `${pod.metadata.namespace}/${pod.metadata.name}`;
+  // Hints need the parts separately: kubectl and istioctl take a name and -n, not namespace/name.
+  const podData = { pod: name, podName: pod.metadata.name, podNamespace: pod.metadata.namespace ?? 'default' };
   const resource: ResourceRef = { kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name };
   const leaf = certs.chain[0];
   if (!leaf) throw new Error(`GET certs of ${name} lists no workload certificate`);
@@ -248,7 +250,7 @@ function judgeSidecar(ctx: CheckContext, pod: KubeObject, certs: SidecarCerts, s
     ctx.report({
       messageId: 'workloadTrustDomainMismatch',
       resource,
-      data: { pod: name, identity: spiffe, trustDomain, meshTrustDomain: trust.meshTrustDomain, aliases: trust.aliases.join(', ') || 'none' },
+      data: { ...podData, identity: spiffe, trustDomain, meshTrustDomain: trust.meshTrustDomain, aliases: trust.aliases.join(', ') || 'none' },
     });
   }
 
@@ -256,20 +258,20 @@ function judgeSidecar(ctx: CheckContext, pod: KubeObject, certs: SidecarCerts, s
   const sdsLeaf = secrets?.chain[0];
   if (trust.signingCa && sdsLeaf && !signatureVerifies(sdsLeaf, trust.signingCa)) {
     const ca = trust.signingCa;
-    ctx.report({ messageId: 'workloadIssuerMismatch', resource, data: { pod: name, ca: `${ca.subject} (serial ${normalizeSerial(ca.cert.serialNumber)})`, issuer: sdsLeaf.issuer } });
+    ctx.report({ messageId: 'workloadIssuerMismatch', resource, data: { ...podData, ca: `${ca.subject} (serial ${normalizeSerial(ca.cert.serialNumber)})`, issuer: sdsLeaf.issuer } });
   }
 
   const rootProblem = rootNotShared(certs, secrets, trust);
-  if (rootProblem) ctx.report({ messageId: 'workloadRootNotShared', resource, data: { pod: name, ...rootProblem } });
+  if (rootProblem) ctx.report({ messageId: 'workloadRootNotShared', resource, data: { ...podData, ...rootProblem } });
 
   const now = ctx.options.now.getTime();
   if (leaf.expiration && leaf.expiration.getTime() < now) {
-    ctx.report({ messageId: 'workloadCertExpired', resource, data: { pod: name, expiration: leaf.expiration.toISOString() } });
+    ctx.report({ messageId: 'workloadCertExpired', resource, data: { ...podData, expiration: leaf.expiration.toISOString() } });
   } else if (leaf.expiration && leaf.validFrom) {
     const lifetime = leaf.expiration.getTime() - leaf.validFrom.getTime();
     const left = leaf.expiration.getTime() - now;
     if (lifetime > 0 && left < lifetime * ROTATION_STUCK_RATIO) {
-      ctx.report({ messageId: 'workloadCertNotRotated', resource, data: { pod: name, left: `${Math.round((left / lifetime) * 100)}%`, expiration: leaf.expiration.toISOString() } });
+      ctx.report({ messageId: 'workloadCertNotRotated', resource, data: { ...podData, left: `${Math.round((left / lifetime) * 100)}%`, expiration: leaf.expiration.toISOString() } });
     }
   }
 }

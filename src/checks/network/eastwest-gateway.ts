@@ -175,7 +175,7 @@ function checkGateway(gateway: EastWestGatewayService, ctx: GatewayContext): voi
   const namespace = svc.metadata.namespace ?? '';
   const name = svc.metadata.name;
   const resource = { kind: 'Service', namespace, name };
-  const base = { namespace, name, network: ctx.network ?? gateway.network ?? '<network>' };
+  const base = { namespace, name, network: ctx.network ?? gateway.network ?? '<unknown network>' };
 
   // Network identity only matters when traffic crosses networks; a single-network gateway may
   // exist only to expose istiod to remotes.
@@ -237,7 +237,7 @@ function checkApiGateway(gateway: GatewayApiEastWestGateway, ctx: GatewayContext
   const namespace = gateway.gateway.metadata.namespace ?? '';
   const name = gateway.gateway.metadata.name;
   const resource = { kind: 'Gateway', namespace, name };
-  const base = { namespace, name, network: ctx.network ?? gateway.network ?? '<network>' };
+  const base = { namespace, name, network: ctx.network ?? gateway.network ?? '<unknown network>' };
   if (ctx.multiNetwork) {
     if (!gateway.network) ctx.report({ messageId: 'ewgwNetworkLabelMissing', resource, data: base });
     else if (ctx.network && gateway.network !== ctx.network) {
