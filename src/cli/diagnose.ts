@@ -69,7 +69,7 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
   if (args.fault?.length && args.lab === undefined) throw new UsageError('--fault needs --lab (faults are injected into the embedded lab)');
   if (args.snapshot !== undefined && args.lab !== undefined) throw new UsageError('use either --snapshot or --lab, not both');
   const severityOverrides = parseSeverityOverrides(args.severity ?? []);
-  validateOptions(args);
+  const probeOptions = validateOptions(args);
   await checkOutputsWritable(outputs, io);
 
   const allChecks = await loadAllChecks(args.plugin ?? [], io.cwd);
@@ -112,15 +112,13 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
   try {
     for (const note of source.notes) io.stderr.write(`note: ${note}\n`);
     topology = await discoverTopology(source.readers, source.istioNamespace);
+    const prometheus = args.prometheus ?? source.prometheusUrl;
     const options: CheckOptions = {
       istioNamespace: source.istioNamespace,
       certWarnDays: args.certWarnDays,
       now: source.capturedAt ?? new Date(),
-      probeFrom: args.probeFrom,
-      probeTo: args.probeTo,
-      probeCount: args.probeCount,
-      probeTimeoutMs: args.probeTimeout !== undefined ? parseDuration(args.probeTimeout, '--probe-timeout') : undefined,
-      prometheus: args.prometheus ?? source.prometheusUrl,
+      ...probeOptions,
+      prometheus,
       sharedLoopback: args.lab !== undefined && args.snapshot === undefined,
     };
     const ran = await runChecks({
@@ -135,7 +133,7 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
       severityOverrides,
       // Remote secrets' API servers are probed only live (a snapshot records no reachability).
       probeRemoteApi: source.readers.some((r) => r.live) ? probeRemoteApi : undefined,
-      queryPrometheus: prometheusQuery(args.prometheus ?? source.prometheusUrl),
+      queryPrometheus: prometheusQuery(prometheus),
       onStart: (total) => progress.start(total),
       onRetry: (failing, retryInMs) => {
         // CI logs have no spinner: say what --wait is waiting for.
@@ -164,7 +162,8 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
 }
 
 function renderOptions(args: DiagnoseArgs, io: CliIO, stream: CliIO['stdout']) {
-  return { color: colorLevel(args.color, io.env, Boolean(stream.isTTY)) > 0, colorLevel: colorLevel(args.color, io.env, Boolean(stream.isTTY)) };
+  const level = colorLevel(args.color, io.env, Boolean(stream.isTTY));
+  return { color: level > 0, colorLevel: level };
 }
 
 function writeFileOutputs(outputs: ReturnType<typeof parseOutputSpec>[], report: Report, io: CliIO): void {
@@ -261,11 +260,14 @@ function pickByName(readers: ClusterReader[], names: string[]): ClusterReader[] 
   });
 }
 
+/** The connectivity probe options, parsed once: validated here, handed to the checks as they are. */
+type ProbeOptions = Pick<CheckOptions, 'probeFrom' | 'probeTo' | 'probeCount' | 'probeTimeoutMs'>;
+
 /**
  * Invalid option values are invocation errors (exit 2), found before anything runs, rather than
- * per-check errors found later.
+ * per-check errors found later. Returns the validated probe options.
  */
-function validateOptions(args: DiagnoseArgs): void {
+function validateOptions(args: DiagnoseArgs): ProbeOptions {
   if (!Number.isFinite(args.certWarnDays) || args.certWarnDays < 0) throw new UsageError(`--cert-warn-days must be a number of days (0 or more), got ${args.certWarnDays}`);
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(args.istioNamespace) || args.istioNamespace.length > 63) {
     throw new UsageError(`--istio-namespace must be a Kubernetes namespace name, got "${args.istioNamespace}"`);
@@ -279,20 +281,18 @@ function validateOptions(args: DiagnoseArgs): void {
     }
     if (!url || !/^https?:$/.test(url.protocol)) throw new UsageError(`--prometheus must be an http(s) URL, got "${args.prometheus}"`);
   }
+  const probeOptions: ProbeOptions = {
+    probeFrom: args.probeFrom,
+    probeTo: args.probeTo,
+    probeCount: args.probeCount,
+    probeTimeoutMs: args.probeTimeout !== undefined ? parseDuration(args.probeTimeout, '--probe-timeout') : undefined,
+  };
   try {
-    probeSettings({
-      istioNamespace: args.istioNamespace,
-      certWarnDays: args.certWarnDays,
-      now: new Date(),
-      probeFrom: args.probeFrom,
-      probeTo: args.probeTo,
-      probeCount: args.probeCount,
-      probeTimeoutMs: args.probeTimeout !== undefined ? parseDuration(args.probeTimeout, '--probe-timeout') : undefined,
-    });
+    probeSettings({ istioNamespace: args.istioNamespace, certWarnDays: args.certWarnDays, now: new Date(), ...probeOptions });
   } catch (err) {
-    if (err instanceof UsageError) throw err;
     throw new UsageError((err as Error).message);
   }
+  return probeOptions;
 }
 
 /** Find an unwritable report path before the run, not after it (the directory is created if missing). */

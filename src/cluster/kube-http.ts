@@ -42,12 +42,25 @@ export async function connectionOptions(endpoint: KubeEndpoint): Promise<https.R
 }
 
 /** GET `path` (with query) from the API server; resolves any HTTP status, rejects AccessError on transport failure. */
-export async function apiGet(endpoint: KubeEndpoint, path: string, timeoutMs: number, agent?: https.Agent): Promise<ApiResponse> {
+export function apiGet(endpoint: KubeEndpoint, path: string, timeoutMs: number, agent?: https.Agent): Promise<ApiResponse> {
+  return apiRequest(endpoint, 'GET', path, timeoutMs, { agent });
+}
+
+/** POST a JSON body to the API server; resolves any HTTP status, rejects AccessError on transport failure. */
+export function apiPost(endpoint: KubeEndpoint, path: string, body: unknown, timeoutMs: number): Promise<ApiResponse> {
+  return apiRequest(endpoint, 'POST', path, timeoutMs, { body: JSON.stringify(body) });
+}
+
+async function apiRequest(endpoint: KubeEndpoint, method: 'GET' | 'POST', path: string, timeoutMs: number, extra: { agent?: https.Agent; body?: string }): Promise<ApiResponse> {
   const base = await connectionOptions(endpoint);
   const url = new URL(endpoint.server + path);
   const isHttps = url.protocol === 'https:';
-  const headers = { ...(base.headers as Record<string, string> | undefined), Accept: 'application/json' };
-  const options: https.RequestOptions = { ...base, method: 'GET', headers, ...(isHttps && agent ? { agent } : {}) };
+  const headers: Record<string, string> = { ...(base.headers as Record<string, string> | undefined), Accept: 'application/json' };
+  if (extra.body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    headers['Content-Length'] = String(Buffer.byteLength(extra.body));
+  }
+  const options: https.RequestOptions = { ...base, method, headers, ...(isHttps && extra.agent ? { agent: extra.agent } : {}) };
   return new Promise<ApiResponse>((resolve, reject) => {
     const request = (isHttps ? https : http).request(url, options, (res) => {
       const chunks: Buffer[] = [];
@@ -55,7 +68,7 @@ export async function apiGet(endpoint: KubeEndpoint, path: string, timeoutMs: nu
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > MAX_BODY_BYTES) {
-          request.destroy(new AccessError('bad-response', endpoint.cluster, `bad response: GET ${path} is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB`));
+          request.destroy(new AccessError('bad-response', endpoint.cluster, `bad response: ${method} ${path} is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB`));
           return;
         }
         chunks.push(chunk);
@@ -67,7 +80,7 @@ export async function apiGet(endpoint: KubeEndpoint, path: string, timeoutMs: nu
       request.destroy(new AccessError('timeout', endpoint.cluster, `timeout: no answer from ${endpoint.server} within ${seconds(timeoutMs)}`));
     });
     request.on('error', (err) => reject(transportError(err, endpoint, timeoutMs)));
-    request.end();
+    request.end(extra.body);
   });
 }
 

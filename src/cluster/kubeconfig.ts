@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Cluster, Context, User } from '@kubernetes/client-node';
+import { firstLine } from './kube-http.ts';
 
 /** The kubeconfig cannot be used; the message is one line naming the file or context and the fix. */
 export class KubeconfigError extends Error {
@@ -75,9 +76,7 @@ export function loadKubeconfig(explicitPath?: string, env: NodeJS.ProcessEnv = p
       const cluster = merged.clusters.get(ctx.cluster);
       if (!cluster) throw new KubeconfigError(`context "${name}" in ${where} names cluster "${ctx.cluster}", which is not defined`);
       const user = merged.users.get(ctx.user) ?? { name: ctx.user };
-      const single = new KubeConfig();
-      single.loadFromOptions({ clusters: [cluster], users: [user], contexts: [ctx], currentContext: name });
-      return single;
+      return singleContext(cluster, user, ctx);
     },
     serverOf(name) {
       const ctx = merged.contexts.get(name);
@@ -105,9 +104,14 @@ export function remoteSecretKubeConfig(text: string, where: string): { kubeConfi
   if (!cluster) throw new KubeconfigError(`${where}: no cluster with a server`);
   const user = (ctx && kc.getUser(ctx.user)) || kc.users[0] || { name: 'remote-secret' };
   const context = ctx ?? { name: cluster.name, cluster: cluster.name, user: user.name };
+  return { kubeConfig: singleContext(cluster, user, context), server: cluster.server };
+}
+
+/** A KubeConfig holding only `context`, current: never one shared by contexts (see the header). */
+function singleContext(cluster: Cluster, user: User, context: Context): KubeConfig {
   const single = new KubeConfig();
   single.loadFromOptions({ clusters: [cluster], users: [user], contexts: [context], currentContext: context.name });
-  return { kubeConfig: single, server: cluster.server };
+  return single;
 }
 
 /** Parse a kubeconfig text (a file's or a remote secret's) into a KubeConfig; KubeconfigError on garbage. */
@@ -133,8 +137,4 @@ function parseFile(file: string): KubeConfig {
   const kc = kubeConfigFromString(text, `kubeconfig ${file}`);
   kc.makePathsAbsolute(path.dirname(file));
   return kc;
-}
-
-function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
 }

@@ -7,8 +7,8 @@ import { execInPod } from './exec.ts';
 import { listPath, RESOURCE_KINDS } from './kinds.ts';
 import { apiGet, statusMessage } from './kube-http.ts';
 import type { KubeEndpoint } from './kube-http.ts';
-import { Limiter } from './limiter.ts';
 import { portForwardGet } from './port-forward.ts';
+import { createLimiter } from '../util/limiter.ts';
 import { AccessError } from './types.ts';
 import type { ClusterReader, ExecOptions, ExecResult, IstiodDebugOutput, KubeObject, ListScope, PodRef, ResourceKindName } from './types.ts';
 
@@ -49,7 +49,8 @@ class LiveClusterReader implements ClusterReader {
   readonly via: 'context' | 'remote-secret';
   readonly #endpoint: KubeEndpoint;
   readonly #istioNamespace: string;
-  readonly #limiter: Limiter;
+  /** The per-cluster cap on requests in flight (lists and execs alike). */
+  readonly #limited: ReturnType<typeof createLimiter>;
   readonly #requestTimeoutMs: number;
   readonly #execTimeoutMs: number;
   readonly #agent: https.Agent;
@@ -67,8 +68,8 @@ class LiveClusterReader implements ClusterReader {
     this.via = opts.via ?? 'context';
     this.#endpoint = { cluster: opts.name, server: this.server, kubeConfig: opts.kubeConfig };
     this.#istioNamespace = opts.istioNamespace;
-    const maxConcurrent = opts.maxConcurrent ?? 6;
-    this.#limiter = new Limiter(maxConcurrent);
+    const maxConcurrent = Math.max(1, opts.maxConcurrent ?? 6);
+    this.#limited = createLimiter(maxConcurrent);
     this.#requestTimeoutMs = opts.requestTimeoutMs ?? 15_000;
     this.#execTimeoutMs = opts.execTimeoutMs ?? 20_000;
     // Keep-alive pool sized to the cap; idle sockets do not hold the process open.
@@ -123,7 +124,7 @@ class LiveClusterReader implements ClusterReader {
         const query = new URLSearchParams({ limit: String(LIST_PAGE_SIZE) });
         if (continueToken) query.set('continue', continueToken);
         const path = `${base}?${query}`;
-        const response = await this.#limiter.run(() => apiGet(this.#endpoint, path, this.#requestTimeoutMs, this.#agent));
+        const response = await this.#limited(() => apiGet(this.#endpoint, path, this.#requestTimeoutMs, this.#agent));
         if (response.status === 404 && objects.length === 0) {
           notServed = true;
           break;
@@ -185,7 +186,7 @@ class LiveClusterReader implements ClusterReader {
         } catch (err) {
           // exec denied by RBAC or broken (distroless images, old kubelets): port-forward to the debug port.
           if (!(err instanceof AccessError && (err.reason === 'forbidden' || err.reason === 'bad-response'))) throw err;
-          body = await this.#limiter.run(() => portForwardGet(this.#endpoint, { pod: ref, port: ISTIOD_DEBUG_PORT, path, timeoutMs: this.#execTimeoutMs, signal }));
+          body = await this.#limited(() => portForwardGet(this.#endpoint, { pod: ref, port: ISTIOD_DEBUG_PORT, path, timeoutMs: this.#execTimeoutMs, signal }));
         }
         return { pod: ref.name, namespace: ref.namespace, revision: pod.metadata.labels?.['istio.io/rev'] ?? 'default', body };
       }),
@@ -205,11 +206,11 @@ class LiveClusterReader implements ClusterReader {
   }
 
   exec(pod: PodRef, container: string, command: string[], opts?: ExecOptions): Promise<ExecResult> {
-    return this.#limiter.run(() => execInPod(this.#endpoint, { pod, container, command, timeoutMs: opts?.timeoutMs, signal: opts?.signal }));
+    return this.#limited(() => execInPod(this.#endpoint, { pod, container, command, timeoutMs: opts?.timeoutMs, signal: opts?.signal }));
   }
 
   version(): Promise<{ major: string; minor: string; gitVersion: string } | undefined> {
-    this.#version ??= this.#limiter.run(async () => {
+    this.#version ??= this.#limited(async () => {
       const response = await apiGet(this.#endpoint, '/version', this.#requestTimeoutMs, this.#agent);
       if (response.status !== 200) throw this.#httpError(response.status, response.body, 'get /version', '/version');
       try {

@@ -3,10 +3,8 @@
 // endpointslices and namespaces) asked through SelfSubjectAccessReviews, falling back to `limit=1`
 // lists when the reviews themselves are refused. The answer is what meshdoctor sees from where it
 // runs, which may differ from what istiod's pod sees.
-import http from 'node:http';
-import https from 'node:https';
 import { remoteSecretKubeConfig, KubeconfigError } from './kubeconfig.ts';
-import { apiGet, connectionOptions, firstLine, statusMessage, transportError, type KubeEndpoint } from './kube-http.ts';
+import { apiGet, apiPost, firstLine, statusMessage, type KubeEndpoint } from './kube-http.ts';
 import { AccessError } from './types.ts';
 import type { RemoteApiAccess, RemoteApiProbe } from '../engine/types.ts';
 export type { RemoteApiAccess, RemoteApiProbe } from '../engine/types.ts';
@@ -114,25 +112,6 @@ async function guarded<T>(request: () => Promise<T>, signal?: AbortSignal): Prom
   } catch (err) {
     return { error: err instanceof AccessError ? err.message : firstLine(err) };
   }
-}
-
-/** POST a JSON body; resolves any HTTP status, rejects AccessError on transport failure. */
-async function apiPost(endpoint: KubeEndpoint, path: string, body: unknown, timeoutMs: number): Promise<{ status: number; body: string }> {
-  const base = await connectionOptions(endpoint);
-  const url = new URL(endpoint.server + path);
-  const payload = JSON.stringify(body);
-  const headers = { ...(base.headers as Record<string, string> | undefined), Accept: 'application/json', 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(payload)) };
-  return new Promise((resolve, reject) => {
-    const request = (url.protocol === 'https:' ? https : http).request(url, { ...base, method: 'POST', headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', (err) => reject(transportError(err, endpoint, timeoutMs)));
-    });
-    request.setTimeout(timeoutMs, () => request.destroy(new AccessError('timeout', endpoint.cluster, `timeout: no answer from ${endpoint.server} within ${timeoutMs} ms`)));
-    request.on('error', (err) => reject(transportError(err, endpoint, timeoutMs)));
-    request.end(payload);
-  });
 }
 
 function suffix(text: string | undefined): string {

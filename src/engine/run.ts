@@ -79,9 +79,9 @@ export async function runChecks(input: RunInput): Promise<CheckResult[]> {
     const deadline = Date.now() + input.waitMs;
     const interval = input.waitIntervalMs ?? 5000;
     while (Date.now() + interval <= deadline) {
-      const failing = tasks.filter((_task, i) => results[i].outcome === 'fail' || results[i].outcome === 'error');
+      const failing = tasks.filter((_task, i) => isFailing(results[i]));
       if (failing.length === 0) break;
-      input.onRetry?.(results.filter((r) => r.outcome === 'fail' || r.outcome === 'error'), interval);
+      input.onRetry?.(results.filter(isFailing), interval);
       await sleep(interval);
       for (const reader of input.readers) reader.invalidate?.();
       await warmUp(input, tasks);
@@ -116,14 +116,12 @@ async function warmUp(input: RunInput, tasks: Task[]): Promise<void> {
     }
   }
   const fetches = [...needsByReader].flatMap(([reader, needs]) =>
-    [...needs].map((need) => {
-      if (need === 'exec' || need === 'live') return Promise.resolve();
-      const fetch = need.startsWith('istiod:') ? reader.istiodDebug(need.slice('istiod:'.length)) : reader.listOptional(need as Parameters<ClusterReader['list']>[0]);
-      return fetch.then(
+    [...needs].map((need) =>
+      fetchNeed(reader, need).then(
         () => undefined,
         () => undefined,
-      );
-    }),
+      ),
+    ),
   );
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([Promise.all(fetches), new Promise<void>((resolve) => (timer = setTimeout(resolve, input.timeoutMs)))]);
@@ -151,15 +149,11 @@ async function runRound(input: RunInput, tasks: Task[], previous?: CheckResult[]
   const resultOf = (checkId: string, cluster: string): Promise<CheckResult | undefined>[] => {
     const found: Promise<CheckResult | undefined>[] = [];
     for (const task of tasks) {
-      if (task.check.id === checkId && (cluster === MESH || task.cluster === cluster || task.cluster === MESH)) {
-        found.push(promises.get(task)!);
-      }
+      if (isDependency(task, checkId, cluster)) found.push(promises.get(task)!);
     }
     if (found.length === 0 && previous && allTasks) {
       allTasks.forEach((task, i) => {
-        if (task.check.id === checkId && (cluster === MESH || task.cluster === cluster || task.cluster === MESH)) {
-          found.push(Promise.resolve(previous[i]));
-        }
+        if (isDependency(task, checkId, cluster)) found.push(Promise.resolve(previous[i]));
       });
     }
     return found;
@@ -171,8 +165,7 @@ async function runRound(input: RunInput, tasks: Task[], previous?: CheckResult[]
     if (existing) return existing;
     const promise = (async () => {
       for (const dep of task.check.dependsOn ?? []) {
-        const depTasks = tasks.filter((t) => t.check.id === dep && (task.cluster === MESH || t.cluster === task.cluster || t.cluster === MESH));
-        depTasks.forEach(start);
+        tasks.filter((t) => isDependency(t, dep, task.cluster)).forEach(start);
         const depResults = await Promise.all(resultOf(dep, task.cluster));
         const broken = depResults.find((r) => r && (r.outcome === 'fail' || r.outcome === 'error'));
         if (broken) {
@@ -194,6 +187,16 @@ async function runRound(input: RunInput, tasks: Task[], previous?: CheckResult[]
     ),
   );
   return results;
+}
+
+/** What `--wait` re-runs: a result that may still turn green. */
+function isFailing(result: CheckResult): boolean {
+  return result.outcome === 'fail' || result.outcome === 'error';
+}
+
+/** Whether `task` runs check `checkId` where a dependent on `cluster` needs it: same cluster, or the mesh on either side. */
+function isDependency(task: Task, checkId: string, cluster: string): boolean {
+  return task.check.id === checkId && (cluster === MESH || task.cluster === cluster || task.cluster === MESH);
 }
 
 function skipped(task: Task, reason: string): CheckResult {
@@ -305,13 +308,14 @@ async function runTask(input: RunInput, task: Task): Promise<CheckResult> {
  * (e.g. Istio CRDs absent) read as empty; forbidden ones throw and turn the check into a skip.
  */
 async function prefetch(check: Check, reader: ClusterReader): Promise<void> {
-  await Promise.all(
-    check.needs.map((need) => {
-      if (need === 'exec' || need === 'live') return undefined;
-      if (need.startsWith('istiod:')) return reader.istiodDebug(need.slice('istiod:'.length));
-      return reader.listOptional(need as Parameters<ClusterReader['list']>[0]);
-    }),
-  );
+  await Promise.all(check.needs.map((need) => fetchNeed(reader, need)));
+}
+
+/** Read one declared need into the reader's memo; `exec` and `live` are capabilities, nothing to read. */
+async function fetchNeed(reader: ClusterReader, need: Check['needs'][number]): Promise<void> {
+  if (need === 'exec' || need === 'live') return;
+  if (need.startsWith('istiod:')) await reader.istiodDebug(need.slice('istiod:'.length));
+  else await reader.listOptional(need as Parameters<ClusterReader['list']>[0]);
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };

@@ -7,6 +7,7 @@ import * as x509 from '@peculiar/x509';
 import { AccessError, type ClusterReader, type KubeObject } from '../cluster/types.ts';
 import type { CheckContext, ClusterInfo, ResourceRef } from '../engine/types.ts';
 import { privateKeyFacts, signatureVerifies, type PrivateKeyFacts } from './x509-validate.ts';
+import { parseVersion } from './istio-objects.ts';
 
 /** The Secret holding a plugged-in CA. */
 export const CACERTS_SECRET = 'cacerts';
@@ -410,10 +411,9 @@ export function trustsRootOf(a: ClusterRoot, b: ClusterRoot): boolean {
  * parse (`1.27.3`, `1.27.3-distroless`, `v1.27.0` parse).
  */
 export function istioVersionAtLeast(version: string | undefined, major: number, minor: number): boolean | undefined {
-  const parsed = /^v?(\d+)\.(\d+)/.exec(version ?? '');
-  if (!parsed) return undefined;
-  const [have, haveMinor] = [Number(parsed[1]), Number(parsed[2])];
-  return have > major || (have === major && haveMinor >= minor);
+  const v = parseVersion(version);
+  if (!v) return undefined;
+  return v.major > major || (v.major === major && v.minor >= minor);
 }
 
 /** The first Istio minor whose istiod refuses an incomplete cacerts bundle (istio/istio#55696, checkCABundleCompleteness). */

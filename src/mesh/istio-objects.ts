@@ -69,6 +69,9 @@ export function objectKey(obj: KubeObject): string {
 /** The istiod container name; `pilot-discovery` runs in it. */
 export const ISTIOD_CONTAINER = 'discovery';
 
+/** Ports other clusters reach istiod on: xDS/CA (15012) and the injection/validation webhooks (15017). */
+export const ISTIOD_PORTS: readonly number[] = [15012, 15017];
+
 /**
  * istiod Deployments: labelled `app: istiod` (every install since 1.5), or running a `discovery`
  * container from a pilot image (hand-rolled installs). Sorted: default revision first, then by name.

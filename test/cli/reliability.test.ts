@@ -60,6 +60,8 @@ describe('reliability against a misbehaving lab', () => {
     );
     expect(Date.now() - started).toBeLessThan(30_000);
     const debugChecks = report.results.filter((r) => r.cluster === 'cluster1' && ['control-plane/remote-sync', 'control-plane/proxy-sync'].includes(r.checkId));
+    // Both checks must be present: an empty list would make the loop below pass without checking anything.
+    expect(debugChecks.map((r) => r.checkId).sort()).toEqual(['control-plane/proxy-sync', 'control-plane/remote-sync']);
     for (const result of debugChecks) expect(result.outcome).toBe('error');
   }, 60_000);
 });

@@ -4,6 +4,7 @@ import { defineCheck } from '../../engine/define-check.ts';
 import type { CheckContext, ClusterInfo } from '../../engine/types.ts';
 import {
   CONTROL_PLANE_CLUSTERS_ANNOTATION,
+  ISTIOD_PORTS,
   annotationsOf,
   containerEnv,
   findInjectionWebhooks,
@@ -14,9 +15,6 @@ import {
   labelsOf,
 } from '../../mesh/istio-objects.ts';
 import { selectorMatches } from '../../mesh/labels.ts';
-
-/** Ports a remote's proxies and API server reach istiod on: xDS/CA and the injection webhook. */
-const ISTIOD_PORTS = [15012, 15017];
 
 export default defineCheck({
   id: 'control-plane/primary-remote',

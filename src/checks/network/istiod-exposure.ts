@@ -2,7 +2,7 @@
 import { defineCheck } from '../../engine/define-check.ts';
 import type { ClusterReader, KubeObject } from '../../cluster/types.ts';
 import type { CheckContext, ClusterInfo } from '../../engine/types.ts';
-import { CONTROL_PLANE_CLUSTERS_ANNOTATION, annotationsOf, findIstiodDeployments, labelsOf, objectKey, podsOfWorkload, servicePorts } from '../../mesh/istio-objects.ts';
+import { CONTROL_PLANE_CLUSTERS_ANNOTATION, ISTIOD_PORTS, annotationsOf, findIstiodDeployments, labelsOf, objectKey, podsOfWorkload, servicePorts } from '../../mesh/istio-objects.ts';
 import { selectorMatches } from '../../mesh/labels.ts';
 import {
   gatewaySelector,
@@ -15,8 +15,6 @@ import {
   virtualServiceBindsGateway,
 } from '../../mesh/istio-gateways.ts';
 
-/** Ports remotes reach istiod on: xDS/CA (15012) and the injection/validation webhooks (15017). */
-const ISTIOD_PORTS = [15012, 15017];
 const EXPOSE_ISTIOD = 'kubectl --context {{context}} apply -n {{istioNamespace}} -f samples/multicluster/expose-istiod.yaml';
 
 export default defineCheck({

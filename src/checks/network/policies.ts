@@ -2,12 +2,9 @@
 import { defineCheck } from '../../engine/define-check.ts';
 import type { KubeObject } from '../../cluster/types.ts';
 import type { CheckContext } from '../../engine/types.ts';
-import { findIstiodDeployments, podsOfWorkload, servicePorts } from '../../mesh/istio-objects.ts';
+import { ISTIOD_PORTS, findIstiodDeployments, podsOfWorkload, servicePorts } from '../../mesh/istio-objects.ts';
 import { eastWestWorkloads, meshGatewayDiscovery, resolvePodPort, type EastWestWorkload } from '../../mesh/istio-gateways.ts';
 import { evaluateIngress, ingressPoliciesFor, type PortVerdict } from '../../mesh/network-policy.ts';
-
-/** istiod's ports other clusters' proxies and API servers use: xDS/CA and the webhooks. */
-const ISTIOD_PORTS = [15012, 15017];
 
 export default defineCheck({
   id: 'network/policies',

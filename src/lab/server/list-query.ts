@@ -160,19 +160,7 @@ export function sortedObjects(list: KubeObject[]): SortedObjects {
   return sorted;
 }
 
-/** First index whose key is strictly greater than `key` (binary search). */
-function indexAfter(keys: string[], key: string): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (keys[mid] <= key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** First index whose key is >= `key`. */
+/** First index whose key is >= `key` (binary search). */
 function indexFrom(keys: string[], key: string): number {
   let lo = 0;
   let hi = keys.length;
@@ -231,7 +219,8 @@ export function pageOf(sorted: SortedObjects, query: ListQuery): ListPage {
     start = indexFrom(keys, `${query.namespace}\u0000`);
     end = indexFrom(keys, `${query.namespace}\u0001`);
   }
-  if (query.continueToken) start = Math.max(start, indexAfter(keys, decodeContinue(query.continueToken).after));
+  // The first key after `after` is the first one >= `after\0` (nothing sorts between the two).
+  if (query.continueToken) start = Math.max(start, indexFrom(keys, `${decodeContinue(query.continueToken).after}\u0000`));
   const filtered = query.labels.length > 0 || query.fields.length > 0;
   const limit = query.limit && query.limit > 0 ? query.limit : Infinity;
   const page: KubeObject[] = [];

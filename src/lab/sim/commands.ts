@@ -142,6 +142,22 @@ interface CurlArgs {
 
 const CURL_VALUE_OPTIONS = new Set(['-o', '--output', '-w', '--write-out', '-m', '--max-time', '--connect-timeout', '-H', '--header', '-X', '--request', '-d', '--data', '-A', '--user-agent', '--resolve', '-u', '--user', '-e', '--retry', '--retry-delay', '-x', '--proxy', '--cacert', '--cert', '--key']);
 
+/** curl's on/off options by long name and by short letter (short ones may be bundled: `-sS`). */
+const CURL_FLAGS: Record<string, 'silent' | 'showError' | 'verbose' | 'head' | 'include' | 'fail'> = {
+  '--silent': 'silent',
+  '-s': 'silent',
+  '--show-error': 'showError',
+  '-S': 'showError',
+  '--verbose': 'verbose',
+  '-v': 'verbose',
+  '--head': 'head',
+  '-I': 'head',
+  '--include': 'include',
+  '-i': 'include',
+  '--fail': 'fail',
+  '-f': 'fail',
+};
+
 function parseCurl(args: string[]): CurlArgs {
   const out: CurlArgs = { silent: false, showError: false, verbose: false, head: false, include: false, fail: false };
   for (let i = 0; i < args.length; i++) {
@@ -160,23 +176,11 @@ function parseCurl(args: string[]): CurlArgs {
       else if (name === '--connect-timeout') out.connectTimeout = Number(value);
       continue;
     }
-    if (a.startsWith('--')) {
-      if (a === '--silent') out.silent = true;
-      else if (a === '--show-error') out.showError = true;
-      else if (a === '--verbose') out.verbose = true;
-      else if (a === '--head') out.head = true;
-      else if (a === '--include') out.include = true;
-      else if (a === '--fail') out.fail = true;
-      continue;
-    }
     if (a.startsWith('-') && a.length > 1) {
-      for (const f of a.slice(1)) {
-        if (f === 's') out.silent = true;
-        else if (f === 'S') out.showError = true;
-        else if (f === 'v') out.verbose = true;
-        else if (f === 'I') out.head = true;
-        else if (f === 'i') out.include = true;
-        else if (f === 'f') out.fail = true;
+      const names = a.startsWith('--') ? [a] : [...a.slice(1)].map((letter) => `-${letter}`);
+      for (const name of names) {
+        const flag = CURL_FLAGS[name];
+        if (flag) out[flag] = true;
       }
       continue;
     }

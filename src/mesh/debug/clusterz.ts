@@ -2,6 +2,8 @@
 // controller knows, in every format since 1.11: `null` (or `[]`) when there are no remotes, entries
 // `{id, secretName, syncStatus}`; since 1.22 the local cluster is listed too, with an empty secretName.
 
+import { parseDebugJson } from './json.ts';
+
 /** Sync states istiod reports for a cluster. */
 export type ClusterSyncStatus = 'synced' | 'syncing' | 'timeout' | 'closed' | (string & {});
 
@@ -16,12 +18,7 @@ export interface ClusterzEntry {
 
 /** Parse a clusterz body. Throws an Error naming what is wrong for a shape no Istio version serves. */
 export function parseClusterz(body: string): ClusterzEntry[] {
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch {
-    throw new Error(`unknown /debug/clusterz format: not JSON (starts with ${JSON.stringify(body.trim().slice(0, 40))})`);
-  }
+  const value = parseDebugJson(body, '/debug/clusterz');
   if (value === null) return [];
   if (!Array.isArray(value)) throw new Error('unknown /debug/clusterz format: expected a JSON array or null');
   return value.map((entry, index) => {

@@ -6,6 +6,8 @@
 // An IstioEndpoint holds `Address` (up to 1.23) or `Addresses` (1.24+, dual stack). istiod drops a
 // shard, and a service, that has no endpoints.
 
+import { parseDebugJson } from './json.ts';
+
 /** One endpoint of a service in one cluster, as istiod holds it. */
 export interface ShardEndpoint {
   addresses: string[];
@@ -35,7 +37,7 @@ export function parseIstiodEndpoints(endpoint: 'endpointShardz' | 'endpointz', b
 
 /** Parse /debug/endpointShardz. Throws an Error naming the problem when the shape is unknown. */
 export function parseEndpointShardz(body: string): ServiceEndpoints[] {
-  const doc = parseJson(body, 'endpointShardz');
+  const doc = parseDebugJson(body, 'endpointShardz');
   if (!isRecord(doc)) throw new Error('endpointShardz is not a JSON object keyed by hostname');
   const result: ServiceEndpoints[] = [];
   for (const [hostname, byNamespace] of Object.entries(doc)) {
@@ -59,7 +61,7 @@ export function parseEndpointShardz(body: string): ServiceEndpoints[] {
 
 /** Parse the legacy /debug/endpointz. Throws an Error naming the problem when the shape is unknown. */
 export function parseEndpointz(body: string): ServiceEndpoints[] {
-  const doc = parseJson(body, 'endpointz');
+  const doc = parseDebugJson(body, 'endpointz');
   if (!Array.isArray(doc)) throw new Error('endpointz is not a JSON array of {svc, ep}');
   const byHost = new Map<string, ServiceEndpoints>();
   for (const entry of doc) {
@@ -115,14 +117,6 @@ function toEndpoint(ep: Record<string, unknown>, clusterId: string): ShardEndpoi
     labels,
     healthy: health <= 1,
   };
-}
-
-function parseJson(body: string, what: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    throw new Error(`${what} is not JSON (starts with ${JSON.stringify(body.trim().slice(0, 40))})`);
-  }
 }
 
 function str(value: unknown): string {

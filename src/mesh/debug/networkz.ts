@@ -4,6 +4,8 @@
 // four-field form (Network, Cluster, Addr, Port), the later one with HBONEPort and ServiceAccount,
 // lower-case keys from hand-made captures, and `null` (a nil slice: no gateway at all).
 
+import { parseDebugJson } from './json.ts';
+
 /** One network gateway as istiod sees it. */
 export interface NetworkzGateway {
   /** Network the gateway serves. */
@@ -33,12 +35,7 @@ export class NetworkzUnavailable extends Error {
 export function parseNetworkz(body: string): NetworkzGateway[] {
   const text = body.trim();
   if (/^404\b|page not found/i.test(text)) throw new NetworkzUnavailable('istiod does not serve /debug/networkz (Istio before 1.12)');
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new Error(`/debug/networkz is not JSON: ${JSON.stringify(text.slice(0, 80))}`);
-  }
+  const value = parseDebugJson(text, '/debug/networkz');
   if (value === null) return [];
   if (!Array.isArray(value)) throw new Error(`/debug/networkz is not a JSON array (got ${typeof value})`);
   return value.map((entry, index) => parseEntry(entry, index));

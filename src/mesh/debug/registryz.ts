@@ -5,6 +5,8 @@
 // - since 1.12: `"clusterVIPs": {"Addresses": {"<cluster>": ["<vip>", ...]}}` (`Addresses` null when empty).
 // Headless Services show the address `0.0.0.0`.
 
+import { parseDebugJson } from './json.ts';
+
 /** One port of a service as istiod models it. */
 export interface RegistryPort {
   name: string;
@@ -31,12 +33,7 @@ export interface RegistryService {
 
 /** Services of a registryz body. Throws an Error naming what is wrong when the shape is unknown. */
 export function parseRegistryz(body: string): RegistryService[] {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(body);
-  } catch {
-    throw new Error(`registryz is not JSON (starts with ${JSON.stringify(body.trim().slice(0, 40))})`);
-  }
+  const doc = parseDebugJson(body, 'registryz');
   if (!Array.isArray(doc)) throw new Error('registryz is not a JSON array of services');
   const services: RegistryService[] = [];
   doc.forEach((entry, index) => {

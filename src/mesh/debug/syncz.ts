@@ -5,6 +5,8 @@
 // from the proxy's WATCHED resources, so it holds exactly the types the proxy asked for (a ztunnel
 // asks for workload addresses and authorizations, never CDS/LDS), and lastError is its last NACK.
 
+import { parseDebugJson } from './json.ts';
+
 /** Type URLs a ztunnel watches (workload discovery and authorization policies). */
 export const ZTUNNEL_TYPES = ['type.googleapis.com/istio.workload.Address', 'type.googleapis.com/istio.security.Authorization'] as const;
 
@@ -54,12 +56,7 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 /** Parse a syncz body. Throws an Error naming what is wrong for a shape no Istio version serves. */
 export function parseSyncz(body: string): SyncProxy[] {
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch {
-    throw new Error(`unknown /debug/syncz format: not JSON (starts with ${JSON.stringify(body.trim().slice(0, 40))})`);
-  }
+  const value = parseDebugJson(body, '/debug/syncz');
   if (value === null) return [];
   if (!Array.isArray(value)) throw new Error('unknown /debug/syncz format: expected a JSON array');
   return value.map((entry, index) => {

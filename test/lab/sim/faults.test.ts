@@ -2,7 +2,6 @@
 // debug output, Envoy's hosts and counters, and what curl/getent in the pods get.
 import { describe, expect, it } from 'vitest';
 import type { ExecResult } from '../../../src/cluster/types.ts';
-import { createBackend } from '../../../src/lab/sim/index.ts';
 import {
   backendOf,
   buildTestMesh,
@@ -13,6 +12,7 @@ import {
   HELLO,
   podOf,
   rawExec,
+  testMeshOf,
   type EndpointShardz,
   type RegistryEntry,
   type TestMesh,
@@ -230,7 +230,7 @@ describe('trust and DNS', () => {
       ...t.mesh,
       clusters: t.mesh.clusters.map((c) => (c.name === 'cluster1' ? { ...c, objects: c.objects.map((o) => (o === curl ? captured : o)) } : c)),
     };
-    const withCapture: TestMesh = { mesh, backends: new Map(mesh.clusters.map((c) => [c.name, createBackend(mesh, c.name)])) };
+    const withCapture = testMeshOf(mesh);
     const res = await curlFrom(withCapture, 'cluster1', 'http://hello-remote.sample:5000/hello');
     expect(res.exitCode).toBe(0);
     expect(res.stdout).toMatch(/^Hello version: v1, instance: hello-remote-v1-/);
@@ -274,7 +274,7 @@ describe('exec transport faults', () => {
   it('exec-hang and exec-no-status apply to their cluster only', async () => {
     const t = await buildTestMesh();
     const mesh = { ...t.mesh, faults: [{ name: 'exec-hang', cluster: 'cluster1' }, { name: 'exec-no-status', cluster: 'cluster2' }] };
-    const faulty: TestMesh = { mesh, backends: new Map(mesh.clusters.map((c) => [c.name, createBackend(mesh, c.name)])) };
+    const faulty = testMeshOf(mesh);
     expect(await rawExec(faulty, 'cluster1', podOf(faulty, 'cluster1', 'curl'), 'curl', ['hostname'])).toEqual({ hang: true });
     expect(await rawExec(faulty, 'cluster2', podOf(faulty, 'cluster2', 'curl'), 'curl', ['hostname'])).toMatchObject({ closeWithoutStatus: true });
     expect(await rawExec(t, 'cluster1', podOf(t, 'cluster1', 'curl'), 'curl', ['hostname'])).toMatchObject({ exitCode: 0 });

@@ -18,9 +18,12 @@ export async function buildTestMesh(opts: { scenario?: string; faults?: (string 
   const count = opts.clusters ?? 2;
   const endpoints = Array.from({ length: count }, (_, i) => ({ cluster: `cluster${i + 1}`, server: `https://127.0.0.1:${41000 + i}`, caPem: '' }));
   const faults = (opts.faults ?? []).map((f) => (typeof f === 'string' ? { name: f } : f));
-  const mesh = await buildMeshState({ scenario: opts.scenario ?? 'multi-primary', endpoints, faults });
-  const backends = new Map(mesh.clusters.map((c) => [c.name, createBackend(mesh, c.name)]));
-  return { mesh, backends };
+  return testMeshOf(await buildMeshState({ scenario: opts.scenario ?? 'multi-primary', endpoints, faults }));
+}
+
+/** A test mesh over a given state (e.g. a built one with objects or faults edited), one new backend per cluster. */
+export function testMeshOf(mesh: LabMeshState): TestMesh {
+  return { mesh, backends: new Map(mesh.clusters.map((c) => [c.name, createBackend(mesh, c.name)])) };
 }
 
 /** The backend of a cluster. */
