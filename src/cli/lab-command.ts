@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { CliIO } from './io.ts';
+import { LAB_TRANSPORT_FAULTS } from '../lab/transport.ts';
 
 /** What the lab commands need of the CLI's IO (a subset of CliIO). */
 export type LabCommandIO = Pick<CliIO, 'stdout' | 'stderr' | 'cwd' | 'onInterrupt'>;
@@ -10,6 +11,7 @@ export type LabCommandIO = Pick<CliIO, 'stdout' | 'stderr' | 'cwd' | 'onInterrup
 interface ServeArgs {
   scenario: string;
   fault?: string[];
+  transport?: string[];
   clusters?: number;
   latency?: number;
   'scale-namespaces'?: number;
@@ -36,6 +38,12 @@ function pad(text: string, width: number): string {
   return text.length >= width ? `${text}  ` : text.padEnd(width);
 }
 
+/** `lab serve --help` lists the transport faults (src/lab/transport.ts is cheap to import). */
+const TRANSPORT_HELP = [
+  'Transport faults (--transport NAME[:CLUSTER][=VALUE], e.g. --transport api-down:cluster2 --transport fail-path:cluster1=/api/v1/pods):',
+  ...LAB_TRANSPORT_FAULTS.map((f) => `  ${pad(`${f.name}${f.value ? `=${f.value}` : ''}`, 28)}${f.description}`),
+].join('\n');
+
 /** `lab scenarios`: scenarios and faults, as text or JSON. */
 async function listScenarios(output: 'human' | 'json', io: LabCommandIO): Promise<void> {
   const { LAB_SCENARIOS, LAB_FAULTS } = await import('../lab/model/index.ts');
@@ -58,7 +66,7 @@ async function listScenarios(output: 'human' | 'json', io: LabCommandIO): Promis
 
 /** `lab serve`: start the lab, print how to use it, serve until SIGINT/SIGTERM. */
 async function serve(args: ServeArgs, io: LabCommandIO): Promise<void> {
-  const { startLab } = await import('../lab/index.ts');
+  const { startLab, parseTransportSpecs } = await import('../lab/index.ts');
   const { LabError } = await import('../lab/model/index.ts');
   if (!args['kubeconfig-out']) throw new LabError('lab serve needs --kubeconfig-out FILE');
   const kubeconfigPath = resolve(io.cwd, args['kubeconfig-out']);
@@ -67,15 +75,17 @@ async function serve(args: ServeArgs, io: LabCommandIO): Promise<void> {
   const lab = await startLab({
     scenario: args.scenario,
     faults: args.fault ?? [],
+    transport: parseTransportSpecs(args.transport ?? []),
     ...(args.clusters !== undefined ? { clusters: args.clusters } : {}),
     ...(args.latency !== undefined ? { latencyMs: args.latency } : {}),
     ...(scale ? { scale } : {}),
     kubeconfigPath,
   });
   const faults = lab.mesh.faults.map((f) => `${f.name}:${f.cluster}`).join(', ') || 'none';
+  const transport = args.transport?.length ? `; transport faults: ${args.transport.join(', ')}` : '';
   io.stdout.write(
     [
-      `Lab "${lab.mesh.scenario}" serving ${lab.clusters.length} clusters (faults: ${faults}):`,
+      `Lab "${lab.mesh.scenario}" serving ${lab.clusters.length} clusters (faults: ${faults}${transport}):`,
       ...lab.clusters.map((c) => `  ${pad(c.name, 12)}${c.server}  (context ${c.context})`),
       `Kubeconfig written to ${kubeconfigPath}`,
       '',
@@ -115,12 +125,14 @@ export function registerLabSubcommands(y: Argv, io: LabCommandIO = processIO): A
         sub
           .option('scenario', { type: 'string', default: 'multi-primary', describe: 'scenario (see `meshdoctor lab scenarios`)' })
           .option('fault', { type: 'string', array: true, describe: 'inject a fault: NAME[:CLUSTER] (repeatable)' })
+          .option('transport', { type: 'string', array: true, describe: 'inject a transport fault: NAME[:CLUSTER][=VALUE] (repeatable; CLUSTER defaults to cluster1; list below)' })
           .option('clusters', { type: 'number', describe: 'number of clusters, 2 to 10 (default 2)' })
           .option('latency', { type: 'number', describe: 'delay added to every API response, in ms' })
           .option('scale-namespaces', { type: 'number', describe: 'extra namespaces per cluster (scale-1, ...)' })
           .option('scale-services', { type: 'number', describe: 'services per extra namespace' })
           .option('scale-pods', { type: 'number', describe: 'pods per extra service' })
-          .option('kubeconfig-out', { type: 'string', demandOption: true, describe: 'where to write the kubeconfig' }),
+          .option('kubeconfig-out', { type: 'string', demandOption: true, describe: 'where to write the kubeconfig' })
+          .epilogue(TRANSPORT_HELP),
       handler: (argv) => serve(argv as unknown as ServeArgs, io),
     })
     .demandCommand(1, 'name a lab subcommand: scenarios or serve');

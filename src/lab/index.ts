@@ -11,11 +11,12 @@ import { startApiServer } from './server/index.ts';
 import { createBackend } from './sim/index.ts';
 import { startLabPrometheus, type LabPrometheus } from './prometheus.ts';
 import type { LabApiServer, LabFault, LabMeshState, LabTransportFaults } from './types.ts';
-import type { ResourceKindName } from '../cluster/types.ts';
+import type { LabTransportOptions } from './transport.ts';
 
 export { LAB_FAULTS, LAB_SCENARIOS, LabError, buildMeshState, type LabFaultInfo, type LabScenarioInfo } from './model/index.ts';
 export { renderLabKubeconfig } from './kubeconfig.ts';
 export { parseFault } from './model/catalog.ts';
+export { LAB_TRANSPORT_FAULTS, parseTransportSpecs, type LabTransportOptions } from './transport.ts';
 
 /** What lab to start. */
 export interface StartLabOptions {
@@ -35,22 +36,6 @@ export interface StartLabOptions {
   transport?: Record<string, LabTransportOptions>;
   /** Also serve a Prometheus-compatible query API over the mesh's request metrics (see prometheusUrl). */
   prometheus?: boolean;
-}
-
-/** How one cluster's API misbehaves. */
-export interface LabTransportOptions {
-  /** Delay of every response of this cluster (on top of `latencyMs`). */
-  latencyMs?: number;
-  /** The API server is down: its port refuses connections (the kubeconfig still names it). */
-  down?: boolean;
-  /** Requests whose path matches answer HTTP 500. */
-  failPaths?: (string | RegExp)[];
-  /** The kubeconfig user of this cluster is RBAC-limited: 403 on these kinds. */
-  forbidden?: ResourceKindName[];
-  /** Every exec into this cluster hangs (never answers) until the client gives up. */
-  execHang?: boolean;
-  /** Every exec into this cluster closes without a status on channel 3. */
-  execNoStatus?: boolean;
 }
 
 /** A cluster of a running lab. */
@@ -103,6 +88,7 @@ function applyTransportFaults(mesh: LabMeshState, transport: Record<string, LabT
   for (const [cluster, options] of Object.entries(transport)) {
     if (options.execHang) mesh.faults.push({ name: 'exec-hang', cluster });
     if (options.execNoStatus) mesh.faults.push({ name: 'exec-no-status', cluster });
+    if (options.execFail) mesh.faults.push({ name: 'exec-fail', cluster });
     if (options.forbidden?.length) {
       const state = mesh.clusters.find((c) => c.name === cluster)!;
       const admin = state.users.get(state.adminToken)!;
@@ -154,8 +140,12 @@ export async function startLab(opts: StartLabOptions = {}): Promise<RunningLab> 
     const transportOf = (cluster: string): LabTransportFaults | undefined => {
       const own = opts.transport?.[cluster];
       const latencyMs = (opts.latencyMs ?? 0) + (own?.latencyMs ?? 0);
-      if (!latencyMs && !own?.failPaths?.length) return undefined;
-      return { ...(latencyMs ? { latencyMs } : {}), ...(own?.failPaths?.length ? { failPaths: own.failPaths } : {}) };
+      if (!latencyMs && !own?.failPaths?.length && !own?.portForwardRefused) return undefined;
+      return {
+        ...(latencyMs ? { latencyMs } : {}),
+        ...(own?.failPaths?.length ? { failPaths: own.failPaths } : {}),
+        ...(own?.portForwardRefused ? { portForwardRefused: true } : {}),
+      };
     };
     const started = await Promise.allSettled(
       names.map((cluster) => {

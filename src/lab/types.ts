@@ -94,6 +94,8 @@ export interface LabTransportFaults {
   latencyMs?: number;
   /** Requests whose path (without query) matches answer HTTP 500 with a Status body. */
   failPaths?: (string | RegExp)[];
+  /** Every port-forward is refused as the kubelet refuses one to a port nothing listens on. */
+  portForwardRefused?: boolean;
 }
 
 /** One audited API request. */

@@ -520,7 +520,8 @@ class KubeApiServer implements LabApiServer {
     return {
       type: 'websocket',
       protocols: PORT_FORWARD_PROTOCOLS,
-      session: (ws) => runPortForwardSession(ws, numbers, (port) => backend.portForward(namespace, pod.metadata.name, port), `${namespace}/${pod.metadata.name}`),
+      session: (ws) =>
+        runPortForwardSession(ws, numbers, (port) => (this.faults.portForwardRefused ? undefined : backend.portForward(namespace, pod.metadata.name, port)), `${namespace}/${pod.metadata.name}`),
     };
   }
 

@@ -37,6 +37,8 @@ export function createBackend(mesh: LabMeshState, cluster: string): LabBackend {
 async function execIn(sim: MeshSim, view: ClusterView, req: LabExecRequest): Promise<LabExecOutcome> {
   if (sim.hasFault('exec-hang', view.name)) return { hang: true };
   if (sim.hasFault('exec-no-status', view.name)) return { closeWithoutStatus: true };
+  // The command ran and failed, as a broken runtime or a full node makes it: exit 1, reason on stderr.
+  if (sim.hasFault('exec-fail', view.name)) return fail(1, 'error: the lab injected an exec failure (exit 1)\n');
   const pod = view.pods.get(`${req.namespace}/${req.pod}`);
   if (!pod) return fail(1, `error: pods "${req.pod}" not found\n`);
   const container = containersOf(pod).find((c) => c.name === req.container);
