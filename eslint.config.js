@@ -16,12 +16,16 @@ export default tseslint.config(
     },
   },
   {
-    // Checks never talk to a cluster directly (STYLE.md anti-pattern 1).
-    files: ['src/checks/**/*.ts'],
+    // Checks, and the mesh helpers they call, never talk to a cluster directly (STYLE.md anti-pattern 1):
+    // every read goes through the ClusterReader the engine hands them. isIP is a pure function.
+    files: ['src/checks/**/*.ts', 'src/mesh/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        paths: ['@kubernetes/client-node', 'ws', 'node:child_process', 'child_process', 'undici', 'node:https', 'node:http', 'node:net'],
-        patterns: ['**/cluster/kube*', '**/cluster/live-*', '**/cluster/exec*', '**/cluster/port-forward*', '**/cluster/connect*', '**/lab/**'],
+        paths: [
+          '@kubernetes/client-node', 'ws', 'node:child_process', 'child_process', 'undici', 'node:https', 'node:http', 'https', 'http', 'net',
+          { name: 'node:net', allowImportNames: ['isIP'], message: 'only isIP: sockets belong in src/cluster' },
+        ],
+        patterns: ['**/cluster/kube*', '**/cluster/live-*', '**/cluster/exec*', '**/cluster/port-forward*', '**/cluster/connect*', '**/cluster/remote-probe*', '**/cluster/prometheus*', '**/lab/**'],
       }],
     },
   },

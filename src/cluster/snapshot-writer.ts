@@ -5,8 +5,7 @@ import path from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import { RESOURCE_KINDS } from './kinds.ts';
 import { containsPrivateKey, redactObject } from './redact.ts';
-import { SNAPSHOT_MANIFEST, SNAPSHOT_VERSION, SnapshotError } from './snapshot.ts';
-import type { SnapshotManifest, SnapshotManifestCluster } from './snapshot.ts';
+import { SNAPSHOT_MANIFEST, SNAPSHOT_VERSION, SnapshotError, type SnapshotManifest, type SnapshotManifestCluster } from './snapshot-format.ts';
 import { AccessError } from './types.ts';
 import type { ClusterReader, KubeObject, PodRef, ResourceKindName } from './types.ts';
 

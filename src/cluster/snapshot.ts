@@ -8,49 +8,13 @@ import { parseAllDocuments } from 'yaml';
 import { kindNameOf } from './kinds.ts';
 import { AccessError } from './types.ts';
 import type { ClusterReader, ExecResult, IstiodDebugOutput, KubeObject, ListScope, PodRef, ResourceKindName } from './types.ts';
-
-// The writer lives in its own module; re-exported so callers import one snapshot module.
-export { writeSnapshot, SNAPSHOT_ISTIOD_ENDPOINTS } from './snapshot-writer.ts';
-export type { WriteSnapshotInput, WriteSnapshotOptions, WriteSnapshotResult, SnapshotSkip } from './snapshot-writer.ts';
-
-/** File at the root of every snapshot directory. */
-export const SNAPSHOT_MANIFEST = 'meshdoctor-snapshot.json';
-/** The only manifest version this meshdoctor reads and writes. */
-export const SNAPSHOT_VERSION = 1;
-
-/** One cluster entry of the manifest. */
-export interface SnapshotManifestCluster {
-  name: string;
-  context?: string;
-  /**
-   * Optional, written by `writeSnapshot`: kinds that could not be captured, with the reason
-   * (e.g. `forbidden: cannot list secrets in istio-system`). Reading such a kind throws
-   * AccessError('forbidden') instead of pretending the cluster had none.
-   */
-  unavailable?: Partial<Record<ResourceKindName, string>>;
-}
-
-/** Contents of `meshdoctor-snapshot.json`. */
-export interface SnapshotManifest {
-  version: number;
-  capturedAt: string;
-  istioNamespace: string;
-  clusters: SnapshotManifestCluster[];
-}
+import { SNAPSHOT_MANIFEST, SNAPSHOT_VERSION, SnapshotError, type SnapshotManifest, type SnapshotManifestCluster } from './snapshot-format.ts';
 
 /** An opened snapshot: one reader per captured cluster. */
 export interface Snapshot {
   capturedAt: Date;
   istioNamespace: string;
   clusters: ClusterReader[];
-}
-
-/** The snapshot directory is unusable; the message is one line naming the file and the problem. */
-export class SnapshotError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SnapshotError';
-  }
 }
 
 const RESOURCE_FILE = /\.(ya?ml|json)$/i;

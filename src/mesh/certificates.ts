@@ -6,8 +6,10 @@ import { createHash } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { AccessError, type ClusterReader, type KubeObject } from '../cluster/types.ts';
 import type { CheckContext, ClusterInfo, ResourceRef } from '../engine/types.ts';
-import { privateKeyFacts, signatureVerifies, type PrivateKeyFacts } from './x509-validate.ts';
+import { privateKeyFacts, signatureVerifies, type CertificateFacts, type PrivateKeyFacts } from './x509-validate.ts';
 import { parseVersion } from './istio-objects.ts';
+
+export type { CertificateFacts } from './x509-validate.ts';
 
 /** The Secret holding a plugged-in CA. */
 export const CACERTS_SECRET = 'cacerts';
@@ -26,17 +28,6 @@ export const PLUGIN_CA_COMMANDS =
   'kubectl -n {{namespace}} delete secret cacerts; kubectl -n {{namespace}} create secret generic cacerts ' +
   '--from-file=$C/ca-cert.pem --from-file=$C/ca-key.pem --from-file=$C/root-cert.pem --from-file=$C/cert-chain.pem; ' +
   'kubectl -n {{namespace}} rollout restart deployment/istiod; then restart the workloads.';
-
-/** A certificate with the facts reports show. */
-export interface CertificateFacts {
-  cert: x509.X509Certificate;
-  /** SHA-256 of the DER certificate, lowercase hex. */
-  fingerprint: string;
-  subject: string;
-  issuer: string;
-  notBefore: Date;
-  notAfter: Date;
-}
 
 /** Every certificate of a PEM bundle, in order. Throws when the text holds a malformed certificate. */
 export function parsePemCertificates(pem: string): CertificateFacts[] {

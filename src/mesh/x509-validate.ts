@@ -6,7 +6,17 @@ import 'reflect-metadata';
 import { X509Certificate as NodeX509Certificate, createHash, type KeyObject } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { parseRedacted, privateKeySpkiSha256 } from '../cluster/redact.ts';
-import type { CertificateFacts } from './certificates.ts';
+
+/** A certificate with the facts reports show. */
+export interface CertificateFacts {
+  cert: x509.X509Certificate;
+  /** SHA-256 of the DER certificate, lowercase hex. */
+  fingerprint: string;
+  subject: string;
+  issuer: string;
+  notBefore: Date;
+  notAfter: Date;
+}
 
 /** Why a chain is invalid, in the classes openssl's error codes fall into. */
 export type ChainProblemClass = 'untrusted' | 'signature' | 'expired' | 'not-yet-valid' | 'not-a-ca' | 'path-length';

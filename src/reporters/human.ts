@@ -7,18 +7,7 @@ import { formatResource } from './format.ts';
 import { countOutcomes, groupByCategory, OUTCOMES_WORST_FIRST, worstOutcome, type OutcomeCounts } from './outcomes.ts';
 import { mapReportStrings, redactSecrets, stripControlChars } from './sanitize.ts';
 import { BUILTIN_DETAIL_RENDERERS } from './details/index.ts';
-
-/** What renderDetails gives a detail renderer. */
-export interface DetailContext {
-  chalk: ChalkInstance;
-  result: CheckResult;
-}
-
-/**
- * Renders one key of `CheckResult.data` (e.g. `matrix`, `chain`) as lines shown under the result,
- * before indentation. Returns [] when it has nothing to show.
- */
-export type DetailRenderer = (value: unknown, context: DetailContext) => string[];
+import type { DetailRenderer } from './details/renderer.ts';
 
 /**
  * Per-check detail renderers, keyed by the `data` key they render (src/reporters/details/): the

@@ -21,7 +21,8 @@ export function render(format: OutputFormat, report: Report, options: RenderOpti
 }
 
 export { renderHuman, renderJson, renderJunit };
-export type { DetailRenderer, DetailContext, HumanOptions } from './human.ts';
+export type { HumanOptions } from './human.ts';
+export type { DetailRenderer, DetailContext } from './details/renderer.ts';
 export { DETAIL_RENDERERS, DURATION_PLACEHOLDER } from './human.ts';
 export { escapeXml } from './junit.ts';
 export { redactSecrets, redactReport, stripAnsi, stripControlChars } from './sanitize.ts';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Report } from '../../src/engine/types.ts';
-import { DURATION_PLACEHOLDER, formatDuration, renderHuman, type DetailRenderer } from '../../src/reporters/human.ts';
+import { DURATION_PLACEHOLDER, formatDuration, renderHuman } from '../../src/reporters/human.ts';
+import type { DetailRenderer } from '../../src/reporters/details/renderer.ts';
 import { stripAnsi } from '../../src/reporters/sanitize.ts';
 import { HOSTILE_TEXT, healthyReport, realisticReport, withResults } from './helpers.ts';
 

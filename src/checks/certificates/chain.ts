@@ -1,6 +1,7 @@
 // Encodes https://istio.io/latest/docs/tasks/security/cert-management/plugin-ca-cert/ (ca-cert.pem chains through cert-chain.pem to root-cert.pem) and istio/istio security/pkg/pki/util/keycertbundle.go.
 import { defineCheck } from '../../engine/define-check.ts';
 import type { CheckContext } from '../../engine/types.ts';
+import type { ChainCertificate, ChainDetail } from '../../engine/details.ts';
 import {
   CACERTS_SECRET,
   caSecretMaterial,
@@ -14,28 +15,6 @@ import {
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { certificateSpkiSha256, ekuRestriction, hasRsaPssKey, isSelfIssued, validateChain, type ChainProblemClass, type ChainVerdict } from '../../mesh/x509-validate.ts';
-
-/** What the check attaches for the human report's chain tree (src/reporters/details/chain.ts). */
-export interface ChainDetail {
-  secret: string;
-  form: 'cacerts' | 'tls';
-  /** Whether ca-cert reaches a certificate of root-cert.pem. */
-  trusted: boolean;
-  /** The path from ca-cert up (ca-cert first). */
-  path: ChainCertificate[];
-  /** root-cert.pem, when the path does not end in it. */
-  roots: ChainCertificate[];
-}
-
-/** One certificate of the tree. */
-export interface ChainCertificate {
-  role: 'ca-cert' | 'intermediate' | 'root';
-  subject: string;
-  issuer: string;
-  fingerprint: string;
-  notBefore: string;
-  notAfter: string;
-}
 
 const VERIFY_HINT =
   'Verify the files before plugging them in: openssl verify -CAfile root-cert.pem -untrusted cert-chain.pem ca-cert.pem; ' +

@@ -2,6 +2,7 @@
 import type { KubeObject } from '../../cluster/types.ts';
 import { defineCheck } from '../../engine/define-check.ts';
 import type { ClusterInfo } from '../../engine/types.ts';
+import type { ControlPlaneVersion, ProxyVersionGroup, VersionsData } from '../../engine/details.ts';
 import {
   CONTROL_PLANE_CLUSTERS_ANNOTATION,
   annotationsOf,
@@ -14,30 +15,6 @@ import {
   type ContainerSpec,
   type IstioVersion,
 } from '../../mesh/istio-objects.ts';
-
-/** One istiod revision of one cluster. */
-export interface ControlPlaneVersion {
-  cluster: string;
-  revision: string;
-  version: string;
-}
-
-/** Proxies of one cluster and revision running one version, and the control plane that serves them. */
-export interface ProxyVersionGroup {
-  cluster: string;
-  revision: string;
-  version: string;
-  count: number;
-  /** `cluster/revision` of the istiod serving them, when known. */
-  controlPlane?: string;
-  controlPlaneVersion?: string;
-}
-
-/** What version-skew attaches as `versions` for the human header (src/reporters/details/versions.ts). */
-export interface VersionsData {
-  controlPlanes: ControlPlaneVersion[];
-  proxies: ProxyVersionGroup[];
-}
 
 export default defineCheck({
   id: 'control-plane/version-skew',

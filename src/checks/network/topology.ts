@@ -2,25 +2,10 @@
 import { defineCheck } from '../../engine/define-check.ts';
 import { AccessError, type ClusterReader, type KubeObject, type ResourceKindName } from '../../cluster/types.ts';
 import type { CheckContext, ClusterInfo } from '../../engine/types.ts';
+import type { TopologyPicture } from '../../engine/details.ts';
 import { CONTROL_PLANE_CLUSTERS_ANNOTATION, annotationsOf, findGatewayApiEastWestGateways, gatewayAddresses } from '../../mesh/istio-objects.ts';
 import { clusterDomainOf, eastWestWorkloads, meshNetworksOf, type MeshNetwork, type MeshNetworksConfig } from '../../mesh/istio-gateways.ts';
 import { readClusterz } from '../../mesh/istiod-debug.ts';
-
-/** What the topology picture shows (CheckResult.data.topology; rendered by src/reporters/details/topology.ts). */
-export interface TopologyPicture {
-  networks: {
-    /** Network name; `<unknown>` for clusters whose network cannot be told. */
-    name: string;
-    clusters: {
-      name: string;
-      clusterId?: string;
-      role: ClusterInfo['role'];
-      gateways: { kind: 'Service' | 'Gateway'; namespace: string; name: string; addresses: string[]; recognised: boolean }[];
-    }[];
-  }[];
-  /** Per cluster running istiod: the clusters its control plane watches, from /debug/clusterz. */
-  controlPlanes: { cluster: string; clusterId?: string; sees: { clusterId: string; status: string }[]; error?: string }[];
-}
 
 const UNKNOWN_NETWORK = '<unknown>';
 

@@ -1,6 +1,7 @@
 // Encodes Istio's standard metrics (https://istio.io/latest/docs/reference/config/metrics/) read per source -> destination cluster, as the seed article's PromQL does.
 import { defineCheck } from '../../engine/define-check.ts';
 import type { CheckContext, ClusterInfo, PromSample } from '../../engine/types.ts';
+import type { TrafficDetail, TrafficPair } from '../../engine/details.ts';
 
 /** The rate window of every query: long enough to smooth scrapes (15-30 s), short enough to be "now". */
 export const TRAFFIC_WINDOW = '5m';
@@ -22,19 +23,6 @@ export const QUERY_REQUESTS = `sum by (${BY_PAIR}) (rate(istio_requests_total{${
 export const QUERY_ERRORS = `sum by (${BY_PAIR}) (rate(istio_requests_total{${SELECTOR},response_code=~"5.."}[${TRAFFIC_WINDOW}]))`;
 /** p95 request duration (ms) by source and destination cluster. */
 export const QUERY_P95 = `histogram_quantile(0.95, sum by (le, ${BY_PAIR}) (rate(istio_request_duration_milliseconds_bucket{${SELECTOR}}[${TRAFFIC_WINDOW}])))`;
-
-/** One source -> destination cluster pair as the metrics show it (the attached `traffic` matrix). */
-export interface TrafficPair {
-  /** Cluster ids (the metrics' source_cluster / destination_cluster labels). */
-  source: string;
-  destination: string;
-  /** Requests per second over the window. */
-  requestsPerSecond: number;
-  /** Share of 5xx answers (0..1). */
-  errorRate: number;
-  /** 95th percentile duration in ms; absent when the histogram has no data. */
-  p95Ms?: number;
-}
 
 const HAND_QUERY = "curl -sG {{prometheus}}/api/v1/query --data-urlencode 'query={{query}}'";
 
@@ -107,7 +95,13 @@ export default defineCheck({
     }
 
     const matrix = [...pairs.values()].sort((a, b) => a.source.localeCompare(b.source) || a.destination.localeCompare(b.destination));
-    ctx.attach('traffic', { window: TRAFFIC_WINDOW, pairs: matrix.map((p) => ({ ...p, requestsPerSecond: round(p.requestsPerSecond, 3), errorRate: round(p.errorRate, 4) })) });
+    const traffic: TrafficDetail = {
+      window: TRAFFIC_WINDOW,
+      errorRateThreshold: ERROR_RATE_THRESHOLD,
+      p95ThresholdMs: P95_THRESHOLD_MS,
+      pairs: matrix.map((p) => ({ ...p, requestsPerSecond: round(p.requestsPerSecond, 3), errorRate: round(p.errorRate, 4) })),
+    };
+    ctx.attach('traffic', traffic);
 
     const prometheus = ctx.options.prometheus ?? '<prometheus-url>';
     const nameOf = (clusterId: string) => ctx.clusterInfos.find((c) => c.clusterId === clusterId)?.name;

@@ -4,23 +4,8 @@
 import type { KubeObject } from '../../cluster/types.ts';
 import type { ClusterView } from './cluster-view.ts';
 import type { IstiodView, NetworkGateway, ServicePort, SimEndpoint, SimService } from './istiod.ts';
-import type { MeshSim } from './mesh.ts';
+import type { HostStats, MeshSim, ProxyStats } from './mesh.ts';
 import { imageTag, proxyContainer, stableHash } from './objects.ts';
-
-/** Counters of one upstream host, named as Envoy's /clusters prints them. */
-export interface HostStats {
-  cx_active: number;
-  cx_connect_fail: number;
-  cx_total: number;
-  rq_active: number;
-  rq_error: number;
-  rq_success: number;
-  rq_timeout: number;
-  rq_total: number;
-}
-
-/** Counters of one proxy: Envoy cluster name -> `addr:port` -> counters. */
-export type ProxyStats = Map<string, Map<string, HostStats>>;
 
 /** One load-balancing host of an outbound cluster. */
 export interface LbHost {

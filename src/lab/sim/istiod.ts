@@ -4,7 +4,6 @@
 import { parse as parseYaml } from 'yaml';
 import type { KubeObject } from '../../cluster/types.ts';
 import { objectsOf, type ClusterView } from './cluster-view.ts';
-import type { MeshSim } from './mesh.ts';
 import { hasSidecar, imageTag, keyOf, matchesLabelSelector, matchesSelector, podReady, resolveFakeHostname, workloadNameOf } from './objects.ts';
 
 /** A cluster registry istiod watches. */
@@ -85,8 +84,16 @@ const DOMAIN = 'cluster.local';
 /** Kinds a remote secret's credentials must be able to list and watch. */
 const REQUIRED_KINDS = ['pods', 'services', 'endpointslices', 'namespaces'] as const;
 
+/** What an istiod's view reads of the mesh simulation (MeshSim, which builds the views, provides it). */
+export interface MeshLookup {
+  /** The cluster whose API server listens at `server`, if any. */
+  clusterAt(server: string): ClusterView | undefined;
+  /** Whether a fault is injected on this cluster. */
+  hasFault(name: string, cluster: string): boolean;
+}
+
 /** Compute what the istiod of `view` knows. */
-export function buildIstiodView(sim: MeshSim, view: ClusterView): IstiodView {
+export function buildIstiodView(sim: MeshLookup, view: ClusterView): IstiodView {
   const rejected: IstiodView['rejected'] = [];
   const registries: Registry[] = [{ id: view.id, view, secretName: '', syncStatus: 'synced' }, ...remoteRegistries(sim, view, rejected)];
   const trustDomain = view.meshConfig.trustDomain || DOMAIN;
@@ -111,7 +118,7 @@ export function buildIstiodView(sim: MeshSim, view: ClusterView): IstiodView {
 }
 
 /** Peers istiod watches through remote secrets, validated the way istiod's secret controller does. */
-function remoteRegistries(sim: MeshSim, local: ClusterView, rejected: IstiodView['rejected']): Registry[] {
+function remoteRegistries(sim: MeshLookup, local: ClusterView, rejected: IstiodView['rejected']): Registry[] {
   const secrets = objectsOf(local, 'secrets').filter(
     (s) => s.metadata.namespace === local.istioNamespace && s.metadata.labels?.['istio/multiCluster'] === 'true',
   );

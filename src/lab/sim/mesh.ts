@@ -4,7 +4,21 @@
 import type { LabMeshState } from '../types.ts';
 import { buildClusterView, type ClusterView } from './cluster-view.ts';
 import { buildIstiodView, type IstiodView } from './istiod.ts';
-import type { ProxyStats } from './envoy.ts';
+
+/** Counters of one upstream host, named as Envoy's /clusters prints them. */
+export interface HostStats {
+  cx_active: number;
+  cx_connect_fail: number;
+  cx_total: number;
+  rq_active: number;
+  rq_error: number;
+  rq_success: number;
+  rq_timeout: number;
+  rq_total: number;
+}
+
+/** Counters of one proxy: Envoy cluster name -> `addr:port` -> counters. */
+export type ProxyStats = Map<string, Map<string, HostStats>>;
 
 /** Shared simulation state of a mesh. Build with `meshSimOf`. */
 export class MeshSim {

@@ -1,7 +1,7 @@
 // The CA chain of a cluster as a small tree, root at the top, so two clusters' trees side by side
 // show at a glance where they diverge (fingerprint prefixes differ from that certificate down).
-import type { DetailRenderer } from '../human.ts';
-import type { ChainCertificate, ChainDetail } from '../../checks/certificates/chain.ts';
+import type { DetailRenderer } from './renderer.ts';
+import type { ChainCertificate, ChainDetail } from '../../engine/details.ts';
 
 /** Renders `data.chain` of certificates/chain (a ChainDetail). Unknown shapes render nothing. */
 const renderChain: DetailRenderer = (value, { chalk }) => {

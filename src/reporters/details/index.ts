@@ -1,5 +1,5 @@
 // Detail renderers of the human report, keyed by the `CheckResult.data` key each one renders.
-import type { DetailRenderer } from '../human.ts';
+import type { DetailRenderer } from './renderer.ts';
 import chain from './chain.ts';
 import matrix from './matrix.ts';
 import topology from './topology.ts';

@@ -1,7 +1,7 @@
 // The connectivity/cross-cluster matrix in the human report: per target, a table source cluster x
 // serving cluster with success/error counts (the `matrix` data the check attaches).
 import Table from 'cli-table3';
-import type { DetailRenderer } from '../human.ts';
+import type { DetailRenderer } from './renderer.ts';
 
 interface Cell {
   success: number;

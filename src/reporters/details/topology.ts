@@ -1,8 +1,8 @@
 // The topology picture of network/topology: networks, their clusters and east-west gateways with
 // addresses, then which control plane sees which cluster. Renders `CheckResult.data.topology`
 // (TopologyPicture of src/checks/network/topology.ts); anything else renders nothing.
-import type { DetailRenderer } from '../human.ts';
-import type { TopologyPicture } from '../../checks/network/topology.ts';
+import type { DetailRenderer } from './renderer.ts';
+import type { TopologyPicture } from '../../engine/details.ts';
 
 function isPicture(value: unknown): value is TopologyPicture {
   const v = value as TopologyPicture | undefined;

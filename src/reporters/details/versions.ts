@@ -1,8 +1,8 @@
 // The Istio versions control-plane/version-skew saw: istiod per cluster and revision, then the
 // proxies per cluster, revision and version with the control plane that serves them, so a skew is
 // visible at a glance during an upgrade.
-import type { DetailRenderer } from '../human.ts';
-import type { VersionsData } from '../../checks/control-plane/version-skew.ts';
+import type { DetailRenderer } from './renderer.ts';
+import type { VersionsData } from '../../engine/details.ts';
 
 /** Renders `data.versions` of control-plane/version-skew (VersionsData). Unknown shapes render nothing. */
 const renderVersions: DetailRenderer = (value, { chalk }) => {

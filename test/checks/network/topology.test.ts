@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import check, { type TopologyPicture } from '../../../src/checks/network/topology.ts';
+import check from '../../../src/checks/network/topology.ts';
+import type { TopologyPicture } from '../../../src/engine/details.ts';
 import { findingKeys, objectNamed, objectsOf, openFixture, runCheck, runFor, type ClusterObjects } from '../helpers.ts';
 import { REGISTRY_SERVICE_MESH_NETWORKS, edited, findingRows, readersWithDebug, setMeshNetworks } from './net-helpers.ts';
 

@@ -70,6 +70,8 @@ describe('observability/cross-cluster-traffic', () => {
     expect(prometheus.queries.sort()).toEqual([QUERY_ERRORS, QUERY_P95, QUERY_REQUESTS].sort());
     expect(result.data?.traffic).toEqual({
       window: '5m',
+      errorRateThreshold: 0.05,
+      p95ThresholdMs: 1000,
       pairs: [
         { source: 'cluster1', destination: 'cluster2', requestsPerSecond: 4, errorRate: 0, p95Ms: 25 },
         { source: 'cluster2', destination: 'cluster1', requestsPerSecond: 4, errorRate: 0, p95Ms: 25 },

@@ -1,7 +1,7 @@
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import renderChain from '../../../src/reporters/details/chain.ts';
-import type { ChainDetail } from '../../../src/checks/certificates/chain.ts';
+import type { ChainDetail } from '../../../src/engine/details.ts';
 import type { CheckResult } from '../../../src/engine/types.ts';
 
 const chalk = new Chalk({ level: 0 });

@@ -1,7 +1,7 @@
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import renderTopology from '../../../src/reporters/details/topology.ts';
-import type { TopologyPicture } from '../../../src/checks/network/topology.ts';
+import type { TopologyPicture } from '../../../src/engine/details.ts';
 import type { CheckResult } from '../../../src/engine/types.ts';
 
 const result: CheckResult = { checkId: 'network/topology', category: 'network', cluster: '*', outcome: 'pass', durationMs: 1, findings: [] };

@@ -1,0 +1,37 @@
+// The on-disk format shared by the snapshot reader (snapshot.ts) and writer (snapshot-writer.ts):
+// the manifest and its version, and the error both raise for an unusable directory. Kept apart so
+// neither module imports the other.
+import type { ResourceKindName } from './types.ts';
+
+/** File at the root of every snapshot directory. */
+export const SNAPSHOT_MANIFEST = 'meshdoctor-snapshot.json';
+/** The only manifest version this meshdoctor reads and writes. */
+export const SNAPSHOT_VERSION = 1;
+
+/** One cluster entry of the manifest. */
+export interface SnapshotManifestCluster {
+  name: string;
+  context?: string;
+  /**
+   * Optional, written by `writeSnapshot`: kinds that could not be captured, with the reason
+   * (e.g. `forbidden: cannot list secrets in istio-system`). Reading such a kind throws
+   * AccessError('forbidden') instead of pretending the cluster had none.
+   */
+  unavailable?: Partial<Record<ResourceKindName, string>>;
+}
+
+/** Contents of `meshdoctor-snapshot.json`. */
+export interface SnapshotManifest {
+  version: number;
+  capturedAt: string;
+  istioNamespace: string;
+  clusters: SnapshotManifestCluster[];
+}
+
+/** The snapshot directory is unusable; the message is one line naming the file and the problem. */
+export class SnapshotError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SnapshotError';
+  }
+}

@@ -1,0 +1,15 @@
+// The contract of a detail renderer: how the human report draws one key of `CheckResult.data`.
+import type { ChalkInstance } from 'chalk';
+import type { CheckResult } from '../../engine/types.ts';
+
+/** What renderDetails gives a detail renderer. */
+export interface DetailContext {
+  chalk: ChalkInstance;
+  result: CheckResult;
+}
+
+/**
+ * Renders one key of `CheckResult.data` (e.g. `matrix`, `chain`) as lines shown under the result,
+ * before indentation. Returns [] when it has nothing to show.
+ */
+export type DetailRenderer = (value: unknown, context: DetailContext) => string[];
