@@ -11,7 +11,7 @@ import { selectChecks } from '../engine/registry.ts';
 import { render } from '../reporters/index.ts';
 import { parseOutputSpec, writeFileAtomic } from '../reporters/write.ts';
 import { createProgress } from '../reporters/progress.ts';
-import { discoverTopology } from '../mesh/topology.ts';
+import { discoverTopology } from '../mesh/discovery.ts';
 import { probeRemoteApi } from '../cluster/remote-probe.ts';
 import { createPrometheusClient } from '../cluster/prometheus.ts';
 import { loadAllChecks } from './plugins.ts';

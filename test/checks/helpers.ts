@@ -6,7 +6,7 @@ import { openSnapshot } from '../../src/cluster/snapshot.ts';
 import { RESOURCE_KINDS } from '../../src/cluster/kinds.ts';
 import { AccessError, type AccessErrorReason, type ClusterReader, type KubeObject, type ListScope, type ResourceKindName } from '../../src/cluster/types.ts';
 import type { Check, CheckContext, ClusterInfo, FindingInput, MeshInfo } from '../../src/engine/types.ts';
-import { discoverTopology } from '../../src/mesh/topology.ts';
+import { discoverTopology } from '../../src/mesh/discovery.ts';
 
 export const FIXTURES_DIR = path.resolve(import.meta.dirname, '../../fixtures');
 export const ISTIO_NAMESPACE = 'istio-system';

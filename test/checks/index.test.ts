@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { BUILTIN_CHECKS } from '../../src/checks/index.ts';
 import { runChecks } from '../../src/engine/run.ts';
 import { validateChecks } from '../../src/engine/registry.ts';
-import { discoverTopology } from '../../src/mesh/topology.ts';
+import { discoverTopology } from '../../src/mesh/discovery.ts';
 import { ISTIO_NAMESPACE, openFixture } from './helpers.ts';
 
 const SRC_CHECKS = path.resolve(import.meta.dirname, '../../src/checks');

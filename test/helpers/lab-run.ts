@@ -2,7 +2,7 @@
 // lab's kubeconfig, discover the topology, run. Used by the per-category lab fault tests.
 import { startLab, type StartLabOptions } from '../../src/lab/index.ts';
 import { connectClusters } from '../../src/cluster/connect.ts';
-import { discoverTopology } from '../../src/mesh/topology.ts';
+import { discoverTopology } from '../../src/mesh/discovery.ts';
 import { runChecks } from '../../src/engine/run.ts';
 import { probeRemoteApi } from '../../src/cluster/remote-probe.ts';
 import { BUILTIN_CHECKS } from '../../src/checks/index.ts';

@@ -4,7 +4,7 @@ import type { KubeObject } from '../../cluster/types.ts';
 import type { CheckContext } from '../../engine/types.ts';
 import { ISTIOD_PORTS, findIstiodDeployments, podsOfWorkload, servicePorts } from '../../mesh/istio-objects.ts';
 import { eastWestWorkloads, meshGatewayDiscovery, resolvePodPort, type EastWestWorkload } from '../../mesh/istio-gateways.ts';
-import { evaluateIngress, ingressPoliciesFor, type PortVerdict } from '../../mesh/network-policy.ts';
+import { evaluateIngress, ingressPoliciesFor, type PortVerdict } from '../../mesh/kubernetes-network-policy.ts';
 
 export default defineCheck({
   id: 'network/policies',

@@ -5,7 +5,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import certificateChecks from '../../../src/checks/certificates/index.ts';
 import { runChecks } from '../../../src/engine/run.ts';
-import { discoverTopology } from '../../../src/mesh/topology.ts';
+import { discoverTopology } from '../../../src/mesh/discovery.ts';
 import { ISTIO_NAMESPACE, fixtureObjects, memoryReaders } from '../helpers.ts';
 import { cacertsData, rootAndIntermediate, setCacerts } from './ca-material.ts';
 

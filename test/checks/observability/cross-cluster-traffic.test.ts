@@ -5,7 +5,7 @@ import check, { QUERY_ERRORS, QUERY_P95, QUERY_REQUESTS } from '../../../src/che
 import { AccessError } from '../../../src/cluster/types.ts';
 import { runChecks, type RunInput } from '../../../src/engine/run.ts';
 import type { PromSample } from '../../../src/engine/types.ts';
-import { discoverTopology } from '../../../src/mesh/topology.ts';
+import { discoverTopology } from '../../../src/mesh/discovery.ts';
 import { ISTIO_NAMESPACE, openFixture } from '../helpers.ts';
 
 /** What the fake Prometheus knows per `source>destination`: req/s, 5xx req/s, p95 ms. */

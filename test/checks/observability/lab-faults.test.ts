@@ -8,7 +8,7 @@ import { createPrometheusClient } from '../../../src/cluster/prometheus.ts';
 import { runChecks } from '../../../src/engine/run.ts';
 import type { CheckResult } from '../../../src/engine/types.ts';
 import { startLab } from '../../../src/lab/index.ts';
-import { discoverTopology } from '../../../src/mesh/topology.ts';
+import { discoverTopology } from '../../../src/mesh/discovery.ts';
 
 async function runOnLab(scenario: string, faults: string[] = []): Promise<CheckResult> {
   const lab = await startLab({ scenario, faults, prometheus: true });

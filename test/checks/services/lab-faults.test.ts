@@ -7,7 +7,7 @@ import { BUILTIN_CHECKS } from '../../../src/checks/index.ts';
 import { connectClusters } from '../../../src/cluster/connect.ts';
 import { runChecks } from '../../../src/engine/run.ts';
 import { startLab, type StartLabOptions } from '../../../src/lab/index.ts';
-import { discoverTopology } from '../../../src/mesh/topology.ts';
+import { discoverTopology } from '../../../src/mesh/discovery.ts';
 import { brokenProbes, type LabRun } from '../../helpers/lab-run.ts';
 
 /** Start a lab, run the services checks against all of its contexts, stop it. */

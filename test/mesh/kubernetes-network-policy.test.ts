@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/cluster/types.ts';
-import { evaluateIngress, isIngressPolicy } from '../../src/mesh/network-policy.ts';
+import { evaluateIngress, isIngressPolicy } from '../../src/mesh/kubernetes-network-policy.ts';
 
 const pod: KubeObject = {
   metadata: { name: 'gw-1', namespace: 'istio-system', labels: { istio: 'eastwestgateway', app: 'gw' } },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { discoverTopology } from '../../src/mesh/topology.ts';
+import { discoverTopology } from '../../src/mesh/discovery.ts';
 import { ISTIO_NAMESPACE, fixtureObjects, memoryReader, memoryReaders, objectNamed, objectsOf, openFixture } from '../checks/helpers.ts';
 
 async function topologyOf(fixture: string) {
