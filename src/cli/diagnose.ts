@@ -12,8 +12,6 @@ import { render } from '../reporters/index.ts';
 import { parseOutputSpec, writeFileAtomic } from '../reporters/write.ts';
 import { createProgress } from '../reporters/progress.ts';
 import { discoverTopology } from '../mesh/discovery.ts';
-import { probeRemoteApi } from '../cluster/remote-probe.ts';
-import { createPrometheusClient } from '../cluster/prometheus.ts';
 import { loadAllChecks } from './plugins.ts';
 import { parseDuration } from './durations.ts';
 import { UsageError } from './errors.ts';
@@ -132,8 +130,8 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
       waitMs,
       severityOverrides,
       // Remote secrets' API servers are probed only live (a snapshot records no reachability).
-      probeRemoteApi: source.readers.some((r) => r.live) ? probeRemoteApi : undefined,
-      queryPrometheus: prometheusQuery(prometheus),
+      probeRemoteApi: source.readers.some((r) => r.live) ? (await import('../cluster/remote-probe.ts')).probeRemoteApi : undefined,
+      queryPrometheus: await prometheusQuery(prometheus),
       onStart: (total) => progress.start(total),
       onRetry: (failing, retryInMs) => {
         // CI logs have no spinner: say what --wait is waiting for.
@@ -245,9 +243,10 @@ async function openClusters(args: DiagnoseArgs, io: CliIO): Promise<ClusterSourc
   return { readers: connected.readers, notes: connected.notes, istioNamespace: args.istioNamespace, close: async () => {} };
 }
 
-/** ctx.queryPrometheus for checks, when there is a Prometheus to ask. */
-function prometheusQuery(url: string | undefined) {
+/** ctx.queryPrometheus for checks, when there is a Prometheus to ask (its HTTP client loaded only then). */
+async function prometheusQuery(url: string | undefined) {
   if (url === undefined) return undefined;
+  const { createPrometheusClient } = await import('../cluster/prometheus.ts');
   const client = createPrometheusClient(url);
   return (promql: string, opts: { signal?: AbortSignal }) => client.query(promql, opts);
 }

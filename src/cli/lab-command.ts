@@ -46,7 +46,8 @@ const TRANSPORT_HELP = [
 
 /** `lab scenarios`: scenarios and faults, as text or JSON. */
 async function listScenarios(output: 'human' | 'json', io: LabCommandIO): Promise<void> {
-  const { LAB_SCENARIOS, LAB_FAULTS } = await import('../lab/model/index.ts');
+  // The catalog alone: listing scenarios builds no lab.
+  const { LAB_SCENARIOS, LAB_FAULTS } = await import('../lab/model/catalog.ts');
   if (output === 'json') {
     io.stdout.write(`${JSON.stringify({ scenarios: LAB_SCENARIOS, faults: LAB_FAULTS }, null, 2)}\n`);
     return;

@@ -3,8 +3,7 @@
 import yargs, { type Argv } from 'yargs';
 import { CATEGORIES, type Category } from '../engine/types.ts';
 import { UsageError, isUserInputError, oneLine } from './errors.ts';
-import { runDiagnose, type DiagnoseArgs } from './diagnose.ts';
-import { listChecksCommand, explainCommand } from './catalog.ts';
+import type { DiagnoseArgs } from './diagnose.ts';
 import type { CliIO } from './io.ts';
 
 /** Commands that run checks: a category, `all`, or `test` (= connectivity). */
@@ -58,6 +57,8 @@ function buildParser(args: string[], io: CliIO, setExit: (code: number) => void)
       (y) => addRunOptions(y),
       async (argv) => {
         const category = resolveCategory(argv);
+        // Loaded when used (as every command's module): `--version` and `--help` stay fast.
+        const { runDiagnose } = await import('./diagnose.ts');
         setExit(await runDiagnose({ ...(argv as unknown as DiagnoseArgs), category }, io));
       },
     )
@@ -67,6 +68,7 @@ function buildParser(args: string[], io: CliIO, setExit: (code: number) => void)
       (y) => y.option('output', { alias: 'o', choices: ['human', 'json'] as const, default: 'human' as const, describe: 'output format' })
         .option('plugin', { type: 'string', array: true, describe: 'also list the checks of this plugin module' }),
       async (argv) => {
+        const { listChecksCommand } = await import('./catalog.ts');
         setExit(await listChecksCommand({ output: argv.output, plugins: argv.plugin ?? [] }, io));
       },
     )
@@ -75,6 +77,7 @@ function buildParser(args: string[], io: CliIO, setExit: (code: number) => void)
       'what a check verifies, what each messageId means, how to fix',
       (y) => y.positional('check-id', { type: 'string', demandOption: true }).option('plugin', { type: 'string', array: true }),
       async (argv) => {
+        const { explainCommand } = await import('./catalog.ts');
         setExit(await explainCommand({ checkId: String(argv['check-id']), plugins: argv.plugin ?? [] }, io));
       },
     )

@@ -1,0 +1,70 @@
+// Commands that never talk to a cluster start fast because they do not load the Kubernetes client,
+// undici, ws or the lab: asserted on the modules each command actually loads (recorded by a preloaded
+// hook in a child process), never on timing. `npm run bench:startup` measures the times.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from './run-cli.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'meshdoctor-modules-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Run bin/meshdoctor.js with `args`; resolves to its exit code and the URLs of every module it loaded. */
+function loadedModules(args: string[], name: string): Promise<{ exitCode: number; modules: string[] }> {
+  const out = join(dir, `${name}.txt`);
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', `${REPO_ROOT}test/helpers/record-modules.ts`, `${REPO_ROOT}bin/meshdoctor.js`, ...args],
+      { cwd: REPO_ROOT, env: { ...process.env, MESHDOCTOR_RECORD_MODULES: out, NO_COLOR: '1', CI: 'true' }, timeout: 60_000 },
+      (error) => {
+        const exitCode = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ exitCode, modules: readFileSync(out, 'utf8').split('\n').filter(Boolean) });
+      },
+    );
+  });
+}
+
+/** The heavy parts a command must not load unless it talks to a cluster or runs the lab. */
+const HEAVY: [name: string, pattern: RegExp][] = [
+  ['@kubernetes/client-node', /\/node_modules\/@kubernetes\/client-node\//],
+  ['undici', /\/node_modules\/undici\//],
+  ['ws', /\/node_modules\/ws\//],
+  // The lab's catalog of scenarios and faults is data; everything else of the lab builds or serves one.
+  ['the lab', /\/src\/lab\/(?!model\/catalog\.ts$|model\/errors\.ts$)/],
+];
+
+function heavyLoaded(modules: string[]): string[] {
+  return HEAVY.filter(([, pattern]) => modules.some((url) => pattern.test(url))).map(([name]) => name);
+}
+
+const FAST: [name: string, args: string[], exitCode: number][] = [
+  ['version', ['--version'], 0],
+  ['help', ['--help'], 0],
+  ['checks', ['checks'], 0],
+  ['explain', ['explain', 'certificates/shared-root'], 0],
+  ['lab-scenarios', ['lab', 'scenarios'], 0],
+  ['snapshot-analysis', ['all', '--snapshot', 'fixtures/root-mismatch'], 1],
+];
+
+describe('fast start: what each command loads', () => {
+  it.each(FAST)('%s loads neither the Kubernetes client, undici, ws nor the lab', async (name, args, exitCode) => {
+    const run = await loadedModules(args, name);
+    expect(run.exitCode).toBe(exitCode);
+    expect(heavyLoaded(run.modules)).toEqual([]);
+  });
+
+  it('--version loads no check and no reporter either', async () => {
+    const run = await loadedModules(['--version'], 'version-only');
+    expect(run.modules.filter((url) => /\/src\/(checks|reporters|cluster|mesh)\//.test(url))).toEqual([]);
+  });
+
+  // The recorder itself must see what it is there to catch, or the assertions above prove nothing.
+  it('a lab run loads all of them', async () => {
+    const run = await loadedModules(['all', '--lab', '--only', 'control-plane/istiod-ready'], 'lab-run');
+    expect(run.exitCode).toBe(0);
+    expect(heavyLoaded(run.modules)).toEqual(HEAVY.map(([name]) => name));
+  });
+});
