@@ -32,8 +32,9 @@ const HEAVY: [name: string, pattern: RegExp][] = [
   ['@kubernetes/client-node', /\/node_modules\/@kubernetes\/client-node\//],
   ['undici', /\/node_modules\/undici\//],
   ['ws', /\/node_modules\/ws\//],
-  // The lab's catalog of scenarios and faults is data; everything else of the lab builds or serves one.
-  ['the lab', /\/src\/lab\/(?!model\/catalog\.ts$|model\/errors\.ts$)/],
+  // The lab's catalogs of scenarios and faults (model/catalog.ts, transport.ts) are data; everything
+  // else of the lab builds or serves one.
+  ['the lab', /\/src\/lab\/(?!model\/catalog\.ts$|model\/errors\.ts$|transport\.ts$)/],
 ];
 
 function heavyLoaded(modules: string[]): string[] {
