@@ -2,7 +2,7 @@
 // run the checks, render every requested output. Exit code from the engine's pure exitCodeFor().
 import { dirname, resolve } from 'node:path';
 import { access, constants, mkdir } from 'node:fs/promises';
-import { probeSettings } from '../mesh/probes.ts';
+import { probeSettings } from '../mesh/probes/options.ts';
 import type { ClusterReader } from '../cluster/types.ts';
 import { runChecks } from '../engine/run.ts';
 import { exitCodeFor, summarize } from '../engine/exit-code.ts';

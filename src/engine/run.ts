@@ -1,6 +1,7 @@
 import { AccessError, type ClusterReader } from '../cluster/types.ts';
 import { compareChecks } from './registry.ts';
 import { createLimiter } from '../util/limiter.ts';
+import { createRunMemo } from './run-memo.ts';
 import type {
   Check,
   CheckContext,
@@ -13,6 +14,7 @@ import type {
   Outcome,
   PromSample,
   RemoteApiProbe,
+  RunMemo,
   Severity,
 } from './types.ts';
 
@@ -72,7 +74,7 @@ export async function runChecks(input: RunInput): Promise<CheckResult[]> {
   const tasks = planTasks(input);
   input.onStart?.(tasks.length);
   await warmUp(input, tasks);
-  let results = await runRound(input, tasks);
+  let results = await runRound(input, tasks, createRunMemo());
 
   if (input.waitMs && input.waitMs > 0) {
     const sleep = input.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -87,7 +89,8 @@ export async function runChecks(input: RunInput): Promise<CheckResult[]> {
       await warmUp(input, tasks);
       // Dependents of a re-run check are re-run too, so their skip can clear.
       const rerun = tasks.filter((task, i) => failing.includes(task) || results[i].outcome === 'skip' && (task.check.dependsOn?.length ?? 0) > 0);
-      const rerunResults = await runRound(input, rerun, results, tasks);
+      // A new memo: the retry measures afresh (probe rounds included) instead of re-reading the last round.
+      const rerunResults = await runRound(input, rerun, createRunMemo(), results, tasks);
       results = results.map((old, i) => {
         const j = rerun.indexOf(tasks[i]);
         return j >= 0 ? rerunResults[j] : old;
@@ -142,7 +145,7 @@ function planTasks(input: RunInput): Task[] {
  * so a dependent never holds a slot its dependency needs. `previous` holds results of tasks not in
  * this round (for dependsOn during `--wait` re-runs).
  */
-async function runRound(input: RunInput, tasks: Task[], previous?: CheckResult[], allTasks?: Task[]): Promise<CheckResult[]> {
+async function runRound(input: RunInput, tasks: Task[], memo: RunMemo, previous?: CheckResult[], allTasks?: Task[]): Promise<CheckResult[]> {
   const limit = createLimiter(Math.max(1, input.concurrency));
   const promises = new Map<Task, Promise<CheckResult>>();
 
@@ -172,7 +175,7 @@ async function runRound(input: RunInput, tasks: Task[], previous?: CheckResult[]
           return skipped(task, `depends on ${dep}, which ${broken.outcome === 'fail' ? 'failed' : 'could not run'}${broken.cluster !== task.cluster ? ` on ${broken.cluster}` : ''}`);
         }
       }
-      return limit(() => runTask(input, task));
+      return limit(() => runTask(input, task, memo));
     })();
     promises.set(task, promise);
     return promise;
@@ -203,7 +206,7 @@ function skipped(task: Task, reason: string): CheckResult {
   return { checkId: task.check.id, category: task.check.category, cluster: task.cluster, outcome: 'skip', durationMs: 0, skipReason: reason, findings: [] };
 }
 
-async function runTask(input: RunInput, task: Task): Promise<CheckResult> {
+async function runTask(input: RunInput, task: Task, memo: RunMemo): Promise<CheckResult> {
   const { check } = task;
   const started = performance.now();
   const reader = task.clusterIndex >= 0 ? input.readers[task.clusterIndex] : undefined;
@@ -242,6 +245,7 @@ async function runTask(input: RunInput, task: Task): Promise<CheckResult> {
     mesh: input.mesh,
     options: input.options,
     signal: controller.signal,
+    memo,
     report: (finding) => {
       if (!controller.signal.aborted) inputs.push(finding);
     },

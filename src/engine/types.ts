@@ -161,6 +161,15 @@ export interface PromSample {
   value: number;
 }
 
+/**
+ * Work shared by the checks of one run round (see src/engine/run-memo.ts): the first caller of a key
+ * starts it, every later caller gets the same promise, a rejection included. Keys name the work and
+ * the cluster it concerns (`probe-round|<cluster>|...`).
+ */
+export interface RunMemo {
+  get<T>(key: string, start: () => Promise<T>): Promise<T>;
+}
+
 /** What a check's run() gets. */
 export interface CheckContext {
   /** The cluster this run is for (cluster-scope checks); undefined for mesh-scope checks. */
@@ -175,6 +184,8 @@ export interface CheckContext {
   options: CheckOptions;
   /** Aborted at the per-check timeout. Pass it to exec/istiodDebug. */
   signal: AbortSignal;
+  /** Shared by every check of this run round; a `--wait` retry gets a new one. */
+  memo: RunMemo;
   /** Report a finding. */
   report(finding: FindingInput): void;
   /**

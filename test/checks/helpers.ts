@@ -7,6 +7,7 @@ import { RESOURCE_KINDS } from '../../src/cluster/kinds.ts';
 import { AccessError, type AccessErrorReason, type ClusterReader, type KubeObject, type ListScope, type ResourceKindName } from '../../src/cluster/types.ts';
 import type { Check, CheckContext, ClusterInfo, FindingInput, MeshInfo } from '../../src/engine/types.ts';
 import { discoverTopology } from '../../src/mesh/discovery.ts';
+import { createRunMemo } from '../../src/engine/run-memo.ts';
 
 export const FIXTURES_DIR = path.resolve(import.meta.dirname, '../../fixtures');
 export const ISTIO_NAMESPACE = 'istio-system';
@@ -105,6 +106,8 @@ export async function runCheck(
   const { clusters, mesh } = await discoverTopology(readers, ISTIO_NAMESPACE);
   const targets = check.scope === 'mesh' ? [-1] : readers.map((_r, i) => i);
   const runs: CheckRun[] = [];
+  // One run: every task shares the memo, as the engine's round does.
+  const memo = createRunMemo();
   for (const index of targets) {
     const reader = index >= 0 ? readers[index] : undefined;
     const info = index >= 0 ? clusters[index] : undefined;
@@ -127,6 +130,7 @@ export async function runCheck(
       mesh,
       options: { istioNamespace: ISTIO_NAMESPACE, certWarnDays: 30, now: options.now ?? new Date('2026-11-20T10:00:00Z') },
       signal: new AbortController().signal,
+      memo,
       report: (finding) => {
         if (!check.meta.messages[finding.messageId]) throw new Error(`unknown messageId ${finding.messageId}`);
         run.findings.push({ ...finding, cluster: finding.cluster ?? run.cluster });

@@ -135,6 +135,23 @@ describe('runChecks', () => {
     expect(invalidated).toBe(2);
   });
 
+  it('shares one memo among the checks of a round; a --wait retry starts a new one', async () => {
+    const started: string[] = [];
+    const measure = (id: string, failUntilRound: number) =>
+      defineCheck({ id, category: 'connectivity', scope: 'cluster', needs: [], meta: meta({ down: 'error' }), async run(ctx) {
+        const round = await ctx.memo.get(`round|${ctx.cluster!.name}`, async () => {
+          started.push(ctx.cluster!.name);
+          return started.length;
+        });
+        if (round <= failUntilRound) ctx.report({ messageId: 'down' });
+      } });
+    // Two checks read the same measurement per cluster: it is taken once per cluster in the first round.
+    const results = await runChecks({ ...base([measure('connectivity/a', 0), measure('connectivity/b', 2)]), waitMs: 60_000, waitIntervalMs: 5000, sleep: async () => {} });
+    expect(results.map((r) => r.outcome)).toEqual(['pass', 'pass', 'pass', 'pass']);
+    // Round 1 measured c1 and c2 (rounds 1, 2: b fails on both); the retry measured afresh (3, 4: b passes).
+    expect(started).toEqual(['c1', 'c2', 'c1', 'c2']);
+  });
+
   it('reports cluster checks on an unreachable cluster as error with the reason', async () => {
     const input = base([failsOn('c1')]);
     input.clusterInfos[0] = clusterInfo('c1', { reachable: false, unreachableReason: 'connect ECONNREFUSED 127.0.0.1:1' });

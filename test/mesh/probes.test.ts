@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  attributeFailures,
-  classifyCurl,
-  explainServingFailure,
-  parseProbeFrom,
-  parseProbeTo,
-  percentile,
-  probeSettings,
-  summarizeRequests,
-  targetFqdn,
-} from '../../src/mesh/probes.ts';
+import { attributeFailures, explainServingFailure } from '../../src/mesh/probes/attribution.ts';
+import { classifyCurl } from '../../src/mesh/probes/curl.ts';
+import { percentile, summarizeRequests } from '../../src/mesh/probes/http-round.ts';
+import { parseProbeFrom, parseProbeTo, probeSettings, targetFqdn } from '../../src/mesh/probes/options.ts';
 
 const out = (body: string, code: number, seconds = 0.012) => `${body}\n__meshdoctor__ ${code} ${seconds}\n`;
 

@@ -3,24 +3,13 @@ import { defineCheck } from '../../engine/define-check.ts';
 import { AccessError, type ClusterReader } from '../../cluster/types.ts';
 import type { CheckContext } from '../../engine/types.ts';
 import { hostDeltas, splitHost } from '../../mesh/envoy-clusters.ts';
-import {
-  attributeFailures,
-  eastWestGateways,
-  endpointOwners,
-  explainServingFailure,
-  missingTool,
-  NO_TARGETS_REASON,
-  probeRound,
-  probeSettings,
-  probeTargets,
-  readyEndpointsByCluster,
-  selectSource,
-  targetsFor,
-  untilAborted,
-  type ProbeRound,
-  type ProbeSettings,
-  type ProbeTarget,
-} from '../../mesh/probes.ts';
+import { attributeFailures, explainServingFailure } from '../../mesh/probes/attribution.ts';
+import { probeRound, type ProbeRound } from '../../mesh/probes/http-round.ts';
+import { probeSettings, type ProbeSettings, type ProbeTarget } from '../../mesh/probes/options.ts';
+import { eastWestGateways, endpointOwners, readyEndpointsByCluster } from '../../mesh/probes/peers.ts';
+import { missingTool, selectSource } from '../../mesh/probes/source.ts';
+import { NO_TARGETS_REASON, probeTargets, targetsFor } from '../../mesh/probes/targets.ts';
+import { untilAborted } from '../../util/abort.ts';
 
 const ID = 'connectivity/cross-cluster';
 /** Below this chance that a cluster got no request by luck, "never served" is an error. */
@@ -203,12 +192,12 @@ export default defineCheck({
 async function measureFrom(ctx: CheckContext, reader: ClusterReader, index: number, settings: ProbeSettings, allTargets: ProbeTarget[]): Promise<SourceOutcome> {
   if (ctx.clusterInfos[index]?.reachable === false) return { reader, reason: 'cluster unreachable' };
   if (!reader.live) return { reader, reason: 'offline snapshot' };
-  const selection = await untilAborted(selectSource(reader, settings, ID), ctx.signal);
+  const selection = await untilAborted(selectSource(ctx.memo, reader, settings), ctx.signal);
   if ('skip' in selection) return { reader, reason: selection.skip };
   const noTool = missingTool(selection.source, ['curl']);
   if (noTool) return { reader, reason: noTool };
   const targets = await targetsFor(reader, selection.source, allTargets);
-  const round = await untilAborted(probeRound(reader, selection.source, targets, settings, ID), ctx.signal);
+  const round = await untilAborted(probeRound(ctx.memo, reader, selection.source, targets, settings), ctx.signal);
   if (round.statsError) return { reader, reason: `cannot read its sidecar's Envoy counters: ${round.statsError}` };
   return { reader, round };
 }

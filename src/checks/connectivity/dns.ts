@@ -1,6 +1,9 @@
 // Encodes https://istio.io/latest/docs/ops/configuration/traffic-management/dns-proxy/ (a Service present only in a peer cluster resolves in a pod only through Istio's DNS proxy).
 import { defineCheck } from '../../engine/define-check.ts';
-import { probeSettings, resolveInPod, sourceOrSkip, targetFqdn, targetsOrSkip } from '../../mesh/probes.ts';
+import { resolveInPod } from '../../mesh/probes/dns-tcp.ts';
+import { probeSettings, targetFqdn } from '../../mesh/probes/options.ts';
+import { sourceOrSkip } from '../../mesh/probes/source.ts';
+import { targetsOrSkip } from '../../mesh/probes/targets.ts';
 
 const ID = 'connectivity/dns';
 
@@ -41,7 +44,7 @@ export default defineCheck({
   async run(ctx) {
     const reader = ctx.cluster!;
     const settings = probeSettings(ctx.options);
-    const source = await sourceOrSkip(ctx, settings, ID, ['getent', 'nslookup']);
+    const source = await sourceOrSkip(ctx, settings, ['getent', 'nslookup']);
     const targets = await targetsOrSkip(ctx, settings, source);
 
     const localServices = await reader.list('services');

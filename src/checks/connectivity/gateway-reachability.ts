@@ -1,6 +1,9 @@
 // Encodes https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/ (cross-network traffic goes through the peer network's east-west gateway on 15443).
 import { defineCheck } from '../../engine/define-check.ts';
-import { eastWestGateways, probeSettings, sourceOrSkip, tcpConnectFromPod } from '../../mesh/probes.ts';
+import { tcpConnectFromPod } from '../../mesh/probes/dns-tcp.ts';
+import { probeSettings } from '../../mesh/probes/options.ts';
+import { eastWestGateways } from '../../mesh/probes/peers.ts';
+import { sourceOrSkip } from '../../mesh/probes/source.ts';
 
 const ID = 'connectivity/gateway-reachability';
 
@@ -54,7 +57,7 @@ export default defineCheck({
     const addressed = peers.filter((p) => p.addresses.length > 0);
     if (addressed.length === 0) return;
 
-    const source = await sourceOrSkip(ctx, settings, ID, ['curl', 'nc']);
+    const source = await sourceOrSkip(ctx, settings, ['curl', 'nc']);
 
     const probes = addressed.flatMap((g) => g.addresses.map((address) => ({ g, address })));
     const results = await Promise.all(

@@ -1,19 +1,14 @@
 // Encodes the traffic verification of https://istio.io/latest/docs/setup/install/multicluster/verify/ (curl from a meshed pod, per cluster).
 import { defineCheck } from '../../engine/define-check.ts';
 import { hostDeltas } from '../../mesh/envoy-clusters.ts';
-import {
-  attributeFailures,
-  eastWestGateways,
-  endpointOwners,
-  explainServingFailure,
-  probeRound,
-  probeSettings,
-  sourceOrSkip,
-  summarizeRequests,
-  targetsOrSkip,
-  untilAborted,
-  type FailureKind,
-} from '../../mesh/probes.ts';
+import { attributeFailures, explainServingFailure } from '../../mesh/probes/attribution.ts';
+import type { FailureKind } from '../../mesh/probes/curl.ts';
+import { probeRound, summarizeRequests } from '../../mesh/probes/http-round.ts';
+import { probeSettings } from '../../mesh/probes/options.ts';
+import { eastWestGateways, endpointOwners } from '../../mesh/probes/peers.ts';
+import { sourceOrSkip } from '../../mesh/probes/source.ts';
+import { targetsOrSkip } from '../../mesh/probes/targets.ts';
+import { untilAborted } from '../../util/abort.ts';
 
 const ID = 'connectivity/http';
 
@@ -104,10 +99,10 @@ export default defineCheck({
   async run(ctx) {
     const reader = ctx.cluster!;
     const settings = probeSettings(ctx.options);
-    const source = await sourceOrSkip(ctx, settings, ID, ['curl']);
+    const source = await sourceOrSkip(ctx, settings, ['curl']);
     const targets = await targetsOrSkip(ctx, settings, source);
 
-    const round = await untilAborted(probeRound(reader, source, targets, settings, ID), ctx.signal);
+    const round = await untilAborted(probeRound(ctx.memo, reader, source, targets, settings), ctx.signal);
     const sourceText = `${reader.name} (${source.pod.namespace}/${source.pod.name})`;
     const attached: Record<string, unknown>[] = [];
     for (const t of round.targets) {

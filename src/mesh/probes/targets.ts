@@ -1,0 +1,95 @@
+// What connectivity probes call: the `--probe-to` targets, else the default ones (HTTP Services a
+// caller in another cluster depends on), minus the source's own Service.
+import type { ClusterReader, KubeObject } from '../../cluster/types.ts';
+import type { CheckContext, ClusterInfo } from '../../engine/types.ts';
+import { labelsOf, servicePorts } from '../istio-objects.ts';
+import type { LabelMap } from '../labels.ts';
+import { hasSidecar } from '../sidecars.ts';
+import type { ProbeSettings, ProbeTarget } from './options.ts';
+import { peerRead } from './peers.ts';
+import { isSystemNamespace, type ProbeSource } from './source.ts';
+
+/** Default targets are capped: probes stay bounded on meshes with many shared Services. */
+export const MAX_DEFAULT_TARGETS = 5;
+
+/** Why a probe check has nothing to probe (no --probe-to and no shared HTTP Service). */
+export const NO_TARGETS_REASON = 'no targets: no HTTP Service is present in two or more clusters (give targets with --probe-to HOST[:PORT][/PATH])';
+
+/** Services no probe should target by default: the control plane, gateways and cluster DNS. */
+function isSystemService(svc: KubeObject, istioNamespace: string): boolean {
+  const ns = svc.metadata.namespace;
+  if (isSystemNamespace(ns, istioNamespace)) return true;
+  if (ns === 'default' && svc.metadata.name === 'kubernetes') return true;
+  const labels = labelsOf(svc);
+  return /gateway|istiod|pilot/.test(labels.istio ?? '') || labels['topology.istio.io/network'] !== undefined || /^(istiod|kube-dns)/.test(svc.metadata.name);
+}
+
+/** The port Istio treats as HTTP (appProtocol, else the name prefix), where curl makes sense. */
+function httpPortOf(svc: KubeObject): number | undefined {
+  const port = servicePorts(svc).find((p) => {
+    const appProtocol = ((p as { appProtocol?: string }).appProtocol ?? '').toLowerCase();
+    if (appProtocol) return appProtocol === 'http' || appProtocol === 'http2' || appProtocol === 'kubernetes.io/h2c';
+    const name = (p.name ?? '').toLowerCase();
+    return name === 'http' || name.startsWith('http-') || name === 'http2' || name.startsWith('http2-');
+  });
+  return port?.port;
+}
+
+/**
+ * Default targets: HTTP Services (not system ones, not headless) present in two or more clusters,
+ * plus Services present in one cluster whose namespace has injected pods in another (remote-only
+ * Services: those callers depend on cross-cluster discovery and DNS). Sorted; at most
+ * MAX_DEFAULT_TARGETS.
+ */
+export async function defaultTargets(readers: ClusterReader[], infos: ClusterInfo[], istioNamespace: string): Promise<ProbeTarget[]> {
+  const usable = readers.filter((_r, i) => infos[i]?.reachable !== false);
+  const perCluster = await Promise.all(
+    usable.map(async (r) => ({ cluster: r.name, services: await peerRead(() => r.list('services'), []), pods: await peerRead(() => r.list('pods'), []) })),
+  );
+  const byKey = new Map<string, { svc: KubeObject; clusters: string[] }>();
+  for (const { cluster, services } of perCluster) {
+    for (const svc of services) {
+      if (isSystemService(svc, istioNamespace) || svc.spec?.clusterIP === 'None' || svc.spec?.type === 'ExternalName') continue;
+      const key = `${svc.metadata.namespace}/${svc.metadata.name}`;
+      const entry = byKey.get(key) ?? { svc, clusters: [] };
+      entry.clusters.push(cluster);
+      byKey.set(key, entry);
+    }
+  }
+  const targets: ProbeTarget[] = [];
+  for (const [, { svc, clusters }] of [...byKey].sort(([a], [b]) => a.localeCompare(b))) {
+    const namespace = svc.metadata.namespace ?? 'default';
+    const callersElsewhere = perCluster.some((c) => !clusters.includes(c.cluster) && c.pods.some((p) => p.metadata.namespace === namespace && hasSidecar(p)));
+    if (clusters.length < 2 && !callersElsewhere) continue;
+    const port = httpPortOf(svc);
+    if (port === undefined) continue;
+    const host = `${svc.metadata.name}.${namespace}`;
+    targets.push({ label: `${host}:${port}/`, host, port, path: '/', service: { namespace, name: svc.metadata.name } });
+  }
+  return targets.slice(0, MAX_DEFAULT_TARGETS);
+}
+
+/** The targets of a run: the given ones, else the defaults. */
+export async function probeTargets(ctx: CheckContext, settings: ProbeSettings): Promise<ProbeTarget[]> {
+  return settings.to ?? defaultTargets(ctx.clusters, ctx.clusterInfos, settings.istioNamespace);
+}
+
+/** Drop targets that are the source's own Service: a probe of itself says nothing about the mesh. */
+export async function targetsFor(reader: ClusterReader, source: ProbeSource, targets: ProbeTarget[]): Promise<ProbeTarget[]> {
+  const services = await reader.list('services');
+  return targets.filter((t) => {
+    if (!t.service) return true;
+    const svc = services.find((s) => s.metadata.namespace === t.service!.namespace && s.metadata.name === t.service!.name);
+    const selector = svc?.spec?.selector as LabelMap | undefined;
+    const selectsSource =
+      svc !== undefined && t.service.namespace === source.pod.namespace && selector !== undefined && Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => source.labels[k] === v);
+    return !selectsSource;
+  });
+}
+
+/** The probe targets `source` can reach (targetsFor); skips the check when there are none. */
+export async function targetsOrSkip(ctx: CheckContext, settings: ProbeSettings, source: ProbeSource): Promise<ProbeTarget[]> {
+  const targets = await targetsFor(ctx.cluster!, source, await probeTargets(ctx, settings));
+  if (targets.length === 0) ctx.skip(NO_TARGETS_REASON);
+  return targets;
+}
