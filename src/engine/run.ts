@@ -4,12 +4,12 @@ import { createLimiter } from '../util/limiter.ts';
 import { createRunMemo } from './run-memo.ts';
 import type {
   Check,
-  CheckContext,
   CheckOptions,
   CheckResult,
   ClusterInfo,
   Finding,
   FindingInput,
+  MeshCheckContext,
   MeshInfo,
   Outcome,
   PromSample,
@@ -237,9 +237,7 @@ async function runTask(input: RunInput, task: Task, memo: RunMemo): Promise<Chec
   const controller = new AbortController();
   const inputs: FindingInput[] = [];
   const data: Record<string, unknown> = {};
-  const ctx: CheckContext = {
-    cluster: reader,
-    clusterInfo: info,
+  const ctx: MeshCheckContext = {
     clusters: input.readers,
     clusterInfos: input.clusterInfos,
     mesh: input.mesh,
@@ -275,7 +273,9 @@ async function runTask(input: RunInput, task: Task, memo: RunMemo): Promise<Chec
     const outcome = await Promise.race([
       (async () => {
         if (reader) await prefetch(check, reader);
-        await check.run(ctx);
+        if (check.scope === 'mesh') await check.run(ctx);
+        else if (reader && info) await check.run({ ...ctx, cluster: reader, clusterInfo: info });
+        else throw new Error(`cluster-scope check ${check.id} planned without a cluster`);
         return 'done' as const;
       })(),
       timeout,

@@ -35,19 +35,47 @@ export interface Finding {
   hint?: string;
 }
 
-/** What a check's run() reports for a finding; the engine fills checkId, severity and hint defaults. */
-export interface FindingInput {
-  messageId: string;
+/** A value for a template placeholder. */
+export type TemplateValue = string | number | boolean;
+
+/** Fields of a reported finding other than its messageId and data. */
+interface FindingFields {
   /** Cluster concerned; defaults to the cluster the check runs for (`*` for mesh scope). */
   cluster?: string;
   resource?: ResourceRef;
-  /** Values for the message template's `{{placeholders}}`. */
-  data?: Record<string, string | number | boolean | undefined>;
   /** Overrides the default severity of the messageId (e.g. error when most proxies are stale). */
   severity?: Severity;
   /** Overrides the messageId's hint (rarely: a hint that depends on the data). */
   hint?: string;
 }
+
+type Trim<S extends string> = S extends ` ${infer R}` ? Trim<R> : S extends `${infer R} ` ? Trim<R> : S;
+
+/** The `{{name}}` placeholders of a template literal type, as a union of names. */
+export type Placeholders<S extends string> = S extends `${string}{{${infer Name}}}${infer Rest}` ? Trim<Name> | Placeholders<Rest> : never;
+
+/** The placeholders of a template TypeScript knows (a literal type); none of one built by concatenation. */
+type KnownPlaceholders<S extends string> = string extends S ? never : Placeholders<S>;
+
+/**
+ * `data` for one message: every placeholder of its template and hint must be given (extra keys are
+ * allowed). A template or hint built by concatenation is a plain `string` to TypeScript: its
+ * placeholders cannot be known statically, and the check tests verify them when the message renders.
+ */
+type DataFor<T extends MessageMeta> = [KnownPlaceholders<T['template']> | KnownPlaceholders<T['hint']>] extends [never]
+  ? { data?: Record<string, TemplateValue | undefined> }
+  : { data: { [K in KnownPlaceholders<T['template']> | KnownPlaceholders<T['hint']>]: TemplateValue } & Record<string, TemplateValue | undefined> };
+
+/**
+ * What a check's run() reports for a finding; the engine fills checkId, severity and hint defaults.
+ * Typed by the check's messages: `messageId` is one of their keys and `data` fills that template's placeholders.
+ */
+export type FindingInput<M extends Messages = Messages> = {
+  [K in keyof M & string]: FindingFields & {
+    /** A key of the check's `meta.messages`. */
+    messageId: K;
+  } & DataFor<M[K]>;
+}[keyof M & string];
 
 /** Description of one messageId of a check. */
 export interface MessageMeta {
@@ -59,14 +87,17 @@ export interface MessageMeta {
   hint: string;
 }
 
+/** A check's messages: messageId -> template, severity, hint. */
+export type Messages = Record<string, MessageMeta>;
+
 /** Static description of a check: what `meshdoctor checks` and `explain` print. */
-export interface CheckMeta {
+export interface CheckMeta<M extends Messages = Messages> {
   /** One line: what the check verifies. */
   description: string;
   /** Longer explanation for `meshdoctor explain`. */
   details?: string;
   /** messageId -> template, severity, hint. */
-  messages: Record<string, MessageMeta>;
+  messages: M;
   /** Link to the Istio doc or source the check encodes. */
   docs: string;
 }
@@ -170,12 +201,8 @@ export interface RunMemo {
   get<T>(key: string, start: () => Promise<T>): Promise<T>;
 }
 
-/** What a check's run() gets. */
-export interface CheckContext {
-  /** The cluster this run is for (cluster-scope checks); undefined for mesh-scope checks. */
-  cluster?: ClusterReader;
-  /** Topology facts about `cluster` (cluster scope). */
-  clusterInfo?: ClusterInfo;
+/** What a check's run() gets, whatever its scope. */
+interface BaseCheckContext<M extends Messages> {
   /** All clusters of the mesh (readers), in report order. */
   clusters: ClusterReader[];
   /** Topology facts for every cluster, same order as `clusters`. */
@@ -186,8 +213,8 @@ export interface CheckContext {
   signal: AbortSignal;
   /** Shared by every check of this run round; a `--wait` retry gets a new one. */
   memo: RunMemo;
-  /** Report a finding. */
-  report(finding: FindingInput): void;
+  /** Report a finding: a messageId of the check's meta.messages, with the data its template needs. */
+  report(finding: FindingInput<M>): void;
   /**
    * End the run as `skip` with a reason (e.g. "not a multi-network mesh"). Throws a SkipSignal the
    * engine catches; findings reported before are dropped.
@@ -207,22 +234,65 @@ export interface CheckContext {
   queryPrometheus?: (promql: string, opts?: { signal?: AbortSignal }) => Promise<PromSample[]>;
 }
 
-/** A check: one file in src/checks/<category>/<name>.ts, default export. */
-export interface Check {
+/** What a cluster-scope check's run() gets: the cluster it runs for. */
+export interface ClusterCheckContext<M extends Messages = Messages> extends BaseCheckContext<M> {
+  /** The cluster this run is for. */
+  cluster: ClusterReader;
+  /** Topology facts about `cluster`. */
+  clusterInfo: ClusterInfo;
+}
+
+/** What a mesh-scope check's run() gets: every cluster, none in particular. */
+export interface MeshCheckContext<M extends Messages = Messages> extends BaseCheckContext<M> {
+  cluster?: undefined;
+  clusterInfo?: undefined;
+}
+
+/** A cluster-scope context without report(): what shared helpers (src/mesh) take; findings are the check's. */
+export type ClusterReadContext = Omit<ClusterCheckContext, 'report'>;
+
+/** What a check's run() gets (discriminated by `cluster`: set for cluster scope). */
+export type CheckContext<M extends Messages = Messages> = ClusterCheckContext<M> | MeshCheckContext<M>;
+
+/** What every check declares, whatever its scope. */
+interface BaseCheck<M extends Messages> {
   /** Stable id `category/name`. */
   id: string;
   category: Category;
-  /** cluster: runs once per cluster; mesh: once over all clusters (result cluster `*`). */
-  scope: 'cluster' | 'mesh';
   /** Kinds (and `istiod:<endpoint>`, `exec`, `live`) the check reads; the engine prefetches and skips on forbidden. */
   needs: Need[];
   /** Ids of checks that must pass first; when one fails or errors, this one is skipped. */
   dependsOn?: string[];
-  meta: CheckMeta;
+  meta: CheckMeta<M>;
   /** Cluster-scope checks may restrict the clusters they run on (e.g. primaries only); return a skip reason or undefined. */
   appliesTo?(info: ClusterInfo, mesh: MeshInfo): string | undefined;
-  run(ctx: CheckContext): Promise<void>;
 }
+
+/** A check that runs once per cluster. `R`: the messages its run() may report (see Check). */
+export interface ClusterCheck<M extends Messages = Messages, R extends Messages = M> extends BaseCheck<M> {
+  scope: 'cluster';
+  run(ctx: ClusterCheckContext<R>): Promise<void>;
+}
+
+/** A check that runs once over all clusters (result cluster `*`). */
+export interface MeshCheck<M extends Messages = Messages, R extends Messages = M> extends BaseCheck<M> {
+  scope: 'mesh';
+  run(ctx: MeshCheckContext<R>): Promise<void>;
+}
+
+/**
+ * A check: one file in src/checks/<category>/<name>.ts, default export (discriminated by `scope`).
+ * The engine holds checks of every message set side by side: their run() contexts differ only in
+ * what report() accepts, which defineCheck already enforced.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Check = ClusterCheck<Messages, any> | MeshCheck<Messages, any>;
+
+/** The run() context of a check made with defineCheck (for its helper functions). */
+export type ContextOf<C> = C extends ClusterCheck<infer M> ? ClusterCheckContext<M> : C extends MeshCheck<infer M> ? MeshCheckContext<M> : never;
+
+/** What a check made with defineCheck may report (for helpers that build findings). */
+export type FindingOf<C> = C extends ClusterCheck<infer M> | MeshCheck<infer M> ? FindingInput<M> : never;
 
 /** A data need: a resource kind, an istiod debug endpoint, or a live-only capability. */
 export type Need = ResourceKindName | `istiod:${string}` | 'exec' | 'live';

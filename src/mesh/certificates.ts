@@ -5,7 +5,7 @@ import 'reflect-metadata';
 import { createHash } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { AccessError, type ClusterReader, type KubeObject } from '../cluster/types.ts';
-import type { CheckContext, ClusterInfo, ResourceRef } from '../engine/types.ts';
+import type { ClusterInfo, ClusterReadContext, ResourceRef } from '../engine/types.ts';
 import { privateKeyFacts, signatureVerifies, type CertificateFacts, type PrivateKeyFacts } from './x509-validate.ts';
 import { parseVersion } from './istio-objects.ts';
 
@@ -234,12 +234,12 @@ export interface ClusterRoot {
   signingUncertain?: boolean;
 }
 
-/** Why a cluster's root could not be had. */
-export interface RootProblem {
-  messageId: 'rootMissing' | 'rootUnreadable' | 'rootUnparseable';
-  resource?: ResourceRef;
-  data: Record<string, string>;
-}
+/** Why a cluster's root could not be had: a messageId of certificates/shared-root with its data. */
+export type RootProblem = { resource?: ResourceRef } & (
+  | { messageId: 'rootMissing'; data: { detail: string } }
+  | { messageId: 'rootUnreadable'; data: { reason: string } }
+  | { messageId: 'rootUnparseable'; data: { object: string; error: string } }
+);
 
 /** The result of reading a cluster's root. */
 export type ClusterRootResult = { root: ClusterRoot; secretsForbidden: boolean } | { problem: RootProblem };
@@ -296,9 +296,9 @@ export function clustersWithOwnCa(info: ClusterInfo): string | undefined {
  * The Secrets of the check's cluster in the istio namespace and the plug-in `cacerts` Secret among
  * them (undefined when absent). Skips the check when the Secrets cannot be read.
  */
-export async function readCacertsSecret(ctx: CheckContext): Promise<{ namespace: string; secrets: KubeObject[]; cacerts: KubeObject | undefined }> {
+export async function readCacertsSecret(ctx: ClusterReadContext): Promise<{ namespace: string; secrets: KubeObject[]; cacerts: KubeObject | undefined }> {
   const namespace = ctx.options.istioNamespace;
-  const listed = await listInNamespace(ctx.cluster!, 'secrets', namespace);
+  const listed = await listInNamespace(ctx.cluster, 'secrets', namespace);
   if ('forbidden' in listed) return ctx.skip(`cannot read Secrets in ${namespace}: ${listed.forbidden}`);
   return { namespace, secrets: listed.objects, cacerts: listed.objects.find((s) => s.metadata.name === CACERTS_SECRET) };
 }

@@ -1,7 +1,7 @@
 // Reading a cluster's own istiod through its debug endpoints, as the control-plane checks do: which
 // clusters have an istiod to ask, the outputs of its pods, and the clusters its clusterz lists.
 import type { ClusterReader, IstiodDebugOutput } from '../cluster/types.ts';
-import type { CheckContext, ClusterInfo } from '../engine/types.ts';
+import type { ClusterReadContext, ClusterInfo } from '../engine/types.ts';
 import { parseClusterz, type ClusterzEntry } from './debug/clusterz.ts';
 
 /**
@@ -15,8 +15,8 @@ export function clustersRunningIstiod(info: ClusterInfo): string | undefined {
 }
 
 /** The outputs of a debug endpoint from every istiod pod of the check's cluster; skips the check when there are none. */
-export async function istiodOutputsOrSkip(ctx: CheckContext, endpoint: string): Promise<IstiodDebugOutput[]> {
-  const outputs = await ctx.cluster!.istiodDebug(endpoint, { signal: ctx.signal });
+export async function istiodOutputsOrSkip(ctx: ClusterReadContext, endpoint: string): Promise<IstiodDebugOutput[]> {
+  const outputs = await ctx.cluster.istiodDebug(endpoint, { signal: ctx.signal });
   if (outputs.length === 0) ctx.skip(`no istiod debug output: /debug/${endpoint} was not captured or no istiod pod runs`);
   return outputs;
 }

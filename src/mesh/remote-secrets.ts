@@ -276,11 +276,11 @@ export function kubeRootCaOf(configMaps: KubeObject[], namespace: string): strin
  * cluster id is unknown (or equal to this one's: cluster-ids reports that) are left out, and so is
  * everything in an external control plane, whose peers meshdoctor cannot tell.
  */
-export function expectedPeers(self: ClusterInfo, infos: ClusterInfo[], mesh: MeshInfo): ClusterInfo[] {
+export function expectedPeers(self: ClusterInfo, infos: ClusterInfo[], mesh: MeshInfo): (ClusterInfo & { clusterId: string })[] {
   if (self.role !== 'primary') return [];
   if (mesh.model === 'external-control-plane' || mesh.model === 'single-cluster') return [];
   return infos.filter(
-    (info) =>
+    (info): info is ClusterInfo & { clusterId: string } =>
       info !== self &&
       info.name !== self.name &&
       info.clusterId !== undefined &&

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { openSnapshot } from '../../src/cluster/snapshot.ts';
 import { RESOURCE_KINDS } from '../../src/cluster/kinds.ts';
 import { AccessError, type AccessErrorReason, type ClusterReader, type KubeObject, type ListScope, type ResourceKindName } from '../../src/cluster/types.ts';
-import type { Check, CheckContext, ClusterInfo, FindingInput, MeshInfo } from '../../src/engine/types.ts';
+import type { Check, CheckContext, ClusterInfo, FindingInput, MeshCheckContext, MeshInfo } from '../../src/engine/types.ts';
 import { discoverTopology } from '../../src/mesh/discovery.ts';
 import { createRunMemo } from '../../src/engine/run-memo.ts';
 
@@ -122,9 +122,7 @@ export async function runCheck(
       run.skipped = notApplicable;
       continue;
     }
-    const ctx: CheckContext = {
-      cluster: reader,
-      clusterInfo: info,
+    const ctx: MeshCheckContext = {
       clusters: readers,
       clusterInfos: clusters,
       mesh,
@@ -144,7 +142,8 @@ export async function runCheck(
     };
     if (options.probeRemoteApi) ctx.probeRemoteApi = options.probeRemoteApi;
     try {
-      await check.run(ctx);
+      if (check.scope === 'mesh') await check.run(ctx);
+      else await check.run({ ...ctx, cluster: reader!, clusterInfo: info! });
     } catch (err) {
       if (!(err instanceof Skip)) throw err;
       run.findings = [];

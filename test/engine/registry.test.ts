@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { selectChecks, validateChecks } from '../../src/engine/registry.ts';
 import { exitCodeFor, summarize } from '../../src/engine/exit-code.ts';
 import { defineCheck } from '../../src/engine/define-check.ts';
-import type { Check, CheckResult, Severity } from '../../src/engine/types.ts';
+import type { Check, CheckResult, ClusterCheck, Severity } from '../../src/engine/types.ts';
 
-const check = (id: string, extra: Partial<Check> = {}): Check =>
+const check = (id: string, extra: Partial<ClusterCheck> = {}): Check =>
   defineCheck({
     id,
     category: id.split('/')[0] as Check['category'],

@@ -1,7 +1,7 @@
 // Encodes https://istio.io/latest/docs/tasks/security/cert-management/plugin-ca-cert/ and how istiod picks its CA (istio/istio pilot/pkg/bootstrap/istio_ca.go).
 import { defineCheck } from '../../engine/define-check.ts';
 import type { KubeObject } from '../../cluster/types.ts';
-import type { CheckContext } from '../../engine/types.ts';
+import type { ContextOf } from '../../engine/types.ts';
 import {
   CACERTS_SECRET,
   ISTIOD_REFUSES_INCOMPLETE_CACERTS,
@@ -15,7 +15,7 @@ import {
   type CaSecretMaterial,
 } from '../../mesh/certificates.ts';
 
-export default defineCheck({
+const check = defineCheck({
   id: 'certificates/cacerts',
   category: 'certificates',
   scope: 'cluster',
@@ -75,9 +75,9 @@ export default defineCheck({
     }
     const resource = { kind: 'Secret', namespace, name: CACERTS_SECRET };
     const material = caSecretMaterial(cacerts);
-    const data = { cluster: ctx.cluster!.name, namespace, form: material.form };
+    const data = { cluster: ctx.cluster.name, namespace, form: material.form };
     if (material.missingKeys.length > 0) {
-      const consequence = incompleteConsequence(cacerts, material, ctx.clusterInfo?.istioVersion);
+      const consequence = incompleteConsequence(cacerts, material, ctx.clusterInfo.istioVersion);
       ctx.report({ messageId: 'cacertsIncomplete', resource, data: { ...data, missing: material.missingKeys.join(', '), consequence } });
     }
     let parsed;
@@ -92,6 +92,10 @@ export default defineCheck({
     }
   },
 });
+export default check;
+
+/** run()'s context, for the helpers below. */
+type Ctx = ContextOf<typeof check>;
 
 /**
  * What istiod does with an incomplete Secret. Before 1.27 it decides "plugged in" by the key file alone
@@ -121,10 +125,10 @@ function incompleteConsequence(secret: KubeObject, material: CaSecretMaterial, i
 
 const CHAIN_KEY = 'cert-chain.pem';
 
-function reportMissing(ctx: CheckContext, secrets: KubeObject[], namespace: string): void {
+function reportMissing(ctx: Ctx, secrets: KubeObject[], namespace: string): void {
   const selfSigned = secrets.some((s) => s.metadata.name === SELF_SIGNED_CA_SECRET);
   const fallback = selfSigned ? `istiod runs its self-signed CA (${SELF_SIGNED_CA_SECRET})` : 'istiod will generate a self-signed CA';
   // A single-cluster mesh may well live with the self-signed root; only a mesh of several needs one root.
   const severity = ctx.clusters.length > 1 ? undefined : 'info';
-  ctx.report({ messageId: 'cacertsMissing', severity, data: { cluster: ctx.cluster!.name, namespace, fallback } });
+  ctx.report({ messageId: 'cacertsMissing', severity, data: { cluster: ctx.cluster.name, namespace, fallback } });
 }

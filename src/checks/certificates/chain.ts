@@ -1,6 +1,6 @@
 // Encodes https://istio.io/latest/docs/tasks/security/cert-management/plugin-ca-cert/ (ca-cert.pem chains through cert-chain.pem to root-cert.pem) and istio/istio security/pkg/pki/util/keycertbundle.go.
 import { defineCheck } from '../../engine/define-check.ts';
-import type { CheckContext } from '../../engine/types.ts';
+import type { ContextOf } from '../../engine/types.ts';
 import type { ChainCertificate, ChainDetail } from '../../engine/details.ts';
 import {
   CACERTS_SECRET,
@@ -24,7 +24,7 @@ const VERIFY_HINT =
 // Validity is certificates/expiry's business: reported there once.
 const TIME_CLASSES: ChainProblemClass[] = ['expired', 'not-yet-valid'];
 
-export default defineCheck({
+const check = defineCheck({
   id: 'certificates/chain',
   category: 'certificates',
   scope: 'cluster',
@@ -199,9 +199,13 @@ export default defineCheck({
     ctx.attach('chain', chainDetail(`${namespace}/${CACERTS_SECRET}`, material.form, verdict, parsed.roots));
   },
 });
+export default check;
+
+/** run()'s context, for the helpers below. */
+type Ctx = ContextOf<typeof check>;
 
 /** Each CRL of ca-crl.pem must be signed by a certificate of the path, current, and revoke none of the path. */
-async function checkCrl(ctx: CheckContext, text: string, verdict: ChainVerdict, where: { resource: { kind: string; namespace: string; name: string }; namespace: string }): Promise<void> {
+async function checkCrl(ctx: Ctx, text: string, verdict: ChainVerdict, where: { resource: { kind: string; namespace: string; name: string }; namespace: string }): Promise<void> {
   const blocks = text.match(/-----BEGIN (?:X509 )?CRL-----[\s\S]+?-----END (?:X509 )?CRL-----/g) ?? [];
   const report = (detail: string) => ctx.report({ messageId: 'crlInvalid', resource: where.resource, data: { namespace: where.namespace, detail } });
   if (blocks.length === 0) return report('holds no PEM CRL (-----BEGIN X509 CRL-----)');
@@ -230,13 +234,13 @@ async function checkCrl(ctx: CheckContext, text: string, verdict: ChainVerdict, 
   }
 }
 
-function reportVerdict(ctx: CheckContext, verdict: ChainVerdict, where: { resource: { kind: string; namespace: string; name: string }; namespace: string }): void {
-  const messageIds: Record<Exclude<ChainProblemClass, 'expired' | 'not-yet-valid'>, string> = {
+function reportVerdict(ctx: Ctx, verdict: ChainVerdict, where: { resource: { kind: string; namespace: string; name: string }; namespace: string }): void {
+  const messageIds = {
     untrusted: 'chainUntrusted',
     signature: 'chainSignatureInvalid',
     'not-a-ca': 'notACa',
     'path-length': 'pathLenViolated',
-  };
+  } as const satisfies Record<Exclude<ChainProblemClass, 'expired' | 'not-yet-valid'>, string>;
   for (const problem of verdict.problems) {
     if (TIME_CLASSES.includes(problem.class)) continue;
     const messageId = messageIds[problem.class as keyof typeof messageIds];

@@ -77,7 +77,7 @@ export default defineCheck({
   },
   async run(ctx) {
     const namespace = ctx.options.istioNamespace;
-    const certs = await caCertificates(ctx.cluster!, namespace, ctx.options.now);
+    const certs = await caCertificates(ctx.cluster, namespace, ctx.options.now);
     if (typeof certs === 'string') return ctx.skip(certs);
     const now = ctx.options.now.getTime();
     for (const { cert, role, resource, offPath } of certs) {

@@ -1,7 +1,7 @@
 // Encodes istiod's namespace controller, which writes istio-ca-root-cert into every namespace (istio/istio pilot/pkg/serviceregistry/kube/controller/namespacecontroller.go), and https://istio.io/latest/docs/setup/install/multicluster/primary-remote_multi-network/.
 import { defineCheck } from '../../engine/define-check.ts';
 import type { ClusterReader, KubeObject } from '../../cluster/types.ts';
-import type { CheckContext, ClusterInfo } from '../../engine/types.ts';
+import type { ClusterInfo, ContextOf } from '../../engine/types.ts';
 import {
   CACERTS_SECRET,
   ROOT_CERT_CONFIGMAP,
@@ -15,7 +15,7 @@ import {
 } from '../../mesh/certificates.ts';
 import { CONTROL_PLANE_CLUSTERS_ANNOTATION, REVISION_LABEL, annotationsOf, labelsOf } from '../../mesh/istio-objects.ts';
 
-export default defineCheck({
+const check = defineCheck({
   id: 'certificates/root-distribution',
   category: 'certificates',
   scope: 'cluster',
@@ -59,9 +59,9 @@ export default defineCheck({
     },
   },
   async run(ctx) {
-    const reader = ctx.cluster!;
+    const reader = ctx.cluster;
     const istioNamespace = ctx.options.istioNamespace;
-    const remote = ctx.clusterInfo?.role === 'remote' || ctx.clusterInfo?.role === 'external-controlled';
+    const remote = ctx.clusterInfo.role === 'remote' || ctx.clusterInfo.role === 'external-controlled';
     const controlPlane = remote ? await controlPlaneOf(ctx, reader) : { reader, info: ctx.clusterInfo };
     if (!controlPlane) return ctx.skip('remote cluster whose control plane cluster is unknown or unreachable: its current root cannot be told');
     const refused = await refusedCacerts(controlPlane.reader, controlPlane.info, istioNamespace);
@@ -84,8 +84,12 @@ export default defineCheck({
     }
   },
 });
+export default check;
 
-function reportStale(ctx: CheckContext, configMap: KubeObject, found: string[], current: ClusterRoot, data: Record<string, string>): void {
+/** run()'s context, for the helpers below. */
+type Ctx = ContextOf<typeof check>;
+
+function reportStale(ctx: Ctx, configMap: KubeObject, found: string[], current: ClusterRoot, data: { cluster: string; namespace: string; istioNamespace: string; controlPlane: string }): void {
   ctx.report({
     messageId: 'rootConfigMapStale',
     resource: { kind: 'ConfigMap', namespace: configMap.metadata.namespace, name: ROOT_CERT_CONFIGMAP },
@@ -134,7 +138,7 @@ function isInjected(namespace: KubeObject): boolean {
 }
 
 /** The primary that manages a remote: named by controlPlaneClusters (cluster ids), else the only primary. */
-async function controlPlaneOf(ctx: CheckContext, reader: ClusterReader): Promise<{ reader: ClusterReader; info: ClusterInfo } | undefined> {
+async function controlPlaneOf(ctx: Ctx, reader: ClusterReader): Promise<{ reader: ClusterReader; info: ClusterInfo } | undefined> {
   const namespaces = await reader.list('namespaces');
   const istioNamespace = namespaces.find((ns) => ns.metadata.name === ctx.options.istioNamespace);
   const named = (annotationsOf(istioNamespace ?? { metadata: { name: '' } })[CONTROL_PLANE_CLUSTERS_ANNOTATION] ?? '').split(',').map((s) => s.trim()).filter(Boolean);

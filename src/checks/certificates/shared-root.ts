@@ -1,11 +1,11 @@
 // Encodes https://istio.io/latest/docs/tasks/security/cert-management/plugin-ca-cert/ and the multicluster "Configure trust" step (https://istio.io/latest/docs/setup/install/multicluster/before-you-begin/#configure-trust).
 import { defineCheck } from '../../engine/define-check.ts';
-import type { FindingInput } from '../../engine/types.ts';
+import type { FindingOf } from '../../engine/types.ts';
 import { PLUGIN_CA_COMMANDS, fingerprintPrefix, groupByRoot, readClusterRoot, trustsRootOf, type ClusterRoot } from '../../mesh/certificates.ts';
 
 const PLUGIN_CA_HINT = `Plug in certificates from one root for every cluster: ${PLUGIN_CA_COMMANDS}`;
 
-export default defineCheck({
+const check = defineCheck({
   id: 'certificates/shared-root',
   category: 'certificates',
   scope: 'mesh',
@@ -59,7 +59,13 @@ export default defineCheck({
       if (info && !info.reachable) continue;
       const result = await readClusterRoot(reader, info, namespace);
       if ('problem' in result) {
-        ctx.report({ messageId: result.problem.messageId, cluster: reader.name, resource: result.problem.resource, data: { cluster: reader.name, namespace, ...result.problem.data } });
+        const { problem } = result;
+        const where = { cluster: reader.name, resource: problem.resource };
+        const data = { cluster: reader.name, namespace };
+        // One report per messageId: TypeScript checks each one's data against its template.
+        if (problem.messageId === 'rootMissing') ctx.report({ ...where, messageId: problem.messageId, data: { ...data, ...problem.data } });
+        else if (problem.messageId === 'rootUnreadable') ctx.report({ ...where, messageId: problem.messageId, data: { ...data, ...problem.data } });
+        else ctx.report({ ...where, messageId: problem.messageId, data: { ...data, ...problem.data } });
         continue;
       }
       if (result.secretsForbidden) {
@@ -74,7 +80,7 @@ export default defineCheck({
         roots.map((r) => [r.cluster, { fingerprint: r.signing.fingerprint, subject: r.signing.subject, notAfter: r.signing.notAfter.toISOString(), source: r.source, bundleSize: r.trusted.length }]),
       ),
     );
-    for (const mismatch of findMismatches(roots)) ctx.report({ ...mismatch, data: { ...mismatch.data, namespace } });
+    for (const mismatch of findMismatches(roots, namespace)) ctx.report(mismatch);
   },
 });
 
@@ -83,12 +89,12 @@ export default defineCheck({
  * is the largest group (ties: a plugged-in CA over a self-signed one, then report order), and each
  * cluster outside it that is not mutually trusted with the reference is reported.
  */
-function findMismatches(roots: ClusterRoot[]): FindingInput[] {
+function findMismatches(roots: ClusterRoot[], namespace: string): FindingOf<typeof check>[] {
   const ranked = groupByRoot(roots);
   if (ranked.length < 2) return [];
   const reference = ranked[0];
   const describeGroups = ranked.map((g) => `${g.map((r) => r.cluster).join(', ')}: ${fingerprintPrefix(g[0].signing.fingerprint)}`).join('; ');
-  const findings: FindingInput[] = [];
+  const findings: FindingOf<typeof check>[] = [];
   for (const root of roots) {
     if (reference.includes(root)) continue;
     const distrusting = reference.filter((peer) => !(trustsRootOf(peer, root) && trustsRootOf(root, peer)));
@@ -104,8 +110,10 @@ function findMismatches(roots: ClusterRoot[]): FindingInput[] {
         source: root.source,
         peers: distrusting.map((p) => `${p.cluster} (root ${fingerprintPrefix(p.signing.fingerprint)})`).join(', '),
         groups: describeGroups,
+        namespace,
       },
     });
   }
   return findings;
 }
+export default check;

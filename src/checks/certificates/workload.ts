@@ -1,7 +1,7 @@
 // Encodes Envoy's /certs admin endpoint (https://www.envoyproxy.io/docs/envoy/latest/operations/admin#get--certs) as `pilot-agent request GET certs` serves it, and Istio's SPIFFE identities (https://istio.io/latest/docs/concepts/security/#istio-identity).
 import { defineCheck } from '../../engine/define-check.ts';
 import { AccessError, type ClusterReader, type KubeObject } from '../../cluster/types.ts';
-import type { CheckContext, ClusterInfo, ResourceRef } from '../../engine/types.ts';
+import type { ClusterInfo, ContextOf, ResourceRef } from '../../engine/types.ts';
 import { fingerprintPrefix, groupByRoot, normalizeSerial, parsePemCertificates, readClusterRoot, trustsRootOf, type CertificateFacts, type ClusterRoot } from '../../mesh/certificates.ts';
 import { signatureVerifies } from '../../mesh/x509-validate.ts';
 import { CONTROL_PLANE_CLUSTERS_ANNOTATION, annotationsOf, meshConfigOf, findMeshConfigMaps } from '../../mesh/istio-objects.ts';
@@ -43,7 +43,7 @@ export interface SidecarSecrets {
 /** The admin path of the SDS secrets (Envoy redacts private keys as `[redacted]`). */
 const SECRETS_PATH = 'config_dump?resource=dynamic_active_secrets';
 
-export default defineCheck({
+const check = defineCheck({
   id: 'certificates/workload',
   category: 'certificates',
   scope: 'cluster',
@@ -97,7 +97,7 @@ export default defineCheck({
     },
   },
   async run(ctx) {
-    const reader = ctx.cluster!;
+    const reader = ctx.cluster;
     const samples = sampleSidecars(await reader.list('pods'));
     if (samples.length === 0) return ctx.skip('no running sidecar to sample');
 
@@ -126,6 +126,10 @@ export default defineCheck({
     for (const { pod, certs, secrets } of sidecars) judgeSidecar(ctx, pod, certs, secrets, trust);
   },
 });
+export default check;
+
+/** run()'s context, for the helpers below. */
+type Ctx = ContextOf<typeof check>;
 
 /**
  * The SDS secrets of a sidecar: live, one exec of pilot-agent with the resource filter (the full
@@ -195,7 +199,7 @@ interface TrustContext {
   aliases: string[];
 }
 
-async function trustContext(ctx: CheckContext): Promise<TrustContext> {
+async function trustContext(ctx: Ctx): Promise<TrustContext> {
   const namespace = ctx.options.istioNamespace;
   const controlPlane = await controlPlaneIndex(ctx);
   const roots: ClusterRoot[] = [];
@@ -225,18 +229,18 @@ async function trustContext(ctx: CheckContext): Promise<TrustContext> {
 }
 
 /** Index of the cluster whose istiod signs this cluster's certificates. */
-async function controlPlaneIndex(ctx: CheckContext): Promise<number | undefined> {
-  const self = ctx.clusters.indexOf(ctx.cluster!);
+async function controlPlaneIndex(ctx: Ctx): Promise<number | undefined> {
+  const self = ctx.clusters.indexOf(ctx.cluster);
   const info: ClusterInfo | undefined = ctx.clusterInfo;
   if (info?.role !== 'remote' && info?.role !== 'external-controlled') return self;
-  const namespaces = await ctx.cluster!.list('namespaces').catch(() => [] as KubeObject[]);
+  const namespaces = await ctx.cluster.list('namespaces').catch(() => [] as KubeObject[]);
   const istioNs = namespaces.find((ns) => ns.metadata.name === ctx.options.istioNamespace);
   const named = (istioNs ? annotationsOf(istioNs)[CONTROL_PLANE_CLUSTERS_ANNOTATION] ?? '' : '').split(',').map((s) => s.trim());
   const primaries = ctx.clusterInfos.map((c, i) => ({ c, i })).filter(({ c }) => c.role === 'primary');
   return (primaries.find(({ c }) => c.clusterId !== undefined && named.includes(c.clusterId)) ?? (primaries.length === 1 ? primaries[0] : undefined))?.i;
 }
 
-function judgeSidecar(ctx: CheckContext, pod: KubeObject, certs: SidecarCerts, secrets: SidecarSecrets | undefined, trust: TrustContext): void {
+function judgeSidecar(ctx: Ctx, pod: KubeObject, certs: SidecarCerts, secrets: SidecarSecrets | undefined, trust: TrustContext): void {
   const name = `${pod.metadata.namespace}/${pod.metadata.name}`;
   // Hints need the parts separately: kubectl and istioctl take a name and -n, not namespace/name.
   const podData = { pod: name, podName: pod.metadata.name, podNamespace: pod.metadata.namespace ?? 'default' };
@@ -246,7 +250,7 @@ function judgeSidecar(ctx: CheckContext, pod: KubeObject, certs: SidecarCerts, s
 
   const spiffe = leaf.uris.find((u) => u.startsWith('spiffe://'));
   const trustDomain = spiffe ? /^spiffe:\/\/([^/]+)/.exec(spiffe)?.[1] : undefined;
-  if (trustDomain && trust.meshTrustDomain && trustDomain !== trust.meshTrustDomain && !trust.aliases.includes(trustDomain)) {
+  if (spiffe && trustDomain && trust.meshTrustDomain && trustDomain !== trust.meshTrustDomain && !trust.aliases.includes(trustDomain)) {
     ctx.report({
       messageId: 'workloadTrustDomainMismatch',
       resource,

@@ -1,7 +1,7 @@
 // Encodes https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/ (which cluster served: Envoy's per-endpoint counters, `pilot-agent request GET clusters`).
 import { defineCheck } from '../../engine/define-check.ts';
 import { AccessError, type ClusterReader } from '../../cluster/types.ts';
-import type { CheckContext } from '../../engine/types.ts';
+import type { ContextOf } from '../../engine/types.ts';
 import { hostDeltas, splitHost } from '../../mesh/envoy-clusters.ts';
 import { attributeFailures, explainServingFailure } from '../../mesh/probes/attribution.ts';
 import { probeRound, type ProbeRound } from '../../mesh/probes/http-round.ts';
@@ -57,7 +57,7 @@ const HINT_VERIFY =
   'Watch the source pod named above: kubectl exec -n <pod namespace> <pod name> -c istio-proxy -- pilot-agent request GET clusters ' +
   '| grep "outbound|{{port}}||{{fqdn}}" (rq_success/rq_error per host, before and after some requests).';
 
-export default defineCheck({
+const check = defineCheck({
   id: ID,
   category: 'connectivity',
   scope: 'mesh',
@@ -187,9 +187,13 @@ export default defineCheck({
     ctx.attach('matrix', matrices);
   },
 });
+export default check;
+
+/** run()'s context, for the helpers below. */
+type Ctx = ContextOf<typeof check>;
 
 /** Select the source pod of a cluster and run its probe round; a reason when it has no usable source. Probe failures throw. */
-async function measureFrom(ctx: CheckContext, reader: ClusterReader, index: number, settings: ProbeSettings, allTargets: ProbeTarget[]): Promise<SourceOutcome> {
+async function measureFrom(ctx: Ctx, reader: ClusterReader, index: number, settings: ProbeSettings, allTargets: ProbeTarget[]): Promise<SourceOutcome> {
   if (ctx.clusterInfos[index]?.reachable === false) return { reader, reason: 'cluster unreachable' };
   if (!reader.live) return { reader, reason: 'offline snapshot' };
   const selection = await untilAborted(selectSource(ctx.memo, reader, settings), ctx.signal);
@@ -203,7 +207,7 @@ async function measureFrom(ctx: CheckContext, reader: ClusterReader, index: numb
 }
 
 /** Clusters in report order. */
-function orderClusters(ctx: CheckContext, names: string[]): string[] {
+function orderClusters(ctx: Ctx, names: string[]): string[] {
   const order = ctx.clusters.map((c) => c.name);
   return [...new Set(names)].sort((a, b) => order.indexOf(a) - order.indexOf(b));
 }
@@ -223,7 +227,7 @@ interface RowInput {
 }
 
 /** Findings of one source's row: failing cells, and expected clusters that never served. */
-function judgeRow(ctx: CheckContext, row: RowInput): void {
+function judgeRow(ctx: Ctx, row: RowInput): void {
   const networkOf = (cluster: string) => ctx.clusterInfos.find((i) => i.name === cluster)?.network;
   const sourceText = `${row.source} (${row.pod})`;
   const base = { source: sourceText, target: row.target, fqdn: row.fqdn, port: row.port };

@@ -42,7 +42,7 @@ export default defineCheck({
     },
   },
   async run(ctx) {
-    const reader = ctx.cluster!;
+    const reader = ctx.cluster;
     const settings = probeSettings(ctx.options);
     const source = await sourceOrSkip(ctx, settings, ['getent', 'nslookup']);
     const targets = await targetsOrSkip(ctx, settings, source);

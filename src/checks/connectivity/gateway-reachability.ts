@@ -40,8 +40,8 @@ export default defineCheck({
     return mesh.multiNetwork ? undefined : 'single-network mesh: no east-west gateway on the path';
   },
   async run(ctx) {
-    const reader = ctx.cluster!;
-    const network = ctx.clusterInfo?.network;
+    const reader = ctx.cluster;
+    const network = ctx.clusterInfo.network;
     const settings = probeSettings(ctx.options);
     const peers = (await eastWestGateways(ctx.clusters, ctx.clusterInfos)).filter((g) => g.cluster !== reader.name && (network === undefined || g.network !== network));
     if (peers.length === 0) ctx.skip('no east-west gateway of another network found (see network/topology)');
@@ -51,7 +51,7 @@ export default defineCheck({
         messageId: 'gatewayNoAddress',
         cluster: g.cluster,
         resource: { kind: 'Service', namespace: g.namespace, name: g.name },
-        data: { gateway: `${g.namespace}/${g.name} (${g.cluster})`, namespace: g.namespace, name: g.name, network: g.network, sourceCluster: reader.name, why: g.type === 'LoadBalancer' ? 'LoadBalancer pending' : `type ${g.type} without externalIPs` },
+        data: { gateway: `${g.namespace}/${g.name} (${g.cluster})`, namespace: g.namespace, name: g.name, network: g.network ?? '<unknown network>', sourceCluster: reader.name, why: g.type === 'LoadBalancer' ? 'LoadBalancer pending' : `type ${g.type} without externalIPs` },
       });
     }
     const addressed = peers.filter((p) => p.addresses.length > 0);
@@ -77,7 +77,7 @@ export default defineCheck({
           source: `${reader.name} (${source.pod.namespace}/${source.pod.name})`,
           sourceCluster: reader.name,
           gateway: `${g.namespace}/${g.name} (${g.cluster})`,
-          network: g.network,
+          network: g.network ?? '<unknown network>',
           address,
           port: g.port,
           kind: result.kind,

@@ -13,7 +13,7 @@ import { untilAborted } from '../../util/abort.ts';
 const ID = 'connectivity/http';
 
 /** messageId of each failure kind. */
-const FAILURE_MESSAGES: Record<FailureKind, string> = {
+const FAILURE_MESSAGES = {
   dns: 'dnsFailure',
   connect: 'connectFailure',
   timeout: 'timeout',
@@ -22,7 +22,7 @@ const FAILURE_MESSAGES: Record<FailureKind, string> = {
   upstream: 'upstreamError',
   server: 'serverError',
   other: 'requestFailed',
-};
+} as const satisfies Record<FailureKind, string>;
 
 const VERIFY =
   'Reproduce: kubectl exec -n {{namespace}} {{podName}} -c {{container}} -- curl -sS -m 3 {{url}}; ' +
@@ -97,7 +97,7 @@ export default defineCheck({
     },
   },
   async run(ctx) {
-    const reader = ctx.cluster!;
+    const reader = ctx.cluster;
     const settings = probeSettings(ctx.options);
     const source = await sourceOrSkip(ctx, settings, ['curl']);
     const targets = await targetsOrSkip(ctx, settings, source);
@@ -132,7 +132,7 @@ export default defineCheck({
       for (const failure of attributeFailures(t.requests, deltas, owners)) {
         const serving = failure.serving;
         const cause = serving
-          ? explainServingFailure({ sourceNetwork: ctx.clusterInfo?.network, servingCluster: serving, servingNetwork: ctx.clusterInfos.find((i) => i.name === serving)?.network, hostKinds: failure.hostKinds, gateways, curlDetail: failure.detail })
+          ? explainServingFailure({ sourceNetwork: ctx.clusterInfo.network, servingCluster: serving, servingNetwork: ctx.clusterInfos.find((i) => i.name === serving)?.network, hostKinds: failure.hostKinds, gateways, curlDetail: failure.detail })
           : failure.detail;
         const servedBy = serving
           ? ` (failing requests went to ${serving}'s endpoints ${failure.hosts.join(', ')})`

@@ -63,13 +63,13 @@ export default defineCheck({
     // Remotes and externally controlled clusters get istiod from elsewhere: nothing to run here.
     if (info?.role === 'remote' || info?.role === 'external-controlled') return;
     const namespace = ctx.options.istioNamespace;
-    const deployments = (await ctx.cluster!.list('deployments')).filter((d) => d.metadata.namespace === namespace);
+    const deployments = (await ctx.cluster.list('deployments')).filter((d) => d.metadata.namespace === namespace);
     const istiods = findIstiodDeployments(deployments);
     if (istiods.length === 0) {
       ctx.report({ messageId: 'istiodMissing', resource: { kind: 'Namespace', name: namespace }, data: { namespace } });
       return;
     }
-    const pods = (await ctx.cluster!.list('pods')).filter((p) => p.metadata.namespace === namespace);
+    const pods = (await ctx.cluster.list('pods')).filter((p) => p.metadata.namespace === namespace);
     for (const deployment of istiods) {
       const name = deployment.metadata.name;
       const revision = revisionOf(deployment);

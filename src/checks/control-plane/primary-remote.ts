@@ -1,7 +1,7 @@
 // Encodes https://istio.io/latest/docs/setup/install/multicluster/primary-remote_multi-network/ (controlPlaneClusters annotation, EXTERNAL_ISTIOD, the remote's istiod Service backed by the primary's east-west gateway, injection path /inject/cluster/<id>/net/<network>).
 import type { ClusterReader, KubeObject } from '../../cluster/types.ts';
 import { defineCheck } from '../../engine/define-check.ts';
-import type { CheckContext, ClusterInfo } from '../../engine/types.ts';
+import type { ClusterInfo, ContextOf } from '../../engine/types.ts';
 import {
   CONTROL_PLANE_CLUSTERS_ANNOTATION,
   ISTIOD_PORTS,
@@ -16,7 +16,7 @@ import {
 } from '../../mesh/istio-objects.ts';
 import { selectorMatches } from '../../mesh/labels.ts';
 
-export default defineCheck({
+const check = defineCheck({
   id: 'control-plane/primary-remote',
   category: 'control-plane',
   scope: 'cluster',
@@ -86,7 +86,7 @@ export default defineCheck({
     return 'not part of a primary-remote mesh';
   },
   async run(ctx) {
-    const info = ctx.clusterInfo!;
+    const info = ctx.clusterInfo;
     if (info.role === 'primary') {
       await checkPrimary(ctx, info);
       return;
@@ -97,8 +97,12 @@ export default defineCheck({
     await checkRemote(ctx, info, primary);
   },
 });
+export default check;
 
-async function checkPrimary(ctx: CheckContext, info: ClusterInfo): Promise<void> {
+/** run()'s context, for the helpers below. */
+type Ctx = ContextOf<typeof check>;
+
+async function checkPrimary(ctx: Ctx, info: ClusterInfo): Promise<void> {
   const namespace = ctx.options.istioNamespace;
   const remotes: ClusterInfo[] = [];
   for (const other of ctx.clusterInfos) {
@@ -106,7 +110,7 @@ async function checkPrimary(ctx: CheckContext, info: ClusterInfo): Promise<void>
     if ((await controllingPrimary(ctx, other)) === info) remotes.push(other);
   }
   if (remotes.length === 0) ctx.skip('no remote cluster of the run uses this primary as its control plane');
-  const istiods = findIstiodDeployments((await ctx.cluster!.list('deployments')).filter((d) => d.metadata.namespace === namespace));
+  const istiods = findIstiodDeployments((await ctx.cluster.list('deployments')).filter((d) => d.metadata.namespace === namespace));
   for (const istiod of istiods) {
     if (containerEnv(istiodContainer(istiod), 'EXTERNAL_ISTIOD') === 'true') continue;
     ctx.report({
@@ -122,7 +126,7 @@ async function checkPrimary(ctx: CheckContext, info: ClusterInfo): Promise<void>
  * else the one whose exposed istiod address its injector webhook URL calls; else, for a remote, the
  * mesh's only primary.
  */
-async function controllingPrimary(ctx: CheckContext, info: ClusterInfo): Promise<ClusterInfo | undefined> {
+async function controllingPrimary(ctx: Ctx, info: ClusterInfo): Promise<ClusterInfo | undefined> {
   const primaries = ctx.clusterInfos.filter((c) => c.role === 'primary');
   const reader = ctx.clusters[ctx.clusterInfos.indexOf(info)];
   const named = await controlPlaneClustersOf(reader, ctx.options.istioNamespace);
@@ -143,9 +147,9 @@ async function controlPlaneClustersOf(reader: ClusterReader, namespace: string):
   return named ? named.split(',').map((s) => s.trim()).filter(Boolean) : [];
 }
 
-async function checkRemote(ctx: CheckContext, info: ClusterInfo, primary: ClusterInfo | undefined): Promise<void> {
+async function checkRemote(ctx: Ctx, info: ClusterInfo, primary: ClusterInfo | undefined): Promise<void> {
   const namespace = ctx.options.istioNamespace;
-  const reader = ctx.cluster!;
+  const reader = ctx.cluster;
   const primaries = ctx.clusterInfos.filter((c) => c.role === 'primary');
   const base = { cluster: info.name, namespace };
 
@@ -177,7 +181,7 @@ async function checkRemote(ctx: CheckContext, info: ClusterInfo, primary: Cluste
   }
 }
 
-async function checkIstiodService(ctx: CheckContext, info: ClusterInfo, service: KubeObject, primary: ClusterInfo | undefined): Promise<void> {
+async function checkIstiodService(ctx: Ctx, info: ClusterInfo, service: KubeObject, primary: ClusterInfo | undefined): Promise<void> {
   const namespace = ctx.options.istioNamespace;
   const name = service.metadata.name;
   const data = { cluster: info.name, namespace, service: name };
@@ -199,18 +203,18 @@ async function checkIstiodService(ctx: CheckContext, info: ClusterInfo, service:
 }
 
 /** Addresses and ports of the Endpoints and EndpointSlices backing a Service of the istio namespace. */
-async function backingOf(ctx: CheckContext, service: string): Promise<{ addresses: string[]; ports: number[] }> {
+async function backingOf(ctx: Ctx, service: string): Promise<{ addresses: string[]; ports: number[] }> {
   const namespace = ctx.options.istioNamespace;
   const addresses = new Set<string>();
   const ports = new Set<number>();
-  const endpoints = (await ctx.cluster!.listOptional('endpoints')).filter((e) => e.metadata.namespace === namespace && e.metadata.name === service);
+  const endpoints = (await ctx.cluster.listOptional('endpoints')).filter((e) => e.metadata.namespace === namespace && e.metadata.name === service);
   for (const ep of endpoints) {
     for (const subset of (ep.subsets ?? []) as { addresses?: { ip?: string; hostname?: string }[]; ports?: { port?: number }[] }[]) {
       for (const a of subset.addresses ?? []) if (a.ip || a.hostname) addresses.add((a.ip ?? a.hostname)!);
       for (const p of subset.ports ?? []) if (typeof p.port === 'number') ports.add(p.port);
     }
   }
-  const slices = (await ctx.cluster!.listOptional('endpointslices')).filter(
+  const slices = (await ctx.cluster.listOptional('endpointslices')).filter(
     (s) => s.metadata.namespace === namespace && s.metadata.labels?.['kubernetes.io/service-name'] === service,
   );
   for (const slice of slices) {
@@ -224,7 +228,7 @@ async function backingOf(ctx: CheckContext, service: string): Promise<{ addresse
  * Where a primary exposes istiod: its east-west gateways' addresses (Istio's install), plus the
  * external addresses of any Service selecting its istiod pods (a hand-made istiod LoadBalancer).
  */
-async function exposedAddresses(ctx: CheckContext, primary: ClusterInfo): Promise<string[]> {
+async function exposedAddresses(ctx: Ctx, primary: ClusterInfo): Promise<string[]> {
   const addresses = new Set((primary.eastWestGateways ?? []).flatMap((g) => g.addresses));
   const reader = ctx.clusters[ctx.clusterInfos.indexOf(primary)];
   const namespace = ctx.options.istioNamespace;

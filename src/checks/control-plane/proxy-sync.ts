@@ -54,9 +54,9 @@ export default defineCheck({
   },
   appliesTo: clustersRunningIstiod,
   async run(ctx) {
-    const self = ctx.clusterInfo!;
+    const self = ctx.clusterInfo;
     const outputs = await istiodOutputsOrSkip(ctx, 'syncz');
-    const known = await knownClusterIds(ctx.cluster!, self.clusterId, ctx.signal);
+    const known = await knownClusterIds(ctx.cluster, self.clusterId, ctx.signal);
 
     for (const output of outputs) {
       const proxies = parseSyncz(output.body);

@@ -80,9 +80,9 @@ export default defineCheck({
     const probe = ctx.probeRemoteApi;
     if (!probe) return ctx.skip('needs a live cluster: remote API servers are probed only live');
     const namespace = ctx.options.istioNamespace;
-    const entries = findRemoteSecrets(await readIstiodSecrets(ctx.cluster!, namespace), namespace);
+    const entries = findRemoteSecrets(await readIstiodSecrets(ctx.cluster, namespace), namespace);
     if (entries.length === 0) ctx.skip('no remote secrets in this cluster');
-    const istiods = findIstiodDeployments((await ctx.cluster!.list('deployments')).filter((d) => d.metadata.namespace === namespace));
+    const istiods = findIstiodDeployments((await ctx.cluster.list('deployments')).filter((d) => d.metadata.namespace === namespace));
     const allowed = parseAllowlist(containerEnv(istiods[0] && istiodContainer(istiods[0]), INSECURE_KUBECONFIG_OPTIONS_ENV));
 
     const probes = entries.map(async (entry) => {

@@ -120,12 +120,12 @@ export default defineCheck({
   },
   async run(ctx) {
     const namespace = ctx.options.istioNamespace;
-    const self = ctx.clusterInfo!;
-    const entries = findRemoteSecrets(await readIstiodSecrets(ctx.cluster!, namespace), namespace);
-    const istiods = findIstiodDeployments((await ctx.cluster!.list('deployments')).filter((d) => d.metadata.namespace === namespace));
+    const self = ctx.clusterInfo;
+    const entries = findRemoteSecrets(await readIstiodSecrets(ctx.cluster, namespace), namespace);
+    const istiods = findIstiodDeployments((await ctx.cluster.list('deployments')).filter((d) => d.metadata.namespace === namespace));
     const allowed = parseAllowlist(containerEnv(istiods[0] && istiodContainer(istiods[0]), INSECURE_KUBECONFIG_OPTIONS_ENV));
     // Only corroborating evidence here: remote-sync reports an unreadable clusterz.
-    const clusterz = await readClusterz(ctx.cluster!, ctx.signal).catch(() => undefined);
+    const clusterz = await readClusterz(ctx.cluster, ctx.signal).catch(() => undefined);
 
     const firstSecretOfKey = new Map<string, string>();
     const peersCovered = new Set<string>();
@@ -198,7 +198,7 @@ export default defineCheck({
     }
 
     for (const peer of expectedPeers(self, ctx.clusterInfos, ctx.mesh)) {
-      if (peersCovered.has(peer.name) || firstSecretOfKey.has(peer.clusterId!)) continue;
+      if (peersCovered.has(peer.name) || firstSecretOfKey.has(peer.clusterId)) continue;
       ctx.report({ messageId: 'noRemoteSecret', data: { peer: peer.name, peerId: peer.clusterId, cluster: self.name } });
     }
   },

@@ -41,7 +41,7 @@ export default defineCheck({
   },
   appliesTo: clustersRunningIstiod,
   async run(ctx) {
-    const self = ctx.clusterInfo!;
+    const self = ctx.clusterInfo;
     const outputs = await istiodOutputsOrSkip(ctx, 'clusterz');
     const peers = expectedPeers(self, ctx.clusterInfos, ctx.mesh);
     for (const output of outputs) {

@@ -109,7 +109,7 @@ export default defineCheck({
       const proxy = parseVersion(group.version);
       const cp = parseVersion(group.controlPlaneVersion);
       if (!proxy || !cp) continue;
-      const data = { ...group, controlPlane: group.controlPlane! };
+      const data = { ...group, controlPlane: group.controlPlane!, controlPlaneVersion: group.controlPlaneVersion };
       if (compareMinor(proxy, cp) > 0) ctx.report({ messageId: 'proxyNewer', cluster: group.cluster, data });
       else if (minorDistance(cp, proxy) > 1) ctx.report({ messageId: 'proxyTooOld', cluster: group.cluster, data });
     }

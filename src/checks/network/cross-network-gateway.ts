@@ -1,7 +1,7 @@
 // Encodes samples/multicluster/expose-services.yaml (https://istio.io/latest/docs/setup/install/multicluster/multi-primary_multi-network/), istio#31480 and IST0145.
 import { defineCheck } from '../../engine/define-check.ts';
 import { AccessError, type ClusterReader, type KubeObject } from '../../cluster/types.ts';
-import type { CheckContext, ClusterInfo } from '../../engine/types.ts';
+import type { ClusterInfo, ContextOf } from '../../engine/types.ts';
 import { CONTROL_PLANE_CLUSTERS_ANNOTATION, annotationsOf, labelsOf, objectKey } from '../../mesh/istio-objects.ts';
 import {
   DEFAULT_CLUSTER_DOMAIN,
@@ -24,7 +24,7 @@ import {
 
 const EXPOSE_SERVICES = 'kubectl --context {{configContext}} apply -n istio-system -f samples/multicluster/expose-services.yaml';
 
-export default defineCheck({
+const check = defineCheck({
   id: 'network/cross-network-gateway',
   category: 'network',
   scope: 'cluster',
@@ -104,8 +104,8 @@ export default defineCheck({
   },
   async run(ctx) {
     if (!ctx.mesh.multiNetwork) ctx.skip('single-network mesh: no cross-network traffic');
-    const reader = ctx.cluster!;
-    const info = ctx.clusterInfo!;
+    const reader = ctx.cluster;
+    const info = ctx.clusterInfo;
     // Services meshNetworks names by registryServiceName are east-west gateways too.
     const meshNetworks = await meshGatewayDiscovery(ctx);
     const local = await workloadsOf(reader, meshNetworks, info);
@@ -178,6 +178,10 @@ export default defineCheck({
     }
   },
 });
+export default check;
+
+/** run()'s context, for the helpers below. */
+type Ctx = ContextOf<typeof check>;
 
 /**
  * A Gateway selecting no east-west pod is worth a finding only when it is plainly meant as the
@@ -246,11 +250,11 @@ function gatewayRef(gateway: KubeObject): { kind: string; namespace?: string; na
   return { kind: 'Gateway', ...(gateway.metadata.namespace ? { namespace: gateway.metadata.namespace } : {}), name: gateway.metadata.name };
 }
 
-function gatewayData(gateway: KubeObject, configContext: string): Record<string, string> {
+function gatewayData(gateway: KubeObject, configContext: string) {
   return { gateway: objectKey(gateway), namespace: gateway.metadata.namespace ?? '', name: gateway.metadata.name, configContext };
 }
 
-function checkServer(ctx: CheckContext, gateway: KubeObject, server: GatewayServer, index: number, configContext: string, clusterDomain: string): void {
+function checkServer(ctx: Ctx, gateway: KubeObject, server: GatewayServer, index: number, configContext: string, clusterDomain: string): void {
   const data = { ...gatewayData(gateway, configContext), port: server.port.number, server: index };
   const mode = serverTlsMode(server);
   const protocol = serverProtocol(server);
@@ -284,7 +288,7 @@ async function controlPlaneIdsOf(reader: ClusterReader, istioNamespace: string):
 }
 
 /** The primaries configuring a remote: those its annotation names, else every primary. */
-async function controllingPrimaries(ctx: CheckContext, remote: ClusterReader): Promise<{ reader: ClusterReader; info: ClusterInfo }[]> {
+async function controllingPrimaries(ctx: Ctx, remote: ClusterReader): Promise<{ reader: ClusterReader; info: ClusterInfo }[]> {
   const ids = await controlPlaneIdsOf(remote, ctx.options.istioNamespace);
   const primaries = ctx.clusters.map((reader, i) => ({ reader, info: ctx.clusterInfos[i] })).filter((c) => c.info.role === 'primary' && c.info.reachable);
   const named = primaries.filter((p) => p.info.clusterId && ids.includes(p.info.clusterId));
@@ -292,7 +296,7 @@ async function controllingPrimaries(ctx: CheckContext, remote: ClusterReader): P
 }
 
 /** The remotes a primary configures, with their east-west gateways. */
-async function remotesOf(ctx: CheckContext, primary: ClusterInfo, meshNetworks: MeshDiscovery): Promise<{ reader: ClusterReader; info: ClusterInfo; workloads: EastWestWorkload[] }[]> {
+async function remotesOf(ctx: Ctx, primary: ClusterInfo, meshNetworks: MeshDiscovery): Promise<{ reader: ClusterReader; info: ClusterInfo; workloads: EastWestWorkload[] }[]> {
   const out: { reader: ClusterReader; info: ClusterInfo; workloads: EastWestWorkload[] }[] = [];
   for (const [i, reader] of ctx.clusters.entries()) {
     const info = ctx.clusterInfos[i];

@@ -1,7 +1,7 @@
 // Encodes istiod's gateway discovery (istio/istio pilot/pkg/serviceregistry/kube/controller/network.go) and https://istio.io/latest/docs/setup/install/multicluster/multi-primary_multi-network/.
 import { defineCheck } from '../../engine/define-check.ts';
 import type { KubeObject } from '../../cluster/types.ts';
-import type { CheckContext } from '../../engine/types.ts';
+import type { ContextOf } from '../../engine/types.ts';
 import {
   NETWORK_LABEL,
   NODE_SELECTOR_ANNOTATION,
@@ -25,7 +25,7 @@ const GATEWAY_INSTALL_HINT =
   'samples/multicluster/gen-eastwest-gateway.sh --network {{network}} | istioctl install -y -f - ' +
   '(or helm install istio-eastwestgateway istio/gateway -n istio-system --set name=istio-eastwestgateway --set networkGateway={{network}})';
 
-export default defineCheck({
+const check = defineCheck({
   id: 'network/eastwest-gateway',
   category: 'network',
   scope: 'cluster',
@@ -130,7 +130,7 @@ export default defineCheck({
     },
   },
   async run(ctx) {
-    const reader = ctx.cluster!;
+    const reader = ctx.cluster;
     const info = ctx.clusterInfo;
     const [services, namespaces] = await Promise.all([reader.list('services'), reader.list('namespaces')]);
     const istioNamespace = namespaces.find((ns) => ns.metadata.name === ctx.options.istioNamespace);
@@ -160,6 +160,10 @@ export default defineCheck({
     for (const gateway of apiGateways) checkApiGateway(gateway, gatewayContext);
   },
 });
+export default check;
+
+/** run()'s context, for the helpers below. */
+type Ctx = ContextOf<typeof check>;
 
 interface GatewayContext {
   pods: KubeObject[];
@@ -167,7 +171,7 @@ interface GatewayContext {
   network?: string;
   multiNetwork: boolean;
   istioVersion?: string;
-  report: CheckContext['report'];
+  report: Ctx['report'];
 }
 
 function checkGateway(gateway: EastWestGatewayService, ctx: GatewayContext): void {
@@ -183,7 +187,7 @@ function checkGateway(gateway: EastWestGatewayService, ctx: GatewayContext): voi
     if (!gateway.recognisedByIstiod) {
       ctx.report({ messageId: 'ewgwNetworkLabelMissing', resource, data: base });
     } else if (ctx.network && gateway.network !== ctx.network) {
-      ctx.report({ messageId: 'ewgwNetworkMismatch', resource, data: { ...base, gatewayNetwork: gateway.network } });
+      ctx.report({ messageId: 'ewgwNetworkMismatch', resource, data: { ...base, gatewayNetwork: gateway.network ?? '<unknown network>' } });
     }
     if (!servicePorts(svc).some((p) => p.port === gateway.gatewayPort)) {
       ctx.report({ messageId: 'ewgwNo15443', resource, data: { ...base, port: gateway.gatewayPort } });
@@ -209,13 +213,13 @@ function checkGateway(gateway: EastWestGatewayService, ctx: GatewayContext): voi
   }
 
   const hostname = addresses.find((a) => !isIpAddress(a));
-  if (hostname && isOlderThan(ctx.istioVersion, 1, 13)) {
+  if (hostname && ctx.istioVersion && isOlderThan(ctx.istioVersion, 1, 13)) {
     ctx.report({ messageId: 'ewgwHostnameOldIstio', resource, data: { ...base, hostname, version: ctx.istioVersion } });
   }
 }
 
 /** A NodePort gateway: istiod publishes the ExternalIPs of the nodes its nodeSelector annotation selects. */
-function checkNodePort(svc: KubeObject, ctx: GatewayContext, resource: { kind: string; namespace: string; name: string }, base: Record<string, string>): void {
+function checkNodePort(svc: KubeObject, ctx: GatewayContext, resource: { kind: string; namespace: string; name: string }, base: { namespace: string; name: string; network: string }): void {
   const annotation = annotationsOf(svc)[NODE_SELECTOR_ANNOTATION];
   if (annotation === undefined) {
     ctx.report({ messageId: 'ewgwNodePortNoSelector', resource, data: base });
@@ -248,7 +252,7 @@ function checkApiGateway(gateway: GatewayApiEastWestGateway, ctx: GatewayContext
   if (gateway.programmed === false) ctx.report({ messageId: 'ewgwGatewayNotProgrammed', resource, data: base });
   if (gateway.addresses.length === 0) ctx.report({ messageId: 'ewgwGatewayNoAddress', resource, data: base });
   const hostname = gateway.addresses.find((a) => !isIpAddress(a));
-  if (hostname && isOlderThan(ctx.istioVersion, 1, 13)) {
+  if (hostname && ctx.istioVersion && isOlderThan(ctx.istioVersion, 1, 13)) {
     ctx.report({ messageId: 'ewgwHostnameOldIstio', resource, data: { ...base, hostname, version: ctx.istioVersion } });
   }
 }

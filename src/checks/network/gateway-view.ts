@@ -1,12 +1,12 @@
 // Encodes istiod's gateway discovery as /debug/networkz shows it (istio/istio pilot/pkg/model/network.go, pilot/pkg/serviceregistry/kube/controller/network.go).
 import { defineCheck } from '../../engine/define-check.ts';
 import type { KubeObject } from '../../cluster/types.ts';
-import type { CheckContext, ClusterInfo } from '../../engine/types.ts';
+import type { ClusterInfo, ContextOf } from '../../engine/types.ts';
 import { NetworkzUnavailable, parseNetworkz, type NetworkzGateway } from '../../mesh/debug/networkz.ts';
 import { findGatewayApiEastWestGateways, gatewayAddresses, isIpAddress, labelsOf, nodeSelectorOf, servicePorts } from '../../mesh/istio-objects.ts';
 import { clusterDomainOf, eastWestGatewayServices, meshNetworksOf, type MeshNetwork } from '../../mesh/istio-gateways.ts';
 
-export default defineCheck({
+const check = defineCheck({
   id: 'network/gateway-view',
   category: 'network',
   scope: 'cluster',
@@ -52,8 +52,8 @@ export default defineCheck({
   },
   async run(ctx) {
     if (!ctx.mesh.multiNetwork) ctx.skip('single-network mesh: no network gateways needed');
-    const reader = ctx.cluster!;
-    const info = ctx.clusterInfo!;
+    const reader = ctx.cluster;
+    const info = ctx.clusterInfo;
     const outputs = await reader.istiodDebug('networkz', { signal: ctx.signal });
     if (outputs.length === 0) ctx.skip('no istiod answered /debug/networkz');
     let listed: NetworkzGateway[];
@@ -90,6 +90,10 @@ export default defineCheck({
     }
   },
 });
+export default check;
+
+/** run()'s context, for the helpers below. */
+type Ctx = ContextOf<typeof check>;
 
 /** A gateway declared in some cluster's API, with what istiod would publish for it. */
 interface DeclaredGateway {
@@ -110,7 +114,7 @@ interface DeclaredGateway {
 }
 
 /** Every east-west gateway of every reachable cluster, as this istiod (with its meshNetworks) would discover it. */
-async function peerGateways(ctx: CheckContext, meshNetworks: MeshNetwork[], clusterDomain: string): Promise<DeclaredGateway[]> {
+async function peerGateways(ctx: Ctx, meshNetworks: MeshNetwork[], clusterDomain: string): Promise<DeclaredGateway[]> {
   const out: DeclaredGateway[] = [];
   for (const [i, reader] of ctx.clusters.entries()) {
     const cluster = ctx.clusterInfos[i];
@@ -172,7 +176,7 @@ function nodeExternalIps(svc: KubeObject, nodes: KubeObject[]): string[] {
 }
 
 /** Networks whose gateway this istiod must know: every other network, and its own when it serves remotes elsewhere. */
-function expectedNetworks(ctx: CheckContext, info: ClusterInfo): string[] {
+function expectedNetworks(ctx: Ctx, info: ClusterInfo): string[] {
   const networks = new Set<string>();
   const servesOtherNetworks = ctx.clusterInfos.some((c) => c.role === 'remote' && c.network && c.network !== info.network);
   for (const c of ctx.clusterInfos) {
@@ -182,7 +186,7 @@ function expectedNetworks(ctx: CheckContext, info: ClusterInfo): string[] {
   return [...networks].sort();
 }
 
-function reportMissing(ctx: CheckContext, network: string, peers: DeclaredGateway[], base: Record<string, string>): void {
+function reportMissing(ctx: Ctx, network: string, peers: DeclaredGateway[], base: { istiodCluster: string; istiodContext: string }): void {
   const members = ctx.clusterInfos.filter((c) => c.reachable && c.network === network);
   const owner = members[0];
   const data = { ...base, network, clusters: members.map((c) => c.name).join(', '), context: owner.context ?? owner.name };
@@ -217,7 +221,7 @@ function reportMissing(ctx: CheckContext, network: string, peers: DeclaredGatewa
     return;
   }
   // The gateway itself is fine: the gap is in what this istiod watches, so the finding is its cluster's.
-  report(ctx.clusterInfo!, `${usable.kind} ${usable.namespace}/${usable.name} in ${usable.cluster.name} looks usable, so istiod probably does not watch ${usable.cluster.name}: check its remote secret and /debug/clusterz`, ref(usable));
+  report(ctx.clusterInfo, `${usable.kind} ${usable.namespace}/${usable.name} in ${usable.cluster.name} looks usable, so istiod probably does not watch ${usable.cluster.name}: check its remote secret and /debug/clusterz`, ref(usable));
 }
 
 function explained(entry: NetworkzGateway, peers: DeclaredGateway[], meshNetworks: MeshNetwork[]): boolean {

@@ -1,7 +1,7 @@
 // Encodes samples/multicluster/expose-istiod.yaml (https://istio.io/latest/docs/setup/install/multicluster/primary-remote_multi-network/).
 import { defineCheck } from '../../engine/define-check.ts';
 import type { ClusterReader, KubeObject } from '../../cluster/types.ts';
-import type { CheckContext, ClusterInfo } from '../../engine/types.ts';
+import type { ClusterInfo, ContextOf } from '../../engine/types.ts';
 import { CONTROL_PLANE_CLUSTERS_ANNOTATION, ISTIOD_PORTS, annotationsOf, findIstiodDeployments, labelsOf, objectKey, podsOfWorkload, servicePorts } from '../../mesh/istio-objects.ts';
 import { selectorMatches } from '../../mesh/labels.ts';
 import {
@@ -17,7 +17,7 @@ import {
 
 const EXPOSE_ISTIOD = 'kubectl --context {{context}} apply -n {{istioNamespace}} -f samples/multicluster/expose-istiod.yaml';
 
-export default defineCheck({
+const check = defineCheck({
   id: 'network/istiod-exposure',
   category: 'network',
   scope: 'cluster',
@@ -72,8 +72,8 @@ export default defineCheck({
     return info.role === 'primary' ? undefined : 'only a primary serves istiod to remote clusters';
   },
   async run(ctx) {
-    const reader = ctx.cluster!;
-    const info = ctx.clusterInfo!;
+    const reader = ctx.cluster;
+    const info = ctx.clusterInfo;
     const remotes = await remotesOf(ctx, info);
     if (remotes.length === 0) ctx.skip('no remote cluster is configured by this primary');
     const ns = ctx.options.istioNamespace;
@@ -99,16 +99,20 @@ export default defineCheck({
     }
   },
 });
+export default check;
+
+/** run()'s context, for the helpers below. */
+type Ctx = ContextOf<typeof check>;
 
 interface GatewayInputs {
   virtualServices: KubeObject[];
   services: KubeObject[];
   pods: KubeObject[];
-  base: Record<string, string>;
+  base: { context: string; istioNamespace: string; remotes: string };
   ns: string;
 }
 
-function checkGateway(ctx: CheckContext, gateway: KubeObject, inputs: GatewayInputs): void {
+function checkGateway(ctx: Ctx, gateway: KubeObject, inputs: GatewayInputs): void {
   const resource = { kind: 'Gateway', namespace: gateway.metadata.namespace, name: gateway.metadata.name };
   const data = { ...inputs.base, gateway: objectKey(gateway), namespace: gateway.metadata.namespace ?? '' };
   const servers = gatewayServers(gateway);
@@ -163,7 +167,7 @@ function exposedDirectly(services: KubeObject[], pods: KubeObject[], deployments
 }
 
 /** Names of the remote clusters this primary configures (their controlPlaneClusters annotation, else every remote). */
-async function remotesOf(ctx: CheckContext, primary: ClusterInfo): Promise<string[]> {
+async function remotesOf(ctx: Ctx, primary: ClusterInfo): Promise<string[]> {
   const primaries = ctx.clusterInfos.filter((i) => i.role === 'primary');
   const out: string[] = [];
   for (const [i, reader] of ctx.clusters.entries()) {

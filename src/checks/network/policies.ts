@@ -1,12 +1,12 @@
 // Encodes Kubernetes NetworkPolicy semantics (https://kubernetes.io/docs/concepts/services-networking/network-policies/) for the ports of https://istio.io/latest/docs/ops/deployment/application-requirements/#ports-used-by-istio.
 import { defineCheck } from '../../engine/define-check.ts';
 import type { KubeObject } from '../../cluster/types.ts';
-import type { CheckContext } from '../../engine/types.ts';
+import type { ContextOf } from '../../engine/types.ts';
 import { ISTIOD_PORTS, findIstiodDeployments, podsOfWorkload, servicePorts } from '../../mesh/istio-objects.ts';
 import { eastWestWorkloads, meshGatewayDiscovery, resolvePodPort, type EastWestWorkload } from '../../mesh/istio-gateways.ts';
 import { evaluateIngress, ingressPoliciesFor, type PortVerdict } from '../../mesh/kubernetes-network-policy.ts';
 
-export default defineCheck({
+const check = defineCheck({
   id: 'network/policies',
   category: 'network',
   scope: 'cluster',
@@ -61,7 +61,7 @@ export default defineCheck({
     },
   },
   async run(ctx) {
-    const reader = ctx.cluster!;
+    const reader = ctx.cluster;
     const policies = await reader.listOptional('networkpolicies');
     if (policies.length === 0) return;
     const [pods, services, deployments, k8sGateways] = await Promise.all([
@@ -139,6 +139,10 @@ export default defineCheck({
     }
   },
 });
+export default check;
+
+/** run()'s context, for the helpers below. */
+type Ctx = ContextOf<typeof check>;
 
 /**
  * The gateway ports whose traffic comes from other clusters: the cross-network port in a
@@ -166,7 +170,7 @@ function gatewayPortsToJudge(
   return ports;
 }
 
-function reportGateway(ctx: CheckContext, pod: KubeObject, port: number, verdict: PortVerdict, extra: { context: string; labels: string; consequence: string }): void {
+function reportGateway(ctx: Ctx, pod: KubeObject, port: number, verdict: PortVerdict, extra: { context: string; labels: string; consequence: string }): void {
   const resource = { kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name };
   const data = {
     policies: verdict.policies.join(', '),

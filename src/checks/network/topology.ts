@@ -1,7 +1,7 @@
 // Encodes https://istio.io/latest/docs/ops/configuration/traffic-management/multicluster/ (networks, gateways) and istio's IST0126 analyzer.
 import { defineCheck } from '../../engine/define-check.ts';
 import { AccessError, type ClusterReader, type KubeObject, type ResourceKindName } from '../../cluster/types.ts';
-import type { CheckContext, ClusterInfo } from '../../engine/types.ts';
+import type { ClusterInfo, ContextOf } from '../../engine/types.ts';
 import type { TopologyPicture } from '../../engine/details.ts';
 import { CONTROL_PLANE_CLUSTERS_ANNOTATION, annotationsOf, findGatewayApiEastWestGateways, gatewayAddresses } from '../../mesh/istio-objects.ts';
 import { clusterDomainOf, eastWestWorkloads, meshNetworksOf, type MeshNetwork, type MeshNetworksConfig } from '../../mesh/istio-gateways.ts';
@@ -9,7 +9,7 @@ import { readClusterz } from '../../mesh/istiod-debug.ts';
 
 const UNKNOWN_NETWORK = '<unknown>';
 
-export default defineCheck({
+const check = defineCheck({
   id: 'network/topology',
   category: 'network',
   scope: 'mesh',
@@ -75,6 +75,10 @@ export default defineCheck({
     ctx.attach('topology', await picture(ctx, facts));
   },
 });
+export default check;
+
+/** run()'s context, for the helpers below. */
+type Ctx = ContextOf<typeof check>;
 
 interface ClusterFacts {
   reader: ClusterReader;
@@ -110,7 +114,7 @@ async function primaryMeshNetworks(reader: ClusterReader, info: ClusterInfo, ist
 async function clusterFacts(
   reader: ClusterReader,
   info: ClusterInfo,
-  ctx: CheckContext,
+  ctx: Ctx,
   meshNetworkEntries: MeshNetwork[],
   meshNetworks: MeshNetworksConfig | undefined,
 ): Promise<ClusterFacts> {
@@ -160,7 +164,7 @@ function contextOf(f: ClusterFacts): string {
   return f.info.context ?? f.info.name;
 }
 
-function checkUnknownNetworks(ctx: CheckContext, facts: ClusterFacts[], declared: Set<string>, multiNetwork: boolean): void {
+function checkUnknownNetworks(ctx: Ctx, facts: ClusterFacts[], declared: Set<string>, multiNetwork: boolean): void {
   if (declared.size === 0) return; // no cluster uses networks: a single flat network
   for (const f of facts) {
     if (f.info.network) continue;
@@ -175,7 +179,7 @@ function checkUnknownNetworks(ctx: CheckContext, facts: ClusterFacts[], declared
   }
 }
 
-function checkGatewaysPerNetwork(ctx: CheckContext, facts: ClusterFacts[]): void {
+function checkGatewaysPerNetwork(ctx: Ctx, facts: ClusterFacts[]): void {
   const byNetwork = new Map<string, ClusterFacts[]>();
   for (const f of facts) {
     if (!f.info.network) continue;
@@ -211,7 +215,7 @@ function controlledBy(remote: ClusterFacts, facts: ClusterFacts[]): ClusterFacts
   return named.length > 0 ? named : primaries;
 }
 
-function checkMeshNetworks(ctx: CheckContext, facts: ClusterFacts[]): void {
+function checkMeshNetworks(ctx: Ctx, facts: ClusterFacts[]): void {
   for (const f of facts) {
     if (!f.meshNetworks || f.info.role !== 'primary') continue;
     const known = new Set<string>([...facts.map((x) => x.info.clusterId).filter((id): id is string => !!id), ...f.remoteSecretKeys]);
@@ -266,7 +270,7 @@ function cidrRange(cidr: string): { family: 4 | 6; first: bigint; last: bigint }
   return { family, first, last: first + (1n << hostBits) - 1n };
 }
 
-function checkPodCidrs(ctx: CheckContext, facts: ClusterFacts[]): void {
+function checkPodCidrs(ctx: Ctx, facts: ClusterFacts[]): void {
   for (let i = 0; i < facts.length; i++) {
     for (let j = i + 1; j < facts.length; j++) {
       const [a, b] = [facts[i], facts[j]];
@@ -295,7 +299,7 @@ function firstOverlap(left: string[], right: string[]): [string, string] | undef
 }
 
 /** Cluster ids a control plane watches, from /debug/clusterz (parsed by src/mesh/debug/clusterz.ts: every format). */
-async function clustersSeenBy(f: ClusterFacts, ctx: CheckContext): Promise<TopologyPicture['controlPlanes'][number]> {
+async function clustersSeenBy(f: ClusterFacts, ctx: Ctx): Promise<TopologyPicture['controlPlanes'][number]> {
   const entry: TopologyPicture['controlPlanes'][number] = { cluster: f.info.name, ...(f.info.clusterId ? { clusterId: f.info.clusterId } : {}), sees: [] };
   let entries;
   try {
@@ -315,7 +319,7 @@ async function clustersSeenBy(f: ClusterFacts, ctx: CheckContext): Promise<Topol
   return { ...entry, sees: [...seen.entries()].map(([clusterId, status]) => ({ clusterId, status })) };
 }
 
-async function picture(ctx: CheckContext, facts: ClusterFacts[]): Promise<TopologyPicture> {
+async function picture(ctx: Ctx, facts: ClusterFacts[]): Promise<TopologyPicture> {
   const names = [...new Set(facts.map((f) => f.info.network ?? UNKNOWN_NETWORK))].sort((a, b) =>
     a === UNKNOWN_NETWORK ? 1 : b === UNKNOWN_NETWORK ? -1 : a.localeCompare(b),
   );

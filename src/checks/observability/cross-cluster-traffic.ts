@@ -1,6 +1,6 @@
 // Encodes Istio's standard metrics (https://istio.io/latest/docs/reference/config/metrics/) read per source -> destination cluster, as the seed article's PromQL does.
 import { defineCheck } from '../../engine/define-check.ts';
-import type { CheckContext, ClusterInfo, PromSample } from '../../engine/types.ts';
+import type { ClusterInfo, ContextOf, PromSample } from '../../engine/types.ts';
 import type { TrafficDetail, TrafficPair } from '../../engine/details.ts';
 
 /** The rate window of every query: long enough to smooth scrapes (15-30 s), short enough to be "now". */
@@ -26,7 +26,7 @@ export const QUERY_P95 = `histogram_quantile(0.95, sum by (le, ${BY_PAIR}) (rate
 
 const HAND_QUERY = "curl -sG {{prometheus}}/api/v1/query --data-urlencode 'query={{query}}'";
 
-export default defineCheck({
+const check = defineCheck({
   id: 'observability/cross-cluster-traffic',
   category: 'observability',
   scope: 'mesh',
@@ -142,9 +142,13 @@ export default defineCheck({
     reportSilentClusters(ctx, ctx.clusterInfos, seen, prometheus);
   },
 });
+export default check;
+
+/** run()'s context, for the helpers below. */
+type Ctx = ContextOf<typeof check>;
 
 /** Clusters of the mesh whose id no series mentions. */
-function reportSilentClusters(ctx: CheckContext, infos: ClusterInfo[], seen: Set<string>, prometheus: string): void {
+function reportSilentClusters(ctx: Ctx, infos: ClusterInfo[], seen: Set<string>, prometheus: string): void {
   for (const info of infos) {
     if (!info.clusterId || seen.has(info.clusterId)) continue;
     ctx.report({

@@ -1,7 +1,7 @@
 // Encodes Istio's analyzer IST0170 MultiClusterInconsistentService (istio/istio pkg/config/analysis/analyzers/multicluster/service.go).
 import { defineCheck } from '../../engine/define-check.ts';
 import type { KubeObject } from '../../cluster/types.ts';
-import type { CheckContext } from '../../engine/types.ts';
+import type { ContextOf } from '../../engine/types.ts';
 import { labelsOf, servicePorts, type ServicePort } from '../../mesh/istio-objects.ts';
 import { isSystemService, nsName } from '../../mesh/services.ts';
 
@@ -9,7 +9,7 @@ const SAME_EVERYWHERE =
   'Services of the same namespace and name are one service for Istio (namespace sameness): make them identical in every cluster. ' +
   'Compare: kubectl --context=<{{cluster}} context> get service -n {{namespace}} {{name}} -o yaml, and the same with the contexts of {{referenceClusters}}.';
 
-export default defineCheck({
+const check = defineCheck({
   id: 'services/consistency',
   category: 'services',
   scope: 'mesh',
@@ -68,54 +68,53 @@ export default defineCheck({
     for (const instances of byKey.values()) if (instances.length > 1) compare(ctx, instances);
   },
 });
+export default check;
+
+/** run()'s context, for the helpers below. */
+type Ctx = ContextOf<typeof check>;
 
 type Instance = { cluster: string; service: KubeObject };
 
-function compare(ctx: CheckContext, instances: Instance[]): void {
-  const headless = (s: KubeObject) => (s.spec?.clusterIP === 'None' ? 'headless' : 'not headless (ClusterIP)');
-  if (reportDifferences(ctx, instances, 'serviceHeadlessMixed', headless)) return;
-  if (reportDifferences(ctx, instances, 'serviceTypeMismatch', (s) => String(s.spec?.type ?? 'ClusterIP'))) return;
-  const numbers = (s: KubeObject) => servicePorts(s).map((p) => p.port).sort((a, b) => a - b).join(', ') || '(none)';
-  if (reportDifferences(ctx, instances, 'servicePortsMismatch', numbers)) return;
+function compare(ctx: Ctx, instances: Instance[]): void {
+  const headless = differences(instances, (s) => (s.spec?.clusterIP === 'None' ? 'headless' : 'not headless (ClusterIP)'));
+  for (const d of headless) ctx.report({ messageId: 'serviceHeadlessMixed', ...d });
+  if (headless.length) return;
+  const types = differences(instances, (s) => String(s.spec?.type ?? 'ClusterIP'));
+  for (const d of types) ctx.report({ messageId: 'serviceTypeMismatch', ...d });
+  if (types.length) return;
+  const ports = differences(instances, (s) => servicePorts(s).map((p) => p.port).sort((a, b) => a - b).join(', ') || '(none)');
+  for (const d of ports) ctx.report({ messageId: 'servicePortsMismatch', ...d });
+  if (ports.length) return;
   for (const port of servicePorts(instances[0].service).map((p) => p.port)) {
     const portOf = (s: KubeObject) => servicePorts(s).find((p) => p.port === port)!;
-    reportDifferences(ctx, instances, 'servicePortNameMismatch', (s) => portOf(s).name ?? '', { port });
-    reportDifferences(ctx, instances, 'servicePortProtocolMismatch', (s) => protocolOf(portOf(s)), { port });
+    for (const d of differences(instances, (s) => portOf(s).name ?? '')) ctx.report({ messageId: 'servicePortNameMismatch', ...d, data: { ...d.data, port } });
+    for (const d of differences(instances, (s) => protocolOf(portOf(s)))) ctx.report({ messageId: 'servicePortProtocolMismatch', ...d, data: { ...d.data, port } });
   }
 }
 
 /**
  * Group the clusters by the value of one attribute; the largest group (first cluster's on a tie) is
- * the reference, every cluster outside it gets a finding. Returns whether any differed.
+ * the reference, every cluster outside it is a difference (what its finding says).
  */
-function reportDifferences(
-  ctx: CheckContext,
-  instances: Instance[],
-  messageId: string,
-  valueOf: (service: KubeObject) => string,
-  extra: Record<string, string | number> = {},
-): boolean {
+function differences(instances: Instance[], valueOf: (service: KubeObject) => string) {
   const groups = new Map<string, string[]>();
   for (const { cluster, service } of instances) {
     const value = valueOf(service);
     groups.set(value, [...(groups.get(value) ?? []), cluster]);
   }
-  if (groups.size < 2) return false;
+  if (groups.size < 2) return [];
   let reference = [...groups.entries()][0];
   for (const entry of groups) if (entry[1].length > reference[1].length) reference = entry;
   const { namespace = '', name } = instances[0].service.metadata;
-  for (const [value, clusters] of groups) {
-    if (value === reference[0]) continue;
-    for (const cluster of clusters) {
-      ctx.report({
-        messageId,
+  return [...groups]
+    .filter(([value]) => value !== reference[0])
+    .flatMap(([value, clusters]) =>
+      clusters.map((cluster) => ({
         cluster,
         resource: { kind: 'Service', namespace, name },
-        data: { ...extra, namespace, name, cluster, value, referenceValue: reference[0], referenceClusters: reference[1].join(', ') },
-      });
-    }
-  }
-  return true;
+        data: { namespace, name, cluster, value, referenceValue: reference[0], referenceClusters: reference[1].join(', ') },
+      })),
+    );
 }
 
 /** Istio's protocol of a port (appProtocol, else the name prefix) with its L4 protocol. */

@@ -1,7 +1,7 @@
 // Encodes https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/ ("Verify the service registry": istiod's /debug/registryz lists each service's clusters in clusterVIPs).
 import { defineCheck } from '../../engine/define-check.ts';
 import { AccessError, type ClusterReader, type KubeObject } from '../../cluster/types.ts';
-import type { CheckContext, ClusterInfo } from '../../engine/types.ts';
+import type { ClusterInfo, ContextOf } from '../../engine/types.ts';
 import { labelsOf } from '../../mesh/istio-objects.ts';
 import { registryKey, type RegistryService } from '../../mesh/debug/registryz.ts';
 import { parseClusterz } from '../../mesh/debug/clusterz.ts';
@@ -9,7 +9,7 @@ import { discoveryFilter, examples, nsName, primaryOutput, readRegistry, remoteS
 
 const REGISTRYZ = 'kubectl exec -n {{namespace}} {{istiod}} -c discovery -- pilot-discovery request GET /debug/registryz';
 
-export default defineCheck({
+const check = defineCheck({
   id: 'services/cross-cluster-discovery',
   category: 'services',
   scope: 'cluster',
@@ -76,9 +76,9 @@ export default defineCheck({
     return info.role === 'primary' ? undefined : 'runs no istiod: its Services are checked from its primary';
   },
   async run(ctx) {
-    const reader = ctx.cluster!;
-    const info = ctx.clusterInfo!;
-    const peers = ctx.clusterInfos.filter((p) => p.name !== info.name && p.reachable && p.clusterId);
+    const reader = ctx.cluster;
+    const info = ctx.clusterInfo;
+    const peers = ctx.clusterInfos.filter((p): p is ClusterInfo & { clusterId: string } => p.name !== info.name && p.reachable && Boolean(p.clusterId));
     if (peers.length === 0) ctx.skip('no peer cluster with a known cluster id');
     const registry = await readRegistry(reader, ctx.signal);
     if (!registry) return ctx.skip('no running istiod answered /debug/registryz');
@@ -104,6 +104,10 @@ export default defineCheck({
     }
   },
 });
+export default check;
+
+/** run()'s context, for the helpers below. */
+type Ctx = ContextOf<typeof check>;
 
 /** `namespace/name` of the Kubernetes services istiod knows, per cluster id. */
 function servicesByClusterId(services: RegistryService[]): Map<string, Set<string>> {
@@ -127,7 +131,7 @@ async function meshServicesOf(reader: ClusterReader, selected: (labels: Record<s
 }
 
 interface PeerFacts {
-  ctx: CheckContext;
+  ctx: Ctx;
   reader: ClusterReader;
   istiod: string;
   namespace: string;
@@ -135,9 +139,9 @@ interface PeerFacts {
   knownIds: Set<string | undefined>;
 }
 
-async function comparePeer(peer: ClusterInfo, expected: string[], facts: PeerFacts): Promise<void> {
+async function comparePeer(peer: ClusterInfo & { clusterId: string }, expected: string[], facts: PeerFacts): Promise<void> {
   const { ctx } = facts;
-  const peerId = peer.clusterId!;
+  const peerId = peer.clusterId;
   const known = facts.byCluster.get(peerId) ?? new Set<string>();
   const missing = expected.filter((key) => !known.has(key));
   if (missing.length === 0) return;
@@ -165,7 +169,7 @@ async function comparePeer(peer: ClusterInfo, expected: string[], facts: PeerFac
   }
   const status = await syncStatusOf(facts.reader, peerId, ctx.signal);
   if (secretKeys && status !== 'synced') {
-    ctx.report({ messageId: 'peerNotSynced', resource, data: { ...base, secret: secretKeys.get(peerId), status: status ?? 'absent from clusterz' } });
+    ctx.report({ messageId: 'peerNotSynced', resource, data: { ...base, secret: secretKeys.get(peerId) ?? peerId, status: status ?? 'absent from clusterz' } });
     return;
   }
   const cause = secretKeys

@@ -1,12 +1,12 @@
 // Encodes https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/ (istiod's endpoint shards per cluster) and istio/istio pilot/pkg/model/endpointshards.go.
 import { defineCheck } from '../../engine/define-check.ts';
 import { AccessError, type KubeObject } from '../../cluster/types.ts';
-import type { CheckContext, ClusterInfo } from '../../engine/types.ts';
+import type { ClusterInfo, ContextOf } from '../../engine/types.ts';
 import { registryKey, type RegistryService } from '../../mesh/debug/registryz.ts';
 import type { ServiceEndpoints, ShardEndpoint } from '../../mesh/debug/endpoint-shardz.ts';
 import { clusterNameOfId, examples, isSystemService, nsName, readEndpointShards, readRegistry, readyEndpointCount } from '../../mesh/services.ts';
 
-export default defineCheck({
+const check = defineCheck({
   id: 'services/endpoints',
   category: 'services',
   scope: 'cluster',
@@ -60,7 +60,7 @@ export default defineCheck({
     return info.role === 'primary' ? undefined : 'runs no istiod: its endpoints are checked from its primary';
   },
   async run(ctx) {
-    const reader = ctx.cluster!;
+    const reader = ctx.cluster;
     const registry = await readRegistry(reader, ctx.signal);
     if (!registry) return ctx.skip('no running istiod answered /debug/registryz');
     const shards = await readEndpointShards(reader, ctx.signal);
@@ -68,7 +68,7 @@ export default defineCheck({
 
     const byHost = new Map<string, ServiceEndpoints>(shards.services.map((s) => [`${s.hostname}|${s.namespace}`, s]));
     const apis = new ApiEndpoints(ctx);
-    const observer = { istiod: registry.pod, namespace: ctx.options.istioNamespace, network: ctx.clusterInfo?.network ?? '' };
+    const observer = { istiod: registry.pod, namespace: ctx.options.istioNamespace, network: ctx.clusterInfo.network ?? '' };
     const multiNetwork = isMultiNetwork(ctx.clusterInfos, shards.services, ctx.mesh.multiNetwork);
 
     const missingByOwner = new Map<string, string[]>();
@@ -106,6 +106,10 @@ export default defineCheck({
     }
   },
 });
+export default check;
+
+/** run()'s context, for the helpers below. */
+type Ctx = ContextOf<typeof check>;
 
 function push(map: Map<string, string[]>, key: string, value: string): void {
   const list = map.get(key);
@@ -134,7 +138,7 @@ function isMultiNetwork(infos: ClusterInfo[], services: ServiceEndpoints[], mesh
 
 /** Application endpoints of another network without a sidecar: the gateway's mTLS passthrough cannot reach them. */
 function reportUninjected(
-  ctx: CheckContext,
+  ctx: Ctx,
   service: RegistryService,
   clusterId: string,
   endpoints: ShardEndpoint[],
@@ -164,10 +168,10 @@ function reportUninjected(
 
 /** Ready endpoint counts from each cluster's own API, read once per cluster. */
 class ApiEndpoints {
-  readonly #ctx: CheckContext;
+  readonly #ctx: Ctx;
   readonly #cache = new Map<string, Promise<Map<string, number> | undefined>>();
 
-  constructor(ctx: CheckContext) {
+  constructor(ctx: Ctx) {
     this.#ctx = ctx;
   }
 

@@ -53,7 +53,7 @@ export default defineCheck({
     },
   },
   async run(ctx) {
-    const reader = ctx.cluster!;
+    const reader = ctx.cluster;
     const [serviceEntries, destinationRules, virtualServices, gateways, deployments, services, configMaps] = await Promise.all([
       reader.listOptional('serviceentries'),
       reader.listOptional('destinationrules'),

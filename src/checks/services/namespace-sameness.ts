@@ -1,7 +1,7 @@
 // Encodes https://istio.io/latest/docs/ops/configuration/traffic-management/multicluster/ (namespace sameness) and https://istio.io/latest/docs/setup/additional-setup/sidecar-injection/.
 import { defineCheck } from '../../engine/define-check.ts';
 import type { KubeObject } from '../../cluster/types.ts';
-import type { CheckContext } from '../../engine/types.ts';
+import type { ContextOf } from '../../engine/types.ts';
 import { labelsOf } from '../../mesh/istio-objects.ts';
 import { hasSidecar, isSystemNamespace } from '../../mesh/services.ts';
 
@@ -15,7 +15,7 @@ interface NamespaceState {
   injectedPods: number;
 }
 
-export default defineCheck({
+const check = defineCheck({
   id: 'services/namespace-sameness',
   category: 'services',
   scope: 'mesh',
@@ -70,6 +70,10 @@ export default defineCheck({
     for (const [namespace, present] of states) judge(ctx, namespace, present, clusterNames, clientsByCluster);
   },
 });
+export default check;
+
+/** run()'s context, for the helpers below. */
+type Ctx = ContextOf<typeof check>;
 
 function stateOf(cluster: string, ns: KubeObject, services: KubeObject[], pods: KubeObject[]): NamespaceState {
   const name = ns.metadata.name;
@@ -91,7 +95,7 @@ function stateOf(cluster: string, ns: KubeObject, services: KubeObject[], pods: 
   };
 }
 
-function judge(ctx: CheckContext, namespace: string, present: NamespaceState[], clusters: string[], clientsByCluster: Map<string, number>): void {
+function judge(ctx: Ctx, namespace: string, present: NamespaceState[], clusters: string[], clientsByCluster: Map<string, number>): void {
   const meshSides = present.filter((s) => s.injected && s.services > 0);
   if (meshSides.length === 0) return;
   const resource = { kind: 'Namespace', name: namespace };

@@ -32,7 +32,7 @@ export default defineCheck({
     },
   },
   async run(ctx) {
-    const reader = ctx.cluster!;
+    const reader = ctx.cluster;
     const istioNamespace = ctx.options.istioNamespace;
     const peers = ctx.clusters.filter((r, i) => r.name !== reader.name && ctx.clusterInfos[i].reachable);
     if (peers.length === 0) ctx.skip('no readable peer cluster');

@@ -3,7 +3,7 @@
 // application container, never istio-proxy: its uid 1337 traffic bypasses the sidecar
 // (https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/).
 import type { ClusterReader, KubeObject, PodRef } from '../../cluster/types.ts';
-import type { CheckContext, RunMemo } from '../../engine/types.ts';
+import type { ClusterReadContext, RunMemo } from '../../engine/types.ts';
 import { untilAborted } from '../../util/abort.ts';
 import { isPodReady, labelsOf } from '../istio-objects.ts';
 import { labelSelectorMatches, type LabelMap } from '../labels.ts';
@@ -131,8 +131,8 @@ export function missingTool(source: ProbeSource, needed: ProbeTool[]): string | 
  * The source pod of a per-cluster probe check, with at least one of `tools`. Skips the check
  * (ctx.skip) when the cluster has no source pod or the pod lacks the tools.
  */
-export async function sourceOrSkip(ctx: CheckContext, settings: ProbeSettings, tools: ProbeTool[]): Promise<ProbeSource> {
-  const selection = await untilAborted(selectSource(ctx.memo, ctx.cluster!, settings), ctx.signal);
+export async function sourceOrSkip(ctx: ClusterReadContext, settings: ProbeSettings, tools: ProbeTool[]): Promise<ProbeSource> {
+  const selection = await untilAborted(selectSource(ctx.memo, ctx.cluster, settings), ctx.signal);
   if ('skip' in selection) return ctx.skip(selection.skip);
   const noTool = missingTool(selection.source, tools);
   if (noTool) ctx.skip(noTool);

@@ -1,7 +1,7 @@
 // What connectivity probes call: the `--probe-to` targets, else the default ones (HTTP Services a
 // caller in another cluster depends on), minus the source's own Service.
 import type { ClusterReader, KubeObject } from '../../cluster/types.ts';
-import type { CheckContext, ClusterInfo } from '../../engine/types.ts';
+import type { CheckContext, ClusterInfo, ClusterReadContext } from '../../engine/types.ts';
 import { labelsOf, servicePorts } from '../istio-objects.ts';
 import type { LabelMap } from '../labels.ts';
 import { hasSidecar } from '../sidecars.ts';
@@ -70,7 +70,7 @@ export async function defaultTargets(readers: ClusterReader[], infos: ClusterInf
 }
 
 /** The targets of a run: the given ones, else the defaults. */
-export async function probeTargets(ctx: CheckContext, settings: ProbeSettings): Promise<ProbeTarget[]> {
+export async function probeTargets(ctx: Pick<CheckContext, 'clusters' | 'clusterInfos'>, settings: ProbeSettings): Promise<ProbeTarget[]> {
   return settings.to ?? defaultTargets(ctx.clusters, ctx.clusterInfos, settings.istioNamespace);
 }
 
@@ -88,8 +88,8 @@ export async function targetsFor(reader: ClusterReader, source: ProbeSource, tar
 }
 
 /** The probe targets `source` can reach (targetsFor); skips the check when there are none. */
-export async function targetsOrSkip(ctx: CheckContext, settings: ProbeSettings, source: ProbeSource): Promise<ProbeTarget[]> {
-  const targets = await targetsFor(ctx.cluster!, source, await probeTargets(ctx, settings));
+export async function targetsOrSkip(ctx: ClusterReadContext, settings: ProbeSettings, source: ProbeSource): Promise<ProbeTarget[]> {
+  const targets = await targetsFor(ctx.cluster, source, await probeTargets(ctx, settings));
   if (targets.length === 0) ctx.skip(NO_TARGETS_REASON);
   return targets;
 }

@@ -85,6 +85,6 @@ describe('control-plane/proxy-sync', () => {
   });
 
   it('skips a cluster of unknown role (no istiod found)', () => {
-    expect(check.appliesTo!({ name: 'c', role: 'unknown', revisions: [], reachable: true, via: 'snapshot' })).toMatch(/role unknown/);
+    expect(check.appliesTo!({ name: 'c', role: 'unknown', revisions: [], reachable: true, via: 'snapshot' }, { model: 'unknown', multiNetwork: false })).toMatch(/role unknown/);
   });
 });

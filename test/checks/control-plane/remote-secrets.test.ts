@@ -140,6 +140,6 @@ describe('control-plane/remote-secrets', () => {
   });
 
   it('skips clusters of unknown role: only a primary needs remote secrets', () => {
-    expect(check.appliesTo!({ name: 'c', role: 'unknown', revisions: [], reachable: true, via: 'snapshot' })).toMatch(/role unknown/);
+    expect(check.appliesTo!({ name: 'c', role: 'unknown', revisions: [], reachable: true, via: 'snapshot' }, { model: 'unknown', multiNetwork: false })).toMatch(/role unknown/);
   });
 });

@@ -45,6 +45,6 @@ describe('control-plane/remote-sync', () => {
   });
 
   it('skips clusters of unknown role', () => {
-    expect(check.appliesTo!({ name: 'c', role: 'unknown', revisions: [], reachable: true, via: 'snapshot' })).toMatch(/role unknown/);
+    expect(check.appliesTo!({ name: 'c', role: 'unknown', revisions: [], reachable: true, via: 'snapshot' }, { model: 'unknown', multiNetwork: false })).toMatch(/role unknown/);
   });
 });

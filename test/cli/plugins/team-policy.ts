@@ -14,8 +14,8 @@ export default defineCheck({
     },
   },
   async run(ctx) {
-    const revisions = ctx.clusterInfo?.revisions ?? [];
-    if (ctx.clusterInfo?.role === 'primary' && !revisions.includes('stable')) {
+    const revisions = ctx.clusterInfo.revisions;
+    if (ctx.clusterInfo.role === 'primary' && !revisions.includes('stable')) {
       ctx.report({ messageId: 'wrongRevision', data: { revisions: revisions.join(', ') || 'none' } });
     }
   },
