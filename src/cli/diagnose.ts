@@ -92,24 +92,27 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
     }
   };
 
-  let source: ClusterSource;
-  try {
-    source = await openClusters(args, io);
-  } catch (err) {
-    writePartial((err as Error).message.split('\n')[0]);
-    throw err;
-  }
-  capturedAt = source.capturedAt;
   const progress = createProgress({ enabled: Boolean(io.stderr.isTTY) && !io.env.CI, stream: io.stderr });
-  let report: Report | undefined;
+  // From the first request on: Ctrl-C while peers are discovered on a slow API writes the reports too.
   const stopInterrupt = io.onInterrupt?.(() => {
     progress.stop();
     writePartial('interrupted');
     io.stderr.write('meshdoctor: interrupted; partial reports written\n');
   });
+  let source: ClusterSource;
+  try {
+    source = await openClusters(args, io, timeoutMs);
+  } catch (err) {
+    stopInterrupt?.();
+    writePartial((err as Error).message.split('\n')[0]);
+    throw err;
+  }
+  capturedAt = source.capturedAt;
+  let report: Report | undefined;
   try {
     for (const note of source.notes) io.stderr.write(`note: ${note}\n`);
-    topology = await discoverTopology(source.readers, source.istioNamespace);
+    // Discovery is bounded by --timeout too: a cluster that does not answer in time is unreachable.
+    topology = await discoverTopology(source.readers, source.istioNamespace, { timeoutMs });
     const prometheus = args.prometheus ?? source.prometheusUrl;
     const options: CheckOptions = {
       istioNamespace: source.istioNamespace,
@@ -207,7 +210,8 @@ function buildReport(input: {
   return report;
 }
 
-async function openClusters(args: DiagnoseArgs, io: CliIO): Promise<ClusterSource> {
+/** `timeoutMs` (--timeout) bounds every API request, so peer discovery on a slow API ends in time too. */
+async function openClusters(args: DiagnoseArgs, io: CliIO, timeoutMs: number): Promise<ClusterSource> {
   if (args.snapshot !== undefined) {
     const { openSnapshot } = await import('../cluster/snapshot.ts');
     const snapshot = await openSnapshot(resolve(io.cwd, args.snapshot));
@@ -222,7 +226,7 @@ async function openClusters(args: DiagnoseArgs, io: CliIO): Promise<ClusterSourc
     try {
       // Every lab cluster by default: a fault such as no-remote-secret must not hide a cluster.
       const contexts = args.context?.length ? args.context : lab.clusters.map((c) => c.context);
-      const connected = await connectClusters({ kubeconfigPath: lab.kubeconfigPath, contexts, istioNamespace: args.istioNamespace });
+      const connected = await connectClusters({ kubeconfigPath: lab.kubeconfigPath, contexts, istioNamespace: args.istioNamespace, requestTimeoutMs: timeoutMs });
       return {
         readers: connected.readers,
         notes: connected.notes,
@@ -239,6 +243,7 @@ async function openClusters(args: DiagnoseArgs, io: CliIO): Promise<ClusterSourc
     kubeconfigPath: args.kubeconfig ? resolve(io.cwd, args.kubeconfig) : undefined,
     contexts: args.context,
     istioNamespace: args.istioNamespace,
+    requestTimeoutMs: timeoutMs,
   });
   return { readers: connected.readers, notes: connected.notes, istioNamespace: args.istioNamespace, close: async () => {} };
 }

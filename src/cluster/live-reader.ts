@@ -209,6 +209,17 @@ class LiveClusterReader implements ClusterReader {
     return this.#limited(() => execInPod(this.#endpoint, { pod, container, command, timeoutMs: opts?.timeoutMs, signal: opts?.signal }));
   }
 
+  /**
+   * `--wait` retries: forget every memoized answer, failures included, so a 500 that cleared or a
+   * pod that became ready is seen. Within one round, one question still gets one answer.
+   */
+  invalidate(): void {
+    this.#lists.clear();
+    this.#debug.clear();
+    this.#admin.clear();
+    this.#version = undefined;
+  }
+
   version(): Promise<{ major: string; minor: string; gitVersion: string } | undefined> {
     this.#version ??= this.#limited(async () => {
       const response = await apiGet(this.#endpoint, '/version', this.#requestTimeoutMs, this.#agent);

@@ -119,6 +119,8 @@ export interface LabApiServer {
   /** Attach (or replace) the backend; requests before that answer 503. */
   setBackend(backend: LabBackend): void;
   readonly audit: AuditEntry[];
+  /** Plain HTTP requests received so far, answered or not (the audit holds answered ones only). */
+  readonly received: number;
   setTransportFaults(faults: LabTransportFaults): void;
   stop(): Promise<void>;
 }

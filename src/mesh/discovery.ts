@@ -61,8 +61,8 @@ const UNREACHABLE_REASONS = new Set(['unreachable', 'unauthorized', 'timeout']);
  * fails as unreachable/unauthorized is `reachable: false` with the reason; a forbidden list leaves
  * the facts it would have given unknown.
  */
-export async function discoverTopology(readers: ClusterReader[], istioNamespace: string): Promise<Topology> {
-  const facts = await Promise.all(readers.map((reader) => discoverCluster(reader, istioNamespace)));
+export async function discoverTopology(readers: ClusterReader[], istioNamespace: string, opts: { timeoutMs?: number } = {}): Promise<Topology> {
+  const facts = await Promise.all(readers.map((reader) => discoverCluster(reader, istioNamespace, opts.timeoutMs)));
   addEastWestGateways(facts, istioNamespace);
   const clusters = facts.map((f) => f.info);
   return { clusters, mesh: meshOf(facts) };
@@ -75,10 +75,24 @@ class TolerantLister {
   readonly #errors: Error[] = [];
   #calls = 0;
   #failures = 0;
+  /** Settles when the discovery budget (--timeout) is spent: a slow API cannot hold the run up. */
+  readonly #expired?: Promise<{ error: Error }>;
+  #timer?: NodeJS.Timeout;
 
-  constructor(reader: ClusterReader, istioNamespace: string) {
+  constructor(reader: ClusterReader, istioNamespace: string, timeoutMs?: number) {
     this.#reader = reader;
     this.#istioNamespace = istioNamespace;
+    if (timeoutMs !== undefined) {
+      const error = new AccessError('timeout', reader.name, `timeout: no answer from ${reader.server ?? reader.name} within ${timeoutMs / 1000}s during discovery (raise it with --timeout)`);
+      this.#expired = new Promise((resolve) => {
+        this.#timer = setTimeout(() => resolve({ error }), timeoutMs);
+      });
+    }
+  }
+
+  /** Stop the budget's timer once discovery is done. */
+  done(): void {
+    clearTimeout(this.#timer);
   }
 
   /**
@@ -100,11 +114,11 @@ class TolerantLister {
   }
 
   async #try(kind: ResourceKindName, scope?: ListScope): Promise<{ objects: KubeObject[] } | { error: Error }> {
-    try {
-      return { objects: await this.#reader.list(kind, scope) };
-    } catch (err) {
-      return { error: err instanceof Error ? err : new Error(String(err)) };
-    }
+    const listed = this.#reader.list(kind, scope).then(
+      (objects) => ({ objects }),
+      (err: unknown) => ({ error: err instanceof Error ? err : new Error(String(err)) }),
+    );
+    return this.#expired ? Promise.race([listed, this.#expired]) : listed;
   }
 
   /** Why the cluster cannot be read at all, when every list failed as unreachable/unauthorized. */
@@ -115,8 +129,8 @@ class TolerantLister {
   }
 }
 
-async function discoverCluster(reader: ClusterReader, istioNamespace: string): Promise<ClusterFacts> {
-  const lister = new TolerantLister(reader, istioNamespace);
+async function discoverCluster(reader: ClusterReader, istioNamespace: string, timeoutMs?: number): Promise<ClusterFacts> {
+  const lister = new TolerantLister(reader, istioNamespace, timeoutMs);
   const [deployments, namespaces, configMaps, services, webhookConfigs, nodes] = await Promise.all([
     lister.list('deployments', 'istio-namespace'),
     lister.list('namespaces'),
@@ -124,7 +138,7 @@ async function discoverCluster(reader: ClusterReader, istioNamespace: string): P
     lister.list('services'),
     lister.list('mutatingwebhookconfigurations'),
     lister.list('nodes'),
-  ]);
+  ]).finally(() => lister.done());
 
   const info: ClusterInfo = { name: reader.name, role: 'unknown', revisions: [], reachable: true, via: reader.via };
   if (reader.context) info.context = reader.context;

@@ -123,6 +123,7 @@ class KubeApiServer implements LabApiServer {
   readonly cluster: string;
   readonly endpoint: LabEndpoint;
   readonly audit: AuditEntry[] = [];
+  received = 0;
   private backend: LabBackend | undefined;
   private faults: LabTransportFaults;
   private readonly server: Server;
@@ -179,6 +180,7 @@ class KubeApiServer implements LabApiServer {
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.received += 1;
     const time = new Date().toISOString();
     const info = this.describe(req, false);
     let outcome: Outcome;

@@ -1,0 +1,142 @@
+// Reliability under transport faults and bad input, through the CLI (issue 11, "Also:"): each case
+// asserts the outcome, the exit code, and that the other checks and clusters still report.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startLab, type RunningLab, type StartLabOptions } from '../../src/lab/index.ts';
+import { main } from '../../src/cli/main.ts';
+import type { Report } from '../../src/engine/types.ts';
+import { REPO_ROOT, type CliRun } from './run-cli.ts';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function lab(opts: StartLabOptions = { scenario: 'multi-primary' }): Promise<RunningLab> {
+  const running = await startLab(opts);
+  cleanups.push(() => running.stop());
+  return running;
+}
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'meshdoctor-reliability-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Run the CLI in-process; `onStderr` sees every stderr write as it happens (to change faults mid-run). */
+async function run(args: string[], opts: { env?: Record<string, string>; onStderr?: (text: string) => void } = {}): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const exitCode = await main(args, {
+    stdout: { write: (text: string) => (stdout += text), isTTY: false },
+    stderr: {
+      write: (text: string) => {
+        stderr += text;
+        opts.onStderr?.(text);
+        return true;
+      },
+      isTTY: false,
+    },
+    env: { CI: 'true', ...opts.env },
+    cwd: REPO_ROOT,
+    version: '0.0.0-test',
+    columns: 120,
+  });
+  expect(stderr).not.toMatch(/internal error|This is a bug|\n\s+at .+:\d+:\d+/);
+  return { args, exitCode, stdout, stderr };
+}
+
+function report(run: CliRun): Report {
+  return JSON.parse(run.stdout) as Report;
+}
+
+/** Start the real CLI; resolves its exit code and output once it ends. */
+function spawnCli(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [`${REPO_ROOT}bin/meshdoctor.js`, ...args], { cwd: REPO_ROOT, env: { ...process.env, CI: 'true', NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c));
+  child.stderr.on('data', (c: Buffer) => (stderr += c));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
+  cleanups.push(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+  return { child, exited };
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('interrupts, retries and deadlines', () => {
+  it('SIGINT during peer discovery on a slow API exits 130 and still writes JUnit and JSON with `aborted`', async () => {
+    const running = await lab();
+    // After startup (which waits for every API to answer): every answer of cluster1 now takes 60 s.
+    running.servers[0].setTransportFaults({ latencyMs: 60_000 });
+    const dir = tempDir();
+    const before = running.servers[0].received;
+    const cli = spawnCli(['all', '--kubeconfig', running.kubeconfigPath, '-o', `junit=${join(dir, 'r.xml')}`, '-o', `json=${join(dir, 'r.json')}`]);
+    // The remote-secret list of peer discovery has reached the API and is waiting for its answer.
+    await until(() => running.servers[0].received > before, 'the first API request');
+    cli.child.kill('SIGINT');
+    const ended = await cli.exited;
+    expect(ended.code).toBe(130);
+    expect(ended.stderr).toContain('interrupted; partial reports written');
+    const json = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as Report;
+    expect([json.aborted, json.exitCode]).toEqual(['interrupted', 3]);
+    expect(readFileSync(join(dir, 'r.xml'), 'utf8')).toMatch(/<error message="run aborted: interrupted/);
+  }, 60_000);
+
+  it('--wait refetches on retry: a 500 that clears is seen as cleared (exit 0)', async () => {
+    const running = await lab({ scenario: 'multi-primary', transport: { cluster1: { failPaths: ['/api/v1/pods'] } } });
+    let retries = 0;
+    const result = await run(['all', '--kubeconfig', running.kubeconfigPath, '--context', 'cluster1', '--context', 'cluster2', '--only', 'control-plane/istiod-ready', '--wait', '30s', '-o', 'json'], {
+      onStderr: (text) => {
+        // The first round failed on the 500: the API recovers before the retry.
+        if (text.startsWith('waiting:')) {
+          retries += 1;
+          running.servers[0].setTransportFaults({});
+        }
+      },
+    });
+    expect(retries).toBe(1);
+    expect(report(result).results.map((r) => [r.cluster, r.outcome])).toEqual([
+      ['cluster1', 'pass'],
+      ['cluster2', 'pass'],
+    ]);
+    expect(result.exitCode).toBe(0);
+    const podLists = running.servers[0].audit.filter((e) => e.path.startsWith('/api/v1/pods?')).map((e) => e.status);
+    expect(podLists).toEqual([500, 200]);
+  }, 60_000);
+
+  it('--timeout bounds discovery: a cluster that does not answer in time is unreachable, the others report', async () => {
+    const running = await lab();
+    running.servers[1].setTransportFaults({ latencyMs: 120_000 });
+    const started = Date.now();
+    const result = await run(['all', '--kubeconfig', running.kubeconfigPath, '--context', 'cluster1', '--context', 'cluster2', '--timeout', '2s', '--only', 'control-plane/istiod-ready', '--only', 'network/eastwest-gateway', '-o', 'json']);
+    // Far below the API's delay, whatever the machine's load: nothing waited for cluster2's answers.
+    expect(Date.now() - started).toBeLessThan(60_000);
+    const parsed = report(result);
+    const cluster2 = parsed.clusters.find((c) => c.name === 'cluster2')!;
+    expect([cluster2.reachable, cluster2.unreachableReason]).toEqual([false, expect.stringMatching(/^timeout: .*within 2s/)]);
+    expect(parsed.results.filter((r) => r.cluster === 'cluster2').map((r) => r.outcome)).toEqual(['error', 'error']);
+    expect(parsed.results.filter((r) => r.cluster === 'cluster1').map((r) => r.outcome)).toEqual(['pass', 'pass']);
+    expect(result.exitCode).toBe(3);
+  }, 90_000);
+});
+
+
+
