@@ -2,7 +2,9 @@
 // applyToHTTPSOptions (CA, client certs, bearer tokens, exec and auth-provider plugins), the request
 // itself is plain node:https so that we own timeouts and error mapping.
 import http from 'node:http';
+import { createHash } from 'node:crypto';
 import https from 'node:https';
+import tls from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { AccessError } from './types.ts';
 
@@ -38,7 +40,56 @@ export async function connectionOptions(endpoint: KubeEndpoint): Promise<https.R
     throw new AccessError('unauthorized', endpoint.cluster, `cannot obtain credentials: ${firstLine(err)}`);
   }
   delete opts.agent;
+  // A token read from a file or given by an exec plugin can still carry a line break: Node would
+  // refuse the header with a TypeError, which is a credential problem of this cluster, not a bug.
+  for (const [name, value] of Object.entries(opts.headers ?? {})) {
+    if (typeof value === 'string' && /[\r\n\0]/.test(value)) {
+      throw new AccessError('unauthorized', endpoint.cluster, `cannot obtain credentials: the ${name} header holds a line break (check the token)`);
+    }
+  }
+  const unusable = tlsMaterialProblem(opts);
+  if (unusable) throw new AccessError('unauthorized', endpoint.cluster, `cannot obtain credentials: ${unusable} (fix the user or cluster of ${endpoint.cluster} in the kubeconfig)`);
   return opts;
+}
+
+/** TLS material already found usable (a digest per combination): checked once, not per request. */
+const usableTls = new Set<string>();
+
+/**
+ * Why the CA or client certificate/key cannot be used, checked before any request: a garbage
+ * client certificate in one kubeconfig user is that cluster's credential problem, found at connect,
+ * instead of an OpenSSL error in every check that touches it.
+ */
+function tlsMaterialProblem(opts: https.RequestOptions): string | undefined {
+  if (opts.ca === undefined && opts.cert === undefined && opts.key === undefined) return undefined;
+  const digest = createHash('sha256');
+  for (const part of [opts.ca, opts.cert, opts.key]) digest.update(`${part === undefined ? '' : String(part)}\0`);
+  const key = digest.digest('hex');
+  if (usableTls.has(key)) return undefined;
+  const attempts: [string, tls.SecureContextOptions][] = [
+    ['the certificate-authority data', { ca: opts.ca }],
+    ['the client certificate', { cert: opts.cert }],
+    ['the client certificate and key', { cert: opts.cert, key: opts.key }],
+  ];
+  for (const [what, options] of attempts) {
+    if (Object.values(options).every((v) => v === undefined)) continue;
+    try {
+      tls.createSecureContext(options);
+    } catch (err) {
+      return `${what} cannot be used: ${tlsProblem(err)}`;
+    }
+  }
+  usableTls.add(key);
+  return undefined;
+}
+
+/** OpenSSL's reason in words, without its library prefix. */
+function tlsProblem(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  if (code === 'ERR_OSSL_PEM_NO_START_LINE' || /no start line/i.test(firstLine(err))) return 'not PEM data';
+  if (/KEY_VALUES_MISMATCH/.test(code)) return 'the key does not belong to the certificate';
+  if (/BAD_BASE64|BAD_END_LINE|ASN1|NESTED_ASN1/.test(code)) return 'damaged PEM data';
+  return code ? `unreadable (${code})` : 'unreadable';
 }
 
 /** GET `path` (with query) from the API server; resolves any HTTP status, rejects AccessError on transport failure. */

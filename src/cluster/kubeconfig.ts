@@ -76,7 +76,7 @@ export function loadKubeconfig(explicitPath?: string, env: NodeJS.ProcessEnv = p
       const cluster = merged.clusters.get(ctx.cluster);
       if (!cluster) throw new KubeconfigError(`context "${name}" in ${where} names cluster "${ctx.cluster}", which is not defined`);
       const user = merged.users.get(ctx.user) ?? { name: ctx.user };
-      return singleContext(cluster, user, ctx);
+      return singleContext(cluster, user, ctx, `context "${name}" in ${where}`);
     },
     serverOf(name) {
       const ctx = merged.contexts.get(name);
@@ -104,11 +104,33 @@ export function remoteSecretKubeConfig(text: string, where: string): { kubeConfi
   if (!cluster) throw new KubeconfigError(`${where}: no cluster with a server`);
   const user = (ctx && kc.getUser(ctx.user)) || kc.users[0] || { name: 'remote-secret' };
   const context = ctx ?? { name: cluster.name, cluster: cluster.name, user: user.name };
-  return { kubeConfig: singleContext(cluster, user, context), server: cluster.server };
+  return { kubeConfig: singleContext(cluster, user, context, where), server: cluster.server };
 }
 
-/** A KubeConfig holding only `context`, current: never one shared by contexts (see the header). */
-function singleContext(cluster: Cluster, user: User, context: Context): KubeConfig {
+/** C0 controls and DEL: a header value with one of them is refused by Node (and is never a real token). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+/**
+ * A KubeConfig holding only `context`, current: never one shared by contexts (see the header).
+ * An entry no client could use (a server that is not an http(s) URL, a token with a line break) is
+ * a KubeconfigError naming `where`, found before any request; secrets are never echoed.
+ */
+function singleContext(cluster: Cluster, user: User, context: Context, where: string): KubeConfig {
+  let url: URL | undefined;
+  try {
+    url = new URL(cluster.server);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !/^https?:$/.test(url.protocol)) {
+    throw new KubeconfigError(`${where}: cluster "${cluster.name}" has server ${JSON.stringify(cluster.server ?? '')}, which is not an http(s) URL`);
+  }
+  for (const [field, value] of [['token', user.token], ['username', user.username], ['password', user.password]] as const) {
+    if (value !== undefined && CONTROL_CHARACTER.test(value)) {
+      throw new KubeconfigError(`${where}: user "${user.name}" has a ${field} containing a line break or control character (a stray newline when it was pasted?)`);
+    }
+  }
   const single = new KubeConfig();
   single.loadFromOptions({ clusters: [cluster], users: [user], contexts: [context], currentContext: context.name });
   return single;

@@ -1,10 +1,11 @@
 // Reliability under transport faults and bad input, through the CLI (issue 11, "Also:"): each case
 // asserts the outcome, the exit code, and that the other checks and clusters still report.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
 import { startLab, type RunningLab, type StartLabOptions } from '../../src/lab/index.ts';
 import { main } from '../../src/cli/main.ts';
 import type { Report } from '../../src/engine/types.ts';
@@ -71,6 +72,22 @@ function spawnCli(args: string[], env: Record<string, string> = {}) {
     }
   });
   return { child, exited };
+}
+
+/** A kubeconfig of the lab's with one change (users, clusters or contexts edited in place). */
+interface KubeconfigDoc {
+  clusters: { name: string; cluster: Record<string, unknown> }[];
+  users: { name: string; user: Record<string, unknown> }[];
+  contexts: { name: string; context: Record<string, unknown> }[];
+  [key: string]: unknown;
+}
+
+function editedKubeconfig(running: RunningLab, edit: (doc: KubeconfigDoc) => void): string {
+  const doc = YAML.parse(readFileSync(running.kubeconfigPath, 'utf8')) as KubeconfigDoc;
+  edit(doc);
+  const path = join(tempDir(), 'kubeconfig');
+  writeFileSync(path, YAML.stringify(doc), { mode: 0o600 });
+  return path;
 }
 
 async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
@@ -140,3 +157,36 @@ describe('interrupts, retries and deadlines', () => {
 
 
 
+
+describe('bad input in the operator\'s kubeconfig', () => {
+  it.each([
+    ['a token with CR/LF', (doc: KubeconfigDoc) => (doc.users[0].user.token = 'abc\r\nX-Injected: 1'), /user "cluster1" has a token containing a line break/],
+    ['a server that is not a URL', (doc: KubeconfigDoc) => (doc.clusters[0].cluster.server = 'not a url'), /cluster "cluster1" has server "not a url", which is not an http\(s\) URL/],
+  ])('%s is a usage error: exit 2, one line', async (_name, edit, message) => {
+    const running = await lab();
+    const kubeconfig = editedKubeconfig(running, edit);
+    const result = await run(['all', '--kubeconfig', kubeconfig]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(message)]);
+  });
+
+  it('a garbage client certificate in one user: only that cluster is unreachable, with the reason; the healthy one reports', async () => {
+    const running = await lab();
+    const kubeconfig = editedKubeconfig(running, (doc) => {
+      const user = doc.users.find((u) => u.name === 'cluster2')!.user;
+      user['client-certificate-data'] = Buffer.from('garbage').toString('base64');
+      user['client-key-data'] = Buffer.from('garbage').toString('base64');
+    });
+    const result = await run(['all', '--kubeconfig', kubeconfig, '--context', 'cluster1', '--context', 'cluster2', '--skip', 'connectivity', '--skip', 'control-plane/remote-api-access', '-o', 'json']);
+    const parsed = report(result);
+    expect(result.stdout).not.toMatch(/PEM routines|no start line/);
+    const cluster2 = parsed.clusters.find((c) => c.name === 'cluster2')!;
+    expect([cluster2.reachable, cluster2.unreachableReason]).toEqual([false, expect.stringMatching(/client certificate cannot be used: not PEM data/)]);
+    for (const r of parsed.results.filter((r) => r.cluster === 'cluster2')) expect(r.outcome === 'error' || r.skipReason?.startsWith('depends on')).toBe(true);
+    // cluster1 is examined as usual: none of its checks errors.
+    const cluster1 = parsed.results.filter((r) => r.cluster === 'cluster1');
+    expect(cluster1.length).toBeGreaterThan(10);
+    expect(cluster1.filter((r) => r.outcome === 'error').map((r) => `${r.checkId}: ${r.error}`)).toEqual([]);
+    expect(result.exitCode).toBe(3);
+  }, 60_000);
+});
