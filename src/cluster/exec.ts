@@ -106,7 +106,7 @@ export type FrameHandler<T> = (frame: Buffer, finish: (outcome: T | AccessError)
 export async function openChannelSocket<T>(endpoint: KubeEndpoint, path: string, protocols: string[], opts: ChannelSocketOptions, onFrame: FrameHandler<T>): Promise<T> {
   const { cluster } = endpoint;
   if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
-  const tls = await connectionOptions(endpoint);
+  const tls = await connectionOptions(endpoint, opts.timeoutMs);
   const url = endpoint.server.replace(/^http/, 'ws') + path;
   const handshakeTimeout = Math.min(opts.handshakeTimeoutMs ?? 10_000, opts.timeoutMs);
 

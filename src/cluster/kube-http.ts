@@ -5,7 +5,8 @@ import http from 'node:http';
 import { createHash } from 'node:crypto';
 import https from 'node:https';
 import tls from 'node:tls';
-import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, type User } from '@kubernetes/client-node';
+import { execConfigOf, execCredential } from './exec-credential.ts';
 import { AccessError } from './types.ts';
 
 /** How to reach one API server. */
@@ -31,11 +32,24 @@ const MAX_BODY_BYTES = 64 * 1024 * 1024;
  * TLS and auth options for `endpoint` (fresh per call: exec-plugin tokens expire). `agent` is removed:
  * callers that want pooling pass their own.
  */
-export async function connectionOptions(endpoint: KubeEndpoint): Promise<https.RequestOptions> {
+export async function connectionOptions(endpoint: KubeEndpoint, timeoutMs = DEFAULT_CREDENTIAL_TIMEOUT_MS): Promise<https.RequestOptions> {
   const opts: https.RequestOptions = {};
+  const exec = execConfigOf(endpoint.kubeConfig);
   try {
-    await endpoint.kubeConfig.applyToHTTPSOptions(opts);
+    if (exec) {
+      // Our own bounded plugin run (see exec-credential.ts), then the rest of the user's settings.
+      // Three quarters of the request's deadline: the request itself still needs time, and a hung
+      // plugin is then reported as such rather than as a silent API.
+      const credential = await execCredential(endpoint.kubeConfig, endpoint.cluster, Math.round(timeoutMs * 0.75));
+      await withoutExec(endpoint.kubeConfig).applyToHTTPSOptions(opts);
+      if (credential.token) opts.headers = { ...(opts.headers as Record<string, string> | undefined), Authorization: `Bearer ${credential.token}` };
+      if (credential.clientCertificateData) opts.cert = credential.clientCertificateData;
+      if (credential.clientKeyData) opts.key = credential.clientKeyData;
+    } else {
+      await endpoint.kubeConfig.applyToHTTPSOptions(opts);
+    }
   } catch (err) {
+    if (err instanceof AccessError) throw err;
     // Exec plugins and unreadable cert files fail here: the cluster cannot be reached with these credentials.
     throw new AccessError('unauthorized', endpoint.cluster, `cannot obtain credentials: ${firstLine(err)}`);
   }
@@ -50,6 +64,23 @@ export async function connectionOptions(endpoint: KubeEndpoint): Promise<https.R
   const unusable = tlsMaterialProblem(opts);
   if (unusable) throw new AccessError('unauthorized', endpoint.cluster, `cannot obtain credentials: ${unusable} (fix the user or cluster of ${endpoint.cluster} in the kubeconfig)`);
   return opts;
+}
+
+/** Deadline of an exec credential plugin when the caller gives none. */
+const DEFAULT_CREDENTIAL_TIMEOUT_MS = 20_000;
+
+/** The same context with the user's exec stanza removed (its CA, TLS name and the rest kept). */
+const staticCopies = new WeakMap<KubeConfig, KubeConfig>();
+function withoutExec(kubeConfig: KubeConfig): KubeConfig {
+  let copy = staticCopies.get(kubeConfig);
+  if (!copy) {
+    const context = kubeConfig.getContextObject(kubeConfig.currentContext)!;
+    const { exec: _exec, authProvider: _authProvider, ...user } = kubeConfig.getCurrentUser() as User & { authProvider?: unknown };
+    copy = new KubeConfig();
+    copy.loadFromOptions({ clusters: [kubeConfig.getCurrentCluster()!], users: [user as User], contexts: [context], currentContext: context.name });
+    staticCopies.set(kubeConfig, copy);
+  }
+  return copy;
 }
 
 /** TLS material already found usable (a digest per combination): checked once, not per request. */
@@ -103,7 +134,7 @@ export function apiPost(endpoint: KubeEndpoint, path: string, body: unknown, tim
 }
 
 async function apiRequest(endpoint: KubeEndpoint, method: 'GET' | 'POST', path: string, timeoutMs: number, extra: { agent?: https.Agent; body?: string }): Promise<ApiResponse> {
-  const base = await connectionOptions(endpoint);
+  const base = await connectionOptions(endpoint, timeoutMs);
   const url = new URL(endpoint.server + path);
   const isHttps = url.protocol === 'https:';
   const headers: Record<string, string> = { ...(base.headers as Record<string, string> | undefined), Accept: 'application/json' };

@@ -1,7 +1,7 @@
 // Reliability under transport faults and bad input, through the CLI (issue 11, "Also:"): each case
 // asserts the outcome, the exit code, and that the other checks and clusters still report.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -189,4 +189,76 @@ describe('bad input in the operator\'s kubeconfig', () => {
     expect(cluster1.filter((r) => r.outcome === 'error').map((r) => `${r.checkId}: ${r.error}`)).toEqual([]);
     expect(result.exitCode).toBe(3);
   }, 60_000);
+});
+
+/** True while `pid` runs (a zombie waiting for its reaper has stopped running). */
+function isRunning(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+describe('kubeconfig exec credential plugins (the operator\'s own kubeconfig: allowed)', () => {
+  /** cluster1's user authenticates with an exec plugin running `script` (sh). */
+  function withPlugin(running: RunningLab, script: string): string {
+    return editedKubeconfig(running, (doc) => {
+      const user = doc.users.find((u) => u.name === 'cluster1')!;
+      user.user = { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: '/bin/sh', args: ['-c', script], interactiveMode: 'Never' } };
+    });
+  }
+
+  it('a plugin that answers: its token is used, the cluster is examined', async () => {
+    const running = await lab();
+    const token = running.mesh.clusters[0].adminToken;
+    const kubeconfig = withPlugin(running, `printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"${token}"}}'`);
+    const result = await run(['all', '--kubeconfig', kubeconfig, '--context', 'cluster1', '--only', 'control-plane/istiod-ready', '-o', 'json']);
+    expect(report(result).results.map((r) => [r.cluster, r.outcome])).toEqual([['cluster1', 'pass']]);
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('a plugin that hangs is stopped at --timeout (its children too): that cluster is unreachable, the other reports', async () => {
+    const running = await lab();
+    const pidFile = join(tempDir(), 'plugin.pid');
+    const kubeconfig = withPlugin(running, `sleep 300 & echo $! > ${pidFile}; wait`);
+    const result = await run(['all', '--kubeconfig', kubeconfig, '--context', 'cluster1', '--context', 'cluster2', '--only', 'control-plane/istiod-ready', '--timeout', '2s', '-o', 'json']);
+    const parsed = report(result);
+    expect(parsed.clusters.map((c) => [c.name, c.reachable])).toEqual([
+      ['cluster1', false],
+      ['cluster2', true],
+    ]);
+    expect(parsed.clusters[0].unreachableReason).toMatch(/exec plugin "\/bin\/sh" did not answer within 1.5s/);
+    expect(parsed.results.map((r) => [r.cluster, r.outcome])).toEqual([
+      ['cluster1', 'error'],
+      ['cluster2', 'pass'],
+    ]);
+    expect(result.exitCode).toBe(3);
+    expect(isRunning(Number(readFileSync(pidFile, 'utf8')))).toBe(false);
+  }, 60_000);
+
+  it('Ctrl-C while a plugin hangs: exit 130, reports written, the plugin and its children killed', async () => {
+    const running = await lab();
+    const dir = tempDir();
+    const pidFile = join(dir, 'plugin.pid');
+    const kubeconfig = withPlugin(running, `sleep 300 & echo $! > ${pidFile}; wait`);
+    const cli = spawnCli(['all', '--kubeconfig', kubeconfig, '-o', `json=${join(dir, 'r.json')}`]);
+    await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 'the plugin to start');
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    cli.child.kill('SIGINT');
+    const ended = await cli.exited;
+    expect(ended.code).toBe(130);
+    expect((JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as Report).aborted).toBe('interrupted');
+    await until(() => !isRunning(pid), 'the plugin to be gone', 5000);
+  }, 60_000);
+
+  it('a plugin that exits 1: unreachable with its stderr line, no internal error', async () => {
+    const running = await lab();
+    const kubeconfig = withPlugin(running, 'echo "login expired, run sso login" >&2; exit 1');
+    const result = await run(['all', '--kubeconfig', kubeconfig, '--context', 'cluster1', '--context', 'cluster2', '--only', 'control-plane/istiod-ready', '-o', 'json']);
+    const parsed = report(result);
+    expect(parsed.clusters[0].unreachableReason).toMatch(/exec plugin "\/bin\/sh" exited 1: login expired, run sso login/);
+    expect(parsed.results.map((r) => r.outcome)).toEqual(['error', 'pass']);
+    expect(result.exitCode).toBe(3);
+  });
 });
