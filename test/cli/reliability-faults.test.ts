@@ -265,3 +265,22 @@ describe('kubeconfig exec credential plugins (the operator\'s own kubeconfig: al
     expect(result.exitCode).toBe(3);
   });
 });
+
+describe('exec that runs and fails', () => {
+  it('connectivity errors with the exec failure instead of skipping with "no probe tools"; the other cluster probes', async () => {
+    const running = await lab({ scenario: 'multi-primary', transport: { cluster1: { execFail: true } } });
+    const result = await run(['all', '--kubeconfig', running.kubeconfigPath, '--context', 'cluster1', '--context', 'cluster2', '--only', 'connectivity', '--probe-count', '2', '-o', 'json']);
+    const parsed = report(result);
+    const cluster1 = parsed.results.filter((r) => r.cluster === 'cluster1');
+    expect(cluster1.length).toBeGreaterThan(0);
+    for (const r of cluster1) {
+      expect(r.skipReason ?? '').not.toMatch(/no probe tools/);
+      expect([r.outcome, r.error]).toEqual(['error', expect.stringMatching(/cannot detect the probe tools: .*exited 1: error: the lab injected an exec failure/)]);
+    }
+    const cluster2 = parsed.results.filter((r) => r.cluster === 'cluster2');
+    expect(cluster2.length).toBeGreaterThan(0);
+    expect(cluster2.filter((r) => r.outcome === 'error' && /probe tools/.test(r.error ?? ''))).toEqual([]);
+    expect(cluster2.some((r) => r.outcome === 'pass')).toBe(true);
+    expect(result.exitCode).toBe(3);
+  }, 90_000);
+});

@@ -2,7 +2,7 @@
 // `--probe-from` names), and the probe tools its application container has. Probes exec in the
 // application container, never istio-proxy: its uid 1337 traffic bypasses the sidecar
 // (https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/).
-import type { ClusterReader, KubeObject, PodRef } from '../../cluster/types.ts';
+import { AccessError, type ClusterReader, type KubeObject, type PodRef } from '../../cluster/types.ts';
 import type { ClusterReadContext, RunMemo } from '../../engine/types.ts';
 import { untilAborted } from '../../util/abort.ts';
 import { isPodReady, labelsOf } from '../istio-objects.ts';
@@ -89,6 +89,7 @@ async function findSource(reader: ClusterReader, settings: ProbeSettings): Promi
   }
 
   const tried: string[] = [];
+  const failedDetections: string[] = [];
   let fallback: ProbeSource | undefined;
   for (const pod of candidates.slice(0, MAX_CANDIDATES)) {
     const container = applicationContainer(pod);
@@ -102,18 +103,23 @@ async function findSource(reader: ClusterReader, settings: ProbeSettings): Promi
     if (detected.tools.has('curl')) return { source };
     fallback ??= detected.tools.size > 0 ? source : undefined;
     tried.push(`${ref.namespace}/${ref.name} container ${container} (${detected.note})`);
+    if (detected.failed) failedDetections.push(`${ref.namespace}/${ref.name} container ${container}: ${detected.note}`);
   }
   if (fallback) return { source: fallback };
+  // An exec that ran and failed says nothing about the tools: that is "could not check", not "none".
+  if (failedDetections.length) throw new AccessError('bad-response', reader.name, `cannot detect the probe tools: ${failedDetections.join('; ')}`);
   return { skip: `no probe tools (curl, getent, nslookup, nc) in ${tried.join('; ')}` };
 }
 
 /** Which probe tools a container has (`command -v`); a container without a shell has none. */
-export async function detectTools(reader: ClusterReader, pod: PodRef, container: string, timeoutMs: number): Promise<{ tools: Set<ProbeTool>; note: string }> {
+export async function detectTools(reader: ClusterReader, pod: PodRef, container: string, timeoutMs: number): Promise<{ tools: Set<ProbeTool>; note: string; failed?: boolean }> {
   const script = `${TOOLS.map((t) => `command -v ${t}`).join('; ')}; exit 0`;
   const result = await reader.exec(pod, container, ['sh', '-c', script], probeExecOptions(timeoutMs));
   if (result.exitCode !== 0) {
-    const reason = /not found|no such file/i.test(result.stderr) ? 'no shell (sh)' : `tool detection exited ${result.exitCode}: ${firstLine(result.stderr)}`;
-    return { tools: new Set(), note: reason };
+    // The script ends with `exit 0`: another exit code means sh is missing (126/127, "not found"),
+    // or the exec itself failed, which tells nothing about the tools.
+    if (result.exitCode === 126 || result.exitCode === 127 || /not found|no such file/i.test(result.stderr)) return { tools: new Set(), note: 'no shell (sh)' };
+    return { tools: new Set(), note: `tool detection exited ${result.exitCode}: ${firstLine(result.stderr)}`, failed: true };
   }
   const found = new Set(result.stdout.split('\n').map((l) => l.trim().split('/').pop() ?? ''));
   const tools = new Set(TOOLS.filter((t) => found.has(t)));
