@@ -29,9 +29,31 @@ export const PLUGIN_CA_COMMANDS =
   '--from-file=$C/ca-cert.pem --from-file=$C/ca-key.pem --from-file=$C/root-cert.pem --from-file=$C/cert-chain.pem; ' +
   'kubectl -n {{namespace}} rollout restart deployment/istiod; then restart the workloads.';
 
-/** Every certificate of a PEM bundle, in order. Throws when the text holds a malformed certificate. */
+/**
+ * Certificates parsed per PEM bundle at most. Parsing is synchronous (a few ms per certificate): a
+ * bundle of 10,000 would hold the event loop for half a minute and time out unrelated checks. A
+ * mesh's trust bundle holds a handful of roots; a public-CA bundle some 150.
+ */
+export const MAX_BUNDLE_CERTIFICATES = 500;
+
+/** A PEM bundle with more than MAX_BUNDLE_CERTIFICATES certificates: read as "could not check". */
+export class BundleTooLargeError extends Error {
+  readonly count: number;
+  /** `where`: the object or data key holding the bundle, when known. */
+  constructor(count: number, where?: string) {
+    super(`${where ? `${where} ` : ''}holds ${count} certificates; meshdoctor reads at most ${MAX_BUNDLE_CERTIFICATES} per bundle (is a whole system CA bundle, or the same root many times, in it?)`);
+    this.name = 'BundleTooLargeError';
+    this.count = count;
+  }
+}
+
+/**
+ * Every certificate of a PEM bundle, in order. Throws when the text holds a malformed certificate,
+ * and BundleTooLargeError (before parsing any) when it holds more than MAX_BUNDLE_CERTIFICATES.
+ */
 export function parsePemCertificates(pem: string): CertificateFacts[] {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length > MAX_BUNDLE_CERTIFICATES) throw new BundleTooLargeError(blocks.length);
   return blocks.map((block) => certificateFacts(new x509.X509Certificate(block)));
 }
 
@@ -159,6 +181,7 @@ export function parseCaMaterial(material: CaSecretMaterial): ParsedCaMaterial {
     try {
       return parsePemCertificates(text);
     } catch (err) {
+      if (err instanceof BundleTooLargeError) throw new BundleTooLargeError(err.count, key);
       throw new Error(`${key} does not parse: ${(err as Error).message}`, { cause: err });
     }
   };
@@ -323,6 +346,8 @@ function parseOrProblem(pem: string | undefined, object: string): CertificateFac
   try {
     return parsePemCertificates(pem);
   } catch (err) {
+    // Too many to read is "could not check" (the check errors), never a malformed root.
+    if (err instanceof BundleTooLargeError) throw new BundleTooLargeError(err.count, object);
     return { messageId: 'rootUnparseable', data: { object, error: (err as Error).message } };
   }
 }

@@ -284,3 +284,25 @@ describe('exec that runs and fails', () => {
     expect(result.exitCode).toBe(3);
   }, 90_000);
 });
+
+describe('oversized input', () => {
+  it('a 10,000-certificate root bundle is refused with the reason, without stalling the run: no check times out', async () => {
+    const running = await lab();
+    const cacerts = running.mesh.clusters[0].objects.find((o) => o.kind === 'Secret' && o.metadata.name === 'cacerts' && o.metadata.namespace === 'istio-system')!;
+    const root = Buffer.from(cacerts.data['root-cert.pem'], 'base64').toString('utf8').trim();
+    cacerts.data['root-cert.pem'] = Buffer.from(Array.from({ length: 10_000 }, () => root).join('\n')).toString('base64');
+    const result = await run(['all', '--kubeconfig', running.kubeconfigPath, '--context', 'cluster1', '--context', 'cluster2', '--skip', 'connectivity', '--timeout', '10s', '-o', 'json']);
+    const parsed = report(result);
+    expect(parsed.results.filter((r) => /timed out/.test(r.error ?? '')).map((r) => `${r.checkId} [${r.cluster}]`)).toEqual([]);
+    // Whatever read the bundle says why it stopped; nothing vouches for what it did not read.
+    const mentions = parsed.results.filter((r) => JSON.stringify(r).includes('holds 10000 certificates; meshdoctor reads at most 500'));
+    expect(mentions.length).toBeGreaterThan(0);
+    // Too many to read is "could not check", never a verdict on the CA: no pass, no fail.
+    for (const r of mentions) expect(['error', 'skip']).toContain(r.outcome);
+    expect(mentions.filter((r) => r.outcome === 'error').map((r) => r.checkId)).toEqual(expect.arrayContaining(['certificates/cacerts', 'certificates/shared-root']));
+    // cluster2's own checks are untouched by cluster1's bundle.
+    const cluster2 = parsed.results.filter((r) => r.cluster === 'cluster2' && r.category !== 'certificates');
+    expect(cluster2.filter((r) => r.outcome === 'error').map((r) => `${r.checkId}: ${r.error}`)).toEqual([]);
+    expect(result.exitCode).toBe(3);
+  }, 120_000);
+});

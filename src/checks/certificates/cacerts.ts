@@ -11,6 +11,7 @@ import {
   clustersWithOwnCa,
   istioVersionAtLeast,
   parseCaMaterial,
+  BundleTooLargeError,
   readCacertsSecret,
   type CaSecretMaterial,
 } from '../../mesh/certificates.ts';
@@ -84,6 +85,8 @@ const check = defineCheck({
     try {
       parsed = parseCaMaterial(material);
     } catch (err) {
+      // Too many certificates to read: could not check (error outcome), not a malformed Secret.
+      if (err instanceof BundleTooLargeError) throw err;
       ctx.report({ messageId: 'cacertsUnparseable', resource, data: { ...data, error: (err as Error).message } });
       return;
     }

@@ -10,6 +10,7 @@ import {
   fingerprintPrefix,
   listInNamespace,
   parsePemCertificates,
+  BundleTooLargeError,
   readClusterRoot,
   type ClusterRoot,
 } from '../../mesh/certificates.ts';
@@ -125,7 +126,8 @@ function rootsIn(configMap: KubeObject): string[] {
   if (typeof pem !== 'string') return [];
   try {
     return parsePemCertificates(pem).map((c) => c.fingerprint);
-  } catch {
+  } catch (err) {
+    if (err instanceof BundleTooLargeError) throw new BundleTooLargeError(err.count, `configmap/${configMap.metadata.name} in ${configMap.metadata.namespace}`);
     return [];
   }
 }

@@ -2,7 +2,7 @@
 import { defineCheck } from '../../engine/define-check.ts';
 import { AccessError, type ClusterReader, type KubeObject } from '../../cluster/types.ts';
 import type { ClusterInfo, ContextOf, ResourceRef } from '../../engine/types.ts';
-import { fingerprintPrefix, groupByRoot, normalizeSerial, parsePemCertificates, readClusterRoot, trustsRootOf, type CertificateFacts, type ClusterRoot } from '../../mesh/certificates.ts';
+import { BundleTooLargeError, fingerprintPrefix, groupByRoot, normalizeSerial, parsePemCertificates, readClusterRoot, trustsRootOf, type CertificateFacts, type ClusterRoot } from '../../mesh/certificates.ts';
 import { signatureVerifies } from '../../mesh/x509-validate.ts';
 import { CONTROL_PLANE_CLUSTERS_ANNOTATION, annotationsOf, meshConfigOf, findMeshConfigMaps } from '../../mesh/istio-objects.ts';
 
@@ -183,6 +183,7 @@ export function parseSdsSecrets(body: string, where: string): SidecarSecrets | u
   try {
     return { chain: parsePemCertificates(chainPem), bundle: parsePemCertificates(bundlePem) };
   } catch (err) {
+    if (err instanceof BundleTooLargeError) throw new BundleTooLargeError(err.count, `the trust bundle in the config_dump of ${where}`);
     throw new Error(`config_dump of ${where}: a secret's certificate does not parse: ${(err as Error).message}`, { cause: err });
   }
 }

@@ -119,7 +119,9 @@ function certEntry(cert: x509.X509Certificate): Record<string, unknown> {
  * certificate of the trust bundle (the validator keeps the first one it loads).
  */
 export function certsJson(wc: WorkloadCert): string {
-  const firstRoot = splitPems(wc.rootPem).map((p) => new x509.X509Certificate(p))[0];
+  // Parse the first only: a trust bundle of thousands must not hold the lab's event loop.
+  const firstPem = splitPems(wc.rootPem)[0];
+  const firstRoot = firstPem ? new x509.X509Certificate(firstPem) : undefined;
   const body = { certificates: [{ ca_cert: firstRoot ? [certEntry(firstRoot)] : [], cert_chain: [certEntry(wc.leaf.cert)] }] };
   return `${JSON.stringify(body, null, 2)}\n`;
 }
