@@ -226,7 +226,7 @@ async function openClusters(args: DiagnoseArgs, io: CliIO, timeoutMs: number): P
     try {
       // Every lab cluster by default: a fault such as no-remote-secret must not hide a cluster.
       const contexts = args.context?.length ? args.context : lab.clusters.map((c) => c.context);
-      const connected = await connectClusters({ kubeconfigPath: lab.kubeconfigPath, contexts, istioNamespace: args.istioNamespace, requestTimeoutMs: timeoutMs });
+      const connected = await connectClusters({ kubeconfigPath: lab.kubeconfigPath, contexts, istioNamespace: args.istioNamespace, requestTimeoutMs: timeoutMs, env: io.env });
       return {
         readers: connected.readers,
         notes: connected.notes,
@@ -244,6 +244,7 @@ async function openClusters(args: DiagnoseArgs, io: CliIO, timeoutMs: number): P
     contexts: args.context,
     istioNamespace: args.istioNamespace,
     requestTimeoutMs: timeoutMs,
+    env: io.env,
   });
   return { readers: connected.readers, notes: connected.notes, istioNamespace: args.istioNamespace, close: async () => {} };
 }

@@ -17,6 +17,7 @@ export async function snapshotCommand(args: SnapshotArgs, io: CliIO): Promise<nu
     kubeconfigPath: args.kubeconfig ? resolve(io.cwd, args.kubeconfig) : undefined,
     contexts: args.context,
     istioNamespace: args.istioNamespace,
+    env: io.env,
   });
   for (const note of connected.notes) io.stderr.write(`note: ${note}\n`);
   const dir = resolve(io.cwd, args.out);

@@ -2,6 +2,7 @@
 // its istiod knows from remote secrets (matched to kubeconfig contexts by API server URL; a peer with
 // no context is reached, read-only, with the remote secret's own credentials, as istioctl analyze does).
 import { createLiveReader } from './live-reader.ts';
+import { proxyFor } from './proxy.ts';
 import { defaultContext, KubeconfigError, loadKubeconfig, remoteSecretKubeConfig } from './kubeconfig.ts';
 import type { LoadedKubeconfig } from './kubeconfig.ts';
 import { AccessError } from './types.ts';
@@ -18,6 +19,8 @@ export interface ConnectOptions {
   /** Per-cluster request cap (default 6). */
   maxConcurrent?: number;
   requestTimeoutMs?: number;
+  /** Environment for HTTPS_PROXY / NO_PROXY (default process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Readers for the clusters to diagnose, and notes for the user (peers reached via remote secrets...). */
@@ -29,7 +32,13 @@ export interface ConnectedClusters {
 /** Connect to the clusters of a run. Throws KubeconfigError for an unusable kubeconfig or unknown context. */
 export async function connectClusters(opts: ConnectOptions): Promise<ConnectedClusters> {
   const loaded = loadKubeconfig(opts.kubeconfigPath);
-  const readerFor = (context: string): ClusterReader => createLiveReader({ name: context, context, kubeConfig: loaded.forContext(context), ...readerLimits(opts) });
+  const readerFor = (context: string): ClusterReader => {
+    const kubeConfig = loaded.forContext(context);
+    const cluster = kubeConfig.getCurrentCluster()!;
+    // The operator's own kubeconfig: its proxy-url, else HTTPS_PROXY/NO_PROXY, as kubectl does.
+    const proxy = proxyFor(cluster.server, cluster.proxyUrl, opts.env ?? process.env);
+    return createLiveReader({ name: context, context, kubeConfig, ...readerLimits(opts), ...(proxy ? { proxy } : {}) });
+  };
 
   if (opts.contexts && opts.contexts.length > 0) {
     const unique = [...new Set(opts.contexts)];

@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { connectionOptions, firstLine, seconds, statusMessage } from './kube-http.ts';
 import type { KubeEndpoint } from './kube-http.ts';
+import { TunnelAgent } from './proxy.ts';
 import { AccessError } from './types.ts';
 import type { ExecResult, PodRef } from './types.ts';
 
@@ -123,6 +124,8 @@ export async function openChannelSocket<T>(endpoint: KubeEndpoint, path: string,
       auth: tls.auth ?? undefined,
       handshakeTimeout,
       maxPayload: 16 * 1024 * 1024,
+      // Through the operator's proxy, when the kubeconfig or the environment names one.
+      ...(endpoint.proxy ? { agent: new TunnelAgent(endpoint.proxy) } : {}),
     });
 
     const finish = (outcome: T | AccessError | Error): void => {

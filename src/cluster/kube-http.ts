@@ -7,6 +7,7 @@ import https from 'node:https';
 import tls from 'node:tls';
 import { KubeConfig, type User } from '@kubernetes/client-node';
 import { execConfigOf, execCredential } from './exec-credential.ts';
+import { TunnelAgent } from './proxy.ts';
 import { AccessError } from './types.ts';
 
 /** How to reach one API server. */
@@ -17,6 +18,8 @@ export interface KubeEndpoint {
   server: string;
   /** A KubeConfig holding exactly this cluster's context (one per context: see kubeconfig.ts). */
   kubeConfig: KubeConfig;
+  /** The proxy to tunnel through (the operator's own kubeconfig only: see proxy.ts). */
+  proxy?: URL;
 }
 
 /** A completed HTTP exchange. */
@@ -142,7 +145,8 @@ async function apiRequest(endpoint: KubeEndpoint, method: 'GET' | 'POST', path: 
     headers['Content-Type'] = 'application/json';
     headers['Content-Length'] = String(Buffer.byteLength(extra.body));
   }
-  const options: https.RequestOptions = { ...base, method, headers, ...(isHttps && extra.agent ? { agent: extra.agent } : {}) };
+  const agent = extra.agent ?? (endpoint.proxy ? sharedTunnelAgent(endpoint.proxy) : undefined);
+  const options: https.RequestOptions = { ...base, method, headers, ...(isHttps && agent ? { agent } : {}) };
   return new Promise<ApiResponse>((resolve, reject) => {
     const request = (isHttps ? https : http).request(url, options, (res) => {
       const chunks: Buffer[] = [];
@@ -164,6 +168,14 @@ async function apiRequest(endpoint: KubeEndpoint, method: 'GET' | 'POST', path: 
     request.on('error', (err) => reject(transportError(err, endpoint, timeoutMs)));
     request.end(extra.body);
   });
+}
+
+/** One tunnelling agent per proxy for callers without their own pool. */
+const tunnelAgents = new Map<string, TunnelAgent>();
+function sharedTunnelAgent(proxy: URL): TunnelAgent {
+  let agent = tunnelAgents.get(proxy.href);
+  if (!agent) tunnelAgents.set(proxy.href, (agent = new TunnelAgent(proxy)));
+  return agent;
 }
 
 /** Map a socket/TLS/DNS failure to an AccessError that names the server and the cause. */

@@ -8,6 +8,7 @@ import { listPath, RESOURCE_KINDS } from './kinds.ts';
 import { apiGet, statusMessage } from './kube-http.ts';
 import type { KubeEndpoint } from './kube-http.ts';
 import { portForwardGet } from './port-forward.ts';
+import { TunnelAgent } from './proxy.ts';
 import { createLimiter } from '../util/limiter.ts';
 import { AccessError } from './types.ts';
 import type { ClusterReader, ExecOptions, ExecResult, IstiodDebugOutput, KubeObject, ListScope, PodRef, ResourceKindName } from './types.ts';
@@ -34,6 +35,8 @@ export interface LiveReaderOptions {
   execTimeoutMs?: number;
   /** Default 'context'; 'remote-secret' when the credentials come from an Istio remote secret. */
   via?: 'context' | 'remote-secret';
+  /** Proxy of the operator's kubeconfig or environment (never for 'remote-secret': see proxy.ts). */
+  proxy?: URL;
 }
 
 /** Create a ClusterReader for one live cluster. Throws AccessError when the KubeConfig has no server. */
@@ -66,14 +69,16 @@ class LiveClusterReader implements ClusterReader {
     if (opts.context) this.context = opts.context;
     this.server = server.replace(/\/+$/, '');
     this.via = opts.via ?? 'context';
-    this.#endpoint = { cluster: opts.name, server: this.server, kubeConfig: opts.kubeConfig };
+    // A kubeconfig read from a cluster never picks a proxy, whatever the caller passed.
+    const proxy = this.via === 'context' ? opts.proxy : undefined;
+    this.#endpoint = { cluster: opts.name, server: this.server, kubeConfig: opts.kubeConfig, ...(proxy ? { proxy } : {}) };
     this.#istioNamespace = opts.istioNamespace;
     const maxConcurrent = Math.max(1, opts.maxConcurrent ?? 6);
     this.#limited = createLimiter(maxConcurrent);
     this.#requestTimeoutMs = opts.requestTimeoutMs ?? 15_000;
     this.#execTimeoutMs = opts.execTimeoutMs ?? 20_000;
     // Keep-alive pool sized to the cap; idle sockets do not hold the process open.
-    this.#agent = new https.Agent({ keepAlive: true, maxSockets: maxConcurrent });
+    this.#agent = proxy ? new TunnelAgent(proxy, { keepAlive: true, maxSockets: maxConcurrent }) : new https.Agent({ keepAlive: true, maxSockets: maxConcurrent });
   }
 
   list(kind: ResourceKindName, scope?: ListScope): Promise<KubeObject[]> {

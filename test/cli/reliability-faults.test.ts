@@ -10,6 +10,7 @@ import { startLab, type RunningLab, type StartLabOptions } from '../../src/lab/i
 import { main } from '../../src/cli/main.ts';
 import type { Report } from '../../src/engine/types.ts';
 import { REPO_ROOT, type CliRun } from './run-cli.ts';
+import { startCountingProxy, type CountingProxy } from '../helpers/connect-proxy.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -305,4 +306,67 @@ describe('oversized input', () => {
     expect(cluster2.filter((r) => r.outcome === 'error').map((r) => `${r.checkId}: ${r.error}`)).toEqual([]);
     expect(result.exitCode).toBe(3);
   }, 120_000);
+});
+
+describe('proxies of the operator\'s kubeconfig, as kubectl honours them', () => {
+  async function proxy(): Promise<CountingProxy> {
+    const started = await startCountingProxy();
+    cleanups.push(() => started.stop());
+    return started;
+  }
+  const portOf = (server: string): string => new URL(server).port;
+  const ONLY = ['--only', 'control-plane/istiod-ready', '--only', 'control-plane/remote-sync', '-o', 'json'];
+
+  it('a cluster\'s proxy-url carries its API requests and exec WebSockets; the other cluster goes direct', async () => {
+    const running = await lab();
+    const tunnels = await proxy();
+    const kubeconfig = editedKubeconfig(running, (doc) => {
+      doc.clusters.find((c) => c.name === 'cluster1')!.cluster['proxy-url'] = tunnels.url;
+    });
+    const result = await run(['all', '--kubeconfig', kubeconfig, '--context', 'cluster1', '--context', 'cluster2', ...ONLY]);
+    expect(report(result).results.map((r) => [r.checkId, r.cluster, r.outcome])).toEqual([
+      ['control-plane/istiod-ready', 'cluster1', 'pass'],
+      ['control-plane/istiod-ready', 'cluster2', 'pass'],
+      ['control-plane/remote-sync', 'cluster1', 'pass'],
+      ['control-plane/remote-sync', 'cluster2', 'pass'],
+    ]);
+    expect(result.exitCode).toBe(0);
+    expect([...tunnels.tunnels.keys()]).toEqual([`127.0.0.1:${portOf(running.clusters[0].server)}`]);
+    // Pooled API requests plus at least one exec WebSocket (istiod's debug output).
+    expect(tunnels.total()).toBeGreaterThanOrEqual(2);
+  }, 60_000);
+
+  /** The lab's servers under names only the proxy resolves (`.invalid` never resolves), TLS name kept. */
+  function behindNames(running: RunningLab): string {
+    return editedKubeconfig(running, (doc) => {
+      for (const c of doc.clusters) {
+        c.cluster.server = `https://${c.name}.meshdoctor.invalid:${portOf(String(c.cluster.server))}`;
+        c.cluster['tls-server-name'] = 'kubernetes.default.svc';
+      }
+    });
+  }
+
+  it('HTTPS_PROXY carries every cluster\'s requests', async () => {
+    const running = await lab();
+    const tunnels = await proxy();
+    const result = await run(['all', '--kubeconfig', behindNames(running), '--context', 'cluster1', '--context', 'cluster2', ...ONLY], { env: { HTTPS_PROXY: tunnels.url } });
+    expect(report(result).results.map((r) => r.outcome)).toEqual(['pass', 'pass', 'pass', 'pass']);
+    expect(result.exitCode).toBe(0);
+    expect([...tunnels.tunnels.keys()].sort()).toEqual(running.clusters.map((c) => `${c.name}.meshdoctor.invalid:${portOf(c.server)}`).sort());
+  }, 60_000);
+
+  it('NO_PROXY excludes hosts from HTTPS_PROXY: no tunnel, a direct connection (which cannot resolve here)', async () => {
+    const running = await lab();
+    const tunnels = await proxy();
+    const result = await run(['all', '--kubeconfig', behindNames(running), '--context', 'cluster1', '--context', 'cluster2', ...ONLY], {
+      env: { HTTPS_PROXY: tunnels.url, NO_PROXY: 'localhost,.meshdoctor.invalid' },
+    });
+    expect(tunnels.total()).toBe(0);
+    const parsed = report(result);
+    expect(parsed.clusters.map((c) => [c.reachable, c.unreachableReason])).toEqual([
+      [false, expect.stringMatching(/DNS lookup failed/)],
+      [false, expect.stringMatching(/DNS lookup failed/)],
+    ]);
+    expect(result.exitCode).toBe(3);
+  }, 60_000);
 });

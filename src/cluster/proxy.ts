@@ -1,0 +1,151 @@
+// Proxies for the operator's own kubeconfig, chosen as kubectl (client-go) chooses them: the
+// cluster's `proxy-url`, else HTTPS_PROXY with NO_PROXY (Go's httpproxy rules: upper case first, no
+// fallback to HTTP_PROXY for an https server, loopback never proxied from the environment).
+// Requests go through an HTTP CONNECT tunnel opened with undici; TLS to the API server runs inside
+// it, so the proxy sees only the host and port. A kubeconfig read from a cluster never gets here.
+import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Duplex } from 'node:stream';
+import type { Client, Dispatcher } from 'undici';
+import { KubeconfigError } from './kubeconfig.ts';
+
+/**
+ * The proxy for an API server URL, or undefined to connect directly. `proxyUrl` is the kubeconfig
+ * cluster's `proxy-url` (it applies to every host, loopback included, as in client-go). Throws
+ * KubeconfigError for a proxy URL meshdoctor cannot use.
+ */
+export function proxyFor(server: string, proxyUrl: string | undefined, env: NodeJS.ProcessEnv): URL | undefined {
+  const target = new URL(server);
+  // Tunnels carry TLS: a plain-http API server (a local dev setup) is reached directly.
+  if (target.protocol !== 'https:') return undefined;
+  if (proxyUrl) return parseProxy(proxyUrl, 'the kubeconfig proxy-url');
+  const [name, value] = firstSet(env, 'HTTPS_PROXY', 'https_proxy');
+  if (!value) return undefined;
+  const host = target.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || (net.isIP(host) && isLoopback(host))) return undefined;
+  const port = target.port || '443';
+  if (excludedByNoProxy(host, port, firstSet(env, 'NO_PROXY', 'no_proxy')[1] ?? '')) return undefined;
+  return parseProxy(value, name);
+}
+
+function firstSet(env: NodeJS.ProcessEnv, ...names: string[]): [string, string | undefined] {
+  for (const name of names) if (env[name]) return [name, env[name]];
+  return [names[0], undefined];
+}
+
+/** A proxy URL as Go reads it: a bare `host:port` is http://; http and https proxies are supported. */
+function parseProxy(text: string, where: string): URL {
+  let url: URL;
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `http://${text}`);
+  } catch {
+    throw new KubeconfigError(`${where} ${JSON.stringify(text)} is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new KubeconfigError(`${where} ${JSON.stringify(text)}: only http:// and https:// proxies are supported (not ${url.protocol.replace(/:$/, '')})`);
+  }
+  return url;
+}
+
+function isLoopback(ip: string): boolean {
+  return net.isIPv4(ip) ? ip.startsWith('127.') : ip === '::1';
+}
+
+/**
+ * NO_PROXY as Go's httpproxy reads it: `*` matches all; an IP or CIDR matches addresses; a name
+ * matches itself and its subdomains (`.name` and `*.name` only subdomains); `:port` narrows a name.
+ */
+export function excludedByNoProxy(host: string, port: string, noProxy: string): boolean {
+  for (const raw of noProxy.split(',')) {
+    let entry = raw.trim().toLowerCase();
+    if (!entry) continue;
+    if (entry === '*') return true;
+    if (entry.includes('/')) {
+      if (net.isIP(host) && inCidr(host, entry)) return true;
+      continue;
+    }
+    if (net.isIP(entry.replace(/^\[|\]$/g, ''))) {
+      if (entry.replace(/^\[|\]$/g, '') === host) return true;
+      continue;
+    }
+    let entryPort: string | undefined;
+    const colon = entry.lastIndexOf(':');
+    if (colon > 0 && !entry.includes(']')) {
+      entryPort = entry.slice(colon + 1);
+      entry = entry.slice(0, colon);
+    }
+    if (entryPort && entryPort !== port) continue;
+    if (entry.startsWith('*.')) entry = entry.slice(1);
+    if (entry.startsWith('.')) {
+      if (host.endsWith(entry)) return true;
+    } else if (host === entry || host.endsWith(`.${entry}`)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+function inCidr(ip: string, cidr: string): boolean {
+  const [base, bitsText] = cidr.split('/');
+  const bits = Number(bitsText);
+  const family = net.isIPv4(base) ? 'ipv4' : net.isIPv6(base) ? 'ipv6' : undefined;
+  if (!family || !Number.isInteger(bits) || (family === 'ipv4') !== net.isIPv4(ip)) return false;
+  const list = new net.BlockList();
+  try {
+    list.addSubnet(base, bits, family);
+  } catch {
+    return false;
+  }
+  return list.check(ip, family);
+}
+
+/**
+ * An https.Agent whose connections are CONNECT tunnels through `proxy` (opened with undici's
+ * `connect`), TLS to the API server inside. Used for API requests (keep-alive pooled) and for the
+ * exec and port-forward WebSockets.
+ */
+export class TunnelAgent extends https.Agent {
+  readonly proxy: URL;
+
+  constructor(proxy: URL, options: https.AgentOptions = {}) {
+    super(options);
+    this.proxy = proxy;
+  }
+
+  // Node's Agent accepts a socket later through the callback.
+  override createConnection(options: https.RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | undefined {
+    openTunnel(this.proxy, options.host ?? 'localhost', Number(options.port ?? 443)).then(
+      (socket) => callback?.(null, tls.connect({ ...(options as tls.ConnectionOptions), socket })),
+      (err: Error) => callback?.(err, undefined as unknown as Duplex),
+    );
+    return undefined;
+  }
+}
+
+/** A raw socket to host:port through the proxy's CONNECT. */
+/** One undici client per proxy: it only opens CONNECT tunnels, each socket then belongs to its caller. */
+const proxyClients = new Map<string, Client>();
+
+async function openTunnel(proxy: URL, host: string, port: number): Promise<Duplex> {
+  // Loaded on first use: commands that never tunnel stay fast to start.
+  const { Client: UndiciClient } = await import('undici');
+  let client = proxyClients.get(proxy.origin);
+  if (!client) proxyClients.set(proxy.origin, (client = new UndiciClient(proxy.origin)));
+  const authority = net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
+  const headers: Record<string, string> = { host: authority };
+  if (proxy.username || proxy.password) {
+    headers['proxy-authorization'] = `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}`;
+  }
+  let answer: Dispatcher.ConnectData;
+  try {
+    answer = await client.connect({ path: authority, headers });
+  } catch (err) {
+    throw new Error(`proxy ${proxy.host} did not open a tunnel to ${authority}: ${(err as Error).message}`, { cause: err });
+  }
+  if (answer.statusCode !== 200) {
+    answer.socket.destroy();
+    throw new Error(`proxy ${proxy.host} refused a tunnel to ${authority}: HTTP ${answer.statusCode}`);
+  }
+  return answer.socket;
+}
