@@ -221,8 +221,7 @@ async function runTask(input: RunInput, task: Task, memo: RunMemo): Promise<Chec
 
   if (reader && info && !info.reachable) {
     // Not a skip: a CI gate must not pass when a cluster could not be examined (exit code 3).
-    const reason = (info.unreachableReason ?? 'no answer from its API server').replace(/^unreachable:\s*/, '');
-    return finish({ outcome: 'error', error: `cluster unreachable: ${reason}`, findings: [] });
+    return finish({ outcome: 'error', error: `cluster unreachable: ${unreachableReason(info)}`, findings: [] });
   }
   const liveOnly = check.needs.includes('exec') || check.needs.includes('live');
   const targets = reader ? [reader] : input.readers;
@@ -237,6 +236,16 @@ async function runTask(input: RunInput, task: Task, memo: RunMemo): Promise<Chec
   const controller = new AbortController();
   const inputs: FindingInput[] = [];
   const data: Record<string, unknown> = {};
+  const unread = new Map<string, { reasons: string[]; unreachable: boolean }>();
+  const noteUnread = (cluster: string, reason: string, unreachable = false) => {
+    const entry = unread.get(cluster) ?? { reasons: [], unreachable };
+    if (!entry.reasons.includes(reason)) entry.reasons.push(reason);
+    unread.set(cluster, entry);
+  };
+  if (!reader && readsClusters(check)) {
+    // A mesh-wide verdict covers every cluster: one that could not be read at all is not vouched for.
+    for (const other of input.clusterInfos) if (!other.reachable) noteUnread(other.name, `unreachable: ${unreachableReason(other)}`, true);
+  }
   const ctx: MeshCheckContext = {
     clusters: input.readers,
     clusterInfos: input.clusterInfos,
@@ -253,6 +262,7 @@ async function runTask(input: RunInput, task: Task, memo: RunMemo): Promise<Chec
     attach: (key, value) => {
       data[key] = value;
     },
+    notRead: (cluster, reason) => noteUnread(cluster, reason),
   };
   if (input.probeRemoteApi) {
     const probe = input.probeRemoteApi;
@@ -302,7 +312,16 @@ async function runTask(input: RunInput, task: Task, memo: RunMemo): Promise<Chec
     return finish({ outcome: 'error', error: describeError(err), findings: [] });
   }
   findings.sort(compareFindings);
-  const result = finish({ outcome: outcomeOf(findings), findings });
+  const outcome = outcomeOf(findings);
+  if (outcome === 'pass' && unread.size > 0) {
+    // Nothing wrong among what was read, but not everything was: say so instead of passing.
+    const what = [...unread].map(([cluster, u]) => `${cluster} (${u.reasons.join('; ')})`).join(', ');
+    if ([...unread.values()].some((u) => u.unreachable)) {
+      return finish({ outcome: 'error', error: `no problem found in what could be read, but not every cluster could be read: ${what}`, findings: [] });
+    }
+    return finish({ outcome: 'skip', skipReason: `no problem found in what could be read, but not everything could: ${what}`, findings: [] });
+  }
+  const result = finish({ outcome, findings });
   if (Object.keys(data).length) result.data = data;
   return result;
 }
@@ -320,6 +339,15 @@ async function fetchNeed(reader: ClusterReader, need: Check['needs'][number]): P
   if (need === 'exec' || need === 'live') return;
   if (need.startsWith('istiod:')) await reader.istiodDebug(need.slice('istiod:'.length));
   else await reader.listOptional(need as Parameters<ClusterReader['list']>[0]);
+}
+
+/** Whether a check reads cluster data at all (a Prometheus-only check does not). */
+function readsClusters(check: Check): boolean {
+  return check.needs.some((need) => need !== 'exec' && need !== 'live');
+}
+
+function unreachableReason(info: ClusterInfo): string {
+  return (info.unreachableReason ?? 'no answer from its API server').replace(/^unreachable:\s*/, '');
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };

@@ -47,14 +47,32 @@ export class BundleTooLargeError extends Error {
   }
 }
 
+/** A PEM block that is no X.509 certificate; the message says which, in words (no parser internals). */
+export class CertificateParseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CertificateParseError';
+  }
+}
+
 /**
- * Every certificate of a PEM bundle, in order. Throws when the text holds a malformed certificate,
+ * Every certificate of a PEM bundle, in order. Throws CertificateParseError when one is malformed,
  * and BundleTooLargeError (before parsing any) when it holds more than MAX_BUNDLE_CERTIFICATES.
  */
 export function parsePemCertificates(pem: string): CertificateFacts[] {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   if (blocks.length > MAX_BUNDLE_CERTIFICATES) throw new BundleTooLargeError(blocks.length);
-  return blocks.map((block) => certificateFacts(new x509.X509Certificate(block)));
+  return blocks.map((block, i) => {
+    let cert: x509.X509Certificate;
+    try {
+      cert = new x509.X509Certificate(block);
+    } catch {
+      // The library's text ("End of input reached before message was fully decoded") helps no operator.
+      const which = blocks.length > 1 ? `certificate ${i + 1} of ${blocks.length}` : 'the certificate';
+      throw new CertificateParseError(`${which} is not a valid X.509 certificate (corrupt or truncated base64/DER)`);
+    }
+    return certificateFacts(cert);
+  });
 }
 
 /** Facts of a parsed certificate. */
@@ -271,8 +289,15 @@ export type ClusterRootResult = { root: ClusterRoot; secretsForbidden: boolean }
  * Read the root of one cluster from the source that tells what its workloads actually use: the
  * plugged-in cacerts, else istiod's self-signed istio-ca-secret, else the istio-ca-root-cert ConfigMap
  * (first for remote clusters, whose own cacerts no istiod uses, and when Secrets are forbidden).
+ * `distributedOnProblem`: when the Secret holds a broken root, fall back to the ConfigMap's (for
+ * judging other clusters against it: one cluster's broken Secret must not hide another's fault).
  */
-export async function readClusterRoot(reader: ClusterReader, info: ClusterInfo | undefined, namespace: string): Promise<ClusterRootResult> {
+export async function readClusterRoot(
+  reader: ClusterReader,
+  info: ClusterInfo | undefined,
+  namespace: string,
+  opts: { distributedOnProblem?: boolean } = {},
+): Promise<ClusterRootResult> {
   const ignoredCacerts = (secret: KubeObject | undefined) => secret !== undefined && cacertsIgnoredByIstiod(caSecretMaterial(secret), info?.istioVersion);
   const secrets = await listInNamespace(reader, 'secrets', namespace);
   const configMaps = await listInNamespace(reader, 'configmaps', namespace);
@@ -297,7 +322,12 @@ export async function readClusterRoot(reader: ClusterReader, info: ClusterInfo |
   for (const read of readers) {
     const result = read();
     if (result === undefined) continue;
-    if ('messageId' in result) return { problem: result };
+    if ('messageId' in result) {
+      // What the cluster's workloads trust is still the distributed root, whatever is wrong with the Secret.
+      const distributed = opts.distributedOnProblem ? rootFromConfigMap(reader.name, rootConfigMap) : undefined;
+      if (distributed && !('messageId' in distributed)) return { root: distributed, secretsForbidden: false };
+      return { problem: result };
+    }
     return { root: result, secretsForbidden: secretsForbidden && result.source === 'istio-ca-root-cert' };
   }
   const looked = secretsForbidden

@@ -3,8 +3,9 @@
 // gateway pods by labels in any namespace (istiod's default; PILOT_SCOPE_GATEWAY_TO_NAMESPACE off),
 // server hosts may carry a `namespace/` prefix, a VirtualService binds a Gateway by `name` (same
 // namespace) or `namespace/name`. Reference: https://istio.io/latest/docs/reference/config/networking/gateway/
+import { listIfReadable } from '../cluster/absent.ts';
 import { parse as parseYaml } from 'yaml';
-import { AccessError, type ClusterReader, type KubeObject } from '../cluster/types.ts';
+import type { ClusterReader, KubeObject } from '../cluster/types.ts';
 import type { CheckContext } from '../engine/types.ts';
 import {
   DEFAULT_GATEWAY_PORT,
@@ -379,12 +380,7 @@ export function eastWestGatewayServices(services: KubeObject[], discovery?: Gate
 
 /** A list that may be forbidden or absent: [] then. */
 async function configMapsOf(reader: ClusterReader): Promise<KubeObject[]> {
-  try {
-    return await reader.listOptional('configmaps');
-  } catch (err) {
-    if (err instanceof AccessError) return [];
-    throw err;
-  }
+  return (await listIfReadable(reader, 'configmaps')) ?? [];
 }
 
 /**

@@ -3,6 +3,7 @@
 // `istio/multiCluster=true` in istiod's namespace, one cluster per data key (the key IS the cluster
 // id), each value a kubeconfig sanitized by `sanitizeKubeConfig` since 1.13. Also the `--type=config`
 // form of external control planes (`istio-kubeconfig`, key `config`). Parsing only: no I/O.
+import { listIfReadable } from '../cluster/absent.ts';
 import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import type { ClusterReader, KubeObject } from '../cluster/types.ts';
@@ -304,11 +305,9 @@ export async function clusterOfKubeconfig(
   const wanted = pemFingerprintText(kubeconfig.caPem);
   if (!wanted) return undefined;
   for (let i = 0; i < readers.length; i++) {
-    // A cluster whose ConfigMaps cannot be read gives no evidence either way.
-    const configMaps = await readers[i]
-      .list('configmaps')
-      .catch(() => readers[i].list('configmaps', { namespace: istioNamespace }))
-      .catch((): KubeObject[] => []);
+    // A cluster that cannot be read, or whose ConfigMaps are forbidden, gives no evidence either way.
+    if (!infos[i].reachable) continue;
+    const configMaps = (await listIfReadable(readers[i], 'configmaps')) ?? (await listIfReadable(readers[i], 'configmaps', { namespace: istioNamespace })) ?? [];
     if (pemFingerprintText(kubeRootCaOf(configMaps, istioNamespace)) === wanted) return infos[i];
   }
   return undefined;

@@ -122,6 +122,10 @@ export async function runCheck(
       run.skipped = notApplicable;
       continue;
     }
+    const unread: string[] = [];
+    if (!reader && check.needs.some((n) => n !== 'exec' && n !== 'live')) {
+      for (const other of clusters) if (!other.reachable) unread.push(`${other.name} (unreachable: ${other.unreachableReason})`);
+    }
     const ctx: MeshCheckContext = {
       clusters: readers,
       clusterInfos: clusters,
@@ -139,6 +143,9 @@ export async function runCheck(
       attach: (key, value) => {
         run.data[key] = value;
       },
+      notRead: (cluster, reason) => {
+        unread.push(`${cluster} (${reason})`);
+      },
     };
     if (options.probeRemoteApi) ctx.probeRemoteApi = options.probeRemoteApi;
     try {
@@ -148,6 +155,12 @@ export async function runCheck(
       if (!(err instanceof Skip)) throw err;
       run.findings = [];
       run.skipped = err.reason;
+    }
+    // As the engine does: no problem found, but not every cluster read, is no pass.
+    const problems = run.findings.some((f) => (f.severity ?? check.meta.messages[f.messageId].severity) !== 'info');
+    if (!run.skipped && !problems && unread.length) {
+      run.findings = [];
+      run.skipped = `no problem found in what could be read, but not everything could: ${unread.join(', ')}`;
     }
   }
   return { runs, clusters, mesh };

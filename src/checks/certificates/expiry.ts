@@ -79,8 +79,12 @@ export default defineCheck({
     const namespace = ctx.options.istioNamespace;
     const certs = await caCertificates(ctx.cluster, namespace, ctx.options.now);
     if (typeof certs === 'string') return ctx.skip(certs);
+    if (certs.unreadSecrets) {
+      // Only the distributed root was readable: what it shows is reported, but no pass for the CA certificate and intermediates it cannot show.
+      ctx.notRead(ctx.cluster!.name, `cannot read Secrets in ${namespace} (${certs.unreadSecrets}): only the distributed root was judged, not the CA certificate and intermediates`);
+    }
     const now = ctx.options.now.getTime();
-    for (const { cert, role, resource, offPath } of certs) {
+    for (const { cert, role, resource, offPath } of certs.certs) {
       const base = { namespace, role, subject: cert.subject, notAfter: cert.notAfter.toISOString(), notBefore: cert.notBefore.toISOString() };
       if (offPath) {
         if (cert.notAfter.getTime() < now) ctx.report({ messageId: 'offPathCertExpired', resource, data: { ...base, days: Math.floor((now - cert.notAfter.getTime()) / DAY_MS) } });
@@ -97,8 +101,11 @@ export default defineCheck({
   },
 });
 
-/** Every certificate of the cluster's CA material, or why there is none to judge (a skip reason). */
-async function caCertificates(reader: Parameters<typeof listInNamespace>[0], namespace: string, now: Date): Promise<CaCertificate[] | string> {
+/**
+ * Every certificate of the cluster's CA material, or why there is none to judge (a skip reason).
+ * `unreadSecrets`: why the CA Secrets could not be read, when only the distributed root stands in.
+ */
+async function caCertificates(reader: Parameters<typeof listInNamespace>[0], namespace: string, now: Date): Promise<{ certs: CaCertificate[]; unreadSecrets?: string } | string> {
   const secrets = await listInNamespace(reader, 'secrets', namespace);
   if ('objects' in secrets) {
     const cacerts = secrets.objects.find((s) => s.metadata.name === CACERTS_SECRET);
@@ -115,18 +122,20 @@ async function caCertificates(reader: Parameters<typeof listInNamespace>[0], nam
       const verdict = validateChain({ target: parsed.caCert, untrusted: [...parsed.caCertBundleRest, ...parsed.chain], roots: parsed.roots, now, targetIsCa: true });
       // Without a complete path, every certificate may matter: judge them all as before.
       const onPath = new Set(verdict.trusted ? verdict.path.map((c) => c.fingerprint) : all.map((c) => c.fingerprint));
-      return unique(all).map((cert) => ({
-        cert,
-        resource,
-        role: cert.fingerprint === parsed.caCert.fingerprint ? 'ca-cert' : roots.has(cert.fingerprint) || isSelfIssued(cert) ? 'root' : 'intermediate',
-        offPath: !onPath.has(cert.fingerprint),
-      }));
+      return {
+        certs: unique(all).map((cert) => ({
+          cert,
+          resource,
+          role: cert.fingerprint === parsed.caCert.fingerprint ? 'ca-cert' : roots.has(cert.fingerprint) || isSelfIssued(cert) ? 'root' : 'intermediate',
+          offPath: !onPath.has(cert.fingerprint),
+        })),
+      };
     }
     const selfSigned = secrets.objects.find((s) => s.metadata.name === SELF_SIGNED_CA_SECRET);
     if (selfSigned) {
       const resource = { kind: 'Secret', namespace, name: SELF_SIGNED_CA_SECRET };
       const text = [secretText(selfSigned, 'ca-cert.pem'), secretText(selfSigned, 'root-cert.pem')].filter((t) => t && !t.startsWith('REDACTED')).join('\n');
-      return unique(parsePemCertificates(text)).map((cert) => ({ cert, resource, role: 'root' }));
+      return { certs: unique(parsePemCertificates(text)).map((cert) => ({ cert, resource, role: 'root' })) };
     }
   }
   // Secrets forbidden, or no CA Secret yet: the distributed root still tells when trust ends.
@@ -135,7 +144,8 @@ async function caCertificates(reader: Parameters<typeof listInNamespace>[0], nam
   const pem = rootConfigMap?.data?.['root-cert.pem'];
   if (typeof pem === 'string' && pem.includes('BEGIN CERTIFICATE')) {
     const resource = { kind: 'ConfigMap', namespace, name: ROOT_CERT_CONFIGMAP };
-    return unique(parsePemCertificates(pem)).map((cert) => ({ cert, resource, role: 'root' }));
+    const certs: CaCertificate[] = unique(parsePemCertificates(pem)).map((cert) => ({ cert, resource, role: 'root' }));
+    return 'forbidden' in secrets ? { certs, unreadSecrets: secrets.forbidden } : { certs };
   }
   return 'forbidden' in secrets ? `cannot read Secrets in ${namespace} (${secrets.forbidden}) and no ${ROOT_CERT_CONFIGMAP} ConfigMap` : `no CA material in ${namespace}`;
 }

@@ -1,4 +1,5 @@
 // Encodes Envoy's /certs admin endpoint (https://www.envoyproxy.io/docs/envoy/latest/operations/admin#get--certs) as `pilot-agent request GET certs` serves it, and Istio's SPIFFE identities (https://istio.io/latest/docs/concepts/security/#istio-identity).
+import { listIfReadable } from '../../cluster/absent.ts';
 import { defineCheck } from '../../engine/define-check.ts';
 import { AccessError, type ClusterReader, type KubeObject } from '../../cluster/types.ts';
 import type { ClusterInfo, ContextOf, ResourceRef } from '../../engine/types.ts';
@@ -207,8 +208,17 @@ async function trustContext(ctx: Ctx): Promise<TrustContext> {
   for (const [i, reader] of ctx.clusters.entries()) {
     const info = ctx.clusterInfos[i];
     if (info && !info.reachable) continue;
-    const result = await readClusterRoot(reader, info, namespace).catch(() => undefined);
-    if (result && 'root' in result) roots.push(result.root);
+    let result;
+    try {
+      // A peer whose CA Secret is broken still has workloads that trust the root istiod distributed there.
+      result = await readClusterRoot(reader, info, namespace, { distributedOnProblem: true });
+    } catch (err) {
+      // Another cluster that cannot be read leaves a gap in the comparison, not an error of this cluster.
+      if (reader === ctx.cluster || !(err instanceof AccessError)) throw err;
+      ctx.notRead(reader.name, err.message);
+      continue;
+    }
+    if ('root' in result) roots.push(result.root);
   }
   const controlPlaneName = controlPlane === undefined ? undefined : ctx.clusters[controlPlane].name;
   const ownRoot = roots.find((r) => r.cluster === controlPlaneName);
@@ -216,7 +226,8 @@ async function trustContext(ctx: Ctx): Promise<TrustContext> {
   const aliases = new Set<string>();
   // Aliases declared by the clusters that use the mesh's trust domain are what peers accept.
   for (const reader of ctx.clusters) {
-    const configMaps = await reader.list('configmaps', { namespace }).catch(() => [] as KubeObject[]);
+    if (!ctx.clusterInfos[ctx.clusters.indexOf(reader)]?.reachable) continue;
+    const configMaps = (await listIfReadable(reader, 'configmaps', { namespace })) ?? [];
     const meshConfig = meshConfigOf(findMeshConfigMaps(configMaps, namespace)[0]);
     if (meshConfig && meshConfig.trustDomain === ctx.mesh.trustDomain) for (const a of meshConfig.trustDomainAliases) aliases.add(a);
   }
@@ -234,7 +245,7 @@ async function controlPlaneIndex(ctx: Ctx): Promise<number | undefined> {
   const self = ctx.clusters.indexOf(ctx.cluster);
   const info: ClusterInfo | undefined = ctx.clusterInfo;
   if (info?.role !== 'remote' && info?.role !== 'external-controlled') return self;
-  const namespaces = await ctx.cluster.list('namespaces').catch(() => [] as KubeObject[]);
+  const namespaces = (await listIfReadable(ctx.cluster, 'namespaces')) ?? [];
   const istioNs = namespaces.find((ns) => ns.metadata.name === ctx.options.istioNamespace);
   const named = (istioNs ? annotationsOf(istioNs)[CONTROL_PLANE_CLUSTERS_ANNOTATION] ?? '' : '').split(',').map((s) => s.trim());
   const primaries = ctx.clusterInfos.map((c, i) => ({ c, i })).filter(({ c }) => c.role === 'primary');

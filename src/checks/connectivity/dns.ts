@@ -1,4 +1,5 @@
 // Encodes https://istio.io/latest/docs/ops/configuration/traffic-management/dns-proxy/ (a Service present only in a peer cluster resolves in a pod only through Istio's DNS proxy).
+import { listIfReadable } from '../../cluster/absent.ts';
 import { defineCheck } from '../../engine/define-check.ts';
 import { resolveInPod } from '../../mesh/probes/dns-tcp.ts';
 import { probeSettings, targetFqdn } from '../../mesh/probes/options.ts';
@@ -64,9 +65,9 @@ export default defineCheck({
       const local = service && localServices.some((s) => s.metadata.namespace === service.namespace && s.metadata.name === service.name);
       if (service && !local) {
         const peers: string[] = [];
-        for (const peer of ctx.clusters) {
-          if (peer === reader) continue;
-          const services = await peer.list('services').catch(() => []);
+        for (const [p, peer] of ctx.clusters.entries()) {
+          if (peer === reader || !ctx.clusterInfos[p].reachable) continue;
+          const services = (await listIfReadable(peer, 'services')) ?? [];
           if (services.some((s) => s.metadata.namespace === service.namespace && s.metadata.name === service.name)) peers.push(peer.name);
         }
         if (peers.length) {

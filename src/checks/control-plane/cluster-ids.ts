@@ -1,5 +1,6 @@
 // Encodes https://istio.io/latest/docs/setup/install/multicluster/before-you-begin/ (each cluster needs a unique values.global.multiCluster.clusterName, istiod's CLUSTER_ID, default "Kubernetes").
 import type { ClusterReader } from '../../cluster/types.ts';
+import { listIfReadable } from '../../cluster/absent.ts';
 import { defineCheck } from '../../engine/define-check.ts';
 import type { ClusterInfo } from '../../engine/types.ts';
 import {
@@ -82,7 +83,7 @@ export default defineCheck({
     for (let i = 0; i < ctx.clusters.length; i++) {
       const info = ctx.clusterInfos[i];
       if (!info.reachable) continue;
-      const evidence = await evidenceOf(ctx.clusters[i], namespace).catch(() => undefined);
+      const evidence = await evidenceOf(ctx.clusters[i], namespace, (reason) => ctx.notRead(info.name, reason));
       if (!evidence) continue;
       // Set but unreadable (valueFrom): neither unset nor the default, so no claim about it.
       const unreadable = evidence.istiod.filter((e) => e.explicit && !e.id);
@@ -119,8 +120,11 @@ export default defineCheck({
   },
 });
 
-async function evidenceOf(reader: ClusterReader, namespace: string): Promise<IdEvidence> {
-  const deployments = (await reader.list('deployments')).filter((d) => d.metadata.namespace === namespace);
+/** What a cluster states about its id; undefined when its Deployments cannot be read (`unread` hears why). */
+async function evidenceOf(reader: ClusterReader, namespace: string, unread: (reason: string) => void): Promise<IdEvidence | undefined> {
+  const all = await listIfReadable(reader, 'deployments', undefined, (err) => unread(err.message));
+  if (!all) return undefined;
+  const deployments = all.filter((d) => d.metadata.namespace === namespace);
   const istiod = findIstiodDeployments(deployments).map((d) => {
     const container = istiodContainer(d);
     const value = containerEnv(container, 'CLUSTER_ID');
@@ -128,9 +132,10 @@ async function evidenceOf(reader: ClusterReader, namespace: string): Promise<IdE
     const explicit = container?.env?.some((e) => e.name === 'CLUSTER_ID') ?? false;
     return { revision: revisionOf(d), id: value ?? (explicit ? '' : DEFAULT_CLUSTER_ID), explicit };
   });
-  const configMaps = await reader.list('configmaps').catch(() => []);
+  // The injector values and the webhook path are corroborating evidence: without them istiod's env decides.
+  const configMaps = (await listIfReadable(reader, 'configmaps')) ?? [];
   const injector = injectorValuesOf(findInjectorConfigMaps(configMaps, namespace)[0])?.clusterName;
-  const webhooks = await reader.list('mutatingwebhookconfigurations').catch(() => []);
+  const webhooks = (await listIfReadable(reader, 'mutatingwebhookconfigurations')) ?? [];
   const webhook = findInjectionWebhooks(webhooks).find((w) => w.clusterId)?.clusterId;
   const evidence: IdEvidence = { istiod };
   if (injector) evidence.injector = injector;

@@ -1,5 +1,6 @@
 // Encodes https://istio.io/latest/docs/setup/install/multicluster/before-you-begin/ (one meshID and trust domain for every cluster) and https://istio.io/latest/docs/ops/configuration/mesh/configure-dynamic-discovery-selectors/.
 import type { ClusterReader, KubeObject } from '../../cluster/types.ts';
+import { listIfReadable } from '../../cluster/absent.ts';
 import { defineCheck } from '../../engine/define-check.ts';
 import type { ClusterInfo } from '../../engine/types.ts';
 import { findInjectorConfigMaps, findMeshConfigMaps, injectorValuesOf, labelsOf, meshConfigOf, type MeshConfigFacts } from '../../mesh/istio-objects.ts';
@@ -69,7 +70,8 @@ export default defineCheck({
     for (let i = 0; i < ctx.clusters.length; i++) {
       const info = ctx.clusterInfos[i];
       if (!info.reachable) continue;
-      const configMaps = await ctx.clusters[i].list('configmaps').catch((): KubeObject[] => []);
+      const configMaps = await listIfReadable(ctx.clusters[i], 'configmaps', undefined, (err) => ctx.notRead(info.name, err.message));
+      if (!configMaps) continue;
       const config = meshConfigOf(findMeshConfigMaps(configMaps, namespace)[0]);
       const declared = config?.meshId ?? injectorValuesOf(findInjectorConfigMaps(configMaps, namespace)[0])?.meshId;
       if (!config && !declared) continue;
@@ -99,8 +101,9 @@ export default defineCheck({
       const selectors = cluster.config?.discoverySelectors;
       if (cluster.info.role !== 'primary' || !selectors || selectors.length === 0) continue;
       for (const peer of expectedPeers(cluster.info, ctx.clusterInfos, ctx.mesh)) {
+        if (!peer.reachable) continue; // the engine says it was not read
         const reader = ctx.clusters[ctx.clusterInfos.indexOf(peer)];
-        for (const { ns, services } of await meshServiceNamespaces(reader)) {
+        for (const { ns, services } of await meshServiceNamespaces(reader, (reason) => ctx.notRead(peer.name, reason))) {
           if (selectors.some((s) => labelSelectorMatches(s as LabelSelector | undefined, labelsOf(ns)))) continue;
           ctx.report({
             messageId: 'discoverySelectorsExclude',
@@ -115,8 +118,10 @@ export default defineCheck({
 });
 
 /** Injected namespaces of a cluster that hold Services: the mesh services a peer's istiod should see. */
-async function meshServiceNamespaces(reader: ClusterReader): Promise<{ ns: KubeObject; services: string[] }[]> {
-  const [namespaces, services] = await Promise.all([reader.list('namespaces').catch((): KubeObject[] => []), reader.list('services').catch((): KubeObject[] => [])]);
+async function meshServiceNamespaces(reader: ClusterReader, unread: (reason: string) => void): Promise<{ ns: KubeObject; services: string[] }[]> {
+  const absent = (err: Error) => unread(err.message);
+  const [namespaces, services] = await Promise.all([listIfReadable(reader, 'namespaces', undefined, absent), listIfReadable(reader, 'services', undefined, absent)]);
+  if (!namespaces || !services) return [];
   const out: { ns: KubeObject; services: string[] }[] = [];
   for (const ns of namespaces) {
     const labels = labelsOf(ns);

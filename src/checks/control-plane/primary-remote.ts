@@ -1,5 +1,6 @@
 // Encodes https://istio.io/latest/docs/setup/install/multicluster/primary-remote_multi-network/ (controlPlaneClusters annotation, EXTERNAL_ISTIOD, the remote's istiod Service backed by the primary's east-west gateway, injection path /inject/cluster/<id>/net/<network>).
 import type { ClusterReader, KubeObject } from '../../cluster/types.ts';
+import { listIfReadable } from '../../cluster/absent.ts';
 import { defineCheck } from '../../engine/define-check.ts';
 import type { ClusterInfo, ContextOf } from '../../engine/types.ts';
 import {
@@ -132,7 +133,7 @@ async function controllingPrimary(ctx: Ctx, info: ClusterInfo): Promise<ClusterI
   const named = await controlPlaneClustersOf(reader, ctx.options.istioNamespace);
   const byAnnotation = primaries.find((p) => p.clusterId !== undefined && named.includes(p.clusterId));
   if (byAnnotation) return byAnnotation;
-  const webhooks = findInjectionWebhooks(await reader.list('mutatingwebhookconfigurations').catch((): KubeObject[] => []));
+  const webhooks = findInjectionWebhooks((await listIfReadable(reader, 'mutatingwebhookconfigurations')) ?? []);
   const hosts = webhooks.map((w) => (w.url ? safeUrl(w.url)?.hostname : undefined)).filter((h): h is string => h !== undefined);
   for (const primary of primaries) {
     const exposed = await exposedAddresses(ctx, primary);
@@ -142,7 +143,7 @@ async function controllingPrimary(ctx: Ctx, info: ClusterInfo): Promise<ClusterI
 }
 
 async function controlPlaneClustersOf(reader: ClusterReader, namespace: string): Promise<string[]> {
-  const istioNs = (await reader.list('namespaces').catch((): KubeObject[] => [])).find((n) => n.metadata.name === namespace);
+  const istioNs = ((await listIfReadable(reader, 'namespaces')) ?? []).find((n) => n.metadata.name === namespace);
   const named = istioNs && (annotationsOf(istioNs)[CONTROL_PLANE_CLUSTERS_ANNOTATION] ?? labelsOf(istioNs)[CONTROL_PLANE_CLUSTERS_ANNOTATION]);
   return named ? named.split(',').map((s) => s.trim()).filter(Boolean) : [];
 }
@@ -232,7 +233,8 @@ async function exposedAddresses(ctx: Ctx, primary: ClusterInfo): Promise<string[
   const addresses = new Set((primary.eastWestGateways ?? []).flatMap((g) => g.addresses));
   const reader = ctx.clusters[ctx.clusterInfos.indexOf(primary)];
   const namespace = ctx.options.istioNamespace;
-  const services = await reader.list('services').catch((): KubeObject[] => []);
+  // An unreachable primary shows only what discovery found; its own checks say it could not be read.
+  const services = (primary.reachable ? await listIfReadable(reader, 'services') : undefined) ?? [];
   for (const svc of services) {
     if (svc.metadata.namespace !== namespace) continue;
     if (!selectorMatches(svc.spec?.selector, { app: 'istiod', istio: 'pilot' }) && !/^istiod/.test(svc.metadata.name)) continue;

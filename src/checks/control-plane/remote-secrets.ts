@@ -124,8 +124,15 @@ export default defineCheck({
     const entries = findRemoteSecrets(await readIstiodSecrets(ctx.cluster, namespace), namespace);
     const istiods = findIstiodDeployments((await ctx.cluster.list('deployments')).filter((d) => d.metadata.namespace === namespace));
     const allowed = parseAllowlist(containerEnv(istiods[0] && istiodContainer(istiods[0]), INSECURE_KUBECONFIG_OPTIONS_ENV));
-    // Only corroborating evidence here: remote-sync reports an unreadable clusterz.
-    const clusterz = await readClusterz(ctx.cluster, ctx.signal).catch(() => undefined);
+    // Only corroborating evidence here (remote-sync reports an unreadable clusterz): unknown when it cannot be read.
+    let clusterz: Awaited<ReturnType<typeof readClusterz>>;
+    let clusterzProblem: string | undefined;
+    try {
+      clusterz = await readClusterz(ctx.cluster, ctx.signal);
+      if (!clusterz) clusterzProblem = "istiod's /debug/clusterz could not be read";
+    } catch (err) {
+      clusterzProblem = `istiod's /debug/clusterz is unusable (${err instanceof Error ? err.message : String(err)})`;
+    }
 
     const firstSecretOfKey = new Map<string, string>();
     const peersCovered = new Set<string>();
@@ -177,14 +184,16 @@ export default defineCheck({
       if (isLoopbackServer(kubeconfig.server) && !ctx.options.sharedLoopback) {
         const status = clusterz?.find((c) => c.id === entry.key)?.syncStatus;
         // istiod's own report is the only evidence that the address works where istiod runs
-        // (host network, istiod outside the cluster): then it is a note, otherwise an error.
+        // (host network, istiod outside the cluster): then it is a note; istiod not syncing it, an
+        // error; no report to go by (clusterz unreadable), a warning: what was not seen is not judged.
         const synced = status === 'synced';
         const evidence = synced
           ? 'yet istiod reports it synced, so it runs where this address reaches the peer'
-          : clusterz === undefined
-            ? "istiod's /debug/clusterz could not be read"
+          : clusterzProblem !== undefined
+            ? `${clusterzProblem}, so whether istiod reaches it is unknown`
             : `istiod reports ${status ?? 'no entry'} for ${entry.key}`;
-        ctx.report({ messageId: 'serverLoopback', resource, severity: synced ? 'info' : 'error', data: { ...ref, server: kubeconfig.server, evidence } });
+        const severity = synced ? 'info' : clusterzProblem !== undefined ? 'warning' : 'error';
+        ctx.report({ messageId: 'serverLoopback', resource, severity, data: { ...ref, server: kubeconfig.server, evidence } });
       }
 
       const claims = kubeconfig.token ? decodeTokenClaims(kubeconfig.token) : undefined;

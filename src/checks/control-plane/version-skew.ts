@@ -1,5 +1,6 @@
 // Encodes https://istio.io/latest/docs/releases/supported-releases/ ("Control plane/data plane skew": the control plane may be one minor ahead of the data plane, never behind) and the multicluster upgrade guidance of one minor between control planes.
 import type { KubeObject } from '../../cluster/types.ts';
+import { listIfReadable } from '../../cluster/absent.ts';
 import { defineCheck } from '../../engine/define-check.ts';
 import type { ClusterInfo } from '../../engine/types.ts';
 import type { ControlPlaneVersion, ProxyVersionGroup, VersionsData } from '../../engine/details.ts';
@@ -61,13 +62,16 @@ export default defineCheck({
       const info = ctx.clusterInfos[i];
       if (!info.reachable) continue;
       const reader = ctx.clusters[i];
-      const deployments = (await reader.list('deployments').catch((): KubeObject[] => [])).filter((d) => d.metadata.namespace === namespace);
+      const unread = (err: Error) => ctx.notRead(info.name, err.message);
+      const deployments = ((await listIfReadable(reader, 'deployments', undefined, unread)) ?? []).filter((d) => d.metadata.namespace === namespace);
       for (const istiod of findIstiodDeployments(deployments)) {
         const version = versionFromImage(istiodContainer(istiod)?.image);
         if (version) controlPlanes.push({ cluster: info.name, revision: revisionOf(istiod), version });
       }
-      podsByCluster.set(info.name, await reader.list('pods').catch((): KubeObject[] => []));
-      const istioNs = (await reader.list('namespaces').catch((): KubeObject[] => [])).find((n) => n.metadata.name === namespace);
+      const pods = await listIfReadable(reader, 'pods', undefined, unread);
+      if (pods) podsByCluster.set(info.name, pods);
+      // The controlPlaneClusters annotation only narrows which istiod serves a remote's proxies.
+      const istioNs = ((await listIfReadable(reader, 'namespaces')) ?? []).find((n) => n.metadata.name === namespace);
       const named = istioNs && (annotationsOf(istioNs)[CONTROL_PLANE_CLUSTERS_ANNOTATION] ?? labelsOf(istioNs)[CONTROL_PLANE_CLUSTERS_ANNOTATION]);
       controllerOf.set(info.name, named ? named.split(',').map((s) => s.trim()).filter(Boolean) : []);
     }

@@ -1,4 +1,5 @@
 // Encodes samples/multicluster/expose-istiod.yaml (https://istio.io/latest/docs/setup/install/multicluster/primary-remote_multi-network/).
+import { listIfReadable } from '../../cluster/absent.ts';
 import { defineCheck } from '../../engine/define-check.ts';
 import type { ClusterReader, KubeObject } from '../../cluster/types.ts';
 import type { ClusterInfo, ContextOf } from '../../engine/types.ts';
@@ -181,7 +182,7 @@ async function remotesOf(ctx: Ctx, primary: ClusterInfo): Promise<string[]> {
 }
 
 async function controlPlaneIds(reader: ClusterReader, istioNamespace: string): Promise<string[]> {
-  const namespaces = await reader.list('namespaces').catch(() => []);
+  const namespaces = (await listIfReadable(reader, 'namespaces')) ?? [];
   const ns = namespaces.find((n) => n.metadata.name === istioNamespace);
   const value = ns ? annotationsOf(ns)[CONTROL_PLANE_CLUSTERS_ANNOTATION] : undefined;
   return value ? value.split(',').map((s) => s.trim()).filter(Boolean) : [];

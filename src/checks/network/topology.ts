@@ -1,6 +1,7 @@
 // Encodes https://istio.io/latest/docs/ops/configuration/traffic-management/multicluster/ (networks, gateways) and istio's IST0126 analyzer.
 import { defineCheck } from '../../engine/define-check.ts';
-import { AccessError, type ClusterReader, type KubeObject, type ResourceKindName } from '../../cluster/types.ts';
+import type { ClusterReader, KubeObject } from '../../cluster/types.ts';
+import { listIfReadable } from '../../cluster/absent.ts';
 import type { ClusterInfo, ContextOf } from '../../engine/types.ts';
 import type { TopologyPicture } from '../../engine/details.ts';
 import { CONTROL_PLANE_CLUSTERS_ANNOTATION, annotationsOf, findGatewayApiEastWestGateways, gatewayAddresses } from '../../mesh/istio-objects.ts';
@@ -85,6 +86,8 @@ interface ClusterFacts {
   info: ClusterInfo;
   istioNamespace?: KubeObject;
   gateways: { kind: 'Service' | 'Gateway'; namespace: string; name: string; network?: string; addresses: string[]; recognised: boolean }[];
+  /** false when the cluster's Services could not be read: it may have gateways no one saw. */
+  gatewaysKnown: boolean;
   /** Whether the cluster runs injected workloads; undefined when pods cannot be read. */
   hasMeshWorkloads?: boolean;
   /** Cluster ids named by the istio namespace's controlPlaneClusters annotation. */
@@ -95,20 +98,10 @@ interface ClusterFacts {
   podCidrs: string[];
 }
 
-/** A list that may be forbidden: undefined then (the fact it gives stays unknown). */
-async function tryList(reader: ClusterReader, kind: ResourceKindName): Promise<KubeObject[] | undefined> {
-  try {
-    return await reader.listOptional(kind);
-  } catch (err) {
-    if (err instanceof AccessError && err.reason === 'forbidden') return undefined;
-    throw err;
-  }
-}
-
 /** meshNetworks of a primary (what its istiod reads); undefined for other roles or when it has none. */
 async function primaryMeshNetworks(reader: ClusterReader, info: ClusterInfo, istioNamespace: string): Promise<MeshNetworksConfig | undefined> {
   if (info.role !== 'primary') return undefined;
-  return meshNetworksOf((await tryList(reader, 'configmaps')) ?? [], istioNamespace);
+  return meshNetworksOf((await listIfReadable(reader, 'configmaps')) ?? [], istioNamespace);
 }
 
 async function clusterFacts(
@@ -119,14 +112,16 @@ async function clusterFacts(
   meshNetworks: MeshNetworksConfig | undefined,
 ): Promise<ClusterFacts> {
   const istioNs = ctx.options.istioNamespace;
+  // Without its namespaces and Services a cluster's network and gateways are unknown: no pass for it.
+  const essential = (err: Error) => ctx.notRead(reader.name, err.message);
   const [namespaces, services, k8sGateways, pods, nodes, configMaps, secrets] = await Promise.all([
-    tryList(reader, 'namespaces'),
-    tryList(reader, 'services'),
-    tryList(reader, 'k8sgateways'),
-    tryList(reader, 'pods'),
-    tryList(reader, 'nodes'),
-    tryList(reader, 'configmaps'),
-    tryList(reader, 'secrets'),
+    listIfReadable(reader, 'namespaces', undefined, essential),
+    listIfReadable(reader, 'services', undefined, essential),
+    listIfReadable(reader, 'k8sgateways'),
+    listIfReadable(reader, 'pods'),
+    listIfReadable(reader, 'nodes'),
+    listIfReadable(reader, 'configmaps'),
+    listIfReadable(reader, 'secrets'),
   ]);
   const istioNamespace = namespaces?.find((n) => n.metadata.name === istioNs);
   const apiGateways = findGatewayApiEastWestGateways(k8sGateways ?? []);
@@ -152,6 +147,7 @@ async function clusterFacts(
     info,
     istioNamespace,
     gateways,
+    gatewaysKnown: services !== undefined,
     hasMeshWorkloads: pods ? pods.some((p) => annotationsOf(p)['sidecar.istio.io/status'] !== undefined) : undefined,
     controlPlaneClusters: annotation ? annotation.split(',').map((s) => s.trim()).filter(Boolean) : [],
     ...(meshNetworks ? { meshNetworks } : {}),
@@ -188,7 +184,7 @@ function checkGatewaysPerNetwork(ctx: Ctx, facts: ClusterFacts[]): void {
   for (const [network, members] of [...byNetwork.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     // A gateway istiod ignores (no network label) is eastwest-gateway's finding, not a missing one.
     const hasGateway = facts.some((f) => f.gateways.some((g) => (g.network ?? (g.recognised ? undefined : f.info.network)) === network));
-    if (hasGateway) continue;
+    if (hasGateway || members.some((m) => !m.gatewaysKnown)) continue;
     const servesRemotes = members.some((m) =>
       facts.some((other) => other.info.network !== network && other.info.role === 'remote' && m.info.clusterId !== undefined && controlledBy(other, facts).includes(m)),
     );

@@ -1,6 +1,7 @@
 // Encodes https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/ ("Verify the service registry": istiod's /debug/registryz lists each service's clusters in clusterVIPs).
+import { isAbsence, unlessAbsent } from '../../cluster/absent.ts';
 import { defineCheck } from '../../engine/define-check.ts';
-import { AccessError, type ClusterReader, type KubeObject } from '../../cluster/types.ts';
+import type { ClusterReader, KubeObject } from '../../cluster/types.ts';
 import type { ClusterInfo, ContextOf } from '../../engine/types.ts';
 import { labelsOf } from '../../mesh/istio-objects.ts';
 import { registryKey, type RegistryService } from '../../mesh/debug/registryz.ts';
@@ -96,8 +97,10 @@ const check = defineCheck({
       try {
         expected = await meshServicesOf(peerReader, selected);
       } catch (err) {
-        if (!(err instanceof AccessError)) throw err;
+        // Forbidden is a gap in what was compared; a 500 or a timeout is the check's error.
+        if (!isAbsence(err)) throw err;
         ctx.report({ messageId: 'peerUnreadable', data: { peer: peer.name, reason: err.message } });
+        ctx.notRead(peer.name, err.message);
         continue;
       }
       await comparePeer(peer, expected, facts);
@@ -178,19 +181,16 @@ async function comparePeer(peer: ClusterInfo & { clusterId: string }, expected: 
   ctx.report({ messageId: 'peerNotDiscovered', resource, data: { ...base, cause } });
 }
 
-/** Remote secret data keys, or undefined when Secrets cannot be listed. */
+/** Remote secret data keys, or undefined when Secrets are forbidden. */
 async function readSecretKeys(reader: ClusterReader, namespace: string): Promise<Map<string, string> | undefined> {
-  try {
-    return remoteSecretKeys(await reader.list('secrets', { namespace }), namespace);
-  } catch (err) {
-    if (err instanceof AccessError) return undefined;
-    throw err;
-  }
+  const secrets = await unlessAbsent(reader.list('secrets', { namespace }));
+  return secrets && remoteSecretKeys(secrets, namespace);
 }
 
 /** The peer's sync status in clusterz; undefined when istiod does not list it (or clusterz is unavailable). */
 async function syncStatusOf(reader: ClusterReader, peerId: string, signal: AbortSignal): Promise<string | undefined> {
-  const output = primaryOutput(await reader.istiodDebug('clusterz', { signal }).catch(() => []));
+  // clusterz only explains the cause; what keeps it from being read is remote-sync's to report.
+  const output = primaryOutput((await unlessAbsent(reader.istiodDebug('clusterz', { signal }))) ?? []);
   if (!output) return undefined;
   try {
     return parseClusterz(output.body).find((e) => e.id === peerId)?.syncStatus || undefined;

@@ -1,6 +1,6 @@
 // Encodes https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/ (istiod's endpoint shards per cluster) and istio/istio pilot/pkg/model/endpointshards.go.
+import { listIfReadable } from '../../cluster/absent.ts';
 import { defineCheck } from '../../engine/define-check.ts';
-import { AccessError, type KubeObject } from '../../cluster/types.ts';
 import type { ClusterInfo, ContextOf } from '../../engine/types.ts';
 import { registryKey, type RegistryService } from '../../mesh/debug/registryz.ts';
 import type { ServiceEndpoints, ShardEndpoint } from '../../mesh/debug/endpoint-shardz.ts';
@@ -187,16 +187,12 @@ class ApiEndpoints {
     const index = this.#ctx.clusterInfos.findIndex((i) => i.clusterId === clusterId && i.reachable);
     if (index < 0) return undefined;
     const reader = this.#ctx.clusters[index];
-    try {
-      const [services, slices, endpoints] = await Promise.all([
-        reader.list('services'),
-        reader.list('endpointslices'),
-        reader.listOptional('endpoints').catch((): KubeObject[] => []),
-      ]);
-      return new Map(services.map((s) => [nsName(s), readyEndpointCount(s, slices, endpoints)]));
-    } catch (err) {
-      if (err instanceof AccessError) return undefined; // what we cannot read we do not judge
-      throw err;
-    }
+    const [services, slices, endpoints] = await Promise.all([
+      listIfReadable(reader, 'services'),
+      listIfReadable(reader, 'endpointslices'),
+      listIfReadable(reader, 'endpoints'),
+    ]);
+    if (!services || !slices) return undefined; // what we may not read we do not judge
+    return new Map(services.map((s) => [nsName(s), readyEndpointCount(s, slices, endpoints ?? [])]));
   }
 }

@@ -1,4 +1,5 @@
 // Encodes the Istio 1.8 upgrade notes (https://istio.io/latest/news/releases/1.8.x/announcing-1.8/upgrade-notes/): the `.global` replicated-control-plane design was removed.
+import { listIfReadable } from '../../cluster/absent.ts';
 import { defineCheck } from '../../engine/define-check.ts';
 import type { KubeObject } from '../../cluster/types.ts';
 import { containersOf } from '../../mesh/istio-objects.ts';
@@ -61,7 +62,7 @@ export default defineCheck({
       reader.listOptional('gateways'),
       reader.list('deployments'),
       reader.list('services'),
-      reader.list('configmaps', { namespace: 'kube-system' }).catch(() => [] as KubeObject[]),
+      listIfReadable(reader, 'configmaps', { namespace: 'kube-system' }).then((found) => found ?? []),
     ]);
     const ref = (kind: string, obj: KubeObject) => ({ kind, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name });
     const base = (obj: KubeObject) => ({ namespace: obj.metadata.namespace ?? '', name: obj.metadata.name });

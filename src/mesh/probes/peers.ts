@@ -44,7 +44,7 @@ export async function eastWestGateways(readers: ClusterReader[], infos: ClusterI
   const all = await Promise.all(
     readers.map(async (reader, i) => {
       if (infos[i]?.reachable === false) return [];
-      const [services, nodes] = await Promise.all([peerRead(() => reader.list('services'), []), reader.listOptional('nodes').catch(() => [] as KubeObject[])]);
+      const [services, nodes] = await Promise.all([peerRead(() => reader.list('services'), []), peerRead(() => reader.listOptional('nodes'), [] as KubeObject[])]);
       return findEastWestGateways(services)
         .filter((g) => g.recognisedByIstiod)
         .map((g): GatewayTarget => {

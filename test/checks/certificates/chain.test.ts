@@ -52,6 +52,15 @@ describe('certificates/chain', () => {
     expect((await runWith({ 'tls.crt': ca.certPem + intermediate.certPem, 'tls.key': ca.keyPem, 'ca.crt': root.certPem })).keys).toEqual([]);
   });
 
+  it('a cacerts that does not parse skips with a reason in words, not the x509 library\'s text (issue 11.6)', async () => {
+    const objects = await fixtureObjects('multi-primary-healthy');
+    const cacerts = objectNamed(objects, 'cluster2', 'secrets', 'cacerts');
+    cacerts.data['root-cert.pem'] = Buffer.from('-----BEGIN CERTIFICATE-----\nZ2FyYmFnZQ==\n-----END CERTIFICATE-----\n').toString('base64');
+    const { runs } = await runCheck(check, memoryReaders(objects));
+    expect(runFor(runs, 'cluster2').skipped).toBe('cacerts does not parse (see certificates/cacerts): root-cert.pem does not parse: the certificate is not a valid X.509 certificate (corrupt or truncated base64/DER)');
+    expect(runFor(runs, 'cluster1').skipped).toBeUndefined();
+  });
+
   it('chainUntrusted: root-cert.pem is another root than the chain\'s', async () => {
     const objects = await fixtureObjects('root-mismatch');
     const c1 = objectNamed(objects, 'cluster1', 'secrets', 'cacerts');

@@ -38,6 +38,21 @@ describe('certificates/expiry', () => {
     }
   });
 
+  it('Secrets forbidden: an expired intermediate it cannot see is never vouched for (skip with the reason, issue 11.4)', async () => {
+    // secrets-forbidden: cluster2's Secrets could not be listed; its distributed root is valid at capturedAt.
+    const { capturedAt, clusters } = await openFixture('secrets-forbidden');
+    // The fixture's intermediates expire 2028-01-01: five days later the root is still valid.
+    for (const now of [capturedAt, new Date('2028-01-06T00:00:00Z')]) {
+      const { runs } = await runCheck(check, clusters, { now });
+      const cluster2 = runFor(runs, 'cluster2');
+      expect(cluster2.findings).toEqual([]);
+      expect(cluster2.skipped).toMatch(/cannot read Secrets in istio-system \(forbidden.*only the distributed root was judged/);
+    }
+    // cluster1 reads its Secrets: the expired intermediate is its finding.
+    const later = await runCheck(check, clusters, { now: new Date('2028-01-06T00:00:00Z') });
+    expect(findingKeys(later.runs)).toEqual(['cluster1:certExpired']);
+  });
+
   it('offPathCertExpired: an expired extra root in root-cert.pem, off the validated path, is a warning', async () => {
     const { root, ca } = await rootAndIntermediate();
     const oldRoot = await issueCert({ subject: 'O=Test, CN=Old Root', isCa: true, notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2026-01-01T00:00:00Z') });

@@ -6,6 +6,8 @@ import { findingKeys as allKeys, fixtureObjects, memoryReaders, openFixture, run
 import { NOT_AFTER, NOT_BEFORE, cacertsData, findingTuples, rootAndIntermediate, setCacerts } from './ca-material.ts';
 
 const NOW = new Date('2026-11-20T10:00:00Z');
+/** A PEM block whose base64 decodes to no certificate. */
+const GARBAGE_PEM = '-----BEGIN CERTIFICATE-----\nZ2FyYmFnZSwgbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n';
 const HOUR = 3600_000;
 
 /** A sidecar pod in `sample`. */
@@ -154,6 +156,19 @@ describe('certificates/workload', () => {
     const stale = await mesh();
     const old = await issueCert({ subject: 'O=Test, CN=Old Root', isCa: true, notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
     expect(findingKeys(await run(stale.objects, { cluster1: await sidecar(stale.ca1, [stale.root]), cluster2: await sidecar(stale.ca2, [old]) }))).toEqual(['cluster2:workloadRootNotShared']);
+  });
+
+  it('a garbage root in one cluster\'s cacerts does not hide another cluster\'s workloadRootNotShared (issue 11.6)', async () => {
+    const m = await mesh();
+    const { root: root2, ca: ca2 } = await rootAndIntermediate({}, { subject: 'O=Test, CN=Other Root' });
+    setCacerts(m.objects, 'cluster2', cacertsData(root2, ca2));
+    // cluster1: root-cert.pem of cacerts is not a certificate; its workloads still trust the distributed root.
+    setCacerts(m.objects, 'cluster1', { ...cacertsData(m.root, m.ca1), 'root-cert.pem': GARBAGE_PEM });
+    for (const cm of m.objects.get('cluster1')!.configmaps!.filter((c) => c.metadata.name === 'istio-ca-root-cert')) cm.data = { 'root-cert.pem': m.root.certPem };
+    const runs = await run(m.objects, { cluster1: await sidecar(m.ca1, [m.root]), cluster2: await sidecar(ca2, [root2]) });
+    // Two clusters, two roots: one side is reported (the tie favours the plugged-in cacerts as the reference).
+    expect(findingKeys(runs)).toEqual(['cluster1:workloadRootNotShared']);
+    expect(runs.every((r) => !r.skipped)).toBe(true);
   });
 
   it('workloadCertExpired and workloadCertNotRotated', async () => {

@@ -82,11 +82,18 @@ describe('services/cross-cluster-discovery', () => {
     expect(findingKeys(runs)).toEqual([]);
   });
 
-  it('peerUnreadable (info): a peer whose Services cannot be listed is not judged', async () => {
+  it('peerUnreadable: a peer whose Services are forbidden is not judged, and no pass vouches for it', async () => {
     const readers = await fixtureVariant('svc-multi-primary', { readerOptions: { cluster2: { failing: { services: 'forbidden' } } } });
     const { runs } = await runCheck(check, readers);
-    expect(findingKeys(runs)).toEqual(['cluster1:peerUnreadable']);
-    expect(runFor(runs, 'cluster1').findings[0].data).toMatchObject({ peer: 'cluster2' });
+    expect(findingKeys(runs)).toEqual([]);
+    expect(runFor(runs, 'cluster1').skipped).toMatch(/cluster2 \(forbidden: cannot list services/);
+  });
+
+  it('a peer whose Services list fails (500, timeout) makes the check error, not "no services"', async () => {
+    for (const reason of ['bad-response', 'timeout'] as const) {
+      const readers = await fixtureVariant('svc-multi-primary', { readerOptions: { cluster2: { failing: { services: reason } } } });
+      await expect(runCheck(check, readers)).rejects.toThrow(`${reason}: cannot list services`);
+    }
   });
 
   it('an unknown registryz format is an error of the check, not a finding', async () => {
