@@ -239,6 +239,7 @@ async function runTask(input: RunInput, task: Task, memo: RunMemo): Promise<Chec
   const unread = new Map<string, { reasons: string[]; unreachable: boolean }>();
   const noteUnread = (cluster: string, reason: string, unreachable = false) => {
     const entry = unread.get(cluster) ?? { reasons: [], unreachable };
+    entry.unreachable ||= unreachable;
     if (!entry.reasons.includes(reason)) entry.reasons.push(reason);
     unread.set(cluster, entry);
   };
@@ -262,7 +263,7 @@ async function runTask(input: RunInput, task: Task, memo: RunMemo): Promise<Chec
     attach: (key, value) => {
       data[key] = value;
     },
-    notRead: (cluster, reason) => noteUnread(cluster, reason),
+    notRead: (cluster, reason, why) => noteUnread(cluster, reason, why === 'outage'),
   };
   if (input.probeRemoteApi) {
     const probe = input.probeRemoteApi;
@@ -317,7 +318,7 @@ async function runTask(input: RunInput, task: Task, memo: RunMemo): Promise<Chec
     // Nothing wrong among what was read, but not everything was: say so instead of passing.
     const what = [...unread].map(([cluster, u]) => `${cluster} (${u.reasons.join('; ')})`).join(', ');
     if ([...unread.values()].some((u) => u.unreachable)) {
-      return finish({ outcome: 'error', error: `no problem found in what could be read, but not every cluster could be read: ${what}`, findings: [] });
+      return finish({ outcome: 'error', error: `no problem found in what could be read, but not everything answered: ${what}`, findings: [] });
     }
     return finish({ outcome: 'skip', skipReason: `no problem found in what could be read, but not everything could: ${what}`, findings: [] });
   }

@@ -223,12 +223,12 @@ interface BaseCheckContext<M extends Messages> {
   /** Attach structured data for reporters (e.g. the connectivity matrix, a chain tree). */
   attach(key: string, value: unknown): void;
   /**
-   * Note that what this check needs from `cluster` could not be read (forbidden, not served), so that
-   * cluster was left out. A run that then finds no problem is `skip` with these reasons, not a `pass`
-   * that vouches for what was not seen. (Mesh scope: the engine notes unreachable clusters itself, and
-   * those make such a run `error`.)
+   * Note that what this check needs from `cluster` could not be read, so that cluster was left out. A
+   * run that then finds no problem is not a `pass` that vouches for what was not seen: `skip` with these
+   * reasons when the data is absent (forbidden, not served), `error` when it was an `outage` (the API
+   * did not answer). Mesh scope: the engine notes unreachable clusters itself, as outages.
    */
-  notRead(cluster: string, reason: string): void;
+  notRead(cluster: string, reason: string, why?: 'absent' | 'outage'): void;
   /**
    * Live runs only (undefined offline): probe the API server of a remote secret's kubeconfig,
    * read-only (/version, then list/watch access to what istiod reads), from where meshdoctor runs.

@@ -143,8 +143,8 @@ export async function runCheck(
       attach: (key, value) => {
         run.data[key] = value;
       },
-      notRead: (cluster, reason) => {
-        unread.push(`${cluster} (${reason})`);
+      notRead: (cluster, reason, why) => {
+        unread.push(`${cluster} (${why === 'outage' ? 'outage: ' : ''}${reason})`);
       },
     };
     if (options.probeRemoteApi) ctx.probeRemoteApi = options.probeRemoteApi;

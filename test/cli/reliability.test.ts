@@ -30,10 +30,12 @@ describe('reliability against a misbehaving lab', () => {
       if (result.outcome === 'skip') expect(result.skipReason).toMatch(/^depends on .+ which could not run/);
       else expect([result.outcome, result.error]).toEqual(['error', expect.stringMatching(/cluster unreachable/)]);
     }
-    // The one real finding: cluster1's remote secret for cluster2 points at an API that does not answer.
+    // An outage is no mesh fault: cluster1's remote secret names cluster2's API server, which is down
+    // now, so remote-api-access cannot tell (error), and no finding says the secret is wrong.
     const errors = report.results.flatMap((r) => r.findings.filter((f) => f.severity === 'error').map((f) => `${f.checkId} [${f.cluster}] ${f.messageId}`));
-    expect(errors).toEqual(['control-plane/remote-api-access [cluster1] peerUnreachable']);
-    expect(exitCode).toBe(1);
+    expect(errors).toEqual([]);
+    expect(report.results.find((r) => r.checkId === 'control-plane/remote-api-access' && r.cluster === 'cluster1')?.outcome).toBe('error');
+    expect(exitCode).toBe(3);
   });
 
   it('HTTP 500 on pods makes the checks that read pods `error`, others still run, exit 3', async () => {

@@ -10,6 +10,7 @@ import {
   parseRemoteKubeconfig,
   unsafeToProbe,
   readIstiodSecrets,
+  sameServer,
 } from '../../mesh/remote-secrets.ts';
 
 /** Per-request deadline of a probe: a peer that does not answer within it is as good as down for istiod. */
@@ -29,7 +30,8 @@ export default defineCheck({
       "meshdoctor sees from the machine it runs on: istiod's pod may see the network differently (an unreachable verdict can be " +
       "meshdoctor's own firewall; a reachable loopback address says nothing about istiod). Kubeconfigs that run programs or read " +
       'files are never used, even when istiod\'s allowlist permits them, nor unusable ones: those are noted as not probed (info; ' +
-      'control-plane/remote-secrets judges them). Needs a live cluster.',
+      'control-plane/remote-secrets judges them). A server that does not answer although it is the API server of a ' +
+      'cluster in the operator\'s kubeconfig (or one reached earlier in the run) is an outage of that peer (outcome error), not a finding. Needs a live cluster.',
     docs: 'https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/',
     messages: {
       peerUnreachable: {
@@ -111,6 +113,14 @@ export default defineCheck({
         return;
       }
       if (!result.reachable) {
+        // The secret names a server meshdoctor knows from the operator's own kubeconfig, or reached
+        // during discovery: the address is right and the peer is down now (an outage: no verdict), not
+        // a secret pointing at the wrong place.
+        const known = ctx.clusters.find((r, i) => sameServer(r.server, server) && (r.via === 'context' || ctx.clusterInfos[i].reachable));
+        if (known) {
+          ctx.notRead(known.name, `its API server ${server} (secret ${entry.secretName} key ${entry.key}) does not answer: ${result.error ?? 'no answer'}`, 'outage');
+          return;
+        }
         ctx.report({ messageId: 'peerUnreachable', resource, data: { ...data, reason: result.error ?? 'no answer' } });
         return;
       }
