@@ -21,8 +21,12 @@ export async function snapshotCommand(args: SnapshotArgs, io: CliIO): Promise<nu
   });
   for (const note of connected.notes) io.stderr.write(`note: ${note}\n`);
   const dir = resolve(io.cwd, args.out);
-  await writeSnapshot(dir, { capturedAt: new Date(), istioNamespace: args.istioNamespace, clusters: connected.readers }, { maxProxies: args.maxProxies });
+  const written = await writeSnapshot(dir, { capturedAt: new Date(), istioNamespace: args.istioNamespace, clusters: connected.readers }, { maxProxies: args.maxProxies });
+  for (const { cluster, reason } of written.unreachable) {
+    io.stderr.write(`warning: cluster ${cluster} did not answer (${reason}): recorded as unreachable in the snapshot, nothing of it captured\n`);
+  }
   io.stderr.write(`snapshot of ${connected.readers.length} cluster(s) written to ${dir} (secret values redacted)\n`);
   io.stderr.write(`analyze it with: meshdoctor all --snapshot ${args.out}\n`);
-  return 0;
+  // Like a run whose checks could not all run: the capture is incomplete (exit 3).
+  return written.unreachable.length > 0 ? 3 : 0;
 }

@@ -18,6 +18,16 @@ export interface SnapshotManifestCluster {
    * AccessError('forbidden') instead of pretending the cluster had none.
    */
   unavailable?: Partial<Record<ResourceKindName, string>>;
+  /**
+   * Optional: kinds whose list failed otherwise at capture (HTTP 500, timeout), with the reason.
+   * Reading such a kind throws AccessError('bad-response'): the check errors, as it would have live.
+   */
+  failed?: Partial<Record<ResourceKindName, string>>;
+  /**
+   * Optional: the cluster's API did not answer at capture (the reason); nothing of it was captured.
+   * Every read throws AccessError('unreachable'), so the run treats it as an unreachable cluster.
+   */
+  unreachable?: string;
 }
 
 /** Contents of `meshdoctor-snapshot.json`. */
@@ -26,6 +36,12 @@ export interface SnapshotManifest {
   capturedAt: string;
   istioNamespace: string;
   clusters: SnapshotManifestCluster[];
+  /**
+   * Optional (written by `writeSnapshot`): `sha256:<hex>` of every file, by path relative to the
+   * snapshot directory. When present, a listed file that is missing or differs (cut short, edited)
+   * makes the snapshot unusable; snapshots without it (older ones, hand-written fixtures) open as they are.
+   */
+  files?: Record<string, string>;
 }
 
 /** The snapshot directory is unusable; the message is one line naming the file and the problem. */

@@ -1,5 +1,6 @@
 // Capture clusters into the offline snapshot layout that `openSnapshot` reads. Everything written
 // passes through redact.ts; a last guard refuses to write any byte that looks like a private key.
+import { createHash } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
@@ -49,7 +50,12 @@ export interface WriteSnapshotResult {
   /** Number of files written. */
   files: number;
   skipped: SnapshotSkip[];
+  /** Clusters whose API did not answer at all: recorded as such in the manifest, nothing captured. */
+  unreachable: { cluster: string; reason: string }[];
 }
+
+/** Why a list failed in a way that means "cannot reach this cluster at all" (as topology discovery tells it). */
+const UNREACHABLE_REASONS = new Set(['unreachable', 'unauthorized', 'timeout']);
 
 /**
  * Write a snapshot of `input.clusters` to `dir` (created; must be absent or empty).
@@ -58,11 +64,14 @@ export interface WriteSnapshotResult {
  */
 export async function writeSnapshot(dir: string, input: WriteSnapshotInput, opts: WriteSnapshotOptions = {}): Promise<WriteSnapshotResult> {
   await ensureEmptyDir(dir);
-  const result: WriteSnapshotResult = { files: 0, skipped: [] };
+  const result: WriteSnapshotResult = { files: 0, skipped: [], unreachable: [] };
+  // Every file's digest goes into the manifest, so a reader can tell a file cut short (issue 11.5).
+  const digests: Record<string, string> = {};
   const write = async (file: string, text: string): Promise<void> => {
     if (containsPrivateKey(text)) throw new Error(`refusing to write ${file}: it contains a private key (redaction bug)`);
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, text);
+    digests[path.relative(dir, file).split(path.sep).join('/')] = `sha256:${createHash('sha256').update(text).digest('hex')}`;
     result.files += 1;
   };
 
@@ -74,6 +83,7 @@ export async function writeSnapshot(dir: string, input: WriteSnapshotInput, opts
     if (reader.context) entry.context = reader.context;
     entries.push(entry);
     await captureCluster(reader, path.join(dir, 'clusters', name), entry, input.istioNamespace, opts, write, result.skipped);
+    if (entry.unreachable) result.unreachable.push({ cluster: reader.name, reason: entry.unreachable });
   }
 
   const manifest: SnapshotManifest = {
@@ -81,6 +91,7 @@ export async function writeSnapshot(dir: string, input: WriteSnapshotInput, opts
     capturedAt: input.capturedAt.toISOString(),
     istioNamespace: input.istioNamespace,
     clusters: entries,
+    files: Object.fromEntries(Object.entries(digests).sort(([a], [b]) => a.localeCompare(b))),
   };
   await write(path.join(dir, SNAPSHOT_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
   return result;
@@ -101,6 +112,7 @@ async function captureCluster(
     skipped.push({ cluster: reader.name, what, reason: err instanceof Error ? err.message : String(err) });
   };
   const kinds = Object.keys(RESOURCE_KINDS) as ResourceKindName[];
+  const errors: unknown[] = [];
   // Lists run concurrently: the reader enforces its own per-cluster cap.
   const lists = await Promise.all(
     kinds.map(async (kind) => {
@@ -108,13 +120,24 @@ async function captureCluster(
         return await reader.listOptional(kind);
       } catch (err) {
         skip(kind, err);
+        errors.push(err);
         if (err instanceof AccessError && (err.reason === 'forbidden' || err.reason === 'unauthorized')) {
           entry.unavailable = { ...entry.unavailable, [kind]: err.message };
+        } else {
+          // A 500 or a timeout: offline, the kind must fail the same way, never read as "none".
+          entry.failed = { ...entry.failed, [kind]: err instanceof Error ? err.message : String(err) };
         }
         return undefined;
       }
     }),
   );
+  if (errors.length === kinds.length && errors.every((e) => e instanceof AccessError && UNREACHABLE_REASONS.has(e.reason))) {
+    // Nothing answered: the snapshot says so, rather than holding an empty cluster that reads as broken.
+    entry.unreachable = (errors[0] as Error).message;
+    delete entry.unavailable;
+    delete entry.failed;
+    return;
+  }
   await mkdir(path.join(clusterDir, 'resources'), { recursive: true });
   for (const [i, kind] of kinds.entries()) {
     const objects = lists[i];

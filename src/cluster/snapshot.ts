@@ -2,6 +2,7 @@
 // live cluster. The layout is documented in the core issue ("Offline snapshots") and README, and is the
 // fixture format of the checks' tests, so this reader is strict about structure and names the file
 // that is wrong in one line.
+import { createHash } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -27,9 +28,14 @@ const SAFE_ENDPOINT = /^[A-Za-z0-9_.-]+$/;
 export async function openSnapshot(dir: string): Promise<Snapshot> {
   if (!(await isDirectory(dir))) throw new SnapshotError(`snapshot directory ${dir}: not found or not a directory`);
   const manifest = await readManifest(dir);
+  if (manifest.files) await verifyDigests(dir, manifest.files);
   const clusters: ClusterReader[] = [];
   for (const entry of manifest.clusters) {
     const clusterDir = path.join(dir, 'clusters', entry.name);
+    if (entry.unreachable !== undefined) {
+      clusters.push(new SnapshotClusterReader(entry, clusterDir, manifest.istioNamespace, new Map()));
+      continue;
+    }
     if (!(await isDirectory(clusterDir))) {
       throw new SnapshotError(`${clusterDir}: missing (cluster "${entry.name}" is listed in ${SNAPSHOT_MANIFEST})`);
     }
@@ -73,9 +79,35 @@ async function readManifest(dir: string): Promise<SnapshotManifest> {
     seen.add(c.name);
     if (c.context !== undefined && typeof c.context !== 'string') throw bad(`clusters[${i}].context must be a string`);
     const unavailable = isRecord(c.unavailable) ? (c.unavailable as SnapshotManifestCluster['unavailable']) : undefined;
-    return { name: c.name, context: c.context as string | undefined, unavailable };
+    const failed = isRecord(c.failed) ? (c.failed as SnapshotManifestCluster['failed']) : undefined;
+    if (c.unreachable !== undefined && typeof c.unreachable !== 'string') throw bad(`clusters[${i}].unreachable must be a string (the reason)`);
+    return { name: c.name, context: c.context as string | undefined, unavailable, failed, unreachable: c.unreachable as string | undefined };
   });
-  return { version: SNAPSHOT_VERSION, capturedAt: raw.capturedAt, istioNamespace, clusters };
+  let files: Record<string, string> | undefined;
+  if (raw.files !== undefined) {
+    if (!isRecord(raw.files) || Object.values(raw.files).some((d) => typeof d !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(d))) {
+      throw bad('"files" must map file paths to "sha256:<64 hex digits>"');
+    }
+    files = raw.files as Record<string, string>;
+  }
+  return { version: SNAPSHOT_VERSION, capturedAt: raw.capturedAt, istioNamespace, clusters, ...(files ? { files } : {}) };
+}
+
+/** Every file the manifest lists must be there with the digest written at capture: a cut file is refused, not half-read. */
+async function verifyDigests(dir: string, files: Record<string, string>): Promise<void> {
+  for (const [relative, digest] of Object.entries(files)) {
+    const file = path.resolve(dir, relative);
+    if (!file.startsWith(path.resolve(dir) + path.sep)) throw new SnapshotError(`${path.join(dir, SNAPSHOT_MANIFEST)}: "files" names ${relative}, outside the snapshot`);
+    let content: Buffer;
+    try {
+      content = await readFile(file);
+    } catch {
+      throw new SnapshotError(`${file}: missing (listed in ${SNAPSHOT_MANIFEST}): the snapshot is incomplete; capture it again`);
+    }
+    if (`sha256:${createHash('sha256').update(content).digest('hex')}` !== digest) {
+      throw new SnapshotError(`${file}: differs from what was captured (truncated or edited; sha256 does not match ${SNAPSHOT_MANIFEST}); capture it again`);
+    }
+  }
 }
 
 /** Every object under `resources/`, grouped by kind; unknown kinds are ignored (kubectl dumps hold more). */
@@ -154,6 +186,8 @@ class SnapshotClusterReader implements ClusterReader {
   readonly #istioNamespace: string;
   readonly #objects: Map<ResourceKindName, KubeObject[]>;
   readonly #unavailable: Partial<Record<ResourceKindName, string>>;
+  readonly #failed: Partial<Record<ResourceKindName, string>>;
+  readonly #unreachable?: string;
 
   constructor(entry: SnapshotManifestCluster, dir: string, istioNamespace: string, objects: Map<ResourceKindName, KubeObject[]>) {
     this.name = entry.name;
@@ -162,11 +196,16 @@ class SnapshotClusterReader implements ClusterReader {
     this.#istioNamespace = istioNamespace;
     this.#objects = objects;
     this.#unavailable = entry.unavailable ?? {};
+    this.#failed = entry.failed ?? {};
+    if (entry.unreachable !== undefined) this.#unreachable = entry.unreachable;
   }
 
   async list(kind: ResourceKindName, scope?: ListScope): Promise<KubeObject[]> {
+    if (this.#unreachable !== undefined) throw new AccessError('unreachable', this.name, `unreachable when the snapshot was captured: ${this.#unreachable}`);
     const reason = this.#unavailable[kind];
     if (reason) throw new AccessError('forbidden', this.name, `${reason} (when the snapshot was captured)`);
+    const failure = this.#failed[kind];
+    if (failure) throw new AccessError('bad-response', this.name, `${failure} (when the snapshot was captured)`);
     const all = this.#objects.get(kind) ?? [];
     return scope?.namespace === undefined ? all : all.filter((o) => o.metadata.namespace === scope.namespace);
   }
@@ -177,6 +216,7 @@ class SnapshotClusterReader implements ClusterReader {
   }
 
   async istiodDebug(endpoint: string): Promise<IstiodDebugOutput[]> {
+    if (this.#unreachable !== undefined) throw new AccessError('unreachable', this.name, `unreachable when the snapshot was captured: ${this.#unreachable}`);
     if (!SAFE_ENDPOINT.test(endpoint)) return [];
     const istiodDir = path.join(this.#dir, 'istiod');
     const outputs: IstiodDebugOutput[] = [];

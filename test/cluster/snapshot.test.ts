@@ -9,7 +9,7 @@ import { parseRedacted, publicKeySpkiSha256, REDACTED } from '../../src/cluster/
 import { openSnapshot } from '../../src/cluster/snapshot.ts';
 import { SnapshotError } from '../../src/cluster/snapshot-format.ts';
 import { writeSnapshot } from '../../src/cluster/snapshot-writer.ts';
-import type { KubeObject } from '../../src/cluster/types.ts';
+import { AccessError, type KubeObject } from '../../src/cluster/types.ts';
 import { memoryReader } from './helpers/memory-reader.ts';
 
 const dirs: string[] = [];
@@ -196,6 +196,43 @@ describe('snapshot writer -> reader round trip', () => {
     const everything = (await Promise.all(files.map((f) => readFile(path.join(f.parentPath, f.name), 'utf8')))).join('\n');
     expect(everything).not.toContain(b64text(ca.keyPem).slice(0, 40));
     expect(everything).not.toContain('PRIVATE KEY');
+  });
+
+  it('records every file\'s sha256; a file cut short or missing is refused, an intact one opens', async () => {
+    const dir = await tempDir();
+    const reader = memoryReader({ name: 'cluster1', objects: { pods: [pod('sample', 'a'), pod('sample', 'b')], namespaces: [{ metadata: { name: 'sample' } }] } });
+    await writeSnapshot(dir, { capturedAt: new Date('2026-11-20T10:00:00Z'), istioNamespace: 'istio-system', clusters: [reader] });
+    const manifest = JSON.parse(await readFile(path.join(dir, 'meshdoctor-snapshot.json'), 'utf8')) as { files: Record<string, string> };
+    expect(manifest.files['clusters/cluster1/resources/pods.yaml']).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect((await (await openSnapshot(dir)).clusters[0].list('pods')).map((p) => p.metadata.name)).toEqual(['a', 'b']);
+
+    const pods = path.join(dir, 'clusters', 'cluster1', 'resources', 'pods.yaml');
+    const text = await readFile(pods, 'utf8');
+    await writeFile(pods, text.slice(0, text.lastIndexOf('\n  - ') + 1)); // one item fewer, still valid YAML
+    await expect(openSnapshot(dir)).rejects.toThrow(/pods\.yaml: differs from what was captured/);
+    await rm(pods);
+    await expect(openSnapshot(dir)).rejects.toThrow(/pods\.yaml: missing \(listed in meshdoctor-snapshot\.json\)/);
+  });
+
+  it('a kind that failed with 500 reads back as a failure, not as none; an unreachable cluster as unreachable', async () => {
+    const dir = await tempDir();
+    const flaky = memoryReader({ name: 'cluster1', objects: { namespaces: [{ metadata: { name: 'sample' } }] } });
+    const failing = { ...flaky, listOptional: async (kind: Parameters<typeof flaky.list>[0], scope?: Parameters<typeof flaky.list>[1]) => {
+      if (kind === 'pods') throw new AccessError('bad-response', 'cluster1', 'HTTP 500 listing pods');
+      return flaky.list(kind, scope);
+    } };
+    const down = memoryReader({ name: 'cluster2', objects: {} });
+    const unreachable = { ...down, listOptional: async () => {
+      throw new AccessError('unreachable', 'cluster2', 'connect ECONNREFUSED 127.0.0.1:1');
+    }, istiodDebug: async () => {
+      throw new AccessError('unreachable', 'cluster2', 'connect ECONNREFUSED 127.0.0.1:1');
+    } };
+    const result = await writeSnapshot(dir, { capturedAt: new Date(), istioNamespace: 'istio-system', clusters: [failing, unreachable] });
+    expect(result.unreachable).toEqual([{ cluster: 'cluster2', reason: 'connect ECONNREFUSED 127.0.0.1:1' }]);
+    const snapshot = await openSnapshot(dir);
+    await expect(snapshot.clusters[0].list('pods')).rejects.toMatchObject({ reason: 'bad-response' });
+    expect(await snapshot.clusters[0].list('namespaces')).toHaveLength(1);
+    await expect(snapshot.clusters[1].list('namespaces')).rejects.toMatchObject({ reason: 'unreachable' });
   });
 
   it('refuses to write into a non-empty directory', async () => {
