@@ -439,7 +439,8 @@ function signingRoot(chain: CertificateFacts[], trusted: CertificateFacts[]): Ce
 export function groupByRoot(roots: ClusterRoot[]): ClusterRoot[][] {
   const groups = new Map<string, ClusterRoot[]>();
   for (const root of roots) groups.set(root.signing.fingerprint, [...(groups.get(root.signing.fingerprint) ?? []), root]);
-  const pluggedIn = (group: ClusterRoot[]) => (group.some((r) => r.source === 'cacerts') ? 1 : 0);
+  // istiod's own self-signed root is the likely odd one out; a distributed root counts like the CA it came from.
+  const pluggedIn = (group: ClusterRoot[]) => (group.some((r) => r.source !== 'istio-ca-secret') ? 1 : 0);
   return [...groups.values()].sort((a, b) => b.length - a.length || pluggedIn(b) - pluggedIn(a) || roots.indexOf(a[0]) - roots.indexOf(b[0]));
 }
 
