@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startLab, type LabTransportOptions } from '../../src/lab/index.ts';
 import { connectClusters } from '../../src/cluster/connect.ts';
-import { discoverTopology } from '../../src/mesh/topology.ts';
+import { discoverTopology } from '../../src/mesh/discovery.ts';
 import { runChecks } from '../../src/engine/run.ts';
 import { exitCodeFor } from '../../src/engine/exit-code.ts';
 import { probeRemoteApi } from '../../src/cluster/remote-probe.ts';
