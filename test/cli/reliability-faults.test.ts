@@ -301,9 +301,12 @@ describe('oversized input', () => {
     // Too many to read is "could not check", never a verdict on the CA: no pass, no fail.
     for (const r of mentions) expect(['error', 'skip']).toContain(r.outcome);
     expect(mentions.filter((r) => r.outcome === 'error').map((r) => r.checkId)).toEqual(expect.arrayContaining(['certificates/cacerts', 'certificates/shared-root']));
-    // cluster2's own checks are untouched by cluster1's bundle.
+    // cluster2's own checks are untouched by cluster1's bundle. (While the lab, in this process, serves
+    // the bundle, cluster1's API may not answer cluster2's remote-secret probe: an outage, said as such.)
     const cluster2 = parsed.results.filter((r) => r.cluster === 'cluster2' && r.category !== 'certificates');
-    expect(cluster2.filter((r) => r.outcome === 'error').map((r) => `${r.checkId}: ${r.error}`)).toEqual([]);
+    const outage = (r: (typeof cluster2)[number]) => r.checkId === 'control-plane/remote-api-access' && /cluster1 \(its API server .* does not answer/.test(r.error ?? '');
+    expect(cluster2.filter((r) => r.outcome === 'error' && !outage(r)).map((r) => `${r.checkId}: ${r.error}`)).toEqual([]);
+    expect(cluster2.flatMap((r) => r.findings.filter((f) => f.severity === 'error')).map((f) => `${f.checkId} ${f.messageId}`)).toEqual([]);
     expect(result.exitCode).toBe(3);
   }, 120_000);
 });
