@@ -5,6 +5,7 @@ import { CATEGORIES, type Category } from '../engine/types.ts';
 import { UsageError, isUserInputError, oneLine } from './errors.ts';
 import type { DiagnoseArgs } from './diagnose.ts';
 import type { CliIO } from './io.ts';
+import { registerLabCommands } from './lab-wiring.ts';
 
 /** Commands that run checks: a category, `all`, or `test` (= connectivity). */
 const RUN_COMMANDS = ['all', ...CATEGORIES.filter((c) => c !== 'observability'), 'observability', 'test'] as const;
@@ -22,6 +23,8 @@ export async function main(args: string[], io: CliIO): Promise<number> {
     await parser.parseAsync();
     return exitCode;
   } catch (err) {
+    // Shell completion asks on every TAB with half-typed words: it prints completions or nothing.
+    if (completing(args)) return 0;
     if (isUserInputError(err)) {
       io.stderr.write(`meshdoctor: ${oneLine(err)}\n`);
       return 2;
@@ -37,7 +40,13 @@ function buildParser(args: string[], io: CliIO, setExit: (code: number) => void)
   const parser = yargs(args)
     .scriptName('meshdoctor')
     .usage('meshdoctor [all|control-plane|services|network|certificates|connectivity] [options]\n\nDiagnose a multi-cluster Istio mesh.')
-    .strict()
+    // Half-typed words are no error while completing (and the shell must not see one).
+    .strict(!completing(args))
+    // yargs runs the command of the words typed while it completes them: never let it act (serve a
+    // lab, run checks) on a TAB.
+    .middleware(() => {
+      if (completing(args)) throw new CompletionOnly();
+    })
     .version(io.version)
     .help()
     .alias('h', 'help')
@@ -56,6 +65,8 @@ function buildParser(args: string[], io: CliIO, setExit: (code: number) => void)
       'run checks (all by default, or one category; test = connectivity)',
       (y) => addRunOptions(y),
       async (argv) => {
+        // yargs printed the completion script itself (it has no handler of its own to return to).
+        if (argv._[0] === 'completion' || argv.category === 'completion') return;
         const category = resolveCategory(argv);
         // Loaded when used (as every command's module): `--version` and `--help` stay fast.
         const { runDiagnose } = await import('./diagnose.ts');
@@ -96,18 +107,40 @@ function buildParser(args: string[], io: CliIO, setExit: (code: number) => void)
     .command(
       'lab',
       'serve or list the embedded simulated multi-cluster mesh (meshdoctor lab --help)',
-      async (y) => {
-        const { registerLabCommands } = await import('./lab-wiring.ts');
-        return registerLabCommands(y, io, setExit);
-      },
+      (y) => registerLabCommands(y, io, setExit),
       () => {},
     )
+    .completion('completion', 'print a bash/zsh completion script: source <(meshdoctor completion)', (_current: string, _argv: unknown, defaults: YargsCompletions, done: (list: string[]) => void) => {
+      // The script calls `meshdoctor --get-yargs-completions meshdoctor <words...>`.
+      const words = args.slice(args.indexOf('--get-yargs-completions') + 2);
+      const yargsDefaults = () => new Promise<string[]>((resolveList) => defaults((_err, list) => resolveList(list ?? [])));
+      const runOptions = () => Object.keys((addRunOptions(yargs([])) as unknown as YargsInternals).getOptions().key).filter((key) => key !== 'category').map((key) => `--${key}`);
+      void import('./completion.ts')
+        .then(({ complete }) => complete(words, { env: io.env, cwd: io.cwd, defaults: yargsDefaults, runOptions }))
+        .then(done, () => done([]));
+    })
     .epilogue(
       'Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 invalid invocation or input; ' +
         '3 no such finding but some checks could not run.\nChecks: meshdoctor checks; details: meshdoctor explain <check-id>.',
     );
   return parser;
 }
+
+/** Thrown before any command's handler while completing. */
+class CompletionOnly extends Error {}
+
+/** Called by the script `meshdoctor completion` prints. */
+function completing(args: string[]): boolean {
+  return args[0] === '--get-yargs-completions';
+}
+
+/** yargs' declared options (public in yargs, absent from its types). */
+interface YargsInternals {
+  getOptions(): { key: Record<string, unknown> };
+}
+
+/** yargs' own completions (commands, options, choices) for the words typed so far. */
+type YargsCompletions = (onCompleted: (err: Error | null, list: string[] | undefined) => void) => void;
 
 function resolveCategory(argv: Record<string, unknown>): Category | undefined {
   const positional = (argv._ as string[])[0] ?? argv.category;
