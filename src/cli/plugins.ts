@@ -1,6 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
+import { registerHooks } from 'node:module';
 import { BUILTIN_CHECKS } from '../checks/index.ts';
 import { validateChecks } from '../engine/registry.ts';
 import type { Check } from '../engine/types.ts';
@@ -13,6 +14,7 @@ import { UsageError } from './errors.ts';
  */
 export async function loadAllChecks(plugins: string[], cwd: string): Promise<Check[]> {
   const checks: Check[] = [...BUILTIN_CHECKS];
+  if (plugins.length) await resolveMeshdoctorToSelf();
   for (const spec of plugins) {
     const path = resolve(cwd, spec);
     const looksLikePath = spec.startsWith('.') || spec.startsWith('/') || /\.[cm]?[jt]s$/.test(spec);
@@ -37,4 +39,28 @@ export async function loadAllChecks(plugins: string[], cwd: string): Promise<Che
     throw new UsageError(`${plugins.length ? 'plugin: ' : ''}${(err as Error).message}`);
   }
   return checks;
+}
+
+let selfResolving = false;
+
+/** Where the running meshdoctor's public API waits for the plugins that import it. */
+const API = Symbol.for('meshdoctor.api');
+
+/**
+ * A plugin's `import { defineCheck } from 'meshdoctor'` means the meshdoctor that runs it: a global
+ * install (npm i -g) is on no ES module's resolution path, the single executable has no files to
+ * resolve to, and a plugin must get the contract of the engine it runs in. So 'meshdoctor' resolves
+ * to a module made of this process's own public API.
+ */
+async function resolveMeshdoctorToSelf(): Promise<void> {
+  if (selfResolving) return;
+  selfResolving = true;
+  const api = await import('../index.ts');
+  (globalThis as Record<symbol, unknown>)[API] = api;
+  const names = Object.keys(api);
+  const source = `const api = globalThis[Symbol.for('meshdoctor.api')];\n${names.map((n) => `export const ${n} = api.${n};`).join('\n')}\n`;
+  registerHooks({
+    resolve: (specifier, context, nextResolve) => (specifier === 'meshdoctor' ? { url: 'meshdoctor:api', shortCircuit: true } : nextResolve(specifier, context)),
+    load: (url, context, nextLoad) => (url === 'meshdoctor:api' ? { format: 'module', source, shortCircuit: true } : nextLoad(url, context)),
+  });
 }

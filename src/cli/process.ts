@@ -2,7 +2,11 @@
 import { readFileSync } from 'node:fs';
 import { main } from './main.ts';
 
-const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+// The single executable has no package.json beside it: its bundler defines the version instead.
+declare const MESHDOCTOR_BUILD_VERSION: string | undefined;
+const version = typeof MESHDOCTOR_BUILD_VERSION === 'string'
+  ? MESHDOCTOR_BUILD_VERSION
+  : (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** Run meshdoctor with process.argv; resolves to the exit code. */
 export async function runCli(argv: string[] = process.argv.slice(2)): Promise<number> {
@@ -18,7 +22,7 @@ export async function runCli(argv: string[] = process.argv.slice(2)): Promise<nu
     stderr: process.stderr,
     env: process.env,
     cwd: process.cwd(),
-    version: packageJson.version,
+    version,
     columns: process.stdout.columns,
     onInterrupt(handler) {
       const onSignal = (): void => {
