@@ -4,7 +4,7 @@
 // Only the operator's own kubeconfig gets here: a kubeconfig read from a cluster never runs a program.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { seconds } from './kube-http.ts';
+import { seconds } from './error-text.ts';
 import { AccessError } from './types.ts';
 
 /** What a plugin gave: a token and/or a client certificate, maybe with an expiry. */

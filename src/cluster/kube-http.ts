@@ -9,6 +9,10 @@ import { KubeConfig, type User } from '@kubernetes/client-node';
 import { execConfigOf, execCredential } from './exec-credential.ts';
 import { TunnelAgent } from './proxy.ts';
 import { AccessError } from './types.ts';
+import { firstLine, seconds } from './error-text.ts';
+
+// Shared with the modules that build on this one.
+export { firstLine, seconds } from './error-text.ts';
 
 /** How to reach one API server. */
 export interface KubeEndpoint {
@@ -207,10 +211,3 @@ export function statusMessage(body: string): string | undefined {
   }
 }
 
-export function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
-}
-
-export function seconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
-}

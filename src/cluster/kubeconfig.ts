@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Cluster, Context, User } from '@kubernetes/client-node';
-import { firstLine } from './kube-http.ts';
+import { firstLine } from './error-text.ts';
 
 /** The kubeconfig cannot be used; the message is one line naming the file or context and the fix. */
 export class KubeconfigError extends Error {
