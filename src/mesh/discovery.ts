@@ -14,7 +14,6 @@ import {
   findIstiodDeployments,
   findRemoteIstiodServices,
   findMeshConfigMaps,
-  gatewayAddresses,
   injectorValuesOf,
   isIstiodRemoteName,
   istiodContainer,
@@ -26,7 +25,8 @@ import {
   type InjectorValues,
   type MeshConfigFacts,
 } from './istio-objects.ts';
-import { DEFAULT_CLUSTER_DOMAIN, clusterDomainOf, eastWestGatewayServices, meshNetworksOf, type MeshNetwork } from './istio-gateways.ts';
+import { DEFAULT_CLUSTER_DOMAIN, clusterDomainOf, meshNetworksOf, type MeshNetwork } from './istio-gateways.ts';
+import { eastWestGatewaysOf } from './eastwest-gateways.ts';
 
 /** The result of topology discovery. */
 export interface Topology {
@@ -48,6 +48,7 @@ interface ClusterFacts {
 /** A cluster's lists that east-west gateway discovery reads. */
 interface GatewaySources {
   services: KubeObject[];
+  k8sGateways: KubeObject[];
   nodes?: KubeObject[];
   /** ConfigMaps of the istio namespace (meshNetworks, cluster domain); undefined when unreadable. */
   configMaps?: KubeObject[];
@@ -98,11 +99,12 @@ class TolerantLister {
   /**
    * List a kind across namespaces (the scope the engine prefetches, so the memo is shared); with
    * `istio-namespace`, keep that namespace only, and ask for just it when the wide list is forbidden.
+   * With `optional`, a kind the server does not serve (a CRD not installed) reads as [].
    * Returns undefined when nothing could be read.
    */
-  async list(kind: ResourceKindName, narrowTo?: 'istio-namespace'): Promise<KubeObject[] | undefined> {
+  async list(kind: ResourceKindName, narrowTo?: 'istio-namespace', opts: { optional?: boolean } = {}): Promise<KubeObject[] | undefined> {
     this.#calls += 1;
-    let result = await this.#try(kind);
+    let result = await this.#try(kind, undefined, opts.optional);
     if (narrowTo && 'objects' in result) result = { objects: result.objects.filter((o) => o.metadata.namespace === this.#istioNamespace) };
     if (narrowTo && 'error' in result && result.error instanceof AccessError && result.error.reason === 'forbidden') {
       result = await this.#try(kind, { namespace: this.#istioNamespace });
@@ -113,8 +115,8 @@ class TolerantLister {
     return undefined;
   }
 
-  async #try(kind: ResourceKindName, scope?: ListScope): Promise<{ objects: KubeObject[] } | { error: Error }> {
-    const listed = this.#reader.list(kind, scope).then(
+  async #try(kind: ResourceKindName, scope?: ListScope, optional = false): Promise<{ objects: KubeObject[] } | { error: Error }> {
+    const listed = (optional ? this.#reader.listOptional(kind, scope) : this.#reader.list(kind, scope)).then(
       (objects) => ({ objects }),
       (err: unknown) => ({ error: err instanceof Error ? err : new Error(String(err)) }),
     );
@@ -131,13 +133,14 @@ class TolerantLister {
 
 async function discoverCluster(reader: ClusterReader, istioNamespace: string, timeoutMs?: number): Promise<ClusterFacts> {
   const lister = new TolerantLister(reader, istioNamespace, timeoutMs);
-  const [deployments, namespaces, configMaps, services, webhookConfigs, nodes] = await Promise.all([
+  const [deployments, namespaces, configMaps, services, webhookConfigs, nodes, k8sGateways] = await Promise.all([
     lister.list('deployments', 'istio-namespace'),
     lister.list('namespaces'),
     lister.list('configmaps', 'istio-namespace'),
     lister.list('services'),
     lister.list('mutatingwebhookconfigurations'),
     lister.list('nodes'),
+    lister.list('k8sgateways', undefined, { optional: true }),
   ]).finally(() => lister.done());
 
   const info: ClusterInfo = { name: reader.name, role: 'unknown', revisions: [], reachable: true, via: reader.via };
@@ -178,15 +181,16 @@ async function discoverCluster(reader: ClusterReader, istioNamespace: string, ti
   const version = versionFromImage(istiods[0] && istiodContainer(istiods[0])?.image) ?? injectorValues?.tag;
   if (version) info.istioVersion = version;
 
-  const gatewaySources = services ? { services, nodes, configMaps } : undefined;
+  // Gateway API gateways that cannot be read leave only the Service gateways known.
+  const gatewaySources = services ? { services, k8sGateways: k8sGateways ?? [], nodes, configMaps } : undefined;
   return { info, ...meshIdentity(meshConfig, injectorValues), controlPlaneClusters, gatewaySources };
 }
 
 /**
- * Fill each cluster's east-west gateways as istiod discovers them (eastWestGatewayServices): the
- * network-labelled Services, plus those that meshNetworks names by registryServiceName. meshNetworks
- * is the primaries' (as network checks read it through meshGatewayDiscovery), which is why this runs
- * once every cluster's role is known.
+ * Fill each cluster's east-west gateways as istiod discovers them (eastWestGatewaysOf, the model
+ * every check uses): network-labelled Services, Services meshNetworks names by registryServiceName,
+ * and Gateway API gateways. meshNetworks is the primaries' (as checks read it through
+ * meshGatewayDiscovery), which is why this runs once every cluster's role is known.
  */
 function addEastWestGateways(facts: ClusterFacts[], istioNamespace: string): void {
   const primaries = facts.filter((f) => f.info.reachable && f.info.role === 'primary');
@@ -196,12 +200,8 @@ function addEastWestGateways(facts: ClusterFacts[], istioNamespace: string): voi
   for (const { info, gatewaySources } of facts) {
     if (!gatewaySources) continue;
     const discovery = { networks, clusterDomain, ...(info.clusterId ? { clusterId: info.clusterId } : {}) };
-    info.eastWestGateways = eastWestGatewayServices(gatewaySources.services, discovery).map((gw) => {
-      const entry: NonNullable<ClusterInfo['eastWestGateways']>[number] = {
-        namespace: gw.service.metadata.namespace ?? '',
-        name: gw.service.metadata.name,
-        addresses: gatewayAddresses(gw.service, gatewaySources.nodes),
-      };
+    info.eastWestGateways = eastWestGatewaysOf(info.name, gatewaySources, discovery).map((gw) => {
+      const entry: NonNullable<ClusterInfo['eastWestGateways']>[number] = { namespace: gw.namespace, name: gw.name, addresses: gw.addresses };
       if (gw.network) entry.network = gw.network;
       return entry;
     });

@@ -9,16 +9,13 @@ import type { ClusterReader, KubeObject } from '../cluster/types.ts';
 import type { CheckContext } from '../engine/types.ts';
 import {
   DEFAULT_GATEWAY_PORT,
-  GATEWAY_NAME_LABEL,
   findEastWestGateways,
-  findGatewayApiEastWestGateways,
   findInjectorConfigMaps,
   findMeshConfigMaps,
   labelsOf,
-  servicePorts,
   type EastWestGatewayService,
 } from './istio-objects.ts';
-import { selectorMatches, type LabelMap } from './labels.ts';
+import type { LabelMap } from './labels.ts';
 
 /** The Istio networking API versions meshdoctor reads. */
 export const ISTIO_NETWORKING_VERSIONS = ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'];
@@ -169,68 +166,6 @@ export function istiodRouteFor(virtualService: KubeObject, port: number, istioNa
     }
   }
   return undefined;
-}
-
-/** The pods behind an east-west gateway, whichever way it is declared. */
-export interface EastWestWorkload {
-  /** `Service` (istioctl/helm gateway) or `Gateway` (Gateway API, gateway.networking.k8s.io). */
-  kind: 'Service' | 'Gateway';
-  namespace: string;
-  name: string;
-  /** Its network label. */
-  network?: string;
-  /** The port other networks send mTLS traffic to (15443 unless the gatewayPort label or listener says otherwise). */
-  gatewayPort: number;
-  /** The pod port that traffic lands on (the Service's targetPort: a number or a container port name). */
-  podPort: number | string;
-  /** Labels that select the pods, for messages and kubectl -l. */
-  selector: LabelMap;
-  pods: KubeObject[];
-}
-
-/**
- * East-west gateway workloads of a cluster: gateway Services (findEastWestGateways, including the
- * ones istiod ignores) and Gateway API east-west Gateways, with the pods behind them. A Service
- * that Istio generated for a Gateway API Gateway is reported once, as the Gateway. With `discovery`,
- * Services meshNetworks names by registryServiceName count too (eastWestGatewayServices).
- */
-export function eastWestWorkloads(services: KubeObject[], k8sGateways: KubeObject[], pods: KubeObject[], discovery?: GatewayDiscovery): EastWestWorkload[] {
-  const workloads: EastWestWorkload[] = [];
-  const apiGateways = findGatewayApiEastWestGateways(k8sGateways);
-  const generatedBy = (svc: KubeObject) =>
-    apiGateways.some((g) => g.gateway.metadata.namespace === svc.metadata.namespace && labelsOf(svc)[GATEWAY_NAME_LABEL] === g.gateway.metadata.name);
-  for (const gw of apiGateways) {
-    const namespace = gw.gateway.metadata.namespace ?? '';
-    const selector = { [GATEWAY_NAME_LABEL]: gw.gateway.metadata.name };
-    const port = gw.autoPassthroughListener?.port ?? DEFAULT_GATEWAY_PORT;
-    workloads.push({
-      kind: 'Gateway',
-      namespace,
-      name: gw.gateway.metadata.name,
-      ...(gw.network ? { network: gw.network } : {}),
-      gatewayPort: port,
-      podPort: port,
-      selector,
-      pods: pods.filter((p) => p.metadata.namespace === namespace && selectorMatches(selector, labelsOf(p))),
-    });
-  }
-  for (const gw of eastWestGatewayServices(services, discovery)) {
-    if (generatedBy(gw.service)) continue;
-    const namespace = gw.service.metadata.namespace ?? '';
-    const selector = (gw.service.spec?.selector ?? {}) as LabelMap;
-    const servicePort = servicePorts(gw.service).find((p) => p.port === gw.gatewayPort);
-    workloads.push({
-      kind: 'Service',
-      namespace,
-      name: gw.service.metadata.name,
-      ...(gw.network ? { network: gw.network } : {}),
-      gatewayPort: gw.gatewayPort,
-      podPort: servicePort?.targetPort ?? gw.gatewayPort,
-      selector,
-      pods: pods.filter((p) => p.metadata.namespace === namespace && selectorMatches(selector, labelsOf(p))),
-    });
-  }
-  return workloads;
 }
 
 /** A pod port (number, or a container port name) as a number on `pod`; undefined when the name is unknown. */

@@ -66,7 +66,22 @@ describe('summaries', () => {
       servingCluster: 'cluster2',
       servingNetwork: 'network2',
       hostKinds: new Set(['pod']),
-      gateways: [{ cluster: 'cluster2', network: 'network2', namespace: 'istio-system', name: 'istio-eastwestgateway', addresses: [], port: 15443, type: 'LoadBalancer' }],
+      gateways: [
+        {
+          cluster: 'cluster2',
+          kind: 'Service',
+          network: 'network2',
+          namespace: 'istio-system',
+          name: 'istio-eastwestgateway',
+          recognisedByIstiod: true,
+          addresses: [],
+          gatewayPort: 15443,
+          dialPort: 15443,
+          podPort: 15443,
+          selector: { istio: 'eastwestgateway' },
+          type: 'LoadBalancer',
+        },
+      ],
     });
     expect(text).toMatch(/no address \(LoadBalancer pending\)/);
     expect(explainServingFailure({ servingCluster: 'c', hostKinds: new Set(['gateway']), gateways: [], curlDetail: 'HTTP 503: x' })).toBe('HTTP 503: x');

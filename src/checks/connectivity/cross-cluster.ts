@@ -61,7 +61,7 @@ const check = defineCheck({
   id: ID,
   category: 'connectivity',
   scope: 'mesh',
-  needs: ['exec', 'pods', 'services', 'endpointslices', 'nodes'],
+  needs: ['exec', 'pods', 'services', 'endpointslices', 'nodes', 'k8sgateways', 'configmaps'],
   meta: {
     description: 'Requests from every cluster are served by every cluster that has endpoints for the target',
     details:
@@ -145,8 +145,8 @@ const check = defineCheck({
       ctx.report({ messageId: m.probeFailed ? 'sourceProbeFailed' : 'sourceNotMeasured', cluster: m.reader.name, data: { cluster: m.reader.name, reason: m.reason } });
     }
 
-    const owners = await endpointOwners(ctx.clusters, ctx.clusterInfos);
-    const gateways = await eastWestGateways(ctx.clusters, ctx.clusterInfos);
+    const owners = await endpointOwners(ctx);
+    const gateways = await eastWestGateways(ctx);
     const matrices: TargetMatrix[] = [];
     for (const target of allTargets) {
       const expectedCounts = target.service ? await readyEndpointsByCluster(ctx.clusters, ctx.clusterInfos, target.service) : new Map<string, number>();

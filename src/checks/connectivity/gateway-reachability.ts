@@ -3,6 +3,7 @@ import { defineCheck } from '../../engine/define-check.ts';
 import { tcpConnectFromPod } from '../../mesh/probes/dns-tcp.ts';
 import { probeSettings } from '../../mesh/probes/options.ts';
 import { eastWestGateways } from '../../mesh/probes/peers.ts';
+import { whyNoAddress } from '../../mesh/eastwest-gateways.ts';
 import { sourceOrSkip } from '../../mesh/probes/source.ts';
 
 const ID = 'connectivity/gateway-reachability';
@@ -11,7 +12,7 @@ export default defineCheck({
   id: ID,
   category: 'connectivity',
   scope: 'cluster',
-  needs: ['exec', 'pods', 'services', 'nodes'],
+  needs: ['exec', 'pods', 'services', 'nodes', 'k8sgateways', 'configmaps'],
   meta: {
     description: 'A pod of the cluster can open a TCP connection to every peer network\'s east-west gateway on 15443',
     details:
@@ -43,15 +44,15 @@ export default defineCheck({
     const reader = ctx.cluster;
     const network = ctx.clusterInfo.network;
     const settings = probeSettings(ctx.options);
-    const peers = (await eastWestGateways(ctx.clusters, ctx.clusterInfos)).filter((g) => g.cluster !== reader.name && (network === undefined || g.network !== network));
+    const peers = (await eastWestGateways(ctx)).filter((g) => g.cluster !== reader.name && (network === undefined || g.network !== network));
     if (peers.length === 0) ctx.skip('no east-west gateway of another network found (see network/topology)');
 
     for (const g of peers.filter((p) => p.addresses.length === 0)) {
       ctx.report({
         messageId: 'gatewayNoAddress',
         cluster: g.cluster,
-        resource: { kind: 'Service', namespace: g.namespace, name: g.name },
-        data: { gateway: `${g.namespace}/${g.name} (${g.cluster})`, namespace: g.namespace, name: g.name, network: g.network ?? '<unknown network>', sourceCluster: reader.name, why: g.type === 'LoadBalancer' ? 'LoadBalancer pending' : `type ${g.type} without externalIPs` },
+        resource: { kind: g.kind, namespace: g.namespace, name: g.name },
+        data: { gateway: `${g.namespace}/${g.name} (${g.cluster})`, namespace: g.namespace, name: g.name, network: g.network ?? '<unknown network>', sourceCluster: reader.name, why: whyNoAddress(g) },
       });
     }
     const addressed = peers.filter((p) => p.addresses.length > 0);
@@ -61,25 +62,25 @@ export default defineCheck({
 
     const probes = addressed.flatMap((g) => g.addresses.map((address) => ({ g, address })));
     const results = await Promise.all(
-      probes.map(async ({ g, address }) => ({ g, address, result: await tcpConnectFromPod(reader, source, address, g.port, settings.timeoutMs, ctx.signal) })),
+      probes.map(async ({ g, address }) => ({ g, address, result: await tcpConnectFromPod(reader, source, address, g.dialPort, settings.timeoutMs, ctx.signal) })),
     );
     ctx.attach(
       'gateways',
-      results.map(({ g, address, result }) => ({ cluster: g.cluster, network: g.network, gateway: `${g.namespace}/${g.name}`, address, port: g.port, reachable: result.connected, ...(result.connected ? {} : { error: `${result.kind}: ${result.detail}` }) })),
+      results.map(({ g, address, result }) => ({ cluster: g.cluster, network: g.network, gateway: `${g.namespace}/${g.name}`, address, port: g.dialPort, reachable: result.connected, ...(result.connected ? {} : { error: `${result.kind}: ${result.detail}` }) })),
     );
     for (const { g, address, result } of results) {
       if (result.connected) continue;
       ctx.report({
         messageId: 'gatewayUnreachable',
         cluster: g.cluster,
-        resource: { kind: 'Service', namespace: g.namespace, name: g.name },
+        resource: { kind: g.kind, namespace: g.namespace, name: g.name },
         data: {
           source: `${reader.name} (${source.pod.namespace}/${source.pod.name})`,
           sourceCluster: reader.name,
           gateway: `${g.namespace}/${g.name} (${g.cluster})`,
           network: g.network ?? '<unknown network>',
           address,
-          port: g.port,
+          port: g.dialPort,
           kind: result.kind,
           detail: result.detail,
           namespace: source.pod.namespace,

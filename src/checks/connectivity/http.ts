@@ -32,7 +32,7 @@ export default defineCheck({
   id: ID,
   category: 'connectivity',
   scope: 'cluster',
-  needs: ['exec', 'pods', 'services', 'nodes'],
+  needs: ['exec', 'pods', 'services', 'nodes', 'k8sgateways', 'configmaps'],
   meta: {
     description: 'HTTP requests from a meshed pod of the cluster to each probe target succeed',
     details:
@@ -127,8 +127,8 @@ export default defineCheck({
       if (summary.failed === 0) continue;
       // One finding per serving cluster and failure kind, on the serving cluster (the source when unknown).
       const deltas = round.statsBefore && round.statsAfter ? hostDeltas(round.statsBefore, round.statsAfter, t.fqdn, t.target.port) : undefined;
-      const owners = await endpointOwners(ctx.clusters, ctx.clusterInfos);
-      const gateways = await eastWestGateways(ctx.clusters, ctx.clusterInfos);
+      const owners = await endpointOwners(ctx);
+      const gateways = await eastWestGateways(ctx);
       for (const failure of attributeFailures(t.requests, deltas, owners)) {
         const serving = failure.serving;
         const cause = serving

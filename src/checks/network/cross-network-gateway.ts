@@ -7,20 +7,21 @@ import {
   DEFAULT_CLUSTER_DOMAIN,
   clusterDomainOf,
   coversMeshServiceHosts,
-  eastWestWorkloads,
   gatewaySelector,
   gatewaySelectsPod,
   gatewayServers,
   isIstioNetworkingObject,
-  meshGatewayDiscovery,
   partialMeshServiceHosts,
   selectorText,
   serverHostsOverlap,
   serverProtocol,
   serverTlsMode,
-  type EastWestWorkload,
   type GatewayServer,
 } from '../../mesh/istio-gateways.ts';
+import { clusterEastWestGateways, gatewayPods, type EastWestGateway } from '../../mesh/eastwest-gateways.ts';
+
+/** An east-west gateway with the pods behind it (what a Gateway's selector is matched against). */
+type EastWestWorkload = EastWestGateway & { pods: KubeObject[] };
 
 const EXPOSE_SERVICES = 'kubectl --context {{configContext}} apply -n istio-system -f samples/multicluster/expose-services.yaml';
 
@@ -106,11 +107,10 @@ const check = defineCheck({
     if (!ctx.mesh.multiNetwork) ctx.skip('single-network mesh: no cross-network traffic');
     const reader = ctx.cluster;
     const info = ctx.clusterInfo;
-    // Services meshNetworks names by registryServiceName are east-west gateways too.
-    const meshNetworks = await meshGatewayDiscovery(ctx);
-    const local = await workloadsOf(reader, meshNetworks, info);
+    // Services meshNetworks names by registryServiceName are east-west gateways too (clusterEastWestGateways).
+    const local = await workloadsOf(ctx, reader);
     const configClusters = info.role === 'remote' ? await controllingPrimaries(ctx, reader) : [{ reader, info }];
-    const configured = info.role !== 'remote' ? [{ reader, info, workloads: local }, ...(await remotesOf(ctx, info, meshNetworks))] : [];
+    const configured = info.role !== 'remote' ? [{ reader, info, workloads: local }, ...(await remotesOf(ctx, info))] : [];
     const ownGateways = info.role !== 'remote' ? (await reader.listOptional('gateways')).filter(isIstioNetworkingObject) : [];
 
     if (local.length === 0 && ownGateways.length === 0) ctx.skip('no east-west gateway in this cluster');
@@ -217,14 +217,10 @@ function conflictingClaimants(workload: EastWestWorkload, gateways: KubeObject[]
   return [...conflicting].sort();
 }
 
-/** The mesh's meshNetworks and cluster domain (meshGatewayDiscovery). */
-type MeshDiscovery = Awaited<ReturnType<typeof meshGatewayDiscovery>>;
-
 /** East-west gateways that need an Istio Gateway: all but Gateway API ones (their listener is the config). */
-async function workloadsOf(reader: ClusterReader, meshNetworks: MeshDiscovery, info: ClusterInfo): Promise<EastWestWorkload[]> {
-  const [services, k8sGateways, pods] = await Promise.all([reader.list('services'), reader.listOptional('k8sgateways'), reader.list('pods')]);
-  const discovery = { ...meshNetworks, ...(info.clusterId ? { clusterId: info.clusterId } : {}) };
-  return eastWestWorkloads(services, k8sGateways, pods, discovery).filter((w) => w.kind === 'Service');
+async function workloadsOf(ctx: Ctx, reader: ClusterReader): Promise<EastWestWorkload[]> {
+  const [gateways, pods] = await Promise.all([clusterEastWestGateways(ctx, reader), reader.list('pods')]);
+  return gateways.filter((g) => g.kind === 'Service').map((g) => ({ ...g, pods: gatewayPods(g, pods) }));
 }
 
 /** Label sets a Gateway selector is matched against: the pods', or the Service selector when no pod exists. */
@@ -296,14 +292,14 @@ async function controllingPrimaries(ctx: Ctx, remote: ClusterReader): Promise<{ 
 }
 
 /** The remotes a primary configures, with their east-west gateways. */
-async function remotesOf(ctx: Ctx, primary: ClusterInfo, meshNetworks: MeshDiscovery): Promise<{ reader: ClusterReader; info: ClusterInfo; workloads: EastWestWorkload[] }[]> {
+async function remotesOf(ctx: Ctx, primary: ClusterInfo): Promise<{ reader: ClusterReader; info: ClusterInfo; workloads: EastWestWorkload[] }[]> {
   const out: { reader: ClusterReader; info: ClusterInfo; workloads: EastWestWorkload[] }[] = [];
   for (const [i, reader] of ctx.clusters.entries()) {
     const info = ctx.clusterInfos[i];
     if (info.role !== 'remote' || !info.reachable) continue;
     const controllers = await controllingPrimaries(ctx, reader);
     if (!controllers.some((c) => c.info.name === primary.name)) continue;
-    out.push({ reader, info, workloads: await workloadsOf(reader, meshNetworks, info) });
+    out.push({ reader, info, workloads: await workloadsOf(ctx, reader) });
   }
   return out;
 }

@@ -2,24 +2,8 @@
 import { defineCheck } from '../../engine/define-check.ts';
 import type { KubeObject } from '../../cluster/types.ts';
 import type { ContextOf } from '../../engine/types.ts';
-import {
-  NETWORK_LABEL,
-  NODE_SELECTOR_ANNOTATION,
-  GATEWAY_NAME_LABEL,
-  annotationsOf,
-  findGatewayApiEastWestGateways,
-  gatewayAddresses,
-  isIpAddress,
-  isOlderThan,
-  isPodReady,
-  labelsOf,
-  nodeSelectorOf,
-  servicePorts,
-  type EastWestGatewayService,
-  type GatewayApiEastWestGateway,
-} from '../../mesh/istio-objects.ts';
-import { selectorMatches } from '../../mesh/labels.ts';
-import { eastWestGatewayServices, meshGatewayDiscovery } from '../../mesh/istio-gateways.ts';
+import { NETWORK_LABEL, NODE_SELECTOR_ANNOTATION, annotationsOf, isIpAddress, isOlderThan, isPodReady, labelsOf, nodeSelectorOf, servicePorts } from '../../mesh/istio-objects.ts';
+import { clusterEastWestGateways, gatewayPods, type EastWestGateway } from '../../mesh/eastwest-gateways.ts';
 
 const GATEWAY_INSTALL_HINT =
   'samples/multicluster/gen-eastwest-gateway.sh --network {{network}} | istioctl install -y -f - ' +
@@ -132,17 +116,13 @@ const check = defineCheck({
   async run(ctx) {
     const reader = ctx.cluster;
     const info = ctx.clusterInfo;
-    const [services, namespaces] = await Promise.all([reader.list('services'), reader.list('namespaces')]);
+    const namespaces = await reader.list('namespaces');
     const istioNamespace = namespaces.find((ns) => ns.metadata.name === ctx.options.istioNamespace);
     const network = info?.network ?? (istioNamespace && labelsOf(istioNamespace)[NETWORK_LABEL]) ?? undefined;
-    const apiGateways = findGatewayApiEastWestGateways(await reader.listOptional('k8sgateways'));
-    // Istio generates a Service for each Gateway API Gateway: it is checked as the Gateway.
-    const generatedForApiGateway = (svc: KubeObject) =>
-      apiGateways.some((g) => g.gateway.metadata.namespace === svc.metadata.namespace && labelsOf(svc)[GATEWAY_NAME_LABEL] === g.gateway.metadata.name);
-    const discovery = { ...(await meshGatewayDiscovery(ctx)), ...(info?.clusterId ? { clusterId: info.clusterId } : {}) };
-    const gateways = eastWestGatewayServices(services, discovery).filter((g) => !generatedForApiGateway(g.service));
+    // Istio generates a Service for each Gateway API Gateway: it is checked as the Gateway (clusterEastWestGateways).
+    const gateways = await clusterEastWestGateways(ctx, reader, { nodes: true });
 
-    if (gateways.length === 0 && apiGateways.length === 0) {
+    if (gateways.length === 0) {
       if (!ctx.mesh.multiNetwork) ctx.skip('single-network mesh');
       // A network needs one gateway, not one per cluster: another cluster of the network may hold it.
       const servedElsewhere = ctx.clusterInfos.some(
@@ -156,8 +136,10 @@ const check = defineCheck({
 
     const [pods, nodes] = await Promise.all([reader.list('pods'), reader.list('nodes')]);
     const gatewayContext: GatewayContext = { pods, nodes, network, multiNetwork: ctx.mesh.multiNetwork, istioVersion: info?.istioVersion, report: ctx.report };
-    for (const gateway of gateways) checkGateway(gateway, gatewayContext);
-    for (const gateway of apiGateways) checkApiGateway(gateway, gatewayContext);
+    for (const gateway of gateways) {
+      if (gateway.kind === 'Gateway') checkApiGateway(gateway, gatewayContext);
+      else checkGateway(gateway, gatewayContext);
+    }
   },
 });
 export default check;
@@ -174,8 +156,8 @@ interface GatewayContext {
   report: Ctx['report'];
 }
 
-function checkGateway(gateway: EastWestGatewayService, ctx: GatewayContext): void {
-  const svc = gateway.service;
+function checkGateway(gateway: EastWestGateway, ctx: GatewayContext): void {
+  const svc = gateway.service!;
   const namespace = svc.metadata.namespace ?? '';
   const name = svc.metadata.name;
   const resource = { kind: 'Service', namespace, name };
@@ -194,20 +176,19 @@ function checkGateway(gateway: EastWestGatewayService, ctx: GatewayContext): voi
     }
   }
 
-  const selector = (svc.spec?.selector ?? {}) as Record<string, string>;
-  const selected = ctx.pods.filter((p) => p.metadata.namespace === namespace && selectorMatches(selector, labelsOf(p)));
+  const selected = gatewayPods(gateway, ctx.pods);
   if (!selected.some(isPodReady)) {
-    const selectorText = Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',') || '<no selector>';
+    const selectorText = Object.entries(gateway.selector).map(([k, v]) => `${k}=${v}`).join(',') || '<no selector>';
     ctx.report({ messageId: 'ewgwNotReady', resource, data: { ...base, selector: selectorText, pods: selected.length } });
   }
 
   const type = (svc.spec?.type as string | undefined) ?? 'ClusterIP';
   const externalIPs = (svc.spec?.externalIPs ?? []) as string[];
-  const addresses = gatewayAddresses(svc, ctx.nodes);
+  const addresses = gateway.addresses;
   if (type === 'LoadBalancer' && addresses.length === 0) {
     ctx.report({ messageId: 'ewgwLbPending', resource, data: base });
   } else if (type === 'NodePort' && externalIPs.length === 0) {
-    checkNodePort(svc, ctx, resource, base);
+    checkNodePort(gateway, ctx, resource, base);
   } else if ((type === 'ClusterIP' || type === 'ExternalName') && externalIPs.length === 0) {
     ctx.report({ messageId: 'ewgwNoAddress', resource, data: { ...base, type } });
   }
@@ -219,7 +200,8 @@ function checkGateway(gateway: EastWestGatewayService, ctx: GatewayContext): voi
 }
 
 /** A NodePort gateway: istiod publishes the ExternalIPs of the nodes its nodeSelector annotation selects. */
-function checkNodePort(svc: KubeObject, ctx: GatewayContext, resource: { kind: string; namespace: string; name: string }, base: { namespace: string; name: string; network: string }): void {
+function checkNodePort(gateway: EastWestGateway, ctx: GatewayContext, resource: { kind: string; namespace: string; name: string }, base: { namespace: string; name: string; network: string }): void {
+  const svc = gateway.service!;
   const annotation = annotationsOf(svc)[NODE_SELECTOR_ANNOTATION];
   if (annotation === undefined) {
     ctx.report({ messageId: 'ewgwNodePortNoSelector', resource, data: base });
@@ -230,16 +212,17 @@ function checkNodePort(svc: KubeObject, ctx: GatewayContext, resource: { kind: s
     ctx.report({ messageId: 'ewgwNodeSelectorInvalid', resource, data: { ...base, value: annotation } });
     return;
   }
-  if (gatewayAddresses(svc, ctx.nodes).length > 0) return;
+  if (gateway.addresses.length > 0) return;
   const selected = ctx.nodes.filter((node) => Object.entries(selector).every(([k, v]) => labelsOf(node)[k] === v));
   const selectorText = Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',') || '<all nodes>';
   ctx.report({ messageId: 'ewgwNodePortNoExternalIp', resource, data: { ...base, selector: selectorText, nodes: selected.length } });
 }
 
 /** A Gateway API east-west gateway: network label, auto-passthrough listener, Programmed, addresses. */
-function checkApiGateway(gateway: GatewayApiEastWestGateway, ctx: GatewayContext): void {
-  const namespace = gateway.gateway.metadata.namespace ?? '';
-  const name = gateway.gateway.metadata.name;
+function checkApiGateway(eastWest: EastWestGateway, ctx: GatewayContext): void {
+  const gateway = eastWest.apiGateway!;
+  const namespace = eastWest.namespace;
+  const name = eastWest.name;
   const resource = { kind: 'Gateway', namespace, name };
   const base = { namespace, name, network: ctx.network ?? gateway.network ?? '<unknown network>' };
   if (ctx.multiNetwork) {

@@ -3,8 +3,9 @@ import { defineCheck } from '../../engine/define-check.ts';
 import type { KubeObject } from '../../cluster/types.ts';
 import type { ClusterInfo, ContextOf } from '../../engine/types.ts';
 import { NetworkzUnavailable, parseNetworkz, type NetworkzGateway } from '../../mesh/debug/networkz.ts';
-import { findGatewayApiEastWestGateways, gatewayAddresses, isIpAddress, labelsOf, nodeSelectorOf, servicePorts } from '../../mesh/istio-objects.ts';
-import { clusterDomainOf, eastWestGatewayServices, meshNetworksOf, type MeshNetwork } from '../../mesh/istio-gateways.ts';
+import { isIpAddress, labelsOf, nodeSelectorOf, servicePorts } from '../../mesh/istio-objects.ts';
+import { clusterDomainOf, meshNetworksOf, type MeshNetwork } from '../../mesh/istio-gateways.ts';
+import { eastWestGatewaysOf } from '../../mesh/eastwest-gateways.ts';
 
 const check = defineCheck({
   id: 'network/gateway-view',
@@ -120,46 +121,45 @@ async function peerGateways(ctx: Ctx, meshNetworks: MeshNetwork[], clusterDomain
     const cluster = ctx.clusterInfos[i];
     if (!cluster.reachable) continue;
     const [services, nodes, k8sGateways] = await Promise.all([reader.list('services'), reader.list('nodes'), reader.listOptional('k8sgateways')]);
+    // This istiod's meshNetworks decide which Services it takes as gateways, for every registry it watches.
     const discovery = { networks: meshNetworks, clusterDomain, ...(cluster.clusterId ? { clusterId: cluster.clusterId } : {}) };
-    for (const gw of eastWestGatewayServices(services, discovery)) {
-      const svc = gw.service;
-      const port = servicePorts(svc).find((p) => p.port === gw.gatewayPort);
-      const addresses = gatewayAddresses(svc, nodes);
+    for (const gw of eastWestGatewaysOf(cluster.name, { services, k8sGateways, nodes }, discovery)) {
+      if (gw.kind === 'Gateway') {
+        out.push({
+          cluster,
+          kind: 'Gateway',
+          namespace: gw.namespace,
+          name: gw.name,
+          ...(gw.recognisedByIstiod && gw.network ? { network: gw.network } : {}),
+          endpoints: gw.addresses.filter(isIpAddress).map((address) => ({ address, port: gw.gatewayPort })),
+          hostnamePorts: gw.addresses.some((a) => !isIpAddress(a)) ? [gw.gatewayPort] : [],
+          hasGatewayPort: gw.apiGateway?.autoPassthroughListener !== undefined,
+          gatewayPort: gw.gatewayPort,
+        });
+        continue;
+      }
+      const svc = gw.service!;
       const nodeAddresses = nodeExternalIps(svc, nodes);
-      const endpoints = addresses.filter(isIpAddress).map((address) => ({
+      const endpoints = gw.addresses.filter(isIpAddress).map((address) => ({
         address,
         // A node address of a NodePort gateway is dialled on the nodePort.
-        port: nodeAddresses.includes(address) && port?.nodePort ? port.nodePort : gw.gatewayPort,
+        port: nodeAddresses.includes(address) ? gw.dialPort : gw.gatewayPort,
       }));
       const selector = nodeSelectorOf(svc);
       out.push({
         cluster,
         kind: 'Service',
-        namespace: svc.metadata.namespace ?? '',
-        name: svc.metadata.name,
+        namespace: gw.namespace,
+        name: gw.name,
         ...(gw.network ? { network: gw.network } : {}),
         endpoints,
-        hostnamePorts: addresses.some((a) => !isIpAddress(a)) ? [gw.gatewayPort] : [],
+        hostnamePorts: gw.addresses.some((a) => !isIpAddress(a)) ? [gw.gatewayPort] : [],
         type: svc.spec?.type,
-        ...(svc.spec?.type === 'NodePort' && selector
+        ...(gw.type === 'NodePort' && selector
           ? { nodePort: { selector: Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',') || '<all nodes>', externalIps: nodeAddresses.length } }
           : {}),
-        hasGatewayPort: port !== undefined,
+        hasGatewayPort: servicePorts(svc).some((p) => p.port === gw.gatewayPort),
         gatewayPort: gw.gatewayPort,
-      });
-    }
-    for (const gw of findGatewayApiEastWestGateways(k8sGateways)) {
-      const port = gw.autoPassthroughListener?.port ?? 15443;
-      out.push({
-        cluster,
-        kind: 'Gateway',
-        namespace: gw.gateway.metadata.namespace ?? '',
-        name: gw.gateway.metadata.name,
-        ...(gw.recognisedByIstiod && gw.network ? { network: gw.network } : {}),
-        endpoints: gw.addresses.filter(isIpAddress).map((address) => ({ address, port })),
-        hostnamePorts: gw.addresses.some((a) => !isIpAddress(a)) ? [port] : [],
-        hasGatewayPort: gw.autoPassthroughListener !== undefined,
-        gatewayPort: port,
       });
     }
   }

@@ -3,7 +3,8 @@ import { defineCheck } from '../../engine/define-check.ts';
 import type { KubeObject } from '../../cluster/types.ts';
 import type { ContextOf } from '../../engine/types.ts';
 import { ISTIOD_PORTS, findIstiodDeployments, podsOfWorkload, servicePorts } from '../../mesh/istio-objects.ts';
-import { eastWestWorkloads, meshGatewayDiscovery, resolvePodPort, type EastWestWorkload } from '../../mesh/istio-gateways.ts';
+import { resolvePodPort } from '../../mesh/istio-gateways.ts';
+import { clusterEastWestGateways, gatewayPods, type EastWestGateway } from '../../mesh/eastwest-gateways.ts';
 import { evaluateIngress, ingressPoliciesFor, type PortVerdict } from '../../mesh/kubernetes-network-policy.ts';
 
 const check = defineCheck({
@@ -64,23 +65,16 @@ const check = defineCheck({
     const reader = ctx.cluster;
     const policies = await reader.listOptional('networkpolicies');
     if (policies.length === 0) return;
-    const [pods, services, deployments, k8sGateways] = await Promise.all([
-      reader.list('pods'),
-      reader.list('services'),
-      reader.list('deployments'),
-      reader.listOptional('k8sgateways'),
-    ]);
+    const [pods, deployments, gateways] = await Promise.all([reader.list('pods'), reader.list('deployments'), clusterEastWestGateways(ctx, reader)]);
     const info = ctx.clusterInfo;
     const context = info?.context ?? reader.name;
-    const discovery = { ...(await meshGatewayDiscovery(ctx)), ...(info?.clusterId ? { clusterId: info.clusterId } : {}) };
     // Remotes reach this primary's istiod through the east-west gateway (expose-istiod.yaml), networks or not.
     const servesRemotes = info?.role === 'primary' && ctx.clusterInfos.some((c) => c.role === 'remote' && c.reachable);
 
-    for (const workload of eastWestWorkloads(services, k8sGateways, pods, discovery)) {
-      const service = services.find((s) => workload.kind === 'Service' && s.metadata.namespace === workload.namespace && s.metadata.name === workload.name);
+    for (const workload of gateways) {
       const reported = new Set<string>();
-      for (const { port: servicePort, podPort, consequence } of gatewayPortsToJudge(workload, service, ctx.mesh.multiNetwork, servesRemotes)) {
-        for (const pod of workload.pods) {
+      for (const { port: servicePort, podPort, consequence } of gatewayPortsToJudge(workload, ctx.mesh.multiNetwork, servesRemotes)) {
+        for (const pod of gatewayPods(workload, pods)) {
           const port = resolvePodPort(pod, podPort);
           if (port === undefined) {
             const selecting = ingressPoliciesFor(pod, policies).map((p) => p.metadata.name);
@@ -148,12 +142,8 @@ type Ctx = ContextOf<typeof check>;
  * The gateway ports whose traffic comes from other clusters: the cross-network port in a
  * multi-network mesh, and the istiod ports the gateway Service exposes when this primary serves remotes.
  */
-function gatewayPortsToJudge(
-  workload: EastWestWorkload,
-  service: KubeObject | undefined,
-  multiNetwork: boolean,
-  servesRemotes: boolean,
-): { port: number; podPort: number | string; consequence: string }[] {
+function gatewayPortsToJudge(workload: EastWestGateway, multiNetwork: boolean, servesRemotes: boolean): { port: number; podPort: number | string; consequence: string }[] {
+  const service = workload.service;
   const ports: { port: number; podPort: number | string; consequence: string }[] = [];
   if (multiNetwork) ports.push({ port: workload.gatewayPort, podPort: workload.podPort, consequence: 'cross-network traffic is dropped' });
   if (servesRemotes && service) {

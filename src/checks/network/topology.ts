@@ -4,8 +4,9 @@ import type { ClusterReader, KubeObject } from '../../cluster/types.ts';
 import { listIfReadable } from '../../cluster/absent.ts';
 import type { ClusterInfo, ContextOf } from '../../engine/types.ts';
 import type { TopologyPicture } from '../../engine/details.ts';
-import { CONTROL_PLANE_CLUSTERS_ANNOTATION, annotationsOf, findGatewayApiEastWestGateways, gatewayAddresses } from '../../mesh/istio-objects.ts';
-import { clusterDomainOf, eastWestWorkloads, meshNetworksOf, type MeshNetwork, type MeshNetworksConfig } from '../../mesh/istio-gateways.ts';
+import { CONTROL_PLANE_CLUSTERS_ANNOTATION, annotationsOf } from '../../mesh/istio-objects.ts';
+import { clusterDomainOf, meshNetworksOf, type MeshNetwork, type MeshNetworksConfig } from '../../mesh/istio-gateways.ts';
+import { eastWestGatewaysOf } from '../../mesh/eastwest-gateways.ts';
 import { readClusterz } from '../../mesh/istiod-debug.ts';
 
 const UNKNOWN_NETWORK = '<unknown>';
@@ -124,19 +125,20 @@ async function clusterFacts(
     listIfReadable(reader, 'secrets'),
   ]);
   const istioNamespace = namespaces?.find((n) => n.metadata.name === istioNs);
-  const apiGateways = findGatewayApiEastWestGateways(k8sGateways ?? []);
   const discovery = {
     networks: meshNetworkEntries,
     clusterDomain: clusterDomainOf(configMaps ?? [], istioNs),
     ...(info.clusterId ? { clusterId: info.clusterId } : {}),
   };
-  const gateways = eastWestWorkloads(services ?? [], k8sGateways ?? [], [], discovery).map((w) => {
-    const service = services?.find((s) => w.kind === 'Service' && s.metadata.namespace === w.namespace && s.metadata.name === w.name);
-    const apiGateway = apiGateways.find((g) => w.kind === 'Gateway' && g.gateway.metadata.namespace === w.namespace && g.gateway.metadata.name === w.name);
-    const addresses = service ? gatewayAddresses(service, nodes) : (apiGateway?.addresses ?? []);
-    const recognised = service ? w.network !== undefined : (apiGateway?.recognisedByIstiod ?? false);
-    return { kind: w.kind, namespace: w.namespace, name: w.name, ...(w.network ? { network: w.network } : {}), addresses, recognised };
-  });
+  // Unreadable lists leave the gateways they would show out (tryList); the model is the one every check uses.
+  const gateways = eastWestGatewaysOf(info.name, { services: services ?? [], k8sGateways: k8sGateways ?? [], ...(nodes ? { nodes } : {}) }, discovery).map((w) => ({
+    kind: w.kind,
+    namespace: w.namespace,
+    name: w.name,
+    ...(w.network ? { network: w.network } : {}),
+    addresses: w.addresses,
+    recognised: w.recognisedByIstiod,
+  }));
   const annotation = istioNamespace ? annotationsOf(istioNamespace)[CONTROL_PLANE_CLUSTERS_ANNOTATION] : undefined;
   const remoteSecretKeys = (secrets ?? [])
     .filter((s) => s.metadata.namespace === istioNs && s.metadata.labels?.['istio/multiCluster'] === 'true')

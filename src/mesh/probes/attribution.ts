@@ -3,7 +3,8 @@
 // (peers.ts) tells which cluster a host belongs to.
 import { splitHost, type HostDelta } from '../envoy-clusters.ts';
 import type { FailureKind, ProbeRequest } from './curl.ts';
-import type { EndpointOwner, GatewayTarget } from './peers.ts';
+import { whyNoAddress, type EastWestGateway } from '../eastwest-gateways.ts';
+import type { EndpointOwner } from './peers.ts';
 
 /**
  * Why requests from a source cluster to endpoints of `servingCluster` fail, as far as the topology
@@ -16,7 +17,7 @@ export function explainServingFailure(input: {
   servingCluster: string;
   servingNetwork?: string;
   hostKinds: Set<'pod' | 'gateway' | 'unknown'>;
-  gateways: GatewayTarget[];
+  gateways: EastWestGateway[];
   curlDetail?: string;
 }): string {
   const { sourceNetwork, servingNetwork } = input;
@@ -26,7 +27,7 @@ export function explainServingFailure(input: {
     gateways.length === 0
       ? `no east-west gateway Service is labelled for network ${servingNetwork}`
       : gateways
-          .map((g) => (g.addresses.length ? `gateway ${g.namespace}/${g.name} in ${g.cluster} has address ${g.addresses.join(', ')}` : `gateway ${g.namespace}/${g.name} in ${g.cluster} has no address (${g.type === 'LoadBalancer' ? 'LoadBalancer pending' : `type ${g.type} without externalIPs`})`))
+          .map((g) => (g.addresses.length ? `gateway ${g.namespace}/${g.name} in ${g.cluster} has address ${g.addresses.join(', ')}` : `gateway ${g.namespace}/${g.name} in ${g.cluster} has no address (${whyNoAddress(g)})`))
           .join('; ');
   if (crossNetwork && input.hostKinds.has('pod')) {
     return `Envoy sends to pod IPs of ${input.servingCluster} on network ${servingNetwork}, unreachable from network ${sourceNetwork}: istiod knows no east-west gateway address for network ${servingNetwork} (${describeGateways()})`;

@@ -1,9 +1,10 @@
 // What the other clusters of the mesh tell a probe: whose pod or gateway an Envoy host address is,
 // the east-west gateways a peer network is reached through, and which clusters have ready endpoints
 // for a Service. A peer that cannot be read drops out of the mapping instead of failing the probe.
-import { AccessError, type ClusterReader, type KubeObject } from '../../cluster/types.ts';
-import type { ClusterInfo } from '../../engine/types.ts';
-import { findEastWestGateways, gatewayAddresses, labelsOf, servicePorts } from '../istio-objects.ts';
+import { AccessError, type ClusterReader } from '../../cluster/types.ts';
+import type { CheckContext, ClusterInfo } from '../../engine/types.ts';
+import { clusterEastWestGateways, type EastWestGateway } from '../eastwest-gateways.ts';
+import { labelsOf } from '../istio-objects.ts';
 
 /** What an Envoy host address is in the mesh. */
 export interface EndpointOwner {
@@ -11,19 +12,6 @@ export interface EndpointOwner {
   /** `pod`: a pod IP; `gateway`: a network's east-west gateway address. */
   kind: 'pod' | 'gateway';
   network?: string;
-}
-
-/** A peer network's east-west gateway as a probe sees it. */
-export interface GatewayTarget {
-  cluster: string;
-  network?: string;
-  namespace: string;
-  name: string;
-  /** Addresses istiod would publish (may be empty: a LoadBalancer still pending). */
-  addresses: string[];
-  /** The port other networks connect to (the nodePort for a NodePort gateway). */
-  port: number;
-  type: string;
 }
 
 /**
@@ -39,27 +27,24 @@ export async function peerRead<T>(read: () => Promise<T>, fallback: T): Promise<
   }
 }
 
-/** Every recognised east-west gateway of the clusters, with its address and the port to reach. */
-export async function eastWestGateways(readers: ClusterReader[], infos: ClusterInfo[]): Promise<GatewayTarget[]> {
+/**
+ * Every east-west gateway istiod uses, in every readable cluster: the shared model
+ * (clusterEastWestGateways: network label, meshNetworks, Gateway API), with node addresses. A peer
+ * reaches one on its `addresses` and `dialPort`.
+ */
+export async function eastWestGateways(ctx: Pick<CheckContext, 'clusters' | 'clusterInfos' | 'options' | 'memo'>): Promise<EastWestGateway[]> {
   const all = await Promise.all(
-    readers.map(async (reader, i) => {
-      if (infos[i]?.reachable === false) return [];
-      const [services, nodes] = await Promise.all([peerRead(() => reader.list('services'), []), peerRead(() => reader.listOptional('nodes'), [] as KubeObject[])]);
-      return findEastWestGateways(services)
-        .filter((g) => g.recognisedByIstiod)
-        .map((g): GatewayTarget => {
-          const type = (g.service.spec?.type as string | undefined) ?? 'ClusterIP';
-          const svcPort = servicePorts(g.service).find((p) => p.port === g.gatewayPort);
-          const port = type === 'NodePort' && svcPort?.nodePort ? svcPort.nodePort : g.gatewayPort;
-          return { cluster: reader.name, network: g.network, namespace: g.service.metadata.namespace ?? '', name: g.service.metadata.name, addresses: gatewayAddresses(g.service, nodes), port, type };
-        });
+    ctx.clusters.map(async (reader, i) => {
+      if (ctx.clusterInfos[i]?.reachable === false) return [];
+      return (await peerRead(() => clusterEastWestGateways(ctx, reader, { nodes: true }), [])).filter((g) => g.recognisedByIstiod);
     }),
   );
   return all.flat();
 }
 
 /** Map host addresses to the cluster behind them: pod IPs of every cluster and the gateways' addresses. */
-export async function endpointOwners(readers: ClusterReader[], infos: ClusterInfo[]): Promise<Map<string, EndpointOwner>> {
+export async function endpointOwners(ctx: Pick<CheckContext, 'clusters' | 'clusterInfos' | 'options' | 'memo'>): Promise<Map<string, EndpointOwner>> {
+  const { clusters: readers, clusterInfos: infos } = ctx;
   const owners = new Map<string, EndpointOwner>();
   await Promise.all(
     readers.map(async (reader, i) => {
@@ -71,7 +56,7 @@ export async function endpointOwners(readers: ClusterReader[], infos: ClusterInf
       }
     }),
   );
-  for (const gw of await eastWestGateways(readers, infos)) {
+  for (const gw of await eastWestGateways(ctx)) {
     for (const address of gw.addresses) owners.set(address, { cluster: gw.cluster, kind: 'gateway', network: gw.network });
   }
   return owners;
