@@ -1,13 +1,17 @@
 // `meshdoctor checks` and `meshdoctor explain <id>`: the catalog, straight from each check's meta.
 import { CATEGORIES, type Check } from '../engine/types.ts';
 import { compareChecks } from '../engine/registry.ts';
-import { loadAllChecks } from './plugins.ts';
+import { BUILTIN_CHECKS } from '../checks/index.ts';
 import { UsageError } from './errors.ts';
 import type { CliIO } from './io.ts';
+import { terminalLines, terminalText } from '../reporters/sanitize.ts';
+
+// The catalog lists built-in checks only: loading a plugin runs its code, which only the commands
+// that run checks do (see --plugin).
 
 /** `meshdoctor checks [-o json]`. */
-export async function listChecksCommand(args: { output: 'human' | 'json'; plugins: string[] }, io: CliIO): Promise<number> {
-  const checks = (await loadAllChecks(args.plugins, io.cwd)).sort(compareChecks);
+export async function listChecksCommand(args: { output: 'human' | 'json' }, io: CliIO): Promise<number> {
+  const checks = [...BUILTIN_CHECKS].sort(compareChecks);
   if (args.output === 'json') {
     const rows = checks.map((c) => ({ id: c.id, category: c.category, scope: c.scope, description: c.meta.description, messageIds: Object.keys(c.meta.messages), docs: c.meta.docs }));
     io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
@@ -19,7 +23,7 @@ export async function listChecksCommand(args: { output: 'human' | 'json'; plugin
     if (!inCategory.length) continue;
     io.stdout.write(`${category}\n`);
     for (const check of inCategory) {
-      io.stdout.write(`  ${check.id.padEnd(idWidth)}  ${check.scope.padEnd(7)}  ${check.meta.description}\n`);
+      io.stdout.write(`${terminalText(`  ${check.id.padEnd(idWidth)}  ${check.scope.padEnd(7)}  ${check.meta.description}`)}\n`);
     }
   }
   io.stdout.write(`\n${checks.length} checks. Details: meshdoctor explain <check-id>\n`);
@@ -27,11 +31,11 @@ export async function listChecksCommand(args: { output: 'human' | 'json'; plugin
 }
 
 /** `meshdoctor explain <check-id>`: what it verifies, each messageId with severity and fix. */
-export async function explainCommand(args: { checkId: string; plugins: string[] }, io: CliIO): Promise<number> {
-  const checks = await loadAllChecks(args.plugins, io.cwd);
+export async function explainCommand(args: { checkId: string }, io: CliIO): Promise<number> {
+  const checks = BUILTIN_CHECKS;
   const check = checks.find((c) => c.id === args.checkId) ?? checks.find((c) => c.id.endsWith(`/${args.checkId}`));
   if (!check) throw new UsageError(`unknown check "${args.checkId}"; list them with \`meshdoctor checks\``);
-  io.stdout.write(explainText(check));
+  io.stdout.write(terminalLines(explainText(check)));
   return 0;
 }
 

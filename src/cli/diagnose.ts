@@ -11,6 +11,7 @@ import { selectChecks } from '../engine/registry.ts';
 import { render } from '../reporters/index.ts';
 import { parseOutputSpec, writeFileAtomic } from '../reporters/write.ts';
 import { createProgress } from '../reporters/progress.ts';
+import { terminalText } from '../reporters/sanitize.ts';
 import { discoverTopology } from '../mesh/discovery.ts';
 import { loadAllChecks } from './plugins.ts';
 import { parseDuration } from './durations.ts';
@@ -110,7 +111,7 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
   capturedAt = source.capturedAt;
   let report: Report | undefined;
   try {
-    for (const note of source.notes) io.stderr.write(`note: ${note}\n`);
+    for (const note of source.notes) io.stderr.write(`note: ${terminalText(note)}\n`);
     // Discovery is bounded by --timeout too: a cluster that does not answer in time is unreachable.
     topology = await discoverTopology(source.readers, source.istioNamespace, { timeoutMs });
     const prometheus = args.prometheus ?? source.prometheusUrl;
@@ -139,7 +140,7 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
       onRetry: (failing, retryInMs) => {
         // CI logs have no spinner: say what --wait is waiting for.
         const names = [...new Set(failing.map((r) => `${r.checkId} [${r.cluster}]`))];
-        io.stderr.write(`waiting: ${names.length} failing (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''}); retry in ${Math.round(retryInMs / 1000)}s\n`);
+        io.stderr.write(terminalText(`waiting: ${names.length} failing (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''}); retry in ${Math.round(retryInMs / 1000)}s`) + '\n');
       },
       onResult: (result) => {
         results.push(result);

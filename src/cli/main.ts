@@ -25,11 +25,14 @@ export async function main(args: string[], io: CliIO): Promise<number> {
   } catch (err) {
     // Shell completion asks on every TAB with half-typed words: it prints completions or nothing.
     if (completing(args)) return 0;
+    // Messages may quote cluster data (a server, a name): escaped like everything a human reads.
+    // Loaded here, not up front: --version and --help load no reporter.
+    const { terminalText } = await import('../reporters/sanitize.ts');
     if (isUserInputError(err)) {
-      io.stderr.write(`meshdoctor: ${oneLine(err)}\n`);
+      io.stderr.write(`meshdoctor: ${terminalText(oneLine(err))}\n`);
       return 2;
     }
-    io.stderr.write(`meshdoctor: internal error: ${oneLine(err)}\n`);
+    io.stderr.write(`meshdoctor: internal error: ${terminalText(oneLine(err))}\n`);
     io.stderr.write('This is a bug in meshdoctor; rerun with MESHDOCTOR_DEBUG=1 for details and report it.\n');
     if (io.env.MESHDOCTOR_DEBUG) io.stderr.write(`${(err as Error)?.stack ?? err}\n`);
     return 2;
@@ -76,20 +79,19 @@ function buildParser(args: string[], io: CliIO, setExit: (code: number) => void)
     .command(
       'checks',
       'list checks: id, category, scope, description',
-      (y) => y.option('output', { alias: 'o', choices: ['human', 'json'] as const, default: 'human' as const, describe: 'output format' })
-        .option('plugin', { type: 'string', array: true, describe: 'also list the checks of this plugin module' }),
+      (y) => refusePlugins(y.option('output', { alias: 'o', choices: ['human', 'json'] as const, default: 'human' as const, describe: 'output format' })),
       async (argv) => {
         const { listChecksCommand } = await import('./catalog.ts');
-        setExit(await listChecksCommand({ output: argv.output, plugins: argv.plugin ?? [] }, io));
+        setExit(await listChecksCommand({ output: argv.output }, io));
       },
     )
     .command(
       'explain <check-id>',
       'what a check verifies, what each messageId means, how to fix',
-      (y) => y.positional('check-id', { type: 'string', demandOption: true }).option('plugin', { type: 'string', array: true }),
+      (y) => refusePlugins(y.positional('check-id', { type: 'string', demandOption: true })),
       async (argv) => {
         const { explainCommand } = await import('./catalog.ts');
-        setExit(await explainCommand({ checkId: String(argv['check-id']), plugins: argv.plugin ?? [] }, io));
+        setExit(await explainCommand({ checkId: String(argv['check-id']) }, io));
       },
     )
     .command(
@@ -151,6 +153,19 @@ function resolveCategory(argv: Record<string, unknown>): Category | undefined {
   throw new UsageError(`unknown command or category "${name}" (one of ${RUN_COMMANDS.join(', ')}, checks, explain, snapshot, lab)`);
 }
 
+/**
+ * `--plugin` on a command that runs no checks: a plugin's module code runs when it is loaded, so
+ * only the commands that run checks load one; here the flag is a usage error (exit 2), not an import.
+ */
+function refusePlugins<T>(y: Argv<T>) {
+  return y.option('plugin', { type: 'string', array: true, hidden: true }).check((argv) => {
+    if (argv.plugin !== undefined) {
+      throw new UsageError('--plugin loads and runs a module\'s code, so only commands that run checks accept it (all, a category, test); e.g. meshdoctor all --plugin MODULE --only CHECK-ID');
+    }
+    return true;
+  });
+}
+
 /** Options that choose the clusters. */
 export function addClusterOptions<T>(y: Argv<T>) {
   return y
@@ -173,7 +188,11 @@ function addRunOptions<T>(y: Argv<T>) {
     .option('timeout', { type: 'string', default: '20s', describe: 'per check' })
     .option('wait', { type: 'string', describe: 're-run failing checks every 5s until they pass or this time is up' })
     .option('concurrency', { type: 'number', default: 8, describe: 'checks in flight' })
-    .option('plugin', { type: 'string', array: true, describe: 'module whose default export is a check or an array of checks (repeatable)' })
+    .option('plugin', {
+      type: 'string',
+      array: true,
+      describe: 'MODULE whose default export is a check or an array of checks (repeatable). Loading it RUNS ITS CODE with your privileges and credentials: use only modules you trust',
+    })
     .option('cert-warn-days', { type: 'number', default: 30, describe: 'warn when a CA certificate expires within this many days' })
     .option('severity', { type: 'string', array: true, describe: 'override a severity: CHECK-ID[/messageId]=error|warning|info (repeatable)' })
     .option('probe-from', { type: 'string', array: true, describe: 'connectivity probe source NAMESPACE/LABEL-SELECTOR (repeatable)' })

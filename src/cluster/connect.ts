@@ -1,10 +1,12 @@
 // Which clusters a run diagnoses: the explicit --context list, or the current context plus the peers
 // its istiod knows from remote secrets (matched to kubeconfig contexts by API server URL; a peer with
-// no context is reached, read-only, with the remote secret's own credentials, as istioctl analyze does).
+// no context is reached, read-only, with the remote secret's own inline credentials, as istioctl
+// analyze does, and only when loadUntrustedKubeconfig lets them through).
 import { createLiveReader } from './live-reader.ts';
 import { proxyFor } from './proxy.ts';
-import { defaultContext, KubeconfigError, loadKubeconfig, remoteSecretKubeConfig } from './kubeconfig.ts';
+import { defaultContext, loadKubeconfig } from './kubeconfig.ts';
 import type { LoadedKubeconfig } from './kubeconfig.ts';
+import { loadUntrustedKubeconfig } from './untrusted-kubeconfig.ts';
 import { AccessError } from './types.ts';
 import type { ClusterReader, KubeObject } from './types.ts';
 import { findRemoteSecrets, normalizeServer } from '../mesh/remote-secrets.ts';
@@ -86,23 +88,22 @@ async function discoverPeers(
   // The secrets istiod reads, sorted by secret then key (the peer's cluster id).
   for (const entry of findRemoteSecrets(secrets, opts.istioNamespace).filter((e) => e.kind === 'remote')) {
     const { secretName, key: peerName } = entry;
-    let peer: ReturnType<typeof remoteSecretKubeConfig>;
-    try {
-      peer = remoteSecretKubeConfig(entry.kubeconfig ?? '', `remote secret ${secretName} key ${peerName}`);
-    } catch (err) {
-      if (!(err instanceof KubeconfigError)) throw err;
-      notes.push(`skipped peer ${peerName}: ${err.message}`);
-      continue;
-    }
-    const server = normalizeServer(peer.server);
-    if (seenServers.has(server)) continue;
-    seenServers.add(server);
-    const context = contextByServer.get(server);
+    // The secret is data: it may name a server, never what runs or is read here (untrusted-kubeconfig.ts).
+    const peer = loadUntrustedKubeconfig(entry.kubeconfig);
+    const peerServer = peer.ok ? peer.credentials.server : peer.server;
+    const server = peerServer === undefined ? undefined : normalizeServer(peerServer);
+    if (server !== undefined && seenServers.has(server)) continue;
+    // The operator's own context for that server, when there is one, whatever the secret holds.
+    const context = server === undefined ? undefined : contextByServer.get(server);
     if (context) {
+      seenServers.add(server!);
       peers.push(readerFor(context));
+    } else if (peer.ok) {
+      seenServers.add(server!);
+      notes.push(`cluster ${peerName} (${peer.credentials.server}) has no kubeconfig context: reached read-only with the credentials of remote secret ${secretName}`);
+      peers.push(createLiveReader({ name: peerName, inline: peer.credentials, ...readerLimits(opts) }));
     } else {
-      notes.push(`cluster ${peerName} (${peer.server}) has no kubeconfig context: reached read-only with the credentials of remote secret ${secretName}`);
-      peers.push(createLiveReader({ name: peerName, kubeConfig: peer.kubeConfig, via: 'remote-secret', ...readerLimits(opts) }));
+      notes.push(`cluster ${peerName}${peerServer ? ` (${peerServer})` : ''} of remote secret ${secretName} not probed: ${peer.reason}; add a kubeconfig context for it, or pass --context for each cluster`);
     }
   }
   return peers;

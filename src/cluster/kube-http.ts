@@ -1,30 +1,35 @@
-// The HTTPS transport to one API server: TLS and credentials come from client-node's
-// applyToHTTPSOptions (CA, client certs, bearer tokens, exec and auth-provider plugins), the request
-// itself is plain node:https so that we own timeouts and error mapping.
+// The HTTPS transport to one API server. For the operator's own kubeconfig, TLS and credentials
+// come from client-node's applyToHTTPSOptions (CA, client certs, bearer tokens, exec and
+// auth-provider plugins); for a kubeconfig read from a cluster, from its inline data only (see
+// untrusted-kubeconfig.ts), over a direct connection. The request itself is plain node:https so
+// that we own timeouts and error mapping.
 import http from 'node:http';
-import { createHash } from 'node:crypto';
 import https from 'node:https';
-import tls from 'node:tls';
 import { KubeConfig, type User } from '@kubernetes/client-node';
 import { execConfigOf, execCredential } from './exec-credential.ts';
 import { TunnelAgent } from './proxy.ts';
 import { AccessError } from './types.ts';
 import { firstLine, seconds } from './error-text.ts';
+import { tlsMaterialProblem } from './tls-material.ts';
+import type { InlineCredentials } from './untrusted-kubeconfig.ts';
 
 // Shared with the modules that build on this one.
 export { firstLine, seconds } from './error-text.ts';
 
+/**
+ * The credentials of an endpoint: the operator's kubeconfig context (which may run its plugins and
+ * read its files, and may go through a proxy: see proxy.ts), or inline credentials from cluster
+ * data (which never do any of that).
+ */
+export type KubeCredentials = { kubeConfig: KubeConfig; proxy?: URL; inline?: never } | { inline: InlineCredentials; kubeConfig?: never; proxy?: never };
+
 /** How to reach one API server. */
-export interface KubeEndpoint {
+export type KubeEndpoint = KubeCredentials & {
   /** Cluster name for errors. */
   cluster: string;
   /** API server URL without trailing slash. */
   server: string;
-  /** A KubeConfig holding exactly this cluster's context (one per context: see kubeconfig.ts). */
-  kubeConfig: KubeConfig;
-  /** The proxy to tunnel through (the operator's own kubeconfig only: see proxy.ts). */
-  proxy?: URL;
-}
+};
 
 /** A completed HTTP exchange. */
 export interface ApiResponse {
@@ -40,6 +45,7 @@ const MAX_BODY_BYTES = 64 * 1024 * 1024;
  * callers that want pooling pass their own.
  */
 export async function connectionOptions(endpoint: KubeEndpoint, timeoutMs = DEFAULT_CREDENTIAL_TIMEOUT_MS): Promise<https.RequestOptions> {
+  if (endpoint.inline) return inlineOptions(endpoint.inline);
   const opts: https.RequestOptions = {};
   const exec = execConfigOf(endpoint.kubeConfig);
   try {
@@ -90,44 +96,17 @@ function withoutExec(kubeConfig: KubeConfig): KubeConfig {
   return copy;
 }
 
-/** TLS material already found usable (a digest per combination): checked once, not per request. */
-const usableTls = new Set<string>();
-
-/**
- * Why the CA or client certificate/key cannot be used, checked before any request: a garbage
- * client certificate in one kubeconfig user is that cluster's credential problem, found at connect,
- * instead of an OpenSSL error in every check that touches it.
- */
-function tlsMaterialProblem(opts: https.RequestOptions): string | undefined {
-  if (opts.ca === undefined && opts.cert === undefined && opts.key === undefined) return undefined;
-  const digest = createHash('sha256');
-  for (const part of [opts.ca, opts.cert, opts.key]) digest.update(`${part === undefined ? '' : String(part)}\0`);
-  const key = digest.digest('hex');
-  if (usableTls.has(key)) return undefined;
-  const attempts: [string, tls.SecureContextOptions][] = [
-    ['the certificate-authority data', { ca: opts.ca }],
-    ['the client certificate', { cert: opts.cert }],
-    ['the client certificate and key', { cert: opts.cert, key: opts.key }],
-  ];
-  for (const [what, options] of attempts) {
-    if (Object.values(options).every((v) => v === undefined)) continue;
-    try {
-      tls.createSecureContext(options);
-    } catch (err) {
-      return `${what} cannot be used: ${tlsProblem(err)}`;
-    }
+/** TLS and auth options from inline credentials: nothing is read, run or looked up. */
+function inlineOptions(credentials: InlineCredentials): https.RequestOptions {
+  const opts: https.RequestOptions = { rejectUnauthorized: !credentials.insecureSkipTlsVerify };
+  if (credentials.caPem) opts.ca = credentials.caPem;
+  if (credentials.tlsServerName) opts.servername = credentials.tlsServerName;
+  if (credentials.clientCertPem && credentials.clientKeyPem) {
+    opts.cert = credentials.clientCertPem;
+    opts.key = credentials.clientKeyPem;
   }
-  usableTls.add(key);
-  return undefined;
-}
-
-/** OpenSSL's reason in words, without its library prefix. */
-function tlsProblem(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code ?? '';
-  if (code === 'ERR_OSSL_PEM_NO_START_LINE' || /no start line/i.test(firstLine(err))) return 'not PEM data';
-  if (/KEY_VALUES_MISMATCH/.test(code)) return 'the key does not belong to the certificate';
-  if (/BAD_BASE64|BAD_END_LINE|ASN1|NESTED_ASN1/.test(code)) return 'damaged PEM data';
-  return code ? `unreadable (${code})` : 'unreadable';
+  if (credentials.token) opts.headers = { Authorization: `Bearer ${credentials.token}` };
+  return opts;
 }
 
 /** GET `path` (with query) from the API server; resolves any HTTP status, rejects AccessError on transport failure. */
@@ -149,8 +128,11 @@ async function apiRequest(endpoint: KubeEndpoint, method: 'GET' | 'POST', path: 
     headers['Content-Type'] = 'application/json';
     headers['Content-Length'] = String(Buffer.byteLength(extra.body));
   }
+  // Inline (cluster-data) endpoints never get a proxy, nor the global agents, which follow the
+  // operator's proxy environment under NODE_USE_ENV_PROXY: `agent: false` is a fresh, direct one.
   const agent = extra.agent ?? (endpoint.proxy ? sharedTunnelAgent(endpoint.proxy) : undefined);
-  const options: https.RequestOptions = { ...base, method, headers, ...(isHttps && agent ? { agent } : {}) };
+  const chosen = isHttps && agent ? agent : endpoint.inline ? false : undefined;
+  const options: https.RequestOptions = { ...base, method, headers, ...(chosen !== undefined ? { agent: chosen } : {}) };
   return new Promise<ApiResponse>((resolve, reject) => {
     const request = (isHttps ? https : http).request(url, options, (res) => {
       const chunks: Buffer[] = [];

@@ -93,20 +93,6 @@ export function defaultContext(loaded: LoadedKubeconfig): string {
   return loaded.currentContext;
 }
 
-/**
- * The kubeconfig embedded in an Istio remote secret, reduced to its current (else first) context:
- * a KubeConfig ready for a live reader, and the API server it points at.
- */
-export function remoteSecretKubeConfig(text: string, where: string): { kubeConfig: KubeConfig; server: string } {
-  const kc = kubeConfigFromString(text, where);
-  const ctx = kc.getContextObject(kc.currentContext) ?? kc.contexts[0];
-  const cluster = ctx ? kc.getCluster(ctx.cluster) : kc.clusters[0];
-  if (!cluster) throw new KubeconfigError(`${where}: no cluster with a server`);
-  const user = (ctx && kc.getUser(ctx.user)) || kc.users[0] || { name: 'remote-secret' };
-  const context = ctx ?? { name: cluster.name, cluster: cluster.name, user: user.name };
-  return { kubeConfig: singleContext(cluster, user, context, where), server: cluster.server };
-}
-
 /** C0 controls and DEL: a header value with one of them is refused by Node (and is never a real token). */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
@@ -136,7 +122,11 @@ function singleContext(cluster: Cluster, user: User, context: Context, where: st
   return single;
 }
 
-/** Parse a kubeconfig text (a file's or a remote secret's) into a KubeConfig; KubeconfigError on garbage. */
+/**
+ * Parse the operator's kubeconfig text into a KubeConfig; KubeconfigError on garbage. Only for the
+ * operator's files: client-node reads `token-file` while parsing, and the KubeConfig runs plugins.
+ * A kubeconfig from a cluster goes through loadUntrustedKubeconfig instead.
+ */
 export function kubeConfigFromString(text: string, where: string): KubeConfig {
   if (!text.trim()) throw new KubeconfigError(`${where}: empty`);
   const kc = new KubeConfig();

@@ -2,11 +2,10 @@
 // port-forward to 15014 as fallback, never pods/proxy), sidecar admin via exec, all under one
 // per-cluster concurrency cap. One run sees one answer per question, failures included.
 import https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { execInPod } from './exec.ts';
 import { listPath, RESOURCE_KINDS } from './kinds.ts';
 import { apiGet, statusMessage } from './kube-http.ts';
-import type { KubeEndpoint } from './kube-http.ts';
+import type { KubeCredentials, KubeEndpoint } from './kube-http.ts';
 import { portForwardGet } from './port-forward.ts';
 import { TunnelAgent } from './proxy.ts';
 import { createLimiter } from '../util/limiter.ts';
@@ -18,14 +17,16 @@ export const LIST_PAGE_SIZE = 500;
 /** Port of istiod's HTTP debug server. */
 export const ISTIOD_DEBUG_PORT = 15014;
 
-/** How to build a live reader. */
-export interface LiveReaderOptions {
+/**
+ * How to build a live reader. Credentials: `kubeConfig`, a KubeConfig holding only one context of
+ * the operator's kubeconfig, as current; or `inline`, credentials from an Istio remote secret as
+ * loadUntrustedKubeconfig let them through (the reader's `via` is then 'remote-secret').
+ */
+export type LiveReaderOptions = KubeCredentials & {
   /** Cluster name in the report. */
   name: string;
   /** Kube context, when reached through one. */
   context?: string;
-  /** A KubeConfig holding only this cluster's context, as current. */
-  kubeConfig: KubeConfig;
   istioNamespace: string;
   /** Requests (lists and execs) in flight to this cluster. Default 6. */
   maxConcurrent?: number;
@@ -33,11 +34,9 @@ export interface LiveReaderOptions {
   requestTimeoutMs?: number;
   /** Deadline of an exec for istiod debug or sidecar admin. Default 20 s. */
   execTimeoutMs?: number;
-  /** Default 'context'; 'remote-secret' when the credentials come from an Istio remote secret. */
-  via?: 'context' | 'remote-secret';
-  /** Proxy of the operator's kubeconfig or environment (never for 'remote-secret': see proxy.ts). */
+  /** Proxy of the operator's kubeconfig or environment (with `kubeConfig` only: see proxy.ts). */
   proxy?: URL;
-}
+};
 
 /** Create a ClusterReader for one live cluster. Throws AccessError when the KubeConfig has no server. */
 export function createLiveReader(opts: LiveReaderOptions): ClusterReader {
@@ -63,21 +62,23 @@ class LiveClusterReader implements ClusterReader {
   #version?: Promise<{ major: string; minor: string; gitVersion: string } | undefined>;
 
   constructor(opts: LiveReaderOptions) {
-    const server = opts.kubeConfig.getCurrentCluster()?.server;
+    const server = opts.inline ? opts.inline.server : opts.kubeConfig.getCurrentCluster()?.server;
     if (!server) throw new AccessError('unreachable', opts.name, `no API server URL for cluster ${opts.name}`);
     this.name = opts.name;
     if (opts.context) this.context = opts.context;
     this.server = server.replace(/\/+$/, '');
-    this.via = opts.via ?? 'context';
+    this.via = opts.inline ? 'remote-secret' : 'context';
     // A kubeconfig read from a cluster never picks a proxy, whatever the caller passed.
-    const proxy = this.via === 'context' ? opts.proxy : undefined;
-    this.#endpoint = { cluster: opts.name, server: this.server, kubeConfig: opts.kubeConfig, ...(proxy ? { proxy } : {}) };
+    const proxy = opts.inline ? undefined : opts.proxy;
+    const credentials: KubeCredentials = opts.inline ? { inline: opts.inline } : { kubeConfig: opts.kubeConfig, ...(proxy ? { proxy } : {}) };
+    this.#endpoint = { cluster: opts.name, server: this.server, ...credentials };
     this.#istioNamespace = opts.istioNamespace;
     const maxConcurrent = Math.max(1, opts.maxConcurrent ?? 6);
     this.#limited = createLimiter(maxConcurrent);
     this.#requestTimeoutMs = opts.requestTimeoutMs ?? 15_000;
     this.#execTimeoutMs = opts.execTimeoutMs ?? 20_000;
-    // Keep-alive pool sized to the cap; idle sockets do not hold the process open.
+    // Keep-alive pool sized to the cap; idle sockets do not hold the process open. Without a proxy a
+    // plain Agent connects directly, as a remote-secret reader always does.
     this.#agent = proxy ? new TunnelAgent(proxy, { keepAlive: true, maxSockets: maxConcurrent }) : new https.Agent({ keepAlive: true, maxSockets: maxConcurrent });
   }
 

@@ -3,12 +3,11 @@
 // endpointslices and namespaces) asked through SelfSubjectAccessReviews, falling back to `limit=1`
 // lists when the reviews themselves are refused. The answer is what meshdoctor sees from where it
 // runs, which may differ from what istiod's pod sees.
-import { remoteSecretKubeConfig, KubeconfigError } from './kubeconfig.ts';
+import { loadUntrustedKubeconfig } from './untrusted-kubeconfig.ts';
 import { apiGet, apiPost, firstLine, statusMessage, type KubeEndpoint } from './kube-http.ts';
 import { AccessError } from './types.ts';
 import type { RemoteApiAccess, RemoteApiProbe } from '../engine/types.ts';
 export type { RemoteApiAccess, RemoteApiProbe } from '../engine/types.ts';
-import { RemoteKubeconfigError, unsafeToProbe } from '../mesh/remote-secrets.ts';
 
 /** Options of one probe. */
 export interface RemoteProbeOptions {
@@ -29,22 +28,15 @@ const DEFAULT_TIMEOUT_MS = 5000;
 
 /**
  * Probe the API server of a remote secret's kubeconfig. Never throws for the remote's sake: transport
- * failures come back as `reachable: false` with the reason. Kubeconfigs that would run a program or
- * read local files (exec, auth providers other than oidc, file paths) are refused without contacting
- * anything: meshdoctor never executes what a Secret tells it to.
+ * failures come back as `reachable: false` with the reason. Only the kubeconfig's inline data is
+ * used (loadUntrustedKubeconfig): one that would run a program, read a local file or use a proxy is
+ * refused without contacting anything, as `notProbed` with the reason.
  */
 export async function probeRemoteApi(kubeconfigText: string, opts: RemoteProbeOptions = {}): Promise<RemoteApiProbe> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  let endpoint: KubeEndpoint;
-  try {
-    const unsafe = unsafeToProbe(kubeconfigText);
-    if (unsafe) return notProbed(unsafe);
-    const { kubeConfig, server } = remoteSecretKubeConfig(kubeconfigText, 'remote secret kubeconfig');
-    endpoint = { cluster: server, server: server.replace(/\/+$/, ''), kubeConfig };
-  } catch (err) {
-    if (err instanceof RemoteKubeconfigError || err instanceof KubeconfigError) return notProbed(err.message);
-    throw err;
-  }
+  const loaded = loadUntrustedKubeconfig(kubeconfigText);
+  if (!loaded.ok) return notProbed(loaded.reason);
+  const endpoint: KubeEndpoint = { cluster: loaded.credentials.server, server: loaded.credentials.server, inline: loaded.credentials };
 
   const version = await guarded(() => apiGet(endpoint, '/version', timeoutMs), opts.signal);
   if ('error' in version) return { reachable: false, error: version.error, access: [] };

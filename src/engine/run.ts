@@ -2,6 +2,7 @@ import { AccessError, type ClusterReader } from '../cluster/types.ts';
 import { compareChecks } from './registry.ts';
 import { createLimiter } from '../util/limiter.ts';
 import { createRunMemo } from './run-memo.ts';
+import { shellContextAt, shellQuote } from '../reporters/sanitize.ts';
 import type {
   Check,
   CheckOptions,
@@ -363,17 +364,23 @@ function toFinding(check: Check, taskCluster: string, input: FindingInput, overr
     severity,
     cluster: input.cluster ?? taskCluster,
     message: fillTemplate(message.template, input.data),
-    hint: input.hint ?? fillTemplate(message.hint, input.data),
+    // Hints are commands to copy: every value is quoted for where it sits in the command.
+    hint: input.hint ?? fillTemplate(message.hint, input.data, { shell: true }),
   };
   if (input.resource) finding.resource = input.resource;
   return finding;
 }
 
-/** Replace `{{name}}` with data values; a missing value stays visible as `<name>`. */
-export function fillTemplate(template: string, data: FindingInput['data']): string {
-  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (_m, key: string) => {
+/**
+ * Replace `{{name}}` with data values; a missing value stays visible as `<name>`. With `shell`, each
+ * value is shell-quoted for its place in the template (shellQuote), so a name from a cluster can
+ * neither split a hint's command nor run anything when it is pasted.
+ */
+export function fillTemplate(template: string, data: FindingInput['data'], opts: { shell?: boolean } = {}): string {
+  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (_m, key: string, offset: number) => {
     const value = data?.[key];
-    return value === undefined ? `<${key}>` : String(value);
+    if (value === undefined) return `<${key}>`;
+    return opts.shell ? shellQuote(String(value), shellContextAt(template, offset)) : String(value);
   });
 }
 

@@ -12,6 +12,7 @@ import { createBackend } from './sim/index.ts';
 import { startLabPrometheus, type LabPrometheus } from './prometheus.ts';
 import type { LabApiServer, LabFault, LabMeshState, LabTransportFaults } from './types.ts';
 import type { LabTransportOptions } from './transport.ts';
+import type { KubeObject } from '../cluster/types.ts';
 
 export { LAB_FAULTS, LAB_SCENARIOS, LabError, buildMeshState, type LabFaultInfo, type LabScenarioInfo } from './model/index.ts';
 export { renderLabKubeconfig } from './kubeconfig.ts';
@@ -36,6 +37,12 @@ export interface StartLabOptions {
   transport?: Record<string, LabTransportOptions>;
   /** Also serve a Prometheus-compatible query API over the mesh's request metrics (see prometheusUrl). */
   prometheus?: boolean;
+  /**
+   * Objects added as they are to a cluster, by cluster name, before the simulation starts: what a
+   * user with write access (or a compromised peer) could create, hostile names and Secrets included.
+   * A function gets the built mesh (its endpoints, CAs and users) first.
+   */
+  objects?: Record<string, KubeObject[]> | ((mesh: LabMeshState) => Record<string, KubeObject[]>);
 }
 
 /** A cluster of a running lab. */
@@ -159,6 +166,12 @@ export async function startLab(opts: StartLabOptions = {}): Promise<RunningLab> 
 
     const mesh = await buildMeshState({ scenario: scenario.name, clusters: count, faults, endpoints: servers.map((s) => s.endpoint), scale: opts.scale });
     applyTransportFaults(mesh, opts.transport ?? {});
+    const extra = typeof opts.objects === 'function' ? opts.objects(mesh) : (opts.objects ?? {});
+    for (const [cluster, objects] of Object.entries(extra)) {
+      const state = mesh.clusters.find((c) => c.name === cluster);
+      if (!state) throw new LabError(`unknown lab cluster "${cluster}" in extra objects (clusters: ${names.join(', ')})`);
+      state.objects.push(...objects);
+    }
     for (const server of servers) server.setBackend(createBackend(mesh, server.cluster));
     const up = mesh.clusters.filter((c) => !opts.transport?.[c.name]?.down);
     await Promise.all(up.map((c) => waitUntilServing(c.endpoint.server, c.endpoint.caPem, c.adminToken, 10_000 + 5 * (opts.latencyMs ?? 0))));

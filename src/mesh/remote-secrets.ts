@@ -84,6 +84,9 @@ export interface RemoteKubeconfig {
    * the file is not in istiod's pod, so building the client fails in every Istio version.
    */
   caFile?: string;
+  /** The current context's `cluster` and `user` mappings as written (empty when absent). */
+  clusterFields: Record<string, unknown>;
+  userFields: Record<string, unknown>;
 }
 
 /** A kubeconfig that cannot be used at all. */
@@ -131,7 +134,8 @@ export function parseRemoteKubeconfig(text: string, allowed: readonly string[] =
   const server = cluster.cluster?.server;
   if (typeof server !== 'string' || !server) throw new RemoteKubeconfigError(`cluster ${String(clusterName)} of the current context has no server`);
 
-  const result: RemoteKubeconfig = { server: server.replace(/\/+$/, ''), disallowed: [] };
+  const fields = (value: unknown): Record<string, unknown> => (value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
+  const result: RemoteKubeconfig = { server: server.replace(/\/+$/, ''), disallowed: [], clusterFields: fields(cluster.cluster), userFields: fields(user?.user) };
   const caData = cluster.cluster?.['certificate-authority-data'];
   if (typeof caData === 'string') result.caPem = Buffer.from(caData, 'base64').toString('utf8');
   const caFile = cluster.cluster?.['certificate-authority'];
@@ -154,17 +158,6 @@ export function parseRemoteKubeconfig(text: string, allowed: readonly string[] =
     if (typeof u['client-key'] === 'string' && u['client-key']) refuse('client-key', 'clientKey');
   }
   return result;
-}
-
-/**
- * Why meshdoctor will not use a kubeconfig, whatever istiod's allowlist says: it would run a program
- * (exec, auth providers other than oidc) or read local files. undefined when it is safe to use.
- * Throws RemoteKubeconfigError for a kubeconfig that cannot be used at all.
- */
-export function unsafeToProbe(kubeconfigText: string): string | undefined {
-  const parsed = parseRemoteKubeconfig(kubeconfigText);
-  const unsafe = [...parsed.disallowed, ...(parsed.caFile ? [`certificate-authority ${parsed.caFile}`] : [])];
-  return unsafe.length ? `the kubeconfig uses ${unsafe.join(', ')}, which meshdoctor never runs or reads` : undefined;
 }
 
 /** The allowlist of an istiod container env value (`exec,tokenFile`). */

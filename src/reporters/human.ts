@@ -5,7 +5,7 @@ import Table from 'cli-table3';
 import type { CheckResult, ClusterInfo, Finding, Outcome, Report } from '../engine/types.ts';
 import { formatResource } from './format.ts';
 import { countOutcomes, groupByCategory, OUTCOMES_WORST_FIRST, worstOutcome, type OutcomeCounts } from './outcomes.ts';
-import { mapReportStrings, redactSecrets, stripControlChars } from './sanitize.ts';
+import { mapReportStrings, terminalText } from './sanitize.ts';
 import { BUILTIN_DETAIL_RENDERERS } from './details/index.ts';
 import type { DetailRenderer } from './details/renderer.ts';
 
@@ -37,8 +37,9 @@ const MARKS: Record<Outcome, string> = { pass: '✔', fail: '✖', warn: '‼', 
 /** Render `report` for a terminal. Pure: the same report and options give the same text. */
 export function renderHuman(report: Report, options: HumanOptions): string {
   // Texts from clusters may carry escapes that would repaint the terminal (or add colour when
-  // colour is off): only our own chalk instance colours the output.
-  const safe = mapReportStrings(report, (text) => stripControlChars(redactSecrets(text)));
+  // colour is off) and newlines that would forge lines: every string becomes one visible line, and
+  // only our own chalk instance colours the output.
+  const safe = mapReportStrings(report, terminalText);
   const chalk = new Chalk({ level: options.color ? (options.colorLevel ?? 1) : 0 });
   const view: View = {
     chalk,
@@ -149,9 +150,9 @@ function findingLines(result: CheckResult, view: View): string[] {
       finding.cluster !== result.cluster ? `[${finding.cluster}]` : undefined,
       finding.resource ? formatResource(finding.resource) : undefined,
     ].filter(Boolean).join(' ');
-    const [first, ...rest] = `${where ? `${where}: ` : ''}${finding.message}`.split('\n');
-    lines.push(`${severity(finding, view)} ${first}`, ...rest.map((line) => continuation + line));
-    if (finding.hint) lines.push(...finding.hint.split('\n').map((line, i) => `${continuation}${view.chalk.cyan(i === 0 ? `hint: ${line}` : `      ${line}`)}`));
+    // terminalText made every text one line: a hint is one command line to copy.
+    lines.push(`${severity(finding, view)} ${where ? `${where}: ` : ''}${finding.message}`);
+    if (finding.hint) lines.push(`${continuation}${view.chalk.cyan(`hint: ${finding.hint}`)}`);
   }
   lines.push(view.chalk.dim(`see: meshdoctor explain ${result.checkId}`));
   return lines;

@@ -25,6 +25,6 @@ export type { HumanOptions } from './human.ts';
 export type { DetailRenderer, DetailContext } from './details/renderer.ts';
 export { DETAIL_RENDERERS, DURATION_PLACEHOLDER } from './human.ts';
 export { escapeXml } from './junit.ts';
-export { redactSecrets, redactReport, stripAnsi, stripControlChars } from './sanitize.ts';
+export { redactSecrets, redactReport, shellQuote, stripAnsi, stripControlChars, terminalText } from './sanitize.ts';
 export { createProgress, shouldShowProgress, type Progress, type ProgressOptions, type ProgressStream } from './progress.ts';
 export { OUTPUT_FORMATS, OutputSpecError, parseOutputSpec, writeFileAtomic, type OutputFormat, type OutputSpec } from './write.ts';

@@ -1,6 +1,7 @@
 // Progress on stderr while checks run, so stdout stays a clean report (a JSON document may be
 // piped from it).
 import ora from 'ora';
+import { terminalText } from './sanitize.ts';
 
 /** Progress of a run, as the engine reports it. */
 export interface Progress {
@@ -61,7 +62,7 @@ export function createProgress(options: ProgressOptions): Progress {
     },
     tick(checkId, cluster) {
       done += 1;
-      spinner.text = `running checks (${done}/${total}) ... ${checkId} [${cluster}]`;
+      spinner.text = terminalText(`running checks (${done}/${total}) ... ${checkId} [${cluster}]`);
     },
     stop() {
       if (spinner.isSpinning) spinner.stop();

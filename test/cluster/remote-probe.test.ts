@@ -58,8 +58,7 @@ describe('probeRemoteApi', () => {
 
   it('never runs exec plugins or reads files named by a secret', async () => {
     const result = await probeRemoteApi(withUser(kubeconfig, { exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: '/bin/false' } }));
-    const reason = 'the kubeconfig uses exec, which meshdoctor never runs or reads';
-    expect(result).toEqual({ reachable: false, notProbed: reason, error: `not probed: ${reason}`, access: [] });
+    expect(result).toEqual({ reachable: false, notProbed: expect.stringMatching(/^the kubeconfig uses exec:/), error: expect.stringMatching(/^not probed: /), access: [] });
     const garbage = await probeRemoteApi('garbage: [');
     expect(garbage.error).toMatch(/^not probed/);
     expect(garbage.notProbed).toBeDefined();

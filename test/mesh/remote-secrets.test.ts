@@ -32,7 +32,8 @@ describe('remote secrets', () => {
 
   it('parses server, CA and token of the current context', () => {
     const parsed = parseRemoteKubeconfig(kubeconfig({ token: 'abc' }));
-    expect(parsed).toEqual({ server: 'https://10.0.0.2:6443', caPem: 'PEM', token: 'abc', disallowed: [] });
+    expect(parsed).toMatchObject({ server: 'https://10.0.0.2:6443', caPem: 'PEM', token: 'abc', disallowed: [], userFields: { token: 'abc' } });
+    expect(parsed.caFile).toBeUndefined();
   });
 
   it('refuses what istiod sanitizes since 1.13, unless allowlisted; oidc is fine', () => {

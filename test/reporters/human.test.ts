@@ -6,6 +6,9 @@ import { stripAnsi } from '../../src/reporters/sanitize.ts';
 import { HOSTILE_TEXT, healthyReport, realisticReport, withResults } from './helpers.ts';
 
 const ESC = '\u001b';
+// C0 but tab, DEL, C1, bidi controls and line separators: nothing of it may reach a terminal.
+// eslint-disable-next-line no-control-regex
+const TERMINAL_CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 const plain = (report: Report) => renderHuman(report, { color: false, hideDurations: true });
 const lastLine = (text: string) => text.trimEnd().split('\n').at(-1) ?? '';
 
@@ -26,15 +29,19 @@ describe('renderHuman', () => {
     expect(stripAnsi(coloured)).toBe(plain(report));
   });
 
-  it('strips escapes and control characters that come from the report itself', () => {
+  it('shows escapes, control characters, newlines and bidi controls from the report as visible escapes', () => {
     const report = realisticReport();
     report.results[1].findings[0].message = HOSTILE_TEXT;
+    report.results[1].findings[0].hint = "kubectl create namespace 'evil\r\nforged ✔ line'";
     report.results[2].skipReason = HOSTILE_TEXT;
-    report.clusters[0].context = '\u001b[2Jkind-east';
+    report.clusters[0].context = '\u001b[2Jkind-east\u202e';
     const text = plain(report);
-    expect(text).not.toContain(ESC);
-    expect(text).not.toContain('\u0000');
-    expect(text).toContain('bad <tag> & "quotes" \'apos\' nulbell red link tab\there');
+    expect(text).not.toMatch(TERMINAL_CONTROLS);
+    expect(text).toContain('bad <tag> & "quotes" \'apos\' \\x00nul\\x07bell \\x1b[31mred\\x1b[0m \\x1b]8;;http://x\\x07link\\x1b]8;;\\x07 tab\there');
+    expect(text).toContain('\\x1b[2Jkind-east\\u202e');
+    // The hint stays one line: the forged line is not a line.
+    expect(text.split('\n').filter((line) => line.includes('hint: kubectl create namespace'))).toEqual([expect.stringContaining("'evil\\r\\nforged ✔ line'")]);
+    expect(text.split('\n').some((line) => line.startsWith('forged'))).toBe(false);
   });
 
   it('is deterministic: no wall-clock time, durations replaceable by a placeholder', () => {

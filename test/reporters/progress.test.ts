@@ -61,4 +61,16 @@ describe('createProgress', () => {
     progress.stop();
     expect(output()).toContain('running checks (1/2) ... control-plane/istiod-ready [east]');
   });
+
+  it('shows a cluster name from a remote secret with its escapes visible, never raw', async () => {
+    const { terminal, output } = fakeTerminal();
+    const progress = createProgress({ enabled: true, stream: terminal });
+    progress.start(1);
+    progress.tick('control-plane/istiod-ready', 'evil\u001b]0;pwned\u0007\u001b[2J\r\nforged\u202e');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    progress.stop();
+    // output() strips ora's own escapes; ours must already be visible text, so none is left to strip.
+    expect(output()).toContain('[evil\\x1b]0;pwned\\x07\\x1b[2J\\r\\nforged\\u202e]');
+    expect(output()).not.toContain('pwned\u0007');
+  });
 });

@@ -1,7 +1,24 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { BUILTIN_CHECKS } from '../../src/checks/index.ts';
+import { fillTemplate } from '../../src/engine/run.ts';
 import type { Report } from '../../src/engine/types.ts';
 import { render } from '../../src/reporters/index.ts';
-import { REDACTED, redactReport, redactSecrets, stripAnsi, stripControlChars } from '../../src/reporters/sanitize.ts';
+import {
+  REDACTED,
+  redactReport,
+  redactSecrets,
+  shellContextAt,
+  shellQuote,
+  stripAnsi,
+  stripControlChars,
+  terminalLines,
+  terminalSafeJson,
+  terminalText,
+} from '../../src/reporters/sanitize.ts';
 import { OUTPUT_FORMATS } from '../../src/reporters/write.ts';
 import { SECRET_BEARER, SECRET_JWT, SECRET_PEM, realisticReport } from './helpers.ts';
 
@@ -65,5 +82,78 @@ describe('stripAnsi and stripControlChars', () => {
 
   it('keep tab, newline and carriage return', () => {
     expect(stripControlChars('a\u0000\u0001\u0007\u0008b\tc\nd\re\u007f\u0085f\u001b[0m')).toBe('ab\tc\nd\ref');
+  });
+});
+
+describe('terminalText', () => {
+  it('shows C0, C1, DEL, newlines and bidi controls as visible escapes; keeps tab and ordinary text', () => {
+    expect(terminalText('a\u001b]0;title\u0007b\u001b[2Jc\r\nd\te\u009bf\u007fg\u202eh\u2066i\u2028j')).toBe('a\\x1b]0;title\\x07b\\x1b[2Jc\\r\\nd\te\\x9bf\\x7fg\\u202eh\\u2066i\\u2028j');
+    expect(terminalText('ünïcode 🙂 stays')).toBe('ünïcode 🙂 stays');
+  });
+
+  it('redacts secrets too', () => {
+    expect(terminalText(`token ${SECRET_JWT}`)).toBe(`token ${REDACTED}`);
+  });
+
+  it('terminalLines keeps meshdoctor\'s own line breaks and escapes the rest', () => {
+    expect(terminalLines('one\ntwo\u001b[2J\rthree')).toBe('one\ntwo\\x1b[2J\\rthree');
+  });
+
+  it('terminalSafeJson escapes what JSON.stringify leaves raw, and the document parses to the same value', () => {
+    const value = { name: 'a\u009b2Jb\u202ec\u2028d\u007f', esc: '\u001b[0m' };
+    const json = terminalSafeJson(JSON.stringify(value));
+    // eslint-disable-next-line no-control-regex
+    expect(json).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e\u2028]/);
+    expect(JSON.parse(json)).toEqual(value);
+  });
+});
+
+describe('shellQuote and shellContextAt', () => {
+  const HOSTILE_VALUES = ['$(touch MARKER)', '`touch MARKER`', "'; touch MARKER; '", '"; touch MARKER; "', 'a b', 'back\\slash', '*', 'two\nlines', '', 'plain-name.ns.svc:8080/x'];
+  const TEMPLATES: [template: string, expected: (value: string) => string][] = [
+    ["printf '%s\\n' {{v}}", (v) => v],
+    ["printf '%s\\n' label={{v}}", (v) => `label=${v}`],
+    ["printf '%s\\n' \"outbound|{{v}}||x\"", (v) => `outbound|${v}||x`],
+    ["printf '%s\\n' 'query={{v}} end'", (v) => `query=${v} end`],
+  ];
+
+  it('quotes only what needs it', () => {
+    expect(shellQuote('istio-system')).toBe('istio-system');
+    expect(shellQuote('https://10.0.0.1:6443/version')).toBe('https://10.0.0.1:6443/version');
+    expect(shellQuote('a b')).toBe("'a b'");
+    expect(shellQuote("it's")).toBe("'it'\\''s'");
+    expect(shellQuote('')).toBe("''");
+  });
+
+  it('tells the quoting context of a placeholder, ignoring apostrophes in prose', () => {
+    const at = (template: string) => shellContextAt(template, template.indexOf('{{'));
+    expect(at("istiod's pod: kubectl get ns {{v}}")).toBe('bare');
+    expect(at('grep "outbound|{{v}}||x"')).toBe('double');
+    expect(at("curl --data-urlencode 'query={{v}}'")).toBe('single');
+    expect(at("kubectl patch -p '[{\"op\":\"x\"}]' {{v}}")).toBe('bare');
+  });
+
+  it.each(TEMPLATES)('a real shell reads every value literally and runs nothing: %s', (template, expected) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'meshdoctor-shell-'));
+    try {
+      for (const value of HOSTILE_VALUES) {
+        const command = fillTemplate(template, { v: value }, { shell: true });
+        const stdout = execFileSync('/bin/sh', ['-c', command], { cwd: dir, encoding: 'utf8' });
+        expect(stdout).toBe(`${expected(value)}\n`);
+        expect(existsSync(path.join(dir, 'MARKER'))).toBe(false);
+        // Shown to a human, the command is one line.
+        expect(terminalText(command)).not.toContain('\n');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('every built-in hint leaves its quotes balanced, so each placeholder\'s context is the real one', () => {
+    for (const check of BUILTIN_CHECKS) {
+      for (const [messageId, message] of Object.entries(check.meta.messages)) {
+        expect([`${check.id}/${messageId}`, shellContextAt(message.hint, message.hint.length)]).toEqual([`${check.id}/${messageId}`, 'bare']);
+      }
+    }
   });
 });

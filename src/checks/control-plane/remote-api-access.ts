@@ -1,17 +1,7 @@
 // Encodes https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/ ("Remote secrets": istiod must reach each peer API with the secret's credentials and list/watch what its informers read).
 import { defineCheck } from '../../engine/define-check.ts';
-import { containerEnv, findIstiodDeployments, istiodContainer } from '../../mesh/istio-objects.ts';
-import {
-  INSECURE_KUBECONFIG_OPTIONS_ENV,
-  RemoteKubeconfigError,
-  findRemoteSecrets,
-  isLoopbackServer,
-  parseAllowlist,
-  parseRemoteKubeconfig,
-  unsafeToProbe,
-  readIstiodSecrets,
-  sameServer,
-} from '../../mesh/remote-secrets.ts';
+import { findRemoteSecrets, isLoopbackServer, readIstiodSecrets, sameServer } from '../../mesh/remote-secrets.ts';
+import { loadUntrustedKubeconfig } from '../../cluster/untrusted-kubeconfig.ts';
 
 /** Per-request deadline of a probe: a peer that does not answer within it is as good as down for istiod. */
 const PROBE_TIMEOUT_MS = 5000;
@@ -28,8 +18,9 @@ export default defineCheck({
       'uses those very credentials, read-only: GET /version, then SelfSubjectAccessReviews for list and watch of pods, services, ' +
       'endpointslices and namespaces (a `limit=1` list when reviews are refused), each with a short timeout. The result is what ' +
       "meshdoctor sees from the machine it runs on: istiod's pod may see the network differently (an unreachable verdict can be " +
-      "meshdoctor's own firewall; a reachable loopback address says nothing about istiod). Kubeconfigs that run programs or read " +
-      'files are never used, even when istiod\'s allowlist permits them, nor unusable ones: those are noted as not probed (info; ' +
+      "meshdoctor's own firewall; a reachable loopback address says nothing about istiod). Only inline credentials are used: kubeconfigs that would run " +
+      'a program (exec, auth-provider), read a local file (token or certificate files) or use a proxy (proxy-url) are never used, ' +
+      'even when istiod\'s allowlist permits them, nor unusable ones: those are noted as not probed (info; ' +
       'control-plane/remote-secrets judges them). A server that does not answer although it is the API server of a ' +
       'cluster in the operator\'s kubeconfig (or one reached earlier in the run) is an outage of that peer (outcome error), not a finding. Needs a live cluster.',
     docs: 'https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/',
@@ -84,30 +75,20 @@ export default defineCheck({
     const namespace = ctx.options.istioNamespace;
     const entries = findRemoteSecrets(await readIstiodSecrets(ctx.cluster, namespace), namespace);
     if (entries.length === 0) ctx.skip('no remote secrets in this cluster');
-    const istiods = findIstiodDeployments((await ctx.cluster.list('deployments')).filter((d) => d.metadata.namespace === namespace));
-    const allowed = parseAllowlist(containerEnv(istiods[0] && istiodContainer(istiods[0]), INSECURE_KUBECONFIG_OPTIONS_ENV));
 
     const probes = entries.map(async (entry) => {
       const resource = { kind: 'Secret', namespace: entry.secret.metadata.namespace, name: entry.secret.metadata.name };
       const ref = { secret: entry.secretName, key: entry.key };
-      let server: string;
-      try {
-        if (entry.kubeconfig === undefined) throw new RemoteKubeconfigError('empty value');
-        server = parseRemoteKubeconfig(entry.kubeconfig, allowed).server;
-        // Never run a plugin or read local files named by a Secret, even when istiod's allowlist permits it.
-        const unsafe = unsafeToProbe(entry.kubeconfig);
-        if (unsafe) {
-          ctx.report({ messageId: 'notProbed', resource, data: { ...ref, server, reason: unsafe } });
-          return;
-        }
-      } catch (err) {
-        if (!(err instanceof RemoteKubeconfigError)) throw err;
-        // remote-secrets reports the kubeconfig as invalid; here it only means nothing was probed.
-        ctx.report({ messageId: 'notProbed', resource, data: { ...ref, server: '(no server)', reason: `unusable kubeconfig: ${err.message}` } });
+      // Never run a plugin, read a local file or use a proxy named by a Secret, even when istiod's
+      // allowlist permits it; an unusable kubeconfig is remote-secrets' finding, here it is only not probed.
+      const loaded = loadUntrustedKubeconfig(entry.kubeconfig);
+      if (!loaded.ok) {
+        ctx.report({ messageId: 'notProbed', resource, data: { ...ref, server: loaded.server ?? '(no server)', reason: loaded.reason } });
         return;
       }
+      const server = loaded.credentials.server;
       const data = { ...ref, server };
-      const result = await probe(entry.kubeconfig, { timeoutMs: PROBE_TIMEOUT_MS });
+      const result = await probe(entry.kubeconfig!, { timeoutMs: PROBE_TIMEOUT_MS });
       if (result.notProbed !== undefined) {
         ctx.report({ messageId: 'notProbed', resource, data: { ...data, reason: result.notProbed } });
         return;
