@@ -50,10 +50,11 @@ describe.runIf(process.platform === 'linux' && process.arch === 'x64')('meshdoct
 
   it("loads a plugin that imports defineCheck from 'meshdoctor' (the executable's own API)", async () => {
     const plugin = join(REPO_ROOT, 'test', 'packaging', 'plugins', 'self-import.mjs');
-    const result = await run(executable, ['checks', '-o', 'json', '--plugin', plugin], { env: bare, cwd: work });
+    const result = await run(executable, ['all', '--lab', '--plugin', plugin, '--only', 'control-plane/self-import', '-o', 'json'], { env: bare, cwd: work });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout).map((c: { id: string }) => c.id)).toContain('control-plane/self-import');
+    const report = JSON.parse(result.stdout);
+    expect(report.results.flatMap((r: { checkId: string; findings: { messageId: string }[] }) => r.findings.map((f) => `${r.checkId} ${f.messageId}`))).toEqual(['control-plane/self-import seen']);
   });
 
   it("krew's archive holds the executable and LICENSE; the manifest names its sha256 and that executable", async () => {
