@@ -17,7 +17,7 @@ import { loadAllChecks } from './plugins.ts';
 import { parseDuration } from './durations.ts';
 import { UsageError } from './errors.ts';
 import { colorLevel } from './color.ts';
-import type { CliIO } from './io.ts';
+import { nowOf, type CliIO } from './io.ts';
 
 /** Parsed options of a run command. */
 export interface DiagnoseArgs {
@@ -59,7 +59,8 @@ interface ClusterSource {
 
 /** Run the diagnosis; returns the exit code (0, 1 or 3). Throws user-input errors (exit 2). */
 export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number> {
-  const startedAt = new Date();
+  const startedAt = nowOf(io);
+  const startedMark = performance.now();
   const outputs = (args.output?.length ? args.output : ['human']).map(parseOutputSpec);
   if (outputs.filter((o) => !o.file).length > 1) throw new UsageError('only one --output may go to stdout; give the others a file: -o junit=report.xml');
   const timeoutMs = parseDuration(args.timeout, '--timeout');
@@ -68,7 +69,7 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
   if (args.fault?.length && args.lab === undefined) throw new UsageError('--fault needs --lab (faults are injected into the embedded lab)');
   if (args.snapshot !== undefined && args.lab !== undefined) throw new UsageError('use either --snapshot or --lab, not both');
   const severityOverrides = parseSeverityOverrides(args.severity ?? []);
-  const probeOptions = validateOptions(args);
+  const probeOptions = validateOptions(args, io);
   await checkOutputsWritable(outputs, io);
 
   const allChecks = await loadAllChecks(args.plugin ?? [], io.cwd);
@@ -85,7 +86,7 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
   // A run that stops early (clusters cannot be opened, Ctrl-C) still writes its file outputs with
   // what finished and why it stopped: CI then shows the reason instead of "no test results".
   const writePartial = (reason: string): void => {
-    const partial = buildReport({ startedAt, results: [...results], ...topology, failOn: args.failOn, io, capturedAt, aborted: reason });
+    const partial = buildReport({ startedAt, startedMark, results: [...results], ...topology, failOn: args.failOn, io, capturedAt, aborted: reason });
     try {
       writeFileOutputs(outputs, partial, io);
     } catch {
@@ -118,7 +119,7 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
     const options: CheckOptions = {
       istioNamespace: source.istioNamespace,
       certWarnDays: args.certWarnDays,
-      now: source.capturedAt ?? new Date(),
+      now: source.capturedAt ?? nowOf(io),
       ...probeOptions,
       prometheus,
       sharedLoopback: args.lab !== undefined && args.snapshot === undefined,
@@ -147,7 +148,7 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
         progress.tick(result.checkId, result.cluster);
       },
     });
-    report = buildReport({ startedAt, results: ran, ...topology, failOn: args.failOn, io, capturedAt });
+    report = buildReport({ startedAt, startedMark, results: ran, ...topology, failOn: args.failOn, io, capturedAt });
   } catch (err) {
     writePartial((err as Error)?.message?.split('\n')[0] ?? String(err));
     throw err;
@@ -165,7 +166,8 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
 
 function renderOptions(args: DiagnoseArgs, io: CliIO, stream: CliIO['stdout']) {
   const level = colorLevel(args.color, io.env, Boolean(stream.isTTY));
-  return { color: level > 0, colorLevel: level };
+  // The human report says how old an offline snapshot is.
+  return { color: level > 0, colorLevel: level, now: nowOf(io) };
 }
 
 function writeFileOutputs(outputs: ReturnType<typeof parseOutputSpec>[], report: Report, io: CliIO): void {
@@ -182,6 +184,8 @@ function writeFileOutputs(outputs: ReturnType<typeof parseOutputSpec>[], report:
 
 function buildReport(input: {
   startedAt: Date;
+  /** performance.now() at the start: the duration is measured on the monotonic clock. */
+  startedMark: number;
   results: CheckResult[];
   clusters: ClusterInfo[];
   mesh: MeshInfo;
@@ -194,7 +198,7 @@ function buildReport(input: {
     schemaVersion: 1,
     meshdoctorVersion: input.io.version,
     startedAt: input.startedAt.toISOString(),
-    durationMs: Date.now() - input.startedAt.getTime(),
+    durationMs: Math.round(performance.now() - input.startedMark),
     mesh: input.mesh,
     clusters: input.clusters,
     results: input.results,
@@ -223,7 +227,7 @@ async function openClusters(args: DiagnoseArgs, io: CliIO, timeoutMs: number): P
   if (args.lab !== undefined) {
     const { startLab } = await import('../lab/index.ts');
     // The lab serves a Prometheus too, so `meshdoctor all --lab` runs the observability checks.
-    const lab = await startLab({ scenario: args.lab || 'demo', faults: args.fault ?? [], clusters: args.clusters, prometheus: args.prometheus === undefined });
+    const lab = await startLab({ scenario: args.lab || 'demo', faults: args.fault ?? [], clusters: args.clusters, prometheus: args.prometheus === undefined, clock: () => nowOf(io) });
     try {
       // Every lab cluster by default: a fault such as no-remote-secret must not hide a cluster.
       const contexts = args.context?.length ? args.context : lab.clusters.map((c) => c.context);
@@ -273,7 +277,7 @@ type ProbeOptions = Pick<CheckOptions, 'probeFrom' | 'probeTo' | 'probeCount' | 
  * Invalid option values are invocation errors (exit 2), found before anything runs, rather than
  * per-check errors found later. Returns the validated probe options.
  */
-function validateOptions(args: DiagnoseArgs): ProbeOptions {
+function validateOptions(args: DiagnoseArgs, io: CliIO): ProbeOptions {
   if (!Number.isFinite(args.certWarnDays) || args.certWarnDays < 0) throw new UsageError(`--cert-warn-days must be a number of days (0 or more), got ${args.certWarnDays}`);
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(args.istioNamespace) || args.istioNamespace.length > 63) {
     throw new UsageError(`--istio-namespace must be a Kubernetes namespace name, got "${args.istioNamespace}"`);
@@ -294,7 +298,7 @@ function validateOptions(args: DiagnoseArgs): ProbeOptions {
     probeTimeoutMs: args.probeTimeout !== undefined ? parseDuration(args.probeTimeout, '--probe-timeout') : undefined,
   };
   try {
-    probeSettings({ istioNamespace: args.istioNamespace, certWarnDays: args.certWarnDays, now: new Date(), ...probeOptions });
+    probeSettings({ istioNamespace: args.istioNamespace, certWarnDays: args.certWarnDays, now: nowOf(io), ...probeOptions });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }

@@ -2,11 +2,11 @@
 // until interrupted. Argument parsing and wiring only: the lab lives in src/lab/.
 import { resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import type { CliIO } from './io.ts';
+import { nowOf, type CliIO } from './io.ts';
 import { LAB_TRANSPORT_FAULTS } from '../lab/transport.ts';
 
 /** What the lab commands need of the CLI's IO (a subset of CliIO). */
-export type LabCommandIO = Pick<CliIO, 'stdout' | 'stderr' | 'cwd' | 'onInterrupt'>;
+export type LabCommandIO = Pick<CliIO, 'stdout' | 'stderr' | 'cwd' | 'onInterrupt' | 'now'>;
 
 interface ServeArgs {
   scenario: string;
@@ -81,6 +81,7 @@ async function serve(args: ServeArgs, io: LabCommandIO): Promise<void> {
     ...(args.latency !== undefined ? { latencyMs: args.latency } : {}),
     ...(scale ? { scale } : {}),
     kubeconfigPath,
+    clock: () => nowOf(io),
   });
   const faults = lab.mesh.faults.map((f) => `${f.name}:${f.cluster}`).join(', ') || 'none';
   const transport = args.transport?.length ? `; transport faults: ${args.transport.join(', ')}` : '';

@@ -1,6 +1,6 @@
 // `meshdoctor snapshot --out DIR`: capture what the checks read, secrets redacted, for offline runs.
 import { resolve } from 'node:path';
-import type { CliIO } from './io.ts';
+import { nowOf, type CliIO } from './io.ts';
 import { shellQuote, terminalText } from '../reporters/sanitize.ts';
 
 export interface SnapshotArgs {
@@ -22,7 +22,7 @@ export async function snapshotCommand(args: SnapshotArgs, io: CliIO): Promise<nu
   });
   for (const note of connected.notes) io.stderr.write(`note: ${terminalText(note)}\n`);
   const dir = resolve(io.cwd, args.out);
-  const written = await writeSnapshot(dir, { capturedAt: new Date(), istioNamespace: args.istioNamespace, clusters: connected.readers }, { maxProxies: args.maxProxies });
+  const written = await writeSnapshot(dir, { capturedAt: nowOf(io), istioNamespace: args.istioNamespace, clusters: connected.readers }, { maxProxies: args.maxProxies });
   for (const { cluster, reason } of written.unreachable) {
     io.stderr.write(terminalText(`warning: cluster ${cluster} did not answer (${reason}): recorded as unreachable in the snapshot, nothing of it captured`) + '\n');
   }

@@ -45,8 +45,9 @@ export interface RunInput {
   /** `--wait`: called before each retry round with the results still failing. */
   onRetry?(failing: CheckResult[], retryInMs: number): void;
   onResult?(result: CheckResult): void;
-  /** Clock, for tests. */
+  /** `--wait`'s clock, for tests: sleep between rounds and milliseconds on a monotonic clock (default performance.now). */
   sleep?(ms: number): Promise<void>;
+  monotonicMs?(): number;
 }
 
 /** Thrown by ctx.skip(); caught by the runner. */
@@ -79,9 +80,10 @@ export async function runChecks(input: RunInput): Promise<CheckResult[]> {
 
   if (input.waitMs && input.waitMs > 0) {
     const sleep = input.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-    const deadline = Date.now() + input.waitMs;
+    const clock = input.monotonicMs ?? (() => performance.now());
+    const deadline = clock() + input.waitMs;
     const interval = input.waitIntervalMs ?? 5000;
-    while (Date.now() + interval <= deadline) {
+    while (clock() + interval <= deadline) {
       const failing = tasks.filter((_task, i) => isFailing(results[i]));
       if (failing.length === 0) break;
       input.onRetry?.(results.filter(isFailing), interval);

@@ -27,6 +27,8 @@ export interface StartLabOptions {
   clusters?: number;
   /** Faults on top of the scenario's: objects or `name[:cluster]` strings. */
   faults?: (LabFault | string)[];
+  /** The mesh's clock (default: the wall clock): see LabMeshState.clock. */
+  clock?: () => Date;
   /** Delay added to every API response of every cluster. */
   latencyMs?: number;
   /** Extra namespaces/services/pods per cluster. */
@@ -164,7 +166,7 @@ export async function startLab(opts: StartLabOptions = {}): Promise<RunningLab> 
     const failed = started.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
 
-    const mesh = await buildMeshState({ scenario: scenario.name, clusters: count, faults, endpoints: servers.map((s) => s.endpoint), scale: opts.scale });
+    const mesh = await buildMeshState({ scenario: scenario.name, clusters: count, faults, endpoints: servers.map((s) => s.endpoint), scale: opts.scale, ...(opts.clock ? { clock: opts.clock } : {}) });
     applyTransportFaults(mesh, opts.transport ?? {});
     const extra = typeof opts.objects === 'function' ? opts.objects(mesh) : (opts.objects ?? {});
     for (const [cluster, objects] of Object.entries(extra)) {

@@ -54,7 +54,7 @@ export async function startLabPrometheus(mesh: LabMeshState, opts: LabPrometheus
     return scraped;
   };
   const server = createServer((req, res) => {
-    handle(currentSeries, req, res).catch((err: unknown) => reply(res, 500, { status: 'error', errorType: 'internal', error: String(err) }));
+    handle(currentSeries, mesh.clock, req, res).catch((err: unknown) => reply(res, 500, { status: 'error', errorType: 'internal', error: String(err) }));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -75,7 +75,7 @@ export async function startLabPrometheus(mesh: LabMeshState, opts: LabPrometheus
   };
 }
 
-async function handle(currentSeries: () => LabSeries[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(currentSeries: () => LabSeries[], clock: () => Date, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://lab');
   if (url.pathname !== '/api/v1/query') return reply(res, 404, { status: 'error', errorType: 'not_found', error: `the lab's Prometheus serves only /api/v1/query, not ${url.pathname}` });
   let params = url.searchParams;
@@ -84,7 +84,7 @@ async function handle(currentSeries: () => LabSeries[], req: IncomingMessage, re
   const query = params.get('query');
   if (!query) return reply(res, 400, { status: 'error', errorType: 'bad_data', error: 'invalid parameter "query": no query given' });
   try {
-    const now = Date.now() / 1000;
+    const now = clock().getTime() / 1000;
     const result = evaluate(query, currentSeries()).map((s) => ({ metric: s.labels, value: [now, formatValue(s.value)] }));
     reply(res, 200, { status: 'success', data: { resultType: 'vector', result } });
   } catch (err) {

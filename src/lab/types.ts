@@ -55,8 +55,14 @@ export interface LabMeshState {
   scenario: string;
   faults: LabFault[];
   clusters: LabClusterState[];
-  /** Time the state was built; token expiry and cert validity are judged against the wall clock. */
+  /** Time the state was built (by `clock`); object timestamps and CA validity derive from it. */
   createdAt: Date;
+  /**
+   * The mesh's clock: workload certificates, token expiry, uptimes and metric timestamps of the sim
+   * read it. The wall clock by default; a test pins it (the lab's TLS serving certificates stay on the
+   * real clock: kubectl verifies them).
+   */
+  clock: () => Date;
 }
 
 /** What exec in the lab can do besides returning a result (transport faults). */

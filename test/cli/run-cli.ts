@@ -12,6 +12,12 @@ export interface CliRun {
   stderr: string;
 }
 
+/**
+ * The clock of in-process CLI runs: a fixed moment, a day after the fixtures were captured, so that
+ * snapshot ages, the lab's CA validity dates and every time-based verdict read the same on any day.
+ */
+export const CLI_TEST_NOW = new Date('2026-11-21T12:00:00Z');
+
 /** Run the CLI in-process with captured output (no TTY, no colour unless the env forces it). */
 export async function runCliInProcess(args: string[], env: Record<string, string | undefined> = {}, cwd = REPO_ROOT): Promise<CliRun> {
   let stdout = '';
@@ -23,6 +29,7 @@ export async function runCliInProcess(args: string[], env: Record<string, string
     cwd,
     version: '0.0.0-test',
     columns: 120,
+    now: () => new Date(CLI_TEST_NOW),
   });
   return { args, exitCode, stdout, stderr };
 }

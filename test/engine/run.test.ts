@@ -135,6 +135,30 @@ describe('runChecks', () => {
     expect(invalidated).toBe(2);
   });
 
+  it('--wait gives up at its deadline on its own clock: a check that never passes gets waitMs / interval retries', async () => {
+    let attempts = 0;
+    const broken = defineCheck({ id: 'network/broken', category: 'network', scope: 'mesh', needs: [], meta: meta({ down: 'error' }), async run(ctx) {
+      attempts += 1;
+      ctx.report({ messageId: 'down' });
+    } });
+    // A fake monotonic clock that only the fake sleep advances: no real time passes, none is measured.
+    let clock = 0;
+    const slept: number[] = [];
+    const results = await runChecks({
+      ...base([broken]),
+      waitMs: 30_000,
+      waitIntervalMs: 5000,
+      monotonicMs: () => clock,
+      sleep: async (ms) => {
+        slept.push(ms);
+        clock += ms;
+      },
+    });
+    expect(results[0].outcome).toBe('fail');
+    expect(slept).toEqual([5000, 5000, 5000, 5000, 5000, 5000]);
+    expect(attempts).toBe(7);
+  });
+
   it('shares one memo among the checks of a round; a --wait retry starts a new one', async () => {
     const started: string[] = [];
     const measure = (id: string, failUntilRound: number) =>

@@ -28,7 +28,9 @@ export interface BuildMeshOptions {
   endpoints: LabEndpoint[];
   /** Extra namespaces, services and pods per cluster. */
   scale?: ScaleOptions;
-  /** The build moment (default: now); object timestamps and certificate validity derive from it. */
+  /** The mesh's clock (default: the wall clock); see LabMeshState.clock. */
+  clock?: () => Date;
+  /** The build moment (default: clock()); object timestamps and certificate validity derive from it. */
   now?: Date;
 }
 
@@ -61,7 +63,8 @@ export async function buildMeshState(opts: BuildMeshOptions): Promise<LabMeshSta
   if (opts.endpoints.length !== count) throw new LabError(`lab: ${opts.endpoints.length} endpoints for ${count} clusters`);
 
   const faults = resolveFaults(scenario, names, opts.faults ?? []);
-  const now = opts.now ?? new Date();
+  const clock = opts.clock ?? (() => new Date());
+  const now = opts.now ?? clock();
   const plans = planClusters(scenario.topology, endpoints, faults);
   const ca = await buildCaMaterial(plans, now);
 
@@ -83,5 +86,5 @@ export async function buildMeshState(opts: BuildMeshOptions): Promise<LabMeshSta
       ca: { root: material.root, intermediate: material.intermediate },
     };
   });
-  return { scenario: scenario.name, faults, clusters, createdAt: now };
+  return { scenario: scenario.name, faults, clusters, createdAt: now, clock };
 }

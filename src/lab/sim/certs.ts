@@ -87,7 +87,7 @@ async function issueWorkloadCert(sim: MeshSim, view: ClusterView, pod: KubeObjec
   const { issuer, chainPems, rootPem } = await signingCaOf(caView);
   const trustDomain = caView.meshConfig.trustDomain || 'cluster.local';
   const sa = pod.spec?.serviceAccountName ?? 'default';
-  const now = Date.now();
+  const now = sim.mesh.clock().getTime();
   const leaf = await issueCert({
     subject: '',
     issuer,
@@ -100,9 +100,9 @@ async function issueWorkloadCert(sim: MeshSim, view: ClusterView, pod: KubeObjec
   return { leaf, chainPems, rootPem };
 }
 
-function certEntry(cert: x509.X509Certificate): Record<string, unknown> {
+function certEntry(cert: x509.X509Certificate, now: Date): Record<string, unknown> {
   const sans = cert.getExtension(x509.SubjectAlternativeNameExtension)?.names.toJSON() ?? [];
-  const days = Math.max(0, Math.floor((cert.notAfter.getTime() - Date.now()) / (24 * HOUR_MS)));
+  const days = Math.max(0, Math.floor((cert.notAfter.getTime() - now.getTime()) / (24 * HOUR_MS)));
   return {
     path: '<inline>',
     serial_number: cert.serialNumber.toLowerCase(),
@@ -118,11 +118,11 @@ function certEntry(cert: x509.X509Certificate): Record<string, unknown> {
  * (ContextImpl::getCertChainInformation reads each context's leaf) and `ca_cert` only the first
  * certificate of the trust bundle (the validator keeps the first one it loads).
  */
-export function certsJson(wc: WorkloadCert): string {
+export function certsJson(wc: WorkloadCert, now: Date): string {
   // Parse the first only: a trust bundle of thousands must not hold the lab's event loop.
   const firstPem = splitPems(wc.rootPem)[0];
   const firstRoot = firstPem ? new x509.X509Certificate(firstPem) : undefined;
-  const body = { certificates: [{ ca_cert: firstRoot ? [certEntry(firstRoot)] : [], cert_chain: [certEntry(wc.leaf.cert)] }] };
+  const body = { certificates: [{ ca_cert: firstRoot ? [certEntry(firstRoot, now)] : [], cert_chain: [certEntry(wc.leaf.cert, now)] }] };
   return `${JSON.stringify(body, null, 2)}\n`;
 }
 

@@ -231,7 +231,7 @@ function curl(client: Client, args: string[]): ExecResult {
   const method = opts.head ? 'HEAD' : 'GET';
   verbose(`> ${method} ${path} HTTP/1.1\n> Host: ${host}${m[3] ? `:${port}` : ''}\n> User-Agent: curl/8.11.1\n> Accept: */*\n>`);
   const statusText: Record<number, string> = { 200: 'OK', 404: 'NOT FOUND', 503: 'Service Unavailable' };
-  const date = new Date().toUTCString();
+  const date = client.sim.mesh.clock().toUTCString();
   const headerLines = [`HTTP/1.1 ${outcome.status} ${statusText[outcome.status] ?? ''}`.trimEnd(), ...Object.entries({ ...outcome.headers, date }).map(([k, v]) => `${k}: ${v}`)];
   for (const h of headerLines) verbose(`< ${h}`);
   verbose('<');

@@ -136,7 +136,7 @@ export function clustersText(clusters: OutboundCluster[], stats: ProxyStats): st
 /** Envoy's /server_info JSON for a proxy. */
 export function serverInfo(sim: MeshSim, view: ClusterView, pod: KubeObject, istiod: IstiodView | undefined): string {
   const version = imageTag(proxyContainer(pod)?.image) ?? istiod?.version ?? '1.29.2';
-  const uptime = Math.max(1, Math.floor((Date.now() - sim.mesh.createdAt.getTime()) / 1000) + 7200);
+  const uptime = Math.max(1, Math.floor((sim.mesh.clock().getTime() - sim.mesh.createdAt.getTime()) / 1000) + 7200);
   const ns = pod.metadata.namespace ?? 'default';
   const info = {
     version: `${stableHash(version).toString(16).padStart(8, '0')}0000000000000000000000000000000/1.${version.split('.')[1] ?? '29'}.0-dev/Clean/RELEASE/BoringSSL`,

@@ -104,7 +104,7 @@ async function envoyAdmin(sim: MeshSim, view: ClusterView, pod: KubeObject, rawP
     case 'server_info':
       return { status: 200, body: serverInfo(sim, view, pod, istiod) };
     case 'certs':
-      return { status: 200, body: certsJson(await workloadCertOf(sim, view, pod)) };
+      return { status: 200, body: certsJson(await workloadCertOf(sim, view, pod), sim.mesh.clock()) };
     case 'config_dump':
       return { status: 200, body: configDumpJson(await workloadCertOf(sim, view, pod), new URLSearchParams(rawPath.split('?')[1] ?? '').get('resource') ?? undefined) };
     case 'ready':

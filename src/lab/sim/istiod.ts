@@ -90,6 +90,8 @@ export interface MeshLookup {
   clusterAt(server: string): ClusterView | undefined;
   /** Whether a fault is injected on this cluster. */
   hasFault(name: string, cluster: string): boolean;
+  /** The mesh's clock (token expiry). */
+  readonly mesh: { clock(): Date };
 }
 
 /** Compute what the istiod of `view` knows. */
@@ -150,7 +152,7 @@ function remoteRegistries(sim: MeshLookup, local: ClusterView, rejected: IstiodV
       if (!target) {
         syncStatus = 'timeout';
         reject(`server ${kubeconfig.server} unreachable`);
-      } else if (!tokenAccepted(target, kubeconfig.token)) {
+      } else if (!tokenAccepted(target, kubeconfig.token, sim.mesh.clock())) {
         syncStatus = 'timeout';
         reject('401 Unauthorized');
       } else if (!tokenCanWatch(target, kubeconfig.token)) {
@@ -191,13 +193,13 @@ function readKubeconfig(text: string): { server: string; token: string | undefin
   return { server, token: typeof token === 'string' ? token : undefined };
 }
 
-function tokenAccepted(target: ClusterView, token: string | undefined): boolean {
+function tokenAccepted(target: ClusterView, token: string | undefined, now: Date): boolean {
   if (!token || !target.state.users.has(token)) return false;
   const parts = token.split('.');
   if (parts.length === 3) {
     try {
       const payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as { exp?: number };
-      if (typeof payload.exp === 'number' && payload.exp * 1000 < Date.now()) return false;
+      if (typeof payload.exp === 'number' && payload.exp * 1000 < now.getTime()) return false;
     } catch {
       // Not a JWT: an opaque token is judged by the users map alone.
     }
