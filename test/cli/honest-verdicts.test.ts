@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startLab, type LabTransportOptions } from '../../src/lab/index.ts';
+import { type LabTransportOptions } from '../../src/lab/index.ts';
+import { startCliLab } from './cli-lab.ts';
 import { connectClusters } from '../../src/cluster/connect.ts';
 import { discoverTopology } from '../../src/mesh/discovery.ts';
 import { runChecks } from '../../src/engine/run.ts';
@@ -68,7 +69,7 @@ describe('11.2 a peer that is down now is an outage, a secret pointing nowhere i
   });
 
   it('the peer goes down after discovery (mid-run): an error outcome, not a finding (exit 3)', async () => {
-    const lab = await startLab({});
+    const lab = await startCliLab({});
     try {
       const { readers } = await connectClusters({ kubeconfigPath: lab.kubeconfigPath, istioNamespace: 'istio-system', contexts: ['cluster1', 'cluster2'] });
       const { clusters, mesh } = await discoverTopology(readers, 'istio-system');
@@ -129,8 +130,8 @@ describe('11.4 certificates/expiry does not vouch for CA material it could not r
 });
 
 /** Capture the lab into `out` with `meshdoctor snapshot`. */
-async function capture(out: string, lab: Parameters<typeof startLab>[0], args: string[] = []) {
-  const running = await startLab(lab);
+async function capture(out: string, lab: Parameters<typeof startCliLab>[0], args: string[] = []) {
+  const running = await startCliLab(lab);
   try {
     return await runCliInProcess(['snapshot', '--kubeconfig', running.kubeconfigPath, '--out', out, ...args]);
   } finally {

@@ -1,6 +1,7 @@
 // Run the CLI in-process against a lab started for the test, and stop the lab whatever happens.
 import { expect } from 'vitest';
-import { startLab, type RunningLab, type StartLabOptions } from '../../src/lab/index.ts';
+import { type RunningLab, type StartLabOptions } from '../../src/lab/index.ts';
+import { startCliLab } from './cli-lab.ts';
 import type { CheckResult, Report } from '../../src/engine/types.ts';
 import { runCliInProcess } from './run-cli.ts';
 
@@ -10,7 +11,7 @@ export async function runAllAgainstLab(
   args: string[],
   prepare?: (running: RunningLab) => void | Promise<void>,
 ): Promise<{ report: Report; exitCode: number; stderr: string }> {
-  const running = await startLab(lab);
+  const running = await startCliLab(lab);
   try {
     await prepare?.(running);
     const run = await runCliInProcess(['all', '--kubeconfig', running.kubeconfigPath, '-o', 'json', ...args]);

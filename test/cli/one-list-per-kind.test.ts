@@ -2,12 +2,12 @@
 // continue), shared by every check, whatever the number of checks that need it. Counted in the lab's
 // audit log of real HTTPS requests.
 import { describe, expect, it } from 'vitest';
-import { startLab } from '../../src/lab/index.ts';
+import { startCliLab } from './cli-lab.ts';
 import { runCliInProcess } from './run-cli.ts';
 
 describe('one paginated list per kind per cluster', () => {
   it('reads pods of a 1,300-pod cluster in 3 pages, once, for all checks', async () => {
-    const lab = await startLab({ scenario: 'multi-primary', scale: { namespaces: 2, servicesPerNamespace: 13, podsPerService: 50 } });
+    const lab = await startCliLab({ scenario: 'multi-primary', scale: { namespaces: 2, servicesPerNamespace: 13, podsPerService: 50 } });
     try {
       const run = await runCliInProcess(['all', '--kubeconfig', lab.kubeconfigPath, '--context', 'cluster1', '--context', 'cluster2', '-o', 'json']);
       expect([0, 1]).toContain(run.exitCode);

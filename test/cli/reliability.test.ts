@@ -2,12 +2,13 @@
 // closes without a status. meshdoctor must never crash or hang: each becomes skip or error with a
 // reason, and the exit code says the run was incomplete (3) unless real findings exist (1).
 import { describe, expect, it } from 'vitest';
-import { startLab, type StartLabOptions } from '../../src/lab/index.ts';
+import { type StartLabOptions } from '../../src/lab/index.ts';
+import { startCliLab } from './cli-lab.ts';
 import { runCliInProcess } from './run-cli.ts';
 import type { Report } from '../../src/engine/types.ts';
 
 async function runAgainst(lab: StartLabOptions, args: string[]): Promise<{ report: Report; exitCode: number; stderr: string }> {
-  const running = await startLab(lab);
+  const running = await startCliLab(lab);
   try {
     const run = await runCliInProcess(['all', '--kubeconfig', running.kubeconfigPath, '-o', 'json', ...args]);
     expect(run.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);

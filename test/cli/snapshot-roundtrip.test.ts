@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startLab } from '../../src/lab/index.ts';
+import { startCliLab } from './cli-lab.ts';
 import type { Report } from '../../src/engine/types.ts';
 import { runCliInProcess } from './run-cli.ts';
 
@@ -22,7 +22,7 @@ function verdicts(report: Report): string[] {
 
 describe('snapshot round trip', () => {
   it('captures the demo lab and reaches the live verdicts offline', async () => {
-    const lab = await startLab({ scenario: 'demo', faults: ['stale-root-configmap:cluster1'] });
+    const lab = await startCliLab({ scenario: 'demo', faults: ['stale-root-configmap:cluster1'] });
     const out = join(dir, 'demo');
     try {
       const capture = await runCliInProcess(['snapshot', '--kubeconfig', lab.kubeconfigPath, '--out', out]);

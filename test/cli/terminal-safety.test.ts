@@ -9,7 +9,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { validateXML } from 'xmllint-wasm';
-import { startLab, type RunningLab } from '../../src/lab/index.ts';
+import { type RunningLab } from '../../src/lab/index.ts';
+import { startCliLab } from './cli-lab.ts';
 import type { KubeObject } from '../../src/cluster/types.ts';
 import type { LabMeshState } from '../../src/lab/types.ts';
 import type { Report } from '../../src/engine/types.ts';
@@ -76,7 +77,7 @@ function hostileObjects(mesh: LabMeshState): Record<string, KubeObject[]> {
 }
 
 beforeAll(async () => {
-  lab = await startLab({ scenario: 'multi-primary', objects: hostileObjects });
+  lab = await startCliLab({ scenario: 'multi-primary', objects: hostileObjects });
   run = await runCliInProcess([
     'all',
     '--kubeconfig',

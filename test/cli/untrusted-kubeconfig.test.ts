@@ -15,7 +15,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { startLab, type RunningLab } from '../../src/lab/index.ts';
+import { type RunningLab } from '../../src/lab/index.ts';
+import { startCliLab } from './cli-lab.ts';
 import type { KubeObject } from '../../src/cluster/types.ts';
 import type { LabMeshState } from '../../src/lab/types.ts';
 import type { Report } from '../../src/engine/types.ts';
@@ -116,7 +117,7 @@ beforeAll(async () => {
     env: { FIFO, TOKEN: STOLEN_TOKEN, LOG: FIFO_LOG, PATH: process.env.PATH },
     stdio: 'ignore',
   });
-  lab = await startLab({ scenario: 'multi-primary', objects: hostileObjects });
+  lab = await startCliLab({ scenario: 'multi-primary', objects: hostileObjects });
   const doc = YAML.parse(readFileSync(lab.kubeconfigPath, 'utf8'));
   for (const list of ['clusters', 'users', 'contexts']) doc[list] = doc[list].filter((entry: { name: string }) => entry.name === 'cluster1');
   operatorKubeconfig = path.join(dir, 'operator.kubeconfig');

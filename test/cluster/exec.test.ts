@@ -63,7 +63,8 @@ describe('exec over WebSocket', () => {
     const { endpoint } = await endpointFor({ ws: () => {} });
     const started = Date.now();
     await expect(execInPod(endpoint, { pod, container: 'app', command: ['sleep', '1000'], timeoutMs: 300 })).rejects.toMatchObject({ reason: 'timeout', cluster: 'c1' });
-    expect(Date.now() - started).toBeLessThan(1500);
+    // The 300 ms deadline ended it, not the command: a wide margin so that a loaded machine passes too.
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('stops on abort', async () => {

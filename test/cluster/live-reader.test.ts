@@ -158,7 +158,8 @@ describe('live reader lists', () => {
 
     const started = Date.now();
     await expect(readerOf(server, { requestTimeoutMs: 300 }).list('pods')).rejects.toMatchObject({ reason: 'timeout' });
-    expect(Date.now() - started).toBeLessThan(3000);
+    // The 300 ms request deadline ended it (the server never answers): a wide margin for a loaded machine.
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('reads /version', async () => {

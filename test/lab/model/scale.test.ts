@@ -3,11 +3,9 @@ import { buildMeshState } from '../../../src/lab/model/index.ts';
 import { fakeEndpoints, objectsOf } from './helpers.ts';
 
 describe('lab scale knobs', () => {
-  it('builds 10,000 extra pods per cluster in a few seconds, with unique IPs and full endpoints', async () => {
-    const started = Date.now();
+  // How fast it builds is measured by the benchmark, not here: a loaded machine must not fail the suite.
+  it('builds 10,000 extra pods per cluster, with unique IPs and full endpoints', async () => {
     const mesh = await buildMeshState({ scenario: 'multi-primary', endpoints: fakeEndpoints(2), scale: { namespaces: 10, servicesPerNamespace: 20, podsPerService: 50 } });
-    const elapsed = Date.now() - started;
-    expect(elapsed).toBeLessThan(8000);
     for (const cluster of mesh.clusters) {
       const pods = objectsOf(cluster, 'Pod');
       expect(pods.filter((p) => p.metadata.namespace?.startsWith('scale-'))).toHaveLength(10_000);

@@ -159,11 +159,9 @@ describe('traffic', () => {
 describe('sidecar admin', () => {
   it('certs holds a workload cert with the SPIFFE id, issued by the cluster intermediate', async () => {
     const curl = podOf(t, 'cluster1', 'curl');
-    const start = Date.now();
     const certs = JSON.parse((await exec(t, 'cluster1', curl, 'istio-proxy', ['pilot-agent', 'request', 'GET', 'certs'])).stdout);
     const again = await exec(t, 'cluster1', curl, 'istio-proxy', ['pilot-agent', 'request', 'GET', 'certs']);
     expect(JSON.parse(again.stdout)).toEqual(certs);
-    expect(Date.now() - start).toBeLessThan(5000);
     const leaf = certs.certificates[0].cert_chain[0];
     expect(leaf.subject_alt_names).toEqual([{ uri: `spiffe://cluster.local/ns/sample/sa/${curl.spec.serviceAccountName}` }]);
     // Real Envoy: the leaf only, and the first certificate of the trust bundle.
