@@ -115,6 +115,7 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
     for (const note of source.notes) io.stderr.write(`note: ${terminalText(note)}\n`);
     // Discovery is bounded by --timeout too: a cluster that does not answer in time is unreachable.
     topology = await discoverTopology(source.readers, source.istioNamespace, { timeoutMs });
+    refuseSameCluster(topology.clusters);
     const prometheus = args.prometheus ?? source.prometheusUrl;
     const options: CheckOptions = {
       istioNamespace: source.istioNamespace,
@@ -327,4 +328,21 @@ function parseSeverityOverrides(specs: string[]): Record<string, Severity> {
     overrides[match[1]] = match[2] as Severity;
   }
   return overrides;
+}
+
+/**
+ * Two contexts (or snapshot clusters) whose kube-system namespaces share a uid are one Kubernetes
+ * cluster reached twice (another URL, a proxy, a load balancer): a usage error, not a mesh of two
+ * clusters with a duplicate cluster id.
+ */
+function refuseSameCluster(clusters: ClusterInfo[]): void {
+  const byUid = new Map<string, string>();
+  for (const cluster of clusters) {
+    if (!cluster.kubeSystemUid) continue;
+    const other = byUid.get(cluster.kubeSystemUid);
+    if (other !== undefined) {
+      throw new UsageError(`${other} and ${cluster.name} are the same Kubernetes cluster (kube-system namespace uid ${cluster.kubeSystemUid}): pass only one of them with --context`);
+    }
+    byUid.set(cluster.kubeSystemUid, cluster.name);
+  }
 }

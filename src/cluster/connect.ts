@@ -4,7 +4,7 @@
 // analyze does, and only when loadUntrustedKubeconfig lets them through).
 import { createLiveReader } from './live-reader.ts';
 import { proxyFor } from './proxy.ts';
-import { defaultContext, loadKubeconfig } from './kubeconfig.ts';
+import { defaultContext, KubeconfigError, loadKubeconfig } from './kubeconfig.ts';
 import type { LoadedKubeconfig } from './kubeconfig.ts';
 import { loadUntrustedKubeconfig } from './untrusted-kubeconfig.ts';
 import { AccessError } from './types.ts';
@@ -46,6 +46,7 @@ export async function connectClusters(opts: ConnectOptions): Promise<ConnectedCl
     const unique = [...new Set(opts.contexts)];
     // Validate all names before connecting anywhere: an unknown context is an invocation error.
     for (const context of unique) loaded.forContext(context);
+    refuseSameApiServer(loaded, unique);
     return { readers: unique.map(readerFor), notes: [] };
   }
 
@@ -54,6 +55,23 @@ export async function connectClusters(opts: ConnectOptions): Promise<ConnectedCl
   const notes: string[] = [];
   const readers = [primary, ...(await discoverPeers(primary, loaded, readerFor, opts, notes))];
   return { readers, notes };
+}
+
+/**
+ * Two contexts that reach the same API server (same URL and CA) are one cluster: diagnosing it twice
+ * would read as a mesh of two clusters with a duplicate cluster id. A KubeconfigError (exit 2) says so.
+ */
+function refuseSameApiServer(loaded: LoadedKubeconfig, contexts: string[]): void {
+  const byServer = new Map<string, string>();
+  for (const context of contexts) {
+    const cluster = loaded.forContext(context).getCurrentCluster()!;
+    const identity = JSON.stringify([normalizeServer(cluster.server), cluster.caData ?? cluster.caFile ?? '', cluster.tlsServerName ?? '']);
+    const other = byServer.get(identity);
+    if (other !== undefined) {
+      throw new KubeconfigError(`contexts "${other}" and "${context}" reach the same API server ${cluster.server} (same URL and CA): they are one cluster; pass only one of them`);
+    }
+    byServer.set(identity, context);
+  }
 }
 
 /** What every reader of a run shares, whichever credentials it uses. */

@@ -21,6 +21,8 @@ interface ExecConfig {
   args?: string[];
   env?: { name: string; value: string }[] | null;
   apiVersion?: string;
+  /** As kubectl: the plugin gets the cluster's connection details in KUBERNETES_EXEC_INFO. */
+  provideClusterInfo?: boolean;
 }
 
 /** Bound on what a plugin may print: an ExecCredential is a few KiB. */
@@ -32,8 +34,36 @@ const EXPIRY_MARGIN_MS = 10_000;
 const running = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
-/** The memoized credential of each kubeconfig (one plugin run shared by concurrent requests). */
-const credentials = new WeakMap<KubeConfig, Promise<ExecCredentialStatus>>();
+/**
+ * Credentials are shared by the contexts of one loaded kubeconfig (one run): a plugin runs once per
+ * user, not once per context or request (a user with provideClusterInfo runs once per cluster, since
+ * what it is told differs). KubeConfigs outside any scope get one of their own.
+ */
+type CredentialScope = Map<string, Promise<ExecCredentialStatus>>;
+const scopes = new WeakMap<KubeConfig, CredentialScope>();
+
+/** Make `kubeConfig` share exec credentials with the others of `scope` (one per loaded kubeconfig). */
+export function shareCredentials(kubeConfig: KubeConfig, scope: CredentialScope): void {
+  scopes.set(kubeConfig, scope);
+}
+
+/** A new sharing scope (see shareCredentials). */
+export function newCredentialScope(): CredentialScope {
+  return new Map();
+}
+
+function scopeOf(kubeConfig: KubeConfig): CredentialScope {
+  let scope = scopes.get(kubeConfig);
+  if (!scope) scopes.set(kubeConfig, (scope = newCredentialScope()));
+  return scope;
+}
+
+/** Who the plugin speaks for: the user's name and stanza, plus the cluster when it is told about it. */
+function credentialKey(kubeConfig: KubeConfig, exec: ExecConfig): string {
+  const user = kubeConfig.getCurrentUser();
+  const cluster = exec.provideClusterInfo ? kubeConfig.getCurrentCluster()?.server : undefined;
+  return JSON.stringify([user?.name ?? '', exec, cluster ?? null]);
+}
 
 /** The `exec` stanza of the current user of `kubeConfig`, if it has one. */
 export function execConfigOf(kubeConfig: KubeConfig): ExecConfig | undefined {
@@ -47,7 +77,10 @@ export function execConfigOf(kubeConfig: KubeConfig): ExecConfig | undefined {
  * the plugin; they are remembered, so one run does not start a hung plugin once per request.
  */
 export function execCredential(kubeConfig: KubeConfig, cluster: string, timeoutMs: number): Promise<ExecCredentialStatus> {
-  const cached = credentials.get(kubeConfig);
+  const exec = execConfigOf(kubeConfig) ?? {};
+  const scope = scopeOf(kubeConfig);
+  const key = credentialKey(kubeConfig, exec);
+  const cached = scope.get(key);
   if (cached) {
     const fresh = cached.then((status) => !status.expirationTimestamp || Date.parse(status.expirationTimestamp) - EXPIRY_MARGIN_MS > Date.now(), () => true);
     return fresh.then((ok) => (ok ? cached : refresh()));
@@ -55,20 +88,39 @@ export function execCredential(kubeConfig: KubeConfig, cluster: string, timeoutM
   return refresh();
 
   function refresh(): Promise<ExecCredentialStatus> {
-    const pending = runPlugin(execConfigOf(kubeConfig) ?? {}, cluster, timeoutMs);
-    credentials.set(kubeConfig, pending);
+    const pending = runPlugin(exec, execInfo(kubeConfig, exec), cluster, timeoutMs);
+    scope.set(key, pending);
     return pending;
   }
 }
 
-function runPlugin(exec: ExecConfig, cluster: string, timeoutMs: number): Promise<ExecCredentialStatus> {
+/**
+ * KUBERNETES_EXEC_INFO as kubectl sets it: the ExecCredential the plugin answers, never interactive
+ * here (stdin is not a terminal), with the cluster's connection details when the user asks for them.
+ */
+function execInfo(kubeConfig: KubeConfig, exec: ExecConfig): string {
+  const spec: Record<string, unknown> = { interactive: false };
+  const cluster = kubeConfig.getCurrentCluster();
+  if (exec.provideClusterInfo && cluster) {
+    spec.cluster = {
+      server: cluster.server,
+      ...(cluster.tlsServerName ? { 'tls-server-name': cluster.tlsServerName } : {}),
+      ...(cluster.skipTLSVerify ? { 'insecure-skip-tls-verify': true } : {}),
+      ...(cluster.caData ? { 'certificate-authority-data': cluster.caData } : {}),
+      ...(cluster.proxyUrl ? { 'proxy-url': cluster.proxyUrl } : {}),
+    };
+  }
+  return JSON.stringify({ apiVersion: exec.apiVersion ?? 'client.authentication.k8s.io/v1', kind: 'ExecCredential', spec });
+}
+
+function runPlugin(exec: ExecConfig, info: string, cluster: string, timeoutMs: number): Promise<ExecCredentialStatus> {
   const command = exec.command;
   if (!command) return Promise.reject(new AccessError('unauthorized', cluster, 'cannot obtain credentials: the exec plugin of the kubeconfig user names no command'));
   const name = `exec plugin "${command}"`;
   const env = { ...process.env };
   for (const { name: key, value } of exec.env ?? []) env[key] = value;
   // As kubectl: the plugin learns it may not prompt (stdin is not a terminal here).
-  env.KUBERNETES_EXEC_INFO = JSON.stringify({ apiVersion: exec.apiVersion ?? 'client.authentication.k8s.io/v1', kind: 'ExecCredential', spec: { interactive: false } });
+  env.KUBERNETES_EXEC_INFO = info;
 
   installExitHook();
   return new Promise((resolve, reject) => {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Cluster, Context, User } from '@kubernetes/client-node';
 import { firstLine } from './error-text.ts';
+import { newCredentialScope, shareCredentials } from './exec-credential.ts';
 
 /** The kubeconfig cannot be used; the message is one line naming the file or context and the fix. */
 export class KubeconfigError extends Error {
@@ -61,6 +62,8 @@ export function loadKubeconfig(explicitPath?: string, env: NodeJS.ProcessEnv = p
   const where = files.length === 1 ? `kubeconfig ${files[0]}` : `kubeconfig (${files.join(path.delimiter)})`;
   if (merged.contexts.size === 0) throw new KubeconfigError(`${where}: no contexts defined`);
   const contexts = [...merged.contexts.keys()];
+  // One run: every context's exec plugin credential is shared per user (exec-credential.ts).
+  const credentialScope = newCredentialScope();
 
   const contextObject = (name: string): Context => {
     const ctx = merged.contexts.get(name);
@@ -76,7 +79,9 @@ export function loadKubeconfig(explicitPath?: string, env: NodeJS.ProcessEnv = p
       const cluster = merged.clusters.get(ctx.cluster);
       if (!cluster) throw new KubeconfigError(`context "${name}" in ${where} names cluster "${ctx.cluster}", which is not defined`);
       const user = merged.users.get(ctx.user) ?? { name: ctx.user };
-      return singleContext(cluster, user, ctx, `context "${name}" in ${where}`);
+      const single = singleContext(cluster, user, ctx, `context "${name}" in ${where}`);
+      shareCredentials(single, credentialScope);
+      return single;
     },
     serverOf(name) {
       const ctx = merged.contexts.get(name);

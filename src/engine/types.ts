@@ -124,6 +124,8 @@ export interface ClusterInfo {
   via: 'context' | 'remote-secret' | 'snapshot';
   /** Why it is unreachable, when it is. */
   unreachableReason?: string;
+  /** The uid of its `kube-system` namespace: what tells one Kubernetes cluster from another (two contexts with the same one are the same cluster). */
+  kubeSystemUid?: string;
   /** East-west gateways found in the cluster, for the topology header. */
   eastWestGateways?: { namespace: string; name: string; network?: string; addresses: string[] }[];
 }

@@ -154,6 +154,8 @@ async function discoverCluster(reader: ClusterReader, istioNamespace: string, ti
 
   const istiods = findIstiodDeployments(deployments ?? []);
   const istioNs = namespaces?.find((ns) => ns.metadata.name === istioNamespace);
+  const kubeSystemUid = namespaces?.find((ns) => ns.metadata.name === 'kube-system')?.metadata.uid;
+  if (kubeSystemUid) info.kubeSystemUid = kubeSystemUid;
   const injectorValues = injectorValuesOf(findInjectorConfigMaps(configMaps ?? [], istioNamespace)[0]);
   const webhooks = findInjectionWebhooks(webhookConfigs ?? []);
   const webhook = webhooks.find((w) => w.clusterId) ?? webhooks[0];

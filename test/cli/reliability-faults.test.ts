@@ -1,7 +1,7 @@
 // Reliability under transport faults and bad input, through the CLI (issue 11, "Also:"): each case
 // asserts the outcome, the exit code, and that the other checks and clusters still report.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -265,6 +265,43 @@ describe('kubeconfig exec credential plugins (the operator\'s own kubeconfig: al
     expect(parsed.results.map((r) => r.outcome)).toEqual(['error', 'pass']);
     expect(result.exitCode).toBe(3);
   });
+
+  it('runs once per user per run, however many contexts and requests use it', async () => {
+    const running = await lab();
+    const [cluster1, cluster2] = running.mesh.clusters;
+    // The plugin's one token opens both lab clusters.
+    cluster2.users.set(cluster1.adminToken, cluster2.users.get(cluster2.adminToken)!);
+    const runs = join(tempDir(), 'runs');
+    const kubeconfig = editedKubeconfig(running, (doc) => {
+      const script = `echo run >> '${runs}'; printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"${cluster1.adminToken}"}}'`;
+      doc.users = [{ name: 'ops', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: '/bin/sh', args: ['-c', script], interactiveMode: 'Never' } } }];
+      for (const context of doc.contexts) context.context.user = 'ops';
+    });
+    const result = await run(['all', '--kubeconfig', kubeconfig, '--context', 'cluster1', '--context', 'cluster2', '--skip', 'connectivity', '-o', 'json']);
+    expect(report(result).clusters.map((c) => [c.name, c.reachable])).toEqual([['cluster1', true], ['cluster2', true]]);
+    expect(readFileSync(runs, 'utf8').trim().split('\n')).toHaveLength(1);
+  });
+
+  it('KUBERNETES_EXEC_INFO as kubectl sets it: not interactive; with provideClusterInfo, the cluster, once per cluster', async () => {
+    const running = await lab();
+    const dir = tempDir();
+    const tokenByServer = Object.fromEntries(running.mesh.clusters.map((c) => [c.endpoint.server, c.adminToken]));
+    const kubeconfig = editedKubeconfig(running, (doc) => {
+      // The plugin saves what it was told and answers with the token of the server it was told about.
+      const pick = Object.entries(tokenByServer).map(([server, token]) => `*'"${server}"'*) t=${token};;`).join(' ');
+      const script = `f=$(mktemp '${dir}/info.XXXXXX'); printf '%s' "$KUBERNETES_EXEC_INFO" > "$f"; case "$KUBERNETES_EXEC_INFO" in ${pick} esac; printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"}}' "$t"`;
+      doc.users = [{ name: 'ops', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: '/bin/sh', args: ['-c', script], interactiveMode: 'Never', provideClusterInfo: true } } }];
+      for (const context of doc.contexts) context.context.user = 'ops';
+    });
+    const result = await run(['all', '--kubeconfig', kubeconfig, '--context', 'cluster1', '--context', 'cluster2', '--only', 'control-plane/istiod-ready', '-o', 'json']);
+    expect(report(result).results.map((r) => [r.cluster, r.outcome])).toEqual([['cluster1', 'pass'], ['cluster2', 'pass']]);
+    const infos = readdirSync(dir).filter((f) => f.startsWith('info.')).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')));
+    expect(infos.map((i) => i.spec.cluster.server).sort()).toEqual(Object.keys(tokenByServer).sort());
+    for (const info of infos) {
+      expect(info).toMatchObject({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', spec: { interactive: false } });
+      expect(info.spec.cluster['certificate-authority-data']).toMatch(/^[A-Za-z0-9+/=]+$/);
+    }
+  });
 });
 
 describe('exec that runs and fails', () => {
@@ -372,4 +409,36 @@ describe('proxies of the operator\'s kubeconfig, as kubectl honours them', () =>
     ]);
     expect(result.exitCode).toBe(3);
   }, 60_000);
+});
+
+describe('one cluster reached through two contexts', () => {
+  it('two contexts with the same API server URL and CA: exit 2, one line naming both', async () => {
+    const running = await lab();
+    const kubeconfig = editedKubeconfig(running, (doc) => {
+      doc.contexts.push({ name: 'alias', context: { ...doc.contexts[0].context } });
+    });
+    const result = await run(['all', '--kubeconfig', kubeconfig, '--context', 'cluster1', '--context', 'alias', '--only', 'control-plane/cluster-ids']);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/contexts "cluster1" and "alias" reach the same API server .*pass only one of them/)]);
+  });
+
+  it('two contexts whose kube-system namespaces share a uid: exit 2, not a duplicate cluster id', async () => {
+    const running = await lab();
+    const kubeSystem = (i: number) => running.mesh.clusters[i].objects.find((o) => o.kind === 'Namespace' && o.metadata.name === 'kube-system')!;
+    // Another URL for the same cluster (a proxy, a load balancer): the API answers with one identity.
+    kubeSystem(1).metadata.uid = kubeSystem(0).metadata.uid;
+    const result = await run(['all', '--kubeconfig', running.kubeconfigPath, '--context', 'cluster1', '--context', 'cluster2', '--only', 'control-plane/cluster-ids', '-o', 'json']);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/cluster1 and cluster2 are the same Kubernetes cluster \(kube-system namespace uid /);
+    expect(result.stdout).toBe('');
+  });
+
+  it('distinct clusters carry distinct kube-system uids in the report', async () => {
+    const running = await lab();
+    const result = await run(['all', '--kubeconfig', running.kubeconfigPath, '--context', 'cluster1', '--context', 'cluster2', '--only', 'control-plane/cluster-ids', '-o', 'json']);
+    const uids = report(result).clusters.map((c) => c.kubeSystemUid);
+    expect(uids.every((uid) => typeof uid === 'string' && uid.length > 0)).toBe(true);
+    expect(new Set(uids).size).toBe(2);
+    expect(result.exitCode).toBe(0);
+  });
 });
