@@ -30,11 +30,19 @@ export interface LoadedKubeconfig {
   serverOf(context: string): string | undefined;
 }
 
+/** Where Kubernetes mounts a pod's service account token and CA. */
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** The context name of the in-cluster configuration. */
+export const IN_CLUSTER_CONTEXT = 'in-cluster';
+
 /**
  * Load a kubeconfig: `explicitPath`, else the files of KUBECONFIG (missing ones ignored, as kubectl
- * does), else ~/.kube/config. Throws KubeconfigError for a missing file, garbage YAML or no contexts.
+ * does), else ~/.kube/config, else, inside a pod (a CronJob, a CI runner in the cluster), the pod's
+ * service account as client-go's in-cluster config reads it. Throws KubeconfigError for a missing
+ * file, garbage YAML or no contexts.
  */
-export function loadKubeconfig(explicitPath?: string, env: NodeJS.ProcessEnv = process.env): LoadedKubeconfig {
+export function loadKubeconfig(explicitPath?: string, env: NodeJS.ProcessEnv = process.env, opts: { serviceAccountDir?: string } = {}): LoadedKubeconfig {
   let files: string[];
   if (explicitPath) {
     if (!existsSync(explicitPath)) throw new KubeconfigError(`kubeconfig ${explicitPath}: file not found`);
@@ -45,7 +53,11 @@ export function loadKubeconfig(explicitPath?: string, env: NodeJS.ProcessEnv = p
     if (files.length === 0) throw new KubeconfigError(`KUBECONFIG=${env.KUBECONFIG}: none of its files exists`);
   } else {
     const home = path.join(env.HOME ?? homedir(), '.kube', 'config');
-    if (!existsSync(home)) throw new KubeconfigError(`no kubeconfig: ${home} does not exist and KUBECONFIG is not set (pass --kubeconfig)`);
+    if (!existsSync(home)) {
+      const inCluster = inClusterKubeconfig(env, opts.serviceAccountDir ?? SERVICE_ACCOUNT_DIR);
+      if (inCluster) return inCluster;
+      throw new KubeconfigError(`no kubeconfig: ${home} does not exist, KUBECONFIG is not set and this is not a pod with a service account (pass --kubeconfig)`);
+    }
     files = [home];
   }
 
@@ -87,6 +99,35 @@ export function loadKubeconfig(explicitPath?: string, env: NodeJS.ProcessEnv = p
       const ctx = merged.contexts.get(name);
       return ctx ? merged.clusters.get(ctx.cluster)?.server : undefined;
     },
+  };
+}
+
+/**
+ * The in-cluster configuration, as client-go's rest.InClusterConfig builds it: https to
+ * KUBERNETES_SERVICE_HOST:KUBERNETES_SERVICE_PORT, the mounted CA, and the mounted token, re-read as
+ * the kubelet rotates it. Undefined outside a pod (either variable unset, or no token mounted).
+ */
+function inClusterKubeconfig(env: NodeJS.ProcessEnv, dir: string): LoadedKubeconfig | undefined {
+  const host = env.KUBERNETES_SERVICE_HOST;
+  const port = env.KUBERNETES_SERVICE_PORT;
+  const tokenFile = path.join(dir, 'token');
+  if (!host || !port || !existsSync(tokenFile)) return undefined;
+  const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const caFile = path.join(dir, 'ca.crt');
+  const cluster: Cluster = { name: IN_CLUSTER_CONTEXT, server, skipTLSVerify: false, ...(existsSync(caFile) ? { caFile } : {}) };
+  // client-node's tokenFile provider reads the file again when it changes (bound tokens rotate hourly).
+  const user = { name: IN_CLUSTER_CONTEXT, authProvider: { name: 'tokenFile', config: { tokenFile } } } as unknown as User;
+  const context: Context = { name: IN_CLUSTER_CONTEXT, cluster: IN_CLUSTER_CONTEXT, user: IN_CLUSTER_CONTEXT };
+  const where = `the in-cluster configuration (${dir})`;
+  return {
+    files: [],
+    contexts: [IN_CLUSTER_CONTEXT],
+    currentContext: IN_CLUSTER_CONTEXT,
+    forContext(name) {
+      if (name !== IN_CLUSTER_CONTEXT) throw new KubeconfigError(`unknown context "${name}" in ${where} (available: ${IN_CLUSTER_CONTEXT})`);
+      return singleContext(cluster, user, context, where);
+    },
+    serverOf: (name) => (name === IN_CLUSTER_CONTEXT ? server : undefined),
   };
 }
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { connectClusters } from '../../src/cluster/connect.ts';
+import { createLiveReader } from '../../src/cluster/live-reader.ts';
 import { normalizeServer } from '../../src/mesh/remote-secrets.ts';
 import { KubeconfigError, loadKubeconfig } from '../../src/cluster/kubeconfig.ts';
 import { sendJson, sendStatus, startFakeApiServer, TOKEN } from './helpers/fake-api-server.ts';
@@ -122,5 +123,44 @@ describe('connectClusters', () => {
     const { readers, notes } = await connectClusters({ kubeconfigPath: file, istioNamespace: 'istio-system' });
     expect(readers.map((r) => r.name)).toEqual(['only']);
     expect(notes[0]).toContain('forbidden');
+  });
+});
+
+describe('in a pod: the in-cluster configuration when there is no kubeconfig', () => {
+  async function serviceAccountDir(files: Record<string, string>): Promise<string> {
+    const dir = await mkdtemp(path.join(tmpdir(), 'meshdoctor-sa-'));
+    dirs.push(dir);
+    for (const [name, text] of Object.entries(files)) await writeFile(path.join(dir, name), text);
+    return dir;
+  }
+
+  it('reads the API with the mounted token and CA, as client-go does; the token is re-read when it rotates', async () => {
+    const server = await startFakeApiServer({ http: (_req, res) => sendJson(res, 200, { kind: 'PodList', metadata: {}, items: [] }) });
+    servers.push(server);
+    const dir = await serviceAccountDir({ token: 'stale-token', 'ca.crt': server.caPem, namespace: 'ci' });
+    const home = await serviceAccountDir({});
+    const url = new URL(server.url);
+    const env = { HOME: home, KUBERNETES_SERVICE_HOST: url.hostname, KUBERNETES_SERVICE_PORT: url.port };
+    const loaded = loadKubeconfig(undefined, env, { serviceAccountDir: dir });
+    expect([loaded.contexts, loaded.currentContext, loaded.serverOf('in-cluster')]).toEqual([['in-cluster'], 'in-cluster', `https://127.0.0.1:${url.port}`]);
+    const reader = () => createLiveReader({ name: 'in-cluster', context: 'in-cluster', kubeConfig: loaded.forContext('in-cluster'), istioNamespace: 'istio-system' });
+    await expect(reader().list('pods')).rejects.toMatchObject({ reason: 'unauthorized' });
+    // The kubelet rotates the bound token in place.
+    await writeFile(path.join(dir, 'token'), TOKEN);
+    await expect(reader().list('pods')).resolves.toEqual([]);
+  });
+
+  it('outside a pod (no KUBERNETES_SERVICE_HOST, or no token mounted): the one-line "no kubeconfig" error', async () => {
+    const home = await serviceAccountDir({});
+    const dir = await serviceAccountDir({ 'ca.crt': 'x' });
+    expect(() => loadKubeconfig(undefined, { HOME: home }, { serviceAccountDir: dir })).toThrow(KubeconfigError);
+    expect(() => loadKubeconfig(undefined, { HOME: home, KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' }, { serviceAccountDir: dir })).toThrow(/not a pod with a service account/);
+  });
+
+  it('a kubeconfig, when there is one, wins over the in-cluster configuration (as kubectl)', async () => {
+    const file = await tempFile('config', kubeconfigText([{ name: 'ops', server: 'https://10.9.9.9:6443', caPem: 'x' }], 'ops'));
+    const dir = await serviceAccountDir({ token: TOKEN });
+    const loaded = loadKubeconfig(undefined, { KUBECONFIG: file, KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' }, { serviceAccountDir: dir });
+    expect(loaded.contexts).toEqual(['ops']);
   });
 });
