@@ -37,4 +37,29 @@ describe('control-plane/remote-api-access', () => {
     const { runs } = await runCheck(check, memoryReaders(objects), { probeRemoteApi });
     expect(findingRows(check, runs)).toEqual(['control-plane/remote-api-access cluster1 notProbed info', 'control-plane/remote-api-access cluster2 notProbed info']);
   });
+
+  it('accessUnknown (info) when the peer answers but whether list/watch is allowed cannot be told', async () => {
+    const objects = await fixtureObjects('multi-primary-healthy');
+    const probeRemoteApi = async (): Promise<RemoteApiProbe> => ({
+      reachable: true,
+      status: 200,
+      access: [
+        { resource: 'pods', allowed: true },
+        { resource: 'endpointslices', allowed: undefined, reason: 'HTTP 500 on list' },
+      ],
+    });
+    const { runs } = await runCheck(check, memoryReaders(objects), { probeRemoteApi });
+    expect(findingRows(check, runs)).toEqual(['control-plane/remote-api-access cluster1 accessUnknown info', 'control-plane/remote-api-access cluster2 accessUnknown info']);
+  });
+
+  it('loopbackReachable (info) for a secret whose server is a loopback address that answered; a routable one that answers with full access is silent', async () => {
+    const objects = await fixtureObjects('multi-primary-healthy');
+    editKubeconfig(objectNamed(objects, 'cluster1', 'secrets', 'istio-remote-secret-cluster2'), 'cluster2', (doc) => {
+      doc.clusters[0].cluster.server = 'https://127.0.0.1:6443';
+    });
+    const access = ['pods', 'services', 'endpointslices', 'namespaces'].map((resource) => ({ resource, allowed: true }));
+    const probeRemoteApi = async (): Promise<RemoteApiProbe> => ({ reachable: true, status: 200, access });
+    const { runs } = await runCheck(check, memoryReaders(objects), { probeRemoteApi });
+    expect(findingRows(check, runs)).toEqual(['control-plane/remote-api-access cluster1 loopbackReachable info']);
+  });
 });
