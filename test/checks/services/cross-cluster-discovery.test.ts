@@ -89,6 +89,24 @@ describe('services/cross-cluster-discovery', () => {
     expect(runFor(runs, 'cluster1').skipped).toMatch(/cluster2 \(forbidden: cannot list services/);
   });
 
+  it('peerUnreadable is reported next to a problem with another peer (alone it is a skip, as above)', async () => {
+    // A third cluster, a copy of cluster2 under its own id, whose Services are forbidden; cluster1's
+    // istiod has lost cluster2's Services, so cluster1's run fails and keeps the info finding.
+    const readers = await fixtureVariant('svc-multi-primary', {
+      edit: (objects) => {
+        const third = structuredClone(objects.get('cluster2')!);
+        const istiod = (third.deployments ?? []).find((d) => d.metadata.name === 'istiod')!;
+        for (const env of istiod.spec.template.spec.containers[0].env) if (env.name === 'CLUSTER_ID') env.value = 'cluster3';
+        for (const ns of third.namespaces ?? []) if (ns.metadata.uid) ns.metadata.uid = `${ns.metadata.uid}-3`;
+        objects.set('cluster3', third);
+      },
+      debug: dropPeerKey(),
+      readerOptions: { cluster3: { failing: { services: 'forbidden' } } },
+    });
+    const { runs } = await runCheck(check, readers);
+    expect(runFor(runs, 'cluster1').findings.map((f) => `${f.messageId} ${f.data?.peer}`).sort()).toEqual(['peerNotDiscovered cluster2', 'peerUnreadable cluster3']);
+  });
+
   it('a peer whose Services list fails (500, timeout) makes the check error, not "no services"', async () => {
     for (const reason of ['bad-response', 'timeout'] as const) {
       const readers = await fixtureVariant('svc-multi-primary', { readerOptions: { cluster2: { failing: { services: reason } } } });
