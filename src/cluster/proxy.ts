@@ -7,7 +7,7 @@ import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
-import type { Client, Dispatcher } from 'undici';
+import type { Client, Dispatcher, Socks5ProxyAgent } from 'undici';
 import { KubeconfigError } from './kubeconfig.ts';
 
 /**
@@ -34,7 +34,7 @@ function firstSet(env: NodeJS.ProcessEnv, ...names: string[]): [string, string |
   return [names[0], undefined];
 }
 
-/** A proxy URL as Go reads it: a bare `host:port` is http://; http and https proxies are supported. */
+/** A proxy URL as Go reads it: a bare `host:port` is http://; http, https and socks5 proxies are supported, as in kubectl. */
 function parseProxy(text: string, where: string): URL {
   let url: URL;
   try {
@@ -42,8 +42,8 @@ function parseProxy(text: string, where: string): URL {
   } catch {
     throw new KubeconfigError(`${where} ${JSON.stringify(text)} is not a URL`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new KubeconfigError(`${where} ${JSON.stringify(text)}: only http:// and https:// proxies are supported (not ${url.protocol.replace(/:$/, '')})`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:' && url.protocol !== 'socks5:') {
+    throw new KubeconfigError(`${where} ${JSON.stringify(text)}: only http://, https:// and socks5:// proxies are supported (not ${url.protocol.replace(/:$/, '')})`);
   }
   return url;
 }
@@ -128,6 +128,7 @@ export class TunnelAgent extends https.Agent {
 const proxyClients = new Map<string, Client>();
 
 async function openTunnel(proxy: URL, host: string, port: number): Promise<Duplex> {
+  if (proxy.protocol === 'socks5:') return openSocksTunnel(proxy, host, port);
   // Loaded on first use: commands that never tunnel stay fast to start.
   const { Client: UndiciClient } = await import('undici');
   let client = proxyClients.get(proxy.origin);
@@ -148,4 +149,33 @@ async function openTunnel(proxy: URL, host: string, port: number): Promise<Duple
     throw new Error(`proxy ${proxy.host} refused a tunnel to ${authority}: HTTP ${answer.statusCode}`);
   }
   return answer.socket;
+}
+
+/** One SOCKS5 client per proxy (undici's): it only opens tunnels, each socket then belongs to its caller. */
+const socksAgents = new Map<string, Socks5ProxyAgent>();
+
+/** A raw socket to host:port through a SOCKS5 proxy (RFC 1928; user/password from the URL, RFC 1929). */
+async function openSocksTunnel(proxy: URL, host: string, port: number): Promise<Duplex> {
+  const { Socks5ProxyAgent: Agent } = await import('undici');
+  let agent = socksAgents.get(proxy.href);
+  if (!agent) {
+    // undici announces its SOCKS5 support as experimental with a process warning on first use: that
+    // line would reach the operator's terminal as if something were wrong with the run.
+    const emitWarning = process.emitWarning;
+    process.emitWarning = (() => {}) as typeof process.emitWarning;
+    try {
+      agent = new Agent(proxy.href);
+    } finally {
+      process.emitWarning = emitWarning;
+    }
+    socksAgents.set(proxy.href, agent);
+  }
+  const authority = net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
+  try {
+    // Public on undici's Socks5ProxyAgent, missing from its type declarations.
+    const connector = agent as unknown as { createSocks5Connection(host: string, port: number): Promise<Duplex> };
+    return await connector.createSocks5Connection(host, port);
+  } catch (err) {
+    throw new Error(`SOCKS5 proxy ${proxy.host} did not open a tunnel to ${authority}: ${(err as Error).message}`, { cause: err });
+  }
 }

@@ -6,6 +6,7 @@ import { apiGet } from '../../src/cluster/kube-http.ts';
 import { loadKubeconfig } from '../../src/cluster/kubeconfig.ts';
 import { startLab } from '../../src/lab/index.ts';
 import { startCountingProxy } from '../helpers/connect-proxy.ts';
+import { startSocks5Proxy } from '../helpers/socks5-proxy.ts';
 
 describe('proxyFor', () => {
   const env = { HTTPS_PROXY: 'http://proxy.corp:3128' };
@@ -25,9 +26,10 @@ describe('proxyFor', () => {
     expect(proxyFor('https://api.example.com', undefined, { HTTP_PROXY: 'http://proxy.corp:3128' })).toBeUndefined();
   });
 
-  it('a bare host:port proxy is http://; other schemes are a kubeconfig error', () => {
+  it('a bare host:port proxy is http://; socks5 as kubectl; other schemes are a kubeconfig error', () => {
     expect(proxyFor('https://api.example.com', undefined, { HTTPS_PROXY: 'proxy.corp:3128' })?.protocol).toBe('http:');
-    expect(() => proxyFor('https://api.example.com', 'socks5://127.0.0.1:1080', {})).toThrow(expect.objectContaining({ name: 'KubeconfigError' }));
+    expect(proxyFor('https://api.example.com', 'socks5://127.0.0.1:1080', {})?.protocol).toBe('socks5:');
+    expect(() => proxyFor('https://api.example.com', 'ftp://127.0.0.1:21', {})).toThrow(expect.objectContaining({ name: 'KubeconfigError' }));
   });
 
   it('NO_PROXY excludes hosts', () => {
@@ -74,6 +76,30 @@ describe('tunnels', () => {
       const version = await apiGet(endpoint, '/version', 5000);
       expect(version.status).toBe(200);
       expect(proxy.tunnels.get(authority)).toBe(2);
+    } finally {
+      await proxy.stop();
+      await lab.stop();
+    }
+  }, 60_000);
+
+  it('a socks5 proxy-url (with a login): the exec WebSocket and API requests go through its tunnels; a wrong login is an error naming the proxy', async () => {
+    const lab = await startLab({ scenario: 'multi-primary' });
+    const proxy = await startSocks5Proxy({ username: 'ops', password: 'p@ss word' });
+    try {
+      const kubeConfig = loadKubeconfig(lab.kubeconfigPath).forContext('cluster1');
+      const endpoint = { cluster: 'cluster1', server: lab.clusters[0].server, kubeConfig, proxy: proxyFor(lab.clusters[0].server, proxy.url, {})! };
+      const authority = new URL(lab.clusters[0].server).host;
+      const istiod = lab.mesh.clusters[0].objects.find((o) => o.kind === 'Pod' && o.metadata.labels?.app === 'istiod')!;
+      const result = await execInPod(endpoint, { pod: { namespace: 'istio-system', name: istiod.metadata.name }, container: 'discovery', command: ['pilot-discovery', 'request', 'GET', '/debug/clusterz'] });
+      expect(result.exitCode).toBe(0);
+      expect([...proxy.tunnels]).toEqual([[authority, 1]]);
+      expect((await apiGet(endpoint, '/version', 5000)).status).toBe(200);
+      expect(proxy.tunnels.get(authority)).toBe(2);
+
+      const wrong = new URL(proxy.url);
+      wrong.password = 'nope';
+      await expect(apiGet({ ...endpoint, proxy: wrong }, '/version', 5000)).rejects.toThrow(/SOCKS5 proxy 127\.0\.0\.1:\d+ did not open a tunnel/);
+      expect(proxy.refused).toBe(1);
     } finally {
       await proxy.stop();
       await lab.stop();
