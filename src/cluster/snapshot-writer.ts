@@ -8,6 +8,7 @@ import { RESOURCE_KINDS } from './kinds.ts';
 import { containsPrivateKey, redactObject } from './redact.ts';
 import { SNAPSHOT_MANIFEST, SNAPSHOT_VERSION, SnapshotError, type SnapshotManifest, type SnapshotManifestCluster } from './snapshot-format.ts';
 import { AccessError } from './types.ts';
+import { PROXY_CONTAINER, proxyContainer } from '../mesh/sidecars.ts';
 import type { ClusterReader, KubeObject, PodRef, ResourceKindName } from './types.ts';
 
 /** istiod debug endpoints captured by default (the ones CHECKS.md parses). */
@@ -193,7 +194,7 @@ async function captureCluster(
  */
 async function sidecarSecrets(reader: ClusterReader, pod: PodRef, opts: { timeoutMs: number }): Promise<string> {
   const what = 'config_dump?resource=dynamic_active_secrets';
-  const result = await reader.exec(pod, 'istio-proxy', ['pilot-agent', 'request', 'GET', what], opts);
+  const result = await reader.exec(pod, PROXY_CONTAINER, ['pilot-agent', 'request', 'GET', what], opts);
   if (result.exitCode !== 0) throw new AccessError('bad-response', reader.name, `pilot-agent request GET ${what} exited ${result.exitCode}: ${result.stderr.trim().split('\n')[0]}`);
   const redactKeys = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(redactKeys);
@@ -216,7 +217,9 @@ function withTypeMeta(obj: KubeObject, group: string, version: string, kind: str
 export function pickSidecars(pods: KubeObject[], istioNamespace: string, max: number): PodRef[] {
   const withProxy = pods
     .filter((p) => p.status?.phase === 'Running')
-    .filter((p) => [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])].some((c: { name?: string }) => c.name === 'istio-proxy'))
+    // A running proxy (gateways included, which hasSidecar would leave out): a regular container or a
+    // native sidecar; an ordinary init container has exited by the time the pod runs, so no admin to read.
+    .filter((p) => proxyContainer(p) !== undefined)
     .map((p) => ({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name }))
     .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
   const gateways = withProxy.filter((p) => p.namespace === istioNamespace);

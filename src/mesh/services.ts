@@ -8,9 +8,8 @@ import { parseIstiodEndpoints, type ServiceEndpoints } from './debug/endpoint-sh
 import { parseRegistryz, type RegistryService } from './debug/registryz.ts';
 import { annotationsOf, findMeshConfigMaps, labelsOf, meshConfigOf } from './istio-objects.ts';
 import { labelSelectorMatches, type LabelMap, type LabelSelector } from './labels.ts';
+import { proxyContainer } from './sidecars.ts';
 
-/** Pod annotation the injector sets on every pod it injected. */
-export const SIDECAR_STATUS_ANNOTATION = 'sidecar.istio.io/status';
 /** Pod annotation overriding the mesh-wide ProxyConfig for one workload. */
 export const PROXY_CONFIG_ANNOTATION = 'proxy.istio.io/config';
 /** Proxy metadata that turns on the sidecar DNS proxy (istio.io/latest/docs/ops/configuration/traffic-management/dns-proxy). */
@@ -33,11 +32,6 @@ export function isSystemService(namespace: string, name: string, istioNamespace:
 /** True for a namespace Kubernetes or Istio own (no application workloads). */
 export function isSystemNamespace(namespace: string, istioNamespace: string): boolean {
   return KUBE_SYSTEM_NAMESPACES.has(namespace) || namespace === istioNamespace;
-}
-
-/** True when the injector injected a sidecar into the pod. */
-export function hasSidecar(pod: KubeObject): boolean {
-  return annotationsOf(pod)[SIDECAR_STATUS_ANNOTATION] !== undefined;
 }
 
 /**
@@ -69,11 +63,7 @@ export interface DnsCapture {
  * else the mesh config's defaultConfig.proxyMetadata. Off by default.
  */
 export function dnsCaptureOf(pod: KubeObject, meshMetadata: Record<string, string>): DnsCapture {
-  const containers = [...((pod.spec?.initContainers ?? []) as KubeObject[]), ...((pod.spec?.containers ?? []) as KubeObject[])] as {
-    name?: string;
-    env?: { name: string; value?: string }[];
-  }[];
-  const envValue = containers.find((c) => c.name === 'istio-proxy')?.env?.find((e) => e.name === DNS_CAPTURE_KEY)?.value;
+  const envValue = proxyContainer(pod)?.env?.find((e) => e.name === DNS_CAPTURE_KEY)?.value;
   if (envValue !== undefined) return { enabled: isTrue(envValue), source: 'sidecar env' };
   const annotation = annotationsOf(pod)[PROXY_CONFIG_ANNOTATION];
   if (annotation) {

@@ -6,10 +6,10 @@ import type { ClusterInfo, ContextOf, ResourceRef } from '../../engine/types.ts'
 import { BundleTooLargeError, fingerprintPrefix, groupByRoot, normalizeSerial, parsePemCertificates, readClusterRoot, trustsRootOf, type CertificateFacts, type ClusterRoot } from '../../mesh/certificates.ts';
 import { signatureVerifies } from '../../mesh/x509-validate.ts';
 import { CONTROL_PLANE_CLUSTERS_ANNOTATION, annotationsOf, meshConfigOf, findMeshConfigMaps } from '../../mesh/istio-objects.ts';
+import { hasSidecar, PROXY_CONTAINER } from '../../mesh/sidecars.ts';
 
 /** At most this many sidecars per cluster: one exec each, so bounded. */
 const MAX_SAMPLES = 5;
-const SIDECAR_STATUS = 'sidecar.istio.io/status';
 /** Istio rotates at half the lifetime (SECRET_GRACE_PERIOD_RATIO 0.5): below a quarter left, rotation is stuck. */
 const ROTATION_STUCK_RATIO = 0.25;
 
@@ -139,7 +139,7 @@ type Ctx = ContextOf<typeof check>;
  */
 async function readSecrets(reader: ClusterReader, ref: { namespace: string; name: string }, signal: AbortSignal | undefined): Promise<string | undefined> {
   try {
-    const result = await reader.exec(ref, 'istio-proxy', ['pilot-agent', 'request', 'GET', SECRETS_PATH], { signal, timeoutMs: 10_000 });
+    const result = await reader.exec(ref, PROXY_CONTAINER, ['pilot-agent', 'request', 'GET', SECRETS_PATH], { signal, timeoutMs: 10_000 });
     return result.exitCode === 0 ? result.stdout : undefined;
   } catch (err) {
     if (!(err instanceof AccessError)) throw err;
@@ -315,7 +315,8 @@ function rootNotShared(certs: SidecarCerts, secrets: SidecarSecrets | undefined,
 /** Running pods with a sidecar, spread over namespaces (round robin), at most MAX_SAMPLES. */
 function sampleSidecars(pods: KubeObject[]): KubeObject[] {
   const candidates = pods
-    .filter((p) => annotationsOf(p)[SIDECAR_STATUS] !== undefined && p.status?.phase === 'Running' && !p.metadata.deletionTimestamp)
+    // Injected workloads (the status annotation): gateways run a proxy too but are not workloads the injector stamped.
+    .filter((p) => hasSidecar(p) && p.status?.phase === 'Running' && !p.metadata.deletionTimestamp)
     .sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
   const byNamespace = new Map<string, KubeObject[]>();
   for (const pod of candidates) byNamespace.set(pod.metadata.namespace ?? '', [...(byNamespace.get(pod.metadata.namespace ?? '') ?? []), pod]);

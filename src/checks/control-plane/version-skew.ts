@@ -13,9 +13,9 @@ import {
   parseVersion,
   revisionOf,
   versionFromImage,
-  type ContainerSpec,
   type IstioVersion,
 } from '../../mesh/istio-objects.ts';
+import { proxyContainer, SIDECAR_STATUS_ANNOTATION } from '../../mesh/sidecars.ts';
 
 export default defineCheck({
   id: 'control-plane/version-skew',
@@ -94,6 +94,8 @@ export default defineCheck({
       const info = ctx.clusterInfos.find((c) => c.name === cluster)!;
       for (const pod of pods) {
         if (pod.status?.phase && pod.status.phase !== 'Running') continue;
+        // Every pod running a proxy, not only injected ones (hasSidecar): gateways carry no status
+        // annotation, yet their Envoy is subject to the same control-plane skew.
         const version = versionFromImage(proxyContainer(pod)?.image);
         if (!version) continue;
         const revision = proxyRevision(pod);
@@ -126,16 +128,9 @@ export default defineCheck({
   },
 });
 
-/** The `istio-proxy` container: a regular container, or a native sidecar (init container with restartPolicy Always). */
-function proxyContainer(pod: KubeObject): ContainerSpec | undefined {
-  const spec = pod.spec ?? {};
-  const all = [...((spec.containers ?? []) as ContainerSpec[]), ...((spec.initContainers ?? []) as (ContainerSpec & { restartPolicy?: string })[]).filter((c) => c.restartPolicy === 'Always')];
-  return all.find((c) => c.name === 'istio-proxy');
-}
-
 /** The revision that injected a pod: the sidecar status annotation's, else the rev label, else default. */
 function proxyRevision(pod: KubeObject): string {
-  const status = annotationsOf(pod)['sidecar.istio.io/status'];
+  const status = annotationsOf(pod)[SIDECAR_STATUS_ANNOTATION];
   if (status) {
     try {
       const revision = (JSON.parse(status) as { revision?: unknown }).revision;

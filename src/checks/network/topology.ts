@@ -8,6 +8,7 @@ import { CONTROL_PLANE_CLUSTERS_ANNOTATION, annotationsOf } from '../../mesh/ist
 import { clusterDomainOf, meshNetworksOf, type MeshNetwork, type MeshNetworksConfig } from '../../mesh/istio-gateways.ts';
 import { eastWestGatewaysOf } from '../../mesh/eastwest-gateways.ts';
 import { readClusterz } from '../../mesh/istiod-debug.ts';
+import { hasSidecar } from '../../mesh/sidecars.ts';
 
 const UNKNOWN_NETWORK = '<unknown>';
 
@@ -150,7 +151,7 @@ async function clusterFacts(
     istioNamespace,
     gateways,
     gatewaysKnown: services !== undefined,
-    hasMeshWorkloads: pods ? pods.some((p) => annotationsOf(p)['sidecar.istio.io/status'] !== undefined) : undefined,
+    hasMeshWorkloads: pods ? pods.some(hasSidecar) : undefined,
     controlPlaneClusters: annotation ? annotation.split(',').map((s) => s.trim()).filter(Boolean) : [],
     ...(meshNetworks ? { meshNetworks } : {}),
     remoteSecretKeys,

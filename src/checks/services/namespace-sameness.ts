@@ -3,7 +3,8 @@ import { defineCheck } from '../../engine/define-check.ts';
 import type { KubeObject } from '../../cluster/types.ts';
 import type { ContextOf } from '../../engine/types.ts';
 import { labelsOf } from '../../mesh/istio-objects.ts';
-import { hasSidecar, isSystemNamespace } from '../../mesh/services.ts';
+import { isSystemNamespace } from '../../mesh/services.ts';
+import { hasSidecar } from '../../mesh/sidecars.ts';
 
 /** What meshdoctor knows of one namespace in one cluster. */
 interface NamespaceState {

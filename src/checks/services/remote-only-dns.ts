@@ -2,7 +2,8 @@
 import { defineCheck } from '../../engine/define-check.ts';
 import type { KubeObject } from '../../cluster/types.ts';
 import { labelsOf } from '../../mesh/istio-objects.ts';
-import { dnsCaptureOf, examples, hasSidecar, isSystemService, meshProxyMetadata, nsName } from '../../mesh/services.ts';
+import { dnsCaptureOf, examples, isSystemService, meshProxyMetadata, nsName } from '../../mesh/services.ts';
+import { hasSidecar } from '../../mesh/sidecars.ts';
 
 export default defineCheck({
   id: 'services/remote-only-dns',
