@@ -1,4 +1,5 @@
 import { AccessError, type ClusterReader } from '../cluster/types.ts';
+import { SEVERITY_RANK } from './severity.ts';
 import { compareChecks } from './registry.ts';
 import { createLimiter } from '../util/limiter.ts';
 import { createRunMemo } from './run-memo.ts';
@@ -353,8 +354,6 @@ function readsClusters(check: Check): boolean {
 function unreachableReason(info: ClusterInfo): string {
   return (info.unreachableReason ?? 'no answer from its API server').replace(/^unreachable:\s*/, '');
 }
-
-const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
 function toFinding(check: Check, taskCluster: string, input: FindingInput, overrides?: Record<string, Severity>): Finding {
   const message = check.meta.messages[input.messageId];

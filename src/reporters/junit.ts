@@ -1,5 +1,6 @@
 // The JUnit XML report, in the shape the Jenkins JUnit XSD accepts (the strictest of the common
 // consumers: Jenkins, GitLab, the usual GitHub actions), so every pipeline shows the same thing.
+import { mostSevere } from '../engine/severity.ts';
 import type { CheckResult, Report } from '../engine/types.ts';
 import { describeFinding } from './format.ts';
 import { countOutcomes, groupByCategory } from './outcomes.ts';
@@ -95,10 +96,11 @@ function testcase(result: CheckResult, warningsFail: boolean): string[] {
     const reason = result.error ?? 'the check could not run';
     children.push(`<error${attributes({ message: oneLine(reason) })}>${escapeXml(reason)}</error>`);
   } else if (failed) {
-    const first = result.findings[0];
+    // The message CI shows is the worst finding (a latency `info` must not stand for a TLS error).
+    const worst = mostSevere(result.findings);
     children.push(`<failure${attributes({
-      message: oneLine(first?.message ?? `${result.checkId} ${result.outcome === 'warn' ? 'warned' : 'failed'}`),
-      type: first?.messageId,
+      message: oneLine(worst?.message ?? `${result.checkId} ${result.outcome === 'warn' ? 'warned' : 'failed'}`),
+      type: worst?.messageId,
     })}>${escapeXml(findingsText)}</failure>`);
   }
   // Findings not already in a <failure> (warnings below --fail-on, info, findings before an error).

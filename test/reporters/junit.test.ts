@@ -119,6 +119,16 @@ describe('renderJunit, parsed with xml2js', () => {
     expect(testcase['system-out']).toBeUndefined();
   });
 
+  it('the <failure> message is the most severe finding, not the first (an info line never stands for an error)', async () => {
+    const report = realisticReport();
+    const failing = report.results.find((r) => r.checkId === 'certificates/shared-root')!;
+    const info = { ...failing.findings.find((f) => f.severity === 'info')!, cluster: 'aaa-first' };
+    const results = report.results.map((r) => (r === failing ? { ...r, findings: [info, ...r.findings.filter((f) => f.severity !== 'info')] } : r));
+    const document = await parseWithXml2js(renderJunit(withResults(report, results)));
+    const [failure] = testcaseByName(document, 'certificates/shared-root [*]').failure ?? [];
+    expect(failure.$.type).toBe('rootMismatch');
+  });
+
   it('names the cluster each finding of a mesh-scope result concerns', async () => {
     const document = await parseWithXml2js(renderJunit(realisticReport()));
     const [failure] = testcaseByName(document, 'certificates/shared-root [*]').failure ?? [];
