@@ -9,8 +9,8 @@ import type { KubeCredentials, KubeEndpoint } from './kube-http.ts';
 import { portForwardGet } from './port-forward.ts';
 import { TunnelAgent } from './proxy.ts';
 import { createLimiter } from '../util/limiter.ts';
-import { AccessError } from './types.ts';
-import type { ClusterReader, ExecOptions, ExecResult, IstiodDebugOutput, KubeObject, ListScope, PodRef, ResourceKindName } from './types.ts';
+import { AccessError, SIDECAR_ADMIN_PATHS } from './types.ts';
+import type { ClusterReader, ExecOptions, ExecResult, IstiodDebugOutput, KubeObject, ListScope, PodRef, ResourceKindName, SidecarAdminRead } from './types.ts';
 
 /** Page size of every list (the issue's `limit=500`). */
 export const LIST_PAGE_SIZE = 500;
@@ -199,12 +199,13 @@ class LiveClusterReader implements ClusterReader {
     );
   }
 
-  sidecarAdmin(pod: PodRef, what: 'clusters' | 'certs' | 'server_info' | 'config_dump', opts?: ExecOptions): Promise<string> {
+  sidecarAdmin(pod: PodRef, what: SidecarAdminRead, opts?: ExecOptions): Promise<string> {
     const key = `${pod.namespace}/${pod.name}/${what}`;
+    const adminPath = SIDECAR_ADMIN_PATHS[what];
     return memoize(this.#admin, key, opts?.signal, () =>
-      this.exec(pod, 'istio-proxy', ['pilot-agent', 'request', 'GET', what], { timeoutMs: this.#execTimeoutMs, ...opts }).then((result) => {
+      this.exec(pod, 'istio-proxy', ['pilot-agent', 'request', 'GET', adminPath], { timeoutMs: this.#execTimeoutMs, ...opts }).then((result) => {
         if (result.exitCode !== 0) {
-          throw new AccessError('bad-response', this.name, `pilot-agent request GET ${what} in ${key.slice(0, key.lastIndexOf('/'))} exited ${result.exitCode}: ${result.stderr.trim().split('\n')[0]}`);
+          throw new AccessError('bad-response', this.name, `pilot-agent request GET ${adminPath} in ${key.slice(0, key.lastIndexOf('/'))} exited ${result.exitCode}: ${result.stderr.trim().split('\n')[0]}`);
         }
         return result.stdout;
       }),

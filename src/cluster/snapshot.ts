@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { kindNameOf } from './kinds.ts';
 import { AccessError } from './types.ts';
-import type { ClusterReader, ExecResult, IstiodDebugOutput, KubeObject, ListScope, PodRef, ResourceKindName } from './types.ts';
+import type { ClusterReader, ExecResult, IstiodDebugOutput, KubeObject, ListScope, PodRef, ResourceKindName, SidecarAdminRead } from './types.ts';
 import { SNAPSHOT_MANIFEST, SNAPSHOT_VERSION, SnapshotError, type SnapshotManifest, type SnapshotManifestCluster } from './snapshot-format.ts';
 
 /** An opened snapshot: one reader per captured cluster. */
@@ -236,11 +236,14 @@ class SnapshotClusterReader implements ClusterReader {
     return outputs;
   }
 
-  async sidecarAdmin(pod: PodRef, what: 'clusters' | 'certs' | 'server_info' | 'config_dump'): Promise<string> {
+  async sidecarAdmin(pod: PodRef, what: SidecarAdminRead): Promise<string> {
     if (SAFE_NAME.test(pod.namespace) && SAFE_NAME.test(pod.name)) {
-      const base = path.join(this.#dir, 'proxies', pod.namespace, pod.name, what);
-      const body = (await readOptional(`${base}.txt`)) ?? (await readOptional(`${base}.json`));
-      if (body !== undefined) return body;
+      // Snapshots hold the whole config_dump, which has the SDS secrets too.
+      for (const file of what === 'secrets' ? ['secrets', 'config_dump'] : [what]) {
+        const base = path.join(this.#dir, 'proxies', pod.namespace, pod.name, file);
+        const body = (await readOptional(`${base}.txt`)) ?? (await readOptional(`${base}.json`));
+        if (body !== undefined) return body;
+      }
     }
     throw new AccessError('not-found', this.name, `no ${what} output for ${pod.namespace}/${pod.name} in the snapshot`);
   }

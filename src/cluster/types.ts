@@ -83,6 +83,21 @@ export interface ExecOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * What can be read from a sidecar's admin endpoint. `secrets` is the SDS secrets part of config_dump
+ * alone (the whole dump is large); offline it falls back to the snapshot's config_dump.
+ */
+export type SidecarAdminRead = 'clusters' | 'certs' | 'server_info' | 'config_dump' | 'secrets';
+
+/** The admin path of each sidecar admin read (Envoy redacts private keys in config_dump as `[redacted]`). */
+export const SIDECAR_ADMIN_PATHS: Record<SidecarAdminRead, string> = {
+  clusters: 'clusters',
+  certs: 'certs',
+  server_info: 'server_info',
+  config_dump: 'config_dump',
+  secrets: 'config_dump?resource=dynamic_active_secrets',
+};
+
 /** Identity of a pod for exec and sidecar admin. */
 export interface PodRef {
   namespace: string;
@@ -137,8 +152,8 @@ export interface ClusterReader {
    */
   istiodDebug(endpoint: string, opts?: { signal?: AbortSignal }): Promise<IstiodDebugOutput[]>;
 
-  /** Sidecar admin output (`pilot-agent request GET <what>` in `istio-proxy`), memoized per pod. */
-  sidecarAdmin(pod: PodRef, what: 'clusters' | 'certs' | 'server_info' | 'config_dump', opts?: ExecOptions): Promise<string>;
+  /** Sidecar admin output (`pilot-agent request GET <path of what>` in `istio-proxy`, see SIDECAR_ADMIN_PATHS), memoized per pod. */
+  sidecarAdmin(pod: PodRef, what: SidecarAdminRead, opts?: ExecOptions): Promise<string>;
 
   /** Bounded exec in a container; never memoized. Throws AccessError('offline') for snapshots. */
   exec(pod: PodRef, container: string, command: string[], opts?: ExecOptions): Promise<ExecResult>;

@@ -17,8 +17,10 @@ import type {
   PromSample,
   RemoteApiProbe,
   RunMemo,
+  Need,
   Severity,
 } from './types.ts';
+import { baseNeed } from './types.ts';
 
 /** Everything a run needs. */
 export interface RunInput {
@@ -111,7 +113,7 @@ export async function runChecks(input: RunInput): Promise<CheckResult[]> {
  * remembered by the readers and met again, with their reason, by the checks that need the data.
  */
 async function warmUp(input: RunInput, tasks: Task[]): Promise<void> {
-  const needsByReader = new Map<ClusterReader, Set<Check['needs'][number]>>();
+  const needsByReader = new Map<ClusterReader, Set<Need>>();
   for (const task of tasks) {
     const readers = task.clusterIndex >= 0 ? [input.readers[task.clusterIndex]] : input.readers;
     for (const reader of readers) {
@@ -227,6 +229,7 @@ async function runTask(input: RunInput, task: Task, memo: RunMemo): Promise<Chec
     // Not a skip: a CI gate must not pass when a cluster could not be examined (exit code 3).
     return finish({ outcome: 'error', error: `cluster unreachable: ${unreachableReason(info)}`, findings: [] });
   }
+  // Optional `exec?`/`live?` do not count: such a check copes offline.
   const liveOnly = check.needs.includes('exec') || check.needs.includes('live');
   const targets = reader ? [reader] : input.readers;
   if (liveOnly && targets.every((r) => !r.live)) {
@@ -336,19 +339,24 @@ async function runTask(input: RunInput, task: Task, memo: RunMemo): Promise<Chec
  * (e.g. Istio CRDs absent) read as empty; forbidden ones throw and turn the check into a skip.
  */
 async function prefetch(check: Check, reader: ClusterReader): Promise<void> {
-  await Promise.all(check.needs.map((need) => fetchNeed(reader, need)));
+  // An optional need's failure is the check's to handle when it reads it (it copes, or reports).
+  await Promise.all(check.needs.map((need) => (need.endsWith('?') ? fetchNeed(reader, need).catch(() => undefined) : fetchNeed(reader, need))));
 }
 
-/** Read one declared need into the reader's memo; `exec` and `live` are capabilities, nothing to read. */
-async function fetchNeed(reader: ClusterReader, need: Check['needs'][number]): Promise<void> {
-  if (need === 'exec' || need === 'live') return;
+/**
+ * Read one declared need into the reader's memo. `exec` and `live` are capabilities, nothing to read;
+ * `proxy:` reads are per sidecar, which only the check picks.
+ */
+async function fetchNeed(reader: ClusterReader, declared: Need): Promise<void> {
+  const need = baseNeed(declared);
+  if (need === 'exec' || need === 'live' || need.startsWith('proxy:')) return;
   if (need.startsWith('istiod:')) await reader.istiodDebug(need.slice('istiod:'.length));
   else await reader.listOptional(need as Parameters<ClusterReader['list']>[0]);
 }
 
 /** Whether a check reads cluster data at all (a Prometheus-only check does not). */
 function readsClusters(check: Check): boolean {
-  return check.needs.some((need) => need !== 'exec' && need !== 'live');
+  return check.needs.some((need) => baseNeed(need) !== 'exec' && baseNeed(need) !== 'live');
 }
 
 function unreachableReason(info: ClusterInfo): string {

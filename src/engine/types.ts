@@ -268,7 +268,11 @@ interface BaseCheck<M extends Messages> {
   /** Stable id `category/name`. */
   id: string;
   category: Category;
-  /** Kinds (and `istiod:<endpoint>`, `exec`, `live`) the check reads; the engine prefetches and skips on forbidden. */
+  /**
+   * Everything the check reads, no more (test/checks/needs-contract.test.ts holds it to that): kinds,
+   * `istiod:<endpoint>`, `proxy:<admin read>`, `exec`, `live`, each optionally `?`. The engine
+   * prefetches them and skips on a forbidden required one.
+   */
   needs: Need[];
   /** Ids of checks that must pass first; when one fails or errors, this one is skipped. */
   dependsOn?: string[];
@@ -303,8 +307,26 @@ export type ContextOf<C> = C extends ClusterCheck<infer M> ? ClusterCheckContext
 /** What a check made with defineCheck may report (for helpers that build findings). */
 export type FindingOf<C> = C extends ClusterCheck<infer M> | MeshCheck<infer M> ? FindingInput<M> : never;
 
-/** A data need: a resource kind, an istiod debug endpoint, or a live-only capability. */
-export type Need = ResourceKindName | `istiod:${string}` | 'exec' | 'live';
+/** What a check may read from a sidecar's admin endpoint (ClusterReader.sidecarAdmin). */
+export type SidecarAdminRead = Parameters<ClusterReader['sidecarAdmin']>[1];
+
+/**
+ * One thing a check reads: a resource kind, an istiod debug endpoint, a sidecar admin read
+ * (`proxy:certs`), or a live-only capability (`exec`, `live`: the check skips offline).
+ */
+export type RequiredNeed = ResourceKindName | `istiod:${string}` | `proxy:${SidecarAdminRead}` | 'exec' | 'live';
+
+/**
+ * A data need. With a trailing `?` it is optional: the check reads it when it can and copes when it
+ * cannot (a forbidden kind is left out, `exec?` does not make the check skip offline), so the engine
+ * prefetches it without letting its failure decide the outcome.
+ */
+export type Need = RequiredNeed | `${RequiredNeed}?`;
+
+/** A need without its optional mark: what a read of it is recorded as. */
+export function baseNeed(need: Need): RequiredNeed {
+  return (need.endsWith('?') ? need.slice(0, -1) : need) as RequiredNeed;
+}
 
 /** Result of one check on one cluster. */
 export interface CheckResult {

@@ -6,7 +6,7 @@ import { discoverTopology } from '../../src/mesh/discovery.ts';
 import { runChecks } from '../../src/engine/run.ts';
 import { probeRemoteApi } from '../../src/cluster/remote-probe.ts';
 import { BUILTIN_CHECKS } from '../../src/checks/index.ts';
-import type { CheckOptions, CheckResult, ClusterInfo, Finding, MeshInfo } from '../../src/engine/types.ts';
+import type { Check, CheckOptions, CheckResult, ClusterInfo, Finding, MeshInfo } from '../../src/engine/types.ts';
 
 export interface LabRun {
   results: CheckResult[];
@@ -22,14 +22,15 @@ export interface LabRun {
  */
 export async function runChecksOnLab(
   lab: StartLabOptions,
-  select?: { only?: string[]; options?: Partial<CheckOptions>; contexts?: string[] },
+  select?: { only?: string[]; options?: Partial<CheckOptions>; contexts?: string[]; checks?: Check[] },
 ): Promise<LabRun> {
   const running = await startLab(lab);
   try {
     // `contexts`: diagnose exactly these (as --context does); default: current context plus its remote-secret peers.
     const { readers } = await connectClusters({ kubeconfigPath: running.kubeconfigPath, istioNamespace: 'istio-system', contexts: select?.contexts ?? running.clusters.map((c) => c.context) });
     const { clusters, mesh } = await discoverTopology(readers, 'istio-system');
-    const checks = BUILTIN_CHECKS.filter((c) => !select?.only || select.only.some((s) => c.id === s || c.category === s));
+    // `checks`: these instead of the built-in ones (e.g. instrumented copies).
+    const checks = (select?.checks ?? BUILTIN_CHECKS).filter((c) => !select?.only || select.only.some((s) => c.id === s || c.category === s));
     const results = await runChecks({
       checks,
       readers,

@@ -35,7 +35,8 @@ export default defineCheck({
   id: 'certificates/expiry',
   category: 'certificates',
   scope: 'cluster',
-  needs: ['configmaps'],
+  // secrets?: cacerts and istio-ca-secret when readable; the root ConfigMap stands in when not.
+  needs: ['configmaps', 'secrets?'],
   // Secrets are read when allowed; without them the distributed root stands in.
   meta: {
     description: 'The root, intermediates and CA certificate of each cluster are valid now and not about to expire',

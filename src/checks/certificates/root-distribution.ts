@@ -20,7 +20,8 @@ const check = defineCheck({
   id: 'certificates/root-distribution',
   category: 'certificates',
   scope: 'cluster',
-  needs: ['namespaces', 'configmaps'],
+  // secrets?: the cacerts root, when readable, is what the ConfigMaps are compared with.
+  needs: ['namespaces', 'configmaps', 'secrets?'],
   // Secrets are read when allowed; without them the distributed root stands in.
   meta: {
     description: 'Every injected namespace holds the istio-ca-root-cert ConfigMap with the cluster\'s current root',

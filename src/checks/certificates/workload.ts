@@ -1,12 +1,12 @@
 // Encodes Envoy's /certs admin endpoint (https://www.envoyproxy.io/docs/envoy/latest/operations/admin#get--certs) as `pilot-agent request GET certs` serves it, and Istio's SPIFFE identities (https://istio.io/latest/docs/concepts/security/#istio-identity).
 import { listIfReadable } from '../../cluster/absent.ts';
 import { defineCheck } from '../../engine/define-check.ts';
-import { AccessError, type ClusterReader, type KubeObject } from '../../cluster/types.ts';
+import { AccessError, SIDECAR_ADMIN_PATHS, type ClusterReader, type KubeObject } from '../../cluster/types.ts';
 import type { ClusterInfo, ContextOf, ResourceRef } from '../../engine/types.ts';
 import { BundleTooLargeError, fingerprintPrefix, groupByRoot, normalizeSerial, parsePemCertificates, readClusterRoot, trustsRootOf, type CertificateFacts, type ClusterRoot } from '../../mesh/certificates.ts';
 import { signatureVerifies } from '../../mesh/x509-validate.ts';
 import { CONTROL_PLANE_CLUSTERS_ANNOTATION, annotationsOf, meshConfigOf, findMeshConfigMaps } from '../../mesh/istio-objects.ts';
-import { hasSidecar, PROXY_CONTAINER } from '../../mesh/sidecars.ts';
+import { hasSidecar } from '../../mesh/sidecars.ts';
 
 /** At most this many sidecars per cluster: one exec each, so bounded. */
 const MAX_SAMPLES = 5;
@@ -41,21 +41,18 @@ export interface SidecarSecrets {
   bundle: CertificateFacts[];
 }
 
-/** The admin path of the SDS secrets (Envoy redacts private keys as `[redacted]`). */
-const SECRETS_PATH = 'config_dump?resource=dynamic_active_secrets';
-
 const check = defineCheck({
   id: 'certificates/workload',
   category: 'certificates',
   scope: 'cluster',
-  needs: ['pods', 'namespaces', 'configmaps'],
+  needs: ['pods', 'namespaces', 'configmaps', 'secrets?', 'proxy:certs', 'proxy:secrets'],
   // Secrets (the CA certificate) are read when allowed; without them the issuer is not judged.
   meta: {
     description: 'Sampled sidecars hold a current certificate from their cluster\'s CA, with the mesh\'s trust domain and root',
     details:
       `Reads Envoy's /certs (pilot-agent request GET certs in istio-proxy) of up to ${MAX_SAMPLES} running sidecars per cluster, ` +
       'spread over namespaces (offline: the snapshot\'s proxies/<ns>/<pod>/certs.json), and their SDS secrets ' +
-      `(pilot-agent request GET ${'config_dump?resource=dynamic_active_secrets'}; offline proxies/<ns>/<pod>/config_dump.json). ` +
+      `(pilot-agent request GET ${SIDECAR_ADMIN_PATHS.secrets}; offline proxies/<ns>/<pod>/config_dump.json). ` +
       '/certs shows only the leaf and the first root of the bundle, so the issuer and the trust bundle are judged from the ' +
       'secrets: the leaf\'s signature must verify with the key of the cluster\'s CA certificate (of its control plane for a ' +
       'remote), and the ROOTCA bundle must hold the mesh\'s root (any position: a rotation bundles old and new roots). ' +
@@ -133,20 +130,13 @@ export default check;
 type Ctx = ContextOf<typeof check>;
 
 /**
- * The SDS secrets of a sidecar: live, one exec of pilot-agent with the resource filter (the full
- * config_dump is large); offline, the snapshot's config_dump.json. Undefined when unavailable: the
+ * The SDS secrets of a sidecar through its admin endpoint: live, config_dump filtered to the secrets
+ * (the full dump is large); offline, the snapshot's config_dump.json. Undefined when unavailable: the
  * issuer is then not judged.
  */
 async function readSecrets(reader: ClusterReader, ref: { namespace: string; name: string }, signal: AbortSignal | undefined): Promise<string | undefined> {
   try {
-    const result = await reader.exec(ref, PROXY_CONTAINER, ['pilot-agent', 'request', 'GET', SECRETS_PATH], { signal, timeoutMs: 10_000 });
-    return result.exitCode === 0 ? result.stdout : undefined;
-  } catch (err) {
-    if (!(err instanceof AccessError)) throw err;
-    if (err.reason !== 'offline') return undefined;
-  }
-  try {
-    return await reader.sidecarAdmin(ref, 'config_dump', { signal, timeoutMs: 10_000 });
+    return await reader.sidecarAdmin(ref, 'secrets', { signal, timeoutMs: 10_000 });
   } catch (err) {
     if (err instanceof AccessError) return undefined;
     throw err;

@@ -16,7 +16,8 @@ export default defineCheck({
   id: 'control-plane/proxy-sync',
   category: 'control-plane',
   scope: 'cluster',
-  needs: ['istiod:syncz'],
+  // clusterz?: the cluster ids istiod knows, when it answers; unknown ids are then not judged.
+  needs: ['istiod:syncz', 'istiod:clusterz?'],
   dependsOn: ['control-plane/istiod-ready'],
   meta: {
     description: "istiod's /debug/syncz shows its proxies acked what it sent, and every proxy's cluster id is a cluster istiod knows",

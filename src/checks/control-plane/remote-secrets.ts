@@ -20,7 +20,8 @@ export default defineCheck({
   id: 'control-plane/remote-secrets',
   category: 'control-plane',
   scope: 'cluster',
-  needs: ['secrets', 'deployments'],
+  // configmaps? and clusterz?: the mesh's cluster ids and istiod's sync status, when readable.
+  needs: ['secrets', 'deployments', 'configmaps?', 'istiod:clusterz?'],
   meta: {
     description: "Every peer of a control-plane cluster has a remote secret istiod accepts, keyed by the peer's cluster id, with usable credentials",
     details:

@@ -16,7 +16,8 @@ const check = defineCheck({
   scope: 'cluster',
   // istiod's debug endpoints answer only while istiod runs: its own check says why when it does not.
   dependsOn: ['control-plane/istiod-ready'],
-  needs: ['services', 'namespaces', 'configmaps', 'istiod:registryz', 'istiod:clusterz'],
+  // secrets?: the remote secrets' keys, when readable, name the peers.
+  needs: ['services', 'namespaces', 'configmaps', 'secrets?', 'istiod:registryz', 'istiod:clusterz'],
   meta: {
     description: "Each primary's istiod knows the Services of every peer cluster (registryz clusterVIPs)",
     details:

@@ -12,7 +12,8 @@ const check = defineCheck({
   scope: 'cluster',
   // istiod's debug endpoints answer only while istiod runs: its own check says why when it does not.
   dependsOn: ['control-plane/istiod-ready'],
-  needs: ['services', 'endpointslices', 'istiod:registryz', 'istiod:endpointShardz'],
+  // endpoints? (the older API, when readable) and endpointz? (istiod before 1.20 has no endpointShardz).
+  needs: ['services', 'endpointslices', 'endpoints?', 'istiod:registryz', 'istiod:endpointShardz', 'istiod:endpointz?'],
   meta: {
     description: "Each primary's istiod holds the endpoints of every cluster, with a network and a sidecar where traffic crosses networks",
     details:
