@@ -331,14 +331,16 @@ function parseSeverityOverrides(specs: string[]): Record<string, Severity> {
 }
 
 /**
- * Two contexts (or snapshot clusters) whose kube-system namespaces share a uid are one Kubernetes
- * cluster reached twice (another URL, a proxy, a load balancer): a usage error, not a mesh of two
- * clusters with a duplicate cluster id.
+ * Two contexts whose kube-system namespaces share a uid are one Kubernetes cluster reached twice
+ * (another URL, a proxy, a load balancer): a usage error, not a mesh of two clusters with a duplicate
+ * cluster id. Only the operator's contexts count: a peer found through a remote secret (live, or
+ * captured in a snapshot, which does not record how) is the cluster's data, and a Secret must not be
+ * able to stop the run.
  */
 function refuseSameCluster(clusters: ClusterInfo[]): void {
   const byUid = new Map<string, string>();
   for (const cluster of clusters) {
-    if (!cluster.kubeSystemUid) continue;
+    if (!cluster.kubeSystemUid || cluster.via !== 'context') continue;
     const other = byUid.get(cluster.kubeSystemUid);
     if (other !== undefined) {
       throw new UsageError(`${other} and ${cluster.name} are the same Kubernetes cluster (kube-system namespace uid ${cluster.kubeSystemUid}): pass only one of them with --context`);
