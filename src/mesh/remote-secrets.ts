@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import type { ClusterReader, KubeObject } from '../cluster/types.ts';
 import type { ClusterInfo, MeshInfo } from '../engine/types.ts';
-import { findIstiodDeployments } from './istio-objects.ts';
+import { containerEnv, findIstiodDeployments, istiodContainer } from './istio-objects.ts';
 
 /** Label istiod selects remote secrets by. */
 export const MULTICLUSTER_SECRET_LABEL = 'istio/multiCluster';
@@ -51,6 +51,30 @@ export function findRemoteSecrets(secrets: KubeObject[], istioNamespace: string)
     }
   }
   return entries.sort((a, b) => a.secretName.localeCompare(b.secretName) || a.key.localeCompare(b.key));
+}
+
+/** istiod's CLUSTER_ID when its env does not set one (pilot's default). */
+const DEFAULT_CLUSTER_ID = 'Kubernetes';
+
+/**
+ * The cluster ids the secrets give istiod, each with the secret (`namespace/name`) that gives it: a
+ * remote entry registers its data key; the config form (`istio-kubeconfig`) is the kubeconfig of the
+ * config cluster of the istiod beside it, which that istiod registers under its own CLUSTER_ID. The
+ * one answer to "does a secret give istiod cluster X", whichever form the secret takes. An
+ * `istio-kubeconfig` with no istiod in its namespace is mounted by no one and gives no id. On a key
+ * in two secrets the first (by name) is named, as control-plane/remote-secrets reports the repeat.
+ */
+export function remoteSecretClusterIds(entries: RemoteSecretEntry[], deployments: KubeObject[]): Map<string, string> {
+  const ids = new Map<string, string>();
+  for (const entry of entries) {
+    let id: string | undefined = entry.key;
+    if (entry.kind === 'config') {
+      const istiod = findIstiodDeployments(deployments).find((d) => d.metadata.namespace === entry.secret.metadata.namespace);
+      id = istiod ? (containerEnv(istiodContainer(istiod), 'CLUSTER_ID') ?? DEFAULT_CLUSTER_ID) : undefined;
+    }
+    if (id !== undefined && !ids.has(id)) ids.set(id, entry.secretName);
+  }
+  return ids;
 }
 
 /**

@@ -166,16 +166,6 @@ export async function readEndpointShards(reader: ClusterReader, signal?: AbortSi
   return undefined;
 }
 
-/** The data keys (cluster ids) of the remote secrets (`istio/multiCluster=true`) in the istio namespace, with the secret holding each. */
-export function remoteSecretKeys(secrets: KubeObject[], istioNamespace: string): Map<string, string> {
-  const keys = new Map<string, string>();
-  for (const secret of secrets) {
-    if (secret.metadata.namespace !== istioNamespace || labelsOf(secret)['istio/multiCluster'] !== 'true') continue;
-    for (const key of Object.keys(secret.data ?? {})) keys.set(key, nsName(secret));
-  }
-  return keys;
-}
-
 /** Up to `max` items, comma-separated, with "and N more". */
 export function examples(items: string[], max = 3): string {
   const sorted = [...items].sort();

@@ -7,6 +7,7 @@ import {
   isLoopbackServer,
   parseRemoteKubeconfig,
   RemoteKubeconfigError,
+  remoteSecretClusterIds,
   sameServer,
 } from '../../src/mesh/remote-secrets.ts';
 
@@ -27,6 +28,25 @@ describe('remote secrets', () => {
       ['external-istiod/istio-kubeconfig', 'config', 'config', 'z'],
       ['istio-system/istio-remote-secret-b', 'b', 'remote', 'x'],
       ['istio-system/istio-remote-secret-b', 'c', 'remote', 'y'],
+    ]);
+  });
+
+  it('cluster ids: a remote secret\'s data keys; an istio-kubeconfig the CLUSTER_ID of the istiod beside it (default Kubernetes), none without one', () => {
+    const istiod = (namespace: string, env: { name: string; value: string }[]) => ({
+      metadata: { name: 'istiod', namespace, labels: { app: 'istiod' } },
+      spec: { template: { spec: { containers: [{ name: 'discovery', image: 'docker.io/istio/pilot:1.24.2', env }] } } },
+    });
+    const secrets = [
+      { metadata: { name: 'istio-remote-secret-b', namespace: 'istio-system', labels: { 'istio/multiCluster': 'true' } }, data: { b: b64('x') } },
+      { metadata: { name: 'istio-kubeconfig', namespace: 'external-istiod' }, data: { config: b64('z') } },
+      { metadata: { name: 'istio-kubeconfig', namespace: 'unset-istiod' }, data: { config: b64('z') } },
+      { metadata: { name: 'istio-kubeconfig', namespace: 'nobody' }, data: { config: b64('z') } },
+    ];
+    const deployments = [istiod('external-istiod', [{ name: 'CLUSTER_ID', value: 'remote1' }]), istiod('unset-istiod', [])];
+    expect([...remoteSecretClusterIds(findRemoteSecrets(secrets, 'istio-system'), deployments)]).toEqual([
+      ['remote1', 'external-istiod/istio-kubeconfig'],
+      ['b', 'istio-system/istio-remote-secret-b'],
+      ['Kubernetes', 'unset-istiod/istio-kubeconfig'],
     ]);
   });
 

@@ -9,6 +9,7 @@ import { clusterDomainOf, meshNetworksOf, type MeshNetwork, type MeshNetworksCon
 import { eastWestGatewaysOf } from '../../mesh/eastwest-gateways.ts';
 import { readClusterz } from '../../mesh/istiod-debug.ts';
 import { hasSidecar } from '../../mesh/sidecars.ts';
+import { findRemoteSecrets, remoteSecretClusterIds } from '../../mesh/remote-secrets.ts';
 
 const UNKNOWN_NETWORK = '<unknown>';
 
@@ -16,7 +17,7 @@ const check = defineCheck({
   id: 'network/topology',
   category: 'network',
   scope: 'mesh',
-  needs: ['namespaces', 'configmaps', 'services', 'k8sgateways', 'pods', 'nodes', 'secrets', 'istiod:clusterz'],
+  needs: ['namespaces', 'configmaps', 'services', 'k8sgateways', 'pods', 'nodes', 'secrets', 'deployments', 'istiod:clusterz'],
   meta: {
     description: 'Every cluster has a network, every network that serves others has an east-west gateway, meshNetworks names known registries',
     details:
@@ -96,6 +97,7 @@ interface ClusterFacts {
   controlPlaneClusters: string[];
   /** meshNetworks of a primary's istio namespace. */
   meshNetworks?: MeshNetworksConfig;
+  /** Cluster ids its istiod's secrets give it, either form (remoteSecretClusterIds). */
   remoteSecretKeys: string[];
   podCidrs: string[];
 }
@@ -116,7 +118,7 @@ async function clusterFacts(
   const istioNs = ctx.options.istioNamespace;
   // Without its namespaces and Services a cluster's network and gateways are unknown: no pass for it.
   const essential = (err: Error) => ctx.notRead(reader.name, err.message);
-  const [namespaces, services, k8sGateways, pods, nodes, configMaps, secrets] = await Promise.all([
+  const [namespaces, services, k8sGateways, pods, nodes, configMaps, secrets, deployments] = await Promise.all([
     listIfReadable(reader, 'namespaces', undefined, essential),
     listIfReadable(reader, 'services', undefined, essential),
     listIfReadable(reader, 'k8sgateways'),
@@ -124,6 +126,8 @@ async function clusterFacts(
     listIfReadable(reader, 'nodes'),
     listIfReadable(reader, 'configmaps'),
     listIfReadable(reader, 'secrets'),
+    // Which istiod mounts an istio-kubeconfig, and so under which cluster id it registers its cluster.
+    listIfReadable(reader, 'deployments'),
   ]);
   const istioNamespace = namespaces?.find((n) => n.metadata.name === istioNs);
   const discovery = {
@@ -141,9 +145,7 @@ async function clusterFacts(
     recognised: w.recognisedByIstiod,
   }));
   const annotation = istioNamespace ? annotationsOf(istioNamespace)[CONTROL_PLANE_CLUSTERS_ANNOTATION] : undefined;
-  const remoteSecretKeys = (secrets ?? [])
-    .filter((s) => s.metadata.namespace === istioNs && s.metadata.labels?.['istio/multiCluster'] === 'true')
-    .flatMap((s) => Object.keys(s.data ?? {}));
+  const remoteSecretKeys = [...remoteSecretClusterIds(findRemoteSecrets(secrets ?? [], istioNs), deployments ?? []).keys()];
   const podCidrs = (nodes ?? []).flatMap((n) => (Array.isArray(n.spec?.podCIDRs) ? n.spec.podCIDRs : n.spec?.podCIDR ? [n.spec.podCIDR] : []) as string[]);
   return {
     reader,

@@ -6,7 +6,8 @@ import type { ClusterInfo, ContextOf } from '../../engine/types.ts';
 import { labelsOf } from '../../mesh/istio-objects.ts';
 import { registryKey, type RegistryService } from '../../mesh/debug/registryz.ts';
 import { parseClusterz } from '../../mesh/debug/clusterz.ts';
-import { discoveryFilter, examples, nsName, primaryOutput, readRegistry, remoteSecretKeys } from '../../mesh/services.ts';
+import { findRemoteSecrets, readIstiodSecrets, remoteSecretClusterIds } from '../../mesh/remote-secrets.ts';
+import { discoveryFilter, examples, nsName, primaryOutput, readRegistry } from '../../mesh/services.ts';
 
 const REGISTRYZ = 'kubectl exec -n {{namespace}} {{istiod}} -c discovery -- pilot-discovery request GET /debug/registryz';
 
@@ -182,10 +183,13 @@ async function comparePeer(peer: ClusterInfo & { clusterId: string }, expected: 
   ctx.report({ messageId: 'peerNotDiscovered', resource, data: { ...base, cause } });
 }
 
-/** Remote secret data keys, or undefined when Secrets are forbidden. */
+/** The cluster ids istiod's secrets give it (either form), or undefined when they cannot be listed (forbidden). */
 async function readSecretKeys(reader: ClusterReader, namespace: string): Promise<Map<string, string> | undefined> {
-  const secrets = await unlessAbsent(reader.list('secrets', { namespace }));
-  return secrets && remoteSecretKeys(secrets, namespace);
+  // Deployments say which namespaces hold an external istiod's istio-kubeconfig; without them the
+  // istio namespace's remote secrets still answer, as they always did.
+  const deployments = await unlessAbsent(reader.list('deployments'));
+  const secrets = await unlessAbsent(deployments ? readIstiodSecrets(reader, namespace) : reader.list('secrets', { namespace }));
+  return secrets && remoteSecretClusterIds(findRemoteSecrets(secrets, namespace), deployments ?? []);
 }
 
 /** The peer's sync status in clusterz; undefined when istiod does not list it (or clusterz is unavailable). */

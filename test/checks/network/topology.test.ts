@@ -3,6 +3,7 @@ import check from '../../../src/checks/network/topology.ts';
 import type { TopologyPicture } from '../../../src/engine/details.ts';
 import { findingKeys, objectNamed, objectsOf, openFixture, runCheck, runFor, type ClusterObjects } from '../helpers.ts';
 import { REGISTRY_SERVICE_MESH_NETWORKS, edited, findingRows, readersWithDebug, setMeshNetworks } from './net-helpers.ts';
+import { SECRET_FORMS, giveClusterId } from '../remote-secret-forms.ts';
 
 async function runEdited(edit: (o: Map<string, ClusterObjects>) => void, fixture = 'multi-primary-healthy') {
   return runCheck(check, readersWithDebug(await edited(fixture, edit)));
@@ -94,6 +95,14 @@ describe('network/topology', () => {
     });
     expect(findingKeys(runs)).toEqual(['cluster1:unknownMeshNetworksRegistry']);
     expect(runFor(runs, '*').findings[0].data).toMatchObject({ registry: 'kind-cluster2', network: 'network2' });
+  });
+
+  it.each(SECRET_FORMS)('a meshNetworks registry that a secret gives istiod is known, in either form (%s)', async (form) => {
+    const { runs } = await runEdited((o) => {
+      objectNamed(o, 'cluster1', 'configmaps', 'istio').data.meshNetworks = 'networks:\n  network2:\n    endpoints:\n    - fromRegistry: kind-cluster2\n    gateways:\n    - registryServiceName: istio-eastwestgateway.istio-system.svc.cluster.local\n      port: 15443\n';
+      giveClusterId(o, 'cluster1', 'istio-remote-secret-cluster2', 'kind-cluster2', form);
+    });
+    expect(findingKeys(runs)).toEqual([]);
   });
 
   it('a gateway meshNetworks names by registryServiceName is recognised, with the network meshNetworks gives', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import check from '../../../src/checks/services/cross-cluster-discovery.ts';
 import { findingKeys, objectNamed, objectsOf, openFixture, runCheck, runFor } from '../helpers.ts';
 import { fixtureVariant } from './helpers.ts';
+import { SECRET_FORMS, giveClusterId } from '../remote-secret-forms.ts';
 
 type RegistryEntry = { hostname: string; clusterVIPs: { Addresses: Record<string, string[]> } };
 
@@ -43,6 +44,19 @@ describe('services/cross-cluster-discovery', () => {
     const { runs } = await runCheck(check, readers);
     expect(findingKeys(runs)).toEqual(['cluster1:peerNotSynced']);
     expect(runFor(runs, 'cluster1').findings[0].data).toMatchObject({ status: 'timeout', secret: 'istio-system/istio-remote-secret-cluster2' });
+  });
+
+  it.each(SECRET_FORMS)('the secret giving istiod cluster2 counts in either form (%s): peerNotSynced, not noRemoteSecret', async (form) => {
+    const readers = await fixtureVariant('svc-multi-primary', {
+      edit: (o) => giveClusterId(o, 'cluster1', 'istio-remote-secret-cluster2', 'cluster2', form),
+      debug: (cluster, endpoint, body) => {
+        if (cluster === 'cluster1' && endpoint === 'clusterz') for (const e of body as { id: string; syncStatus: string }[]) if (e.id === 'cluster2') e.syncStatus = 'timeout';
+        return dropPeerKey()(cluster, endpoint, body);
+      },
+    });
+    const { runs } = await runCheck(check, readers);
+    expect(findingKeys(runs)).toEqual(['cluster1:peerNotSynced']);
+    expect(runFor(runs, 'cluster1').findings[0].data?.secret).toBe(form === 'remote secret' ? 'istio-system/istio-remote-secret-cluster2' : 'external-istiod/istio-kubeconfig');
   });
 
   it('peerNotDiscovered: secret present, synced, yet nothing known', async () => {
