@@ -1,13 +1,13 @@
 // Test harness for checks: fixtures are opened with the real snapshot reader, topology is discovered
-// the way the CLI does, and a check runs against a context that collects what it reports. Tests that
+// the way the CLI does, and a check runs on the real engine (runCheck), so tests see what users get. Tests that
 // need a variation of a fixture edit its objects and serve them from an in-memory reader.
 import path from 'node:path';
 import { openSnapshot } from '../../src/cluster/snapshot.ts';
 import { RESOURCE_KINDS } from '../../src/cluster/kinds.ts';
 import { AccessError, type AccessErrorReason, type ClusterReader, type KubeObject, type ListScope, type ResourceKindName } from '../../src/cluster/types.ts';
-import type { Check, CheckContext, ClusterInfo, FindingInput, MeshCheckContext, MeshInfo } from '../../src/engine/types.ts';
+import type { Check, CheckContext, CheckOptions, ClusterInfo, Finding, FindingInput, MeshInfo, Outcome } from '../../src/engine/types.ts';
 import { discoverTopology } from '../../src/mesh/discovery.ts';
-import { createRunMemo } from '../../src/engine/run-memo.ts';
+import { fillTemplate, runChecks, type RunInput } from '../../src/engine/run.ts';
 
 export const FIXTURES_DIR = path.resolve(import.meta.dirname, '../../fixtures');
 export const ISTIO_NAMESPACE = 'istio-system';
@@ -78,97 +78,121 @@ export function memoryReaders(objects: Map<string, ClusterObjects>, options: Rec
   return [...objects.entries()].map(([name, objs]) => memoryReader(name, objs, options[name]));
 }
 
-/** What one run of a check on one target (a cluster, or `*` for the mesh) produced. */
+/** A finding as the user gets it (effective severity, rendered message and hint), with the data the check reported it with. */
+export type RunFinding = Finding & { data?: FindingInput['data'] };
+
+/** What one run of a check on one target (a cluster, or `*` for the mesh) produced: the engine's result. */
 export interface CheckRun {
   cluster: string;
-  findings: FindingInput[];
+  outcome: Outcome;
+  findings: RunFinding[];
+  /** Why the run was skipped (outcome skip). */
   skipped?: string;
+  /** Why the run could not give a verdict (outcome error): a throw, a timeout, an outage, an unreachable cluster. */
+  error?: string;
   data: Record<string, unknown>;
 }
 
-class Skip {
-  readonly reason: string;
-  constructor(reason: string) {
-    this.reason = reason;
-  }
+/** Options of runCheck. */
+export interface RunCheckOptions {
+  /** The run's "now" (default 2026-11-20T10:00:00Z). */
+  now?: Date;
+  /** Other check options (sharedLoopback, probe settings, ...). */
+  options?: Partial<CheckOptions>;
+  /** A live run's remote API probe; giving one makes the readers live, as they are when the CLI probes. */
+  probeRemoteApi?: RunInput['probeRemoteApi'];
+  /** Treat the readers as live clusters (checks that need `exec` or `live` run instead of being skipped). */
+  live?: boolean;
+  /** `--severity` overrides: `checkId` or `checkId/messageId` -> severity. */
+  severityOverrides?: RunInput['severityOverrides'];
+  /** Per check and cluster, as --timeout (default 60 s: a check test measures verdicts, not speed). */
+  timeoutMs?: number;
+}
+
+/** The `{{name}}` placeholders of a template. */
+function placeholdersOf(template: string): string[] {
+  return [...template.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]);
+}
+
+/** A reader that says it is live (methods stay bound to the original, whatever its class). */
+function asLive(reader: ClusterReader): ClusterReader {
+  return new Proxy(reader, {
+    get(target, key) {
+      if (key === 'live') return true;
+      const value: unknown = Reflect.get(target, key);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 /**
- * Run a check the way the engine would: topology first, then once per reachable cluster (cluster
- * scope, honouring appliesTo) or once for the mesh. Findings keep the cluster they concern (filled
- * like the engine does) and must name a messageId of the check's meta.
+ * Run a check on the real engine (runChecks), the way ESLint's RuleTester drives the real Linter:
+ * topology is discovered as the CLI does, then the engine plans, prefetches, runs and judges the
+ * check once per cluster (or once for the mesh), so a test sees what a user gets: effective severity,
+ * rendered messages and hints, skip and error outcomes with their reasons. A breach of the check
+ * contract throws instead of becoming an error result, so the test fails: a messageId the check does
+ * not declare, or a `{{placeholder}}` of the message or hint the finding's data leaves unfilled.
  */
-export async function runCheck(
-  check: Check,
-  readers: ClusterReader[],
-  options: { now?: Date; probeRemoteApi?: CheckContext['probeRemoteApi'] } = {},
-): Promise<{ runs: CheckRun[]; clusters: ClusterInfo[]; mesh: MeshInfo }> {
+export async function runCheck(check: Check, readers: ClusterReader[], opts: RunCheckOptions = {}): Promise<{ runs: CheckRun[]; clusters: ClusterInfo[]; mesh: MeshInfo }> {
   const { clusters, mesh } = await discoverTopology(readers, ISTIO_NAMESPACE);
-  const targets = check.scope === 'mesh' ? [-1] : readers.map((_r, i) => i);
-  const runs: CheckRun[] = [];
-  // One run: every task shares the memo, as the engine's round does.
-  const memo = createRunMemo();
-  for (const index of targets) {
-    const reader = index >= 0 ? readers[index] : undefined;
-    const info = index >= 0 ? clusters[index] : undefined;
-    const run: CheckRun = { cluster: reader?.name ?? '*', findings: [], data: {} };
-    runs.push(run);
-    if (info && !info.reachable) {
-      run.skipped = `cluster unreachable: ${info.unreachableReason}`;
-      continue;
-    }
-    const notApplicable = info && check.appliesTo?.(info, mesh);
-    if (notApplicable) {
-      run.skipped = notApplicable;
-      continue;
-    }
-    const unread: string[] = [];
-    if (!reader && check.needs.some((n) => n !== 'exec' && n !== 'live')) {
-      for (const other of clusters) if (!other.reachable) unread.push(`${other.name} (unreachable: ${other.unreachableReason})`);
-    }
-    const ctx: MeshCheckContext = {
-      clusters: readers,
-      clusterInfos: clusters,
-      mesh,
-      options: { istioNamespace: ISTIO_NAMESPACE, certWarnDays: 30, now: options.now ?? new Date('2026-11-20T10:00:00Z') },
-      signal: new AbortController().signal,
-      memo,
-      report: (finding) => {
-        if (!check.meta.messages[finding.messageId]) throw new Error(`unknown messageId ${finding.messageId}`);
-        run.findings.push({ ...finding, cluster: finding.cluster ?? run.cluster });
-      },
-      skip: (reason) => {
-        throw new Skip(reason);
-      },
-      attach: (key, value) => {
-        run.data[key] = value;
-      },
-      notRead: (cluster, reason, why) => {
-        unread.push(`${cluster} (${why === 'outage' ? 'outage: ' : ''}${reason})`);
-      },
-    };
-    if (options.probeRemoteApi) ctx.probeRemoteApi = options.probeRemoteApi;
-    try {
-      if (check.scope === 'mesh') await check.run(ctx);
-      else await check.run({ ...ctx, cluster: reader!, clusterInfo: info! });
-    } catch (err) {
-      if (!(err instanceof Skip)) throw err;
-      run.findings = [];
-      run.skipped = err.reason;
-    }
-    // As the engine does: no problem found, but not every cluster read, is no pass.
-    const problems = run.findings.some((f) => (f.severity ?? check.meta.messages[f.messageId].severity) !== 'info');
-    if (!run.skipped && !problems && unread.length) {
-      run.findings = [];
-      run.skipped = `no problem found in what could be read, but not everything could: ${unread.join(', ')}`;
-    }
-  }
+  const breaches: string[] = [];
+  const reported: { cluster: string; input: FindingInput; message: string; used?: boolean }[] = [];
+  const checked = {
+    ...check,
+    run: (ctx: CheckContext) => {
+      const target = ctx.cluster?.name ?? '*';
+      const report = (input: FindingInput) => {
+        const meta = check.meta.messages[input.messageId];
+        if (!meta) {
+          breaches.push(`${check.id} on ${target} reported messageId "${input.messageId}", which its meta.messages does not declare`);
+        } else {
+          const unfilled = [...placeholdersOf(meta.template), ...(input.hint === undefined ? placeholdersOf(meta.hint) : [])].filter((key) => input.data?.[key] === undefined);
+          if (unfilled.length) breaches.push(`${check.id} on ${target}: ${input.messageId} leaves {{${[...new Set(unfilled)].join('}}, {{')}}} unfilled`);
+          if (input.hint !== undefined && placeholdersOf(input.hint).length) breaches.push(`${check.id} on ${target}: ${input.messageId} has a hint with a raw placeholder: ${input.hint}`);
+          reported.push({ cluster: input.cluster ?? target, input, message: fillTemplate(meta.template, input.data) });
+        }
+        ctx.report(input);
+      };
+      return check.run({ ...ctx, report } as never);
+    },
+  } as Check;
+  const live = opts.live || opts.probeRemoteApi !== undefined;
+  const results = await runChecks({
+    checks: [checked],
+    readers: live ? readers.map(asLive) : readers,
+    clusterInfos: clusters,
+    mesh,
+    options: { istioNamespace: ISTIO_NAMESPACE, certWarnDays: 30, now: opts.now ?? new Date('2026-11-20T10:00:00Z'), ...opts.options },
+    timeoutMs: opts.timeoutMs ?? 60_000,
+    concurrency: 4,
+    ...(opts.probeRemoteApi ? { probeRemoteApi: opts.probeRemoteApi } : {}),
+    ...(opts.severityOverrides ? { severityOverrides: opts.severityOverrides } : {}),
+  });
+  if (breaches.length) throw new Error(`check contract broken:\n${breaches.join('\n')}`);
+  const runs = results.map((result): CheckRun => {
+    const run: CheckRun = { cluster: result.cluster, outcome: result.outcome, findings: [], data: result.data ?? {} };
+    if (result.skipReason !== undefined) run.skipped = result.skipReason;
+    if (result.error !== undefined) run.error = result.error;
+    run.findings = result.findings.map((finding) => {
+      // The data it was reported with, for tests that assert it: the first report that renders to this finding.
+      const source = reported.find((r) => !r.used && r.cluster === finding.cluster && r.input.messageId === finding.messageId && r.message === finding.message);
+      if (!source) return finding;
+      source.used = true;
+      return source.input.data === undefined ? finding : { ...finding, data: source.input.data };
+    });
+    return run;
+  });
   return { runs, clusters, mesh };
 }
 
 /** `cluster:messageId` of every finding, sorted: what most assertions compare. */
 export function findingKeys(runs: CheckRun[]): string[] {
   return runs.flatMap((r) => r.findings.map((f) => `${f.cluster}:${f.messageId}`)).sort();
+}
+
+/** `cluster: error` of every run whose outcome is error (a throw, a timeout, an outage), in run order. */
+export function runErrors(runs: CheckRun[]): string[] {
+  return runs.filter((r) => r.outcome === 'error').map((r) => `${r.cluster}: ${r.error}`);
 }
 
 /** The run for one cluster (or `*`). */

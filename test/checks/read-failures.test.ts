@@ -1,6 +1,6 @@
 // Errors never become "no objects" (issue 10 §4) and a mesh-wide check never passes on what it could
 // not read (issue 11.1). Per failure class of one cluster's list: a 500 or a timeout makes the check
-// error (the rejection carries the reason); 403 and 404 mean "absent", so the cluster is left out and
+// error (the error result carries the reason); 403 and 404 mean "absent", so the cluster is left out and
 // the check, finding nothing, is skipped with the reason instead of passing.
 import { describe, expect, it } from 'vitest';
 import type { AccessErrorReason, ResourceKindName } from '../../src/cluster/types.ts';
@@ -12,7 +12,7 @@ import topology from '../../src/checks/network/topology.ts';
 import sharedRoot from '../../src/checks/certificates/shared-root.ts';
 import consistency from '../../src/checks/services/consistency.ts';
 import namespaceSameness from '../../src/checks/services/namespace-sameness.ts';
-import { findingKeys, fixtureObjects, memoryReaders, openFixture, runCheck, runFor } from './helpers.ts';
+import { findingKeys, fixtureObjects, memoryReaders, openFixture, runCheck, runErrors, runFor } from './helpers.ts';
 
 const FIXTURE = 'multi-primary-healthy';
 
@@ -43,7 +43,9 @@ describe('a failed list is never "no objects"', () => {
 
   describe.each(READS)('%s reading %s', (_id, kind, check) => {
     it.each(['bad-response', 'timeout'] as const)('%s on cluster2: the check errors with the reason', async (reason) => {
-      await expect(runWithFailing(check, kind, reason)).rejects.toThrow(`${reason}: cannot list ${kind}`);
+      const { runs } = await runWithFailing(check, kind, reason);
+      expect(findingKeys(runs)).toEqual([]);
+      expect(runErrors(runs)).toEqual([expect.stringContaining(`*: ${reason}: cannot list ${kind}`)]);
     });
 
     it.each(['forbidden', 'not-found'] as const)('%s on cluster2: no finding, skipped naming cluster2 and why', async (reason) => {
@@ -60,6 +62,10 @@ describe('a mesh-scope check does not pass when a cluster is unreachable', () =>
     const { runs, clusters } = await runCheck(check, readers);
     expect(clusters.find((c) => c.name === 'cluster2')?.reachable).toBe(false);
     expect(findingKeys(runs)).toEqual([]);
-    expect(runFor(runs, '*').skipped).toMatch(/cluster2 \(unreachable|fewer than two readable clusters/);
+    const run = runFor(runs, '*');
+    // What the user gets: an unanswered cluster is an outage (error, exit 3); a check that compares
+    // clusters and had only one to read says so.
+    if (run.outcome === 'skip') expect(run.skipped).toBe('fewer than two readable clusters');
+    else expect(run).toMatchObject({ outcome: 'error', error: expect.stringMatching(/not everything answered: cluster2 \(unreachable/) });
   });
 });

@@ -35,9 +35,9 @@ export function secretValue(secret: KubeObject, key: string): string {
   return Buffer.from(secret.data[key], 'base64').toString('utf8');
 }
 
-/** [checkId, messageId, cluster, effective severity] of every finding, as the engine would report it. */
+/** [checkId, messageId, cluster, effective severity] of every finding, as the engine reports it. */
 export function findingTuples(check: Check, runs: CheckRun[]): [string, string, string | undefined, string][] {
-  return runs.flatMap((r) => r.findings.map((f): [string, string, string | undefined, string] => [check.id, f.messageId, f.cluster, f.severity ?? check.meta.messages[f.messageId].severity]));
+  return runs.flatMap((r) => r.findings.map((f): [string, string, string | undefined, string] => [check.id, f.messageId, f.cluster, f.severity]));
 }
 
 /** Make a cluster's istiod run `version` (the image tag topology reads). */

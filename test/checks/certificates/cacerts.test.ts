@@ -20,7 +20,7 @@ describe('certificates/cacerts', () => {
   it('cacertsMissing: cluster2 runs the self-signed istio-ca-secret', async () => {
     const { runs } = await runCheck(check, (await openFixture('cacerts-missing')).clusters);
     expect(findingKeys(runs)).toEqual(['cluster2:cacertsMissing']);
-    expect(runFor(runs, 'cluster2').findings[0].severity).toBeUndefined();
+    expect(runFor(runs, 'cluster2').findings[0].severity).toBe('error');
   });
 
   it('cacertsMissing is only info in a single-cluster mesh', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import check from '../../../src/checks/certificates/workload.ts';
 import { AccessError, type ClusterReader, type KubeObject } from '../../../src/cluster/types.ts';
 import { issueCert, type IssuedCert } from '../../../src/lab/pki.ts';
-import { findingKeys as allKeys, fixtureObjects, memoryReaders, openFixture, runCheck, type ClusterObjects } from '../helpers.ts';
+import { findingKeys as allKeys, fixtureObjects, memoryReaders, openFixture, runCheck, runErrors, type ClusterObjects } from '../helpers.ts';
 import { NOT_AFTER, NOT_BEFORE, cacertsData, findingTuples, rootAndIntermediate, setCacerts } from './ca-material.ts';
 
 const NOW = new Date('2026-11-20T10:00:00Z');
@@ -185,11 +185,11 @@ describe('certificates/workload', () => {
     expect(findingKeys(stuck)).toEqual(['cluster1:workloadCertNotRotated']);
   });
 
-  it('an unknown /certs or config_dump format is a broken probe (throws), not a finding', async () => {
+  it('an unknown /certs or config_dump format is a broken probe (the check errors), not a finding', async () => {
     const m = await mesh();
-    await expect(run(m.objects, { cluster1: { certs: '{"certs": {}}' } })).rejects.toThrow(/unknown format/);
+    expect(runErrors(await run(m.objects, { cluster1: { certs: '{"certs": {}}' } }))).toEqual([expect.stringMatching(/^cluster1: .*unknown format/)]);
     const m2 = await mesh();
     const good = await sidecar(m2.ca1, [m2.root]);
-    await expect(run(m2.objects, { cluster1: { certs: good.certs, secrets: '{"secrets": []}' } })).rejects.toThrow(/unknown format/);
+    expect(runErrors(await run(m2.objects, { cluster1: { certs: good.certs, secrets: '{"secrets": []}' } }))).toEqual([expect.stringMatching(/^cluster1: .*unknown format/)]);
   });
 });

@@ -2,7 +2,7 @@
 // bodies from in-memory readers (which have none of their own).
 import YAML from 'yaml';
 import type { ClusterReader, KubeObject } from '../../../src/cluster/types.ts';
-import type { Check, FindingInput } from '../../../src/engine/types.ts';
+import type { Check, Finding } from '../../../src/engine/types.ts';
 
 /** Decode, edit and re-encode the kubeconfig under `key` of a remote secret. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- kubeconfig YAML edited freely in tests
@@ -30,9 +30,9 @@ export function jwt(payload: object): string {
   return `${Buffer.from('{"alg":"RS256"}').toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.c2ln`;
 }
 
-/** `checkId cluster messageId severity` of every finding (effective severity: meta default unless overridden), sorted. */
-export function findingRows(check: Check, runs: { findings: FindingInput[] }[]): string[] {
+/** `checkId cluster messageId severity` of every finding (the effective severity, as the engine reports it), sorted. */
+export function findingRows(check: Check, runs: { findings: Finding[] }[]): string[] {
   return runs
-    .flatMap((r) => r.findings.map((f) => `${check.id} ${f.cluster ?? ''} ${f.messageId} ${f.severity ?? check.meta.messages[f.messageId]?.severity ?? ''}`))
+    .flatMap((r) => r.findings.map((f) => `${check.id} ${f.cluster} ${f.messageId} ${f.severity}`))
     .sort();
 }

@@ -8,7 +8,7 @@ import { editKubeconfig, findingRows } from './edit.ts';
 describe('control-plane/remote-api-access', () => {
   it('skips offline: a snapshot records no reachability', async () => {
     const { runs } = await runCheck(check, (await openFixture('multi-primary-healthy')).clusters);
-    expect(runs.map((r) => r.skipped)).toEqual(['needs a live cluster: remote API servers are probed only live', 'needs a live cluster: remote API servers are probed only live']);
+    expect(runs.map((r) => r.skipped)).toEqual(['needs a live cluster: offline snapshot', 'needs a live cluster: offline snapshot']);
   });
 
   it('notProbed (info), never peerUnreachable, for an exec kubeconfig istiod allows, a CA file, or an unusable kubeconfig', async () => {

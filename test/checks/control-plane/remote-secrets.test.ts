@@ -102,7 +102,7 @@ describe('control-plane/remote-secrets', () => {
       const readers = memoryReaders(objects);
       if (clusterz !== undefined) readers[0] = withIstiodDebug(readers[0], { clusterz });
       const { runs } = await runCheck(check, readers);
-      return runFor(runs, 'cluster1').findings.map((f) => [f.messageId, f.severity ?? 'error']);
+      return runFor(runs, 'cluster1').findings.map((f) => [f.messageId, f.severity]);
     };
     const entry = (syncStatus: string) => JSON.stringify([{ id: 'cluster2', secretName: `istio-system/${SECRET}`, syncStatus }]);
     expect(await severityWith(entry('timeout'))).toEqual([['serverLoopback', 'error']]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import check from '../../../src/checks/control-plane/remote-sync.ts';
-import { findingKeys, fixtureObjects, memoryReaders, openFixture, runCheck, runFor } from '../helpers.ts';
+import { findingKeys, fixtureObjects, memoryReaders, openFixture, runCheck, runErrors, runFor } from '../helpers.ts';
 import { withIstiodDebug } from './edit.ts';
 
 describe('control-plane/remote-sync', () => {
@@ -32,16 +32,16 @@ describe('control-plane/remote-sync', () => {
       ]),
     });
     const { runs } = await runCheck(check, readers);
-    expect(runFor(runs, 'cluster1').findings.map((f) => [f.messageId, f.data?.peerId, f.data?.status])).toEqual([
-      ['peerNotSynced', 'cluster2', 'timeout'],
-      ['peerNotSynced', 'cluster3', 'closed'],
+    expect(runFor(runs, 'cluster1').findings.map((f) => `${f.messageId} ${f.data?.peerId} ${f.data?.status} ${f.severity}`).sort()).toEqual([
+      'peerNotSynced cluster2 timeout error',
+      'peerNotSynced cluster3 closed error',
     ]);
   });
 
   it('an unknown clusterz shape is an error of the check, not a finding', async () => {
     const readers = memoryReaders(await fixtureObjects('multi-primary-healthy'));
     readers[0] = withIstiodDebug(readers[0], { clusterz: '{"clusters": {}}' });
-    await expect(runCheck(check, readers)).rejects.toThrow(/unknown \/debug\/clusterz format/);
+    expect(runErrors((await runCheck(check, readers)).runs)).toEqual([expect.stringMatching(/^cluster1: .*unknown \/debug\/clusterz format/)]);
   });
 
   it('skips clusters of unknown role', () => {

@@ -57,8 +57,8 @@ describe('control-plane/version-skew', () => {
     objectsOf(objects, 'cluster1', 'pods').push(sidecarPod('old-1', '1.27.0'), sidecarPod('old-2', '1.27.0', true), sidecarPod('ok', '1.28.2'), sidecarPod('new', '1.30.0'));
     const { runs } = await runCheck(check, memoryReaders(objects));
     expect(runFor(runs, '*').findings.map((f) => [f.cluster, f.messageId, f.data?.count, f.data?.version])).toEqual([
-      ['cluster1', 'proxyTooOld', 2, '1.27.0'],
       ['cluster1', 'proxyNewer', 1, '1.30.0'],
+      ['cluster1', 'proxyTooOld', 2, '1.27.0'],
     ]);
   });
 });

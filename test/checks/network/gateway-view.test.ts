@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import check from '../../../src/checks/network/gateway-view.ts';
-import { findingKeys, objectNamed, openFixture, runCheck, runFor } from '../helpers.ts';
+import { findingKeys, objectNamed, openFixture, runCheck, runErrors, runFor } from '../helpers.ts';
 import { REGISTRY_SERVICE_MESH_NETWORKS, edited, findingRows, networkz, readersWithDebug, setMeshNetworks } from './net-helpers.ts';
 
 const GATEWAY = 'istio-eastwestgateway';
@@ -23,7 +23,8 @@ describe('network/gateway-view', () => {
 
   it('an unknown networkz shape is an error of the probe, not a finding', async () => {
     const objects = await edited('net-healthy');
-    await expect(runCheck(check, readersWithDebug(objects, { cluster1: { networkz: '{"gateways":[]}' } }))).rejects.toThrow(/not a JSON array/);
+    const { runs } = await runCheck(check, readersWithDebug(objects, { cluster1: { networkz: '{"gateways":[]}' } }));
+    expect(runErrors(runs)).toEqual([expect.stringMatching(/^cluster1: .*not a JSON array/)]);
   });
 
   it('gatewayViewMissing: the LB of cluster2 is pending, so istiod of cluster1 lists no network2 gateway; the finding names cluster2', async () => {

@@ -50,6 +50,6 @@ export function setMeshNetworks(objects: Map<string, ClusterObjects>, text: stri
 /** checkId, messageId, cluster and effective severity of every finding, sorted. */
 export function findingRows(check: Check, runs: CheckRun[]): string[] {
   return runs
-    .flatMap((r) => r.findings.map((f) => `${check.id} ${f.messageId} ${f.cluster} ${f.severity ?? check.meta.messages[f.messageId].severity ?? 'error'}`))
+    .flatMap((r) => r.findings.map((f) => `${check.id} ${f.messageId} ${f.cluster} ${f.severity}`))
     .sort();
 }

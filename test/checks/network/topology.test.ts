@@ -53,7 +53,7 @@ describe('network/topology', () => {
     const { runs } = await runEdited((o) => forgetNetwork(o, 'cluster2'));
     expect(findingKeys(runs)).toEqual(['cluster2:networkUnknown']);
     const finding = runFor(runs, '*').findings[0];
-    expect(finding.severity).toBeUndefined();
+    expect(finding.severity).toBe('error');
     expect(finding.data).toMatchObject({ networks: 'network1, network2' });
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import check from '../../../src/checks/services/cross-cluster-discovery.ts';
-import { findingKeys, objectNamed, objectsOf, openFixture, runCheck, runFor } from '../helpers.ts';
+import { findingKeys, objectNamed, objectsOf, openFixture, runCheck, runErrors, runFor } from '../helpers.ts';
 import { fixtureVariant } from './helpers.ts';
 import { SECRET_FORMS, giveClusterId } from '../remote-secret-forms.ts';
 
@@ -124,13 +124,14 @@ describe('services/cross-cluster-discovery', () => {
   it('a peer whose Services list fails (500, timeout) makes the check error, not "no services"', async () => {
     for (const reason of ['bad-response', 'timeout'] as const) {
       const readers = await fixtureVariant('svc-multi-primary', { readerOptions: { cluster2: { failing: { services: reason } } } });
-      await expect(runCheck(check, readers)).rejects.toThrow(`${reason}: cannot list services`);
+      // cluster1 cannot list its peer's Services; cluster2 cannot list its own.
+      expect(runErrors((await runCheck(check, readers)).runs)).toEqual([`cluster1: ${reason}: cannot list services`, `cluster2: ${reason}: cannot list services`]);
     }
   });
 
   it('an unknown registryz format is an error of the check, not a finding', async () => {
     const readers = await fixtureVariant('svc-multi-primary', { rawDebug: { 'cluster1/registryz': '{"services": []}' } });
-    await expect(runCheck(check, readers)).rejects.toThrow(/istiod istiod-6d8f7c9b54-x7k2p: registryz is not a JSON array/);
+    expect(runErrors((await runCheck(check, readers)).runs)).toEqual([expect.stringMatching(/^cluster1: .*istiod istiod-6d8f7c9b54-x7k2p: registryz is not a JSON array/)]);
   });
 
   it('skips a remote cluster (no istiod)', async () => {
