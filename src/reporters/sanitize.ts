@@ -92,9 +92,13 @@ export function terminalText(text: string): string {
   return redactSecrets(text).replace(TERMINAL_UNSAFE, visibleEscape);
 }
 
-/** terminalText for each line of a text meshdoctor laid out over several lines itself. */
+/**
+ * terminalText for each line of a text meshdoctor laid out over several lines itself. Secrets are
+ * redacted over the whole text first: a private key block spans lines, and redacting line by line
+ * would hide its BEGIN line and print its body.
+ */
 export function terminalLines(text: string): string {
-  return text.split('\n').map(terminalText).join('\n');
+  return redactSecrets(text).split('\n').map(terminalText).join('\n');
 }
 
 // What JSON.stringify leaves raw but a terminal would act on (it escapes C0 itself).
