@@ -4,6 +4,7 @@
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { KubeObject } from './types.ts';
+import { CONFIG_SECRET_KEY, CONFIG_SECRET_NAME, MULTICLUSTER_SECRET_LABEL } from '../mesh/remote-secrets.ts';
 
 /** The value stored in place of a secret. */
 export const REDACTED = 'REDACTED';
@@ -98,10 +99,13 @@ export function redactObject(obj: KubeObject): KubeObject {
     copy.metadata.annotations = rest;
   }
   if (copy.kind === 'Secret') {
-    const isRemoteSecret = copy.metadata.labels?.['istio/multiCluster'] === 'true';
+    // Kubeconfigs istiod reads (what findRemoteSecrets finds: every key of a remote secret, `config`
+    // of istio-kubeconfig) keep server and CA, so remote-secret checks still judge them offline.
+    const isRemoteSecret = copy.metadata.labels?.[MULTICLUSTER_SECRET_LABEL] === 'true';
+    const isConfigSecret = copy.metadata.name === CONFIG_SECRET_NAME;
     if (copy.data && typeof copy.data === 'object') {
       for (const key of Object.keys(copy.data)) {
-        copy.data[key] = redactSecretValue(key, String(copy.data[key]), isRemoteSecret);
+        copy.data[key] = redactSecretValue(key, String(copy.data[key]), isRemoteSecret || (isConfigSecret && key === CONFIG_SECRET_KEY));
       }
     }
     // stringData is never served by the API, but a hand-made dump may carry it.

@@ -89,6 +89,8 @@ describe('snapshot writer -> reader round trip', () => {
           metadata: { namespace: 'istio-system', name: 'istio-remote-secret-cluster2', labels: { 'istio/multiCluster': 'true' } },
           data: { cluster2: b64(remoteKubeconfig) },
         },
+        // The --type=config form of an external control plane: redacted the same way.
+        { metadata: { namespace: 'external-istiod', name: 'istio-kubeconfig' }, data: { config: b64(remoteKubeconfig) } },
         { metadata: { namespace: 'sample', name: 'db-password' }, data: { password: b64('hunter2-very-secret') } },
       ],
     };
@@ -154,6 +156,9 @@ describe('snapshot writer -> reader round trip', () => {
     expect(remote).toContain('https://10.0.0.2:6443');
     const redactedToken = (parseYaml(remote) as { users: { user: { token: string } }[] }).users[0].user.token;
     expect(parseRedacted(redactedToken)?.jwtClaims).toMatchObject({ exp: 2000000000 });
+    const config = fromB64(secrets.find((s) => s.metadata.name === 'istio-kubeconfig')!.data.config);
+    expect(config).toContain('https://10.0.0.2:6443');
+    expect(parseRedacted((parseYaml(config) as { users: { user: { token: string } }[] }).users[0].user.token)?.jwtClaims).toMatchObject({ exp: 2000000000 });
 
     // No written byte holds a private key, the token, its signature or the password.
     const files = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
