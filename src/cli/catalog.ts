@@ -3,6 +3,7 @@ import { CATEGORIES, type Check } from '../engine/types.ts';
 import { compareChecks } from '../engine/registry.ts';
 import { BUILTIN_CHECKS } from '../checks/index.ts';
 import { UsageError } from './errors.ts';
+import { didYouMean } from '../util/suggest.ts';
 import type { CliIO } from './io.ts';
 import { terminalLines, terminalText } from '../reporters/sanitize.ts';
 
@@ -34,7 +35,7 @@ export async function listChecksCommand(args: { output: 'human' | 'json' }, io: 
 export async function explainCommand(args: { checkId: string }, io: CliIO): Promise<number> {
   const checks = BUILTIN_CHECKS;
   const check = checks.find((c) => c.id === args.checkId) ?? checks.find((c) => c.id.endsWith(`/${args.checkId}`));
-  if (!check) throw new UsageError(`unknown check "${args.checkId}"; list them with \`meshdoctor checks\``);
+  if (!check) throw new UsageError(`unknown check "${args.checkId}"${didYouMean(args.checkId, checks.map((c) => c.id))}; list them with \`meshdoctor checks\``);
   io.stdout.write(terminalLines(explainText(check)));
   return 0;
 }

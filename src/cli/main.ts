@@ -3,6 +3,7 @@
 import yargs, { type Argv } from 'yargs';
 import { CATEGORIES, type Category } from '../engine/types.ts';
 import { UsageError, isUserInputError, oneLine } from './errors.ts';
+import { closestName } from '../util/suggest.ts';
 import type { DiagnoseArgs } from './diagnose.ts';
 import type { CliIO } from './io.ts';
 import { registerLabCommands } from './lab-wiring.ts';
@@ -42,7 +43,7 @@ export async function main(args: string[], io: CliIO): Promise<number> {
 function buildParser(args: string[], io: CliIO, setExit: (code: number) => void): Argv {
   const parser = yargs(args)
     .scriptName('meshdoctor')
-    .usage('meshdoctor [all|control-plane|services|network|certificates|connectivity] [options]\n\nDiagnose a multi-cluster Istio mesh.')
+    .usage(`meshdoctor [${['all', ...CATEGORIES].join('|')}] [options]\n\nDiagnose a multi-cluster Istio mesh.`)
     // Half-typed words are no error while completing (and the shell must not see one).
     .strict(!completing(args))
     // yargs runs the command of the words typed while it completes them: never let it act (serve a
@@ -61,7 +62,7 @@ function buildParser(args: string[], io: CliIO, setExit: (code: number) => void)
       if (err && !(err.name === 'YError')) throw err;
       // yargs spreads some messages over lines ("Invalid values:\n  Argument: ..."): keep them on one.
       const text = (msg ?? err?.message ?? 'invalid invocation').split('\n').map((line) => line.trim()).filter(Boolean).join(' ');
-      throw new UsageError(`${text} (see meshdoctor --help)`);
+      throw new UsageError(`${text}${flagSuggestion(text)} (see meshdoctor --help)`);
     })
     .command(
       '$0 [category]',
@@ -137,6 +138,15 @@ function completing(args: string[]): boolean {
 }
 
 /** yargs' declared options (public in yargs, absent from its types). */
+/** `; did you mean --only?` for yargs' "Unknown argument: onyl" when a run option is that close. */
+function flagSuggestion(text: string): string {
+  const unknown = /^Unknown arguments?: (.+)$/.exec(text)?.[1].split(',')[0]?.trim();
+  if (!unknown) return '';
+  const options = Object.keys((addRunOptions(yargs([])) as unknown as YargsInternals).getOptions().key).filter((key) => key !== 'category' && key.length > 1);
+  const suggestion = closestName(unknown.replace(/^-+/, ''), options);
+  return suggestion ? `; did you mean --${suggestion}?` : '';
+}
+
 interface YargsInternals {
   getOptions(): { key: Record<string, unknown> };
 }
@@ -150,7 +160,9 @@ function resolveCategory(argv: Record<string, unknown>): Category | undefined {
   if (!name || name === 'all') return undefined;
   if (name === 'test') return 'connectivity';
   if ((CATEGORIES as readonly string[]).includes(name)) return name as Category;
-  throw new UsageError(`unknown command or category "${name}" (one of ${RUN_COMMANDS.join(', ')}, checks, explain, snapshot, lab)`);
+  const commands = [...RUN_COMMANDS, 'checks', 'explain', 'snapshot', 'lab', 'completion'];
+  const suggestion = closestName(name, commands);
+  throw new UsageError(`unknown command or category "${name}"${suggestion ? `; did you mean "${suggestion}"?` : ''} (one of ${commands.join(', ')})`);
 }
 
 /**

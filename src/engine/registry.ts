@@ -1,4 +1,5 @@
 import { CATEGORIES, type Category, type Check } from './types.ts';
+import { didYouMean } from '../util/suggest.ts';
 
 /** A problem with the set of checks or a selection of them: the CLI maps it to exit code 2. */
 export class RegistryError extends Error {
@@ -71,8 +72,7 @@ export function selectChecks(checks: Check[], opts: { category?: Category; only?
   const known = (name: string): boolean => isCategory(name) || checks.some((c) => c.id === name);
   for (const name of [...(opts.only ?? []), ...(opts.skip ?? [])]) {
     if (!known(name)) {
-      const suggestion = checks.find((c) => c.id.endsWith(`/${name}`))?.id;
-      throw new RegistryError(`unknown check or category "${name}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}; see \`meshdoctor checks\``);
+      throw new RegistryError(`unknown check or category "${name}"${didYouMean(name, [...CATEGORIES, ...checks.map((c) => c.id)])}; see \`meshdoctor checks\``);
     }
   }
   const matches = (check: Check, name: string): boolean => check.id === name || check.category === name;
