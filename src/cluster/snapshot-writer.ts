@@ -7,7 +7,7 @@ import { stringify as stringifyYaml } from 'yaml';
 import { RESOURCE_KINDS } from './kinds.ts';
 import { containsPrivateKey, redactObject } from './redact.ts';
 import { SNAPSHOT_MANIFEST, SNAPSHOT_VERSION, SnapshotError, type SnapshotManifest, type SnapshotManifestCluster } from './snapshot-format.ts';
-import { AccessError } from './types.ts';
+import { AccessError, SIDECAR_ADMIN_PATHS } from './types.ts';
 import { PROXY_CONTAINER, proxyContainer } from '../mesh/sidecars.ts';
 import type { ClusterReader, KubeObject, PodRef, ResourceKindName } from './types.ts';
 
@@ -193,7 +193,7 @@ async function captureCluster(
  * `[redacted]`; any other private_key value is replaced anyway (the write guard stays the last line).
  */
 async function sidecarSecrets(reader: ClusterReader, pod: PodRef, opts: { timeoutMs: number }): Promise<string> {
-  const what = 'config_dump?resource=dynamic_active_secrets';
+  const what = SIDECAR_ADMIN_PATHS.secrets;
   const result = await reader.exec(pod, PROXY_CONTAINER, ['pilot-agent', 'request', 'GET', what], opts);
   if (result.exitCode !== 0) throw new AccessError('bad-response', reader.name, `pilot-agent request GET ${what} exited ${result.exitCode}: ${result.stderr.trim().split('\n')[0]}`);
   const redactKeys = (value: unknown): unknown => {

@@ -1,0 +1,65 @@
+// Optional needs (a trailing `?`): the check reads them when it can and copes when it cannot, so
+// neither a forbidden prefetch nor an offline reader decides its outcome; required needs still do.
+import { describe, expect, it } from 'vitest';
+import { runChecks } from '../../src/engine/run.ts';
+import { defineCheck } from '../../src/engine/define-check.ts';
+import { AccessError } from '../../src/cluster/types.ts';
+import { clusterInfo, memoryReader, MESH } from './fakes.ts';
+
+const meta = { description: 'test check', docs: 'https://istio.io', messages: { noSecrets: { template: 'no secrets', severity: 'warning' as const, hint: 'grant it' } } };
+
+describe('optional needs', () => {
+  it('prefetches an optional kind without a forbidden list turning the check into a skip; a required one still skips', async () => {
+    const optional = defineCheck({ id: 'certificates/optional-secrets', category: 'certificates', scope: 'cluster', needs: ['configmaps', 'secrets?'], meta, async run(ctx) {
+      try {
+        await ctx.cluster.list('secrets');
+      } catch (err) {
+        if (!(err instanceof AccessError && err.reason === 'forbidden')) throw err;
+        ctx.report({ messageId: 'noSecrets' });
+      }
+    } });
+    const required = defineCheck({ id: 'certificates/required-secrets', category: 'certificates', scope: 'cluster', needs: ['secrets'], meta, async run() {} });
+    const c1 = memoryReader('c1', {}, { forbidden: ['secrets'] });
+    const readers = [c1, memoryReader('c2')];
+    const results = await runChecks({
+      checks: [optional, required],
+      readers,
+      clusterInfos: readers.map((r) => clusterInfo(r.name)),
+      mesh: MESH,
+      options: { istioNamespace: 'istio-system', certWarnDays: 30, now: new Date(0) },
+      timeoutMs: 10_000,
+      concurrency: 2,
+    });
+    expect(results.map((r) => [r.checkId, r.cluster, r.outcome, r.findings.map((f) => f.messageId)])).toEqual([
+      ['certificates/optional-secrets', 'c1', 'warn', ['noSecrets']],
+      ['certificates/optional-secrets', 'c2', 'pass', []],
+      ['certificates/required-secrets', 'c1', 'skip', []],
+      ['certificates/required-secrets', 'c2', 'pass', []],
+    ]);
+    // The optional kind was prefetched like any need.
+    expect(c1.listCalls).toContain('secrets');
+  });
+
+  it('runs a check with exec? on an offline reader, where one with exec skips', async () => {
+    const ran: string[] = [];
+    const optionalExec = defineCheck({ id: 'connectivity/optional-exec', category: 'connectivity', scope: 'cluster', needs: ['pods', 'exec?'], meta, async run(ctx) {
+      ran.push(ctx.cluster.name);
+    } });
+    const requiredExec = defineCheck({ id: 'connectivity/required-exec', category: 'connectivity', scope: 'cluster', needs: ['pods', 'exec'], meta, async run() {} });
+    const readers = [memoryReader('c1', {}, { live: false })];
+    const results = await runChecks({
+      checks: [optionalExec, requiredExec],
+      readers,
+      clusterInfos: readers.map((r) => clusterInfo(r.name)),
+      mesh: MESH,
+      options: { istioNamespace: 'istio-system', certWarnDays: 30, now: new Date(0) },
+      timeoutMs: 10_000,
+      concurrency: 2,
+    });
+    expect(results.map((r) => [r.checkId, r.outcome, r.skipReason])).toEqual([
+      ['connectivity/optional-exec', 'pass', undefined],
+      ['connectivity/required-exec', 'skip', 'needs a live cluster: offline snapshot'],
+    ]);
+    expect(ran).toEqual(['c1']);
+  });
+});
