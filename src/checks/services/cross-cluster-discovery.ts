@@ -17,8 +17,8 @@ const check = defineCheck({
   scope: 'cluster',
   // istiod's debug endpoints answer only while istiod runs: its own check says why when it does not.
   dependsOn: ['control-plane/istiod-ready'],
-  // secrets?: the remote secrets' keys, when readable, name the peers.
-  needs: ['services', 'namespaces', 'configmaps', 'secrets?', 'istiod:registryz', 'istiod:clusterz'],
+  // secrets? and deployments?: the remote secrets' keys (in istiod's namespaces), when readable, name the peers.
+  needs: ['services', 'namespaces', 'configmaps', 'secrets?', 'deployments?', 'istiod:registryz', 'istiod:clusterz'],
   meta: {
     description: "Each primary's istiod knows the Services of every peer cluster (registryz clusterVIPs)",
     details:
