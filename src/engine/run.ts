@@ -377,6 +377,8 @@ function toFinding(check: Check, taskCluster: string, input: FindingInput, overr
     hint: input.hint ?? fillTemplate(message.hint, input.data, { shell: true }),
   };
   if (input.resource) finding.resource = input.resource;
+  if (input.peer !== undefined) finding.peer = input.peer;
+  if (input.service !== undefined) finding.service = input.service;
   return finding;
 }
 

@@ -33,6 +33,27 @@ export interface Finding {
   message: string;
   /** What to do about it. */
   hint?: string;
+  /** The other cluster of a pair the finding concerns (e.g. the caller of a failed request, a remote secret's peer): matched by `peer-pair` explanations. */
+  peer?: string;
+  /** The service the finding concerns, `namespace/name`: matched by `service` explanations. */
+  service?: string;
+}
+
+/**
+ * Where a finding of another check must sit to explain a finding: `cluster`, the same cluster;
+ * `peer-pair`, the same pair of clusters (cluster and peer, either order), or one cluster of the
+ * pair when the explaining finding concerns a single cluster; `service`, the same service (and
+ * cluster); `mesh`, anywhere in the mesh.
+ */
+export type ExplainWhen = 'cluster' | 'peer-pair' | 'service' | 'mesh';
+
+/** A finding of another check that can explain this message's findings (see src/engine/root-causes.ts). */
+export interface Explanation {
+  /** Id of the explaining check, `category/name` (not the check itself). */
+  check: string;
+  /** Its messageIds that explain. */
+  messages: readonly string[];
+  when: ExplainWhen;
 }
 
 /** A value for a template placeholder. */
@@ -47,6 +68,10 @@ interface FindingFields {
   severity?: Severity;
   /** Overrides the messageId's hint (rarely: a hint that depends on the data). */
   hint?: string;
+  /** The other cluster of a pair the finding concerns (see Finding.peer). */
+  peer?: string;
+  /** The service concerned, `namespace/name` (see Finding.service). */
+  service?: string;
 }
 
 type Trim<S extends string> = S extends ` ${infer R}` ? Trim<R> : S extends `${infer R} ` ? Trim<R> : S;
@@ -74,8 +99,13 @@ export type FindingInput<M extends Messages = Messages> = {
   [K in keyof M & string]: FindingFields & {
     /** A key of the check's `meta.messages`. */
     messageId: K;
-  } & DataFor<M[K]>;
+  } & DataFor<M[K]> & MatchFieldsFor<M[K]>;
 }[keyof M & string];
+
+type WhenOf<T extends MessageMeta> = T extends { explainedBy: readonly { when: infer W }[] } ? W : never;
+
+/** A message explained on the same peer pair must name its peer; on the same service, its service. */
+type MatchFieldsFor<T extends MessageMeta> = ('peer-pair' extends WhenOf<T> ? { peer: string } : unknown) & ('service' extends WhenOf<T> ? { service: string } : unknown);
 
 /** Description of one messageId of a check. */
 export interface MessageMeta {
@@ -85,6 +115,11 @@ export interface MessageMeta {
   severity: Severity;
   /** What to do (may use the same placeholders). */
   hint: string;
+  /**
+   * Findings of other checks that can explain this one (a consequence of them): the engine links
+   * them after the run, and a finding nothing explains is a root cause.
+   */
+  explainedBy?: readonly Explanation[];
 }
 
 /** A check's messages: messageId -> template, severity, hint. */

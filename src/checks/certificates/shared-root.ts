@@ -25,6 +25,8 @@ const check = defineCheck({
         template:
           'Cluster {{cluster}} chains to root {{root}} ({{subject}}, from {{source}}), not trusted by {{peers}} (roots by cluster: {{groups}}); cross-cluster mTLS fails with CERTIFICATE_VERIFY_FAILED',
         severity: 'error',
+        // Without a plugged-in CA istiod generates its own self-signed root, which no other cluster trusts.
+        explainedBy: [{ check: 'certificates/cacerts', messages: ['cacertsMissing'], when: 'cluster' }],
         hint: PLUGIN_CA_HINT,
       },
       rootMissing: {

@@ -66,6 +66,11 @@ const check = defineCheck({
       workloadIssuerMismatch: {
         template: 'Sidecar {{pod}} holds a certificate not signed by the cluster\'s CA {{ca}} (its issuer: {{issuer}}): it was issued by another or an older CA',
         severity: 'error',
+        // Without ca-key.pem istiod cannot sign with the plugged-in CA; with a key that is not ca-cert's, its signatures do not verify against it.
+        explainedBy: [
+          { check: 'certificates/cacerts', messages: ['cacertsMissing', 'cacertsIncomplete'], when: 'cluster' },
+          { check: 'certificates/chain', messages: ['caKeyMismatch'], when: 'cluster' },
+        ],
         hint:
           'Compare: istioctl proxy-config secret {{podName}} -n {{podNamespace}} -o json, decoding the chain with openssl x509 -noout -issuer -serial. ' +
           'Restart the workload so it gets a new certificate (kubectl rollout restart deployment -n {{podNamespace}} <its deployment>); if it persists, fix cacerts and restart istiod first.',
@@ -80,6 +85,11 @@ const check = defineCheck({
       workloadRootNotShared: {
         template: 'Sidecar {{pod}} {{problem}}: peers in {{peers}} reject its mTLS (CERTIFICATE_VERIFY_FAILED)',
         severity: 'error',
+        // A sidecar's chain ends at its istiod's root: a cluster CA on another root (or istiod's self-signed one) is the cause.
+        explainedBy: [
+          { check: 'certificates/shared-root', messages: ['rootMismatch'], when: 'cluster' },
+          { check: 'certificates/cacerts', messages: ['cacertsMissing', 'cacertsIncomplete'], when: 'cluster' },
+        ],
         hint: 'Plug in a CA issued from the mesh\'s root in this cluster (the commands: meshdoctor explain certificates/shared-root), restart istiod, then the workloads.',
       },
       workloadCertExpired: {

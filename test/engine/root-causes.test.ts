@@ -1,0 +1,197 @@
+// Linking findings to the findings of other checks that explain them (src/engine/root-causes.ts):
+// the conditions, the cycle rule, and the report() typing of the fields the conditions match on.
+import { describe, expect, it } from 'vitest';
+import { defineCheck } from '../../src/engine/define-check.ts';
+import { runChecks } from '../../src/engine/run.ts';
+import { explanationProblems, linkRootCauses, refKey } from '../../src/engine/root-causes.ts';
+import { BUILTIN_CHECKS } from '../../src/checks/index.ts';
+import type { Check, CheckResult, Finding } from '../../src/engine/types.ts';
+import { clusterInfo, memoryReader, MESH } from './fakes.ts';
+
+const root = defineCheck({
+  id: 'certificates/root',
+  category: 'certificates',
+  scope: 'cluster',
+  needs: [],
+  meta: {
+    description: 'd',
+    docs: 'https://istio.io',
+    messages: {
+      rootMismatch: { template: 'other root', severity: 'error', hint: 'h' },
+      secretForPeer: { template: 'secret', severity: 'error', hint: 'h' },
+      note: { template: 'n', severity: 'info', hint: 'h' },
+      // Explained by the traffic check, which it explains: a cycle.
+      cyclic: { template: 'c', severity: 'error', hint: 'h', explainedBy: [{ check: 'connectivity/traffic', messages: ['cyclic'], when: 'cluster' }] },
+    },
+  },
+  async run() {},
+});
+
+const traffic = defineCheck({
+  id: 'connectivity/traffic',
+  category: 'connectivity',
+  scope: 'cluster',
+  needs: [],
+  meta: {
+    description: 'd',
+    docs: 'https://istio.io',
+    messages: {
+      tlsFailure: {
+        template: 'tls',
+        severity: 'error',
+        hint: 'h',
+        explainedBy: [{ check: 'certificates/root', messages: ['rootMismatch', 'secretForPeer', 'note'], when: 'peer-pair' }],
+      },
+      serviceDown: { template: 's', severity: 'error', hint: 'h', explainedBy: [{ check: 'certificates/root', messages: ['rootMismatch'], when: 'service' }] },
+      anywhere: { template: 'a', severity: 'warning', hint: 'h', explainedBy: [{ check: 'certificates/root', messages: ['rootMismatch'], when: 'mesh' }] },
+      sameCluster: { template: 'c', severity: 'error', hint: 'h', explainedBy: [{ check: 'certificates/root', messages: ['rootMismatch'], when: 'cluster' }] },
+      cyclic: { template: 'c', severity: 'error', hint: 'h', explainedBy: [{ check: 'certificates/root', messages: ['cyclic'], when: 'cluster' }] },
+      chained: { template: 'c', severity: 'error', hint: 'h', explainedBy: [{ check: 'certificates/root', messages: ['cyclic'], when: 'cluster' }] },
+    },
+  },
+  async run(ctx) {
+    // The fields a condition matches on are required by report()'s type.
+    ctx.report({ messageId: 'tlsFailure', peer: 'east' });
+    ctx.report({ messageId: 'serviceDown', service: 'sample/helloworld' });
+    // @ts-expect-error a message explained on the same peer pair must name its peer
+    ctx.report({ messageId: 'tlsFailure' });
+    // @ts-expect-error a message explained on the same service must name its service
+    ctx.report({ messageId: 'serviceDown' });
+    ctx.report({ messageId: 'sameCluster' });
+  },
+});
+
+const CHECKS: Check[] = [root, traffic];
+
+function finding(checkId: string, messageId: string, cluster: string, extra: Partial<Finding> = {}): Finding {
+  const check = CHECKS.find((c) => c.id === checkId)!;
+  return { checkId, messageId, cluster, severity: check.meta.messages[messageId].severity, message: messageId, ...extra };
+}
+
+/** One result per finding, so a finding's ref is { result: its index, finding: 0 }. */
+function results(...findings: Finding[]): CheckResult[] {
+  return findings.map((f) => ({ checkId: f.checkId, category: 'connectivity', cluster: f.cluster, outcome: 'fail', durationMs: 0, findings: [f] }));
+}
+
+/** Root causes and explanations by result index. */
+function link(...findings: Finding[]): { roots: number[]; explainedBy: Record<number, number[]> } {
+  const links = linkRootCauses(results(...findings), CHECKS);
+  const explainedBy: Record<number, number[]> = {};
+  findings.forEach((_f, i) => {
+    const by = links.explainedBy.get(refKey({ result: i, finding: 0 }));
+    if (by) explainedBy[i] = by.map((ref) => ref.result);
+  });
+  return { roots: links.rootCauses.map((ref) => ref.result), explainedBy };
+}
+
+describe('linkRootCauses', () => {
+  it('peer pair: a single-cluster finding explains every pair it is part of, a pair finding only its own pair', () => {
+    const links = link(
+      finding('certificates/root', 'rootMismatch', 'east'),
+      finding('connectivity/traffic', 'tlsFailure', 'west', { peer: 'east' }),
+      finding('connectivity/traffic', 'tlsFailure', 'west', { peer: 'north' }),
+      finding('certificates/root', 'secretForPeer', 'north', { peer: 'south' }),
+      finding('connectivity/traffic', 'tlsFailure', 'south', { peer: 'north' }),
+      finding('connectivity/traffic', 'tlsFailure', 'north', { peer: 'west' }),
+    );
+    expect(links.explainedBy).toEqual({ 1: [0], 4: [3] });
+    expect(links.roots).toEqual([0, 2, 3, 5]);
+  });
+
+  it('service: same service on the same cluster', () => {
+    const links = link(
+      finding('certificates/root', 'rootMismatch', 'east', { service: 'sample/helloworld' }),
+      finding('connectivity/traffic', 'serviceDown', 'east', { service: 'sample/helloworld' }),
+      finding('connectivity/traffic', 'serviceDown', 'east', { service: 'sample/other' }),
+      finding('connectivity/traffic', 'serviceDown', 'west', { service: 'sample/helloworld' }),
+    );
+    expect(links.explainedBy).toEqual({ 1: [0] });
+    expect(links.roots).toEqual([0, 2, 3]);
+  });
+
+  it('cluster and mesh conditions', () => {
+    const links = link(
+      finding('certificates/root', 'rootMismatch', 'east'),
+      finding('connectivity/traffic', 'sameCluster', 'east'),
+      finding('connectivity/traffic', 'sameCluster', 'west'),
+      finding('connectivity/traffic', 'anywhere', 'west'),
+    );
+    expect(links.explainedBy).toEqual({ 1: [0], 3: [0] });
+    expect(links.roots).toEqual([0, 2]);
+  });
+
+  it('an info finding neither explains nor is a root cause', () => {
+    const links = link(finding('certificates/root', 'note', 'east'), finding('connectivity/traffic', 'tlsFailure', 'west', { peer: 'east' }));
+    expect(links).toEqual({ roots: [1], explainedBy: {} });
+  });
+
+  it('a cycle hides neither end: both stay root causes, and what either explains is explained', () => {
+    const links = link(
+      finding('certificates/root', 'cyclic', 'east'),
+      finding('connectivity/traffic', 'cyclic', 'east'),
+      finding('connectivity/traffic', 'chained', 'east'),
+    );
+    expect(links.roots).toEqual([0, 1]);
+    expect(links.explainedBy).toEqual({ 2: [0] });
+    // The order of the results does not change the verdict.
+    const reversed = link(finding('connectivity/traffic', 'cyclic', 'east'), finding('certificates/root', 'cyclic', 'east'));
+    expect(reversed.roots).toEqual([0, 1]);
+  });
+
+  it('each consequence names the finding that explains it', () => {
+    const links = link(
+      finding('certificates/root', 'cyclic', 'east'),
+      finding('connectivity/traffic', 'chained', 'east'),
+      finding('connectivity/traffic', 'sameCluster', 'east'),
+      finding('certificates/root', 'rootMismatch', 'east'),
+    );
+    expect(links.roots).toEqual([0, 3]);
+    expect(links.explainedBy).toEqual({ 1: [0], 2: [3] });
+  });
+});
+
+describe('declared explanations', () => {
+  it('name existing checks and messageIds, never their own check', () => {
+    expect(explanationProblems(BUILTIN_CHECKS)).toEqual([]);
+    const selfExplained = defineCheck({
+      ...traffic,
+      id: 'connectivity/self',
+      meta: {
+        ...traffic.meta,
+        messages: {
+          x: {
+            template: 't',
+            severity: 'error',
+            hint: 'h',
+            explainedBy: [
+              { check: 'connectivity/self', messages: ['x'], when: 'cluster' },
+              { check: 'certificates/root', messages: ['nope'], when: 'cluster' },
+              { check: 'no/such', messages: ['x'], when: 'mesh' },
+            ],
+          },
+        },
+      },
+      async run() {},
+    });
+    expect(explanationProblems([root, traffic, selfExplained])).toEqual([
+      'connectivity/self x: explained by its own check',
+      'connectivity/self x: certificates/root has no messageId nope',
+      'connectivity/self x: explained by unknown check no/such',
+    ]);
+  });
+
+  it('the engine carries peer and service from report() to the finding', async () => {
+    const results = await runChecks({
+      checks: [traffic],
+      readers: [memoryReader('west')],
+      clusterInfos: [clusterInfo('west')],
+      mesh: MESH,
+      options: { istioNamespace: 'istio-system', certWarnDays: 30, now: new Date(0) },
+      timeoutMs: 5000,
+      concurrency: 1,
+    });
+    const found = results[0].findings.map((f) => [f.messageId, f.peer, f.service]);
+    expect(found).toContainEqual(['tlsFailure', 'east', undefined]);
+    expect(found).toContainEqual(['serviceDown', undefined, 'sample/helloworld']);
+  });
+});
