@@ -45,6 +45,7 @@ export interface DiagnoseArgs {
   probeTimeout?: string;
   prometheus?: string;
   color?: boolean;
+  problemsOnly?: boolean;
 }
 
 interface ClusterSource {
@@ -168,7 +169,7 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
 function renderOptions(args: DiagnoseArgs, io: CliIO, stream: CliIO['stdout']) {
   const level = colorLevel(args.color, io.env, Boolean(stream.isTTY));
   // The human report says how old an offline snapshot is.
-  return { color: level > 0, colorLevel: level, now: nowOf(io) };
+  return { color: level > 0, colorLevel: level, now: nowOf(io), problemsOnly: args.problemsOnly === true };
 }
 
 function writeFileOutputs(outputs: ReturnType<typeof parseOutputSpec>[], report: Report, io: CliIO): void {

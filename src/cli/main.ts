@@ -194,6 +194,7 @@ function addRunOptions<T>(y: Argv<T>) {
     .option('fault', { type: 'string', array: true, describe: 'lab fault NAME[:CLUSTER] (repeatable, with --lab)' })
     .option('clusters', { type: 'number', describe: 'lab clusters (2 to 10, with --lab)' })
     .option('output', { alias: 'o', type: 'string', array: true, describe: 'FMT[=FILE]: human, json or junit; repeatable; without =FILE to stdout' })
+    .option('problems-only', { type: 'boolean', default: false, describe: 'human output: list only failed, warned and errored checks (the summary stays whole)' })
     .option('fail-on', { choices: ['error', 'warning', 'never'] as const, default: 'error' as const, describe: 'lowest severity that fails the run (exit 1)' })
     .option('only', { type: 'string', array: true, describe: 'run only these check ids or categories (repeatable)' })
     .option('skip', { type: 'string', array: true, describe: 'skip these check ids or categories (repeatable)' })

@@ -23,6 +23,8 @@ export interface HumanOptions {
   colorLevel?: 0 | 1 | 2 | 3;
   /** "Now", to show how old an offline snapshot is; without it the age is left out. */
   now?: Date;
+  /** Only failed, warned and errored checks in the listing (as `istioctl analyze`); the summary stays whole. */
+  problemsOnly?: boolean;
   /** Replace every duration with DURATION_PLACEHOLDER (snapshot tests). */
   hideDurations?: boolean;
   /** Overrides DETAIL_RENDERERS (tests, plugins). */
@@ -49,7 +51,8 @@ export function renderHuman(report: Report, options: HumanOptions): string {
   const sections = [
     header(safe, view, options.now),
     topology(safe.clusters, view),
-    ...groupByCategory(safe.results).map(([category, results]) => categorySection(category, results, view)),
+    ...groupByCategory(options.problemsOnly ? safe.results.filter(isProblem) : safe.results).map(([category, results]) => categorySection(category, results, view)),
+    options.problemsOnly ? hiddenLine(safe.results, view) : [],
     summaryTable(safe, view),
     totals(safe, view),
   ];
@@ -117,6 +120,18 @@ function eastWestGateways(cluster: ClusterInfo): string {
   return gateways
     .map((gateway) => `${gateway.namespace}/${gateway.name} ${gateway.addresses.length > 0 ? gateway.addresses.join(', ') : '(no address)'}`)
     .join('\n');
+}
+
+function isProblem(result: CheckResult): boolean {
+  return result.outcome === 'fail' || result.outcome === 'warn' || result.outcome === 'error';
+}
+
+/** What --problems-only left out, so that a short report is not mistaken for a short run. */
+function hiddenLine(results: readonly CheckResult[], view: View): string[] {
+  const hidden = results.filter((result) => !isProblem(result));
+  if (hidden.length === 0) return [];
+  const passed = hidden.filter((result) => result.outcome === 'pass').length;
+  return [view.chalk.dim(`${passed} passed and ${hidden.length - passed} skipped not shown (--problems-only)`)];
 }
 
 function categorySection(category: string, results: readonly CheckResult[], view: View): string[] {

@@ -13,6 +13,7 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 const CASES: [name: string, args: string[], exitCode: number][] = [
   ['healthy-multi-primary', ['all', '--lab', 'multi-primary', '--skip', 'connectivity'], 0],
   ['demo-human', ['all', '--lab'], 1],
+  ['demo-problems-only', ['all', '--lab', '--skip', 'connectivity', '--problems-only'], 1],
   ['demo-json', ['all', '--lab', '-o', 'json', '--skip', 'connectivity'], 1],
   ['demo-junit', ['all', '--lab', '-o', 'junit', '--skip', 'connectivity'], 1],
   ['ewgw-lb-pending', ['network', '--lab', 'multi-primary', '--fault', 'ewgw-lb-pending:cluster2', '--only', 'network/eastwest-gateway'], 1],

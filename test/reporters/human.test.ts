@@ -17,6 +17,21 @@ describe('renderHuman', () => {
     await expect(plain(realisticReport())).toMatchFileSnapshot('./__snapshots__/human-realistic.txt');
   });
 
+  it('--problems-only lists only failed, warned and errored checks, says what it left out, keeps the summary whole', () => {
+    const report = realisticReport();
+    const full = renderHuman(report, { color: false });
+    const short = renderHuman(report, { color: false, problemsOnly: true });
+    const listed = (text: string) => report.results.filter((r) => text.includes(`${r.checkId} [${r.cluster}]`)).map((r) => r.outcome);
+    expect(listed(full)).toContain('pass');
+    expect(new Set(listed(short))).toEqual(new Set(report.results.filter((r) => ['fail', 'warn', 'error'].includes(r.outcome)).map((r) => r.outcome)));
+    const passed = report.results.filter((r) => r.outcome === 'pass').length;
+    const skipped = report.results.filter((r) => r.outcome === 'skip').length;
+    expect(short).toContain(`${passed} passed and ${skipped} skipped not shown`);
+    // The totals line counts every check, shown or not.
+    const totals = (text: string) => text.split('\n').find((line) => line.startsWith('checks:'));
+    expect(totals(short)).toBe(totals(full));
+  });
+
   it('renders a healthy single-cluster report (colour off)', async () => {
     await expect(plain(healthyReport())).toMatchFileSnapshot('./__snapshots__/human-healthy.txt');
   });
