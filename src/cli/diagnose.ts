@@ -58,6 +58,9 @@ interface ClusterSource {
   close(): Promise<void>;
 }
 
+/** The exit code of a run stopped by SIGINT/SIGTERM (128 + SIGINT), in the process and in the report. */
+export const INTERRUPTED_EXIT_CODE = 130;
+
 /** Run the diagnosis; returns the exit code (0, 1 or 3). Throws user-input errors (exit 2). */
 export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number> {
   const startedAt = nowOf(io);
@@ -86,10 +89,15 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
   let capturedAt: Date | undefined = undefined;
   // A run that stops early (clusters cannot be opened, Ctrl-C) still writes its file outputs with
   // what finished and why it stopped: CI then shows the reason instead of "no test results".
-  const writePartial = (reason: string): void => {
+  const writePartial = (reason: string, opts: { interrupted?: boolean } = {}): void => {
     const partial = buildReport({ startedAt, startedMark, results: [...results], ...topology, failOn: args.failOn, io, capturedAt, aborted: reason });
+    // The process exits 130 on Ctrl-C (as shells expect): the report says the same.
+    if (opts.interrupted) partial.exitCode = INTERRUPTED_EXIT_CODE;
     try {
       writeFileOutputs(outputs, partial, io);
+      // On Ctrl-C the operator also sees what finished, on the stream they asked for it.
+      const toStdout = outputs.find((o) => !o.file);
+      if (opts.interrupted && toStdout) io.stdout.write(render(toStdout.format, partial, renderOptions(args, io, io.stdout)));
     } catch {
       // The abort's own error is what the user needs to see.
     }
@@ -99,7 +107,7 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
   // From the first request on: Ctrl-C while peers are discovered on a slow API writes the reports too.
   const stopInterrupt = io.onInterrupt?.(() => {
     progress.stop();
-    writePartial('interrupted');
+    writePartial('interrupted', { interrupted: true });
     io.stderr.write('meshdoctor: interrupted; partial reports written\n');
   });
   let source: ClusterSource;

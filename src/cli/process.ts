@@ -27,7 +27,7 @@ export async function runCli(argv: string[] = process.argv.slice(2)): Promise<nu
     onInterrupt(handler) {
       const onSignal = (): void => {
         handler();
-        process.exit(130);
+        process.exit(130); // INTERRUPTED_EXIT_CODE of diagnose.ts (not imported: start-up stays light)
       };
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);

@@ -412,5 +412,5 @@ export interface Report {
    * opened): why. File outputs (JUnit for CI) are still written with what finished.
    */
   aborted?: string;
-  exitCode: 0 | 1 | 3;
+  exitCode: 0 | 1 | 3 | 130;
 }

@@ -106,7 +106,7 @@ describe('interrupts, retries and deadlines', () => {
     running.servers[0].setTransportFaults({ latencyMs: 60_000 });
     const dir = tempDir();
     const before = running.servers[0].received;
-    const cli = spawnCli(['all', '--kubeconfig', running.kubeconfigPath, '-o', `junit=${join(dir, 'r.xml')}`, '-o', `json=${join(dir, 'r.json')}`]);
+    const cli = spawnCli(['all', '--kubeconfig', running.kubeconfigPath, '-o', 'human', '-o', `junit=${join(dir, 'r.xml')}`, '-o', `json=${join(dir, 'r.json')}`]);
     // The remote-secret list of peer discovery has reached the API and is waiting for its answer.
     await until(() => running.servers[0].received > before, 'the first API request');
     cli.child.kill('SIGINT');
@@ -114,7 +114,9 @@ describe('interrupts, retries and deadlines', () => {
     expect(ended.code).toBe(130);
     expect(ended.stderr).toContain('interrupted; partial reports written');
     const json = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as Report;
-    expect([json.aborted, json.exitCode]).toEqual(['interrupted', 3]);
+    // The report's exit code is the process's; the human report of what finished is printed too.
+    expect([json.aborted, json.exitCode]).toEqual(['interrupted', 130]);
+    expect(ended.stdout).toMatch(/^meshdoctor /);
     expect(readFileSync(join(dir, 'r.xml'), 'utf8')).toMatch(/<error message="run aborted: interrupted/);
   }, 60_000);
 
