@@ -6,7 +6,8 @@ import { probeSettings } from '../mesh/probes/options.ts';
 import type { ClusterReader } from '../cluster/types.ts';
 import { runChecks } from '../engine/run.ts';
 import { exitCodeFor, summarize } from '../engine/exit-code.ts';
-import type { Category, CheckOptions, CheckResult, ClusterInfo, MeshInfo, Report, Severity } from '../engine/types.ts';
+import { withRootCauses } from '../engine/root-causes.ts';
+import type { Category, Check, CheckOptions, CheckResult, ClusterInfo, MeshInfo, Report, Severity } from '../engine/types.ts';
 import { selectChecks } from '../engine/registry.ts';
 import { render } from '../reporters/index.ts';
 import { parseOutputSpec, writeFileAtomic } from '../reporters/write.ts';
@@ -90,7 +91,7 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
   // A run that stops early (clusters cannot be opened, Ctrl-C) still writes its file outputs with
   // what finished and why it stopped: CI then shows the reason instead of "no test results".
   const writePartial = (reason: string, opts: { interrupted?: boolean } = {}): void => {
-    const partial = buildReport({ startedAt, startedMark, results: [...results], ...topology, failOn: args.failOn, io, capturedAt, aborted: reason });
+    const partial = buildReport({ checks: allChecks, startedAt, startedMark, results: [...results], ...topology, failOn: args.failOn, io, capturedAt, aborted: reason });
     // The process exits 130 on Ctrl-C (as shells expect): the report says the same.
     if (opts.interrupted) partial.exitCode = INTERRUPTED_EXIT_CODE;
     try {
@@ -158,7 +159,7 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
         progress.tick(result.checkId, result.cluster);
       },
     });
-    report = buildReport({ startedAt, startedMark, results: ran, ...topology, failOn: args.failOn, io, capturedAt });
+    report = buildReport({ checks: allChecks, startedAt, startedMark, results: ran, ...topology, failOn: args.failOn, io, capturedAt });
   } catch (err) {
     writePartial((err as Error)?.message?.split('\n')[0] ?? String(err));
     throw err;
@@ -193,6 +194,8 @@ function writeFileOutputs(outputs: ReturnType<typeof parseOutputSpec>[], report:
 }
 
 function buildReport(input: {
+  /** Every loaded check: their meta says which findings explain which. */
+  checks: readonly Check[];
   startedAt: Date;
   /** performance.now() at the start: the duration is measured on the monotonic clock. */
   startedMark: number;
@@ -204,6 +207,7 @@ function buildReport(input: {
   capturedAt?: Date;
   aborted?: string;
 }): Report {
+  const { results, rootCauses } = withRootCauses(input.results, input.checks);
   const report: Report = {
     schemaVersion: 1,
     meshdoctorVersion: input.io.version,
@@ -211,9 +215,10 @@ function buildReport(input: {
     durationMs: Math.round(performance.now() - input.startedMark),
     mesh: input.mesh,
     clusters: input.clusters,
-    results: input.results,
+    results,
     summary: summarize(input.results),
     failOn: input.failOn,
+    rootCauses,
     exitCode: exitCodeFor(input.results, input.failOn),
   };
   if (input.capturedAt) report.capturedAt = input.capturedAt.toISOString();

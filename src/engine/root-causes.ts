@@ -1,7 +1,7 @@
 // Root causes: after the run, each finding is linked to the findings of other checks that explain it
 // (its message's meta `explainedBy`); a finding nothing explains is a root cause. Pure: the same
 // results and checks give the same links.
-import type { Check, CheckResult, Explanation, Finding } from './types.ts';
+import type { Check, CheckResult, Explanation, Finding, ReportFindingRef } from './types.ts';
 
 /** A finding by position: `results[result].findings[finding]` of the report. */
 export interface FindingRef {
@@ -109,4 +109,26 @@ export function explanationProblems(checks: readonly Check[]): string[] {
     }
   }
   return problems;
+}
+
+/**
+ * The report's view of the links: copies of `results` whose explained findings carry `explainedBy`,
+ * and the root causes, both as references by check, result cluster and index (ReportFindingRef).
+ */
+export function withRootCauses(results: readonly CheckResult[], checks: readonly Check[]): { results: CheckResult[]; rootCauses: ReportFindingRef[] } {
+  const links = linkRootCauses(results, checks);
+  const toReport = (ref: FindingRef): ReportFindingRef => {
+    const result = results[ref.result];
+    return { checkId: result.checkId, cluster: result.cluster, index: ref.finding, messageId: result.findings[ref.finding].messageId };
+  };
+  return {
+    results: results.map((result, r) => ({
+      ...result,
+      findings: result.findings.map((finding, f) => {
+        const by = links.explainedBy.get(refKey({ result: r, finding: f }));
+        return by ? { ...finding, explainedBy: by.map(toReport) } : finding;
+      }),
+    })),
+    rootCauses: links.rootCauses.map(toReport),
+  };
 }

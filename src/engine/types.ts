@@ -37,6 +37,23 @@ export interface Finding {
   peer?: string;
   /** The service the finding concerns, `namespace/name`: matched by `service` explanations. */
   service?: string;
+  /**
+   * Set in the report on a finding that findings of other checks explain (a consequence), as its
+   * message's `explainedBy` declares. An error or warning finding without it is a root cause.
+   */
+  explainedBy?: ReportFindingRef[];
+}
+
+/**
+ * A finding of the report: `findings[index]` of the result of check `checkId` on `cluster` (the
+ * result's cluster, `*` for a mesh-scope check; a run has one result per check and cluster).
+ * `messageId` repeats the finding's so that a reader need not look it up.
+ */
+export interface ReportFindingRef {
+  checkId: string;
+  cluster: string;
+  index: number;
+  messageId: string;
 }
 
 /**
@@ -412,5 +429,11 @@ export interface Report {
    * opened): why. File outputs (JUnit for CI) are still written with what finished.
    */
   aborted?: string;
+  /**
+   * The error and warning findings nothing explains, in report order: what to fix first (the other
+   * problems carry Finding.explainedBy). Findings that explain each other and nothing else are all
+   * root causes (src/engine/root-causes.ts).
+   */
+  rootCauses: ReportFindingRef[];
   exitCode: 0 | 1 | 3 | 130;
 }

@@ -1,6 +1,8 @@
 // Hand-built reports for the reporter tests: a realistic three-cluster, multi-network,
 // multi-primary mesh with every outcome, plus variations built from it.
 import type { CheckResult, ClusterInfo, Finding, Report, Summary } from '../../src/engine/types.ts';
+import { BUILTIN_CHECKS } from '../../src/checks/index.ts';
+import { withRootCauses } from '../../src/engine/root-causes.ts';
 
 /** Totals as the engine computes them; tests build reports by hand, so they need the same sums. */
 export function summarize(results: readonly CheckResult[]): Summary {
@@ -15,12 +17,13 @@ export function summarize(results: readonly CheckResult[]): Summary {
   return summary;
 }
 
-/** Rebuild summary and exitCode after changing results or failOn, like the engine would. */
+/** Rebuild summary, root causes and exitCode after changing results or failOn, like the engine would. */
 export function withResults(report: Report, results: CheckResult[], failOn: Report['failOn'] = report.failOn): Report {
   const summary = summarize(results);
   const atOrAbove = failOn === 'never' ? 0 : summary.errors + (failOn === 'warning' ? summary.warnings : 0);
   const exitCode = atOrAbove > 0 ? 1 : summary.error > 0 ? 3 : 0;
-  return { ...report, results, summary, failOn, exitCode };
+  const linked = withRootCauses(results, BUILTIN_CHECKS);
+  return { ...report, results: linked.results, rootCauses: linked.rootCauses, summary, failOn, exitCode };
 }
 
 const clusters: ClusterInfo[] = [
@@ -207,6 +210,7 @@ export function realisticReport(): Report {
       results: [],
       summary: summarize([]),
       failOn: 'error',
+      rootCauses: [],
       exitCode: 0,
     },
     structuredClone(results),

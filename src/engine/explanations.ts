@@ -1,0 +1,21 @@
+// Explanations that several checks' messages declare (meta.messages[...].explainedBy): one place, so
+// that the same fault explains the same consequences everywhere. See src/engine/root-causes.ts.
+import type { Explanation } from './types.ts';
+
+/**
+ * A cluster on another root of trust breaks mTLS with every other cluster, in both directions
+ * (CERTIFICATE_VERIFY_FAILED): the mismatch explains failures about any cluster of the mesh.
+ */
+export const BY_ROOT_MISMATCH = [{ check: 'certificates/shared-root', messages: ['rootMismatch'], when: 'mesh' }] as const satisfies readonly Explanation[];
+
+/** Cross-network Gateway faults that break requests through its 15443 (a 503 "connection termination" or a reset). */
+const GATEWAY_FAULTS = ['crossNetworkGatewayMissing', 'crossNetworkGatewayIstioMutual', 'crossNetworkGatewaySimple'] as const;
+
+/**
+ * The serving cluster's cross-network Gateway: missing, or terminating TLS (ISTIO_MUTUAL, SIMPLE)
+ * instead of AUTO_PASSTHROUGH. `cluster`: the finding concerns the cluster that serves.
+ */
+export const BY_GATEWAY_HERE = [{ check: 'network/cross-network-gateway', messages: GATEWAY_FAULTS, when: 'cluster' }] as const satisfies readonly Explanation[];
+
+/** The same gateway faults for findings that name the calling cluster (traffic metrics): anywhere in the mesh. */
+export const BY_GATEWAY_ANYWHERE = [{ check: 'network/cross-network-gateway', messages: GATEWAY_FAULTS, when: 'mesh' }] as const satisfies readonly Explanation[];
