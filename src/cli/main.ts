@@ -101,7 +101,7 @@ function buildParser(args: string[], io: CliIO, setExit: (code: number) => void)
       (y) =>
         addClusterOptions(y)
           .option('out', { type: 'string', demandOption: true, describe: 'directory to write the snapshot to' })
-          .option('max-proxies', { type: 'number', default: 5, describe: 'sidecars per cluster whose admin output is captured' }),
+          .option('max-proxies', { type: 'number', default: 5, describe: 'workload sidecars per cluster whose admin output is captured, besides the gateways (5 or more: certificates/workload then judges offline the sidecars it samples live)' }),
       async (argv) => {
         const { snapshotCommand } = await import('./snapshot-command.ts');
         setExit(await snapshotCommand(argv as unknown as Parameters<typeof snapshotCommand>[0], io));

@@ -8,7 +8,7 @@ import { RESOURCE_KINDS } from './kinds.ts';
 import { containsPrivateKey, redactObject } from './redact.ts';
 import { SNAPSHOT_MANIFEST, SNAPSHOT_VERSION, SnapshotError, type SnapshotManifest, type SnapshotManifestCluster } from './snapshot-format.ts';
 import { AccessError, SIDECAR_ADMIN_PATHS } from './types.ts';
-import { PROXY_CONTAINER, proxyContainer } from '../mesh/sidecars.ts';
+import { PROXY_CONTAINER, proxyContainer, sampleWorkloadSidecars } from '../mesh/sidecars.ts';
 import type { ClusterReader, KubeObject, PodRef, ResourceKindName } from './types.ts';
 
 /** istiod debug endpoints captured by default (the ones CHECKS.md parses). */
@@ -30,7 +30,7 @@ export interface WriteSnapshotInput {
 
 /** Options of a capture. */
 export interface WriteSnapshotOptions {
-  /** Sidecars captured per cluster (gateways first, then one namespace after another). Default 10. */
+  /** Workload sidecars captured per cluster (see pickSidecars; gateways come on top). Default 10. */
   maxProxies?: number;
   /** istiod endpoints to capture; default SNAPSHOT_ISTIOD_ENDPOINTS. */
   istiodEndpoints?: string[];
@@ -211,33 +211,19 @@ function withTypeMeta(obj: KubeObject, group: string, version: string, kind: str
 }
 
 /**
- * Running pods with an istio-proxy container, at most `max`: gateways (in the Istio namespace) first,
- * then round-robin over namespaces so that a capture covers as many namespaces as it can.
+ * The proxies whose admin output a snapshot captures: every running proxy in istiod's namespace (the
+ * gateways, which carry no injector annotation), then the workload sidecars as certificates/workload
+ * samples them (sampleWorkloadSidecars, the one sampler: its first WORKLOAD_SAMPLE_SIZE are the
+ * check's), `max` of them, so that an offline run judges the very proxies a live one would.
  */
 export function pickSidecars(pods: KubeObject[], istioNamespace: string, max: number): PodRef[] {
-  const withProxy = pods
-    .filter((p) => p.status?.phase === 'Running')
-    // A running proxy (gateways included, which hasSidecar would leave out): a regular container or a
-    // native sidecar; an ordinary init container has exited by the time the pod runs, so no admin to read.
-    .filter((p) => proxyContainer(p) !== undefined)
-    .map((p) => ({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name }))
-    .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
-  const gateways = withProxy.filter((p) => p.namespace === istioNamespace);
-  const byNamespace = new Map<string, PodRef[]>();
-  for (const p of withProxy) {
-    if (p.namespace === istioNamespace) continue;
-    if (!byNamespace.has(p.namespace)) byNamespace.set(p.namespace, []);
-    byNamespace.get(p.namespace)!.push(p);
-  }
-  const picked = [...gateways];
-  const queues = [...byNamespace.values()];
-  while (picked.length < max && queues.some((q) => q.length > 0)) {
-    for (const q of queues) {
-      const next = q.shift();
-      if (next && picked.length < max) picked.push(next);
-    }
-  }
-  return picked.slice(0, max);
+  const ref = (p: KubeObject): PodRef => ({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name });
+  const gateways = pods
+    .filter((p) => p.metadata.namespace === istioNamespace && p.status?.phase === 'Running' && proxyContainer(p) !== undefined)
+    .map(ref)
+    .sort((a, b) => a.name.localeCompare(b.name));
+  const workloads = sampleWorkloadSidecars(pods, max).map(ref).filter((w) => !gateways.some((g) => g.namespace === w.namespace && g.name === w.name));
+  return [...gateways, ...workloads];
 }
 
 /** Context names may hold `/` (EKS ARNs): the directory name replaces it, the manifest keeps the context. */

@@ -27,3 +27,26 @@ export function applicationContainer(pod: KubeObject): string | undefined {
   const preferred = annotationsOf(pod)['kubectl.kubernetes.io/default-container'];
   return preferred && names.includes(preferred) ? preferred : names[0];
 }
+
+/** How many workload sidecars certificates/workload judges per cluster (and a snapshot captures at least). */
+export const WORKLOAD_SAMPLE_SIZE = 5;
+
+/**
+ * The workload sidecars meshdoctor samples: running, not being deleted, injected (the status
+ * annotation: gateways run a proxy but are not workloads the injector stamped), sorted by
+ * namespace/name and taken round robin over namespaces, at most `max`. Deterministic, and a smaller
+ * `max` gives a prefix of a larger one: a snapshot that captured `max >= WORKLOAD_SAMPLE_SIZE`
+ * sidecars holds every one the check samples offline.
+ */
+export function sampleWorkloadSidecars(pods: readonly KubeObject[], max = WORKLOAD_SAMPLE_SIZE): KubeObject[] {
+  const candidates = pods
+    .filter((p) => hasSidecar(p) && p.status?.phase === 'Running' && !p.metadata.deletionTimestamp)
+    .sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
+  const byNamespace = new Map<string, KubeObject[]>();
+  for (const pod of candidates) byNamespace.set(pod.metadata.namespace ?? '', [...(byNamespace.get(pod.metadata.namespace ?? '') ?? []), pod]);
+  const picked: KubeObject[] = [];
+  for (let round = 0; picked.length < max && picked.length < candidates.length; round++) {
+    for (const group of byNamespace.values()) if (group[round] && picked.length < max) picked.push(group[round]);
+  }
+  return picked;
+}

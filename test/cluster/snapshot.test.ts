@@ -30,10 +30,12 @@ const jwtPayload = Buffer.from(JSON.stringify({ sub: 'system:serviceaccount:isti
 const token = `eyJhbGciOiJSUzI1NiJ9.${jwtPayload}.SIGNATURE-MUST-NOT-LEAK`;
 
 function pod(namespace: string, name: string, labels: Record<string, string> = {}, containers = ['app']): KubeObject {
+  // An injected workload carries the injector's status annotation (gateways, in istio-system, do not).
+  const injected = containers.includes('istio-proxy') && namespace !== 'istio-system';
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { namespace, name, labels },
+    metadata: { namespace, name, labels, ...(injected ? { annotations: { 'sidecar.istio.io/status': '{"containers":["istio-proxy"]}' } } : {}) },
     spec: { containers: containers.map((c) => ({ name: c })) },
     status: { phase: 'Running' },
   };

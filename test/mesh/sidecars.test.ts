@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/cluster/types.ts';
 import { pickSidecars } from '../../src/cluster/snapshot-writer.ts';
 import { dnsCaptureOf } from '../../src/mesh/services.ts';
-import { applicationContainer, hasSidecar, proxyContainer } from '../../src/mesh/sidecars.ts';
+import { applicationContainer, hasSidecar, proxyContainer, sampleWorkloadSidecars, WORKLOAD_SAMPLE_SIZE } from '../../src/mesh/sidecars.ts';
 
 const STATUS = JSON.stringify({ initContainers: null, containers: ['istio-proxy'], revision: 'default' });
 const proxy = { name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.24.2', env: [{ name: 'ISTIO_META_DNS_CAPTURE', value: 'true' }] };
@@ -57,9 +57,28 @@ describe('has a sidecar', () => {
     expect(dnsCaptureOf(ambient, {})).toEqual({ enabled: false, source: 'default (off)' });
   });
 
-  it('snapshot capture samples every running proxy: gateways (no annotation) and native sidecars too', () => {
+  it('snapshot capture takes every running proxy of the istio namespace (gateways) plus the injected workloads the check samples', () => {
     const gateway = pod('eastwest', { namespace: 'istio-system', containers: [proxy] });
     const picked = pickSidecars([classic, native, annotationOnly, plain, ambient, gateway], 'istio-system', 10).map((p) => p.name);
-    expect(picked).toEqual(['eastwest', 'classic', 'native']);
+    expect(picked).toEqual(['eastwest', ...sampleWorkloadSidecars([classic, native, annotationOnly, plain, ambient, gateway]).map((p) => p.metadata.name)]);
+    expect(picked).not.toContain('plain');
+    expect(picked).not.toContain('ambient');
+  });
+
+  it('one sampler: round robin over namespaces, deterministic, and a snapshot of max >= the sample size holds every sidecar the check samples', () => {
+    const many = Array.from({ length: 40 }, (_, i) =>
+      pod(`w-${String(i).padStart(2, '0')}`, { namespace: `ns-${i % 7}`, annotations: { 'sidecar.istio.io/status': STATUS }, containers: [{ name: 'app' }, proxy] }),
+    );
+    const shuffled = [...many].reverse();
+    const sample = sampleWorkloadSidecars(many).map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
+    expect(sample).toHaveLength(WORKLOAD_SAMPLE_SIZE);
+    // Spread: no namespace twice before every namespace had a turn.
+    expect(new Set(sample.map((s) => s.split('/')[0])).size).toBe(WORKLOAD_SAMPLE_SIZE);
+    expect(sampleWorkloadSidecars(shuffled).map((p) => `${p.metadata.namespace}/${p.metadata.name}`)).toEqual(sample);
+    for (const max of [WORKLOAD_SAMPLE_SIZE, 8, 20]) {
+      const captured = pickSidecars(shuffled, 'istio-system', max).map((p) => `${p.namespace}/${p.name}`);
+      expect(captured).toEqual(expect.arrayContaining(sample));
+      expect(captured).toHaveLength(max);
+    }
   });
 });

@@ -6,10 +6,9 @@ import type { ClusterInfo, ContextOf, ResourceRef } from '../../engine/types.ts'
 import { BundleTooLargeError, fingerprintPrefix, groupByRoot, normalizeSerial, parsePemCertificates, readClusterRoot, trustsRootOf, type CertificateFacts, type ClusterRoot } from '../../mesh/certificates.ts';
 import { signatureVerifies } from '../../mesh/x509-validate.ts';
 import { CONTROL_PLANE_CLUSTERS_ANNOTATION, annotationsOf, meshConfigOf, findMeshConfigMaps } from '../../mesh/istio-objects.ts';
-import { hasSidecar } from '../../mesh/sidecars.ts';
+import { sampleWorkloadSidecars, WORKLOAD_SAMPLE_SIZE } from '../../mesh/sidecars.ts';
 
 /** At most this many sidecars per cluster: one exec each, so bounded. */
-const MAX_SAMPLES = 5;
 /** Istio rotates at half the lifetime (SECRET_GRACE_PERIOD_RATIO 0.5): below a quarter left, rotation is stuck. */
 const ROTATION_STUCK_RATIO = 0.25;
 
@@ -50,7 +49,7 @@ const check = defineCheck({
   meta: {
     description: 'Sampled sidecars hold a current certificate from their cluster\'s CA, with the mesh\'s trust domain and root',
     details:
-      `Reads Envoy's /certs (pilot-agent request GET certs in istio-proxy) of up to ${MAX_SAMPLES} running sidecars per cluster, ` +
+      `Reads Envoy's /certs (pilot-agent request GET certs in istio-proxy) of up to ${WORKLOAD_SAMPLE_SIZE} running sidecars per cluster, ` +
       'spread over namespaces (offline: the snapshot\'s proxies/<ns>/<pod>/certs.json), and their SDS secrets ' +
       `(pilot-agent request GET ${SIDECAR_ADMIN_PATHS.secrets}; offline proxies/<ns>/<pod>/config_dump.json). ` +
       '/certs shows only the leaf and the first root of the bundle, so the issuer and the trust bundle are judged from the ' +
@@ -106,7 +105,7 @@ const check = defineCheck({
   },
   async run(ctx) {
     const reader = ctx.cluster;
-    const samples = sampleSidecars(await reader.list('pods'));
+    const samples = sampleWorkloadSidecars(await reader.list('pods'));
     if (samples.length === 0) return ctx.skip('no running sidecar to sample');
 
     const sidecars: { pod: KubeObject; certs: SidecarCerts; secrets?: SidecarSecrets }[] = [];
@@ -310,21 +309,6 @@ function rootNotShared(certs: SidecarCerts, secrets: SidecarSecrets | undefined,
     return { problem: `does not trust the mesh's root ${fingerprintPrefix(referenceRoot.fingerprint)} (its ROOTCA serials: ${serials})`, peers: peerNames };
   }
   return undefined;
-}
-
-/** Running pods with a sidecar, spread over namespaces (round robin), at most MAX_SAMPLES. */
-function sampleSidecars(pods: KubeObject[]): KubeObject[] {
-  const candidates = pods
-    // Injected workloads (the status annotation): gateways run a proxy too but are not workloads the injector stamped.
-    .filter((p) => hasSidecar(p) && p.status?.phase === 'Running' && !p.metadata.deletionTimestamp)
-    .sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
-  const byNamespace = new Map<string, KubeObject[]>();
-  for (const pod of candidates) byNamespace.set(pod.metadata.namespace ?? '', [...(byNamespace.get(pod.metadata.namespace ?? '') ?? []), pod]);
-  const picked: KubeObject[] = [];
-  for (let round = 0; picked.length < MAX_SAMPLES && picked.length < candidates.length; round++) {
-    for (const group of byNamespace.values()) if (group[round] && picked.length < MAX_SAMPLES) picked.push(group[round]);
-  }
-  return picked;
 }
 
 /**
