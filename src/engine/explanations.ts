@@ -19,3 +19,16 @@ export const BY_GATEWAY_HERE = [{ check: 'network/cross-network-gateway', messag
 
 /** The same gateway faults for findings that name the calling cluster (traffic metrics): anywhere in the mesh. */
 export const BY_GATEWAY_ANYWHERE = [{ check: 'network/cross-network-gateway', messages: GATEWAY_FAULTS, when: 'mesh' }] as const satisfies readonly Explanation[];
+
+/**
+ * A primary's view of a peer comes from the peer's remote secret: a missing or broken secret, or
+ * credentials the peer's API rejects, leave istiod without the peer's services and endpoints.
+ * `cluster`: these findings concern the primary that reads the secret.
+ */
+export const BY_REMOTE_SECRET = [
+  { check: 'control-plane/remote-secrets', messages: ['noRemoteSecret', 'keyNotClusterId', 'keyIsLocalId', 'kubeconfigInvalid', 'kubeconfigDisallowed', 'tokenExpired', 'caFileUnreadable'], when: 'cluster' },
+  { check: 'control-plane/remote-api-access', messages: ['peerUnreachable', 'credentialsRejected', 'accessDenied'], when: 'cluster' },
+] as const satisfies readonly Explanation[];
+
+/** istiod's own account of a peer it has not synced (the step after the secret), same cluster. */
+export const BY_REMOTE_SYNC = [{ check: 'control-plane/remote-sync', messages: ['peerMissing', 'peerNotSynced'], when: 'cluster' }] as const satisfies readonly Explanation[];

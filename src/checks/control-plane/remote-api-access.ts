@@ -36,6 +36,7 @@ export default defineCheck({
       credentialsRejected: {
         template: '{{server}} rejects the credentials of secret {{secret}} key {{key}} (HTTP 401): {{reason}}',
         severity: 'error',
+        explainedBy: [{ check: 'control-plane/remote-secrets', messages: ['tokenExpired'], when: 'cluster' }],
         hint:
           'The token expired or its service account or Secret was deleted. Recreate the secret: istioctl create-remote-secret ' +
           '--context=<peer context> --name={{key}} | kubectl apply -f -',

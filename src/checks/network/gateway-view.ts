@@ -6,6 +6,7 @@ import { NetworkzUnavailable, parseNetworkz, type NetworkzGateway } from '../../
 import { isIpAddress, labelsOf, nodeSelectorOf, servicePorts } from '../../mesh/istio-objects.ts';
 import { clusterDomainOf, meshNetworksOf, type MeshNetwork } from '../../mesh/istio-gateways.ts';
 import { eastWestGatewaysOf } from '../../mesh/eastwest-gateways.ts';
+import { BY_REMOTE_SECRET, BY_REMOTE_SYNC } from '../../engine/explanations.ts';
 
 const check = defineCheck({
   id: 'network/gateway-view',
@@ -28,6 +29,7 @@ const check = defineCheck({
       gatewayViewMissing: {
         template: 'istiod in {{istiodCluster}} lists no gateway for network {{network}} ({{clusters}}): its proxies cannot reach that network. Cause: {{cause}}',
         severity: 'error',
+        explainedBy: [...BY_REMOTE_SECRET, ...BY_REMOTE_SYNC],
         hint:
           'Compare with the API: kubectl --context {{context}} get svc -A -l topology.istio.io/network={{network}} -o wide; ' +
           'and with istiod: kubectl --context {{istiodContext}} -n istio-system exec deploy/istiod -c discovery -- pilot-discovery request GET /debug/networkz',
@@ -42,6 +44,7 @@ const check = defineCheck({
       gatewayViewUnexplained: {
         template: 'istiod in {{istiodCluster}} lists gateway {{address}}:{{port}} for network {{network}} (cluster {{gatewayCluster}}), which no gateway Service, Gateway or meshNetworks entry explains',
         severity: 'error',
+        explainedBy: [...BY_REMOTE_SECRET, ...BY_REMOTE_SYNC],
         hint:
           'Find where it comes from: kubectl --context {{context}} get svc -A -l topology.istio.io/network={{network}} -o wide, and the meshNetworks of ' +
           'kubectl --context {{istiodContext}} -n istio-system get configmap istio -o yaml; remove the stale entry or fix the gateway\'s address.',
