@@ -3,10 +3,24 @@
 import { describe, expect, it } from 'vitest';
 import { runChecks } from '../../src/engine/run.ts';
 import { defineCheck } from '../../src/engine/define-check.ts';
-import { AccessError } from '../../src/cluster/types.ts';
+import { AccessError, type ClusterReader } from '../../src/cluster/types.ts';
+import type { Check } from '../../src/engine/types.ts';
 import { clusterInfo, memoryReader, MESH } from './fakes.ts';
 
 const meta = { description: 'test check', docs: 'https://istio.io', messages: { noSecrets: { template: 'no secrets', severity: 'warning' as const, hint: 'grant it' } } };
+
+/** The engine over `checks` on `readers`, one cluster info per reader. */
+function run(checks: Check[], readers: ClusterReader[]) {
+  return runChecks({
+    checks,
+    readers,
+    clusterInfos: readers.map((r) => clusterInfo(r.name)),
+    mesh: MESH,
+    options: { istioNamespace: 'istio-system', certWarnDays: 30, now: new Date(0) },
+    timeoutMs: 10_000,
+    concurrency: 2,
+  });
+}
 
 describe('optional needs', () => {
   it('prefetches an optional kind without a forbidden list turning the check into a skip; a required one still skips', async () => {
@@ -21,15 +35,7 @@ describe('optional needs', () => {
     const required = defineCheck({ id: 'certificates/required-secrets', category: 'certificates', scope: 'cluster', needs: ['secrets'], meta, async run() {} });
     const c1 = memoryReader('c1', {}, { forbidden: ['secrets'] });
     const readers = [c1, memoryReader('c2')];
-    const results = await runChecks({
-      checks: [optional, required],
-      readers,
-      clusterInfos: readers.map((r) => clusterInfo(r.name)),
-      mesh: MESH,
-      options: { istioNamespace: 'istio-system', certWarnDays: 30, now: new Date(0) },
-      timeoutMs: 10_000,
-      concurrency: 2,
-    });
+    const results = await run([optional, required], readers);
     expect(results.map((r) => [r.checkId, r.cluster, r.outcome, r.findings.map((f) => f.messageId)])).toEqual([
       ['certificates/optional-secrets', 'c1', 'warn', ['noSecrets']],
       ['certificates/optional-secrets', 'c2', 'pass', []],
@@ -47,15 +53,7 @@ describe('optional needs', () => {
     } });
     const requiredExec = defineCheck({ id: 'connectivity/required-exec', category: 'connectivity', scope: 'cluster', needs: ['pods', 'exec'], meta, async run() {} });
     const readers = [memoryReader('c1', {}, { live: false })];
-    const results = await runChecks({
-      checks: [optionalExec, requiredExec],
-      readers,
-      clusterInfos: readers.map((r) => clusterInfo(r.name)),
-      mesh: MESH,
-      options: { istioNamespace: 'istio-system', certWarnDays: 30, now: new Date(0) },
-      timeoutMs: 10_000,
-      concurrency: 2,
-    });
+    const results = await run([optionalExec, requiredExec], readers);
     expect(results.map((r) => [r.checkId, r.outcome, r.skipReason])).toEqual([
       ['connectivity/optional-exec', 'pass', undefined],
       ['connectivity/required-exec', 'skip', 'needs a live cluster: offline snapshot'],
