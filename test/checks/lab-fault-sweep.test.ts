@@ -54,6 +54,7 @@ const EXPECTED: [fault: string, errors: string[], warnings: string[]][] = [
   ['intermediate-expired', ['certificates/expiry [cluster2] certExpired'], []],
   ['intermediate-expiring', [], ['certificates/expiry [cluster2] certExpiring']],
   ['stale-root-configmap', ['certificates/root-distribution [cluster2] rootConfigMapStale'], []],
+  ['failover-no-outlier-detection', [], ['services/locality-failover [cluster1] failoverWithoutOutlierDetection']],
 ];
 
 describe('every lab fault against every check', () => {

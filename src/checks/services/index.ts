@@ -3,7 +3,8 @@ import consistency from './consistency.ts';
 import crossClusterDiscovery from './cross-cluster-discovery.ts';
 import endpoints from './endpoints.ts';
 import legacyGlobal from './legacy-global.ts';
+import localityFailover from './locality-failover.ts';
 import namespaceSameness from './namespace-sameness.ts';
 import remoteOnlyDns from './remote-only-dns.ts';
 
-export default [consistency, crossClusterDiscovery, endpoints, legacyGlobal, namespaceSameness, remoteOnlyDns];
+export default [consistency, crossClusterDiscovery, endpoints, legacyGlobal, localityFailover, namespaceSameness, remoteOnlyDns];

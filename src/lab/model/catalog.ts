@@ -130,6 +130,7 @@ export const LAB_FAULTS: readonly LabFaultInfo[] = [
   fault('intermediate-expired', 'cluster2', 'any', ['certificates/expiry'], 'The intermediate CA expired 5 days ago.'),
   fault('intermediate-expiring', 'cluster2', 'any', ['certificates/expiry'], 'The intermediate CA expires in 10 days.'),
   fault('stale-root-configmap', 'cluster2', 'any', ['certificates/root-distribution'], 'sample\'s istio-ca-root-cert ConfigMap holds an old root.'),
+  fault('failover-no-outlier-detection', 'cluster1', 'any', ['services/locality-failover'], 'DestinationRule sample/helloworld-failover sets locality failover (region1 -> region2) for helloworld, served by every cluster, without outlierDetection.'),
 ];
 
 const MIN_CLUSTERS = 2;

@@ -12,6 +12,7 @@ import {
   addIstioCrds,
   addIstiod,
   addIstiodExposure,
+  addFailoverWithoutOutlierDetection,
   addLegacyGlobalConfig,
   addRemoteIstiodService,
   sidecarInjection,
@@ -248,6 +249,7 @@ function addSampleApps(b: ClusterBuilder, plan: ClusterPlan, plans: ClusterPlan[
     const peer = plans[plan.index % plans.length];
     addLegacyGlobalConfig(b, visibleNetwork(peer) || peer.network);
   }
+  if (plan.faults.has('failover-no-outlier-detection')) addFailoverWithoutOutlierDetection(b);
 }
 
 function scaleNamespaceNames(scale: ScaleOptions | undefined): string[] {

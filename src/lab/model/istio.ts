@@ -472,6 +472,20 @@ export function addLegacyGlobalConfig(b: ClusterBuilder, peerNetwork: string): v
   });
 }
 
+/**
+ * Locality failover for helloworld without outlierDetection (`failover-no-outlier-detection`): the
+ * rule people write from the failover task minus the part istiod needs (istio#48084).
+ */
+export function addFailoverWithoutOutlierDetection(b: ClusterBuilder): void {
+  istioConfigObject(b, 'DestinationRule', 'networking.istio.io/v1', 'helloworld-failover', 'sample', {
+    host: 'helloworld.sample.svc.cluster.local',
+    trafficPolicy: {
+      connectionPool: { http: { maxRequestsPerConnection: 1 } },
+      loadBalancer: { simple: 'ROUND_ROBIN', localityLbSetting: { enabled: true, failover: [{ from: 'region1', to: 'region2' }] } },
+    },
+  });
+}
+
 /** A NetworkPolicy that selects the gateway pods and admits only the status port (`networkpolicy-blocks-gateway`). */
 export function addBlockingNetworkPolicy(b: ClusterBuilder): void {
   b.add({

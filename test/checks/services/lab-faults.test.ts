@@ -64,6 +64,7 @@ describe('services checks on the lab', () => {
     ],
     ['remote-only-service-no-dns-capture:cluster1', ['services/remote-only-dns [cluster1] remoteOnlyServiceNoDnsCapture warning']],
     ['legacy-global-config:cluster1', ['services/legacy-global [cluster1] globalDestinationRule warning', 'services/legacy-global [cluster1] globalServiceEntry warning']],
+    ['failover-no-outlier-detection:cluster1', ['services/locality-failover [cluster1] failoverWithoutOutlierDetection warning']],
   ])('multi-primary with %s', async (fault, expected) => {
     const [name, cluster] = fault.split(':');
     const run = await runServicesOnLab({ scenario: 'multi-primary', faults: [{ name, cluster }] });

@@ -13,7 +13,7 @@ const TABLE_FAULTS = [
   'cross-network-gateway-missing', 'cross-network-gateway-istio-mutual', 'cross-network-gateway-duplicate',
   'istiod-not-exposed', 'networkpolicy-blocks-gateway', 'eastwest-firewall', 'cacerts-missing', 'cacerts-incomplete',
   'root-mismatch', 'ca-key-mismatch', 'not-a-ca', 'chain-wrong-order', 'intermediate-expired', 'intermediate-expiring',
-  'stale-root-configmap',
+  'stale-root-configmap', 'failover-no-outlier-detection',
 ];
 
 describe('lab catalog', () => {

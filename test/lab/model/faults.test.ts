@@ -382,6 +382,15 @@ const CASES: FaultCase[] = [
       expect(getObject(c2(mesh), 'ConfigMap', 'istio-system', 'istio-ca-root-cert').data['root-cert.pem']).toBe(root);
     },
   },
+  {
+    fault: 'failover-no-outlier-detection',
+    effect: (mesh) => {
+      const dr = getObject(c1(mesh), 'DestinationRule', 'sample', 'helloworld-failover');
+      expect(dr.spec.trafficPolicy.loadBalancer.localityLbSetting.failover).toEqual([{ from: 'region1', to: 'region2' }]);
+      expect(dr.spec.trafficPolicy.outlierDetection).toBeUndefined();
+      expect(objectsOf(c2(mesh), 'DestinationRule').some((d) => d.metadata.name === 'helloworld-failover')).toBe(false);
+    },
+  },
 ];
 
 describe('lab faults: object-level effects', () => {
