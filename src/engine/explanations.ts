@@ -3,10 +3,15 @@
 import type { Explanation } from './types.ts';
 
 /**
- * A cluster on another root of trust breaks mTLS with every other cluster, in both directions
- * (CERTIFICATE_VERIFY_FAILED): the mismatch explains failures about any cluster of the mesh.
+ * A cluster on another root of trust, or on another trust domain that no alias covers, breaks mTLS
+ * with every other cluster, in both directions (CERTIFICATE_VERIFY_FAILED, or a SAN peers do not
+ * expect): the mismatch explains failures about any cluster of the mesh.
  */
-export const BY_ROOT_MISMATCH = [{ check: 'certificates/shared-root', messages: ['rootMismatch'], when: 'mesh' }] as const satisfies readonly Explanation[];
+export const BY_BROKEN_TRUST = [
+  { check: 'certificates/shared-root', messages: ['rootMismatch'], when: 'mesh' },
+  // A cluster on another trust domain without aliases: peers reject the SAN of its workloads (istio#39204), whatever the roots.
+  { check: 'control-plane/mesh-config', messages: ['trustDomainMismatch'], when: 'mesh' },
+] as const satisfies readonly Explanation[];
 
 /** Cross-network Gateway faults that break requests through its 15443 (a 503 "connection termination" or a reset). */
 const GATEWAY_FAULTS = ['crossNetworkGatewayMissing', 'crossNetworkGatewayIstioMutual', 'crossNetworkGatewaySimple'] as const;

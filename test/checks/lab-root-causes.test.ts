@@ -11,6 +11,7 @@ const CASES: [fault: string, root: string, explained: string[]][] = [
   ['remote-secret-expired-token', 'control-plane/remote-secrets [cluster1] tokenExpired', ['control-plane/remote-api-access [cluster1] credentialsRejected', 'control-plane/remote-sync [cluster1] peerNotSynced', 'network/gateway-view [cluster1] gatewayViewMissing', 'services/cross-cluster-discovery [cluster1] peerNotSynced']],
   ['remote-sync-timeout', 'control-plane/remote-sync [cluster1] peerNotSynced', ['network/gateway-view [cluster1] gatewayViewMissing', 'services/cross-cluster-discovery [cluster1] peerNotSynced']],
   ['root-mismatch', 'certificates/shared-root [cluster2] rootMismatch', ['certificates/workload [cluster2] workloadRootNotShared', 'connectivity/cross-cluster [cluster1] allRequestsFailed', 'connectivity/cross-cluster [cluster2] allRequestsFailed', 'connectivity/http [cluster1] tlsFailure', 'connectivity/http [cluster2] tlsFailure']],
+  ['trust-domain-mismatch', 'control-plane/mesh-config [cluster2] trustDomainMismatch', ['certificates/workload [cluster2] workloadTrustDomainMismatch', 'connectivity/cross-cluster [cluster1] allRequestsFailed', 'connectivity/cross-cluster [cluster2] allRequestsFailed', 'connectivity/http [cluster1] tlsFailure', 'connectivity/http [cluster2] tlsFailure']],
   ['cross-network-gateway-istio-mutual', 'network/cross-network-gateway [cluster1] crossNetworkGatewayIstioMutual', ['connectivity/cross-cluster [cluster1] allRequestsFailed', 'connectivity/http [cluster1] upstreamError']],
 ];
 

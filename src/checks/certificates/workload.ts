@@ -77,6 +77,8 @@ const check = defineCheck({
       workloadTrustDomainMismatch: {
         template: 'Sidecar {{pod}} has identity {{identity}}: trust domain {{trustDomain}} is not the mesh\'s {{meshTrustDomain}} (aliases: {{aliases}})',
         severity: 'error',
+        // The cluster's mesh config chose that trust domain: its control-plane/mesh-config finding is the cause.
+        explainedBy: [{ check: 'control-plane/mesh-config', messages: ['trustDomainMismatch'], when: 'cluster' }],
         hint:
           'Give every cluster the same trust domain (istioctl install --set meshConfig.trustDomain={{meshTrustDomain}}), or list it as an alias ' +
           'in every cluster (meshConfig.trustDomainAliases), then restart istiod and the workloads.',

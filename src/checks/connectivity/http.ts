@@ -9,7 +9,7 @@ import { eastWestGateways, endpointOwners } from '../../mesh/probes/peers.ts';
 import { sourceOrSkip } from '../../mesh/probes/source.ts';
 import { targetsOrSkip } from '../../mesh/probes/targets.ts';
 import { untilAborted } from '../../util/abort.ts';
-import { BY_GATEWAY_HERE, BY_ROOT_MISMATCH } from '../../engine/explanations.ts';
+import { BY_GATEWAY_HERE, BY_BROKEN_TRUST } from '../../engine/explanations.ts';
 
 const ID = 'connectivity/http';
 
@@ -66,19 +66,19 @@ export default defineCheck({
       tlsFailure: {
         template: '{{failed}}/{{total}} requests from {{source}} to {{target}} failed the TLS handshake{{servedBy}}: {{cause}}',
         severity: 'error',
-        explainedBy: BY_ROOT_MISMATCH,
+        explainedBy: BY_BROKEN_TRUST,
         hint: `CERTIFICATE_VERIFY_FAILED between clusters: they do not share a root of trust (see certificates/shared-root for the fix). ${VERIFY}`,
       },
       connectionReset: {
         template: '{{failed}}/{{total}} requests from {{source}} to {{target}} were reset ({{detail}})',
         severity: 'error',
-        explainedBy: [...BY_GATEWAY_HERE, ...BY_ROOT_MISMATCH],
+        explainedBy: [...BY_GATEWAY_HERE, ...BY_BROKEN_TRUST],
         hint: `A reset usually means an mTLS mismatch (a STRICT PeerAuthentication towards a client without a sidecar) or a crashing server. ${VERIFY}`,
       },
       upstreamError: {
         template: '{{failed}}/{{total}} requests from {{source}} to {{target}} got Envoy\'s 503{{servedBy}}: {{cause}}',
         severity: 'error',
-        explainedBy: [...BY_GATEWAY_HERE, ...BY_ROOT_MISMATCH],
+        explainedBy: [...BY_GATEWAY_HERE, ...BY_BROKEN_TRUST],
         hint:
           '"no healthy upstream": Envoy has no healthy endpoint (services/endpoints); "connection termination" through an east-west gateway: ' +
           'its 15443 Gateway is not AUTO_PASSTHROUGH (network/cross-network-gateway) or the destination has no sidecar (services/endpoints). ' + VERIFY,
