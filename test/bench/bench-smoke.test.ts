@@ -1,0 +1,45 @@
+// Smoke run of `npm run bench` (issue 19): one run of the smallest scenario, meshdoctor only, so the
+// benchmark cannot rot. Asserts the report's structure, never its timings.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '../..');
+const dir = mkdtempSync(join(tmpdir(), 'meshdoctor-bench-smoke-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('npm run bench (smoke)', () => {
+  it('measures meshdoctor on 3 x 30 pods and writes the report', () => {
+    const out = join(dir, 'benchmarks.md');
+    const json = join(dir, 'bench.json');
+    execFileSync(process.execPath, [join(root, 'scripts/bench.ts')], {
+      cwd: root,
+      env: { ...process.env, BENCH_RUNS: '1', BENCH_SCENARIOS: '30:0', BENCH_BASELINES: '0', BENCH_OUT: out, BENCH_JSON: json },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    expect(report.machine.cores).toBeGreaterThan(0);
+    expect(report.startup.nodeMs).toBeGreaterThan(0);
+    expect(report.startup.versionMs).toBeGreaterThan(0);
+    expect(report.scenarios).toHaveLength(1);
+    const [scenario] = report.scenarios;
+    expect(scenario).toMatchObject({ pods: '30', latencyMs: 0, runs: 1 });
+    expect(scenario.commands.map((c: { name: string }) => c.name)).toEqual(['meshdoctor all']);
+    const [md] = scenario.commands;
+    expect(md.exits).toEqual([0]);
+    expect(md.cpuMs).toBeGreaterThan(0);
+    expect(md.rssMb).toBeGreaterThan(0);
+    expect(md.labCpuMs).toBeGreaterThan(0);
+    expect(md.perCluster.map((p: { cluster: string }) => p.cluster)).toEqual(['cluster1', 'cluster2', 'cluster3']);
+    for (const p of md.perCluster) {
+      expect(p.requests).toBeGreaterThan(0);
+      expect(p.nonList).toBeLessThan(p.requests);
+      expect(p.bytes).toBeGreaterThan(0);
+    }
+    const md_ = readFileSync(out, 'utf8');
+    expect(md_).toContain('## 3 clusters x 30 pods, latency 0 ms');
+    expect(md_).toContain('## Targets (issue 19)');
+  }, 60_000);
+});
