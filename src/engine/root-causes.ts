@@ -29,9 +29,11 @@ interface Node {
 
 /**
  * Link findings to their explanations. Only error and warning findings take part (an `info` finding
- * is not a problem: it neither explains nor is a root cause). A cycle does not hide both ends: a
- * finding is explained only by findings it does not itself explain, directly or through others, so
- * when A explains B and B explains A (and nothing else explains either) both stay root causes.
+ * is not a problem: it neither explains nor is a root cause). Findings that explain each other form a
+ * cycle (a strongly connected component of the "explains" graph), and a cycle is judged as one: when
+ * a finding outside it explains any member, every member is a consequence (A and B explain each
+ * other, C explains A: C is the root cause); when nothing outside explains it, every member stays a
+ * root cause (a finding in a pure cycle never vanishes from the root causes).
  */
 export function linkRootCauses(results: readonly CheckResult[], checks: readonly Check[]): RootCauseLinks {
   const byId = new Map(checks.map((check) => [check.id, check]));
@@ -41,7 +43,7 @@ export function linkRootCauses(results: readonly CheckResult[], checks: readonly
       if (finding.severity !== 'info') nodes.push({ ref: { result: r, finding: f }, finding });
     }),
   );
-  // edges[i]: the nodes that explain node i directly.
+  // edges[i]: the nodes that explain node i directly, in report order.
   const edges = nodes.map(({ finding }) => {
     const explanations = byId.get(finding.checkId)?.meta.messages[finding.messageId]?.explainedBy ?? [];
     const explainers: number[] = [];
@@ -50,27 +52,73 @@ export function linkRootCauses(results: readonly CheckResult[], checks: readonly
     });
     return explainers;
   });
-  // explainedFrom[i]: every node that explains node i, directly or through others.
-  const explainedFrom = nodes.map((_node, i) => {
-    const seen = new Set<number>();
-    const stack = [...edges[i]];
-    while (stack.length > 0) {
-      const j = stack.pop()!;
-      if (seen.has(j)) continue;
-      seen.add(j);
-      stack.push(...edges[j]);
-    }
-    return seen;
+  const component = components(edges);
+  // A component is explained when an edge enters it from another component.
+  const explainedComponent = new Set<number>();
+  edges.forEach((from, i) => {
+    if (from.some((j) => component[j] !== component[i])) explainedComponent.add(component[i]);
   });
   const explainedBy = new Map<string, FindingRef[]>();
   const rootCauses: FindingRef[] = [];
   nodes.forEach((node, i) => {
-    // An explainer that node i explains back (the same cycle) does not count.
-    const outside = edges[i].filter((j) => !explainedFrom[j].has(i));
-    if (outside.length === 0) rootCauses.push(node.ref);
-    else explainedBy.set(refKey(node.ref), outside.map((j) => nodes[j].ref));
+    if (!explainedComponent.has(component[i])) {
+      rootCauses.push(node.ref);
+      return;
+    }
+    // Name the explainers outside the cycle where there are some, else the members that explain it.
+    const outside = edges[i].filter((j) => component[j] !== component[i]);
+    explainedBy.set(refKey(node.ref), (outside.length > 0 ? outside : edges[i]).map((j) => nodes[j].ref));
   });
   return { rootCauses, explainedBy };
+}
+
+/** Strongly connected components of the graph (Tarjan, iterative): component[i] for each node i. */
+function components(edges: readonly number[][]): number[] {
+  const index = new Array<number>(edges.length).fill(-1);
+  const low = new Array<number>(edges.length).fill(0);
+  const component = new Array<number>(edges.length).fill(-1);
+  const stack: number[] = [];
+  const onStack = new Set<number>();
+  let next = 0;
+  let count = 0;
+  for (let start = 0; start < edges.length; start++) {
+    if (index[start] !== -1) continue;
+    // Each frame: a node and the position of the next edge to follow.
+    const frames: [number, number][] = [[start, 0]];
+    index[start] = low[start] = next++;
+    stack.push(start);
+    onStack.add(start);
+    while (frames.length > 0) {
+      const frame = frames[frames.length - 1];
+      const [v, e] = frame;
+      if (e < edges[v].length) {
+        frame[1]++;
+        const w = edges[v][e];
+        if (index[w] === -1) {
+          index[w] = low[w] = next++;
+          stack.push(w);
+          onStack.add(w);
+          frames.push([w, 0]);
+        } else if (onStack.has(w)) low[v] = Math.min(low[v], index[w]);
+        continue;
+      }
+      frames.pop();
+      if (frames.length > 0) {
+        const parent = frames[frames.length - 1][0];
+        low[parent] = Math.min(low[parent], low[v]);
+      }
+      if (low[v] === index[v]) {
+        let w: number;
+        do {
+          w = stack.pop()!;
+          onStack.delete(w);
+          component[w] = count;
+        } while (w !== v);
+        count++;
+      }
+    }
+  }
+  return component;
 }
 
 /** Whether `explainer` (of check `explanation.check`) explains `finding` under the explanation's condition. */

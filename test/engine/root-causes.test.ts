@@ -20,8 +20,8 @@ const root = defineCheck({
       rootMismatch: { template: 'other root', severity: 'error', hint: 'h' },
       secretForPeer: { template: 'secret', severity: 'error', hint: 'h' },
       note: { template: 'n', severity: 'info', hint: 'h' },
-      // Explained by the traffic check, which it explains: a cycle.
-      cyclic: { template: 'c', severity: 'error', hint: 'h', explainedBy: [{ check: 'connectivity/traffic', messages: ['cyclic'], when: 'cluster' }] },
+      // Explained by the traffic check, which it explains: a cycle; and by traffic's upstream, from outside it.
+      cyclic: { template: 'c', severity: 'error', hint: 'h', explainedBy: [{ check: 'connectivity/traffic', messages: ['cyclic', 'upstream'], when: 'cluster' }] },
     },
   },
   async run() {},
@@ -47,6 +47,7 @@ const traffic = defineCheck({
       sameCluster: { template: 'c', severity: 'error', hint: 'h', explainedBy: [{ check: 'certificates/root', messages: ['rootMismatch'], when: 'cluster' }] },
       cyclic: { template: 'c', severity: 'error', hint: 'h', explainedBy: [{ check: 'certificates/root', messages: ['cyclic'], when: 'cluster' }] },
       chained: { template: 'c', severity: 'error', hint: 'h', explainedBy: [{ check: 'certificates/root', messages: ['cyclic'], when: 'cluster' }] },
+      upstream: { template: 'u', severity: 'error', hint: 'h' },
     },
   },
   async run(ctx) {
@@ -136,6 +137,35 @@ describe('linkRootCauses', () => {
     // The order of the results does not change the verdict.
     const reversed = link(finding('connectivity/traffic', 'cyclic', 'east'), finding('certificates/root', 'cyclic', 'east'));
     expect(reversed.roots).toEqual([0, 1]);
+  });
+
+  it('a cycle that something outside explains: the outside finding is the root cause, both ends consequences', () => {
+    // A = root cyclic, B = traffic cyclic (A and B explain each other), C = traffic upstream explains A.
+    const links = link(
+      finding('certificates/root', 'cyclic', 'east'),
+      finding('connectivity/traffic', 'cyclic', 'east'),
+      finding('connectivity/traffic', 'upstream', 'east'),
+      finding('connectivity/traffic', 'chained', 'east'),
+    );
+    expect(links.roots).toEqual([2]);
+    // A names C (outside the cycle), not B; B has only A to name; what A explains stays explained.
+    expect(links.explainedBy).toEqual({ 0: [2], 1: [0], 3: [0] });
+    // In any order of the results.
+    const reordered = link(
+      finding('connectivity/traffic', 'upstream', 'east'),
+      finding('connectivity/traffic', 'cyclic', 'east'),
+      finding('certificates/root', 'cyclic', 'east'),
+    );
+    expect(reordered.roots).toEqual([0]);
+    expect(reordered.explainedBy).toEqual({ 1: [2], 2: [0] });
+    // On another cluster C explains nothing: the cycle is pure again and both ends stay root causes.
+    const elsewhere = link(
+      finding('certificates/root', 'cyclic', 'east'),
+      finding('connectivity/traffic', 'cyclic', 'east'),
+      finding('connectivity/traffic', 'upstream', 'west'),
+    );
+    expect(elsewhere.roots).toEqual([0, 1, 2]);
+    expect(elsewhere.explainedBy).toEqual({});
   });
 
   it('each consequence names the finding that explains it', () => {
