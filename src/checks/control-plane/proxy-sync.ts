@@ -67,7 +67,10 @@ export default defineCheck({
       const byCluster = new Map<string, SyncProxy[]>();
       for (const proxy of proxies) {
         const key = proxy.clusterId ?? self.clusterId ?? self.name;
-        byCluster.set(key, [...(byCluster.get(key) ?? []), proxy]);
+        // Appended in place: copying the group per proxy made this quadratic in the mesh's proxies.
+        const group = byCluster.get(key);
+        if (group) group.push(proxy);
+        else byCluster.set(key, [proxy]);
       }
       for (const [proxyCluster, group] of [...byCluster].sort(([a], [b]) => a.localeCompare(b))) {
         const stale = group.filter((p) => p.types.some((t) => t.state === 'STALE'));

@@ -92,13 +92,14 @@ export default defineCheck({
     const groups = new Map<string, ProxyVersionGroup>();
     for (const [cluster, pods] of podsByCluster) {
       const info = ctx.clusterInfos.find((c) => c.name === cluster)!;
+      const statusRevisions = new Map<string, string | undefined>();
       for (const pod of pods) {
         if (pod.status?.phase && pod.status.phase !== 'Running') continue;
         // Every pod running a proxy, not only injected ones (hasSidecar): gateways carry no status
         // annotation, yet their Envoy is subject to the same control-plane skew.
         const version = versionFromImage(proxyContainer(pod)?.image);
         if (!version) continue;
-        const revision = proxyRevision(pod);
+        const revision = proxyRevision(pod, statusRevisions);
         const key = `${cluster}|${revision}|${version}`;
         const group = groups.get(key) ?? { cluster, revision, version, count: 0 };
         group.count += 1;
@@ -129,17 +130,28 @@ export default defineCheck({
 });
 
 /** The revision that injected a pod: the sidecar status annotation's, else the rev label, else default. */
-function proxyRevision(pod: KubeObject): string {
+function proxyRevision(pod: KubeObject, statusRevisions: Map<string, string | undefined>): string {
   const status = annotationsOf(pod)[SIDECAR_STATUS_ANNOTATION];
   if (status) {
-    try {
-      const revision = (JSON.parse(status) as { revision?: unknown }).revision;
-      if (typeof revision === 'string' && revision) return revision;
-    } catch {
-      // An unparseable status still means injected: fall back to the label.
+    // The injector writes the same status text on every pod it injects alike: parse each text once.
+    let revision = statusRevisions.get(status);
+    if (!statusRevisions.has(status)) {
+      revision = statusRevision(status);
+      statusRevisions.set(status, revision);
     }
+    if (revision) return revision;
   }
   return labelsOf(pod)['istio.io/rev'] || 'default';
+}
+
+function statusRevision(status: string): string | undefined {
+  try {
+    const revision = (JSON.parse(status) as { revision?: unknown }).revision;
+    if (typeof revision === 'string' && revision) return revision;
+  } catch {
+    // An unparseable status still means injected: the caller falls back to the label.
+  }
+  return undefined;
 }
 
 /** The istiod serving proxies of a cluster and revision: local, else the named control-plane cluster, else the primary. */

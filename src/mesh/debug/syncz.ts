@@ -73,8 +73,10 @@ export function parseSyncz(body: string): SyncProxy[] {
   });
 }
 
+/** Short type name of each xDS type URL, built once: syncz has an entry per proxy of the mesh. */
+const SHORT_OF = new Map<string, string>(Object.entries(XDS_TYPES).map(([short, url]) => [url, short]));
+
 function typesOf(e: Record<string, unknown>, hasResources: boolean): XdsTypeStatus[] {
-  const shortOf = new Map<string, string>(Object.entries(XDS_TYPES).map(([short, url]) => [url, short]));
   const types = new Map<string, XdsTypeStatus>();
   const add = (type: string, sent: string, acked: string, lastError?: string) => {
     const status: XdsTypeStatus = { type, sent, acked, state: xdsState(sent, acked) };
@@ -86,7 +88,7 @@ function typesOf(e: Record<string, unknown>, hasResources: boolean): XdsTypeStat
     // type missing from it was never asked for, so the empty flat fields say nothing about it.
     for (const [url, raw] of Object.entries(e.resources as Record<string, unknown>)) {
       const r = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
-      add(shortOf.get(url) ?? url, str(r.sent), str(r.acked), str(r.lastError) || undefined);
+      add(SHORT_OF.get(url) ?? url, str(r.sent), str(r.acked), str(r.lastError) || undefined);
     }
     return [...types.values()];
   }
