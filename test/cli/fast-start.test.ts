@@ -1,11 +1,13 @@
 // Commands that never talk to a cluster start fast because they do not load the Kubernetes client,
 // undici, ws or the lab: asserted on the modules each command actually loads (recorded by a preloaded
-// hook in a child process), never on timing. `npm run bench:startup` measures the times.
+// hook in a child process), never on timing. `npm run bench` measures the times. The built package
+// (one bundle, lazy chunks) is held to the same in test/packaging/package.test.ts.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { FAST, HEAVY, heavyLoaded } from '../helpers/heavy-modules.ts';
 import { REPO_ROOT } from './run-cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'meshdoctor-modules-'));
@@ -26,29 +28,6 @@ function loadedModules(args: string[], name: string): Promise<{ exitCode: number
     );
   });
 }
-
-/** The heavy parts a command must not load unless it talks to a cluster or runs the lab. */
-const HEAVY: [name: string, pattern: RegExp][] = [
-  ['@kubernetes/client-node', /\/node_modules\/@kubernetes\/client-node\//],
-  ['undici', /\/node_modules\/undici\//],
-  ['ws', /\/node_modules\/ws\//],
-  // The lab's catalogs of scenarios and faults (model/catalog.ts, transport.ts) are data; everything
-  // else of the lab builds or serves one.
-  ['the lab', /\/src\/lab\/(?!model\/catalog\.ts$|model\/errors\.ts$|transport\.ts$)/],
-];
-
-function heavyLoaded(modules: string[]): string[] {
-  return HEAVY.filter(([, pattern]) => modules.some((url) => pattern.test(url))).map(([name]) => name);
-}
-
-const FAST: [name: string, args: string[], exitCode: number][] = [
-  ['version', ['--version'], 0],
-  ['help', ['--help'], 0],
-  ['checks', ['checks'], 0],
-  ['explain', ['explain', 'certificates/shared-root'], 0],
-  ['lab-scenarios', ['lab', 'scenarios'], 0],
-  ['snapshot-analysis', ['all', '--snapshot', 'fixtures/root-mismatch'], 1],
-];
 
 describe('fast start: what each command loads', () => {
   it.each(FAST)('%s loads neither the Kubernetes client, undici, ws nor the lab', async (name, args, exitCode) => {

@@ -2,11 +2,14 @@
 // prefix, then the installed `meshdoctor` (and `kubectl-meshdoctor`) run from a PATH holding that
 // prefix and one Node.js: the machine's own and the project's Node 24. Nothing here runs from src/.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_CHECKS } from '../../src/checks/index.ts';
+import { METAFILE, type DistMeta } from '../../scripts/dist-meta.ts';
+import { FAST, HEAVY, heavyLoaded } from '../helpers/heavy-modules.ts';
 import { DEMO_FINDINGS, NODE_24, REPO_ROOT, atLeast, enginesMinimum, errorKeys, kubectl132, run, systemNode, type Run } from './helpers.ts';
 
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string; engines: { node: string }; bin: Record<string, string> };
@@ -30,6 +33,11 @@ const installs: Install[] = [];
 /** PATH for a user of `install`: the prefix's bin and the directory of one `node`, plus the system's tools. */
 function userPath(install: Install, ...extra: string[]): string {
   return [join(install.prefix, 'bin'), dirname(install.node), ...extra, '/usr/bin', '/bin'].join(delimiter);
+}
+
+/** Where npm install -g put the package. */
+function installedPackage(install: Install): string {
+  return join(install.prefix, 'lib', 'node_modules', 'meshdoctor');
 }
 
 function meshdoctor(install: Install, args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<Run> {
@@ -160,10 +168,74 @@ describe.each([['system'], ['node24']])('installed with npm install -g, run by %
     if (name !== 'node24') return;
     // The author's project depends on meshdoctor (npm i -D meshdoctor); here: the installed copy.
     mkdirSync(join(dir, 'node_modules'), { recursive: true });
-    symlinkSync(join(inst.prefix, 'lib', 'node_modules', 'meshdoctor'), join(dir, 'node_modules', 'meshdoctor'));
+    symlinkSync(installedPackage(inst), join(dir, 'node_modules', 'meshdoctor'));
     const tsc = await run(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '--strict', '--module', 'nodenext', '--target', 'es2023', '--skipLibCheck', 'plugin.ts'], { cwd: dir, env: { PATH: process.env.PATH } });
     expect(tsc.stdout + tsc.stderr).toBe('');
     expect(tsc.code).toBe(0);
+  });
+
+  it("a plugin gets the running CLI's own API: 'meshdoctor' is the package's dist/index.js, the one module instance the CLI's chunks share", async () => {
+    const inst = current();
+    if (!inst || !atLeast(inst.version, MINIMUM)) return;
+    const dir = join(work, `same-api-${name}`);
+    mkdirSync(dir, { recursive: true });
+    const shipped = pathToFileURL(join(installedPackage(inst), 'dist', 'index.js')).href;
+    writeFileSync(
+      join(dir, 'same-api.mjs'),
+      [
+        "import { defineCheck } from 'meshdoctor';",
+        `import * as shipped from ${JSON.stringify(shipped)};`,
+        '',
+        'export default defineCheck({',
+        "  id: 'control-plane/same-api',",
+        "  category: 'control-plane',",
+        "  scope: 'mesh',",
+        '  needs: [],',
+        '  meta: {',
+        "    description: 'The API a plugin imports is the one the CLI runs',",
+        "    docs: 'https://example.com/runbooks/same-api',",
+        "    messages: { same: { template: 'same', severity: 'info', hint: '-' }, other: { template: 'another copy', severity: 'error', hint: '-' } },",
+        '  },',
+        '  async run(ctx) {',
+        "    ctx.report({ messageId: defineCheck === shipped.defineCheck ? 'same' : 'other' });",
+        '  },',
+        '});',
+        '',
+      ].join('\n'),
+    );
+    const ran = await meshdoctor(inst, ['all', '--lab', 'multi-primary', '--plugin', './same-api.mjs', '--only', 'control-plane/same-api', '-o', 'json'], { cwd: dir });
+    expect(ran.stderr).toBe('');
+    const report = JSON.parse(ran.stdout);
+    expect(report.results.flatMap((r: { checkId: string; findings: { messageId: string }[] }) => r.findings.map((f) => `${r.checkId} ${f.messageId}`))).toEqual(['control-plane/same-api same']);
+    expect(ran.code).toBe(0);
+  });
+
+  it.runIf(name === 'node24')('commands that talk to no cluster load neither the Kubernetes client, undici, ws nor the lab (chunks of the bundle, read through the build\'s metafile)', async () => {
+    const inst = current()!;
+    const meta = JSON.parse(readFileSync(METAFILE, 'utf8')) as DistMeta;
+    const distUrl = pathToFileURL(join(realpathSync(installedPackage(inst)), 'dist')).href;
+    // A chunk of dist/ stands for the sources bundled into it; anything else (an external package) for itself.
+    const sources = (urls: string[]) =>
+      urls.flatMap((url) => {
+        if (!url.startsWith(`${distUrl}/`)) return [url];
+        const output = meta.outputs[`dist/${url.slice(distUrl.length + 1)}`];
+        expect(output, `${url} is not an output of the build`).toBeDefined();
+        return Object.keys(output.inputs).map((input) => `/${input}`);
+      });
+    const loaded = async (args: string[], label: string) => {
+      const out = join(work, `modules-${label}.txt`);
+      const result = await meshdoctor(inst, args, { cwd: REPO_ROOT, env: { NODE_OPTIONS: `--import ${pathToFileURL(join(REPO_ROOT, 'test', 'helpers', 'record-modules.ts')).href}`, MESHDOCTOR_RECORD_MODULES: out } });
+      return { code: result.code, sources: sources(readFileSync(out, 'utf8').split('\n').filter(Boolean)) };
+    };
+    for (const [label, args, exitCode] of FAST) {
+      const run = await loaded(args, label);
+      expect(run.code, label).toBe(exitCode);
+      expect(heavyLoaded(run.sources), label).toEqual([]);
+    }
+    // The recorder and the metafile see what they are there to catch, or the loop above proves nothing.
+    const lab = await loaded(['all', '--lab', '--only', 'control-plane/istiod-ready'], 'lab-run');
+    expect(lab.code).toBe(0);
+    expect(heavyLoaded(lab.sources)).toEqual(HEAVY.map(([heavy]) => heavy));
   });
 
   it('completion output loads in bash', async () => {
