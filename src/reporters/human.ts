@@ -6,6 +6,7 @@ import type { CheckResult, ClusterInfo, Finding, Outcome, Report } from '../engi
 import { formatResource } from './format.ts';
 import { countOutcomes, groupByCategory, OUTCOMES_WORST_FIRST, worstOutcome, type OutcomeCounts } from './outcomes.ts';
 import { mapReportStrings, terminalText } from './sanitize.ts';
+import { rootCauseSection } from './root-cause-section.ts';
 import { BUILTIN_DETAIL_RENDERERS } from './details/index.ts';
 import type { DetailRenderer } from './details/renderer.ts';
 
@@ -51,6 +52,7 @@ export function renderHuman(report: Report, options: HumanOptions): string {
   const sections = [
     header(safe, view, options.now),
     topology(safe.clusters, view),
+    rootCauseSection(safe, view.chalk),
     ...groupByCategory(options.problemsOnly ? safe.results.filter(isProblem) : safe.results).map(([category, results]) => categorySection(category, results, view)),
     options.problemsOnly ? hiddenLine(safe.results, view) : [],
     summaryTable(safe, view),

@@ -123,7 +123,9 @@ describe('hostile names, labels and servers from a cluster', () => {
 
   it('a hint command stays one line, with the hostile name single-quoted', () => {
     const hints = run.stdout.split('\n').filter((line) => line.includes('hint: Delete it: kubectl delete serviceentry -n default'));
-    expect(hints).toEqual([expect.stringContaining(`kubectl delete serviceentry -n default 'se\\x1b[2J\\x1b]0;pwned\\x07\\r\\nforged ✔ line\\u202eevil'. `)]);
+    // Once among the root causes, once in the listing.
+    const quoted = expect.stringContaining(`kubectl delete serviceentry -n default 'se\\x1b[2J\\x1b]0;pwned\\x07\\r\\nforged ✔ line\\u202eevil'. `);
+    expect(hints).toEqual([quoted, quoted]);
   });
 
   it('JSON stays faithful to the data, with C1 and bidi controls \\u-escaped so it prints safely', () => {

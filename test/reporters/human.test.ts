@@ -54,8 +54,9 @@ describe('renderHuman', () => {
     expect(text).not.toMatch(TERMINAL_CONTROLS);
     expect(text).toContain('bad <tag> & "quotes" \'apos\' \\x00nul\\x07bell \\x1b[31mred\\x1b[0m \\x1b]8;;http://x\\x07link\\x1b]8;;\\x07 tab\there');
     expect(text).toContain('\\x1b[2Jkind-east\\u202e');
-    // The hint stays one line: the forged line is not a line.
-    expect(text.split('\n').filter((line) => line.includes('hint: kubectl create namespace'))).toEqual([expect.stringContaining("'evil\\r\\nforged ✔ line'")]);
+    // The hint stays one line (in the root-cause section and in the listing): the forged line is not a line.
+    const escapedHint = expect.stringContaining("'evil\\r\\nforged ✔ line'");
+    expect(text.split('\n').filter((line) => line.includes('hint: kubectl create namespace'))).toEqual([escapedHint, escapedHint]);
     expect(text.split('\n').some((line) => line.startsWith('forged'))).toBe(false);
   });
 
