@@ -1,9 +1,10 @@
 // The JUnit XML report, in the shape the Jenkins JUnit XSD accepts (the strictest of the common
 // consumers: Jenkins, GitLab, the usual GitHub actions), so every pipeline shows the same thing.
 import { mostSevere } from '../engine/severity.ts';
-import type { CheckResult, Report } from '../engine/types.ts';
+import type { CheckResult, Finding, Report } from '../engine/types.ts';
 import { describeFinding } from './format.ts';
 import { countOutcomes, groupByCategory } from './outcomes.ts';
+import { rootCauseNotes } from './root-cause-section.ts';
 import { redactReport, stripControlChars } from './sanitize.ts';
 
 // Characters XML 1.0 forbids even when escaped, besides the C0/C1 controls stripControlChars
@@ -29,6 +30,7 @@ export function renderJunit(report: Report): string {
   const warningsFail = safe.failOn === 'warning';
   const timestamp = junitTimestamp(safe.startedAt);
   const properties = meshProperties(safe);
+  const note = rootCauseNotes(safe);
 
   const lines = ['<?xml version="1.0" encoding="UTF-8"?>'];
   // The Jenkins XSD allows neither `skipped` nor `timestamp` on <testsuites>: they live on each suite.
@@ -56,7 +58,7 @@ export function renderJunit(report: Report): string {
       for (const [name, value] of properties) lines.push(`      <property${attributes({ name, value })}/>`);
       lines.push('    </properties>');
     }
-    for (const result of results) lines.push(...testcase(result, warningsFail));
+    for (const result of results) lines.push(...testcase(result, warningsFail, note));
     lines.push('  </testsuite>');
   }
   if (safe.aborted) lines.push(...abortedSuite(safe.aborted, timestamp, safe.durationMs));
@@ -78,15 +80,24 @@ function abortedSuite(reason: string, timestamp: string | undefined, durationMs:
   ];
 }
 
-/** One <testcase>; children in the order the XSD requires: skipped, error, failure, system-out. */
-function testcase(result: CheckResult, warningsFail: boolean): string[] {
+/**
+ * One <testcase>; children in the order the XSD requires: skipped, error, failure, system-out.
+ * `note` says whether a finding is a root cause or a consequence (and of what): in the failure
+ * message and after each finding of the text, so CI shows what to fix first.
+ */
+function testcase(result: CheckResult, warningsFail: boolean, note: (finding: Finding) => string | undefined): string[] {
   const open = `    <testcase${attributes({
     name: `${result.checkId} [${result.cluster}]`,
     classname: `meshdoctor.${result.category}`,
     time: seconds(result.durationMs),
   })}`;
   const children: string[] = [];
-  const findingsText = result.findings.map(describeFinding).join('\n\n');
+  const findingsText = result.findings
+    .map((finding) => {
+      const marked = note(finding);
+      return `${describeFinding(finding)}${marked ? `\n  ${marked}` : ''}`;
+    })
+    .join('\n\n');
   const failed = result.outcome === 'fail' || (result.outcome === 'warn' && warningsFail);
 
   if (result.outcome === 'skip') {
@@ -98,8 +109,9 @@ function testcase(result: CheckResult, warningsFail: boolean): string[] {
   } else if (failed) {
     // The message CI shows is the worst finding (a latency `info` must not stand for a TLS error).
     const worst = mostSevere(result.findings);
+    const marked = worst && note(worst);
     children.push(`<failure${attributes({
-      message: oneLine(worst?.message ?? `${result.checkId} ${result.outcome === 'warn' ? 'warned' : 'failed'}`),
+      message: oneLine(worst ? `${worst.message}${marked ? ` (${marked})` : ''}` : `${result.checkId} ${result.outcome === 'warn' ? 'warned' : 'failed'}`),
       type: worst?.messageId,
     })}>${escapeXml(findingsText)}</failure>`);
   }

@@ -148,3 +148,19 @@ function messageCounts(findings: readonly Finding[], chalk: ChalkInstance): stri
 function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
+
+/**
+ * What a finding of `report` is in the root-cause links, for reporters that mark findings in place
+ * (JUnit): `root cause`, `consequence of <check> on <cluster>: <messageId>` (each explainer, `; `
+ * between, the cluster the explaining finding concerns), or undefined (an info finding, or one the
+ * report does not link). Findings are matched by identity: pass findings of this very report.
+ */
+export function rootCauseNotes(report: Report): (finding: Finding) => string | undefined {
+  const roots = new Set(report.rootCauses.map((ref) => findingAt(report, ref)));
+  return (finding) => {
+    if (roots.has(finding)) return 'root cause';
+    if (!finding.explainedBy || finding.explainedBy.length === 0) return undefined;
+    const causes = finding.explainedBy.map((ref) => `${ref.checkId} on ${findingAt(report, ref)?.cluster ?? ref.cluster}: ${ref.messageId}`);
+    return `consequence of ${causes.join('; ')}`;
+  };
+}

@@ -26,6 +26,21 @@ function hostileReport(): Report {
   return withResults({ ...report, mesh: { ...report.mesh, meshId: `mesh <1> & "2"` } }, results);
 }
 
+/**
+ * The realistic report with one consequence linked by hand: the west gateway's missing address
+ * explained by the mesh-scope shared-root finding about west (no check declares that; the marks
+ * only follow the links).
+ */
+function consequenceReport(): Report {
+  const report = realisticReport();
+  const root = report.results.find((r) => r.checkId === 'certificates/shared-root')!;
+  const index = root.findings.findIndex((f) => f.messageId === 'rootMismatch');
+  const gateway = report.results.find((r) => r.checkId === 'network/eastwest-gateway' && r.cluster === 'west')!;
+  gateway.findings[0].explainedBy = [{ checkId: root.checkId, cluster: root.cluster, index, messageId: 'rootMismatch' }];
+  report.rootCauses = report.rootCauses.filter((ref) => !(ref.checkId === gateway.checkId && ref.cluster === gateway.cluster && ref.index === 0));
+  return report;
+}
+
 async function validateAgainstXsd(xml: string) {
   return validateXML({ xml: [{ fileName: 'report.xml', contents: xml }], schema: [{ fileName: 'jenkins-junit.xsd', contents: xsd ?? '' }] });
 }
@@ -36,6 +51,7 @@ describe('JUnit against the Jenkins XSD', () => {
     ['realistic with --fail-on warning', withResults(realisticReport(), realisticReport().results, 'warning')],
     ['healthy', healthyReport()],
     ['hostile texts', hostileReport()],
+    ['root cause and consequence', consequenceReport()],
     ['no results and an unknown mesh', withResults({ ...realisticReport(), mesh: { model: 'unknown', multiNetwork: false }, meshdoctorVersion: '' }, [])],
     ['aborted run', { ...withResults(realisticReport(), realisticReport().results.slice(0, 2)), aborted: 'interrupted <&>' }],
   ])('a %s report is valid', async (_name, report: Report) => {
@@ -111,7 +127,7 @@ describe('renderJunit, parsed with xml2js', () => {
     const testcase = testcaseByName(document, 'network/eastwest-gateway [west]');
     expect(testcase.failure).toHaveLength(1);
     const [failure] = testcase.failure ?? [];
-    expect(failure.$).toEqual({ message: 'east-west gateway Service has no external address (LoadBalancer pending)', type: 'gatewayNoAddress' });
+    expect(failure.$).toEqual({ message: 'east-west gateway Service has no external address (LoadBalancer pending) (root cause)', type: 'gatewayNoAddress' });
     expect(failure._).toContain('error [west] Service istio-system/istio-eastwestgateway: east-west gateway Service has no external address');
     expect(failure._).toContain('hint: check the cloud load balancer controller');
     expect(failure._).toContain('warning [west] Service istio-system/istio-eastwestgateway: port 15443 (tls) is not exposed');
@@ -127,6 +143,19 @@ describe('renderJunit, parsed with xml2js', () => {
     const document = await parseWithXml2js(renderJunit(withResults(report, results)));
     const [failure] = testcaseByName(document, 'certificates/shared-root [*]').failure ?? [];
     expect(failure.$.type).toBe('rootMismatch');
+  });
+
+  it('marks root causes, and consequences with what explains them (check, the cluster it concerns, messageId)', async () => {
+    const document = await parseWithXml2js(renderJunit(consequenceReport()));
+    const [consequence] = testcaseByName(document, 'network/eastwest-gateway [west]').failure ?? [];
+    expect(consequence.$.message).toMatch(/ \(consequence of certificates\/shared-root on west: rootMismatch\)$/);
+    expect(consequence._).toContain('\n  consequence of certificates/shared-root on west: rootMismatch');
+    // The gateway's other finding (a warning) is still a root cause.
+    expect(consequence._.match(/\n {2}root cause(\n|$)/g)).toHaveLength(1);
+    const [root] = testcaseByName(document, 'certificates/shared-root [*]').failure ?? [];
+    expect(root.$.message).toMatch(/ \(root cause\)$/);
+    // An info finding is neither.
+    expect(root._).toMatch(/info \[\*\]: 2 distinct roots across 3 clusters\n {2}see: meshdoctor explain certificates\/shared-root(\n\n|$)/);
   });
 
   it('names the cluster each finding of a mesh-scope result concerns', async () => {
@@ -183,7 +212,7 @@ describe('renderJunit, parsed with xml2js', () => {
     const document = await parseWithXml2js(xml);
     const expected = 'bad <tag> & "quotes" \'apos\' nulbell red link tab\there';
     const [failure] = testcaseByName(document, 'control-plane/istiod-ready [west]').failure ?? [];
-    expect(failure.$.message).toBe(`istiod has 0 of 1 replicas ready ${expected.replace('\t', ' ')}`);
+    expect(failure.$.message).toBe(`istiod has 0 of 1 replicas ready ${expected.replace('\t', ' ')} (root cause)`);
     expect(failure._).toContain(`hint: ${expected}`);
     expect(testcaseByName(document, 'control-plane/istiod-ready [edge]').skipped?.[0]).toBe(`not a primary cluster (role remote) ${expected}`);
     expect(testcaseByName(document, 'certificates/workload-cert-expiry [east]').error?.[0]._).toBe(`timed out after 20s ${expected}`);
