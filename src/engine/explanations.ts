@@ -37,3 +37,42 @@ export const BY_REMOTE_SECRET = [
 
 /** istiod's own account of a peer it has not synced (the step after the secret), same cluster. */
 export const BY_REMOTE_SYNC = [{ check: 'control-plane/remote-sync', messages: ['peerMissing', 'peerNotSynced'], when: 'cluster' }] as const satisfies readonly Explanation[];
+
+/**
+ * East-west gateway faults that leave istiod with no usable gateway for the cluster's network: istiod
+ * takes a gateway from a Service labelled with the network, on its gateway port (15443), at its
+ * published address (load balancer ingress, externalIPs, node ExternalIPs of a NodePort); without one
+ * of these it lists no gateway for that network (networkz) and gives proxies on other networks none
+ * of its endpoints. `cluster`: the finding concerns the cluster of the gateway (the serving cluster).
+ */
+export const BY_GATEWAY_UNPUBLISHED_HERE = [
+  {
+    check: 'network/eastwest-gateway',
+    messages: ['ewgwMissing', 'ewgwLbPending', 'ewgwNoAddress', 'ewgwNodePortNoSelector', 'ewgwNodePortNoExternalIp', 'ewgwNo15443', 'ewgwNetworkLabelMissing', 'ewgwGatewayNoAddress', 'ewgwGatewayNoAutoPassthrough'],
+    when: 'cluster',
+  },
+  // The same absence, as the mesh-wide check states it for the network's clusters.
+  { check: 'network/topology', messages: ['networkWithoutGateway'], when: 'cluster' },
+] as const satisfies readonly Explanation[];
+
+/**
+ * Faults that make the cluster's east-west gateway refuse or drop connections on 15443 while istiod
+ * may still publish it: no ready pods behind the Service, no 15443 on the Service, a NetworkPolicy
+ * that denies 15443 to the gateway pods. `cluster`: the cluster of the gateway.
+ */
+export const BY_GATEWAY_UNREACHABLE_HERE = [
+  { check: 'network/eastwest-gateway', messages: ['ewgwNotReady', 'ewgwGatewayNotProgrammed', 'ewgwNo15443'], when: 'cluster' },
+  { check: 'network/policies', messages: ['policyBlocksGateway'], when: 'cluster' },
+] as const satisfies readonly Explanation[];
+
+/**
+ * Everything on the path from another network into the serving cluster's east-west gateway: the
+ * gateway faults above, and the TCP probe to its 15443 failing (a firewall or load balancer dropping
+ * what the objects allow). A request served by that cluster from another network goes through that
+ * gateway, so it times out, is refused (503 "upstream connect error") or gets no endpoint at all.
+ */
+export const BY_EASTWEST_PATH_HERE = [
+  ...BY_GATEWAY_UNPUBLISHED_HERE,
+  ...BY_GATEWAY_UNREACHABLE_HERE,
+  { check: 'connectivity/gateway-reachability', messages: ['gatewayUnreachable', 'gatewayNoAddress'], when: 'cluster' },
+] as const satisfies readonly Explanation[];

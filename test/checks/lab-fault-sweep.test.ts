@@ -6,9 +6,14 @@
 // Knock-on effects listed on purpose: a broken data path also fails connectivity/*; a primary that
 // cannot see its peer also has remote-sync, cross-cluster-discovery and gateway-view findings, and
 // its sidecars never reach the peer (connectivity/cross-cluster names the cluster that never served).
+//
+// Root causes (issue 13), on the same runs: the finding of the check the catalog names for the fault
+// is a root cause, and every other error finding is explained, through explainedBy, by it. ROOTS
+// lists each fault's root-cause findings; `independent` names an error finding that the fault causes
+// but that no declaration can truthfully link, with the reason (it must then be a root cause too).
 import { describe, expect, it } from 'vitest';
-import { LAB_FAULTS } from '../../src/lab/index.ts';
-import { errorKeys, brokenProbes, runChecksOnLab } from '../helpers/lab-run.ts';
+import { LAB_FAULTS, type LabFaultInfo } from '../../src/lab/index.ts';
+import { errorKeys, brokenProbes, linkFindings, rootsOf, runChecksOnLab, type LabRun } from '../helpers/lab-run.ts';
 
 const EXPECTED: [fault: string, errors: string[], warnings: string[]][] = [
   ['istiod-not-ready', ['control-plane/istiod-ready [cluster2] istiodPodNotReady', 'control-plane/istiod-ready [cluster2] istiodUnavailable'], []],
@@ -57,6 +62,61 @@ const EXPECTED: [fault: string, errors: string[], warnings: string[]][] = [
   ['failover-no-outlier-detection', [], ['services/locality-failover [cluster1] failoverWithoutOutlierDetection']],
 ];
 
+const ROOTS: Record<string, { roots: string[]; independent?: Record<string, string> }> = {
+  'istiod-not-ready': { roots: ['control-plane/istiod-ready [cluster2] istiodPodNotReady', 'control-plane/istiod-ready [cluster2] istiodUnavailable'] },
+  'mesh-id-mismatch': { roots: ['control-plane/mesh-config [cluster2] meshIdMismatch'] },
+  'trust-domain-mismatch': { roots: ['control-plane/mesh-config [cluster2] trustDomainMismatch'] },
+  'discovery-selectors-exclude': { roots: ['control-plane/mesh-config [cluster1] discoverySelectorsExclude'] },
+  'version-skew': { roots: ['control-plane/version-skew [cluster2] istiodSkew'] },
+  'remote-secret-wrong-id': { roots: ['control-plane/remote-secrets [cluster1] keyNotClusterId'] },
+  'proxy-stale': { roots: ['control-plane/proxy-sync [cluster1] proxiesStale'] },
+  'remote-annotation-missing': { roots: ['control-plane/primary-remote [cluster2] annotationMissing'] },
+  'remote-istiod-endpoint-wrong': { roots: ['control-plane/primary-remote [cluster2] istiodEndpointsWrong'] },
+  'service-headless-mixed': { roots: ['services/consistency [cluster2] serviceHeadlessMixed'] },
+  'legacy-global-config': { roots: ['services/legacy-global [cluster1] globalDestinationRule', 'services/legacy-global [cluster1] globalServiceEntry'] },
+  'ewgw-missing': { roots: ['network/topology [cluster2] networkWithoutGateway'] },
+  'ewgw-not-ready': { roots: ['network/eastwest-gateway [cluster2] ewgwNotReady'] },
+  'ewgw-lb-pending': { roots: ['network/eastwest-gateway [cluster2] ewgwLbPending'] },
+  'ewgw-no-15443': { roots: ['network/eastwest-gateway [cluster2] ewgwNo15443'] },
+  'ewgw-network-label-missing': { roots: ['network/eastwest-gateway [cluster2] ewgwNetworkLabelMissing'] },
+  'cross-network-gateway-missing': { roots: ['network/cross-network-gateway [cluster2] crossNetworkGatewayMissing'] },
+  'cross-network-gateway-istio-mutual': { roots: ['network/cross-network-gateway [cluster1] crossNetworkGatewayIstioMutual'] },
+  'cross-network-gateway-duplicate': { roots: ['network/cross-network-gateway [cluster2] crossNetworkGatewayDuplicate'] },
+  'istiod-not-exposed': { roots: ['network/istiod-exposure [cluster1] istiodNotExposed'] },
+  'networkpolicy-blocks-gateway': { roots: ['network/policies [cluster2] policyBlocksGateway'] },
+  // Nothing in the objects is wrong: the TCP probe to the gateway is the first finding of the fault.
+  'eastwest-firewall': { roots: ['connectivity/gateway-reachability [cluster2] gatewayUnreachable'] },
+  'cacerts-missing': { roots: ['certificates/cacerts [cluster2] cacertsMissing'] },
+  'cacerts-incomplete': { roots: ['certificates/cacerts [cluster2] cacertsIncomplete'] },
+  'root-mismatch': { roots: ['certificates/shared-root [cluster2] rootMismatch'] },
+  'ca-key-mismatch': { roots: ['certificates/chain [cluster2] caKeyMismatch'] },
+  'not-a-ca': { roots: ['certificates/chain [cluster2] notACa'] },
+  'chain-wrong-order': { roots: ['certificates/chain [cluster2] chainWrongOrder'] },
+  'intermediate-expired': { roots: ['certificates/expiry [cluster2] certExpired'] },
+  'intermediate-expiring': { roots: ['certificates/expiry [cluster2] certExpiring'] },
+  'stale-root-configmap': { roots: ['certificates/root-distribution [cluster2] rootConfigMapStale'] },
+  'failover-no-outlier-detection': { roots: ['services/locality-failover [cluster1] failoverWithoutOutlierDetection'] },
+};
+
+/**
+ * The faults' root causes are findings of the checks the catalog names, on the fault's cluster, and
+ * the engine makes them root causes; every other error finding leads to them through explainedBy,
+ * except the independent ones, which stay root causes of their own.
+ */
+function expectRootCauses(run: LabRun, faults: readonly LabFaultInfo[], expected: { roots: string[]; independent?: Record<string, string> }): void {
+  for (const root of expected.roots) {
+    expect(faults.some((f) => f.failsChecks.some((id) => root.startsWith(`${id} [${f.defaultCluster}]`))), `${root}: a named check on the fault's cluster`).toBe(true);
+  }
+  const linked = linkFindings(run);
+  const rootKeys = new Set(linked.filter((n) => n.root).map((n) => n.key));
+  for (const root of expected.roots) expect(rootKeys, `root cause ${root}`).toContain(root);
+  const independent = expected.independent ?? {};
+  for (const node of linked.filter((n) => n.finding.severity === 'error' && !expected.roots.includes(n.key))) {
+    if (node.key in independent) expect(node.root, `${node.key} (independent: ${independent[node.key]})`).toBe(true);
+    else expect([...rootsOf(node)].filter((key) => expected.roots.includes(key)), `${node.key} leads to a root cause of the fault`).not.toEqual([]);
+  }
+}
+
 describe('every lab fault against every check', () => {
   it('covers the whole fault catalog', () => {
     expect(EXPECTED.map(([fault]) => fault).sort()).toEqual(LAB_FAULTS.map((f) => f.name).sort());
@@ -74,5 +134,6 @@ describe('every lab fault against every check', () => {
     for (const checkId of fault.failsChecks) {
       expect([...errors, ...warnings].some((key) => key.startsWith(`${checkId} [${fault.defaultCluster}]`)), `${checkId} on ${fault.defaultCluster}`).toBe(true);
     }
+    if (ROOTS[name]) expectRootCauses(run, [fault], ROOTS[name]);
   });
 });

@@ -6,7 +6,8 @@ import { discoverTopology } from '../../src/mesh/discovery.ts';
 import { runChecks } from '../../src/engine/run.ts';
 import { probeRemoteApi } from '../../src/cluster/remote-probe.ts';
 import { BUILTIN_CHECKS } from '../../src/checks/index.ts';
-import type { Check, CheckOptions, CheckResult, ClusterInfo, Finding, MeshInfo } from '../../src/engine/types.ts';
+import { withRootCauses } from '../../src/engine/root-causes.ts';
+import type { Check, CheckOptions, CheckResult, ClusterInfo, Finding, MeshInfo, ReportFindingRef } from '../../src/engine/types.ts';
 
 export interface LabRun {
   results: CheckResult[];
@@ -55,4 +56,44 @@ export function errorKeys(run: LabRun): string[] {
 /** Results whose probe broke (outcome error), as `checkId [cluster]: error`. */
 export function brokenProbes(run: LabRun): string[] {
   return run.results.filter((r) => r.outcome === 'error').map((r) => `${r.checkId} [${r.cluster}]: ${r.error}`);
+}
+
+/** A finding as the assertions name it: `checkId [cluster] messageId`. */
+export function findingKey(f: Finding): string {
+  return `${f.checkId} [${f.cluster}] ${f.messageId}`;
+}
+
+/** A finding of a run after the engine linked root causes (withRootCauses, as buildReport does). */
+export interface LinkedFinding {
+  key: string;
+  finding: Finding;
+  /** Whether the engine made it a root cause. */
+  root: boolean;
+  /** The findings its `explainedBy` names. */
+  explainedBy: LinkedFinding[];
+}
+
+/** Every finding of the run, linked to its explainers by the built-in checks' declarations. */
+export function linkFindings(run: LabRun): LinkedFinding[] {
+  const { results, rootCauses } = withRootCauses(run.results, BUILTIN_CHECKS);
+  const at = (ref: ReportFindingRef) => results.find((r) => r.checkId === ref.checkId && r.cluster === ref.cluster)!.findings[ref.index];
+  const nodes = new Map<Finding, LinkedFinding>();
+  for (const result of results) for (const finding of result.findings) nodes.set(finding, { key: findingKey(finding), finding, root: false, explainedBy: [] });
+  for (const ref of rootCauses) nodes.get(at(ref))!.root = true;
+  for (const node of nodes.values()) node.explainedBy = (node.finding.explainedBy ?? []).map((ref) => nodes.get(at(ref))!);
+  return [...nodes.values()];
+}
+
+/** Keys of the root causes a finding leads to by following explainedBy (its own key when it is one). */
+export function rootsOf(node: LinkedFinding): Set<string> {
+  const roots = new Set<string>();
+  const seen = new Set<LinkedFinding>();
+  const visit = (n: LinkedFinding) => {
+    if (seen.has(n)) return;
+    seen.add(n);
+    if (n.root) roots.add(n.key);
+    n.explainedBy.forEach(visit);
+  };
+  visit(node);
+  return roots;
 }

@@ -10,7 +10,7 @@ import { eastWestGateways, endpointOwners, readyEndpointsByCluster } from '../..
 import { missingTool, selectSource } from '../../mesh/probes/source.ts';
 import { NO_TARGETS_REASON, probeTargets, targetsFor } from '../../mesh/probes/targets.ts';
 import { untilAborted } from '../../util/abort.ts';
-import { BY_GATEWAY_HERE, BY_BROKEN_TRUST } from '../../engine/explanations.ts';
+import { BY_GATEWAY_HERE, BY_BROKEN_TRUST, BY_EASTWEST_PATH_HERE, BY_GATEWAY_UNPUBLISHED_HERE } from '../../engine/explanations.ts';
 
 const ID = 'connectivity/cross-cluster';
 /** Below this chance that a cluster got no request by luck, "never served" is an error. */
@@ -80,18 +80,20 @@ const check = defineCheck({
       allRequestsFailed: {
         template: 'All {{errors}} requests from {{source}} to {{target}} served by {{serving}} failed (hosts {{hosts}}): {{cause}}',
         severity: 'error',
-        explainedBy: [...BY_GATEWAY_HERE, ...BY_BROKEN_TRUST],
+        explainedBy: [...BY_GATEWAY_HERE, ...BY_EASTWEST_PATH_HERE, ...BY_BROKEN_TRUST],
         hint: `Fix what the cause names: CERTIFICATE_VERIFY_FAILED, see certificates/shared-root; a timeout, connectivity/gateway-reachability; "connection termination", network/cross-network-gateway or services/endpoints. ${HINT_VERIFY}`,
       },
       someRequestsFailed: {
         template: '{{errors}} of {{total}} requests from {{source}} to {{target}} served by {{serving}} failed (hosts {{hosts}}): {{cause}}',
         severity: 'warning',
-        explainedBy: [...BY_GATEWAY_HERE, ...BY_BROKEN_TRUST],
+        explainedBy: [...BY_GATEWAY_HERE, ...BY_EASTWEST_PATH_HERE, ...BY_BROKEN_TRUST],
         hint: `Intermittent failures: look at the serving pods (readiness, restarts) and at outlier detection. ${HINT_VERIFY}`,
       },
       noEndpointsForCluster: {
         template: '{{serving}} has {{endpoints}} ready endpoint(s) for {{target}}, but the sidecar of {{source}} has no endpoint leading there: {{cause}}',
         severity: 'error',
+        // istiod gives proxies on other networks no endpoint of a network it has no gateway for (the serving cluster's).
+        explainedBy: BY_GATEWAY_UNPUBLISHED_HERE,
         hint: `istiod did not give the source's proxy that cluster's endpoints: see services/cross-cluster-discovery, services/endpoints and network/gateway-view; list what it has: istioctl proxy-config endpoints -n <pod namespace> <pod name> --cluster "outbound|{{port}}||{{fqdn}}".`,
       },
       neverServed: {

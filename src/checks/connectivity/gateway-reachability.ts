@@ -1,5 +1,6 @@
 // Encodes https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/ (cross-network traffic goes through the peer network's east-west gateway on 15443).
 import { defineCheck } from '../../engine/define-check.ts';
+import { BY_GATEWAY_UNPUBLISHED_HERE, BY_GATEWAY_UNREACHABLE_HERE } from '../../engine/explanations.ts';
 import { tcpConnectFromPod } from '../../mesh/probes/dns-tcp.ts';
 import { probeSettings } from '../../mesh/probes/options.ts';
 import { eastWestGateways } from '../../mesh/probes/peers.ts';
@@ -26,6 +27,8 @@ export default defineCheck({
       gatewayUnreachable: {
         template: 'From {{source}}, TCP to the east-west gateway {{gateway}} of network {{network}} at {{address}}:{{port}} failed ({{kind}}: {{detail}})',
         severity: 'error',
+        // Findings name the gateway's cluster: its pods not ready, its Service without the port, a NetworkPolicy denying it.
+        explainedBy: BY_GATEWAY_UNREACHABLE_HERE,
         hint:
           'Open the path from {{sourceCluster}}\'s nodes/egress to {{address}}:{{port}} (firewall rules, security groups, the load balancer\'s listeners and health checks). ' +
           'Reproduce: kubectl exec -n {{namespace}} {{podName}} -c {{container}} -- curl -v --connect-timeout 3 telnet://{{address}}:{{port}}',
@@ -33,6 +36,8 @@ export default defineCheck({
       gatewayNoAddress: {
         template: 'The east-west gateway {{gateway}} of network {{network}} has no address ({{why}}): {{sourceCluster}} cannot reach that network at all',
         severity: 'error',
+        // The gateway's own address fault (pending load balancer, NodePort without nodes' ExternalIPs), on the gateway's cluster.
+        explainedBy: BY_GATEWAY_UNPUBLISHED_HERE,
         hint: 'Give it an address: kubectl -n {{namespace}} describe service {{name}} (Events tell why the load balancer is pending), or set spec.externalIPs. See network/eastwest-gateway.',
       },
     },

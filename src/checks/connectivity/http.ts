@@ -9,7 +9,7 @@ import { eastWestGateways, endpointOwners } from '../../mesh/probes/peers.ts';
 import { sourceOrSkip } from '../../mesh/probes/source.ts';
 import { targetsOrSkip } from '../../mesh/probes/targets.ts';
 import { untilAborted } from '../../util/abort.ts';
-import { BY_GATEWAY_HERE, BY_BROKEN_TRUST } from '../../engine/explanations.ts';
+import { BY_GATEWAY_HERE, BY_BROKEN_TRUST, BY_EASTWEST_PATH_HERE } from '../../engine/explanations.ts';
 
 const ID = 'connectivity/http';
 
@@ -56,11 +56,15 @@ export default defineCheck({
       connectFailure: {
         template: '{{failed}}/{{total}} requests from {{source}} to {{target}} could not connect ({{detail}})',
         severity: 'error',
+        // Nothing accepted it: through another network, the serving cluster's east-west gateway (its pods, port, policy).
+        explainedBy: BY_EASTWEST_PATH_HERE,
         hint: `Nothing accepted the connection: is the Service port right and is there a sidecar? ${VERIFY}`,
       },
       timeout: {
         template: '{{failed}}/{{total}} requests from {{source}} to {{target}} timed out after {{timeout}}{{servedBy}}: {{cause}}',
         severity: 'error',
+        // The finding names the serving cluster when the failing requests went to it: its gateway path dropping them.
+        explainedBy: BY_EASTWEST_PATH_HERE,
         hint: `A blocked path (firewall, security group, NetworkPolicy) or an unroutable address; test the peer gateway: meshdoctor --only connectivity/gateway-reachability. ${VERIFY}`,
       },
       tlsFailure: {
@@ -72,13 +76,13 @@ export default defineCheck({
       connectionReset: {
         template: '{{failed}}/{{total}} requests from {{source}} to {{target}} were reset ({{detail}})',
         severity: 'error',
-        explainedBy: [...BY_GATEWAY_HERE, ...BY_BROKEN_TRUST],
+        explainedBy: [...BY_GATEWAY_HERE, ...BY_EASTWEST_PATH_HERE, ...BY_BROKEN_TRUST],
         hint: `A reset usually means an mTLS mismatch (a STRICT PeerAuthentication towards a client without a sidecar) or a crashing server. ${VERIFY}`,
       },
       upstreamError: {
         template: '{{failed}}/{{total}} requests from {{source}} to {{target}} got Envoy\'s 503{{servedBy}}: {{cause}}',
         severity: 'error',
-        explainedBy: [...BY_GATEWAY_HERE, ...BY_BROKEN_TRUST],
+        explainedBy: [...BY_GATEWAY_HERE, ...BY_EASTWEST_PATH_HERE, ...BY_BROKEN_TRUST],
         hint:
           '"no healthy upstream": Envoy has no healthy endpoint (services/endpoints); "connection termination" through an east-west gateway: ' +
           'its 15443 Gateway is not AUTO_PASSTHROUGH (network/cross-network-gateway) or the destination has no sidecar (services/endpoints). ' + VERIFY,

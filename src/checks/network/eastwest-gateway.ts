@@ -32,6 +32,8 @@ const check = defineCheck({
       ewgwMissing: {
         template: 'Network {{network}} has no east-west gateway in any cluster: other networks cannot reach its endpoints',
         severity: 'error',
+        // The same absence network/topology reports for the network (with the networks that need it): one root cause, not two.
+        explainedBy: [{ check: 'network/topology', messages: ['networkWithoutGateway'], when: 'cluster' }],
         hint: `Install one in this cluster: ${GATEWAY_INSTALL_HINT}; then expose services: kubectl apply -n istio-system -f samples/multicluster/expose-services.yaml`,
       },
       ewgwNotReady: {

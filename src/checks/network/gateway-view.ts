@@ -6,7 +6,7 @@ import { NetworkzUnavailable, parseNetworkz, type NetworkzGateway } from '../../
 import { isIpAddress, labelsOf, nodeSelectorOf, servicePorts } from '../../mesh/istio-objects.ts';
 import { clusterDomainOf, meshNetworksOf, type MeshNetwork } from '../../mesh/istio-gateways.ts';
 import { eastWestGatewaysOf } from '../../mesh/eastwest-gateways.ts';
-import { BY_REMOTE_SECRET, BY_REMOTE_SYNC } from '../../engine/explanations.ts';
+import { BY_GATEWAY_UNPUBLISHED_HERE, BY_REMOTE_SECRET, BY_REMOTE_SYNC } from '../../engine/explanations.ts';
 
 const check = defineCheck({
   id: 'network/gateway-view',
@@ -29,7 +29,9 @@ const check = defineCheck({
       gatewayViewMissing: {
         template: 'istiod in {{istiodCluster}} lists no gateway for network {{network}} ({{clusters}}): its proxies cannot reach that network. Cause: {{cause}}',
         severity: 'error',
-        explainedBy: [...BY_REMOTE_SECRET, ...BY_REMOTE_SYNC],
+        // Reported on the gateway's cluster when the gateway is the cause (istiod takes no gateway from it),
+        // on istiod's cluster when istiod does not watch the peer (its remote secret or sync).
+        explainedBy: [...BY_GATEWAY_UNPUBLISHED_HERE, ...BY_REMOTE_SECRET, ...BY_REMOTE_SYNC],
         hint:
           'Compare with the API: kubectl --context {{context}} get svc -A -l topology.istio.io/network={{network}} -o wide; ' +
           'and with istiod: kubectl --context {{istiodContext}} -n istio-system exec deploy/istiod -c discovery -- pilot-discovery request GET /debug/networkz',
