@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { asSnapshot, runCliInProcess, runCliProcess } from './run-cli.ts';
+import { abridgeDemoOutput, exampleBlock, exampleIn } from '../../scripts/readme-example.ts';
+import { REPO_ROOT, asSnapshot, runCliInProcess, runCliProcess, scrub } from './run-cli.ts';
 
 const out = mkdtempSync(join(tmpdir(), 'meshdoctor-cli-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -103,4 +104,12 @@ describe('meshdoctor CLI', () => {
     expect(findings.exitCode).toBe(1);
     expect(JSON.parse(findings.stdout).exitCode).toBe(1);
   });
+
+  it('the README example is the demo as `npm start` prints it into a pipe (regenerate: npm run docs)', async () => {
+    const run = await runCliProcess(['all', '--lab'], { COLUMNS: undefined });
+    expect(run.exitCode).toBe(1);
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    // Key material and durations differ between runs: compared scrubbed, as the snapshots are.
+    expect(scrub(exampleIn(readme) ?? 'README.md has no example block')).toBe(scrub(exampleBlock(abridgeDemoOutput(run.stdout))));
+  }, 60_000);
 });
