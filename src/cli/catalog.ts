@@ -6,6 +6,7 @@ import { UsageError } from './errors.ts';
 import { didYouMean } from '../util/suggest.ts';
 import type { CliIO } from './io.ts';
 import { terminalLines, terminalText } from '../reporters/sanitize.ts';
+import { hangingIndent, outputWidth, wrap, wrapBlock } from '../reporters/wrap.ts';
 
 // The catalog lists built-in checks only: loading a plugin runs its code, which only the commands
 // that run checks do (see --plugin).
@@ -19,12 +20,16 @@ export async function listChecksCommand(args: { output: 'human' | 'json' }, io: 
     return 0;
   }
   const idWidth = Math.max(...checks.map((c) => c.id.length), 2);
+  const width = outputWidth({ isTTY: io.stdout.isTTY, columns: io.columns }, io.env);
+  // A description continues under itself, or under the id when that leaves it too little room.
+  const hang = hangingIndent(2 + idWidth + 2 + 7 + 2, width, '      ');
   for (const category of CATEGORIES) {
     const inCategory = checks.filter((c) => c.category === category);
     if (!inCategory.length) continue;
     io.stdout.write(`${category}\n`);
     for (const check of inCategory) {
-      io.stdout.write(`${terminalText(`  ${check.id.padEnd(idWidth)}  ${check.scope.padEnd(7)}  ${check.meta.description}`)}\n`);
+      const line = terminalText(`${check.id.padEnd(idWidth)}  ${check.scope.padEnd(7)}  ${check.meta.description}`);
+      io.stdout.write(`${wrap(line, width, { first: '  ', rest: hang }).join('\n')}\n`);
     }
   }
   io.stdout.write(`\n${checks.length} checks. Details: meshdoctor explain <check-id>\n`);
@@ -36,7 +41,9 @@ export async function explainCommand(args: { checkId: string }, io: CliIO): Prom
   const checks = BUILTIN_CHECKS;
   const check = checks.find((c) => c.id === args.checkId) ?? checks.find((c) => c.id.endsWith(`/${args.checkId}`));
   if (!check) throw new UsageError(`unknown check "${args.checkId}"${didYouMean(args.checkId, checks.map((c) => c.id))}; list them with \`meshdoctor checks\``);
-  io.stdout.write(terminalLines(explainText(check)));
+  // Each line continues under its own indentation (a messageId's text, its fix).
+  const width = outputWidth({ isTTY: io.stdout.isTTY, columns: io.columns }, io.env);
+  io.stdout.write(wrapBlock(terminalLines(explainText(check)).split('\n'), width, '').join('\n'));
   return 0;
 }
 

@@ -13,6 +13,7 @@ import { render } from '../reporters/index.ts';
 import { parseOutputSpec, writeFileAtomic } from '../reporters/write.ts';
 import { createProgress } from '../reporters/progress.ts';
 import { terminalText } from '../reporters/sanitize.ts';
+import { outputWidth } from '../reporters/wrap.ts';
 import { discoverTopology } from '../mesh/discovery.ts';
 import { loadAllChecks } from './plugins.ts';
 import { parseDuration } from './durations.ts';
@@ -177,8 +178,8 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
 
 function renderOptions(args: DiagnoseArgs, io: CliIO, stream: CliIO['stdout']) {
   const level = colorLevel(args.color, io.env, Boolean(stream.isTTY));
-  // The human report says how old an offline snapshot is.
-  return { color: level > 0, colorLevel: level, now: nowOf(io), problemsOnly: args.problemsOnly === true };
+  // The human report says how old an offline snapshot is, and fits the terminal (or $COLUMNS).
+  return { color: level > 0, colorLevel: level, now: nowOf(io), problemsOnly: args.problemsOnly === true, width: outputWidth({ isTTY: stream.isTTY, columns: io.columns }, io.env) };
 }
 
 function writeFileOutputs(outputs: ReturnType<typeof parseOutputSpec>[], report: Report, io: CliIO): void {

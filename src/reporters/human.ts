@@ -1,7 +1,6 @@
 // The terminal report: topology header, one line per check and cluster with its findings, a
 // clusters x categories summary, totals and a one-line verdict (modelled on `linkerd check`).
 import { Chalk, type ChalkInstance } from 'chalk';
-import Table from 'cli-table3';
 import type { CheckResult, ClusterInfo, Finding, Outcome, Report } from '../engine/types.ts';
 import { formatResource } from './format.ts';
 import { countOutcomes, groupByCategory, OUTCOMES_WORST_FIRST, worstOutcome, type OutcomeCounts } from './outcomes.ts';
@@ -9,6 +8,8 @@ import { mapReportStrings, terminalText } from './sanitize.ts';
 import { rootCauseSection } from './root-cause-section.ts';
 import { BUILTIN_DETAIL_RENDERERS } from './details/index.ts';
 import type { DetailRenderer } from './details/renderer.ts';
+import { displayWidth, hangingIndent, wrap, wrapBlock } from './wrap.ts';
+import { fitTable } from './table.ts';
 
 /**
  * Per-check detail renderers, keyed by the `data` key they render (src/reporters/details/): the
@@ -30,6 +31,8 @@ export interface HumanOptions {
   hideDurations?: boolean;
   /** Overrides DETAIL_RENDERERS (tests, plugins). */
   detailRenderers?: Readonly<Record<string, DetailRenderer>>;
+  /** Widest a line may be (see outputWidth in wrap.ts); undefined: no limit, a finding stays one line. */
+  width?: number;
 }
 
 /** What durations read as with `hideDurations`. */
@@ -48,6 +51,7 @@ export function renderHuman(report: Report, options: HumanOptions): string {
     chalk,
     duration: (ms) => (options.hideDurations ? DURATION_PLACEHOLDER : formatDuration(ms)),
     detailRenderers: options.detailRenderers ?? DETAIL_RENDERERS,
+    width: options.width,
   };
   const sections = [
     header(safe, view, options.now),
@@ -58,13 +62,17 @@ export function renderHuman(report: Report, options: HumanOptions): string {
     summaryTable(safe, view),
     totals(safe, view),
   ];
-  return `${sections.filter((section) => section.length > 0).map((section) => section.join('\n')).join('\n\n')}\n`;
+  // Each part wraps its own lines with the right indentation; this last pass only catches a line
+  // some part laid out wider than the width (it leaves every line that fits as it is).
+  const fitted = sections.map((section) => wrapBlock(section.flatMap((text) => text.split('\n')), options.width));
+  return `${fitted.filter((section) => section.length > 0).map((section) => section.join('\n')).join('\n\n')}\n`;
 }
 
 interface View {
   chalk: ChalkInstance;
   duration(ms: number): string;
   detailRenderers: Readonly<Record<string, DetailRenderer>>;
+  width: number | undefined;
 }
 
 function header(report: Report, view: View, now: Date | undefined): string[] {
@@ -75,34 +83,32 @@ function header(report: Report, view: View, now: Date | undefined): string[] {
     `trust domain ${mesh.trustDomain ?? 'unknown'}`,
     mesh.multiNetwork ? 'multi-network' : 'single network',
   ];
-  const lines = [`${view.chalk.bold(`meshdoctor ${report.meshdoctorVersion}`)} · ${facts.join(' · ')}`];
+  const lines = wrap(`${view.chalk.bold(`meshdoctor ${report.meshdoctorVersion}`)} · ${facts.join(' · ')}`, view.width, { rest: '  ' });
   if (report.capturedAt) {
     const age = now ? snapshotAge(report.capturedAt, now) : undefined;
-    lines.push(`offline: snapshot captured ${report.capturedAt}${age ? ` (${age} ago)` : ''}`);
+    lines.push(...wrap(`offline: snapshot captured ${report.capturedAt}${age ? ` (${age} ago)` : ''}`, view.width, { rest: '  ' }));
   }
   return lines;
 }
 
 function topology(clusters: readonly ClusterInfo[], view: View): string[] {
   if (clusters.length === 0) return [view.chalk.yellow('no clusters')];
-  const table = newTable(view, ['cluster', 'context', 'cluster id', 'network', 'role', 'control plane', 'istio', 'east-west gateways', 'reachable']);
-  for (const cluster of clusters) {
-    table.push([
-      cluster.name,
-      clusterContext(cluster),
-      cluster.clusterId ?? '-',
-      cluster.network ?? '-',
-      cluster.role,
-      controlPlane(cluster),
-      cluster.istioVersion ?? '-',
-      eastWestGateways(cluster),
-      cluster.reachable ? view.chalk.green('yes') : view.chalk.red('no'),
-    ]);
-  }
+  const rows = clusters.map((cluster) => [
+    cluster.name,
+    clusterContext(cluster),
+    cluster.clusterId ?? '-',
+    cluster.network ?? '-',
+    cluster.role,
+    controlPlane(cluster),
+    cluster.istioVersion ?? '-',
+    eastWestGateways(cluster),
+    cluster.reachable ? view.chalk.green('yes') : view.chalk.red('no'),
+  ]);
+  const head = ['cluster', 'context', 'cluster id', 'network', 'role', 'control plane', 'istio', 'east-west gateways', 'reachable'];
   const unreachable = clusters
     .filter((cluster) => !cluster.reachable)
-    .map((cluster) => `${view.chalk.red(MARKS.error)} ${cluster.name} unreachable: ${cluster.unreachableReason ?? 'unknown reason'}`);
-  return [table.toString(), ...unreachable];
+    .flatMap((cluster) => wrap(`${view.chalk.red(MARKS.error)} ${cluster.name} unreachable: ${cluster.unreachableReason ?? 'unknown reason'}`, view.width, { rest: '  ' }));
+  return [...fitTable({ head: head.map((title) => view.chalk.bold(title)), rows }, view.width), ...unreachable];
 }
 
 function clusterContext(cluster: ClusterInfo): string {
@@ -133,7 +139,7 @@ function hiddenLine(results: readonly CheckResult[], view: View): string[] {
   const hidden = results.filter((result) => !isProblem(result));
   if (hidden.length === 0) return [];
   const passed = hidden.filter((result) => result.outcome === 'pass').length;
-  return [view.chalk.dim(`${passed} passed and ${hidden.length - passed} skipped not shown (--problems-only)`)];
+  return wrap(view.chalk.dim(`${passed} passed and ${hidden.length - passed} skipped not shown (--problems-only)`), view.width);
 }
 
 function categorySection(category: string, results: readonly CheckResult[], view: View): string[] {
@@ -142,9 +148,12 @@ function categorySection(category: string, results: readonly CheckResult[], view
   const lines = [view.chalk.bold(category)];
   results.forEach((result, index) => {
     const status = outcomeDetail(result, view);
-    lines.push(`  ${mark(result.outcome, view)} ${labels[index].padEnd(width)}  ${view.chalk.dim(view.duration(result.durationMs))}${status ? `  ${status}` : ''}`);
-    lines.push(...findingLines(result, view).map((line) => `      ${line}`));
-    lines.push(...detailLines(result, view).map((line) => `      ${line}`));
+    const head = `${mark(result.outcome, view)} ${labels[index].padEnd(width)}  ${view.chalk.dim(view.duration(result.durationMs))}`;
+    // A skip or error reason continues under itself, or under the findings when that is too narrow.
+    const hang = hangingIndent(2 + displayWidth(head) + 2, view.width, DETAIL_INDENT);
+    lines.push(...wrap(`${head}${status ? `  ${status}` : ''}`, view.width, { first: '  ', rest: hang }));
+    lines.push(...findingLines(result, view, DETAIL_INDENT));
+    lines.push(...wrapBlock(detailLines(result, view).map((line) => `${DETAIL_INDENT}${line}`), view.width));
   });
   return lines;
 }
@@ -157,9 +166,13 @@ function outcomeDetail(result: CheckResult, view: View): string | undefined {
 
 const SEVERITY_WIDTH = 'warning'.length;
 
-function findingLines(result: CheckResult, view: View): string[] {
+/** Where findings and details start under their check's line. */
+const DETAIL_INDENT = '      ';
+
+/** The finding lines of `result`, each starting with `indent`; wrapped lines continue under the text. */
+function findingLines(result: CheckResult, view: View, indent: string): string[] {
   if (result.findings.length === 0) return [];
-  const continuation = ' '.repeat(SEVERITY_WIDTH + 1);
+  const continuation = indent + ' '.repeat(SEVERITY_WIDTH + 1);
   const lines: string[] = [];
   for (const finding of result.findings) {
     const where = [
@@ -168,10 +181,10 @@ function findingLines(result: CheckResult, view: View): string[] {
       finding.resource ? formatResource(finding.resource) : undefined,
     ].filter(Boolean).join(' ');
     // terminalText made every text one line: a hint is one command line to copy.
-    lines.push(`${severity(finding, view)} ${where ? `${where}: ` : ''}${finding.message}`);
-    if (finding.hint) lines.push(`${continuation}${view.chalk.cyan(`hint: ${finding.hint}`)}`);
+    lines.push(...wrap(`${severity(finding, view)} ${where ? `${where}: ` : ''}${finding.message}`, view.width, { first: indent, rest: continuation }));
+    if (finding.hint) lines.push(...wrap(view.chalk.cyan(`hint: ${finding.hint}`), view.width, { first: continuation, rest: `${continuation}${' '.repeat('hint: '.length)}` }));
   }
-  lines.push(view.chalk.dim(`see: meshdoctor explain ${result.checkId}`));
+  lines.push(...wrap(view.chalk.dim(`see: meshdoctor explain ${result.checkId}`), view.width, { first: indent, rest: `${indent}  ` }));
   return lines;
 }
 
@@ -187,7 +200,7 @@ function detailLines(result: CheckResult, view: View): string[] {
   const lines: string[] = [];
   // Renderer order, not data order, so output does not depend on how a check filled `data`.
   for (const [key, render] of Object.entries(view.detailRenderers)) {
-    if (key in result.data) lines.push(...render(result.data[key], { chalk: view.chalk, result }));
+    if (key in result.data) lines.push(...render(result.data[key], { chalk: view.chalk, result, width: view.width === undefined ? undefined : view.width - DETAIL_INDENT.length }));
   }
   return lines;
 }
@@ -200,14 +213,12 @@ function summaryTable(report: Report, view: View): string[] {
     // Results for `*` (mesh scope) or a cluster the topology missed still get a row.
     if (!clusterNames.includes(result.cluster)) clusterNames.push(result.cluster);
   }
-  const table = newTable(view, ['cluster', ...categories.map(([category]) => category)]);
-  for (const name of clusterNames) {
-    table.push([
-      name === '*' ? '* (mesh)' : name,
-      ...categories.map(([, results]) => summaryCell(countOutcomes(results.filter((result) => result.cluster === name)), view)),
-    ]);
-  }
-  return [table.toString()];
+  const head = ['cluster', ...categories.map(([category]) => category)].map((title) => view.chalk.bold(title));
+  const rows = clusterNames.map((name) => [
+    name === '*' ? '* (mesh)' : name,
+    ...categories.map(([, results]) => summaryCell(countOutcomes(results.filter((result) => result.cluster === name)), view)),
+  ]);
+  return fitTable({ head, rows }, view.width);
 }
 
 /** Worst outcome's mark, then the count of each outcome present, worst first: `✖ 1 fail 2 pass`. */
@@ -222,9 +233,9 @@ function totals(report: Report, view: View): string[] {
   const { summary } = report;
   const checks = `checks: ${summary.pass} passed, ${summary.fail} failed, ${summary.warn} warned, ${summary.skip} skipped, ${summary.error} errored`;
   const findings = `findings: ${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')}`;
-  const lines = [`${checks} · ${findings} · ${view.duration(report.durationMs)}`];
-  if (report.aborted) lines.push(view.chalk.magenta.bold(`${MARKS.error} run aborted before every check finished: ${report.aborted}`));
-  return [...lines, verdict(report, view)];
+  const lines = wrap(`${checks} · ${findings} · ${view.duration(report.durationMs)}`, view.width, { rest: '  ' });
+  if (report.aborted) lines.push(...wrap(view.chalk.magenta.bold(`${MARKS.error} run aborted before every check finished: ${report.aborted}`), view.width, { rest: '  ' }));
+  return [...lines, ...wrap(verdict(report, view), view.width, { rest: '  ' })];
 }
 
 /** One line saying what report.exitCode means; the engine decided it, this only words it. */
@@ -258,11 +269,6 @@ function mark(outcome: Outcome, view: View): string {
     error: view.chalk.magenta,
   };
   return colours[outcome](MARKS[outcome]);
-}
-
-/** A cli-table3 table whose colours come only from our chalk instance (its own styling is off). */
-function newTable(view: View, head: string[]): Table.Table {
-  return new Table({ head: head.map((title) => view.chalk.bold(title)), style: { head: [], border: [], compact: true } });
 }
 
 function plural(count: number, noun: string): string {

@@ -1,6 +1,6 @@
 // The connectivity/cross-cluster matrix in the human report: per target, a table source cluster x
 // serving cluster with success/error counts (the `matrix` data the check attaches).
-import Table from 'cli-table3';
+import { fitTable } from '../table.ts';
 import type { DetailRenderer } from './renderer.ts';
 
 interface Cell {
@@ -29,30 +29,25 @@ function isMatrixList(value: unknown): value is TargetMatrix[] {
  * cluster has no endpoint in the source's proxy and none was expected. Source clusters without a row
  * (`unmeasured`) are listed under the table with the reason.
  */
-const renderMatrix: DetailRenderer = (value, { chalk }) => {
+const renderMatrix: DetailRenderer = (value, { chalk, width }) => {
   if (!isMatrixList(value)) return [];
   const lines: string[] = [];
   for (const matrix of value) {
     if (matrix.rows.length === 0) continue;
-    const table = new Table({
-      head: [chalk.bold('from \\ served by'), ...matrix.serving.map((s) => chalk.bold(s))],
-      style: { head: [], border: [], compact: true },
-    });
-    for (const row of matrix.rows) {
-      table.push([
-        row.source,
-        ...matrix.serving.map((serving) => {
-          const cell = row.cells[serving];
-          if (!cell || cell.success + cell.errors === 0) {
-            return (matrix.expected ?? []).includes(serving) || cell ? chalk.red('0') : chalk.dim('-');
-          }
-          const ok = cell.success ? chalk.green(`${cell.success} ok`) : '';
-          const err = cell.errors ? chalk.red(`${cell.errors} err`) : '';
-          return [ok, err].filter(Boolean).join(' ');
-        }),
-      ]);
-    }
-    lines.push(`${matrix.target}:`, ...table.toString().split('\n'));
+    const head = [chalk.bold('from \\ served by'), ...matrix.serving.map((s) => chalk.bold(s))];
+    const rows = matrix.rows.map((row) => [
+      row.source,
+      ...matrix.serving.map((serving) => {
+        const cell = row.cells[serving];
+        if (!cell || cell.success + cell.errors === 0) {
+          return (matrix.expected ?? []).includes(serving) || cell ? chalk.red('0') : chalk.dim('-');
+        }
+        const ok = cell.success ? chalk.green(`${cell.success} ok`) : '';
+        const err = cell.errors ? chalk.red(`${cell.errors} err`) : '';
+        return [ok, err].filter(Boolean).join(' ');
+      }),
+    ]);
+    lines.push(`${matrix.target}:`, ...fitTable({ head, rows }, width));
     // Sources without a row are named under the table, so a short matrix is not read as complete.
     for (const u of matrix.unmeasured ?? []) {
       lines.push(chalk.dim(`no row from ${u.source}: ${u.probeFailed ? 'probe failed' : 'not measured'} (${u.reason})`));

@@ -6,6 +6,8 @@ import type { CheckResult } from '../../engine/types.ts';
 export interface DetailContext {
   chalk: ChalkInstance;
   result: CheckResult;
+  /** Widest a line may be, the indentation already taken off; undefined: no limit (see wrap.ts). */
+  width?: number;
 }
 
 /**

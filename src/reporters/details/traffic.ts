@@ -1,7 +1,7 @@
 // The cross-cluster traffic matrix of observability/cross-cluster-traffic in the human report: a
 // table source cluster x destination cluster with request rate, share of 5xx and p95 per pair (the
 // `traffic` data the check attaches), so a broken direction stands out among healthy ones.
-import Table from 'cli-table3';
+import { fitTable } from '../table.ts';
 import type { ChalkInstance } from 'chalk';
 import type { DetailRenderer } from './renderer.ts';
 import type { TrafficDetail } from '../../engine/details.ts';
@@ -38,24 +38,19 @@ function isTrafficData(value: unknown): value is TrafficData {
  * above its own (both thresholds come with the data); `-` where no request went (in-cluster pairs are not measured). Nothing when the
  * metrics show no cross-cluster pair or the value has another shape.
  */
-const renderTraffic: DetailRenderer = (value, { chalk }) => {
+const renderTraffic: DetailRenderer = (value, { chalk, width }) => {
   if (!isTrafficData(value) || value.pairs.length === 0) return [];
   const sources = [...new Set(value.pairs.map((p) => p.source))].sort();
   const destinations = [...new Set(value.pairs.map((p) => p.destination))].sort();
-  const table = new Table({
-    head: [chalk.bold('from \\ to'), ...destinations.map((d) => chalk.bold(d))],
-    style: { head: [], border: [], compact: true },
-  });
-  for (const source of sources) {
-    table.push([
-      source,
-      ...destinations.map((destination) => {
-        const pair = value.pairs.find((p) => p.source === source && p.destination === destination);
-        return pair ? cell(pair, value, chalk) : chalk.dim('-');
-      }),
-    ]);
-  }
-  return [`cross-cluster traffic over ${value.window} (req/s, 5xx, p95):`, ...table.toString().split('\n')];
+  const head = [chalk.bold('from \\ to'), ...destinations.map((d) => chalk.bold(d))];
+  const rows = sources.map((source) => [
+    source,
+    ...destinations.map((destination) => {
+      const pair = value.pairs.find((p) => p.source === source && p.destination === destination);
+      return pair ? cell(pair, value, chalk) : chalk.dim('-');
+    }),
+  ]);
+  return [`cross-cluster traffic over ${value.window} (req/s, 5xx, p95):`, ...fitTable({ head, rows }, width)];
 };
 
 function cell(pair: TrafficData['pairs'][number], data: TrafficData, chalk: ChalkInstance): string {
