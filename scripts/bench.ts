@@ -3,12 +3,12 @@
 // machine drift cancels out in the ratios; medians of BENCH_RUNS runs (default 5). Writes
 // docs/benchmarks.md (BENCH_OUT) and, with BENCH_JSON=FILE, the figures as JSON. Asserts nothing: the
 // targets are judged in the report (timing lives here, never in tests).
-// Environment: BENCH_RUNS, BENCH_SCENARIOS (PODS:LATENCY[:RUNS],..., e.g. "30:0,30:50,10000:50:3"), BENCH_OUT, BENCH_JSON,
-// BENCH_BASELINES=0 (meshdoctor only).
+// Environment: BENCH_RUNS, BENCH_SCENARIOS (PODS:LATENCY[:RUNS],..., e.g. "30:0,30:50,10000:50:3"; empty: start-up only), BENCH_OUT, BENCH_JSON,
+// BENCH_BASELINES=0 (meshdoctor only), BENCH_STARTUP_RUNS (runs of the start-up section; default BENCH_RUNS, at least 5).
 // The lab runs in its own process (bench/lab-child.ts) so its CPU is reported apart from meshdoctor's;
 // meshdoctor's CPU and peak RSS come from /usr/bin/time (user+sys, max resident set of the child).
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { parse } from 'yaml';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const runs = Number(process.env.BENCH_RUNS ?? 5);
+const startupRuns = Math.max(Number(process.env.BENCH_STARTUP_RUNS ?? runs), 5);
 const withBaselines = process.env.BENCH_BASELINES !== '0';
 const out = process.env.BENCH_OUT ?? join(root, 'docs/benchmarks.md');
 const seed = join(root, '../shared/reference/seed/troubleshoot-multicluster.sh');
@@ -29,7 +30,7 @@ const SCALES: Record<string, { namespaces: number; servicesPerNamespace: number;
   '2000': { namespaces: 10, servicesPerNamespace: 10, podsPerService: 20 },
   '10000': { namespaces: 20, servicesPerNamespace: 10, podsPerService: 50 },
 };
-const scenarios = (process.env.BENCH_SCENARIOS ?? '30:0,30:50,2000:0,2000:50,10000:0,10000:50').split(',').map((s) => {
+const scenarios = (process.env.BENCH_SCENARIOS ?? '30:0,30:50,2000:0,2000:50,10000:0,10000:50').split(',').filter(Boolean).map((s) => {
   const [pods, latency, scenarioRuns] = s.split(':');
   if (!(pods in SCALES)) throw new Error(`unknown pod count ${pods} (one of ${Object.keys(SCALES).join(', ')})`);
   return { pods, latencyMs: Number(latency ?? 0), runs: Number(scenarioRuns ?? runs) };
@@ -134,6 +135,47 @@ function waves(entries: { t: number }[], latencyMs: number): number {
 const fmtMs = (ms: number): string => (Number.isNaN(ms) ? '-' : ms >= 10000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
 const fmtBytes = (b: number): string => (b >= 1e6 ? `${(b / 1e6).toFixed(1)} MB` : `${(b / 1e3).toFixed(0)} kB`);
 
+/**
+ * Start-up (issue 12): the commands that talk to no cluster, as an installed package runs them (the
+ * launcher bin/meshdoctor.js beside a dist/ bundled by scripts/build.ts, no src/), next to a bare
+ * `node -e 0` started the same way (under /usr/bin/time too); all interleaved, run after run, medians
+ * of at least 5. dist/ is built afresh into a temporary directory: the repository's own dist/ is left
+ * alone (npm pack rebuilds it, and tests install from it).
+ */
+async function measureStartup(env: NodeJS.ProcessEnv): Promise<Startup> {
+  const dir = mkdtempSync(join(tmpdir(), 'meshdoctor-bench-installed-'));
+  try {
+    mkdirSync(join(dir, 'bin'));
+    copyFileSync(join(root, 'bin/meshdoctor.js'), join(dir, 'bin/meshdoctor.js'));
+    copyFileSync(join(root, 'package.json'), join(dir, 'package.json'));
+    symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+    execFileSync(process.execPath, [join(root, 'scripts/build.ts'), '--outdir', join(dir, 'dist')], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const bin = [process.execPath, join(dir, 'bin/meshdoctor.js')];
+    const cases: Command[] = [
+      { name: 'node -e 0', argv: [process.execPath, '-e', '0'] },
+      ...STARTUP_COMMANDS.map((args) => ({ name: `meshdoctor ${args.join(' ')}`, argv: [...bin, ...args] })),
+    ];
+    const samples = new Map(cases.map((c) => [c.name, [] as Omit<Sample, 'labCpuMs' | 'perCluster' | 'entries'>[]]));
+    for (let i = 0; i < startupRuns; i++) {
+      for (const c of cases) samples.get(c.name)!.push(await timed(c, env));
+    }
+    const commands = cases.map((c) => {
+      const s = samples.get(c.name)!;
+      return { name: c.name, runs: s.length, wallMs: median(s.map((x) => x.wallMs)), cpuMs: median(s.map((x) => x.cpuMs)), rssMb: median(s.map((x) => x.rssMb)), exits: [...new Set(s.map((x) => x.exit))] };
+    });
+    const byName = (name: string) => commands.find((c) => c.name === name)!.wallMs;
+    return { nodeMs: byName('node -e 0'), versionMs: byName('meshdoctor --version'), commands };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** What the start-up section runs, by its arguments (the snapshot is a fixture of the repository). */
+const STARTUP_COMMANDS = [['--version'], ['--help'], ['checks'], ['explain', 'certificates/shared-root'], ['lab', 'scenarios'], ['all', '--snapshot', 'fixtures/multi-primary-healthy']];
+const SNAPSHOT_RUN = `meshdoctor ${STARTUP_COMMANDS.at(-1)!.join(' ')}`;
+
+type Startup = { nodeMs: number; versionMs: number; commands: { name: string; runs: number; wallMs: number; cpuMs: number; rssMb: number; exits: (number | null)[] }[] };
+
 async function main(): Promise<void> {
   const load = loadavg();
   const machine = { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverage: load.map((l) => Number(l.toFixed(2))) };
@@ -141,13 +183,8 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
 
-  // Start-up alone, interleaved with a bare node start-up.
-  const startup = { node: [] as number[], version: [] as number[] };
-  for (let i = 0; i < Math.max(runs, 5); i++) {
-    startup.node.push((await timed({ name: 'node', argv: [process.execPath, '-e', '0'] }, env)).wallMs);
-    startup.version.push((await timed({ name: '--version', argv: [process.execPath, 'bin/meshdoctor.js', '--version'] }, env)).wallMs);
-  }
-  const nodeStartup = median(startup.node);
+  const startup = await measureStartup(env);
+  const nodeStartup = startup.nodeMs;
 
   const results: { pods: string; latencyMs: number; runs: number; rttMs: number; commands: { name: string; note?: string; samples: Sample[] }[]; skipped: string[] }[] = [];
   for (const sc of scenarios) {
@@ -221,22 +258,30 @@ async function main(): Promise<void> {
       })),
     };
   });
-  const report = { startedAt, machine, runs, startup: { nodeMs: nodeStartup, versionMs: median(startup.version) }, scenarios: summary, totalMs: performance.now() - t0 };
+  const report = { startedAt, machine, runs, startup, scenarios: summary, totalMs: performance.now() - t0 };
   if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(out, renderMarkdown(report));
   process.stderr.write(`bench: wrote ${out} in ${fmtMs(report.totalMs)}\n`);
 }
 
-type Report = { startedAt: string; machine: { cores: number; cpu: string; node: string; loadAverage: number[] }; runs: number; startup: { nodeMs: number; versionMs: number }; scenarios: { pods: string; latencyMs: number; runs: number; rttMs: number; chain: number | null; lowerBoundMs: number; skipped: string[]; commands: { name: string; note?: string; wallMs: number; cpuMs: number; rssMb: number; firstOutputMs: number; labCpuMs: number; exits: (number | null)[]; perCluster: { cluster: string; requests: number; nonList: number; bytes: number }[] }[] }[]; totalMs: number };
+type Report = { startedAt: string; machine: { cores: number; cpu: string; node: string; loadAverage: number[] }; runs: number; startup: Startup; scenarios: { pods: string; latencyMs: number; runs: number; rttMs: number; chain: number | null; lowerBoundMs: number; skipped: string[]; commands: { name: string; note?: string; wallMs: number; cpuMs: number; rssMb: number; firstOutputMs: number; labCpuMs: number; exits: (number | null)[]; perCluster: { cluster: string; requests: number; nonList: number; bytes: number }[] }[] }[]; totalMs: number };
 
 function renderMarkdown(r: Report): string {
   const l: string[] = [];
   l.push('# Benchmarks', '', 'Produced by `npm run bench` (scripts/bench.ts, issue 19) against the lab: `multi-primary`, 3 clusters, the lab served in its own process. Do not edit by hand.', '');
   l.push(`- Run: ${r.startedAt}, ${fmtMs(r.totalMs)} in all; median of ${r.runs} runs per figure unless a scenario says otherwise, the compared commands interleaved (A B A B).`);
   l.push(`- Machine: ${r.machine.cores} cores (${r.machine.cpu}), Node ${r.machine.node}, load average at start ${r.machine.loadAverage.join(' / ')} (shared with other work: absolute times are noisy, ratios less so).`);
-  l.push(`- Start-up alone: \`node -e 0\` ${fmtMs(r.startup.nodeMs)}, \`meshdoctor --version\` ${fmtMs(r.startup.versionMs)}.`);
+  l.push(`- Start-up alone: \`node -e 0\` ${fmtMs(r.startup.nodeMs)}, \`meshdoctor --version\` ${fmtMs(r.startup.versionMs)} (see Start-up below).`);
   l.push('- CPU and peak RSS: /usr/bin/time of the command (user+sys of the command and every process it waited for; peak RSS of the largest single process, for the shell baselines one kubectl). Lab CPU: the lab process\'s own user+sys during the run. Requests and bytes: the lab\'s audit log and the bytes its API servers wrote, per cluster.');
   l.push('- Lower bound (4): bare node start-up + measured RTT (GET /version on a kept-alive connection) x the longest chain of dependent requests, read from meshdoctor\'s audit at 50 ms latency: requests of all clusters sorted by receive time and grouped in waves, a new wave starting with the first request received at least the latency after the current wave\'s first (nothing sooner can depend on that wave\'s answers). An upper bound of the true chain, so the lower bound is generous to meshdoctor only if meshdoctor serializes needlessly.', '');
+  l.push('## Start-up (issue 12)', '');
+  l.push(`The installed package (bin/meshdoctor.js and the dist/ bundle, no src/) on commands that talk to no cluster, next to a bare \`node -e 0\` run the same way (under /usr/bin/time); all interleaved, median of ${r.startup.commands[0].runs} runs.`, '');
+  l.push('| command | wall | vs `node -e 0` | CPU (user+sys) | peak RSS | exit |', '|---|---|---|---|---|---|');
+  for (const c of r.startup.commands) l.push(`| \`${c.name}\` | ${fmtMs(c.wallMs)} | ${(c.wallMs / r.startup.nodeMs).toFixed(1)}x | ${fmtMs(c.cpuMs)} | ${c.rssMb.toFixed(0)} MB | ${c.exits.join(', ')} |`);
+  const snapshotRun = r.startup.commands.find((c) => c.name === SNAPSHOT_RUN)!;
+  l.push('', '| target (issue 12) | measured | met |', '|---|---|---|');
+  l.push(`| \`meshdoctor --version\` within 4x \`node -e 0\` | ${(r.startup.versionMs / r.startup.nodeMs).toFixed(1)}x (${fmtMs(r.startup.versionMs)} vs ${fmtMs(r.startup.nodeMs)}) | ${r.startup.versionMs <= 4 * r.startup.nodeMs ? 'met' : 'not met'} |`);
+  l.push(`| \`${SNAPSHOT_RUN}\` <= 0.5 s median | ${fmtMs(snapshotRun.wallMs)} | ${snapshotRun.wallMs <= 500 ? 'met' : 'not met'} |`, '');
   for (const s of r.scenarios) {
     l.push(`## 3 clusters x ${s.pods} pods, latency ${s.latencyMs} ms`, '');
     l.push(`Median of ${s.runs} runs; RTT ${s.rttMs.toFixed(1)} ms; chain ${s.chain ?? 'n/a'} dependent requests; lower bound ${fmtMs(s.lowerBoundMs)}.`, '');

@@ -11,10 +11,13 @@
 // The two entries share their chunks, so a plugin's `import 'meshdoctor'` (served from dist/index.js,
 // see src/cli/plugins.ts) gets the very module instances the CLI runs. Declarations for the plugin
 // API come from tsc.
+//
+//   node scripts/build.ts                # dist/: the bundle, the declarations and the metafile
+//   node scripts/build.ts --outdir DIR   # the bundle alone into DIR (npm run bench measures one there)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { METAFILE } from './dist-meta.ts';
@@ -25,12 +28,16 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { ve
 /** Loaded only by commands that talk to a cluster (and ws's optional native speed-ups, never installed by us). */
 const EXTERNAL = ['@kubernetes/client-node', 'undici', 'ws', 'bufferutil', 'utf-8-validate'];
 
-rmSync(join(root, 'dist'), { recursive: true, force: true });
+const flag = process.argv.indexOf('--outdir');
+const outdir = flag === -1 ? join(root, 'dist') : resolve(process.argv[flag + 1]);
+const packaged = flag === -1;
+
+rmSync(outdir, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: root,
   entryPoints: ['src/cli/process.ts', 'src/index.ts'],
   outbase: 'src',
-  outdir: 'dist',
+  outdir,
   entryNames: '[dir]/[name]',
   chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
@@ -50,8 +57,9 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
 });
-mkdirSync(dirname(METAFILE), { recursive: true });
-writeFileSync(METAFILE, JSON.stringify(result.metafile));
-
-const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+if (packaged) {
+  mkdirSync(dirname(METAFILE), { recursive: true });
+  writeFileSync(METAFILE, JSON.stringify(result.metafile));
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+}

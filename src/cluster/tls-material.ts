@@ -2,7 +2,7 @@
 // checked before any request for the operator's kubeconfig (kube-http.ts) and for kubeconfigs read
 // from a cluster (untrusted-kubeconfig.ts). Pure: no I/O.
 import { createHash } from 'node:crypto';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 
 /** TLS material already found usable (a digest per combination): checked once, not per request. */
 const usableTls = new Set<string>();
@@ -23,10 +23,12 @@ export function tlsMaterialProblem(opts: Pick<tls.SecureContextOptions, 'ca' | '
     ['the client certificate', { cert: opts.cert }],
     ['the client certificate and key', { cert: opts.cert, key: opts.key }],
   ];
+  // Node's TLS module is loaded when first needed: offline runs (a snapshot's checks import this file) never are.
+  const { createSecureContext } = process.getBuiltinModule('node:tls');
   for (const [what, options] of attempts) {
     if (Object.values(options).every((v) => v === undefined)) continue;
     try {
-      tls.createSecureContext(options);
+      createSecureContext(options);
     } catch (err) {
       return `${what} cannot be used: ${tlsProblem(err)}`;
     }

@@ -23,6 +23,21 @@ describe('npm run bench (smoke)', () => {
     expect(report.machine.cores).toBeGreaterThan(0);
     expect(report.startup.nodeMs).toBeGreaterThan(0);
     expect(report.startup.versionMs).toBeGreaterThan(0);
+    // Start-up (issue 12): the installed package's commands that talk to no cluster, beside a bare node, at least 5 runs each.
+    expect(report.startup.commands.map((c: { name: string }) => c.name)).toEqual([
+      'node -e 0',
+      'meshdoctor --version',
+      'meshdoctor --help',
+      'meshdoctor checks',
+      'meshdoctor explain certificates/shared-root',
+      'meshdoctor lab scenarios',
+      'meshdoctor all --snapshot fixtures/multi-primary-healthy',
+    ]);
+    for (const c of report.startup.commands) {
+      expect(c.runs).toBeGreaterThanOrEqual(5);
+      expect(c.exits).toEqual([0]);
+      expect(c.cpuMs).toBeGreaterThan(0);
+    }
     expect(report.scenarios).toHaveLength(1);
     const [scenario] = report.scenarios;
     expect(scenario).toMatchObject({ pods: '30', latencyMs: 0, runs: 1 });
@@ -40,6 +55,7 @@ describe('npm run bench (smoke)', () => {
     }
     const md_ = readFileSync(out, 'utf8');
     expect(md_).toContain('## 3 clusters x 30 pods, latency 0 ms');
+    expect(md_).toContain('## Start-up (issue 12)');
     expect(md_).toContain('## Targets (issue 19)');
   }, 60_000);
 });
