@@ -76,3 +76,15 @@ export const BY_EASTWEST_PATH_HERE = [
   ...BY_GATEWAY_UNREACHABLE_HERE,
   { check: 'connectivity/gateway-reachability', messages: ['gatewayUnreachable', 'gatewayNoAddress'], when: 'cluster' },
 ] as const satisfies readonly Explanation[];
+
+/**
+ * The caller's istiod without the serving cluster: in a multi-primary mesh a sidecar gets its
+ * endpoints from its own cluster's istiod, which has a peer's endpoints only through that peer's
+ * remote secret, credentials and sync. `peer-view`: the finding concerns the serving cluster and
+ * names the caller as its peer; the explaining finding is the caller's, about that serving cluster.
+ */
+export const BY_CALLERS_VIEW = [
+  { check: 'control-plane/remote-secrets', messages: BY_REMOTE_SECRET[0].messages, when: 'peer-view' },
+  { check: 'control-plane/remote-api-access', messages: BY_REMOTE_SECRET[1].messages, when: 'peer-view' },
+  { check: 'control-plane/remote-sync', messages: BY_REMOTE_SYNC[0].messages, when: 'peer-view' },
+] as const satisfies readonly Explanation[];

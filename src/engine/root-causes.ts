@@ -138,6 +138,8 @@ function explains(explanation: Explanation, explainer: Finding, finding: Finding
       if (explainer.peer === undefined) return pair.includes(explainer.cluster);
       return pair.includes(explainer.cluster) && pair.includes(explainer.peer) && explainer.cluster !== explainer.peer;
     }
+    case 'peer-view':
+      return finding.peer !== undefined && explainer.cluster === finding.peer && explainer.peer === finding.cluster;
   }
 }
 

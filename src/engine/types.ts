@@ -59,10 +59,12 @@ export interface ReportFindingRef {
 /**
  * Where a finding of another check must sit to explain a finding: `cluster`, the same cluster;
  * `peer-pair`, the same pair of clusters (cluster and peer, either order), or one cluster of the
- * pair when the explaining finding concerns a single cluster; `service`, the same service (and
- * cluster); `mesh`, anywhere in the mesh.
+ * pair when the explaining finding concerns a single cluster; `peer-view`, the peer's own view of
+ * this cluster (the explaining finding's cluster is this finding's peer and its peer this finding's
+ * cluster: a caller's istiod without the serving cluster explains what the caller never got from it,
+ * not the other direction); `service`, the same service (and cluster); `mesh`, anywhere in the mesh.
  */
-export type ExplainWhen = 'cluster' | 'peer-pair' | 'service' | 'mesh';
+export type ExplainWhen = 'cluster' | 'peer-pair' | 'peer-view' | 'service' | 'mesh';
 
 /** A finding of another check that can explain this message's findings (see src/engine/root-causes.ts). */
 export interface Explanation {
@@ -121,8 +123,8 @@ export type FindingInput<M extends Messages = Messages> = {
 
 type WhenOf<T extends MessageMeta> = T extends { explainedBy: readonly { when: infer W }[] } ? W : never;
 
-/** A message explained on the same peer pair must name its peer; on the same service, its service. */
-type MatchFieldsFor<T extends MessageMeta> = ('peer-pair' extends WhenOf<T> ? { peer: string } : unknown) & ('service' extends WhenOf<T> ? { service: string } : unknown);
+/** A message explained on the same peer pair or by its peer's view must name its peer; on the same service, its service. */
+type MatchFieldsFor<T extends MessageMeta> = ('peer-pair' extends WhenOf<T> ? { peer: string } : 'peer-view' extends WhenOf<T> ? { peer: string } : unknown) & ('service' extends WhenOf<T> ? { service: string } : unknown);
 
 /** Description of one messageId of a check. */
 export interface MessageMeta {

@@ -43,6 +43,7 @@ const traffic = defineCheck({
         explainedBy: [{ check: 'certificates/root', messages: ['rootMismatch', 'secretForPeer', 'note'], when: 'peer-pair' }],
       },
       serviceDown: { template: 's', severity: 'error', hint: 'h', explainedBy: [{ check: 'certificates/root', messages: ['rootMismatch'], when: 'service' }] },
+      neverServed: { template: 'n', severity: 'error', hint: 'h', explainedBy: [{ check: 'certificates/root', messages: ['secretForPeer'], when: 'peer-view' }] },
       anywhere: { template: 'a', severity: 'warning', hint: 'h', explainedBy: [{ check: 'certificates/root', messages: ['rootMismatch'], when: 'mesh' }] },
       sameCluster: { template: 'c', severity: 'error', hint: 'h', explainedBy: [{ check: 'certificates/root', messages: ['rootMismatch'], when: 'cluster' }] },
       cyclic: { template: 'c', severity: 'error', hint: 'h', explainedBy: [{ check: 'certificates/root', messages: ['cyclic'], when: 'cluster' }] },
@@ -56,6 +57,9 @@ const traffic = defineCheck({
     ctx.report({ messageId: 'serviceDown', service: 'sample/helloworld' });
     // @ts-expect-error a message explained on the same peer pair must name its peer
     ctx.report({ messageId: 'tlsFailure' });
+    ctx.report({ messageId: 'neverServed', peer: 'east' });
+    // @ts-expect-error a message explained by its peer's view must name its peer
+    ctx.report({ messageId: 'neverServed' });
     // @ts-expect-error a message explained on the same service must name its service
     ctx.report({ messageId: 'serviceDown' });
     ctx.report({ messageId: 'sameCluster' });
@@ -97,6 +101,22 @@ describe('linkRootCauses', () => {
     );
     expect(links.explainedBy).toEqual({ 1: [0], 4: [3] });
     expect(links.roots).toEqual([0, 2, 3, 5]);
+  });
+
+  it("peer view: the peer's finding about this cluster, in that direction only", () => {
+    const links = link(
+      // north's view of south (say, north's istiod has no secret for south)
+      finding('certificates/root', 'secretForPeer', 'north', { peer: 'south' }),
+      // south never served north's caller: explained
+      finding('connectivity/traffic', 'neverServed', 'south', { peer: 'north' }),
+      // north never served south's caller: the other direction, not explained
+      finding('connectivity/traffic', 'neverServed', 'north', { peer: 'south' }),
+      // a finding about one cluster is nobody's view of a peer
+      finding('certificates/root', 'secretForPeer', 'west'),
+      finding('connectivity/traffic', 'neverServed', 'east', { peer: 'west' }),
+    );
+    expect(links.explainedBy).toEqual({ 1: [0] });
+    expect(links.roots).toEqual([0, 2, 3, 4]);
   });
 
   it('service: same service on the same cluster', () => {

@@ -10,7 +10,7 @@ import { eastWestGateways, endpointOwners, readyEndpointsByCluster } from '../..
 import { missingTool, selectSource } from '../../mesh/probes/source.ts';
 import { NO_TARGETS_REASON, probeTargets, targetsFor } from '../../mesh/probes/targets.ts';
 import { untilAborted } from '../../util/abort.ts';
-import { BY_GATEWAY_HERE, BY_BROKEN_TRUST, BY_EASTWEST_PATH_HERE, BY_GATEWAY_UNPUBLISHED_HERE } from '../../engine/explanations.ts';
+import { BY_GATEWAY_HERE, BY_BROKEN_TRUST, BY_EASTWEST_PATH_HERE, BY_GATEWAY_UNPUBLISHED_HERE, BY_CALLERS_VIEW } from '../../engine/explanations.ts';
 
 const ID = 'connectivity/cross-cluster';
 /** Below this chance that a cluster got no request by luck, "never served" is an error. */
@@ -92,8 +92,9 @@ const check = defineCheck({
       noEndpointsForCluster: {
         template: '{{serving}} has {{endpoints}} ready endpoint(s) for {{target}}, but the sidecar of {{source}} has no endpoint leading there: {{cause}}',
         severity: 'error',
-        // istiod gives proxies on other networks no endpoint of a network it has no gateway for (the serving cluster's).
-        explainedBy: BY_GATEWAY_UNPUBLISHED_HERE,
+        // istiod gives proxies on other networks no endpoint of a network it has no gateway for (the serving
+        // cluster's); and the caller's istiod has none of a peer it does not discover (its remote secret, sync).
+        explainedBy: [...BY_GATEWAY_UNPUBLISHED_HERE, ...BY_CALLERS_VIEW],
         hint: `istiod did not give the source's proxy that cluster's endpoints: see services/cross-cluster-discovery, services/endpoints and network/gateway-view; list what it has: istioctl proxy-config endpoints -n <pod namespace> <pod name> --cluster "outbound|{{port}}||{{fqdn}}".`,
       },
       neverServed: {
@@ -251,7 +252,7 @@ function judgeRow(ctx: Ctx, row: RowInput): void {
     if (cell && cell.success + cell.errors > 0) continue;
     if (!cell) {
       const cause = explainServingFailure({ sourceNetwork: networkOf(row.source), servingCluster: serving, servingNetwork: networkOf(serving), hostKinds: new Set(), gateways: row.gateways, curlDetail: 'istiod sent no endpoint of that cluster (is it discovered? is its network\'s gateway known?)' });
-      ctx.report({ messageId: 'noEndpointsForCluster', cluster: serving, data: { ...base, serving, endpoints, cause } });
+      ctx.report({ messageId: 'noEndpointsForCluster', cluster: serving, peer: row.source, data: { ...base, serving, endpoints, cause } });
       continue;
     }
     // Endpoints present but idle: how likely is that by chance with this many requests?

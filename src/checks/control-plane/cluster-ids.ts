@@ -114,7 +114,7 @@ export default defineCheck({
       const offenders = owner.length === 1 ? sharing.filter((c) => c !== owner[0]) : sharing;
       for (const cluster of offenders) {
         const others = sharing.filter((c) => c !== cluster).map((c) => c.name).join(', ');
-        ctx.report({ messageId: 'clusterIdDuplicate', cluster: cluster.name, data: { cluster: cluster.name, clusterId, others } });
+        ctx.report({ messageId: 'clusterIdDuplicate', cluster: cluster.name, ...(others.includes(', ') ? {} : { peer: others }), data: { cluster: cluster.name, clusterId, others } });
       }
     }
   },

@@ -89,6 +89,9 @@ export default defineCheck({
       }
       const server = loaded.credentials.server;
       const data = { ...ref, server };
+      // The peer the secret is for (Finding.peer, for root causes): the cluster of its server, else the one whose cluster id is its key.
+      const peerName = (ctx.clusters.find((r) => sameServer(r.server, server)) ?? ctx.clusterInfos.find((i) => i.clusterId === entry.key))?.name;
+      const about = peerName && peerName !== ctx.cluster.name ? { peer: peerName } : {};
       const result = await probe(entry.kubeconfig!, { timeoutMs: PROBE_TIMEOUT_MS });
       if (result.notProbed !== undefined) {
         ctx.report({ messageId: 'notProbed', resource, data: { ...data, reason: result.notProbed } });
@@ -103,18 +106,18 @@ export default defineCheck({
           ctx.notRead(known.name, `its API server ${server} (secret ${entry.secretName} key ${entry.key}) does not answer: ${result.error ?? 'no answer'}`, 'outage');
           return;
         }
-        ctx.report({ messageId: 'peerUnreachable', resource, data: { ...data, reason: result.error ?? 'no answer' } });
+        ctx.report({ messageId: 'peerUnreachable', resource, ...about, data: { ...data, reason: result.error ?? 'no answer' } });
         return;
       }
       if (result.status === 401) {
-        ctx.report({ messageId: 'credentialsRejected', resource, data: { ...data, reason: result.error ?? '401 Unauthorized' } });
+        ctx.report({ messageId: 'credentialsRejected', resource, ...about, data: { ...data, reason: result.error ?? '401 Unauthorized' } });
         return;
       }
       if (isLoopbackServer(server) && !ctx.options.sharedLoopback) ctx.report({ messageId: 'loopbackReachable', resource, data });
       const denied = result.access.filter((a) => a.allowed === false);
       const unknown = result.access.filter((a) => a.allowed === undefined);
       if (denied.length) {
-        ctx.report({ messageId: 'accessDenied', resource, data: { ...data, resources: denied.map((a) => `${a.resource} (${a.reason ?? 'denied'})`).join(', ') } });
+        ctx.report({ messageId: 'accessDenied', resource, ...about, data: { ...data, resources: denied.map((a) => `${a.resource} (${a.reason ?? 'denied'})`).join(', ') } });
       }
       if (unknown.length) {
         ctx.report({ messageId: 'accessUnknown', resource, data: { ...data, resources: unknown.map((a) => a.resource).join(', '), reason: unknown[0].reason ?? 'no answer' } });

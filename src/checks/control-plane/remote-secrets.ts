@@ -49,6 +49,8 @@ export default defineCheck({
       keyNotClusterId: {
         template: "Secret {{secret}} key {{key}} points at {{peer}}, whose cluster id is {{peerId}}: istiod registers the peer as {{key}}",
         severity: 'error',
+        // The peer took another cluster's id (its CLUSTER_ID duplicates one): a secret keyed with its name was right until then.
+        explainedBy: [{ check: 'control-plane/cluster-ids', messages: ['clusterIdDuplicate'], when: 'peer-pair' }],
         hint:
           'The data key must be the peer\'s CLUSTER_ID. Recreate the secret with the right name: istioctl create-remote-secret ' +
           '--context=<{{peer}} context> --name={{peerId}} | kubectl apply -f -, then delete {{secret}}.',
@@ -56,6 +58,8 @@ export default defineCheck({
       keyIsLocalId: {
         template: 'Secret {{secret}} key {{key}} equals the local CLUSTER_ID: istiod ignores it',
         severity: 'error',
+        // This cluster runs with a peer's id (duplicate CLUSTER_ID), so the peer's secret, keyed with that id, now equals its own.
+        explainedBy: [{ check: 'control-plane/cluster-ids', messages: ['clusterIdDuplicate'], when: 'cluster' }],
         hint:
           'Either the secret belongs to another cluster (delete {{secret}}: kubectl -n <its namespace> delete secret <its name>) or two clusters share a ' +
           'CLUSTER_ID (see control-plane/cluster-ids) and one must be reinstalled with its own values.global.multiCluster.clusterName.',
@@ -140,9 +144,14 @@ export default defineCheck({
     for (const entry of entries) {
       const ref = { secret: entry.secretName, key: entry.key };
       const resource = { kind: 'Secret', namespace: entry.secret.metadata.namespace, name: entry.secret.metadata.name };
+      // The peer a finding about this secret concerns (Finding.peer, for root causes): the cluster of
+      // its server when known, else the one whose cluster id is its key.
+      const knownById = ctx.clusterInfos.find((i) => i.clusterId === entry.key && i.name !== self.name);
+      let peerName = knownById?.name;
+      const about = () => (peerName ? { peer: peerName } : {});
       if (entry.kind === 'remote') {
         if (entry.key === self.clusterId) {
-          ctx.report({ messageId: 'keyIsLocalId', resource, data: ref });
+          ctx.report({ messageId: 'keyIsLocalId', resource, ...about(), data: ref });
           continue;
         }
         const first = firstSecretOfKey.get(entry.key);
@@ -159,20 +168,20 @@ export default defineCheck({
         kubeconfig = parseRemoteKubeconfig(entry.kubeconfig, allowed);
       } catch (err) {
         if (!(err instanceof RemoteKubeconfigError)) throw err;
-        ctx.report({ messageId: 'kubeconfigInvalid', resource, data: { ...ref, reason: err.message } });
+        ctx.report({ messageId: 'kubeconfigInvalid', resource, ...about(), data: { ...ref, reason: err.message } });
         continue;
       }
-      if (kubeconfig.disallowed.length) ctx.report({ messageId: 'kubeconfigDisallowed', resource, data: { ...ref, fields: kubeconfig.disallowed.join(', ') } });
-      if (kubeconfig.caFile) ctx.report({ messageId: 'caFileUnreadable', resource, data: { ...ref, file: kubeconfig.caFile } });
-
       const peer = await clusterOfKubeconfig(kubeconfig, ctx.clusters, ctx.clusterInfos, namespace);
+      if (peer && peer.name !== self.name) peerName = peer.name;
+      if (kubeconfig.disallowed.length) ctx.report({ messageId: 'kubeconfigDisallowed', resource, ...about(), data: { ...ref, fields: kubeconfig.disallowed.join(', ') } });
+      if (kubeconfig.caFile) ctx.report({ messageId: 'caFileUnreadable', resource, ...about(), data: { ...ref, file: kubeconfig.caFile } });
+
       if (entry.kind === 'remote') {
-        const knownById = ctx.clusterInfos.find((i) => i.clusterId === entry.key && i.name !== self.name);
         if (peer?.name === self.name) {
           // Keyed as a peer but built from the local context: the peer stays undiscovered.
           ctx.report({ messageId: 'secretPointsAtSelf', resource, data: { ...ref, cluster: self.name, server: kubeconfig.server } });
         } else if (peer && peer.clusterId && peer.clusterId !== entry.key) {
-          ctx.report({ messageId: 'keyNotClusterId', resource, data: { ...ref, peer: peer.name, peerId: peer.clusterId } });
+          ctx.report({ messageId: 'keyNotClusterId', resource, peer: peer.name, data: { ...ref, peer: peer.name, peerId: peer.clusterId } });
           peersCovered.add(peer.name);
         } else if (peer || knownById) {
           peersCovered.add((peer ?? knownById)!.name);
@@ -202,6 +211,7 @@ export default defineCheck({
         ctx.report({
           messageId: 'tokenExpired',
           resource,
+          ...about(),
           data: { ...ref, serviceAccount: claims.serviceAccount ?? 'an unknown service account', expiresAt: claims.expiresAt.toISOString() },
         });
       }
@@ -209,7 +219,7 @@ export default defineCheck({
 
     for (const peer of expectedPeers(self, ctx.clusterInfos, ctx.mesh)) {
       if (peersCovered.has(peer.name) || firstSecretOfKey.has(peer.clusterId)) continue;
-      ctx.report({ messageId: 'noRemoteSecret', data: { peer: peer.name, peerId: peer.clusterId, cluster: self.name } });
+      ctx.report({ messageId: 'noRemoteSecret', peer: peer.name, data: { peer: peer.name, peerId: peer.clusterId, cluster: self.name } });
     }
   },
 });

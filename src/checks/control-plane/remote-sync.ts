@@ -55,12 +55,14 @@ export default defineCheck({
         // The local cluster (listed since 1.22) is always synced by definition of being istiod's own.
         if (entry.secretName === '' && entry.id === self.clusterId) continue;
         if (entry.syncStatus !== 'synced') {
-          ctx.report({ messageId: 'peerNotSynced', resource, data: { ...base, status: entry.syncStatus, peerId: entry.id, secret: entry.secretName || '(none)' } });
+          // Finding.peer (for root causes): the cluster of that id, when it is one meshdoctor diagnoses.
+          const peer = ctx.clusterInfos.find((i) => i.clusterId === entry.id && i.name !== self.name);
+          ctx.report({ messageId: 'peerNotSynced', resource, ...(peer ? { peer: peer.name } : {}), data: { ...base, status: entry.syncStatus, peerId: entry.id, secret: entry.secretName || '(none)' } });
         }
       }
       for (const peer of peers) {
         if (entries.some((e) => e.id === peer.clusterId)) continue;
-        ctx.report({ messageId: 'peerMissing', resource, data: { ...base, peer: peer.name, peerId: peer.clusterId } });
+        ctx.report({ messageId: 'peerMissing', resource, peer: peer.name, data: { ...base, peer: peer.name, peerId: peer.clusterId } });
       }
     }
   },
