@@ -88,3 +88,27 @@ export const BY_CALLERS_VIEW = [
   { check: 'control-plane/remote-api-access', messages: BY_REMOTE_SECRET[1].messages, when: 'peer-view' },
   { check: 'control-plane/remote-sync', messages: BY_REMOTE_SYNC[0].messages, when: 'peer-view' },
 ] as const satisfies readonly Explanation[];
+
+/**
+ * A cluster whose network cannot be told: its endpoints and proxies have no network, and istiod
+ * takes an empty network as the same as any (Proxy.InNetwork is true when either side is unset), so
+ * between that cluster and every other network requests go straight to pod IPs that do not route:
+ * both directions time out or cannot connect. `peer-pair`: the failure's serving cluster or caller
+ * is that cluster.
+ */
+export const BY_NETWORK_UNKNOWN = [{ check: 'network/topology', messages: ['networkUnknown'], when: 'peer-pair' }] as const satisfies readonly Explanation[];
+
+/**
+ * The service's port numbers differ between clusters: a cluster's endpoints serve the ports of its
+ * own definition, so callers of the other port get none of them, and a caller whose local Service
+ * lacks the port reaches a ClusterIP port nothing serves. `service`: the same service, on the
+ * cluster whose definition differs.
+ */
+export const BY_SERVICE_PORTS = [{ check: 'services/consistency', messages: ['servicePortsMismatch'], when: 'service' }] as const satisfies readonly Explanation[];
+
+/**
+ * The serving cluster's endpoints of the service run without a sidecar: across networks the
+ * east-west gateway passes the caller's mTLS through (AUTO_PASSTHROUGH) to a plaintext application,
+ * which cannot read it (a reset, Envoy's 503). `service`: the same service, on the serving cluster.
+ */
+export const BY_UNINJECTED_ENDPOINTS = [{ check: 'services/endpoints', messages: ['uninjectedRemoteEndpoint'], when: 'service' }] as const satisfies readonly Explanation[];

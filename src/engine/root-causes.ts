@@ -129,8 +129,14 @@ function explains(explanation: Explanation, explainer: Finding, finding: Finding
       return true;
     case 'cluster':
       return explainer.cluster === finding.cluster;
-    case 'service':
-      return explainer.service !== undefined && explainer.service === finding.service && explainer.cluster === finding.cluster;
+    case 'service': {
+      const service = serviceOf(explainer);
+      return service !== undefined && service === serviceOf(finding) && explainer.cluster === finding.cluster;
+    }
+    case 'namespace': {
+      const namespace = namespaceOf(explainer);
+      return namespace !== undefined && namespace === namespaceOf(finding) && explainer.cluster === finding.cluster;
+    }
     case 'peer-pair': {
       if (finding.peer === undefined) return false;
       const pair = [finding.cluster, finding.peer];
@@ -141,6 +147,20 @@ function explains(explanation: Explanation, explainer: Finding, finding: Finding
     case 'peer-view':
       return finding.peer !== undefined && explainer.cluster === finding.peer && explainer.peer === finding.cluster;
   }
+}
+
+/** The service a finding concerns, `namespace/name`: its `service`, else its resource when that is a Service. */
+function serviceOf(finding: Finding): string | undefined {
+  if (finding.service !== undefined) return finding.service;
+  const resource = finding.resource;
+  return resource?.kind === 'Service' && resource.namespace ? `${resource.namespace}/${resource.name}` : undefined;
+}
+
+/** The namespace a finding concerns: its service's, else its resource when that is a Namespace. */
+function namespaceOf(finding: Finding): string | undefined {
+  const service = serviceOf(finding);
+  if (service !== undefined) return service.slice(0, service.indexOf('/'));
+  return finding.resource?.kind === 'Namespace' ? finding.resource.name : undefined;
 }
 
 /** Problems in the declared explanations of `checks`: unknown checks or messageIds, a check explaining itself. */

@@ -35,7 +35,7 @@ export interface Finding {
   hint?: string;
   /** The other cluster of a pair the finding concerns (e.g. the caller of a failed request, a remote secret's peer): matched by `peer-pair` explanations. */
   peer?: string;
-  /** The service the finding concerns, `namespace/name`: matched by `service` explanations. */
+  /** The service the finding concerns, `namespace/name`: matched by `service` and `namespace` explanations (a Service resource counts too). */
   service?: string;
   /**
    * Set in the report on a finding that findings of other checks explain (a consequence), as its
@@ -62,9 +62,12 @@ export interface ReportFindingRef {
  * pair when the explaining finding concerns a single cluster; `peer-view`, the peer's own view of
  * this cluster (the explaining finding's cluster is this finding's peer and its peer this finding's
  * cluster: a caller's istiod without the serving cluster explains what the caller never got from it,
- * not the other direction); `service`, the same service (and cluster); `mesh`, anywhere in the mesh.
+ * not the other direction); `service`, the same service (and cluster); `namespace`, the same
+ * namespace (and cluster): a finding about a Namespace explains findings about its services; `mesh`,
+ * anywhere in the mesh. A finding's service is its `service`, else its resource when that is a
+ * Service; its namespace, that service's, else its resource when that is a Namespace.
  */
-export type ExplainWhen = 'cluster' | 'peer-pair' | 'peer-view' | 'service' | 'mesh';
+export type ExplainWhen = 'cluster' | 'peer-pair' | 'peer-view' | 'service' | 'namespace' | 'mesh';
 
 /** A finding of another check that can explain this message's findings (see src/engine/root-causes.ts). */
 export interface Explanation {
@@ -123,8 +126,13 @@ export type FindingInput<M extends Messages = Messages> = {
 
 type WhenOf<T extends MessageMeta> = T extends { explainedBy: readonly { when: infer W }[] } ? W : never;
 
-/** A message explained on the same peer pair or by its peer's view must name its peer; on the same service, its service. */
-type MatchFieldsFor<T extends MessageMeta> = ('peer-pair' extends WhenOf<T> ? { peer: string } : 'peer-view' extends WhenOf<T> ? { peer: string } : unknown) & ('service' extends WhenOf<T> ? { service: string } : unknown);
+/**
+ * A message explained on the same peer pair or by its peer's view must name its peer; on the same
+ * service or namespace, its service (stated even when unknown: undefined, e.g. a probe of a host that
+ * is no Service, which such explanations then do not match).
+ */
+type MatchFieldsFor<T extends MessageMeta> = ('peer-pair' extends WhenOf<T> ? { peer: string } : 'peer-view' extends WhenOf<T> ? { peer: string } : unknown) &
+  ('service' extends WhenOf<T> ? { service: string | undefined } : 'namespace' extends WhenOf<T> ? { service: string | undefined } : unknown);
 
 /** Description of one messageId of a check. */
 export interface MessageMeta {

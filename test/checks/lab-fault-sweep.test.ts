@@ -80,8 +80,13 @@ const ROOTS: Record<string, { roots: string[]; independent?: Record<string, stri
   'proxy-stale': { roots: ['control-plane/proxy-sync [cluster1] proxiesStale'] },
   'remote-annotation-missing': { roots: ['control-plane/primary-remote [cluster2] annotationMissing'] },
   'remote-istiod-endpoint-wrong': { roots: ['control-plane/primary-remote [cluster2] istiodEndpointsWrong'] },
+  'service-port-mismatch': { roots: ['services/consistency [cluster2] servicePortsMismatch'] },
   'service-headless-mixed': { roots: ['services/consistency [cluster2] serviceHeadlessMixed'] },
+  'namespace-not-injected': { roots: ['services/namespace-sameness [cluster2] namespaceNotInjected'] },
+  'remote-only-service-no-dns-capture': { roots: ['services/remote-only-dns [cluster1] remoteOnlyServiceNoDnsCapture'] },
   'legacy-global-config': { roots: ['services/legacy-global [cluster1] globalDestinationRule', 'services/legacy-global [cluster1] globalServiceEntry'] },
+  'uninjected-remote-endpoint': { roots: ['services/endpoints [cluster2] uninjectedRemoteEndpoint'] },
+  'network-label-missing': { roots: ['network/topology [cluster2] networkUnknown'] },
   'ewgw-missing': { roots: ['network/topology [cluster2] networkWithoutGateway'] },
   'ewgw-not-ready': { roots: ['network/eastwest-gateway [cluster2] ewgwNotReady'] },
   'ewgw-lb-pending': { roots: ['network/eastwest-gateway [cluster2] ewgwLbPending'] },
@@ -128,6 +133,7 @@ function expectRootCauses(run: LabRun, faults: readonly LabFaultInfo[], expected
 describe('every lab fault against every check', () => {
   it('covers the whole fault catalog', () => {
     expect(EXPECTED.map(([fault]) => fault).sort()).toEqual(LAB_FAULTS.map((f) => f.name).sort());
+    expect(Object.keys(ROOTS).sort()).toEqual(LAB_FAULTS.map((f) => f.name).sort());
   });
 
   it.each(EXPECTED)('%s', async (name, errors, warnings) => {
@@ -142,6 +148,18 @@ describe('every lab fault against every check', () => {
     for (const checkId of fault.failsChecks) {
       expect([...errors, ...warnings].some((key) => key.startsWith(`${checkId} [${fault.defaultCluster}]`)), `${checkId} on ${fault.defaultCluster}`).toBe(true);
     }
-    if (ROOTS[name]) expectRootCauses(run, [fault], ROOTS[name]);
+    expectRootCauses(run, [fault], ROOTS[name]);
+  });
+
+  // Two independent faults on different clusters: a second root of trust on cluster2 (mTLS with it
+  // fails both ways) and cluster1 without cluster2's remote secret (cluster1's sidecars get none of
+  // cluster2's endpoints). Each is a root cause, and every other error leads to one of them.
+  it('root-mismatch on cluster2 and no-remote-secret on cluster1 at once', async () => {
+    const faults = ['root-mismatch', 'no-remote-secret'].map((name) => LAB_FAULTS.find((f) => f.name === name)!);
+    const run = await runChecksOnLab({ scenario: 'multi-primary', faults: faults.map((f) => ({ name: f.name, cluster: f.defaultCluster })) });
+    expect(brokenProbes(run)).toEqual([]);
+    // Both faults show: the union of their errors, less what one hides of the other (no request of cluster1 reaches cluster2 to fail its TLS).
+    expect(errorKeys(run)).toEqual(expect.arrayContaining(['certificates/shared-root [cluster2] rootMismatch', 'control-plane/remote-secrets [cluster1] noRemoteSecret', 'connectivity/cross-cluster [cluster2] noEndpointsForCluster', 'connectivity/http [cluster1] tlsFailure']));
+    expectRootCauses(run, faults, { roots: ['certificates/shared-root [cluster2] rootMismatch', 'control-plane/remote-secrets [cluster1] noRemoteSecret'] });
   });
 });

@@ -20,6 +20,7 @@ const root = defineCheck({
       rootMismatch: { template: 'other root', severity: 'error', hint: 'h' },
       secretForPeer: { template: 'secret', severity: 'error', hint: 'h' },
       note: { template: 'n', severity: 'info', hint: 'h' },
+      namespaceOff: { template: 'ns', severity: 'warning', hint: 'h' },
       // Explained by the traffic check, which it explains: a cycle; and by traffic's upstream, from outside it.
       cyclic: { template: 'c', severity: 'error', hint: 'h', explainedBy: [{ check: 'connectivity/traffic', messages: ['cyclic', 'upstream'], when: 'cluster' }] },
     },
@@ -43,6 +44,7 @@ const traffic = defineCheck({
         explainedBy: [{ check: 'certificates/root', messages: ['rootMismatch', 'secretForPeer', 'note'], when: 'peer-pair' }],
       },
       serviceDown: { template: 's', severity: 'error', hint: 'h', explainedBy: [{ check: 'certificates/root', messages: ['rootMismatch'], when: 'service' }] },
+      inNamespace: { template: 'i', severity: 'error', hint: 'h', explainedBy: [{ check: 'certificates/root', messages: ['namespaceOff'], when: 'namespace' }] },
       neverServed: { template: 'n', severity: 'error', hint: 'h', explainedBy: [{ check: 'certificates/root', messages: ['secretForPeer'], when: 'peer-view' }] },
       anywhere: { template: 'a', severity: 'warning', hint: 'h', explainedBy: [{ check: 'certificates/root', messages: ['rootMismatch'], when: 'mesh' }] },
       sameCluster: { template: 'c', severity: 'error', hint: 'h', explainedBy: [{ check: 'certificates/root', messages: ['rootMismatch'], when: 'cluster' }] },
@@ -62,6 +64,10 @@ const traffic = defineCheck({
     ctx.report({ messageId: 'neverServed' });
     // @ts-expect-error a message explained on the same service must name its service
     ctx.report({ messageId: 'serviceDown' });
+    // Stated as unknown: allowed, and then matched by no service or namespace explanation.
+    ctx.report({ messageId: 'inNamespace', service: undefined });
+    // @ts-expect-error a message explained on the same namespace must name its service
+    ctx.report({ messageId: 'inNamespace' });
     ctx.report({ messageId: 'sameCluster' });
   },
 });
@@ -128,6 +134,23 @@ describe('linkRootCauses', () => {
     );
     expect(links.explainedBy).toEqual({ 1: [0] });
     expect(links.roots).toEqual([0, 2, 3]);
+  });
+
+  it('service and namespace: a Service or Namespace resource says which the finding concerns', () => {
+    const service = { kind: 'Service', namespace: 'sample', name: 'helloworld' };
+    const links = link(
+      finding('certificates/root', 'rootMismatch', 'east', { resource: service }),
+      finding('connectivity/traffic', 'serviceDown', 'east', { service: 'sample/helloworld' }),
+      finding('certificates/root', 'namespaceOff', 'east', { resource: { kind: 'Namespace', name: 'sample' } }),
+      finding('connectivity/traffic', 'inNamespace', 'east', { service: 'sample/curl' }),
+      finding('connectivity/traffic', 'inNamespace', 'east', { service: 'other/curl' }),
+      finding('connectivity/traffic', 'inNamespace', 'west', { service: 'sample/curl' }),
+      finding('connectivity/traffic', 'inNamespace', 'east'),
+      // A finding about a Service explains on its namespace too.
+      finding('connectivity/traffic', 'inNamespace', 'east', { resource: service }),
+    );
+    expect(links.explainedBy).toEqual({ 1: [0], 3: [2], 7: [2] });
+    expect(links.roots).toEqual([0, 2, 4, 5, 6]);
   });
 
   it('cluster and mesh conditions', () => {

@@ -10,7 +10,7 @@ import { eastWestGateways, endpointOwners, readyEndpointsByCluster } from '../..
 import { missingTool, selectSource } from '../../mesh/probes/source.ts';
 import { NO_TARGETS_REASON, probeTargets, targetsFor } from '../../mesh/probes/targets.ts';
 import { untilAborted } from '../../util/abort.ts';
-import { BY_GATEWAY_HERE, BY_BROKEN_TRUST, BY_EASTWEST_PATH_HERE, BY_GATEWAY_UNPUBLISHED_HERE, BY_CALLERS_VIEW } from '../../engine/explanations.ts';
+import { BY_GATEWAY_HERE, BY_BROKEN_TRUST, BY_EASTWEST_PATH_HERE, BY_GATEWAY_UNPUBLISHED_HERE, BY_CALLERS_VIEW, BY_NETWORK_UNKNOWN, BY_SERVICE_PORTS, BY_UNINJECTED_ENDPOINTS } from '../../engine/explanations.ts';
 
 const ID = 'connectivity/cross-cluster';
 /** Below this chance that a cluster got no request by luck, "never served" is an error. */
@@ -80,13 +80,13 @@ const check = defineCheck({
       allRequestsFailed: {
         template: 'All {{errors}} requests from {{source}} to {{target}} served by {{serving}} failed (hosts {{hosts}}): {{cause}}',
         severity: 'error',
-        explainedBy: [...BY_GATEWAY_HERE, ...BY_EASTWEST_PATH_HERE, ...BY_BROKEN_TRUST],
+        explainedBy: [...BY_GATEWAY_HERE, ...BY_EASTWEST_PATH_HERE, ...BY_NETWORK_UNKNOWN, ...BY_UNINJECTED_ENDPOINTS, ...BY_BROKEN_TRUST],
         hint: `Fix what the cause names: CERTIFICATE_VERIFY_FAILED, see certificates/shared-root; a timeout, connectivity/gateway-reachability; "connection termination", network/cross-network-gateway or services/endpoints. ${HINT_VERIFY}`,
       },
       someRequestsFailed: {
         template: '{{errors}} of {{total}} requests from {{source}} to {{target}} served by {{serving}} failed (hosts {{hosts}}): {{cause}}',
         severity: 'warning',
-        explainedBy: [...BY_GATEWAY_HERE, ...BY_EASTWEST_PATH_HERE, ...BY_BROKEN_TRUST],
+        explainedBy: [...BY_GATEWAY_HERE, ...BY_EASTWEST_PATH_HERE, ...BY_NETWORK_UNKNOWN, ...BY_UNINJECTED_ENDPOINTS, ...BY_BROKEN_TRUST],
         hint: `Intermittent failures: look at the serving pods (readiness, restarts) and at outlier detection. ${HINT_VERIFY}`,
       },
       noEndpointsForCluster: {
@@ -94,7 +94,7 @@ const check = defineCheck({
         severity: 'error',
         // istiod gives proxies on other networks no endpoint of a network it has no gateway for (the serving
         // cluster's); and the caller's istiod has none of a peer it does not discover (its remote secret, sync).
-        explainedBy: [...BY_GATEWAY_UNPUBLISHED_HERE, ...BY_CALLERS_VIEW],
+        explainedBy: [...BY_GATEWAY_UNPUBLISHED_HERE, ...BY_CALLERS_VIEW, ...BY_SERVICE_PORTS],
         hint: `istiod did not give the source's proxy that cluster's endpoints: see services/cross-cluster-discovery, services/endpoints and network/gateway-view; list what it has: istioctl proxy-config endpoints -n <pod namespace> <pod name> --cluster "outbound|{{port}}||{{fqdn}}".`,
       },
       neverServed: {
@@ -184,7 +184,7 @@ const check = defineCheck({
         }
         const source = round.source.cluster;
         matrix.rows.push({ source, pod: `${round.source.pod.namespace}/${round.source.pod.name}`, cells });
-        judgeRow(ctx, { source, pod: `${round.source.pod.namespace}/${round.source.pod.name}`, target: target.label, fqdn: t.fqdn, port: target.port, cells, kinds, expectedCounts, gateways, curlDetails });
+        judgeRow(ctx, { source, pod: `${round.source.pod.namespace}/${round.source.pod.name}`, target: target.label, service: target.service && `${target.service.namespace}/${target.service.name}`, fqdn: t.fqdn, port: target.port, cells, kinds, expectedCounts, gateways, curlDetails });
       }
       const columns = new Set([...matrix.rows.flatMap((r) => Object.keys(r.cells)), ...matrix.expected]);
       matrix.serving = [...orderClusters(ctx, [...columns].filter((c) => c !== UNKNOWN)), ...(columns.has(UNKNOWN) ? [UNKNOWN] : [])];
@@ -222,6 +222,8 @@ interface RowInput {
   source: string;
   pod: string;
   target: string;
+  /** The target's Service, `namespace/name` (undefined for a host that is no Service). */
+  service: string | undefined;
   fqdn: string;
   port: number;
   cells: Record<string, MatrixCell>;
@@ -238,11 +240,13 @@ function judgeRow(ctx: Ctx, row: RowInput): void {
   const sourceText = `${row.source} (${row.pod})`;
   const base = { source: sourceText, target: row.target, fqdn: row.fqdn, port: row.port };
   const requests = Object.values(row.cells).reduce((n, c) => n + c.success + c.errors, 0);
+  // For root causes: the caller, and the service probed.
+  const about = { peer: row.source, service: row.service };
   for (const [serving, cell] of Object.entries(row.cells)) {
     if (cell.errors === 0) continue;
     const cause = explainServingFailure({ sourceNetwork: networkOf(row.source), servingCluster: serving, servingNetwork: networkOf(serving), hostKinds: row.kinds.get(serving) ?? new Set(), gateways: row.gateways, curlDetail: row.curlDetails.get(serving) });
     const data = { ...base, serving, errors: cell.errors, total: cell.errors + cell.success, hosts: cell.hosts.join(', '), cause };
-    ctx.report({ messageId: cell.success === 0 ? 'allRequestsFailed' : 'someRequestsFailed', cluster: serving === UNKNOWN ? row.source : serving, data });
+    ctx.report({ messageId: cell.success === 0 ? 'allRequestsFailed' : 'someRequestsFailed', cluster: serving === UNKNOWN ? row.source : serving, ...about, data });
   }
   // No request reached Envoy (DNS or connect failed before it): connectivity/http and dns say why.
   if (requests === 0) return;
@@ -252,7 +256,7 @@ function judgeRow(ctx: Ctx, row: RowInput): void {
     if (cell && cell.success + cell.errors > 0) continue;
     if (!cell) {
       const cause = explainServingFailure({ sourceNetwork: networkOf(row.source), servingCluster: serving, servingNetwork: networkOf(serving), hostKinds: new Set(), gateways: row.gateways, curlDetail: 'istiod sent no endpoint of that cluster (is it discovered? is its network\'s gateway known?)' });
-      ctx.report({ messageId: 'noEndpointsForCluster', cluster: serving, peer: row.source, data: { ...base, serving, endpoints, cause } });
+      ctx.report({ messageId: 'noEndpointsForCluster', cluster: serving, ...about, data: { ...base, serving, endpoints, cause } });
       continue;
     }
     // Endpoints present but idle: how likely is that by chance with this many requests?

@@ -28,6 +28,8 @@ export default defineCheck({
         template:
           '{{fqdn}} does not resolve in {{pod}} ({{detail}}): the Service exists only in {{peers}}, and without DNS capture this cluster\'s kube-dns cannot answer for it',
         severity: 'error',
+        // The same service's injected pods here have DNS capture off: only the sidecar's DNS proxy could answer for a Service of a peer cluster.
+        explainedBy: [{ check: 'services/remote-only-dns', messages: ['remoteOnlyServiceNoDnsCapture'], when: 'service' }],
         hint:
           'Turn on Istio\'s DNS proxy (install value meshConfig.defaultConfig.proxyMetadata.ISTIO_META_DNS_CAPTURE: "true", or per pod the annotation ' +
           'proxy.istio.io/config: \'{"proxyMetadata":{"ISTIO_META_DNS_CAPTURE":"true"}}\') and restart the workloads, or create the Service ' +
@@ -71,7 +73,7 @@ export default defineCheck({
           if (services.some((s) => s.metadata.namespace === service.namespace && s.metadata.name === service.name)) peers.push(peer.name);
         }
         if (peers.length) {
-          ctx.report({ messageId: 'remoteOnlyNotResolved', resource: { kind: 'Service', namespace: service.namespace, name: service.name }, data: { ...base, peers: peers.join(', '), service: `${service.namespace}/${service.name}` } });
+          ctx.report({ messageId: 'remoteOnlyNotResolved', service: `${service.namespace}/${service.name}`, resource: { kind: 'Service', namespace: service.namespace, name: service.name }, data: { ...base, peers: peers.join(', '), service: `${service.namespace}/${service.name}` } });
           continue;
         }
       }

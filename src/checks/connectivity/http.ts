@@ -9,7 +9,7 @@ import { eastWestGateways, endpointOwners } from '../../mesh/probes/peers.ts';
 import { sourceOrSkip } from '../../mesh/probes/source.ts';
 import { targetsOrSkip } from '../../mesh/probes/targets.ts';
 import { untilAborted } from '../../util/abort.ts';
-import { BY_GATEWAY_HERE, BY_BROKEN_TRUST, BY_EASTWEST_PATH_HERE } from '../../engine/explanations.ts';
+import { BY_GATEWAY_HERE, BY_BROKEN_TRUST, BY_EASTWEST_PATH_HERE, BY_NETWORK_UNKNOWN, BY_SERVICE_PORTS, BY_UNINJECTED_ENDPOINTS } from '../../engine/explanations.ts';
 
 const ID = 'connectivity/http';
 
@@ -51,20 +51,27 @@ export default defineCheck({
       dnsFailure: {
         template: '{{failed}}/{{total}} requests from {{source}} to {{target}} failed: DNS ({{detail}})',
         severity: 'error',
+        // curl exits 6 when the name does not resolve: what connectivity/dns found for the same service, in the same cluster, and why.
+        explainedBy: [
+          { check: 'connectivity/dns', messages: ['remoteOnlyNotResolved'], when: 'service' },
+          { check: 'services/remote-only-dns', messages: ['remoteOnlyServiceNoDnsCapture'], when: 'service' },
+        ],
         hint: `The name does not resolve in the pod: see connectivity/dns. ${VERIFY}`,
       },
       connectFailure: {
         template: '{{failed}}/{{total}} requests from {{source}} to {{target}} could not connect ({{detail}})',
         severity: 'error',
-        // Nothing accepted it: through another network, the serving cluster's east-west gateway (its pods, port, policy).
-        explainedBy: BY_EASTWEST_PATH_HERE,
+        // Nothing accepted it: through another network, the serving cluster's east-west gateway (its pods, port, policy);
+        // an unroutable pod IP; a port the service lacks in this cluster.
+        explainedBy: [...BY_EASTWEST_PATH_HERE, ...BY_NETWORK_UNKNOWN, ...BY_SERVICE_PORTS],
         hint: `Nothing accepted the connection: is the Service port right and is there a sidecar? ${VERIFY}`,
       },
       timeout: {
         template: '{{failed}}/{{total}} requests from {{source}} to {{target}} timed out after {{timeout}}{{servedBy}}: {{cause}}',
         severity: 'error',
-        // The finding names the serving cluster when the failing requests went to it: its gateway path dropping them.
-        explainedBy: BY_EASTWEST_PATH_HERE,
+        // The finding names the serving cluster when the failing requests went to it: its gateway path dropping them,
+        // or pod IPs of a cluster without network; else the caller: a port its own definition of the service lacks.
+        explainedBy: [...BY_EASTWEST_PATH_HERE, ...BY_NETWORK_UNKNOWN, ...BY_SERVICE_PORTS],
         hint: `A blocked path (firewall, security group, NetworkPolicy) or an unroutable address; test the peer gateway: meshdoctor --only connectivity/gateway-reachability. ${VERIFY}`,
       },
       tlsFailure: {
@@ -76,13 +83,13 @@ export default defineCheck({
       connectionReset: {
         template: '{{failed}}/{{total}} requests from {{source}} to {{target}} were reset ({{detail}})',
         severity: 'error',
-        explainedBy: [...BY_GATEWAY_HERE, ...BY_EASTWEST_PATH_HERE, ...BY_BROKEN_TRUST],
+        explainedBy: [...BY_GATEWAY_HERE, ...BY_EASTWEST_PATH_HERE, ...BY_UNINJECTED_ENDPOINTS, ...BY_BROKEN_TRUST],
         hint: `A reset usually means an mTLS mismatch (a STRICT PeerAuthentication towards a client without a sidecar) or a crashing server. ${VERIFY}`,
       },
       upstreamError: {
         template: '{{failed}}/{{total}} requests from {{source}} to {{target}} got Envoy\'s 503{{servedBy}}: {{cause}}',
         severity: 'error',
-        explainedBy: [...BY_GATEWAY_HERE, ...BY_EASTWEST_PATH_HERE, ...BY_BROKEN_TRUST],
+        explainedBy: [...BY_GATEWAY_HERE, ...BY_EASTWEST_PATH_HERE, ...BY_UNINJECTED_ENDPOINTS, ...BY_BROKEN_TRUST],
         hint:
           '"no healthy upstream": Envoy has no healthy endpoint (services/endpoints); "connection termination" through an east-west gateway: ' +
           'its 15443 Gateway is not AUTO_PASSTHROUGH (network/cross-network-gateway) or the destination has no sidecar (services/endpoints). ' + VERIFY,
@@ -150,6 +157,9 @@ export default defineCheck({
         ctx.report({
           messageId: FAILURE_MESSAGES[failure.kind],
           cluster: serving,
+          // For root causes: the caller, and the service probed (none for a host that is no Service).
+          peer: reader.name,
+          service: t.target.service && `${t.target.service.namespace}/${t.target.service.name}`,
           data: { ...base, failed: failure.count, detail: failure.detail, cause, servedBy, serving },
         });
       }

@@ -38,6 +38,9 @@ const check = defineCheck({
         template:
           'Endpoints of cluster {{cluster}} have no network in istiod {{istiod}} ({{count}} Service(s): {{examples}}): in a multi-network mesh, calls from other networks to them fail',
         severity: 'error',
+        // istiod gives a cluster's endpoints the network of that cluster (topology.istio.io/network on its istio namespace,
+        // or global.network): when that cannot be told, they have none. Reported on the endpoints' cluster.
+        explainedBy: [{ check: 'network/topology', messages: ['networkUnknown'], when: 'cluster' }],
         hint:
           'Label the cluster\'s istio namespace with its network: kubectl --context=<{{cluster}} context> label namespace {{namespace}} topology.istio.io/network=<network name> ' +
           '(and set values.global.network in its install), then restart its workloads or wait for istiod to resync.',
@@ -46,6 +49,8 @@ const check = defineCheck({
         template:
           'Service {{service}} has endpoints without a sidecar (TLSMode {{tlsMode}}) in cluster {{cluster}}, on network {{network}}: istiod {{istiod}} on network {{observerNetwork}} reaches them through the east-west gateway, which only forwards mTLS ({{workloads}})',
         severity: 'warning',
+        // Its namespace is not injected in that cluster, so its pods started without sidecars.
+        explainedBy: [{ check: 'services/namespace-sameness', messages: ['namespaceNotInjected'], when: 'namespace' }],
         hint:
           'Inject the workload: kubectl --context=<{{cluster}} context> label namespace {{serviceNamespace}} istio-injection=enabled (remove any sidecar.istio.io/inject: "false"), ' +
           'then kubectl rollout restart deployment -n {{serviceNamespace}}.',
@@ -153,6 +158,7 @@ function reportUninjected(
   ctx.report({
     messageId: 'uninjectedRemoteEndpoint',
     cluster,
+    service: `${service.namespace}/${service.name}`,
     resource: serviceRef(service),
     data: {
       ...observer,
