@@ -9,6 +9,7 @@ import type { KubeCredentials, KubeEndpoint } from './kube-http.ts';
 import { portForwardGet } from './port-forward.ts';
 import { TunnelAgent } from './proxy.ts';
 import { createLimiter } from '../util/limiter.ts';
+import { projectListItem } from './projection.ts';
 import { AccessError, SIDECAR_ADMIN_PATHS } from './types.ts';
 import type { ClusterReader, ExecOptions, ExecResult, IstiodDebugOutput, KubeObject, ListScope, PodRef, ResourceKindName, SidecarAdminRead } from './types.ts';
 
@@ -152,12 +153,11 @@ class LiveClusterReader implements ClusterReader {
         }
         const apiVersion = page.apiVersion ?? (info.group ? `${info.group}/${version}` : version);
         // List items carry no apiVersion/kind; add them as kubectl does, so objects are self-describing.
-        // In place (same key order as a copy would have): the items are ours, fresh from JSON.parse, and
-        // a copy of each of 10,000s of pods only fed the garbage collector.
+        // Projected page by page (projection.ts): only what checks read outlives the page.
         for (const item of page.items ?? []) {
           item.apiVersion ??= apiVersion;
           item.kind ??= info.kind;
-          objects.push(item);
+          objects.push(projectListItem(kind, item));
         }
         continueToken = page.metadata?.continue || undefined;
         if (!continueToken) break;
