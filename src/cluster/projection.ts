@@ -12,8 +12,12 @@ const UNREAD_POD_SPEC = ['volumes', 'tolerations', 'affinity', 'topologySpreadCo
  * restartPolicy (a native sidecar is an init container with restartPolicy Always).
  */
 const UNREAD_CONTAINER = ['args', 'command', 'volumeMounts', 'volumeDevices', 'livenessProbe', 'readinessProbe', 'startupProbe', 'securityContext', 'resources', 'resizePolicy', 'lifecycle', 'terminationMessagePath', 'terminationMessagePolicy', 'imagePullPolicy', 'workingDir', 'envFrom', 'stdin', 'tty'];
-/** Pod status fields no check reads (readiness and restarts come from conditions and containerStatuses). */
-const UNREAD_POD_STATUS = ['initContainerStatuses', 'ephemeralContainerStatuses', 'qosClass', 'resize', 'resourceClaimStatuses'];
+/**
+ * Pod status fields no check reads (readiness and restarts come from conditions and containerStatuses).
+ * initContainerStatuses stay: a native sidecar (istio-proxy as an init container with restartPolicy
+ * Always) reports its readiness and restarts there.
+ */
+const UNREAD_POD_STATUS = ['ephemeralContainerStatuses', 'qosClass', 'resize', 'resourceClaimStatuses'];
 
 /** A copy of `obj` without `keys` (a fresh object: deleting would turn V8 objects into slow dictionaries). */
 function without(obj: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {

@@ -45,7 +45,7 @@ describe('projectListItem', () => {
     expect(containerEnv(proxy, 'POD_NAME')).toBeUndefined();
     expect(containerEnv(proxy, 'ISTIO_META_DNS_CAPTURE')).toBe('true');
     expect((findContainer(projected.spec, 'app') as { ports?: unknown[] } | undefined)?.ports).toHaveLength(1);
-    expect(projected.status).toEqual({ phase: 'Running', podIP: '10.0.0.1', conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [{ name: 'app', ready: true, restartCount: 2 }] });
+    expect(projected.status).toEqual({ phase: 'Running', podIP: '10.0.0.1', conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [{ name: 'app', ready: true, restartCount: 2 }], initContainerStatuses: [{ name: 'istio-proxy' }] });
   });
 
   it('leaves other kinds whole but for managedFields', () => {
