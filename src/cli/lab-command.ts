@@ -111,6 +111,33 @@ async function serve(args: ServeArgs, io: LabCommandIO): Promise<void> {
   io.stderr.write('lab stopped\n');
 }
 
+interface ExportArgs {
+  scenario: string;
+  fault?: string[];
+  clusters?: number;
+  now?: string;
+  out: string;
+}
+
+/** `lab export`: write a lab mesh as the per-cluster objects istiod reads (src/lab/export.ts). */
+async function exportCommand(args: ExportArgs, io: LabCommandIO): Promise<void> {
+  const { buildExportMesh, exportLab } = await import('../lab/export.ts');
+  const { parseFault } = await import('../lab/model/catalog.ts');
+  const { LabError } = await import('../lab/model/errors.ts');
+  const now = args.now ? new Date(args.now) : nowOf(io);
+  if (Number.isNaN(now.getTime())) throw new LabError(`lab export: --now ${args.now} is not a date`);
+  const dir = resolve(io.cwd, args.out);
+  const mesh = await buildExportMesh({
+    scenario: args.scenario,
+    faults: (args.fault ?? []).map(parseFault),
+    ...(args.clusters !== undefined ? { clusters: args.clusters } : {}),
+    now,
+  });
+  const manifest = await exportLab(mesh, dir);
+  const faults = mesh.faults.map((f) => `${f.name}:${f.cluster}`).join(', ') || 'none';
+  io.stdout.write(`Exported lab "${mesh.scenario}" (faults: ${faults}): ${manifest.clusters.length} clusters, ${manifest.primaries.length} primaries, to ${dir}\n`);
+}
+
 /** Register `scenarios` and `serve` on a yargs instance (the builder of a `lab` command). */
 export function registerLabSubcommands(y: Argv, io: LabCommandIO = processIO): Argv {
   return y
@@ -137,14 +164,26 @@ export function registerLabSubcommands(y: Argv, io: LabCommandIO = processIO): A
           .epilogue(TRANSPORT_HELP),
       handler: (argv) => serve(argv as unknown as ServeArgs, io),
     })
-    .demandCommand(1, 'name a lab subcommand: scenarios or serve');
+    .command({
+      command: 'export',
+      describe: 'write a lab mesh as the per-cluster objects, mesh config and meshNetworks istiod reads (for conformance/istiod)',
+      builder: (sub: Argv) =>
+        sub
+          .option('scenario', { type: 'string', default: 'multi-primary', describe: 'scenario (see `meshdoctor lab scenarios`)' })
+          .option('fault', { type: 'string', array: true, describe: 'inject a fault: NAME[:CLUSTER] (repeatable)' })
+          .option('clusters', { type: 'number', describe: 'number of clusters, 2 to 10 (default 2)' })
+          .option('now', { type: 'string', describe: 'build moment (ISO 8601) for object timestamps; default now' })
+          .option('out', { type: 'string', demandOption: true, describe: 'directory to write' }),
+      handler: (argv) => exportCommand(argv as unknown as ExportArgs, io),
+    })
+    .demandCommand(1, 'name a lab subcommand: scenarios, serve or export');
 }
 
 /** The `lab <command>` yargs module, writing to `io`. */
 export function createLabCommand(io: LabCommandIO = processIO): CommandModule {
   return {
     command: 'lab <command>',
-    describe: 'serve a simulated multi-cluster Istio mesh (scenarios, serve)',
+    describe: 'serve a simulated multi-cluster Istio mesh (scenarios, serve, export)',
     builder: (y: Argv) => registerLabSubcommands(y, io),
     handler: () => {},
   };

@@ -93,7 +93,7 @@ describe('meshdoctor completion', () => {
     expect(await offered(['all', '--lab', ''])).toEqual(scenarios);
     expect(await offered(['lab', 'serve', '--scenario', ''])).toEqual(scenarios);
     expect(await offered(['all', '--lab', 'demo', '--fault', ''])).toEqual(LAB_FAULTS.map((f) => f.name).sort());
-    expect(await offered(['lab', ''])).toEqual(['scenarios', 'serve']);
+    expect(await offered(['lab', ''])).toEqual(['export', 'scenarios', 'serve']);
   });
 
   it('options of a run command', async () => {

@@ -23,7 +23,7 @@ const check = defineCheck({
       'it from the pod\'s topology.istio.io/network label or its cluster\'s network (istio-system label or global.network); an ' +
       'endpoint without one is treated as directly reachable from everywhere and cross-network calls to it time out. Endpoints ' +
       'on another network are reached through the east-west gateway with mTLS (AUTO_PASSTHROUGH), so they need a sidecar ' +
-      '(TLSMode istio); system services (kube-dns, kubernetes, istiod, gateways) are uninjected by design and not judged.',
+      '(TLSMode istio): istiod leaves those without one out of other networks\' EDS (EndpointsByNetworkFilter); system services (kube-dns, kubernetes, istiod, gateways) are uninjected by design and not judged.',
     docs: 'https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/',
     messages: {
       shardMissing: {
@@ -47,7 +47,7 @@ const check = defineCheck({
       },
       uninjectedRemoteEndpoint: {
         template:
-          'Service {{service}} has endpoints without a sidecar (TLSMode {{tlsMode}}) in cluster {{cluster}}, on network {{network}}: istiod {{istiod}} on network {{observerNetwork}} reaches them through the east-west gateway, which only forwards mTLS ({{workloads}})',
+          'Service {{service}} has endpoints without a sidecar (TLSMode {{tlsMode}}) in cluster {{cluster}}, on network {{network}}: istiod {{istiod}} gives sidecars on network {{observerNetwork}} no route to them, since the east-west gateway only forwards mTLS, and they serve their own network only ({{workloads}})',
         severity: 'warning',
         // Its namespace is not injected in that cluster, so its pods started without sidecars.
         explainedBy: [{ check: 'services/namespace-sameness', messages: ['namespaceNotInjected'], when: 'namespace' }],

@@ -11,6 +11,8 @@ import { imageTag, proxyContainer, stableHash } from './objects.ts';
 export interface LbHost {
   address: string;
   port: number;
+  /** Load-balancing weight istiod gives the host (a gateway's adds up the endpoints it stands for). */
+  weight: number;
   /** `endpoint`: a pod address; `gateway`: a peer network's gateway standing for `endpoints`. */
   kind: 'endpoint' | 'gateway';
   gateway?: NetworkGateway;
@@ -37,33 +39,67 @@ function inNetwork(proxyNet: string, epNet: string): boolean {
   return !proxyNet || !epNet || proxyNet === epNet;
 }
 
-/** The outbound cluster of a service port as the proxy's istiod builds it. */
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/**
+ * istiod's gateway weight scale: the least common multiple of the gateway counts per network and per
+ * network and cluster (model.NetworkGateways), so an endpoint's weight splits evenly over its gateways.
+ */
+function gatewayScale(gateways: NetworkGateway[]): number {
+  const counts = new Map<string, number>();
+  for (const g of gateways) {
+    counts.set(`n|${g.network}`, (counts.get(`n|${g.network}`) ?? 0) + 1);
+    counts.set(`c|${g.network}|${g.clusterId}`, (counts.get(`c|${g.network}|${g.clusterId}`) ?? 0) + 1);
+  }
+  let lcm = 1;
+  for (const n of counts.values()) lcm = (lcm * n) / gcd(lcm, n);
+  return lcm;
+}
+
+/**
+ * The outbound cluster of a service port as the proxy's istiod builds its EDS (EndpointsByNetworkFilter):
+ * without any network gateway every endpoint is sent as is. Otherwise an endpoint the proxy is in the
+ * network of, or of a network with no gateway, is sent as is (its pod IP, unroutable from here when
+ * the networks differ); an endpoint of another network is replaced by that network's gateways (those
+ * of its own cluster when there are any), with its weight split over them, and dropped when it does
+ * not take mTLS (no sidecar), since the gateway routes by the SNI of Istio's mTLS. A proxy that
+ * declares no network reaches a networked endpoint through its gateway when there is one.
+ */
 export function outboundCluster(istiod: IstiodView, proxyNet: string, service: SimService, port: ServicePort): OutboundCluster {
   const name = `outbound|${port.port}||${service.hostname}`;
   const hosts: LbHost[] = [];
   if (service.headless) return { name, service, port, hosts }; // ORIGINAL_DST: no EDS hosts
-  const remoteByNetwork = new Map<string, SimEndpoint[]>();
-  for (const ep of service.endpoints) {
-    if (ep.servicePortName !== port.name) continue;
-    if (inNetwork(proxyNet, ep.network)) {
-      hosts.push({ address: ep.address, port: ep.endpointPort, kind: 'endpoint', endpoints: [ep], locality: ep.locality });
-    } else {
-      const list = remoteByNetwork.get(ep.network) ?? [];
-      list.push(ep);
-      remoteByNetwork.set(ep.network, list);
-    }
+  const endpoints = service.endpoints.filter((ep) => ep.servicePortName === port.name);
+  if (istiod.gateways.length === 0) {
+    for (const ep of endpoints) hosts.push({ address: ep.address, port: ep.endpointPort, weight: 1, kind: 'endpoint', endpoints: [ep], locality: ep.locality });
+    return { name, service, port, hosts: sortHosts(hosts) };
   }
-  for (const [network, eps] of remoteByNetwork) {
-    const gateways = istiod.gateways.filter((g) => g.network === network);
-    if (gateways.length === 0) {
-      // No gateway known for that network: the raw pod IPs stay, unroutable from here.
-      for (const ep of eps) hosts.push({ address: ep.address, port: ep.endpointPort, kind: 'endpoint', endpoints: [ep], locality: ep.locality });
+  const scale = gatewayScale(istiod.gateways);
+  // Gateway hosts per locality, as istiod groups them (one LocalityLbEndpoints per locality).
+  const viaGateway = new Map<string, LbHost>();
+  for (const ep of endpoints) {
+    const ofCluster = istiod.gateways.filter((g) => g.network === ep.network && g.clusterId === ep.registryId);
+    const gateways = ofCluster.length > 0 ? ofCluster : istiod.gateways.filter((g) => g.network === ep.network);
+    const forceGateway = !proxyNet && ep.network !== '' && gateways.length > 0;
+    if (!forceGateway && (inNetwork(proxyNet, ep.network) || gateways.length === 0)) {
+      hosts.push({ address: ep.address, port: ep.endpointPort, weight: scale, kind: 'endpoint', endpoints: [ep], locality: ep.locality });
       continue;
     }
-    for (const gw of gateways) hosts.push({ address: gw.addr, port: gw.port, kind: 'gateway', gateway: gw, endpoints: eps, locality: eps[0].locality });
+    if (ep.tlsMode !== 'istio') continue;
+    for (const gw of gateways) {
+      const key = `${ep.locality}|${gw.network}|${gw.clusterId}|${gw.addr}|${gw.port}`;
+      let host = viaGateway.get(key);
+      if (!host) viaGateway.set(key, (host = { address: gw.addr, port: gw.port, weight: 0, kind: 'gateway', gateway: gw, endpoints: [], locality: ep.locality }));
+      host.weight += Math.floor(scale / gateways.length);
+      host.endpoints.push(ep);
+    }
   }
-  hosts.sort((a, b) => `${a.address}:${a.port}`.localeCompare(`${b.address}:${b.port}`, 'en', { numeric: true }));
-  return { name, service, port, hosts };
+  hosts.push(...viaGateway.values());
+  return { name, service, port, hosts: sortHosts(hosts) };
+}
+
+function sortHosts(hosts: LbHost[]): LbHost[] {
+  return hosts.sort((a, b) => `${a.address}:${a.port}`.localeCompare(`${b.address}:${b.port}`, 'en', { numeric: true }));
 }
 
 /** Every outbound cluster of a proxy. */
@@ -112,7 +148,7 @@ export function clustersText(clusters: OutboundCluster[], stats: ProxyStats): st
     lines.push(
       `${name}::${addr}::hostname::`,
       `${name}::${addr}::health_flags::healthy`,
-      `${name}::${addr}::weight::${h?.kind === 'gateway' ? h.endpoints.length : 1}`,
+      `${name}::${addr}::weight::${h?.weight ?? 1}`,
       `${name}::${addr}::region::${region}`,
       `${name}::${addr}::zone::${zone}`,
       `${name}::${addr}::sub_zone::${subZone}`,

@@ -248,16 +248,30 @@ function addRegistryServices(services: Map<string, SimService>, reg: Registry, i
   }
 }
 
-/** Istio's protocol of a Service port: appProtocol, else the port name's prefix. */
-export function protocolOf(port: { name?: string; appProtocol?: string; protocol?: string }): string {
+/** Protocols istiod parses from a port name prefix or appProtocol (pkg/config/protocol Parse). */
+const PROTOCOLS: Record<string, string> = {
+  tcp: 'TCP', udp: 'UDP', grpc: 'GRPC', 'grpc-web': 'GRPC-Web', http: 'HTTP', http_proxy: 'HTTP_PROXY', http2: 'HTTP2', https: 'HTTPS',
+  tls: 'TLS', mongo: 'Mongo', redis: 'Redis', mysql: 'MySQL',
+};
+/** Ports istiod treats as TCP when the name says nothing (protocol sniffing would break them). */
+const WELL_KNOWN_TCP_PORTS = new Set([25, 53, 3306, 27017]);
+
+/**
+ * Istio's protocol of a Service port, as kube.ConvertProtocol computes it: UDP for UDP ports, else
+ * appProtocol or the port name's prefix; a name that says nothing is `UnsupportedProtocol` (istiod
+ * sniffs the protocol), but on the well-known ports that sniffing would break, TCP.
+ */
+export function protocolOf(port: { name?: string; port?: number; appProtocol?: string; protocol?: string }): string {
   if (port.protocol === 'UDP') return 'UDP';
-  const source = (port.appProtocol ?? port.name ?? '').toLowerCase();
-  const prefix = source.split('-')[0];
-  const known: Record<string, string> = {
-    http: 'HTTP', http2: 'HTTP2', https: 'HTTPS', grpc: 'GRPC', 'grpc-web': 'GRPC-Web', tls: 'TLS', tcp: 'TCP',
-    mongo: 'Mongo', redis: 'Redis', mysql: 'MySQL',
-  };
-  return known[source] ?? known[prefix] ?? 'TCP';
+  let name = port.name ?? '';
+  if (port.appProtocol !== undefined) {
+    name = port.appProtocol;
+    const k8s: Record<string, string> = { 'kubernetes.io/h2c': 'HTTP2', 'kubernetes.io/ws': 'HTTP', 'kubernetes.io/wss': 'HTTPS' };
+    if (k8s[name]) return k8s[name];
+  }
+  if (name.slice(0, 8).toLowerCase() === 'grpc-web') return 'GRPC-Web';
+  const parsed = PROTOCOLS[name.split('-')[0].toLowerCase()] ?? 'UnsupportedProtocol';
+  return parsed === 'UnsupportedProtocol' && port.port !== undefined && WELL_KNOWN_TCP_PORTS.has(port.port) ? 'TCP' : parsed;
 }
 
 function servicePorts(svc: KubeObject): ServicePort[] {
@@ -320,8 +334,15 @@ function makeEndpoint(reg: Registry, ns: string, address: string, port: number, 
   const nodeLabels = objectsOf(reg.view, 'nodes').find((n) => n.metadata.name === node)?.metadata.labels ?? {};
   const region = nodeLabels['topology.kubernetes.io/region'] ?? '';
   const zone = nodeLabels['topology.kubernetes.io/zone'] ?? '';
-  const labels: Record<string, string> = { ...(pod?.metadata.labels ?? {}), 'security.istio.io/tlsMode': tlsMode, 'topology.istio.io/cluster': reg.id };
-  if (network) labels[NETWORK_LABEL] = network;
+  const subzone = nodeLabels['topology.istio.io/subzone'] ?? '';
+  // istiod's AugmentLabels: locality, cluster, node and network labels on top of the pod's own.
+  // The tlsMode label is the injector's, on the pod (the endpoint's TLSMode says the same).
+  const labels: Record<string, string> = { ...(pod?.metadata.labels ?? {}), 'topology.istio.io/cluster': reg.id };
+  if (region) labels['topology.kubernetes.io/region'] = region;
+  if (zone) labels['topology.kubernetes.io/zone'] = zone;
+  if (subzone) labels['topology.istio.io/subzone'] = subzone;
+  if (node) labels['kubernetes.io/hostname'] = node;
+  if (network && !labels[NETWORK_LABEL]) labels[NETWORK_LABEL] = network;
   const sa = pod?.spec?.serviceAccountName ?? 'default';
   return {
     address,
@@ -334,7 +355,7 @@ function makeEndpoint(reg: Registry, ns: string, address: string, port: number, 
     tlsMode,
     labels,
     serviceAccount: `spiffe://${trustDomain}/ns/${ns}/sa/${sa}`,
-    locality: region || zone ? `${region}/${zone}/` : '',
+    locality: region || zone ? `${region}/${zone}/${subzone}` : '',
     nodeName: node,
     workloadName: pod ? workloadNameOf(pod) : '',
   };

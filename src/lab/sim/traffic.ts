@@ -104,9 +104,9 @@ function nextIndex(sim: MeshSim, key: string, size: number): number {
   return i % size;
 }
 
-/** Envoy's weight of a host: Istio weighs a remote network's gateway by the endpoints behind it. */
-function hostWeight(host: { kind: string; endpoints: unknown[] }): number {
-  return host.kind === 'gateway' ? Math.max(1, host.endpoints.length) : 1;
+/** Envoy's weight of a host as istiod sent it (a remote network's gateway weighs the endpoints behind it). */
+function hostWeight(host: { weight: number }): number {
+  return Math.max(1, host.weight);
 }
 
 /**
