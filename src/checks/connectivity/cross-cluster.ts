@@ -93,8 +93,9 @@ const check = defineCheck({
         template: '{{serving}} has {{endpoints}} ready endpoint(s) for {{target}}, but the sidecar of {{source}} has no endpoint leading there: {{cause}}',
         severity: 'error',
         // istiod gives proxies on other networks no endpoint of a network it has no gateway for (the serving
-        // cluster's); and the caller's istiod has none of a peer it does not discover (its remote secret, sync).
-        explainedBy: [...BY_GATEWAY_UNPUBLISHED_HERE, ...BY_CALLERS_VIEW, ...BY_SERVICE_PORTS],
+        // cluster's), nor of endpoints there without a sidecar (EndpointsByNetworkFilter, conformance goldens);
+        // and the caller's istiod has none of a peer it does not discover (its remote secret, sync).
+        explainedBy: [...BY_GATEWAY_UNPUBLISHED_HERE, ...BY_CALLERS_VIEW, ...BY_SERVICE_PORTS, ...BY_UNINJECTED_ENDPOINTS],
         hint: `istiod did not give the source's proxy that cluster's endpoints: see services/cross-cluster-discovery, services/endpoints and network/gateway-view; list what it has: istioctl proxy-config endpoints -n <pod namespace> <pod name> --cluster "outbound|{{port}}||{{fqdn}}".`,
       },
       neverServed: {
@@ -255,7 +256,7 @@ function judgeRow(ctx: Ctx, row: RowInput): void {
     const cell = row.cells[serving];
     if (cell && cell.success + cell.errors > 0) continue;
     if (!cell) {
-      const cause = explainServingFailure({ sourceNetwork: networkOf(row.source), servingCluster: serving, servingNetwork: networkOf(serving), hostKinds: new Set(), gateways: row.gateways, curlDetail: 'istiod sent no endpoint of that cluster (is it discovered? is its network\'s gateway known?)' });
+      const cause = explainServingFailure({ sourceNetwork: networkOf(row.source), servingCluster: serving, servingNetwork: networkOf(serving), hostKinds: new Set(), gateways: row.gateways, curlDetail: 'istiod sent no endpoint of that cluster (is it discovered? is its network\'s gateway known? do its endpoints have a sidecar? istiod sends other networks none without one)' });
       ctx.report({ messageId: 'noEndpointsForCluster', cluster: serving, ...about, data: { ...base, serving, endpoints, cause } });
       continue;
     }
