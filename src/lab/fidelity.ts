@@ -203,7 +203,7 @@ export function comparePrimary(mesh: LabMeshState, manifest: ExportManifest, cas
       const pod = fakeSidecarPod(view);
       const real = new Map((edsGolden[proxyKey] ?? []).map((cla) => [cla.clusterName, lbHosts(cla)]));
       const simulated = new Map(
-        outboundClusters(istiod, pod ? proxyNetwork(view, pod) : view.network)
+        outboundClusters(istiod, pod ? proxyNetwork(view, pod) : view.network, proxy.clusterId)
           .filter((c) => !c.service.headless)
           .map((c) => [c.name, sorted(c.hosts.map((h) => ({ address: `${h.address}:${h.port}`, weight: h.weight })))]),
       );
@@ -261,10 +261,12 @@ export function explains(known: KnownDifference, d: FidelityDifference): boolean
   );
 }
 
-/** The cases the goldens cover (each scenario as it is; more cases are added as they land). */
+/** The cases the goldens cover: every scenario as it is (more cases are added as they land). */
 export function conformanceCases(): ConformanceCase[] {
-  return [{ name: 'multi-primary', scenario: 'multi-primary', faults: [] }];
+  return CONFORMANCE_SCENARIOS.map((scenario) => ({ name: scenario, scenario, faults: [] }));
 }
+
+const CONFORMANCE_SCENARIOS = ['multi-primary', 'multi-primary-single-network', 'primary-remote', 'demo'];
 
 /** Stable text of a golden: keys sorted, lists in a fixed order, xDS nonces and send times replaced. */
 export function canonicalGolden(file: GoldenFile, body: string): string {

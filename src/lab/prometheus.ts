@@ -178,7 +178,7 @@ function baselineTraffic(sim: MeshSim): Observation[] {
     for (const service of istiod.services.values()) {
       if (service.headless || service.namespace === view.istioNamespace || service.namespace === 'kube-system') continue;
       for (const port of service.ports) {
-        for (const host of outboundCluster(istiod, proxyNetwork(view, pod), service, port).hosts) {
+        for (const host of outboundCluster(istiod, proxyNetwork(view, pod), service, port, view.id).hosts) {
           // Application traffic only: endpoints that are pods (not the API server behind kubernetes.default).
           for (const ep of host.endpoints.filter((e) => e.pod)) {
             // A deadline under Envoy's connect timeout makes a connect timeout visible as such.

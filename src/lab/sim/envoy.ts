@@ -65,11 +65,12 @@ function gatewayScale(gateways: NetworkGateway[]): number {
  * not take mTLS (no sidecar), since the gateway routes by the SNI of Istio's mTLS. A proxy that
  * declares no network reaches a networked endpoint through its gateway when there is one.
  */
-export function outboundCluster(istiod: IstiodView, proxyNet: string, service: SimService, port: ServicePort): OutboundCluster {
+export function outboundCluster(istiod: IstiodView, proxyNet: string, service: SimService, port: ServicePort, proxyCluster?: string): OutboundCluster {
   const name = `outbound|${port.port}||${service.hostname}`;
   const hosts: LbHost[] = [];
   if (service.headless) return { name, service, port, hosts }; // ORIGINAL_DST: no EDS hosts
-  const endpoints = service.endpoints.filter((ep) => ep.servicePortName === port.name);
+  const local = proxyCluster !== undefined && isClusterLocal(istiod, service.hostname);
+  const endpoints = service.endpoints.filter((ep) => ep.servicePortName === port.name && (!local || ep.registryId === proxyCluster));
   if (istiod.gateways.length === 0) {
     for (const ep of endpoints) hosts.push({ address: ep.address, port: ep.endpointPort, weight: 1, kind: 'endpoint', endpoints: [ep], locality: ep.locality });
     return { name, service, port, hosts: sortHosts(hosts) };
@@ -98,15 +99,31 @@ export function outboundCluster(istiod: IstiodView, proxyNet: string, service: S
   return { name, service, port, hosts: sortHosts(hosts) };
 }
 
+/**
+ * Hosts istiod keeps cluster-local (model.ClusterLocalHosts): a proxy gets only its own cluster's
+ * endpoints of them. By default kube-system's services, kubernetes.default and istiod's discovery
+ * address; mesh config serviceSettings add (clusterLocal: true) or remove hosts.
+ */
+function isClusterLocal(istiod: IstiodView, hostname: string): boolean {
+  const mesh = istiod.view.meshConfig as { defaultConfig?: { discoveryAddress?: string }; serviceSettings?: { settings?: { clusterLocal?: boolean }; hosts?: string[] }[] };
+  const discovery = (mesh.defaultConfig?.discoveryAddress ?? `istiod.${istiod.view.istioNamespace}.svc:15012`).split(':')[0];
+  const matches = (pattern: string) => (pattern.startsWith('*') ? hostname.endsWith(pattern.slice(1)) : hostname === pattern);
+  for (const s of mesh.serviceSettings ?? []) {
+    if ((s.hosts ?? []).some(matches)) return Boolean(s.settings?.clusterLocal);
+  }
+  const defaults = ['*.kube-system.svc.cluster.local', 'kubernetes.default.svc.cluster.local', discovery.endsWith('cluster.local') ? discovery : `${discovery}.cluster.local`];
+  return defaults.some(matches);
+}
+
 function sortHosts(hosts: LbHost[]): LbHost[] {
   return hosts.sort((a, b) => `${a.address}:${a.port}`.localeCompare(`${b.address}:${b.port}`, 'en', { numeric: true }));
 }
 
 /** Every outbound cluster of a proxy. */
-export function outboundClusters(istiod: IstiodView, proxyNet: string): OutboundCluster[] {
+export function outboundClusters(istiod: IstiodView, proxyNet: string, proxyCluster?: string): OutboundCluster[] {
   const out: OutboundCluster[] = [];
   for (const service of istiod.services.values()) {
-    for (const port of service.ports) out.push(outboundCluster(istiod, proxyNet, service, port));
+    for (const port of service.ports) out.push(outboundCluster(istiod, proxyNet, service, port, proxyCluster));
   }
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -98,7 +98,7 @@ async function envoyAdmin(sim: MeshSim, view: ClusterView, pod: KubeObject, rawP
   const istiod = sim.controlPlaneOf(view.name);
   switch (path) {
     case 'clusters': {
-      const clusters = istiod ? outboundClusters(istiod, proxyNetwork(view, pod)) : [];
+      const clusters = istiod ? outboundClusters(istiod, proxyNetwork(view, pod), view.id) : [];
       return { status: 200, body: clustersText(clusters, statsOf(sim, `${view.name}/${pod.metadata.namespace}/${pod.metadata.name}`)) };
     }
     case 'server_info':

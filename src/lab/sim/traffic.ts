@@ -141,7 +141,7 @@ export function httpRequest(client: Client, resolved: Resolved, port: number, pa
   const service = istiod && resolved.serviceHost ? istiod.services.get(resolved.serviceHost) : undefined;
   const servicePort = service?.ports.find((p) => p.port === port);
   if (istiod && service && servicePort && !service.headless) {
-    const cluster = outboundCluster(istiod, proxyNetwork(client.view, client.pod), service, servicePort);
+    const cluster = outboundCluster(istiod, proxyNetwork(client.view, client.pod), service, servicePort, client.view.id);
     if (cluster.hosts.length === 0) return envoyReply(503, 'no healthy upstream');
     const host = cluster.hosts[nextWeightedIndex(sim, `${proxyKey(client)}|${cluster.name}`, cluster.hosts.map(hostWeight))];
     const stats = hostStats(statsOf(sim, proxyKey(client)), cluster.name, `${host.address}:${host.port}`);
