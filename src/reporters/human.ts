@@ -173,16 +173,24 @@ const DETAIL_INDENT = '      ';
 function findingLines(result: CheckResult, view: View, indent: string): string[] {
   if (result.findings.length === 0) return [];
   const continuation = indent + ' '.repeat(SEVERITY_WIDTH + 1);
+  // An info finding ("5/10 reached, p95 5 ms") beside errors or warnings is context, not part of the
+  // failure: it follows them, dimmed under its own heading (istioctl analyze lists Info after them too).
+  const problems = result.findings.filter((finding) => finding.severity !== 'info');
+  const notes = result.findings.filter((finding) => finding.severity === 'info');
+  const apart = problems.length > 0 && notes.length > 0;
   const lines: string[] = [];
-  for (const finding of result.findings) {
+  for (const finding of apart ? [...problems, ...notes] : result.findings) {
+    if (apart && finding === notes[0]) lines.push(...wrap(view.chalk.dim('notes (information, not part of the failure):'), view.width, { first: indent, rest: `${indent}  ` }));
+    const dim = apart && finding.severity === 'info';
     const where = [
       // A mesh-scope result's findings name the cluster they concern.
       finding.cluster !== result.cluster ? `[${finding.cluster}]` : undefined,
       finding.resource ? formatResource(finding.resource) : undefined,
     ].filter(Boolean).join(' ');
     // terminalText made every text one line: a hint is one command line to copy.
-    lines.push(...wrap(`${severity(finding, view)} ${where ? `${where}: ` : ''}${finding.message}`, view.width, { first: indent, rest: continuation }));
-    if (finding.hint) lines.push(...wrap(view.chalk.cyan(`hint: ${finding.hint}`), view.width, { first: continuation, rest: `${continuation}${' '.repeat('hint: '.length)}` }));
+    const text = `${where ? `${where}: ` : ''}${finding.message}`;
+    lines.push(...wrap(`${severity(finding, view)} ${dim ? view.chalk.dim(text) : text}`, view.width, { first: indent, rest: continuation }));
+    if (finding.hint) lines.push(...wrap((dim ? view.chalk.dim : view.chalk.cyan)(`hint: ${finding.hint}`), view.width, { first: continuation, rest: `${continuation}${' '.repeat('hint: '.length)}` }));
   }
   lines.push(...wrap(view.chalk.dim(`see: meshdoctor explain ${result.checkId}`), view.width, { first: indent, rest: `${indent}  ` }));
   return lines;
