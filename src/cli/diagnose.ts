@@ -150,11 +150,14 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
       probeRemoteApi: source.readers.some((r) => r.live) ? (await import('../cluster/remote-probe.ts')).probeRemoteApi : undefined,
       queryPrometheus: await prometheusQuery(prometheus),
       onStart: (total) => progress.start(total),
-      onRetry: (failing, retryInMs) => {
-        // CI logs have no spinner: say what --wait is waiting for.
+      onRetry: (failing, retryInMs, leftMs) => {
         const names = [...new Set(failing.map((r) => `${r.checkId} [${r.cluster}]`))];
-        io.stderr.write(terminalText(`waiting: ${names.length} failing (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''}); retry in ${Math.round(retryInMs / 1000)}s`) + '\n');
+        const text = `waiting: ${names.length} failing (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''}); retry in ${Math.round(retryInMs / 1000)}s, ${Math.round(leftMs / 1000)}s left of --wait`;
+        // On a terminal the progress line says it in place; CI logs get one line per round.
+        if (progress.live) progress.waiting(text);
+        else io.stderr.write(`${terminalText(text)}\n`);
       },
+      onRound: (total) => progress.start(total),
       onResult: (result) => {
         results.push(result);
         progress.tick(result.checkId, result.cluster);

@@ -45,8 +45,10 @@ export interface RunInput {
   severityOverrides?: Record<string, Severity>;
   /** Progress: called once with the number of tasks, then per finished task. */
   onStart?(total: number): void;
-  /** `--wait`: called before each retry round with the results still failing. */
-  onRetry?(failing: CheckResult[], retryInMs: number): void;
+  /** `--wait`: called before each retry round with the results still failing, the pause and the time left of --wait. */
+  onRetry?(failing: CheckResult[], retryInMs: number, leftMs: number): void;
+  /** `--wait`: a retry round starts with this many tasks (progress counts them afresh). */
+  onRound?(total: number): void;
   onResult?(result: CheckResult): void;
   /** `--wait`'s clock, for tests: sleep between rounds and milliseconds on a monotonic clock (default performance.now). */
   sleep?(ms: number): Promise<void>;
@@ -89,12 +91,13 @@ export async function runChecks(input: RunInput): Promise<CheckResult[]> {
     while (clock() + interval <= deadline) {
       const failing = tasks.filter((_task, i) => isFailing(results[i]));
       if (failing.length === 0) break;
-      input.onRetry?.(results.filter(isFailing), interval);
+      input.onRetry?.(results.filter(isFailing), interval, Math.max(0, deadline - clock()));
       await sleep(interval);
       for (const reader of input.readers) reader.invalidate?.();
       await warmUp(input, tasks);
       // Dependents of a re-run check are re-run too, so their skip can clear.
       const rerun = tasks.filter((task, i) => failing.includes(task) || results[i].outcome === 'skip' && (task.check.dependsOn?.length ?? 0) > 0);
+      input.onRound?.(rerun.length);
       // A new memo: the retry measures afresh (probe rounds included) instead of re-reading the last round.
       const rerunResults = await runRound(input, rerun, createRunMemo(), results, tasks);
       results = results.map((old, i) => {

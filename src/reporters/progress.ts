@@ -9,8 +9,12 @@ export interface Progress {
   start(total: number): void;
   /** One run finished. */
   tick(checkId: string, cluster: string): void;
+  /** `--wait` between rounds: the line reads `text` (what fails, the time left) until the next start. */
+  waiting(text: string): void;
   /** Clear the spinner (also after an early abort). */
   stop(): void;
+  /** Whether a line is drawn in place; when not, the caller prints what it has to say as lines. */
+  readonly live: boolean;
 }
 
 /** Options of createProgress. */
@@ -41,7 +45,7 @@ function isTerminalStream(stream: ProgressStream): stream is ProgressStream & No
   return stream.isTTY === true && [candidate.cursorTo, candidate.clearLine, candidate.moveCursor, candidate.once].every((method) => typeof method === 'function');
 }
 
-const NO_PROGRESS: Progress = { start() {}, tick() {}, stop() {} };
+const NO_PROGRESS: Progress = { start() {}, tick() {}, waiting() {}, stop() {}, live: false };
 
 /** An ora spinner reading "running checks (12/40) <last check> [cluster]", or a no-op when disabled. */
 export function createProgress(options: ProgressOptions): Progress {
@@ -55,13 +59,19 @@ export function createProgress(options: ProgressOptions): Progress {
   let done = 0;
   let total = 0;
   return {
+    live: true,
+    // Called again for each --wait round with that round's tasks: the count never passes its total.
     start(planned) {
       total = planned;
       done = 0;
-      spinner.start(`running checks (0/${total}) ...`);
+      if (spinner.isSpinning) spinner.text = `running checks (0/${total}) ...`;
+      else spinner.start(`running checks (0/${total}) ...`);
+    },
+    waiting(text) {
+      spinner.text = terminalText(text);
     },
     tick(checkId, cluster) {
-      done += 1;
+      done = Math.min(done + 1, total);
       spinner.text = terminalText(`running checks (${done}/${total}) ... ${checkId} [${cluster}]`);
     },
     stop() {

@@ -144,10 +144,14 @@ describe('runChecks', () => {
     // A fake monotonic clock that only the fake sleep advances: no real time passes, none is measured.
     let clock = 0;
     const slept: number[] = [];
+    const retries: { failing: string[]; retryInMs: number; leftMs: number }[] = [];
+    const rounds: number[] = [];
     const results = await runChecks({
       ...base([broken]),
       waitMs: 30_000,
       waitIntervalMs: 5000,
+      onRetry: (failing, retryInMs, leftMs) => retries.push({ failing: failing.map((r) => r.checkId), retryInMs, leftMs }),
+      onRound: (total) => rounds.push(total),
       monotonicMs: () => clock,
       sleep: async (ms) => {
         slept.push(ms);
@@ -157,6 +161,11 @@ describe('runChecks', () => {
     expect(results[0].outcome).toBe('fail');
     expect(slept).toEqual([5000, 5000, 5000, 5000, 5000, 5000]);
     expect(attempts).toBe(7);
+    // Each round says what still fails and how much of --wait is left, counting down to the deadline;
+    // each retry round announces its own number of tasks (progress counts them afresh).
+    expect(retries.map((r) => r.leftMs)).toEqual([30_000, 25_000, 20_000, 15_000, 10_000, 5000]);
+    expect(retries.every((r) => r.retryInMs === 5000 && r.failing.join() === 'network/broken')).toBe(true);
+    expect(rounds).toEqual([1, 1, 1, 1, 1, 1]);
   });
 
   it('shares one memo among the checks of a round; a --wait retry starts a new one', async () => {

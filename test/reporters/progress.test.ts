@@ -73,4 +73,30 @@ describe('createProgress', () => {
     expect(output()).toContain('[evil\\x1b]0;pwned\\x07\\x1b[2J\\r\\nforged\\u202e]');
     expect(output()).not.toContain('pwned\u0007');
   });
+
+  it('--wait: one line in place, counted afresh each round (never past its total), the wait text between rounds', async () => {
+    const { terminal, output } = fakeTerminal();
+    const progress = createProgress({ enabled: true, stream: terminal });
+    expect(progress.live).toBe(true);
+    progress.start(3);
+    for (const cluster of ['east', 'west', 'edge']) progress.tick('control-plane/istiod-ready', cluster);
+    progress.waiting('waiting: 1 failing (network/broken [*]); retry in 5s, 25s left of --wait');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    progress.start(1);
+    progress.tick('network/broken', '*');
+    // A tick more than planned (a dependent re-run) still reads as done, not past the total.
+    progress.tick('network/broken', '*');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    progress.stop();
+    const text = output();
+    expect(text).toContain('25s left of --wait');
+    expect(text).toContain('running checks (1/1)');
+    const counts = [...text.matchAll(/\((\d+)\/(\d+)\)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    expect(counts.length).toBeGreaterThan(0);
+    for (const [done, total] of counts) expect(done).toBeLessThanOrEqual(total);
+  });
+
+  it('is not live when disabled: the caller prints the --wait lines itself', () => {
+    expect(createProgress({ enabled: false }).live).toBe(false);
+  });
 });
