@@ -10,8 +10,8 @@ import { portForwardGet } from './port-forward.ts';
 import { TunnelAgent } from './proxy.ts';
 import { createLimiter } from '../util/limiter.ts';
 import { projectListItem } from './projection.ts';
-import { AccessError, SIDECAR_ADMIN_PATHS } from './types.ts';
-import type { ClusterReader, ExecOptions, ExecResult, IstiodDebugOutput, KubeObject, ListScope, PodRef, ResourceKindName, SidecarAdminRead } from './types.ts';
+import { AccessError, ISTIOD_LOG_WINDOW, SIDECAR_ADMIN_PATHS } from './types.ts';
+import type { ClusterReader, ExecOptions, ExecResult, IstiodDebugOutput, IstiodLogOutput, KubeObject, ListScope, PodRef, ResourceKindName, SidecarAdminRead } from './types.ts';
 
 /** Page size of every list (the issue's `limit=500`). */
 export const LIST_PAGE_SIZE = 500;
@@ -59,6 +59,7 @@ class LiveClusterReader implements ClusterReader {
   readonly #agent: https.Agent;
   readonly #lists = new Map<string, Promise<KubeObject[]>>();
   readonly #debug = new Map<string, Promise<IstiodDebugOutput[]>>();
+  #logs: Promise<IstiodLogOutput[]> | undefined;
   readonly #admin = new Map<string, Promise<string>>();
   #version?: Promise<{ major: string; minor: string; gitVersion: string } | undefined>;
 
@@ -205,6 +206,28 @@ class LiveClusterReader implements ClusterReader {
     );
   }
 
+  istiodLogs(): Promise<IstiodLogOutput[]> {
+    this.#logs ??= this.#fetchIstiodLogs();
+    return this.#logs;
+  }
+
+  async #fetchIstiodLogs(): Promise<IstiodLogOutput[]> {
+    const pods = (await this.list('pods', { namespace: this.#istioNamespace }))
+      .filter((p) => p.metadata.labels?.app === 'istiod' && p.status?.phase === 'Running' && !p.metadata.deletionTimestamp)
+      .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+    const { container, sinceSeconds, tailLines, limitBytes } = ISTIOD_LOG_WINDOW;
+    const query = new URLSearchParams({ container, sinceSeconds: String(sinceSeconds), tailLines: String(tailLines), limitBytes: String(limitBytes) });
+    return Promise.all(
+      pods.map(async (pod) => {
+        const namespace = pod.metadata.namespace ?? this.#istioNamespace;
+        const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod.metadata.name)}/log?${query}`;
+        const response = await this.#limited(() => apiGet(this.#endpoint, path, this.#requestTimeoutMs, this.#agent));
+        if (response.status !== 200) throw this.#httpError(response.status, response.body, `get pods/log of ${namespace}/${pod.metadata.name}`, path);
+        return { pod: pod.metadata.name, namespace, revision: pod.metadata.labels?.['istio.io/rev'] ?? 'default', text: response.body };
+      }),
+    );
+  }
+
   sidecarAdmin(pod: PodRef, what: SidecarAdminRead, opts?: ExecOptions): Promise<string> {
     const key = `${pod.namespace}/${pod.name}/${what}`;
     const adminPath = SIDECAR_ADMIN_PATHS[what];
@@ -229,6 +252,7 @@ class LiveClusterReader implements ClusterReader {
   invalidate(): void {
     this.#lists.clear();
     this.#debug.clear();
+    this.#logs = undefined;
     this.#admin.clear();
     this.#version = undefined;
   }

@@ -158,6 +158,25 @@ export function redactKubeconfig(text: string): string | undefined {
   return stringifyYaml(config);
 }
 
+const PEM_BLOCK = /-----BEGIN [A-Z0-9 ]+-----[\s\S]*?-----END [A-Z0-9 ]+-----/g;
+/** A JWT (three base64url parts, the first a JSON header `{"`). */
+const JWT = /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g;
+/** `Bearer <token>`, `token: <x>`, `token=<x>`, `"token":"<x>"` as log lines print credentials. */
+const BEARER = /\b(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi;
+const TOKEN_FIELD = /(\b(?:token|password|client-key-data|client-certificate-data|certificate-authority-data)"?\s*[:=]\s*"?)[^\s",}]+/gi;
+
+/**
+ * A log text safe to store: every PEM block (certificates too: a log is no place to judge them, and
+ * some print chains next to keys), every JWT, bearer token and credential field replaced by REDACTED.
+ */
+export function redactLogText(text: string): string {
+  return text
+    .replace(PEM_BLOCK, REDACTED)
+    .replace(JWT, REDACTED)
+    .replace(BEARER, `$1${REDACTED}`)
+    .replace(TOKEN_FIELD, (_m, prefix: string) => `${prefix}${REDACTED}`);
+}
+
 /** True when text contains something that must never be written: a PEM private key. */
 export function containsPrivateKey(text: string): boolean {
   return PRIVATE_KEY_PEM.test(text);

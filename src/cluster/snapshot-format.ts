@@ -7,6 +7,8 @@ import type { ResourceKindName } from './types.ts';
 export const SNAPSHOT_MANIFEST = 'meshdoctor-snapshot.json';
 /** The only manifest version this meshdoctor reads and writes. */
 export const SNAPSHOT_VERSION = 1;
+/** The file of `clusters/<name>/istiod/<pod>/` holding the pod's discovery log window (redacted). */
+export const ISTIOD_LOG_FILE = 'discovery.log';
 
 /** One cluster entry of the manifest. */
 export interface SnapshotManifestCluster {

@@ -5,8 +5,8 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import { RESOURCE_KINDS } from './kinds.ts';
-import { containsPrivateKey, redactObject } from './redact.ts';
-import { SNAPSHOT_MANIFEST, SNAPSHOT_VERSION, SnapshotError, type SnapshotManifest, type SnapshotManifestCluster } from './snapshot-format.ts';
+import { containsPrivateKey, redactLogText, redactObject } from './redact.ts';
+import { ISTIOD_LOG_FILE, SNAPSHOT_MANIFEST, SNAPSHOT_VERSION, SnapshotError, type SnapshotManifest, type SnapshotManifestCluster } from './snapshot-format.ts';
 import { AccessError, SIDECAR_ADMIN_PATHS } from './types.ts';
 import { PROXY_CONTAINER, proxyContainer, sampleWorkloadSidecars } from '../mesh/sidecars.ts';
 import type { ClusterReader, KubeObject, PodRef, ResourceKindName } from './types.ts';
@@ -160,6 +160,15 @@ async function captureCluster(
       }
     }),
   );
+
+  // istiod's discovery log window (what control-plane/istiod-logs reads), credentials redacted.
+  try {
+    for (const output of await reader.istiodLogs()) {
+      await write(path.join(clusterDir, 'istiod', output.pod, ISTIOD_LOG_FILE), redactLogText(output.text));
+    }
+  } catch (err) {
+    skip('istiod/discovery.log', err);
+  }
 
   const pods = lists[kinds.indexOf('pods')] ?? [];
   const sidecars = pickSidecars(pods, istioNamespace, opts.maxProxies ?? 10);

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { kindNameOf } from './kinds.ts';
 import { AccessError } from './types.ts';
-import type { ClusterReader, ExecResult, IstiodDebugOutput, KubeObject, ListScope, PodRef, ResourceKindName, SidecarAdminRead } from './types.ts';
-import { SNAPSHOT_MANIFEST, SNAPSHOT_VERSION, SnapshotError, type SnapshotManifest, type SnapshotManifestCluster } from './snapshot-format.ts';
+import type { ClusterReader, ExecResult, IstiodDebugOutput, IstiodLogOutput, KubeObject, ListScope, PodRef, ResourceKindName, SidecarAdminRead } from './types.ts';
+import { ISTIOD_LOG_FILE, SNAPSHOT_MANIFEST, SNAPSHOT_VERSION, SnapshotError, type SnapshotManifest, type SnapshotManifestCluster } from './snapshot-format.ts';
 
 /** An opened snapshot: one reader per captured cluster. */
 export interface Snapshot {
@@ -233,6 +233,26 @@ class SnapshotClusterReader implements ClusterReader {
         body,
       });
     }
+    return outputs;
+  }
+
+  /** Pods whose discovery.log the snapshot holds; a snapshot without any skips the logs check (not-found). */
+  async istiodLogs(): Promise<IstiodLogOutput[]> {
+    if (this.#unreachable !== undefined) throw new AccessError('unreachable', this.name, `unreachable when the snapshot was captured: ${this.#unreachable}`);
+    const istiodDir = path.join(this.#dir, 'istiod');
+    const outputs: IstiodLogOutput[] = [];
+    for (const pod of await listDirectories(istiodDir)) {
+      const text = await readOptional(path.join(istiodDir, pod, ISTIOD_LOG_FILE));
+      if (text === undefined) continue;
+      const podObject = (this.#objects.get('pods') ?? []).find(
+        (p) => p.metadata.name === pod && (p.metadata.namespace ?? this.#istioNamespace) === this.#istioNamespace,
+      );
+      outputs.push({ pod, namespace: podObject?.metadata.namespace ?? this.#istioNamespace, revision: podObject?.metadata.labels?.['istio.io/rev'] ?? 'default', text });
+    }
+    // Snapshots from before the log was captured (or whose capture was refused) have istiod pods but
+    // no log: that is nothing read, never "no signatures".
+    const istiodPods = (this.#objects.get('pods') ?? []).filter((p) => p.metadata.labels?.app === 'istiod' && (p.metadata.namespace ?? this.#istioNamespace) === this.#istioNamespace);
+    if (outputs.length === 0 && istiodPods.length > 0) throw new AccessError('offline', this.name, `the snapshot holds no istiod ${ISTIOD_LOG_FILE}`);
     return outputs;
   }
 

@@ -67,6 +67,21 @@ export interface IstiodDebugOutput {
   body: string;
 }
 
+/** The bounded window of one istiod pod's `discovery` container log (pods/log). */
+export interface IstiodLogOutput {
+  pod: string;
+  namespace: string;
+  revision: string;
+  /** The log text as the API served it (redacted when read from a snapshot). */
+  text: string;
+}
+
+/**
+ * The window of istiod's log that is read: the last 30 minutes, at most 5,000 lines and 4 MiB per pod,
+ * so a chatty istiod of a large mesh costs one bounded read, never its whole history.
+ */
+export const ISTIOD_LOG_WINDOW = { container: 'discovery', sinceSeconds: 1800, tailLines: 5000, limitBytes: 4 * 1024 * 1024 } as const;
+
 /** The result of running a command in a container. */
 export interface ExecResult {
   /** Exit code of the command (0 on success). */
@@ -151,6 +166,12 @@ export interface ClusterReader {
    * Resolves [] when the cluster runs no istiod.
    */
   istiodDebug(endpoint: string, opts?: { signal?: AbortSignal }): Promise<IstiodDebugOutput[]>;
+
+  /**
+   * The `discovery` container log of every running istiod pod, in ISTIOD_LOG_WINDOW (GET pods/log;
+   * offline, the snapshot's `istiod/<pod>/discovery.log`). Resolves [] when the cluster runs no istiod.
+   */
+  istiodLogs(opts?: { signal?: AbortSignal }): Promise<IstiodLogOutput[]>;
 
   /** Sidecar admin output (`pilot-agent request GET <path of what>` in `istio-proxy`, see SIDECAR_ADMIN_PATHS), memoized per pod. */
   sidecarAdmin(pod: PodRef, what: SidecarAdminRead, opts?: ExecOptions): Promise<string>;

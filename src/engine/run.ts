@@ -356,7 +356,8 @@ async function prefetch(check: Check, reader: ClusterReader): Promise<void> {
 async function fetchNeed(reader: ClusterReader, declared: Need): Promise<void> {
   const need = baseNeed(declared);
   if (need === 'exec' || need === 'live' || need.startsWith('proxy:')) return;
-  if (need.startsWith('istiod:')) await reader.istiodDebug(need.slice('istiod:'.length));
+  if (need === 'istiod-logs') await reader.istiodLogs();
+  else if (need.startsWith('istiod:')) await reader.istiodDebug(need.slice('istiod:'.length));
   else await reader.listOptional(need as Parameters<ClusterReader['list']>[0]);
 }
 

@@ -332,7 +332,7 @@ interface BaseCheck<M extends Messages> {
   category: Category;
   /**
    * Everything the check reads, no more (test/checks/needs-contract.test.ts holds it to that): kinds,
-   * `istiod:<endpoint>`, `proxy:<admin read>`, `exec`, `live`, each optionally `?`. The engine
+   * `istiod:<endpoint>`, `istiod-logs` (istiod's discovery log window), `proxy:<admin read>`, `exec`, `live`, each optionally `?`. The engine
    * prefetches them and skips on a forbidden required one.
    */
   needs: Need[];
@@ -376,7 +376,7 @@ export type SidecarAdminRead = Parameters<ClusterReader['sidecarAdmin']>[1];
  * One thing a check reads: a resource kind, an istiod debug endpoint, a sidecar admin read
  * (`proxy:certs`), or a live-only capability (`exec`, `live`: the check skips offline).
  */
-export type RequiredNeed = ResourceKindName | `istiod:${string}` | `proxy:${SidecarAdminRead}` | 'exec' | 'live';
+export type RequiredNeed = ResourceKindName | `istiod:${string}` | 'istiod-logs' | `proxy:${SidecarAdminRead}` | 'exec' | 'live';
 
 /**
  * A data need. With a trailing `?` it is optional: the check reads it when it can and copes when it

@@ -92,6 +92,11 @@ export interface LabBackend {
    * port-forward; undefined when nothing listens there (the forward reports an error).
    */
   portForward(namespace: string, pod: string, port: number): ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  /**
+   * The lines a container has logged, oldest first, each starting with its RFC 3339 time; with
+   * `sinceSeconds`, only those of that many seconds before the mesh's clock.
+   */
+  log?(namespace: string, pod: string, container: string, sinceSeconds?: number): string[];
 }
 
 /** Transport faults of one API server, for reliability tests. */

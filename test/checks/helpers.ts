@@ -63,6 +63,7 @@ export function memoryReader(name: string, objects: ClusterObjects, options: Mem
     list,
     listOptional: list,
     istiodDebug: async () => [],
+    istiodLogs: async () => [],
     sidecarAdmin: async () => {
       throw new AccessError('offline', name, 'offline');
     },

@@ -50,6 +50,10 @@ function recordingReader(inner: ClusterReader, note: (need: string, detail: stri
       note(`istiod:${endpoint}`, `istiod ${endpoint} of ${inner.name}`);
       return inner.istiodDebug(endpoint, opts);
     },
+    istiodLogs: (opts) => {
+      note('istiod-logs', `istiod logs of ${inner.name}`);
+      return inner.istiodLogs(opts);
+    },
     sidecarAdmin: (pod, what, opts) => {
       note(`proxy:${what}`, `${what} of ${pod.namespace}/${pod.name} in ${inner.name}`);
       return inner.sidecarAdmin(pod, what, opts);

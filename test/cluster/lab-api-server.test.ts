@@ -42,7 +42,15 @@ const backend: LabBackend = {
     return { exitCode: 3, stdout: '', stderr: 'unknown' };
   },
   portForward: (_ns, _pod, port) => (port === 15014 ? (_req, res) => res.end('[]') : undefined),
+  // 6,000 lines, one a second up to now (the sinceSeconds filter is the backend's, on its own clock).
+  log: (_ns, _pod, container, sinceSeconds) => {
+    if (container !== 'discovery') return [];
+    const lines = Array.from({ length: 6000 }, (_, i) => `2026-05-01T00:00:00.000000Z\tinfo\tads\tline ${i}`);
+    logSince.push(sinceSeconds);
+    return lines;
+  },
 };
+const logSince: (number | undefined)[] = [];
 
 describe('live reader against the lab API server', () => {
   let server: LabApiServer;
@@ -64,6 +72,19 @@ describe('live reader against the lab API server', () => {
     });
     return createLiveReader({ name: 'lab1', context: 'lab1', kubeConfig: kc, istioNamespace: 'istio-system' });
   }
+
+  it('reads istiod\'s discovery log window through pods/log: sinceSeconds, tailLines and limitBytes asked, tailLines honoured', async () => {
+    const [log] = await reader(ADMIN).istiodLogs();
+    expect(log.pod).toBe('istiod-1');
+    const lines = log.text.trimEnd().split('\n');
+    expect(lines.length).toBe(5000);
+    expect(lines[0]).toMatch(/line 1000$/);
+    expect(logSince).toContain(1800);
+    const request = server.audit.find((a) => a.path.startsWith('/api/v1/namespaces/istio-system/pods/istiod-1/log?'));
+    expect(new URL(request!.path, 'https://x').searchParams.get('container')).toBe('discovery');
+    expect(new URL(request!.path, 'https://x').searchParams.get('limitBytes')).toBe(String(4 * 1024 * 1024));
+    await expect(reader(LIMITED).istiodLogs()).rejects.toMatchObject({ reason: 'forbidden' });
+  });
 
   it('lists across pages, execs istiod debug, and maps RBAC denials', async () => {
     const admin = reader(ADMIN);

@@ -207,6 +207,25 @@ describe('snapshot writer -> reader round trip', () => {
     expect(everything).not.toContain('PRIVATE KEY');
   });
 
+  it('captures each istiod pod\'s discovery.log with bearer tokens, certificates and private keys redacted', async () => {
+    const dir = path.join(await tempDir(), 'snap');
+    const base = memoryReader({ name: 'cluster1', objects: objects() });
+    const text = [
+      `2026-05-01T09:59:00.000000Z\terror\tkube\tremote cluster cluster2 failed to sync after 30s: Authorization: Bearer ${token}`,
+      `2026-05-01T09:59:01.000000Z\tinfo\tkube\tkubeconfig users: token: ${token}`,
+      `2026-05-01T09:59:02.000000Z\tinfo\tca\tloaded root\n${root.certPem}\n${ca.keyPem}`,
+    ].join('\n');
+    const reader = { ...base, istiodLogs: async () => [{ pod: 'istiod-abc', namespace: 'istio-system', revision: 'default', text }] };
+    await writeSnapshot(dir, { capturedAt: new Date('2026-05-01T10:00:00Z'), istioNamespace: 'istio-system', clusters: [reader] });
+    const written = await readFile(path.join(dir, 'clusters', 'cluster1', 'istiod', 'istiod-abc', 'discovery.log'), 'utf8');
+    expect(written).toContain('failed to sync after 30s');
+    expect(written).not.toContain('SIGNATURE-MUST-NOT-LEAK');
+    expect(written).not.toContain(jwtPayload);
+    expect(written).not.toContain('-----BEGIN');
+    const [c1] = (await openSnapshot(dir)).clusters;
+    expect((await c1.istiodLogs()).map((l) => [l.pod, l.text])).toEqual([['istiod-abc', written]]);
+  });
+
   it('records every file\'s sha256; a file cut short or missing is refused, an intact one opens', async () => {
     const dir = await tempDir();
     const reader = memoryReader({ name: 'cluster1', objects: { pods: [pod('sample', 'a'), pod('sample', 'b')], namespaces: [{ metadata: { name: 'sample' } }] } });

@@ -17,6 +17,7 @@ export function memoryReader(name: string, objects: Partial<Record<ResourceKindN
     list,
     listOptional: list,
     istiodDebug: async () => [],
+    istiodLogs: async () => [],
     sidecarAdmin: async () => '',
     exec: async () => ({ exitCode: 0, stdout: '', stderr: '' }),
     version: async () => undefined,

@@ -1,5 +1,6 @@
 // control-plane checks, sorted by id.
 import clusterIds from './cluster-ids.ts';
+import istiodLogs from './istiod-logs.ts';
 import istiodReady from './istiod-ready.ts';
 import meshConfig from './mesh-config.ts';
 import primaryRemote from './primary-remote.ts';
@@ -9,4 +10,4 @@ import remoteSecrets from './remote-secrets.ts';
 import remoteSync from './remote-sync.ts';
 import versionSkew from './version-skew.ts';
 
-export default [clusterIds, istiodReady, meshConfig, primaryRemote, proxySync, remoteApiAccess, remoteSecrets, remoteSync, versionSkew];
+export default [clusterIds, istiodLogs, istiodReady, meshConfig, primaryRemote, proxySync, remoteApiAccess, remoteSecrets, remoteSync, versionSkew];

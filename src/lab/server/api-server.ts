@@ -461,8 +461,8 @@ class KubeApiServer implements LabApiServer {
   }
 
   /**
-   * pods/log: the lab simulates no process output, so a log is empty, but the request is answered the
-   * way a real API server answers it (404 for an unknown pod or container), so `kubectl logs` works.
+   * pods/log: what the backend says the container logged (istiod's discovery log; other containers
+   * log nothing), answered the way a real API server answers (404 for an unknown pod, 400 for a bad container).
    */
   private log(info: RequestInfo, backend: LabBackend, user: LabUser): Outcome {
     const found = this.podFor(info, backend, user, 'log', 'get');
@@ -476,7 +476,16 @@ class KubeApiServer implements LabApiServer {
       const choices = names.join(' ');
       return { type: 'reply', reply: badRequest(`a container name must be specified for pod ${found.pod.metadata.name}, choose one of: [${choices}]`) };
     }
-    return { type: 'reply', reply: { status: 200, contentType: 'text/plain', body: '' } };
+    // The window a reader asks for, applied as the kubelet does: sinceSeconds, then tailLines, then limitBytes.
+    const params = info.url.searchParams;
+    const since = Number(params.get('sinceSeconds') ?? NaN);
+    let lines = backend.log?.(found.pod.metadata.namespace ?? '', found.pod.metadata.name, container || names[0], Number.isFinite(since) && since > 0 ? since : undefined) ?? [];
+    const tail = Number(params.get('tailLines') ?? NaN);
+    if (Number.isInteger(tail) && tail >= 0) lines = tail === 0 ? [] : lines.slice(-tail);
+    let body = lines.map((l) => `${l}\n`).join('');
+    const limit = Number(params.get('limitBytes') ?? NaN);
+    if (Number.isInteger(limit) && limit > 0 && Buffer.byteLength(body) > limit) body = Buffer.from(body).subarray(0, limit).toString('utf8');
+    return { type: 'reply', reply: { status: 200, contentType: 'text/plain', body } };
   }
 
   private exec(info: RequestInfo, backend: LabBackend, user: LabUser): Outcome {

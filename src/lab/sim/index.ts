@@ -9,6 +9,7 @@ import { certsJson, configDumpJson, workloadCertOf } from './certs.ts';
 import type { ClusterView } from './cluster-view.ts';
 import { runCommand, type Toolbox } from './commands.ts';
 import { debugRequest } from './debug.ts';
+import { istiodLogLines } from './istiod-log.ts';
 import { clustersText, outboundClusters, proxyNetwork, serverInfo, statsOf } from './envoy.ts';
 import { meshSimOf, type MeshSim } from './mesh.ts';
 import { containerRunning, containersOf, podReady, proxyContainer } from './objects.ts';
@@ -31,6 +32,16 @@ export function createBackend(mesh: LabMeshState, cluster: string): LabBackend {
     list: (kind: ResourceKindName): KubeObject[] => view.byKind.get(kind) ?? [],
     exec: (req: LabExecRequest): Promise<LabExecOutcome> => execIn(sim, view, req),
     portForward: (namespace: string, pod: string, port: number) => portForwardTo(sim, view, namespace, pod, port),
+    log: (namespace: string, pod: string, container: string, sinceSeconds?: number): string[] => {
+      const istiod = sim.istiodIn(view.name);
+      const object = view.pods.get(`${namespace}/${pod}`);
+      if (container !== 'discovery' || !istiod || !object || !view.istiodPods.includes(object)) return [];
+      const now = sim.mesh.clock();
+      const lines = istiodLogLines(istiod, now, sim.mesh.createdAt);
+      if (sinceSeconds === undefined) return lines;
+      const from = now.getTime() - sinceSeconds * 1000;
+      return lines.filter((l) => Date.parse(l.slice(0, l.indexOf('\t'))) >= from);
+    },
   };
 }
 
