@@ -22,7 +22,9 @@ export const ISTIOD_LOG_SIGNATURES: readonly IstiodLogSignature[] = [
     messageId: 'kubeconfigRejected',
     severity: 'error',
     what: 'a remote secret\'s kubeconfig was refused (exec, auth-provider or file-based credentials are not allowed)',
-    pattern: /create remote cluster failed/,
+    // HEAD's wording, and older releases' `Adding cluster_id=<id> from secret=<ns/name>: <error>` (the
+    // stored secretcontroller.go of istio/istio 00ab085 logs the refusal that way, without the phrase).
+    pattern: /create remote cluster failed|cluster_id=\S+ from secret=\S+: .*\bnot allowed\b/,
     // The refusal itself comes from pkg/kube/util.go:106 and :452-466 (sanitizeKubeConfig).
     source: 'pkg/kube/multicluster/secretcontroller.go:460',
     hint:

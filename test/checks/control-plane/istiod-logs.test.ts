@@ -75,6 +75,11 @@ describe('control-plane/istiod-logs', () => {
     expect(findings[0].resource).toMatchObject({ kind: 'Pod', name: 'istiod-test-0' });
   });
 
+  it('kubeconfigRejected also in the wording of older releases (no "create remote cluster failed")', async () => {
+    const runs = await findingsFor(line('error', 'kube', 'Adding cluster_id=cluster2 from secret=istio-system/istio-remote-secret-cluster2: exec is not allowed'));
+    expect(findingKeys(runs)).toEqual(['cluster1:kubeconfigRejected']);
+  });
+
   it('matches the message, not the time, level or scope', () => {
     expect(logMessage(`${T}\terror\tkube\tfailed to sync after 30s`)).toBe('failed to sync after 30s');
     expect(logMessage('no tabs: failed to sync after')).toBe('no tabs: failed to sync after');
