@@ -4,7 +4,9 @@
 // docs/benchmarks.md (BENCH_OUT) and, with BENCH_JSON=FILE, the figures as JSON. Asserts nothing: the
 // targets are judged in the report (timing lives here, never in tests).
 // Environment: BENCH_RUNS, BENCH_SCENARIOS (PODS:LATENCY[:RUNS],..., e.g. "30:0,30:50,10000:50:3"; empty: start-up only), BENCH_OUT, BENCH_JSON,
-// BENCH_BASELINES=0 (meshdoctor only), BENCH_STARTUP_RUNS (runs of the start-up section; default BENCH_RUNS, at least 5).
+// BENCH_BASELINES=0 (meshdoctor only), BENCH_STARTUP_RUNS (runs of the start-up section; default BENCH_RUNS, at least 5),
+// BENCH_RENDER=FILE (write the report from a BENCH_JSON file of an earlier run, measuring nothing).
+// bench/profile-notes.md, written by hand from profiles (where the time goes, what is left), is appended.
 // The lab runs in its own process (bench/lab-child.ts) so its CPU is reported apart from meshdoctor's;
 // meshdoctor's CPU and peak RSS come from /usr/bin/time (user+sys, max resident set of the child).
 import { execFileSync, spawn } from 'node:child_process';
@@ -132,7 +134,7 @@ function waves(entries: { t: number }[], latencyMs: number): number {
   return count;
 }
 
-const fmtMs = (ms: number): string => (Number.isNaN(ms) ? '-' : ms >= 10000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+const fmtMs = (ms: number): string => (ms === null || Number.isNaN(ms) ? '-' : ms >= 10000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
 const fmtBytes = (b: number): string => (b >= 1e6 ? `${(b / 1e6).toFixed(1)} MB` : `${(b / 1e3).toFixed(0)} kB`);
 
 /**
@@ -310,8 +312,11 @@ function renderMarkdown(r: Report): string {
   row('>= 10x faster than baseline (2) (10,000 pods, 50 ms)', md && manual ? `${(manual.wallMs / md.wallMs).toFixed(1)}x` : '-', md && manual ? manual.wallMs / md.wallMs >= 10 : undefined);
   row('within 2x of the lower bound (4) (10,000 pods, 50 ms)', md && big ? `${(md.wallMs / big.lowerBoundMs).toFixed(1)}x` : '-', md && big ? md.wallMs <= 2 * big.lowerBoundMs : undefined);
   l.push('');
+  const notes = join(root, 'bench/profile-notes.md');
+  if (existsSync(notes)) l.push(readFileSync(notes, 'utf8').trimEnd(), '');
   return `${l.join('\n')}\n`;
 }
 
-await main();
+if (process.env.BENCH_RENDER) writeFileSync(out, renderMarkdown(JSON.parse(readFileSync(process.env.BENCH_RENDER, 'utf8')) as Report));
+else await main();
 
