@@ -348,12 +348,6 @@ export const KNOWN_DIFFERENCES: KnownDifference[] = [
   },
   {
     endpoint: 'registryz',
-    field: 'clusterVips',
-    cases: '--service-headless-mixed$',
-    reason: "Open: istiod keeps each cluster's own address of a service headless in one cluster only; the lab writes 0.0.0.0 for every cluster.",
-  },
-  {
-    endpoint: 'registryz',
     field: 'present',
     cases: '--legacy-global-config$',
     reason: 'Open: istiod serves ServiceEntry hosts (helloworld.sample.global) in its registry; the lab has no ServiceEntry registry.',

@@ -46,7 +46,8 @@ function registryz(istiod: IstiodView): unknown[] {
     const vips: Record<string, string[]> = {};
     const external: Record<string, string[]> = {};
     for (const inst of s.instances) {
-      vips[inst.registryId] = [s.headless || inst.svc.spec?.clusterIP === 'None' ? '0.0.0.0' : (inst.svc.spec?.clusterIP ?? '0.0.0.0')];
+      // Each cluster's own address: istiod merges VIPs per cluster (aggregate mergeService).
+      vips[inst.registryId] = [inst.svc.spec?.clusterIP === 'None' ? '0.0.0.0' : (inst.svc.spec?.clusterIP ?? '0.0.0.0')];
       const ext = [
         ...((inst.svc.status?.loadBalancer?.ingress ?? []) as { ip?: string; hostname?: string }[]).map((i) => i.ip ?? i.hostname ?? ''),
         ...((inst.svc.spec?.externalIPs ?? []) as string[]),
