@@ -321,8 +321,9 @@ async function runTask(input: RunInput, task: Task, memo: RunMemo): Promise<Chec
   }
 
   let findings: Finding[];
+  const contexts = contextsByCluster(input.clusterInfos);
   try {
-    findings = inputs.map((f) => toFinding(check, task.cluster, f, input.severityOverrides));
+    findings = inputs.map((f) => toFinding(check, task.cluster, f, input.severityOverrides, contexts));
   } catch (err) {
     return finish({ outcome: 'error', error: describeError(err), findings: [] });
   }
@@ -374,18 +375,19 @@ function unreachableReason(info: ClusterInfo): string {
   return (info.unreachableReason ?? 'no answer from its API server').replace(/^unreachable:\s*/, '');
 }
 
-function toFinding(check: Check, taskCluster: string, input: FindingInput, overrides?: Record<string, Severity>): Finding {
+function toFinding(check: Check, taskCluster: string, input: FindingInput, overrides?: Record<string, Severity>, contexts?: ReadonlyMap<string, string>): Finding {
   const message = check.meta.messages[input.messageId];
   if (!message) throw new Error(`check ${check.id} reported unknown messageId "${input.messageId}" (a bug in the check)`);
   const severity = overrides?.[`${check.id}/${input.messageId}`] ?? overrides?.[check.id] ?? input.severity ?? message.severity;
+  const cluster = input.cluster ?? taskCluster;
   const finding: Finding = {
     checkId: check.id,
     messageId: input.messageId,
     severity,
-    cluster: input.cluster ?? taskCluster,
-    message: fillTemplate(message.template, input.data),
+    cluster,
+    message: fillTemplate(message.template, input.data, { cluster }),
     // Hints are commands to copy: every value is quoted for where it sits in the command.
-    hint: input.hint ?? fillTemplate(message.hint, input.data, { shell: true }),
+    hint: input.hint ?? fillTemplate(message.hint, input.data, { shell: true, contexts, cluster }),
   };
   if (input.resource) finding.resource = input.resource;
   if (input.peer !== undefined) finding.peer = input.peer;
@@ -396,14 +398,42 @@ function toFinding(check: Check, taskCluster: string, input: FindingInput, overr
 /**
  * Replace `{{name}}` with data values; a missing value stays visible as `<name>`. With `shell`, each
  * value is shell-quoted for its place in the template (shellQuote), so a name from a cluster can
- * neither split a hint's command nor run anything when it is pasted.
+ * neither split a hint's command nor run anything when it is pasted. `<{{name}} context>` (a hint's
+ * `--context=` value) becomes the kube context of the cluster that value names, by cluster name or
+ * cluster id, when meshdoctor knows it (`contexts`); else it stays a placeholder for the reader.
+ * `{{cluster}}` defaults to the finding's cluster.
  */
-export function fillTemplate(template: string, data: FindingInput['data'], opts: { shell?: boolean } = {}): string {
-  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (_m, key: string, offset: number) => {
-    const value = data?.[key];
+export function fillTemplate(template: string, data: FindingInput['data'], opts: { shell?: boolean; contexts?: ReadonlyMap<string, string>; cluster?: string } = {}): string {
+  const valueOf = (key: string) => data?.[key] ?? (key === 'cluster' ? opts.cluster : undefined);
+  const quote = (value: string, offset: number) => (opts.shell ? shellQuote(value, shellContextAt(template, offset)) : value);
+  return template.replace(/<\{\{\s*(\w+)\s*\}\} context>|\{\{\s*(\w+)\s*\}\}/g, (_m, contextKey: string | undefined, key: string | undefined, offset: number) => {
+    if (contextKey !== undefined) {
+      const value = valueOf(contextKey);
+      const context = value === undefined ? undefined : opts.contexts?.get(String(value));
+      if (context !== undefined) return quote(context, offset);
+      return `<${value === undefined ? contextKey : quote(String(value), offset + 1)} context>`;
+    }
+    const value = valueOf(key!);
     if (value === undefined) return `<${key}>`;
-    return opts.shell ? shellQuote(String(value), shellContextAt(template, offset)) : String(value);
+    return quote(String(value), offset);
   });
+}
+
+/**
+ * Each cluster's kube context by its report name and by its Istio cluster id (hints name peers by
+ * either); an id two clusters claim maps to neither, and a context is only known for clusters reached
+ * through one (live) or captured with one (snapshot).
+ */
+export function contextsByCluster(infos: readonly ClusterInfo[]): Map<string, string> {
+  const contexts = new Map<string, string>();
+  const ids = new Map<string, string | undefined>();
+  for (const info of infos) {
+    if (!info.context) continue;
+    contexts.set(info.name, info.context);
+    if (info.clusterId) ids.set(info.clusterId, ids.has(info.clusterId) ? undefined : info.context);
+  }
+  for (const [id, context] of ids) if (context !== undefined && !contexts.has(id)) contexts.set(id, context);
+  return contexts;
 }
 
 function outcomeOf(findings: Finding[]): Outcome {

@@ -109,9 +109,12 @@ type KnownPlaceholders<S extends string> = string extends S ? never : Placeholde
  * allowed). A template or hint built by concatenation is a plain `string` to TypeScript: its
  * placeholders cannot be known statically, and the check tests verify them when the message renders.
  */
-type DataFor<T extends MessageMeta> = [KnownPlaceholders<T['template']> | KnownPlaceholders<T['hint']>] extends [never]
+type DataFor<T extends MessageMeta> = [RequiredPlaceholders<T>] extends [never]
   ? { data?: Record<string, TemplateValue | undefined> }
-  : { data: { [K in KnownPlaceholders<T['template']> | KnownPlaceholders<T['hint']>]: TemplateValue } & Record<string, TemplateValue | undefined> };
+  : { data: { [K in RequiredPlaceholders<T>]: TemplateValue } & Record<string, TemplateValue | undefined> };
+
+/** `{{cluster}}` defaults to the finding's cluster, so only the other placeholders must be given. */
+type RequiredPlaceholders<T extends MessageMeta> = Exclude<KnownPlaceholders<T['template']> | KnownPlaceholders<T['hint']>, 'cluster'>;
 
 /**
  * What a check's run() reports for a finding; the engine fills checkId, severity and hint defaults.

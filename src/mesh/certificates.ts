@@ -25,9 +25,9 @@ export const ROOT_CERT_CONFIGMAP = 'istio-ca-root-cert';
 export const PLUGIN_CA_COMMANDS =
   'in an Istio release: mkdir -p certs && cd certs; make -f ../tools/certs/Makefile.selfsigned.mk root-ca (once per mesh, or use your own root); ' +
   'per cluster, C=<cluster name>: make -f ../tools/certs/Makefile.selfsigned.mk $C-cacerts; ' +
-  'kubectl -n {{namespace}} delete secret cacerts; kubectl -n {{namespace}} create secret generic cacerts ' +
+  'kubectl --context=<{{cluster}} context> -n {{namespace}} delete secret cacerts; kubectl --context=<{{cluster}} context> -n {{namespace}} create secret generic cacerts ' +
   '--from-file=$C/ca-cert.pem --from-file=$C/ca-key.pem --from-file=$C/root-cert.pem --from-file=$C/cert-chain.pem; ' +
-  'kubectl -n {{namespace}} rollout restart deployment/istiod; then restart the workloads.';
+  'kubectl --context=<{{cluster}} context> -n {{namespace}} rollout restart deployment/istiod; then restart the workloads.';
 
 /**
  * Certificates parsed per PEM bundle at most. Parsing is synchronous (a few ms per certificate): a

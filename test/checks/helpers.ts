@@ -147,10 +147,11 @@ export async function runCheck(check: Check, readers: ClusterReader[], opts: Run
         if (!meta) {
           breaches.push(`${check.id} on ${target} reported messageId "${input.messageId}", which its meta.messages does not declare`);
         } else {
-          const unfilled = [...placeholdersOf(meta.template), ...(input.hint === undefined ? placeholdersOf(meta.hint) : [])].filter((key) => input.data?.[key] === undefined);
+          // {{cluster}} defaults to the finding's cluster (the engine fills it).
+          const unfilled = [...placeholdersOf(meta.template), ...(input.hint === undefined ? placeholdersOf(meta.hint) : [])].filter((key) => key !== 'cluster' && input.data?.[key] === undefined);
           if (unfilled.length) breaches.push(`${check.id} on ${target}: ${input.messageId} leaves {{${[...new Set(unfilled)].join('}}, {{')}}} unfilled`);
           if (input.hint !== undefined && placeholdersOf(input.hint).length) breaches.push(`${check.id} on ${target}: ${input.messageId} has a hint with a raw placeholder: ${input.hint}`);
-          reported.push({ cluster: input.cluster ?? target, input, message: fillTemplate(meta.template, input.data) });
+          reported.push({ cluster: input.cluster ?? target, input, message: fillTemplate(meta.template, input.data, { cluster: input.cluster ?? target }) });
         }
         ctx.report(input);
       };

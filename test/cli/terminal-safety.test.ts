@@ -122,9 +122,9 @@ describe('hostile names, labels and servers from a cluster', () => {
   });
 
   it('a hint command stays one line, with the hostile name single-quoted', () => {
-    const hints = run.stdout.split('\n').filter((line) => line.includes('hint: Delete it: kubectl delete serviceentry -n default'));
+    const hints = run.stdout.split('\n').filter((line) => line.includes('hint: Delete it: kubectl --context=cluster1 delete serviceentry -n default'));
     // Once among the root causes, once in the listing.
-    const quoted = expect.stringContaining(`kubectl delete serviceentry -n default 'se\\x1b[2J\\x1b]0;pwned\\x07\\r\\nforged ✔ line\\u202eevil'. `);
+    const quoted = expect.stringContaining(`kubectl --context=cluster1 delete serviceentry -n default 'se\\x1b[2J\\x1b]0;pwned\\x07\\r\\nforged ✔ line\\u202eevil'. `);
     expect(hints).toEqual([quoted, quoted]);
   });
 
@@ -135,7 +135,7 @@ describe('hostile names, labels and servers from a cluster', () => {
     const finding = report.results.flatMap((r) => r.findings).find((f) => f.checkId === 'services/legacy-global' && f.messageId === 'globalServiceEntry')!;
     expect(finding.resource?.name).toBe(SE_NAME);
     // The hint is the command, quoted for a shell: the raw value inside single quotes.
-    expect(finding.hint).toContain(`kubectl delete serviceentry -n default 'se${HOSTILE}'. `);
+    expect(finding.hint).toContain(`kubectl --context=cluster1 delete serviceentry -n default 'se${HOSTILE}'. `);
     expect(report.clusters.map((c) => c.name)).toContain(PEER_KEY);
   });
 

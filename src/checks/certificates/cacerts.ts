@@ -46,10 +46,10 @@ const check = defineCheck({
         template: 'Secret {{namespace}}/cacerts ({{form}} form) lacks {{missing}}{{consequence}}',
         severity: 'error',
         hint:
-          'Recreate the Secret with every file (C: the directory of this cluster\'s CA files): kubectl delete secret cacerts -n {{namespace}}; ' +
-          'kubectl create secret generic cacerts -n {{namespace}} --from-file=$C/ca-cert.pem --from-file=$C/ca-key.pem ' +
+          'Recreate the Secret with every file (C: the directory of this cluster\'s CA files): kubectl --context=<{{cluster}} context> delete secret cacerts -n {{namespace}}; ' +
+          'kubectl --context=<{{cluster}} context> create secret generic cacerts -n {{namespace}} --from-file=$C/ca-cert.pem --from-file=$C/ca-key.pem ' +
           '--from-file=$C/root-cert.pem --from-file=$C/cert-chain.pem (tls form: tls.crt, tls.key, ca.crt); ' +
-          'then kubectl rollout restart deployment/istiod -n {{namespace}}.',
+          'then kubectl --context=<{{cluster}} context> rollout restart deployment/istiod -n {{namespace}}.',
       },
       cacertsUnparseable: {
         template: 'Secret {{namespace}}/cacerts cannot be used: {{error}}',

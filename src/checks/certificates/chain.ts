@@ -19,7 +19,7 @@ import { certificateSpkiSha256, ekuRestriction, hasRsaPssKey, isSelfIssued, vali
 const VERIFY_HINT =
   'Verify the files before plugging them in: openssl verify -CAfile root-cert.pem -untrusted cert-chain.pem ca-cert.pem; ' +
   'if it fails, reissue them from the mesh root and recreate cacerts (commands: meshdoctor explain certificates/cacerts), then ' +
-  'kubectl -n {{namespace}} rollout restart deployment/istiod.';
+  'kubectl --context=<{{cluster}} context> -n {{namespace}} rollout restart deployment/istiod.';
 
 // Validity is certificates/expiry's business: reported there once.
 const TIME_CLASSES: ChainProblemClass[] = ['expired', 'not-yet-valid'];
@@ -78,7 +78,7 @@ const check = defineCheck({
         severity: 'error',
         hint:
           'Istio appends cert-chain.pem to every workload certificate as is. Rebuild it in order: cat ca-cert.pem <intermediates, lowest first> root-cert.pem > cert-chain.pem; ' +
-          'then recreate the Secret (kubectl create secret generic cacerts -n {{namespace}} ... ) and kubectl rollout restart deployment/istiod -n {{namespace}}.',
+          'then recreate the Secret (kubectl --context=<{{cluster}} context> create secret generic cacerts -n {{namespace}} ... ) and kubectl --context=<{{cluster}} context> rollout restart deployment/istiod -n {{namespace}}.',
       },
       chainUnrelatedCertificates: {
         template: 'cert-chain.pem holds certificates not on ca-cert\'s path: {{subjects}}',
@@ -110,7 +110,7 @@ const check = defineCheck({
       chainMissingCaCert: {
         template: 'cert-chain.pem does not start with ca-cert ({{subject}}): istiod sends it after each workload certificate as stored, so peers get no ca-cert and cannot build a path to the root',
         severity: 'error',
-        hint: 'Put ca-cert first: cat ca-cert.pem <intermediates, lowest first> root-cert.pem > cert-chain.pem; recreate the cacerts Secret and kubectl rollout restart deployment/istiod -n {{namespace}}.',
+        hint: 'Put ca-cert first: cat ca-cert.pem <intermediates, lowest first> root-cert.pem > cert-chain.pem; recreate the cacerts Secret and kubectl --context=<{{cluster}} context> rollout restart deployment/istiod -n {{namespace}}.',
       },
       ekuTooNarrow: {
         template: '{{role}} {{subject}} restricts the certificates it issues: {{detail}}; workload certificates then fail mTLS verification',

@@ -28,7 +28,7 @@ interface CaCertificate {
 const ROTATE_HINT =
   'Reissue it from the same root (a new root breaks trust between clusters): in the certs directory holding root-key.pem, ' +
   'C=<cluster name>; rm -rf $C; make -f ../tools/certs/Makefile.selfsigned.mk $C-cacerts; recreate Secret cacerts in {{namespace}} ' +
-  'from $C/ca-cert.pem, ca-key.pem, root-cert.pem and cert-chain.pem; kubectl -n {{namespace}} rollout restart deployment/istiod. ' +
+  'from $C/ca-cert.pem, ca-key.pem, root-cert.pem and cert-chain.pem; kubectl --context=<{{cluster}} context> -n {{namespace}} rollout restart deployment/istiod. ' +
   'For a root: first bundle the new root with the old one in root-cert.pem of every cluster, then reissue from the new root.';
 
 export default defineCheck({
@@ -58,12 +58,12 @@ export default defineCheck({
       certNotYetValid: {
         template: 'The {{role}} certificate {{subject}} is not valid before {{notBefore}}',
         severity: 'error',
-        hint: 'Check the clock of the machine that issued it and reissue it with a start date in the past (openssl ... -startdate), then recreate cacerts and restart istiod: kubectl rollout restart deployment/istiod -n {{namespace}}.',
+        hint: 'Check the clock of the machine that issued it and reissue it with a start date in the past (openssl ... -startdate), then recreate cacerts and restart istiod: kubectl --context=<{{cluster}} context> rollout restart deployment/istiod -n {{namespace}}.',
       },
       offPathCertExpired: {
         template: 'The {{role}} certificate {{subject}} expired on {{notAfter}} ({{days}} days ago); it is not on the CA\'s path to its root',
         severity: 'warning',
-        hint: 'Remove it from the cacerts Secret (an old root left in root-cert.pem after a rotation, or a stray cert-chain.pem entry), then recreate the Secret and kubectl rollout restart deployment/istiod -n {{namespace}}.',
+        hint: 'Remove it from the cacerts Secret (an old root left in root-cert.pem after a rotation, or a stray cert-chain.pem entry), then recreate the Secret and kubectl --context=<{{cluster}} context> rollout restart deployment/istiod -n {{namespace}}.',
       },
       certExpiring: {
         template: 'The {{role}} certificate {{subject}} expires on {{notAfter}}, in {{days}} days',

@@ -41,7 +41,7 @@ const check = defineCheck({
         severity: 'error',
         hint:
           'istiod recreates it within seconds when it watches the namespace: check discoverySelectors in the mesh config and istiod\'s logs ' +
-          '(kubectl logs -n {{istioNamespace}} deploy/istiod | grep -i namespace), then kubectl rollout restart deployment/istiod -n {{istioNamespace}}.',
+          '(kubectl logs -n {{istioNamespace}} deploy/istiod | grep -i namespace), then kubectl --context=<{{cluster}} context> rollout restart deployment/istiod -n {{istioNamespace}}.',
       },
       remoteRootConfigMapMissing: {
         template: 'Injected namespace {{namespace}} of remote cluster {{cluster}} has no istio-ca-root-cert ConfigMap: the primary\'s istiod ({{controlPlane}}) does not manage this cluster',
@@ -56,7 +56,7 @@ const check = defineCheck({
         severity: 'error',
         hint:
           'istiod rewrites it when it sees it differ; a stale copy means istiod does not manage the namespace or was restarted on old CA material. ' +
-          'Delete it so istiod recreates it: kubectl delete configmap istio-ca-root-cert -n {{namespace}}; then restart the namespace\'s workloads.',
+          'Delete it so istiod recreates it: kubectl --context=<{{cluster}} context> delete configmap istio-ca-root-cert -n {{namespace}}; then restart the namespace\'s workloads.',
       },
     },
   },

@@ -72,7 +72,7 @@ const check = defineCheck({
         ],
         hint:
           'Compare: istioctl proxy-config secret {{podName}} -n {{podNamespace}} -o json, decoding the chain with openssl x509 -noout -issuer -serial. ' +
-          'Restart the workload so it gets a new certificate (kubectl rollout restart deployment -n {{podNamespace}} <its deployment>); if it persists, fix cacerts and restart istiod first.',
+          'Restart the workload so it gets a new certificate (kubectl --context=<{{cluster}} context> rollout restart deployment -n {{podNamespace}} <its deployment>); if it persists, fix cacerts and restart istiod first.',
       },
       workloadTrustDomainMismatch: {
         template: 'Sidecar {{pod}} has identity {{identity}}: trust domain {{trustDomain}} is not the mesh\'s {{meshTrustDomain}} (aliases: {{aliases}})',
@@ -80,7 +80,7 @@ const check = defineCheck({
         // The cluster's mesh config chose that trust domain: its control-plane/mesh-config finding is the cause.
         explainedBy: [{ check: 'control-plane/mesh-config', messages: ['trustDomainMismatch'], when: 'cluster' }],
         hint:
-          'Give every cluster the same trust domain (istioctl install --set meshConfig.trustDomain={{meshTrustDomain}}), or list it as an alias ' +
+          'Give every cluster the same trust domain (istioctl --context=<{{cluster}} context> install --set meshConfig.trustDomain={{meshTrustDomain}}), or list it as an alias ' +
           'in every cluster (meshConfig.trustDomainAliases), then restart istiod and the workloads.',
       },
       workloadRootNotShared: {

@@ -45,13 +45,13 @@ export default defineCheck({
         template: 'Cluster {{cluster}} has no cluster id: istiod {{where}} runs with the default "Kubernetes"',
         severity: 'error',
         hint:
-          'Reinstall the control plane with its own cluster id: istioctl install --set values.global.multiCluster.clusterName=<cluster id> ' +
+          'Reinstall the control plane with its own cluster id: istioctl --context=<{{cluster}} context> install --set values.global.multiCluster.clusterName=<cluster id> ' +
           '--set values.global.network=<network name> (helm: --set global.multiCluster.clusterName=<cluster id>), recreate the peers\' remote secrets for it with --name=<cluster id>, then restart the workloads.',
       },
       clusterIdDefault: {
         template: 'Cluster {{cluster}} uses the default cluster id "Kubernetes" in a multi-cluster mesh',
         severity: 'error',
-        hint: 'Give every cluster its own id: istioctl install --set values.global.multiCluster.clusterName=<cluster id>, and recreate the remote secrets with --name=<cluster id>.',
+        hint: 'Give every cluster its own id: istioctl --context=<{{cluster}} context> install --set values.global.multiCluster.clusterName=<cluster id>, and recreate the remote secrets with --name=<cluster id>.',
       },
       clusterIdDuplicate: {
         template: 'Cluster {{cluster}} uses cluster id {{clusterId}}, already used by {{others}}',
@@ -72,7 +72,7 @@ export default defineCheck({
         severity: 'warning',
         hint:
           'istiod, the injector values and the webhook path must agree, or proxies report a cluster id istiod does not know: ' +
-          're-run istioctl install (or helm upgrade) with one values.global.multiCluster.clusterName for all revisions.',
+          're-run istioctl --context=<{{cluster}} context> install (or helm --kube-context=<{{cluster}} context> upgrade) with one values.global.multiCluster.clusterName for all revisions.',
       },
     },
   },

@@ -31,9 +31,9 @@ export default defineCheck({
         template: 'No istiod Deployment in namespace {{namespace}}, but this cluster is not a remote of another control plane',
         severity: 'error',
         hint:
-          'Install the control plane (istioctl install -f <your IstioOperator file>, or helm install istiod istio/istiod -n {{namespace}}), ' +
+          'Install the control plane (istioctl --context=<{{cluster}} context> install -f <your IstioOperator file>, or helm --kube-context=<{{cluster}} context> install istiod istio/istiod -n {{namespace}}), ' +
           'or, if this cluster is meant to be a remote, annotate its namespace: ' +
-          'kubectl annotate namespace {{namespace}} topology.istio.io/controlPlaneClusters=<primary cluster id>',
+          'kubectl --context=<{{cluster}} context> annotate namespace {{namespace}} topology.istio.io/controlPlaneClusters=<primary cluster id>',
       },
       istiodUnavailable: {
         template: 'istiod Deployment {{name}} (revision {{revision}}) is unavailable: {{available}} of {{replicas}} replicas available',

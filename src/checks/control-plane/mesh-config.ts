@@ -38,7 +38,7 @@ export default defineCheck({
         template: 'Cluster {{cluster}} is in mesh {{meshId}}, the mesh is {{expected}}',
         severity: 'error',
         hint:
-          'Reinstall {{cluster}} with the mesh\'s id: istioctl install --set values.global.meshID={{expected}} (helm: --set ' +
+          'Reinstall {{cluster}} with the mesh\'s id: istioctl --context=<{{cluster}} context> install --set values.global.meshID={{expected}} (helm: --set ' +
           'global.meshID={{expected}}), then restart its workloads.',
       },
       trustDomainMismatch: {

@@ -63,7 +63,7 @@ const check = defineCheck({
       istiodEndpointsPorts: {
         template: 'Service {{namespace}}/{{service}} of remote {{cluster}} lacks port(s) {{missing}} in its endpoints',
         severity: 'error',
-        hint: 'Reinstall the remote profile (istioctl install --set profile=remote ...): its istiod endpoints carry 15012 and 15017.',
+        hint: 'Reinstall the remote profile (istioctl --context=<{{cluster}} context> install --set profile=remote ...): its istiod endpoints carry 15012 and 15017.',
       },
       webhookPathWrong: {
         template: 'Injector webhook {{webhook}} of remote {{cluster}} calls {{path}}, expected /inject/cluster/{{clusterId}}/net/{{network}}',

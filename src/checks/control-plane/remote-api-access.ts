@@ -29,7 +29,7 @@ export default defineCheck({
         template: 'From where meshdoctor runs, {{server}} (secret {{secret}} key {{key}}) cannot be reached: {{reason}}',
         severity: 'error',
         hint:
-          'Check the address from inside this cluster too: kubectl --context=<context of this cluster> run -it --rm probe --restart=Never --image=curlimages/curl -- curl -sk {{server}}/version. ' +
+          'Check the address from inside this cluster too: kubectl --context=<{{cluster}} context> run -it --rm probe --restart=Never --image=curlimages/curl -- curl -sk {{server}}/version. ' +
           'If it fails there as well, fix the server in the secret (istioctl create-remote-secret --server=...) or the firewall ' +
           'between the clusters; if it works there, only meshdoctor\'s own network path is blocked.',
       },
@@ -39,20 +39,20 @@ export default defineCheck({
         explainedBy: [{ check: 'control-plane/remote-secrets', messages: ['tokenExpired'], when: 'cluster' }],
         hint:
           'The token expired or its service account or Secret was deleted. Recreate the secret: istioctl create-remote-secret ' +
-          '--context=<peer context> --name={{key}} | kubectl apply -f -',
+          '--context=<{{key}} context> --name={{key}} | kubectl --context=<{{cluster}} context> apply -f -',
       },
       accessDenied: {
         template: 'The credentials of secret {{secret}} key {{key}} may not list/watch {{resources}} on {{server}} (403)',
         severity: 'error',
         hint:
-          'Restore the reader role istiod needs on the peer: re-running istioctl install (or helm upgrade of the istiod chart) there recreates ' +
+          'Restore the reader role istiod needs on the peer: re-running istioctl --context=<{{key}} context> install (or helm --kube-context=<{{key}} context> upgrade of the istiod chart) there recreates ' +
           'ClusterRole istio-reader-clusterrole[-<revision name>]-istio-system and its binding to istio-reader-service-account; check with ' +
-          'kubectl auth can-i list pods --as=system:serviceaccount:istio-system:istio-reader-service-account --context=<peer context>',
+          'kubectl auth can-i list pods --as=system:serviceaccount:istio-system:istio-reader-service-account --context=<{{key}} context>',
       },
       accessUnknown: {
         template: 'Could not tell whether the credentials of secret {{secret}} key {{key}} may read {{resources}}: {{reason}}',
         severity: 'info',
-        hint: 'Verify on the peer: kubectl auth can-i list pods --as=system:serviceaccount:istio-system:istio-reader-service-account --context=<peer context>',
+        hint: 'Verify on the peer: kubectl auth can-i list pods --as=system:serviceaccount:istio-system:istio-reader-service-account --context=<{{key}} context>',
       },
       notProbed: {
         template: '{{server}} (secret {{secret}} key {{key}}) was not probed: {{reason}}',

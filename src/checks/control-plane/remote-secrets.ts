@@ -53,7 +53,7 @@ export default defineCheck({
         explainedBy: [{ check: 'control-plane/cluster-ids', messages: ['clusterIdDuplicate'], when: 'peer-pair' }],
         hint:
           'The data key must be the peer\'s CLUSTER_ID. Recreate the secret with the right name: istioctl create-remote-secret ' +
-          '--context=<{{peer}} context> --name={{peerId}} | kubectl apply -f -, then delete {{secret}}.',
+          '--context=<{{peer}} context> --name={{peerId}} | kubectl --context=<{{cluster}} context> apply -f -, then delete {{secret}}.',
       },
       keyIsLocalId: {
         template: 'Secret {{secret}} key {{key}} equals the local CLUSTER_ID: istiod ignores it',
@@ -72,13 +72,13 @@ export default defineCheck({
       kubeconfigInvalid: {
         template: 'Secret {{secret}} key {{key}} is not a usable kubeconfig: {{reason}}',
         severity: 'error',
-        hint: 'Regenerate the secret: istioctl create-remote-secret --context=<peer context> --name={{key}} | kubectl apply -f -',
+        hint: 'Regenerate the secret: istioctl create-remote-secret --context=<{{key}} context> --name={{key}} | kubectl --context=<{{cluster}} context> apply -f -',
       },
       kubeconfigDisallowed: {
         template: 'Secret {{secret}} key {{key}}: istiod refuses this kubeconfig since 1.13 (uses {{fields}})',
         severity: 'error',
         hint:
-          'Use a static service-account token: istioctl create-remote-secret --context=<peer context> --name={{key}} creates ' +
+          'Use a static service-account token: istioctl create-remote-secret --context=<{{key}} context> --name={{key}} creates ' +
           'one for istio-reader-service-account. Allowing {{fields}} through istiod env ' +
           'PILOT_INSECURE_MULTICLUSTER_KUBECONFIG_OPTIONS is insecure and the plugin binary is not in the istiod image.',
       },
@@ -87,14 +87,14 @@ export default defineCheck({
         severity: 'error',
         hint:
           'Give the peer API server address reachable from the pods of this cluster: istioctl create-remote-secret ' +
-          '--context=<peer context> --name={{key}} --server=https://<peer API address:port> | kubectl apply -f - ' +
+          '--context=<{{key}} context> --name={{key}} --server=https://<peer API address:port> | kubectl --context=<{{cluster}} context> apply -f - ' +
           '(for kind: the control-plane container IP, `docker inspect <kind cluster name>-control-plane`).',
       },
       caFileUnreadable: {
         template: "Secret {{secret}} key {{key}} names the CA file {{file}}: istiod's pod has no such file, so it cannot build the client for this cluster",
         severity: 'error',
         hint:
-          'Inline the CA instead of a file path: istioctl create-remote-secret --context=<peer context> --name={{key}} | kubectl apply -f - ' +
+          'Inline the CA instead of a file path: istioctl create-remote-secret --context=<{{key}} context> --name={{key}} | kubectl --context=<{{cluster}} context> apply -f - ' +
           'writes certificate-authority-data.',
       },
       secretPointsAtSelf: {
@@ -109,7 +109,7 @@ export default defineCheck({
         severity: 'error',
         hint:
           'Bound tokens expire; use a long-lived token Secret, as istioctl does: istioctl create-remote-secret ' +
-          '--context=<peer context> --name={{key}} | kubectl apply -f -',
+          '--context=<{{key}} context> --name={{key}} | kubectl --context=<{{cluster}} context> apply -f -',
       },
       unknownPeer: {
         template: 'Secret {{secret}} key {{key}} points at {{server}}, which is none of the clusters meshdoctor diagnoses',

@@ -38,7 +38,7 @@ export default defineCheck({
         hint:
           'istiod cannot list the peer with the secret\'s credentials: see control-plane/remote-api-access, and the logs: ' +
           'kubectl -n {{namespace}} logs {{pod}} -c discovery | grep -i {{peerId}}. After fixing the secret, istiod retries; ' +
-          'restart it if the status stays: kubectl -n {{namespace}} rollout restart deploy/istiod',
+          'restart it if the status stays: kubectl --context=<{{cluster}} context> -n {{namespace}} rollout restart deploy/istiod',
       },
     },
   },

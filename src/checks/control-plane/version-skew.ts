@@ -39,7 +39,7 @@ export default defineCheck({
         severity: 'warning',
         hint:
           'Upgrade the control planes one minor at a time until they are within one minor: istioctl upgrade --context=<{{cluster}} context> ' +
-          '(or a canary revision: istioctl install --set revision=<new revision>), then move the workloads.',
+          '(or a canary revision: istioctl --context=<{{cluster}} context> install --set revision=<new revision>), then move the workloads.',
       },
       proxyTooOld: {
         template: '{{count}} proxies of {{cluster}} (revision {{revision}}) run {{version}}, more than one minor behind their control plane {{controlPlane}} ({{controlPlaneVersion}})',
@@ -49,7 +49,7 @@ export default defineCheck({
       proxyNewer: {
         template: '{{count}} proxies of {{cluster}} (revision {{revision}}) run {{version}}, newer than their control plane {{controlPlane}} ({{controlPlaneVersion}})',
         severity: 'warning',
-        hint: 'The data plane must not be ahead of the control plane: upgrade istiod first (istioctl upgrade), or roll the proxies back to its version.',
+        hint: 'The data plane must not be ahead of the control plane: upgrade istiod first (istioctl --context=<{{cluster}} context> upgrade), or roll the proxies back to its version.',
       },
     },
   },

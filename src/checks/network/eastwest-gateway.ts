@@ -6,8 +6,8 @@ import { NETWORK_LABEL, NODE_SELECTOR_ANNOTATION, annotationsOf, isIpAddress, is
 import { clusterEastWestGateways, gatewayPods, type EastWestGateway } from '../../mesh/eastwest-gateways.ts';
 
 const GATEWAY_INSTALL_HINT =
-  'samples/multicluster/gen-eastwest-gateway.sh --network {{network}} | istioctl install -y -f - ' +
-  '(or helm install istio-eastwestgateway istio/gateway -n istio-system --set name=istio-eastwestgateway --set networkGateway={{network}})';
+  'samples/multicluster/gen-eastwest-gateway.sh --network {{network}} | istioctl --context=<{{cluster}} context> install -y -f - ' +
+  '(or helm --kube-context=<{{cluster}} context> install istio-eastwestgateway istio/gateway -n istio-system --set name=istio-eastwestgateway --set networkGateway={{network}})';
 
 const check = defineCheck({
   id: 'network/eastwest-gateway',
@@ -34,7 +34,7 @@ const check = defineCheck({
         severity: 'error',
         // The same absence network/topology reports for the network (with the networks that need it): one root cause, not two.
         explainedBy: [{ check: 'network/topology', messages: ['networkWithoutGateway'], when: 'cluster' }],
-        hint: `Install one in this cluster: ${GATEWAY_INSTALL_HINT}; then expose services: kubectl apply -n istio-system -f samples/multicluster/expose-services.yaml`,
+        hint: `Install one in this cluster: ${GATEWAY_INSTALL_HINT}; then expose services: kubectl --context=<{{cluster}} context> apply -n istio-system -f samples/multicluster/expose-services.yaml`,
       },
       ewgwNotReady: {
         template: 'East-west gateway {{name}} has no ready pods behind its selector ({{pods}} pods found)',
@@ -51,33 +51,33 @@ const check = defineCheck({
       ewgwNoAddress: {
         template: 'East-west gateway {{name}} is a {{type}} Service without spec.externalIPs: it has no address other networks can reach',
         severity: 'error',
-        hint: 'Make it reachable: kubectl -n {{namespace}} patch service {{name}} -p \'{"spec":{"type":"LoadBalancer"}}\' (or set spec.externalIPs).',
+        hint: 'Make it reachable: kubectl --context=<{{cluster}} context> -n {{namespace}} patch service {{name}} -p \'{"spec":{"type":"LoadBalancer"}}\' (or set spec.externalIPs).',
       },
       ewgwNodePortNoSelector: {
         template: 'East-west gateway {{name}} is a NodePort Service without the traffic.istio.io/nodeSelector annotation: istiod publishes no address for it',
         severity: 'error',
         hint:
-          'Tell istiod which nodes\' ExternalIPs front it: kubectl -n {{namespace}} annotate service {{name}} ' +
+          'Tell istiod which nodes\' ExternalIPs front it: kubectl --context=<{{cluster}} context> -n {{namespace}} annotate service {{name}} ' +
           '\'traffic.istio.io/nodeSelector={"kubernetes.io/os":"linux"}\' (choose labels of nodes with an ExternalIP).',
       },
       ewgwNo15443: {
         template: 'East-west gateway {{name}} does not expose port {{port}}, where istiod sends cross-network traffic',
         severity: 'error',
         hint:
-          'Add the port: kubectl -n {{namespace}} patch service {{name}} --type=json ' +
+          'Add the port: kubectl --context=<{{cluster}} context> -n {{namespace}} patch service {{name}} --type=json ' +
           '-p \'[{"op":"add","path":"/spec/ports/-","value":{"name":"tls","port":{{port}},"targetPort":{{port}}}}]\' (or regenerate it with gen-eastwest-gateway.sh).',
       },
       ewgwNodePortNoExternalIp: {
         template: 'East-west gateway {{name}} is a NodePort Service whose traffic.istio.io/nodeSelector ({{selector}}) selects {{nodes}} nodes, none with an ExternalIP: istiod publishes no address for it',
         severity: 'error',
         hint:
-          'Point the annotation at nodes that have an ExternalIP (kubectl get nodes -o wide; kubectl -n {{namespace}} annotate service {{name}} ' +
+          'Point the annotation at nodes that have an ExternalIP (kubectl get nodes -o wide; kubectl --context=<{{cluster}} context> -n {{namespace}} annotate service {{name}} ' +
           '\'traffic.istio.io/nodeSelector={"<node label>":"<label value>"}\' --overwrite), or use a LoadBalancer Service.',
       },
       ewgwNodeSelectorInvalid: {
         template: 'East-west gateway {{name}} has a traffic.istio.io/nodeSelector annotation that is not a JSON object of labels: {{value}}',
         severity: 'error',
-        hint: 'Write it as JSON: kubectl -n {{namespace}} annotate service {{name}} \'traffic.istio.io/nodeSelector={"kubernetes.io/os":"linux"}\' --overwrite',
+        hint: 'Write it as JSON: kubectl --context=<{{cluster}} context> -n {{namespace}} annotate service {{name}} \'traffic.istio.io/nodeSelector={"kubernetes.io/os":"linux"}\' --overwrite',
       },
       ewgwGatewayNotProgrammed: {
         template: 'Gateway API east-west gateway {{name}} is not Programmed: its deployment or service is not ready',
@@ -93,20 +93,20 @@ const check = defineCheck({
         template: 'Gateway API east-west gateway {{name}} has no listener with tls.options gateway.istio.io/listener-protocol: auto-passthrough: istiod does not use it for cross-network traffic',
         severity: 'error',
         hint:
-          'Add the listener: kubectl -n {{namespace}} edit gateways.gateway.networking.k8s.io {{name}} and set ' +
+          'Add the listener: kubectl --context=<{{cluster}} context> -n {{namespace}} edit gateways.gateway.networking.k8s.io {{name}} and set ' +
           '{name: cross-network, port: 15443, protocol: TLS, tls: {mode: Passthrough, options: {gateway.istio.io/listener-protocol: auto-passthrough}}}',
       },
       ewgwNetworkLabelMissing: {
         template: 'Service {{name}} looks like an east-west gateway but lacks the topology.istio.io/network label: istiod ignores it',
         severity: 'error',
-        hint: 'Label it with this cluster\'s network: kubectl -n {{namespace}} label service {{name}} topology.istio.io/network={{network}}',
+        hint: 'Label it with this cluster\'s network: kubectl --context=<{{cluster}} context> -n {{namespace}} label service {{name}} topology.istio.io/network={{network}}',
       },
       ewgwNetworkMismatch: {
         template: 'East-west gateway {{name}} is labelled for network {{gatewayNetwork}} but this cluster is on network {{network}}',
         severity: 'error',
         hint:
-          'Relabel the gateway (kubectl -n {{namespace}} label service {{name}} topology.istio.io/network={{network}} --overwrite) ' +
-          'or fix the cluster\'s network (kubectl label namespace istio-system topology.istio.io/network={{gatewayNetwork}} --overwrite).',
+          'Relabel the gateway (kubectl --context=<{{cluster}} context> -n {{namespace}} label service {{name}} topology.istio.io/network={{network}} --overwrite) ' +
+          'or fix the cluster\'s network (kubectl --context=<{{cluster}} context> label namespace istio-system topology.istio.io/network={{gatewayNetwork}} --overwrite).',
       },
       ewgwHostnameOldIstio: {
         template: 'East-west gateway {{name}} has the hostname address {{hostname}}, which istiod {{version}} cannot use (hostnames need Istio 1.13 or later)',

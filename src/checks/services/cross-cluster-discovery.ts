@@ -38,7 +38,7 @@ const check = defineCheck({
         explainedBy: [...BY_REMOTE_SECRET, ...BY_REMOTE_SYNC],
         hint:
           'Create the secret from the peer\'s credentials: istioctl create-remote-secret --context=<{{peer}} context> --name={{peerId}} | ' +
-          'kubectl apply --context=<context of this cluster> -f - ; then check: ' + REGISTRYZ,
+          'kubectl apply --context=<{{cluster}} context> -f - ; then check: ' + REGISTRYZ,
       },
       peerNotSynced: {
         template:
@@ -55,7 +55,7 @@ const check = defineCheck({
         severity: 'error',
         explainedBy: [...BY_REMOTE_SECRET, ...BY_REMOTE_SYNC],
         hint:
-          'istiod keys a peer by the remote secret\'s data key. Recreate it: istioctl create-remote-secret --context=<{{peer}} context> --name={{peerId}} | kubectl apply -f - ; ' +
+          'istiod keys a peer by the remote secret\'s data key. Recreate it: istioctl create-remote-secret --context=<{{peer}} context> --name={{peerId}} | kubectl --context=<{{cluster}} context> apply -f - ; ' +
           'then delete the secret holding key {{foundId}} (kubectl get secrets -n {{namespace}} -l istio/multiCluster=true).',
       },
       peerNotDiscovered: {

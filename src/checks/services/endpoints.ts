@@ -53,7 +53,7 @@ const check = defineCheck({
         explainedBy: [{ check: 'services/namespace-sameness', messages: ['namespaceNotInjected'], when: 'namespace' }],
         hint:
           'Inject the workload: kubectl --context=<{{cluster}} context> label namespace {{serviceNamespace}} istio-injection=enabled (remove any sidecar.istio.io/inject: "false"), ' +
-          'then kubectl rollout restart deployment -n {{serviceNamespace}}.',
+          'then kubectl --context=<{{cluster}} context> rollout restart deployment -n {{serviceNamespace}}.',
       },
       noHealthyEndpoints: {
         template: 'Service {{service}} exists in {{clusters}} but has no healthy endpoint in any cluster: every call to it fails with 503 no healthy upstream',

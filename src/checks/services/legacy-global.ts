@@ -27,29 +27,29 @@ export default defineCheck({
       globalServiceEntry: {
         template: 'ServiceEntry {{namespace}}/{{name}} is a pre-1.8 `.global` entry ({{why}})',
         severity: 'warning',
-        hint: `Delete it: kubectl delete serviceentry -n {{namespace}} {{name}}. ${MIGRATE}`,
+        hint: `Delete it: kubectl --context=<{{cluster}} context> delete serviceentry -n {{namespace}} {{name}}. ${MIGRATE}`,
       },
       globalDestinationRule: {
         template: 'DestinationRule {{namespace}}/{{name}} targets the `.global` host {{host}}{{mtls}}',
         severity: 'warning',
-        hint: `Delete it: kubectl delete destinationrule -n {{namespace}} {{name}}; auto mTLS needs no DestinationRule. ${MIGRATE}`,
+        hint: `Delete it: kubectl --context=<{{cluster}} context> delete destinationrule -n {{namespace}} {{name}}; auto mTLS needs no DestinationRule. ${MIGRATE}`,
       },
       globalVirtualService: {
         template: 'VirtualService {{namespace}}/{{name}} routes `.global` hosts ({{hosts}})',
         severity: 'warning',
-        hint: `Route the real host instead (name.namespace.svc.cluster.local; per-cluster subsets by the topology.istio.io/cluster label): kubectl edit virtualservice -n {{namespace}} {{name}}. ${MIGRATE}`,
+        hint: `Route the real host instead (name.namespace.svc.cluster.local; per-cluster subsets by the topology.istio.io/cluster label): kubectl --context=<{{cluster}} context> edit virtualservice -n {{namespace}} {{name}}. ${MIGRATE}`,
       },
       istiocoredns: {
         template: '{{kind}} {{namespace}}/{{name}} is the istiocoredns plugin of the pre-1.8 design',
         severity: 'warning',
-        hint: `Remove istiocoredns and the "global" forwarding block from CoreDNS (kubectl edit configmap -n kube-system coredns); enable DNS capture if remote-only services must resolve. ${MIGRATE}`,
+        hint: `Remove istiocoredns and the "global" forwarding block from CoreDNS (kubectl --context=<{{cluster}} context> edit configmap -n kube-system coredns); enable DNS capture if remote-only services must resolve. ${MIGRATE}`,
       },
       multiclusterIngressGateway: {
         template: 'Gateway {{namespace}}/{{name}} is the pre-1.8 istio-multicluster-ingressgateway ({{why}})',
         severity: 'warning',
         hint:
-          'Replace it with the 15443 AUTO_PASSTHROUGH Gateway: kubectl apply -n istio-system -f samples/multicluster/expose-services.yaml, ' +
-          `then kubectl delete gateway -n {{namespace}} {{name}}. ${MIGRATE}`,
+          'Replace it with the 15443 AUTO_PASSTHROUGH Gateway: kubectl --context=<{{cluster}} context> apply -n istio-system -f samples/multicluster/expose-services.yaml, ' +
+          `then kubectl --context=<{{cluster}} context> delete gateway -n {{namespace}} {{name}}. ${MIGRATE}`,
       },
     },
   },

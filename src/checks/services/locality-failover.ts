@@ -45,7 +45,7 @@ const check = defineCheck({
         severity: 'warning',
         hint:
           'Add outlierDetection next to the loadBalancer (e.g. consecutive5xxErrors: 5, interval: 10s, baseEjectionTime: 30s): ' +
-          'kubectl edit destinationrule -n {{namespace}} {{name}}. See https://github.com/istio/istio/issues/48084',
+          'kubectl --context=<{{cluster}} context> edit destinationrule -n {{namespace}} {{name}}. See https://github.com/istio/istio/issues/48084',
       },
       failoverPriorityLabelUnknown: {
         template:
@@ -53,7 +53,7 @@ const check = defineCheck({
         severity: 'warning',
         hint:
           'Use labels the endpoints have (topology.istio.io/network, topology.istio.io/cluster, topology.kubernetes.io/region, ' +
-          'topology.kubernetes.io/zone, topology.istio.io/subzone or a pod label every deployment sets): kubectl edit destinationrule -n {{namespace}} {{name}}',
+          'topology.kubernetes.io/zone, topology.istio.io/subzone or a pod label every deployment sets): kubectl --context=<{{cluster}} context> edit destinationrule -n {{namespace}} {{name}}',
       },
     },
   },
