@@ -8,5 +8,7 @@ import network from './network/index.ts';
 import observability from './observability/index.ts';
 import services from './services/index.ts';
 
-/** Every built-in check, sorted by id. */
-export const BUILTIN_CHECKS: Check[] = [...certificates, ...connectivity, ...controlPlane, ...network, ...observability, ...services].sort((a, b) => a.id.localeCompare(b.id));
+/** Every built-in check, sorted by id; each documented per messageId in docs/checks.md, which findings link. */
+export const BUILTIN_CHECKS: Check[] = [...certificates, ...connectivity, ...controlPlane, ...network, ...observability, ...services]
+  .map((check): Check => ({ ...check, meta: { ...check.meta, documentedIn: 'catalog' } }))
+  .sort((a, b) => a.id.localeCompare(b.id));

@@ -1,6 +1,7 @@
 // docs/checks.md is generated from the checks' own meta, so the docs cannot drift from the code.
 import { CATEGORIES, type Check } from '../engine/types.ts';
 import { compareChecks } from '../engine/registry.ts';
+import { docsAnchor } from '../engine/docs-url.ts';
 
 /** Markdown for every check: id, scope, description, messageIds with severity, message and fix. */
 export function renderChecksMarkdown(checks: Check[]): string {
@@ -19,11 +20,12 @@ export function renderChecksMarkdown(checks: Check[]): string {
     if (!inCategory.length) continue;
     out.push(`## ${category}`, '');
     for (const check of inCategory) {
-      out.push(`### \`${check.id}\``, '', `Scope: ${check.scope === 'mesh' ? 'once per mesh' : 'once per cluster'}. ${check.meta.description}`, '');
+      // Explicit anchors: findings link `#<check>-<messageid>` (docsAnchor), whatever a renderer's heading slugs are.
+      out.push(`### <a id="${docsAnchor(check.id)}"></a>\`${check.id}\``, '', `Scope: ${check.scope === 'mesh' ? 'once per mesh' : 'once per cluster'}. ${check.meta.description}`, '');
       if (check.meta.details) out.push(check.meta.details, '');
       out.push('| messageId | severity | finding | fix |', '|---|---|---|---|');
       for (const [id, message] of Object.entries(check.meta.messages)) {
-        out.push(`| \`${id}\` | ${message.severity} | ${escapeCell(message.template)} | ${escapeCell(message.hint)} |`);
+        out.push(`| <a id="${docsAnchor(check.id, id)}"></a>\`${id}\` | ${message.severity} | ${escapeCell(message.template)} | ${escapeCell(message.hint)} |`);
       }
       out.push('', `Docs: ${check.meta.docs}`, '');
     }

@@ -4,6 +4,7 @@ import { compareChecks } from './registry.ts';
 import { createLimiter } from '../util/limiter.ts';
 import { createRunMemo } from './run-memo.ts';
 import { shellContextAt, shellQuote } from '../reporters/sanitize.ts';
+import { findingDocsUrl } from './docs-url.ts';
 import type {
   Check,
   CheckOptions,
@@ -388,6 +389,7 @@ function toFinding(check: Check, taskCluster: string, input: FindingInput, overr
     message: fillTemplate(message.template, input.data, { cluster }),
     // Hints are commands to copy: every value is quoted for where it sits in the command.
     hint: input.hint ?? fillTemplate(message.hint, input.data, { shell: true, contexts, cluster }),
+    docsUrl: findingDocsUrl(check, input.messageId),
   };
   if (input.resource) finding.resource = input.resource;
   if (input.peer !== undefined) finding.peer = input.peer;

@@ -33,6 +33,8 @@ export interface Finding {
   message: string;
   /** What to do about it. */
   hint?: string;
+  /** Where the finding is documented: its messageId's row in docs/checks.md for a built-in check, the check's docs link for a plugin. */
+  docsUrl?: string;
   /** The other cluster of a pair the finding concerns (e.g. the caller of a failed request, a remote secret's peer): matched by `peer-pair` explanations. */
   peer?: string;
   /** The service the finding concerns, `namespace/name`: matched by `service` and `namespace` explanations (a Service resource counts too). */
@@ -165,6 +167,11 @@ export interface CheckMeta<M extends Messages = Messages> {
   messages: M;
   /** Link to the Istio doc or source the check encodes. */
   docs: string;
+  /**
+   * `catalog`: documented per messageId in meshdoctor's docs/checks.md (the built-in checks), so each
+   * finding links its own row; otherwise findings link `docs`.
+   */
+  documentedIn?: 'catalog';
 }
 
 /** Topology facts about one cluster, discovered before checks run. */

@@ -2,7 +2,7 @@
 // clusters x categories summary, totals and a one-line verdict (modelled on `linkerd check`).
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { CheckResult, ClusterInfo, Finding, Outcome, Report } from '../engine/types.ts';
-import { formatResource } from './format.ts';
+import { resourcePrefix } from './format.ts';
 import { countOutcomes, groupByCategory, OUTCOMES_WORST_FIRST, worstOutcome, type OutcomeCounts } from './outcomes.ts';
 import { mapReportStrings, terminalText } from './sanitize.ts';
 import { rootCauseSection } from './root-cause-section.ts';
@@ -185,12 +185,13 @@ function findingLines(result: CheckResult, view: View, indent: string): string[]
     const where = [
       // A mesh-scope result's findings name the cluster they concern.
       finding.cluster !== result.cluster ? `[${finding.cluster}]` : undefined,
-      finding.resource ? formatResource(finding.resource) : undefined,
+      resourcePrefix(finding),
     ].filter(Boolean).join(' ');
     // terminalText made every text one line: a hint is one command line to copy.
     const text = `${where ? `${where}: ` : ''}${finding.message}`;
     lines.push(...wrap(`${severity(finding, view)} ${dim ? view.chalk.dim(text) : text}`, view.width, { first: indent, rest: continuation }));
     if (finding.hint) lines.push(...wrap((dim ? view.chalk.dim : view.chalk.cyan)(`hint: ${finding.hint}`), view.width, { first: continuation, rest: `${continuation}${' '.repeat('hint: '.length)}` }));
+    if (finding.docsUrl) lines.push(...wrap(view.chalk.dim(`docs: ${finding.docsUrl}`), view.width, { first: continuation, rest: `${continuation}  ` }));
   }
   lines.push(...wrap(view.chalk.dim(`see: meshdoctor explain ${result.checkId}`), view.width, { first: indent, rest: `${indent}  ` }));
   return lines;

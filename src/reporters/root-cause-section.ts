@@ -3,7 +3,7 @@
 // findings (src/engine/root-causes.ts); this only follows the links the report carries.
 import type { ChalkInstance } from 'chalk';
 import type { Finding, Report, ReportFindingRef } from '../engine/types.ts';
-import { formatResource } from './format.ts';
+import { resourcePrefix } from './format.ts';
 import { terminalText } from './sanitize.ts';
 
 /** The consequences of one root cause that one check reported about one cluster. */
@@ -116,9 +116,11 @@ export function rootCauseSection(report: Report, chalk: ChalkInstance): string[]
   const indent = ' '.repeat(number(1).length + 5);
   rootCauses.forEach(({ finding, consequences }, i) => {
     const mark = finding.severity === 'error' ? chalk.red('✖') : chalk.yellow('‼');
-    const where = finding.resource ? `${t(formatResource(finding.resource))}: ` : '';
+    const prefix = resourcePrefix(finding);
+    const where = prefix ? `${t(prefix)}: ` : '';
     lines.push('', `  ${number(i + 1)} ${mark} ${chalk.bold(`${t(finding.checkId)} [${t(finding.cluster)}]`)}`, `${indent}${where}${t(finding.message)}`);
     if (finding.hint) lines.push(`${indent}${chalk.cyan(`hint: ${t(finding.hint)}`)}`);
+    if (finding.docsUrl) lines.push(`${indent}${chalk.dim(`docs: ${t(finding.docsUrl)}`)}`);
     if (consequences.length === 0) return;
     const count = consequences.reduce((total, group) => total + group.findings.length, 0);
     lines.push(`${indent}${chalk.dim(`explains ${plural(count, 'finding')}:`)}`);
