@@ -188,7 +188,7 @@ export function addClusterOptions<T>(y: Argv<T>) {
 
 function addRunOptions<T>(y: Argv<T>) {
   return addClusterOptions(y)
-    .positional('category', { type: 'string', describe: 'all (default), control-plane, services, network, certificates, connectivity (alias test)' })
+    .positional('category', { type: 'string', describe: `all (default), ${CATEGORIES.map((c) => (c === 'connectivity' ? 'connectivity (alias test)' : c)).join(', ')}` })
     .option('snapshot', { type: 'string', describe: 'analyze offline from a snapshot directory' })
     .option('lab', { type: 'string', describe: 'run against an in-process lab (scenario; default demo)' })
     .option('fault', { type: 'string', array: true, describe: 'lab fault NAME[:CLUSTER] (repeatable, with --lab)' })
