@@ -418,7 +418,19 @@ export function renderFidelityMarkdown(result: FidelityResult, cases: Conformanc
     const count = result.differences.filter((d) => explains(k, d)).length;
     lines.push(`- **${k.endpoint} ${k.field}**${k.key ? ` (keys matching \`${k.key}\`)` : ''}${k.cases ? ` (cases matching \`${k.cases}\`)` : ''}: ${k.reason} (${count} field${count === 1 ? '' : 's'})`);
   }
-  lines.push('');
+  lines.push(
+    '',
+    '## Verdicts on snapshots from the goldens',
+    '',
+    "test/conformance/snapshot-from-goldens.test.ts captures each case's lab as `meshdoctor snapshot` does, puts each",
+    "primary's goldens in place of what the lab's istiod served (registryz, endpointShardz, networkz, configz, syncz),",
+    'and runs every check offline on both snapshots: the same checks must run and give the same errors and warnings.',
+    'clusterz is taken out of both (the fake cannot serve it), and no sidecar is captured, so the checks that read',
+    'clusterz or Envoy, or that need a live cluster, skip or fall back alike. Where the findings differ, the cause is one of the known differences',
+    'above, and the test names the finding it changes (today: discovery-selectors-exclude, where real istiod does not',
+    "discover the excluded gateway and network/gateway-view reports it missing on cluster1, while the lab's does).",
+    '',
+  );
   return lines.join('\n');
 }
 
