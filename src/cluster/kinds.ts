@@ -48,6 +48,10 @@ export const RESOURCE_KINDS: Record<ResourceKindName, ResourceKindInfo> = {
   authorizationpolicies: { group: 'security.istio.io', versions: ['v1', 'v1beta1'], kind: 'AuthorizationPolicy', plural: 'authorizationpolicies', namespaced: true },
   // Gateway API gateways (an east-west gateway may be one).
   k8sgateways: { group: 'gateway.networking.k8s.io', versions: ['v1', 'v1beta1'], kind: 'Gateway', plural: 'gateways', namespaced: true },
+  // Which Gateway API classes istiod registered (istio-east-west only with AMBIENT_ENABLE_MULTI_NETWORK).
+  gatewayclasses: { group: 'gateway.networking.k8s.io', versions: ['v1', 'v1beta1'], kind: 'GatewayClass', plural: 'gatewayclasses', namespaced: false },
+  // The ztunnel DaemonSet of ambient mode.
+  daemonsets: { group: 'apps', versions: ['v1'], kind: 'DaemonSet', plural: 'daemonsets', namespaced: true },
 };
 
 /** Map an object's apiVersion + kind to a ResourceKindName (used when reading snapshots). */

@@ -10,8 +10,8 @@ import { portForwardGet } from './port-forward.ts';
 import { TunnelAgent } from './proxy.ts';
 import { createLimiter } from '../util/limiter.ts';
 import { projectListItem } from './projection.ts';
-import { AccessError, ISTIOD_LOG_WINDOW, SIDECAR_ADMIN_PATHS } from './types.ts';
-import type { ClusterReader, ExecOptions, ExecResult, IstiodDebugOutput, IstiodLogOutput, KubeObject, ListScope, PodRef, ResourceKindName, SidecarAdminRead } from './types.ts';
+import { AccessError, ISTIOD_LOG_WINDOW, SIDECAR_ADMIN_PATHS, ZTUNNEL_ADMIN_PORT, ZTUNNEL_SAMPLE } from './types.ts';
+import type { ClusterReader, ExecOptions, ExecResult, IstiodDebugOutput, IstiodLogOutput, KubeObject, ListScope, PodRef, ResourceKindName, SidecarAdminRead, ZtunnelDumpOutput } from './types.ts';
 
 /** Page size of every list (the issue's `limit=500`). */
 export const LIST_PAGE_SIZE = 500;
@@ -60,6 +60,7 @@ class LiveClusterReader implements ClusterReader {
   readonly #lists = new Map<string, Promise<KubeObject[]>>();
   readonly #debug = new Map<string, Promise<IstiodDebugOutput[]>>();
   #logs: Promise<IstiodLogOutput[]> | undefined;
+  #ztunnel: Promise<ZtunnelDumpOutput[]> | undefined;
   readonly #admin = new Map<string, Promise<string>>();
   #version?: Promise<{ major: string; minor: string; gitVersion: string } | undefined>;
 
@@ -228,6 +229,31 @@ class LiveClusterReader implements ClusterReader {
     );
   }
 
+  ztunnelConfigDumps(opts?: { signal?: AbortSignal }): Promise<ZtunnelDumpOutput[]> {
+    const pending = (this.#ztunnel ??= this.#fetchZtunnelDumps(opts?.signal));
+    // One check's own abort must not become every other check's answer (as memoize does).
+    pending.catch(() => {
+      if (opts?.signal?.aborted && this.#ztunnel === pending) this.#ztunnel = undefined;
+    });
+    return pending;
+  }
+
+  async #fetchZtunnelDumps(signal: AbortSignal | undefined): Promise<ZtunnelDumpOutput[]> {
+    // The cluster-wide pods list (the one checks prefetch): ztunnel may run outside istio-system.
+    const pods = sampleZtunnelPods(await this.list('pods'));
+    // ztunnel's admin binds localhost only (istio/ztunnel src/admin.rs, Address::Localhost), so neither
+    // its pod IP nor pods/proxy reach it: port-forward does, as istioctl ztunnel-config does.
+    return Promise.all(
+      pods.map(async (pod) => {
+        const ref = { namespace: pod.metadata.namespace ?? '', name: pod.metadata.name };
+        const body = await this.#limited(() => portForwardGet(this.#endpoint, { pod: ref, port: ZTUNNEL_ADMIN_PORT, path: '/config_dump', timeoutMs: this.#execTimeoutMs, signal }));
+        const output: ZtunnelDumpOutput = { pod: ref.name, namespace: ref.namespace, body };
+        if (typeof pod.spec?.nodeName === 'string') output.node = pod.spec.nodeName;
+        return output;
+      }),
+    );
+  }
+
   sidecarAdmin(pod: PodRef, what: SidecarAdminRead, opts?: ExecOptions): Promise<string> {
     const key = `${pod.namespace}/${pod.name}/${what}`;
     const adminPath = SIDECAR_ADMIN_PATHS[what];
@@ -253,6 +279,7 @@ class LiveClusterReader implements ClusterReader {
     this.#lists.clear();
     this.#debug.clear();
     this.#logs = undefined;
+    this.#ztunnel = undefined;
     this.#admin.clear();
     this.#version = undefined;
   }
@@ -270,6 +297,18 @@ class LiveClusterReader implements ClusterReader {
     });
     return this.#version;
   }
+}
+
+/**
+ * The ztunnel pods whose config_dump a run reads: running, not terminating, label `app=ztunnel` (the
+ * chart's pod label, manifests/charts/ztunnel/templates/daemonset.yaml:31 at istio/istio 86c9f01),
+ * by namespace and name, at most ZTUNNEL_SAMPLE.
+ */
+export function sampleZtunnelPods(pods: KubeObject[]): KubeObject[] {
+  return pods
+    .filter((p) => p.metadata.labels?.app === 'ztunnel' && p.status?.phase === 'Running' && !p.metadata.deletionTimestamp)
+    .sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`))
+    .slice(0, ZTUNNEL_SAMPLE);
 }
 
 /**

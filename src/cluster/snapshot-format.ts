@@ -9,6 +9,9 @@ export const SNAPSHOT_MANIFEST = 'meshdoctor-snapshot.json';
 export const SNAPSHOT_VERSION = 1;
 /** The file of `clusters/<name>/istiod/<pod>/` holding the pod's discovery log window (redacted). */
 export const ISTIOD_LOG_FILE = 'discovery.log';
+/** ztunnel's `/config_dump` of one pod: `clusters/<name>/ztunnel/<pod>/config_dump.json`. */
+export const ZTUNNEL_DIR = 'ztunnel';
+export const ZTUNNEL_DUMP_FILE = 'config_dump.json';
 
 /** One cluster entry of the manifest. */
 export interface SnapshotManifestCluster {

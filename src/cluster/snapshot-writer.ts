@@ -6,13 +6,13 @@ import path from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import { RESOURCE_KINDS } from './kinds.ts';
 import { containsPrivateKey, redactLogText, redactObject } from './redact.ts';
-import { ISTIOD_LOG_FILE, SNAPSHOT_MANIFEST, SNAPSHOT_VERSION, SnapshotError, type SnapshotManifest, type SnapshotManifestCluster } from './snapshot-format.ts';
+import { ISTIOD_LOG_FILE, ZTUNNEL_DIR, ZTUNNEL_DUMP_FILE, SNAPSHOT_MANIFEST, SNAPSHOT_VERSION, SnapshotError, type SnapshotManifest, type SnapshotManifestCluster } from './snapshot-format.ts';
 import { AccessError, SIDECAR_ADMIN_PATHS } from './types.ts';
 import { PROXY_CONTAINER, proxyContainer, sampleWorkloadSidecars } from '../mesh/sidecars.ts';
 import type { ClusterReader, KubeObject, PodRef, ResourceKindName } from './types.ts';
 
 /** istiod debug endpoints captured by default (the ones CHECKS.md parses). */
-export const SNAPSHOT_ISTIOD_ENDPOINTS = ['registryz', 'endpointShardz', 'clusterz', 'syncz', 'configz', 'mesh', 'networkz'];
+export const SNAPSHOT_ISTIOD_ENDPOINTS = ['registryz', 'endpointShardz', 'clusterz', 'syncz', 'configz', 'mesh', 'networkz', 'ambientz'];
 
 /** Sidecar admin outputs captured per proxy, with the file extension the reader expects. */
 const SIDECAR_OUTPUTS = [
@@ -168,6 +168,16 @@ async function captureCluster(
     }
   } catch (err) {
     skip('istiod/discovery.log', err);
+  }
+
+  // ztunnel's config_dump of the sampled ztunnel pods (what ambient/ztunnel-view reads). It holds
+  // certificate chains and root certs, never a private key (the write guard stays the last line).
+  try {
+    for (const output of await reader.ztunnelConfigDumps()) {
+      await write(path.join(clusterDir, ZTUNNEL_DIR, output.pod, ZTUNNEL_DUMP_FILE), output.body);
+    }
+  } catch (err) {
+    skip(`${ZTUNNEL_DIR}/${ZTUNNEL_DUMP_FILE}`, err);
   }
 
   const pods = lists[kinds.indexOf('pods')] ?? [];

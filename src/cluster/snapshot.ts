@@ -8,8 +8,8 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { kindNameOf } from './kinds.ts';
 import { AccessError } from './types.ts';
-import type { ClusterReader, ExecResult, IstiodDebugOutput, IstiodLogOutput, KubeObject, ListScope, PodRef, ResourceKindName, SidecarAdminRead } from './types.ts';
-import { ISTIOD_LOG_FILE, SNAPSHOT_MANIFEST, SNAPSHOT_VERSION, SnapshotError, type SnapshotManifest, type SnapshotManifestCluster } from './snapshot-format.ts';
+import type { ClusterReader, ExecResult, IstiodDebugOutput, IstiodLogOutput, KubeObject, ListScope, PodRef, ResourceKindName, SidecarAdminRead, ZtunnelDumpOutput } from './types.ts';
+import { ISTIOD_LOG_FILE, ZTUNNEL_DIR, ZTUNNEL_DUMP_FILE, SNAPSHOT_MANIFEST, SNAPSHOT_VERSION, SnapshotError, type SnapshotManifest, type SnapshotManifestCluster } from './snapshot-format.ts';
 
 /** An opened snapshot: one reader per captured cluster. */
 export interface Snapshot {
@@ -253,6 +253,24 @@ class SnapshotClusterReader implements ClusterReader {
     // no log: that is nothing read, never "no signatures".
     const istiodPods = (this.#objects.get('pods') ?? []).filter((p) => p.metadata.labels?.app === 'istiod' && (p.metadata.namespace ?? this.#istioNamespace) === this.#istioNamespace);
     if (outputs.length === 0 && istiodPods.length > 0) throw new AccessError('offline', this.name, `the snapshot holds no istiod ${ISTIOD_LOG_FILE}`);
+    return outputs;
+  }
+
+  /** The ztunnel dumps the snapshot holds; ztunnel pods without any dump are nothing read, never "no ztunnel". */
+  async ztunnelConfigDumps(): Promise<ZtunnelDumpOutput[]> {
+    if (this.#unreachable !== undefined) throw new AccessError('unreachable', this.name, `unreachable when the snapshot was captured: ${this.#unreachable}`);
+    const dir = path.join(this.#dir, ZTUNNEL_DIR);
+    const pods = (this.#objects.get('pods') ?? []).filter((p) => p.metadata.labels?.app === 'ztunnel');
+    const outputs: ZtunnelDumpOutput[] = [];
+    for (const name of await listDirectories(dir)) {
+      const body = await readOptional(path.join(dir, name, ZTUNNEL_DUMP_FILE));
+      if (body === undefined) continue;
+      const pod = pods.find((p) => p.metadata.name === name);
+      const output: ZtunnelDumpOutput = { pod: name, namespace: pod?.metadata.namespace ?? this.#istioNamespace, body };
+      if (typeof pod?.spec?.nodeName === 'string') output.node = pod.spec.nodeName;
+      outputs.push(output);
+    }
+    if (outputs.length === 0 && pods.length > 0) throw new AccessError('offline', this.name, `the snapshot holds no ztunnel ${ZTUNNEL_DUMP_FILE}`);
     return outputs;
   }
 

@@ -47,7 +47,9 @@ export type ResourceKindName =
   | 'envoyfilters'
   | 'peerauthentications'
   | 'authorizationpolicies'
-  | 'k8sgateways';
+  | 'k8sgateways'
+  | 'gatewayclasses'
+  | 'daemonsets';
 
 /** Which part of a cluster a list covers: all namespaces (default) or one namespace. */
 export interface ListScope {
@@ -81,6 +83,27 @@ export interface IstiodLogOutput {
  * so a chatty istiod of a large mesh costs one bounded read, never its whole history.
  */
 export const ISTIOD_LOG_WINDOW = { container: 'discovery', sinceSeconds: 1800, tailLines: 5000, limitBytes: 4 * 1024 * 1024 } as const;
+
+/** ztunnel's admin `/config_dump` of one ztunnel pod (ambient mode). */
+export interface ZtunnelDumpOutput {
+  /** ztunnel pod that answered. */
+  pod: string;
+  namespace: string;
+  /** The node it runs on, when known. */
+  node?: string;
+  /** The raw body (JSON text as ztunnel served it). */
+  body: string;
+}
+
+/**
+ * How many ztunnel pods' `/config_dump` a run reads per cluster: ztunnel is a DaemonSet (one per
+ * node) and every instance gets the same workload and service view from istiod, so a few sampled
+ * pods show what istiod sent without reading hundreds of nodes' dumps.
+ */
+export const ZTUNNEL_SAMPLE = 3;
+
+/** ztunnel's admin port: it listens on localhost of its pod only (istio/ztunnel src/config.rs DEFAULT_ADMIN_PORT). */
+export const ZTUNNEL_ADMIN_PORT = 15000;
 
 /** The result of running a command in a container. */
 export interface ExecResult {
@@ -172,6 +195,14 @@ export interface ClusterReader {
    * offline, the snapshot's `istiod/<pod>/discovery.log`). Resolves [] when the cluster runs no istiod.
    */
   istiodLogs(opts?: { signal?: AbortSignal }): Promise<IstiodLogOutput[]>;
+
+  /**
+   * ztunnel `/config_dump` of up to ZTUNNEL_SAMPLE running ztunnel pods (label `app=ztunnel`, any
+   * namespace), sorted by name (memoized): by port-forward to the pod's localhost:15000, where the
+   * admin listens; offline, the snapshot's `ztunnel/<pod>/config_dump.json`. Resolves [] when the
+   * cluster runs no ztunnel.
+   */
+  ztunnelConfigDumps(opts?: { signal?: AbortSignal }): Promise<ZtunnelDumpOutput[]>;
 
   /** Sidecar admin output (`pilot-agent request GET <path of what>` in `istio-proxy`, see SIDECAR_ADMIN_PATHS), memoized per pod. */
   sidecarAdmin(pod: PodRef, what: SidecarAdminRead, opts?: ExecOptions): Promise<string>;

@@ -363,6 +363,7 @@ async function fetchNeed(reader: ClusterReader, declared: Need): Promise<void> {
   const need = baseNeed(declared);
   if (need === 'exec' || need === 'live' || need.startsWith('proxy:')) return;
   if (need === 'istiod-logs') await reader.istiodLogs();
+  else if (need === 'ztunnel-config') await reader.ztunnelConfigDumps();
   else if (need.startsWith('istiod:')) await reader.istiodDebug(need.slice('istiod:'.length));
   else await reader.listOptional(need as Parameters<ClusterReader['list']>[0]);
 }

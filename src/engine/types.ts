@@ -7,7 +7,7 @@ export type Severity = 'error' | 'warning' | 'info';
 export type Outcome = 'pass' | 'fail' | 'warn' | 'skip' | 'error';
 
 /** Check categories, in report order. */
-export const CATEGORIES = ['control-plane', 'services', 'network', 'certificates', 'connectivity', 'observability'] as const;
+export const CATEGORIES = ['control-plane', 'services', 'network', 'certificates', 'connectivity', 'ambient', 'observability'] as const;
 export type Category = (typeof CATEGORIES)[number];
 
 /** The resource a finding is about. */
@@ -200,6 +200,22 @@ export interface ClusterInfo {
   kubeSystemUid?: string;
   /** East-west gateways found in the cluster, for the topology header. */
   eastWestGateways?: { namespace: string; name: string; network?: string; addresses: string[] }[];
+  /**
+   * How workloads join the mesh (src/mesh/ambient.ts): `sidecar` (namespaces labelled for injection),
+   * `ambient` (namespaces labelled `istio.io/dataplane-mode=ambient` with a ztunnel DaemonSet, or a
+   * ztunnel alone), `both` (a mixed cluster), `none`. Absent when namespaces could not be read.
+   */
+  dataPlane?: {
+    mode: 'sidecar' | 'ambient' | 'both' | 'none';
+    /** Namespaces in ambient mode, sorted. */
+    ambientNamespaces: string[];
+    /** Namespaces labelled for sidecar injection, sorted. */
+    sidecarNamespaces: string[];
+    /** A ztunnel DaemonSet runs in the cluster. */
+    ztunnel: boolean;
+  };
+  /** Ambient east-west gateways (Gateway API Gateways of class `istio-east-west`), for the topology header. */
+  ambientEastWestGateways?: { namespace: string; name: string; network?: string; addresses: string[] }[];
 }
 
 /** Mesh-wide topology. */
@@ -342,7 +358,7 @@ interface BaseCheck<M extends Messages> {
   category: Category;
   /**
    * Everything the check reads, no more (test/checks/needs-contract.test.ts holds it to that): kinds,
-   * `istiod:<endpoint>`, `istiod-logs` (istiod's discovery log window), `proxy:<admin read>`, `exec`, `live`, each optionally `?`. The engine
+   * `istiod:<endpoint>`, `istiod-logs` (istiod's discovery log window), `ztunnel-config` (sampled ztunnels' config_dump), `proxy:<admin read>`, `exec`, `live`, each optionally `?`. The engine
    * prefetches them and skips on a forbidden required one.
    */
   needs: Need[];
@@ -386,7 +402,7 @@ export type SidecarAdminRead = Parameters<ClusterReader['sidecarAdmin']>[1];
  * One thing a check reads: a resource kind, an istiod debug endpoint, a sidecar admin read
  * (`proxy:certs`), or a live-only capability (`exec`, `live`: the check skips offline).
  */
-export type RequiredNeed = ResourceKindName | `istiod:${string}` | 'istiod-logs' | `proxy:${SidecarAdminRead}` | 'exec' | 'live';
+export type RequiredNeed = ResourceKindName | `istiod:${string}` | 'istiod-logs' | 'ztunnel-config' | `proxy:${SidecarAdminRead}` | 'exec' | 'live';
 
 /**
  * A data need. With a trailing `?` it is optional: the check reads it when it can and copes when it

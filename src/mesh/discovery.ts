@@ -27,6 +27,7 @@ import {
 } from './istio-objects.ts';
 import { DEFAULT_CLUSTER_DOMAIN, clusterDomainOf, meshNetworksOf, type MeshNetwork } from './istio-gateways.ts';
 import { eastWestGatewaysOf } from './eastwest-gateways.ts';
+import { dataPlaneOf, findAmbientEastWestGateways } from './ambient.ts';
 
 /** The result of topology discovery. */
 export interface Topology {
@@ -133,7 +134,7 @@ class TolerantLister {
 
 async function discoverCluster(reader: ClusterReader, istioNamespace: string, timeoutMs?: number): Promise<ClusterFacts> {
   const lister = new TolerantLister(reader, istioNamespace, timeoutMs);
-  const [deployments, namespaces, configMaps, services, webhookConfigs, nodes, k8sGateways] = await Promise.all([
+  const [deployments, namespaces, configMaps, services, webhookConfigs, nodes, k8sGateways, daemonSets] = await Promise.all([
     lister.list('deployments', 'istio-namespace'),
     lister.list('namespaces'),
     lister.list('configmaps', 'istio-namespace'),
@@ -141,6 +142,8 @@ async function discoverCluster(reader: ClusterReader, istioNamespace: string, ti
     lister.list('mutatingwebhookconfigurations'),
     lister.list('nodes'),
     lister.list('k8sgateways', undefined, { optional: true }),
+    // ztunnel may run outside the istio namespace (some distributions use kube-system): all namespaces.
+    lister.list('daemonsets', undefined, { optional: true }),
   ]).finally(() => lister.done());
 
   const info: ClusterInfo = { name: reader.name, role: 'unknown', revisions: [], reachable: true, via: reader.via };
@@ -182,6 +185,12 @@ async function discoverCluster(reader: ClusterReader, istioNamespace: string, ti
   info.revisions = [...new Set(istiods.map(revisionOf))].sort();
   const version = versionFromImage(istiods[0] && istiodContainer(istiods[0])?.image) ?? injectorValues?.tag;
   if (version) info.istioVersion = version;
+
+  if (namespaces) info.dataPlane = dataPlaneOf(namespaces, daemonSets);
+  const ambientGateways = findAmbientEastWestGateways(k8sGateways ?? []);
+  if (ambientGateways.length > 0) {
+    info.ambientEastWestGateways = ambientGateways.map((gw) => ({ namespace: gw.namespace, name: gw.name, ...(gw.network ? { network: gw.network } : {}), addresses: gw.addresses }));
+  }
 
   // Gateway API gateways that cannot be read leave only the Service gateways known.
   const gatewaySources = services ? { services, k8sGateways: k8sGateways ?? [], nodes, configMaps } : undefined;

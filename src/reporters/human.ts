@@ -93,6 +93,8 @@ function header(report: Report, view: View, now: Date | undefined): string[] {
 
 function topology(clusters: readonly ClusterInfo[], view: View): string[] {
   if (clusters.length === 0) return [view.chalk.yellow('no clusters')];
+  // The data plane column appears once a cluster runs ambient workloads: a sidecar-only mesh reads as before.
+  const ambient = clusters.some((cluster) => cluster.dataPlane?.mode === 'ambient' || cluster.dataPlane?.mode === 'both');
   const rows = clusters.map((cluster) => [
     cluster.name,
     clusterContext(cluster),
@@ -101,10 +103,11 @@ function topology(clusters: readonly ClusterInfo[], view: View): string[] {
     cluster.role,
     controlPlane(cluster),
     cluster.istioVersion ?? '-',
+    ...(ambient ? [dataPlane(cluster)] : []),
     eastWestGateways(cluster),
     cluster.reachable ? view.chalk.green('yes') : view.chalk.red('no'),
   ]);
-  const head = ['cluster', 'context', 'cluster id', 'network', 'role', 'control plane', 'istio', 'east-west gateways', 'reachable'];
+  const head = ['cluster', 'context', 'cluster id', 'network', 'role', 'control plane', 'istio', ...(ambient ? ['data plane'] : []), 'east-west gateways', 'reachable'];
   const unreachable = clusters
     .filter((cluster) => !cluster.reachable)
     .flatMap((cluster) => wrap(`${view.chalk.red(MARKS.error)} ${cluster.name} unreachable: ${cluster.unreachableReason ?? 'unknown reason'}`, view.width, { rest: '  ' }));
@@ -121,12 +124,19 @@ function controlPlane(cluster: ClusterInfo): string {
   return cluster.role === 'external-controlled' ? 'external' : 'none';
 }
 
+function dataPlane(cluster: ClusterInfo): string {
+  const plane = cluster.dataPlane;
+  if (!plane) return '-';
+  if (plane.mode !== 'both') return plane.mode;
+  return `both (ambient: ${plane.ambientNamespaces.join(', ')})`;
+}
+
 function eastWestGateways(cluster: ClusterInfo): string {
-  const gateways = cluster.eastWestGateways ?? [];
+  const gateways = [...(cluster.eastWestGateways ?? []), ...(cluster.ambientEastWestGateways ?? []).map((gateway) => ({ ...gateway, ambient: true }))];
   if (gateways.length === 0) return '-';
   // One gateway per line keeps the table narrow.
   return gateways
-    .map((gateway) => `${gateway.namespace}/${gateway.name} ${gateway.addresses.length > 0 ? gateway.addresses.join(', ') : '(no address)'}`)
+    .map((gateway) => `${gateway.namespace}/${gateway.name} ${gateway.addresses.length > 0 ? gateway.addresses.join(', ') : '(no address)'}${'ambient' in gateway ? ' (ambient)' : ''}`)
     .join('\n');
 }
 

@@ -64,6 +64,7 @@ export function memoryReader(name: string, objects: ClusterObjects, options: Mem
     listOptional: list,
     istiodDebug: async () => [],
     istiodLogs: async () => [],
+    ztunnelConfigDumps: async () => [],
     sidecarAdmin: async () => {
       throw new AccessError('offline', name, 'offline');
     },

@@ -54,6 +54,10 @@ function recordingReader(inner: ClusterReader, note: (need: string, detail: stri
       note('istiod-logs', `istiod logs of ${inner.name}`);
       return inner.istiodLogs(opts);
     },
+    ztunnelConfigDumps: (opts) => {
+      note('ztunnel-config', `ztunnel config_dump of ${inner.name}`);
+      return inner.ztunnelConfigDumps(opts);
+    },
     sidecarAdmin: (pod, what, opts) => {
       note(`proxy:${what}`, `${what} of ${pod.namespace}/${pod.name} in ${inner.name}`);
       return inner.sidecarAdmin(pod, what, opts);

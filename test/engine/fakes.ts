@@ -18,6 +18,7 @@ export function memoryReader(name: string, objects: Partial<Record<ResourceKindN
     listOptional: list,
     istiodDebug: async () => [],
     istiodLogs: async () => [],
+    ztunnelConfigDumps: async () => [],
     sidecarAdmin: async () => '',
     exec: async () => ({ exitCode: 0, stdout: '', stderr: '' }),
     version: async () => undefined,

@@ -41,6 +41,8 @@ const SHORT_NAMES: Partial<Record<ResourceKindName, string[]>> = {
   peerauthentications: ['pa'],
   authorizationpolicies: ['ap'],
   k8sgateways: ['gtw'],
+  gatewayclasses: ['gc'],
+  daemonsets: ['ds'],
 };
 
 const CATEGORIES: Partial<Record<ResourceKindName, string[]>> = {
@@ -48,6 +50,7 @@ const CATEGORIES: Partial<Record<ResourceKindName, string[]>> = {
   services: ['all'],
   deployments: ['all'],
   replicasets: ['all'],
+  daemonsets: ['all'],
   gateways: ['istio-io', 'networking-istio-io'],
   virtualservices: ['istio-io', 'networking-istio-io'],
   destinationrules: ['istio-io', 'networking-istio-io'],
@@ -57,6 +60,7 @@ const CATEGORIES: Partial<Record<ResourceKindName, string[]>> = {
   peerauthentications: ['istio-io', 'security-istio-io'],
   authorizationpolicies: ['istio-io', 'security-istio-io'],
   k8sgateways: ['gateway-api'],
+  gatewayclasses: ['gateway-api'],
 };
 
 /** A subresource the lab serves (exec, port-forward, proxy). */

@@ -29,6 +29,7 @@ export function memoryReader(init: MemoryReaderInit): ClusterReader {
     listOptional: list,
     istiodDebug: async (endpoint) => init.istiod?.[endpoint] ?? [],
     istiodLogs: async () => [],
+    ztunnelConfigDumps: async () => [],
     sidecarAdmin: async (pod: PodRef, what) => {
       const body = init.sidecars?.[`${pod.namespace}/${pod.name}/${what}`];
       if (body === undefined) throw new AccessError('not-found', init.name, `no ${what}`);
