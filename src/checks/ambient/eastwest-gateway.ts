@@ -4,7 +4,7 @@ import type { ContextOf } from '../../engine/types.ts';
 import { EAST_WEST_CLASS, findAmbientEastWestGateways, noAmbientReason, runsAmbient, type AmbientEastWestGateway } from '../../mesh/ambient.ts';
 
 const GATEWAY_HINT =
-  'samples/multicluster/gen-eastwest-gateway.sh --network {{network}} --ambient | kubectl apply -f - (a Gateway istio-system/istio-eastwestgateway of class istio-east-west, ' +
+  'samples/multicluster/gen-eastwest-gateway.sh --network {{network}} --ambient | kubectl --context=<{{cluster}} context> apply -f - (a Gateway istio-system/istio-eastwestgateway of class istio-east-west, ' +
   'label topology.istio.io/network={{network}}, listener {name: mesh, port: 15008, protocol: HBONE, tls: {mode: Terminate, options: {gateway.istio.io/tls-terminate-mode: ISTIO_MUTUAL}}})';
 
 const check = defineCheck({
@@ -32,37 +32,37 @@ const check = defineCheck({
         template: 'GatewayClass istio-east-west does not exist: istiod registers it only with AMBIENT_ENABLE_MULTI_NETWORK=true, so no controller deploys an east-west gateway',
         severity: 'error',
         explainedBy: [{ check: 'ambient/multi-network', messages: ['multiNetworkOff', 'ambientOff'], when: 'cluster' }],
-        hint: 'Turn on multi-network in istiod: helm upgrade istiod istio/istiod -n istio-system --reuse-values --set env.AMBIENT_ENABLE_MULTI_NETWORK="true"',
+        hint: 'Turn on multi-network in istiod: helm --kube-context=<{{cluster}} context> upgrade istiod istio/istiod -n istio-system --reuse-values --set env.AMBIENT_ENABLE_MULTI_NETWORK="true"',
       },
       noHboneListener: {
         template: 'Gateway {{name}} (class istio-east-west) has no listener with protocol HBONE and tls.mode Terminate: peers\' istiods ignore it',
         severity: 'error',
-        hint: 'Add the listener: kubectl -n {{namespace}} edit gateways.gateway.networking.k8s.io {{name}} and set {name: mesh, port: 15008, protocol: HBONE, tls: {mode: Terminate, options: {gateway.istio.io/tls-terminate-mode: ISTIO_MUTUAL}}}',
+        hint: 'Add the listener: kubectl --context=<{{cluster}} context> -n {{namespace}} edit gateways.gateway.networking.k8s.io {{name}} and set {name: mesh, port: 15008, protocol: HBONE, tls: {mode: Terminate, options: {gateway.istio.io/tls-terminate-mode: ISTIO_MUTUAL}}}',
       },
       noAddress: {
         template: 'Gateway {{name}} (class istio-east-west, network {{network}}) has no status.addresses: peers\' istiods get no address for network {{network}}',
         severity: 'error',
-        hint: 'See why the controller wrote none: kubectl -n {{namespace}} describe gateways.gateway.networking.k8s.io {{name}}; kubectl -n {{namespace}} get service -l gateway.networking.k8s.io/gateway-name={{name}} (a LoadBalancer still pending?)',
+        hint: 'See why the controller wrote none: kubectl --context=<{{cluster}} context> -n {{namespace}} describe gateways.gateway.networking.k8s.io {{name}}; kubectl --context=<{{cluster}} context> -n {{namespace}} get service -l gateway.networking.k8s.io/gateway-name={{name}} (a LoadBalancer still pending?)',
       },
       notProgrammed: {
         template: 'Gateway {{name}} (class istio-east-west) is not Programmed: its deployment or service is not ready',
         severity: 'error',
-        hint: 'See why: kubectl -n {{namespace}} describe gateways.gateway.networking.k8s.io {{name}}; kubectl -n {{namespace}} get pods -l gateway.networking.k8s.io/gateway-name={{name}}',
+        hint: 'See why: kubectl --context=<{{cluster}} context> -n {{namespace}} describe gateways.gateway.networking.k8s.io {{name}}; kubectl --context=<{{cluster}} context> -n {{namespace}} get pods -l gateway.networking.k8s.io/gateway-name={{name}}',
       },
       networkLabelMissing: {
         template: 'Gateway {{name}} (class istio-east-west) lacks the topology.istio.io/network label: peers\' istiods ignore it',
         severity: 'error',
-        hint: 'Label it with this cluster\'s network: kubectl -n {{namespace}} label gateways.gateway.networking.k8s.io {{name}} topology.istio.io/network={{network}}',
+        hint: 'Label it with this cluster\'s network: kubectl --context=<{{cluster}} context> -n {{namespace}} label gateways.gateway.networking.k8s.io {{name}} topology.istio.io/network={{network}}',
       },
       networkMismatch: {
         template: 'Gateway {{name}} (class istio-east-west) is labelled for network {{gatewayNetwork}} but this cluster is on network {{network}}',
         severity: 'error',
-        hint: 'Relabel it: kubectl -n {{namespace}} label gateways.gateway.networking.k8s.io {{name}} topology.istio.io/network={{network}} --overwrite',
+        hint: 'Relabel it: kubectl --context=<{{cluster}} context> -n {{namespace}} label gateways.gateway.networking.k8s.io {{name}} topology.istio.io/network={{network}} --overwrite',
       },
       multiplePerNetwork: {
         template: 'Network {{network}} has {{count}} usable istio-east-west Gateways ({{gateways}}): istiod uses only the first (istio#56960)',
         severity: 'warning',
-        hint: 'Keep one east-west gateway per network (scale it instead of adding Gateways), or remove the extra: kubectl -n <namespace> delete gateways.gateway.networking.k8s.io <name>',
+        hint: 'Keep one east-west gateway per network (scale it instead of adding Gateways), or remove the extra: kubectl --context=<{{cluster}} context> -n <namespace> delete gateways.gateway.networking.k8s.io <name>',
       },
     },
   },

@@ -24,7 +24,7 @@ const check = defineCheck({
         severity: 'error',
         hint:
           'Restore the ambient profile\'s rule in meshConfig: serviceScopeConfigs: [{servicesSelector: {matchExpressions: [{key: istio.io/global, operator: In, values: ["true"]}]}, scope: GLOBAL}] ' +
-          '(helm upgrade istiod istio/istiod -n istio-system --reuse-values --set profile=ambient), then restart istiod.',
+          '(helm --kube-context=<{{cluster}} context> upgrade istiod istio/istiod -n istio-system --reuse-values --set profile=ambient), then restart istiod.',
       },
       globalLabelAsymmetric: {
         template: 'Service {{service}} is GLOBAL in {{globalIn}} but LOCAL in {{cluster}}: scope must match in every cluster, and {{cluster}} neither shares nor receives it',

@@ -34,12 +34,12 @@ const check = defineCheck({
       ambientOff: {
         template: 'istiod {{name}} runs without PILOT_ENABLE_AMBIENT=true (it is {{value}}) while this cluster runs ambient workloads: no ztunnel gets its configuration',
         severity: 'error',
-        hint: 'Install istiod with the ambient profile: helm upgrade istiod istio/istiod -n {{namespace}} --reuse-values --set profile=ambient (or istioctl install --set profile=ambient).',
+        hint: 'Install istiod with the ambient profile: helm --kube-context=<{{cluster}} context> upgrade istiod istio/istiod -n {{namespace}} --reuse-values --set profile=ambient (or istioctl --context=<{{cluster}} context> install --set profile=ambient).',
       },
       multiNetworkOff: {
         template: 'istiod {{name}} runs without AMBIENT_ENABLE_MULTI_NETWORK=true (it is {{value}}): it registers no istio-east-west GatewayClass and sends ztunnels no workload of another cluster\'s network',
         severity: 'error',
-        hint: 'Turn it on: helm upgrade istiod istio/istiod -n {{namespace}} --reuse-values --set env.AMBIENT_ENABLE_MULTI_NETWORK="true" (istioctl: --set values.pilot.env.AMBIENT_ENABLE_MULTI_NETWORK=true).',
+        hint: 'Turn it on: helm --kube-context=<{{cluster}} context> upgrade istiod istio/istiod -n {{namespace}} --reuse-values --set env.AMBIENT_ENABLE_MULTI_NETWORK="true" (istioctl: --set values.pilot.env.AMBIENT_ENABLE_MULTI_NETWORK=true).',
       },
       versionTooOld: {
         template: 'istiod {{name}} is Istio {{version}}: ambient multicluster needs Istio 1.27 or later (alpha in 1.27, multi-network beta since 1.29)',
@@ -54,32 +54,32 @@ const check = defineCheck({
       singleNetwork: {
         template: 'Every cluster of this ambient mesh is on network {{network}}: single-network ambient multicluster is untested upstream and may be broken',
         severity: 'warning',
-        hint: 'Put each cluster on its own network (kubectl label namespace istio-system topology.istio.io/network=<network>) with an istio-east-west gateway, as istio.io documents.',
+        hint: 'Put each cluster on its own network (kubectl --context=<{{cluster}} context> label namespace istio-system topology.istio.io/network=<network>) with an istio-east-west gateway, as istio.io documents.',
       },
       ztunnelMissing: {
         template: 'Namespaces {{namespaces}} are labelled istio.io/dataplane-mode=ambient but no ztunnel DaemonSet runs in this cluster: their traffic is not captured',
         severity: 'error',
-        hint: 'Install istio-cni and ztunnel: helm install istio-cni istio/cni -n istio-system --set profile=ambient; helm install ztunnel istio/ztunnel -n istio-system --set multiCluster.clusterName={{clusterId}} --set global.network={{network}}',
+        hint: 'Install istio-cni and ztunnel: helm --kube-context=<{{cluster}} context> install istio-cni istio/cni -n istio-system --set profile=ambient; helm --kube-context=<{{cluster}} context> install ztunnel istio/ztunnel -n istio-system --set multiCluster.clusterName={{clusterId}} --set global.network={{network}}',
       },
       ztunnelClusterIdMismatch: {
         template: 'ztunnel DaemonSet {{name}} runs with ISTIO_META_CLUSTER_ID={{ztunnelId}} but this cluster\'s id is {{clusterId}}: istiod refuses its certificate and xDS requests ("client claims to be in cluster")',
         severity: 'error',
-        hint: 'Set the cluster name: helm upgrade ztunnel istio/ztunnel -n {{namespace}} --reuse-values --set multiCluster.clusterName={{clusterId}}',
+        hint: 'Set the cluster name: helm --kube-context=<{{cluster}} context> upgrade ztunnel istio/ztunnel -n {{namespace}} --reuse-values --set multiCluster.clusterName={{clusterId}}',
       },
       ztunnelNetworkMismatch: {
         template: 'ztunnel DaemonSet {{name}} runs with NETWORK={{ztunnelNetwork}} but this cluster is on network {{network}}: it treats its own network\'s workloads as remote',
         severity: 'error',
-        hint: 'Set the network: helm upgrade ztunnel istio/ztunnel -n {{namespace}} --reuse-values --set global.network={{network}}',
+        hint: 'Set the network: helm --kube-context=<{{cluster}} context> upgrade ztunnel istio/ztunnel -n {{namespace}} --reuse-values --set global.network={{network}}',
       },
       ztunnelNotReady: {
         template: 'ztunnel DaemonSet {{name}}: {{ready}} of {{desired}} pods ready ({{notReady}}): ambient pods on those nodes have no data plane',
         severity: 'error',
-        hint: 'See why: kubectl -n {{namespace}} get pods -l app=ztunnel -o wide; kubectl -n {{namespace}} logs -l app=ztunnel --tail=50',
+        hint: 'See why: kubectl --context=<{{cluster}} context> -n {{namespace}} get pods -l app=ztunnel -o wide; kubectl --context=<{{cluster}} context> -n {{namespace}} logs -l app=ztunnel --tail=50',
       },
       sidecarAmbientAcrossNetworks: {
         template: 'Namespace {{namespace}} runs sidecars here (network {{network}}) and ambient in {{peers}} (another network): sidecar and ambient workloads have no path to each other across networks (istio#57878)',
         severity: 'warning',
-        hint: 'Use one data plane mode for the namespace in every cluster (kubectl label namespace {{namespace}} istio.io/dataplane-mode=ambient and remove istio-injection, or the reverse), as upstream does not route sidecar-to-ambient traffic between networks.',
+        hint: 'Use one data plane mode for the namespace in every cluster (kubectl --context=<{{cluster}} context> label namespace {{namespace}} istio.io/dataplane-mode=ambient and remove istio-injection, or the reverse), as upstream does not route sidecar-to-ambient traffic between networks.',
       },
     },
   },

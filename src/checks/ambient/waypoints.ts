@@ -45,7 +45,7 @@ const check = defineCheck({
       waypointNotReady: {
         template: 'Waypoint {{waypoint}} in {{cluster}} has no ready pods ({{pods}} found): GLOBAL Service {{service}} behind it gets no traffic there',
         severity: 'error',
-        hint: 'See why: kubectl --context=<{{cluster}} context> -n {{waypointNamespace}} get pods -l gateway.networking.k8s.io/gateway-name={{waypointName}}; kubectl -n {{waypointNamespace}} describe gateways.gateway.networking.k8s.io {{waypointName}}',
+        hint: 'See why: kubectl --context=<{{cluster}} context> -n {{waypointNamespace}} get pods -l gateway.networking.k8s.io/gateway-name={{waypointName}}; kubectl --context=<{{cluster}} context> -n {{waypointNamespace}} describe gateways.gateway.networking.k8s.io {{waypointName}}',
       },
     },
   },

@@ -59,7 +59,7 @@ const check = defineCheck({
         template: '{{source}} does not trust this cluster\'s root {{root}} (it trusts {{trusted}}): its mTLS to workloads signed by this cluster\'s CA fails',
         severity: 'error',
         explainedBy: [{ check: 'certificates/shared-root', messages: ['rootMismatch'], when: 'mesh' }],
-        hint: 'Plug in certificates from one root for every cluster (cacerts), restart istiod, then ztunnel: kubectl -n istio-system rollout restart daemonset/ztunnel',
+        hint: 'Plug in certificates from one root for every cluster (cacerts), restart istiod, then ztunnel: kubectl --context=<{{cluster}} context> -n istio-system rollout restart daemonset/ztunnel',
       },
     },
   },
