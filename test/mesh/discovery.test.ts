@@ -16,8 +16,8 @@ describe('discoverTopology on fixtures', () => {
   it('multi-primary-healthy: two primaries on two networks', async () => {
     const { clusters, mesh } = await topologyOf('multi-primary-healthy');
     expect(clusters.map(summary)).toEqual([
-      { name: 'cluster1', clusterId: 'cluster1', network: 'network1', role: 'primary', revisions: ['default'], istioVersion: '1.29.1', reachable: true },
-      { name: 'cluster2', clusterId: 'cluster2', network: 'network2', role: 'primary', revisions: ['default'], istioVersion: '1.29.1', reachable: true },
+      { name: 'cluster1', clusterId: 'cluster1', network: 'network1', role: 'primary', revisions: ['default'], istioVersion: '1.31.0', reachable: true },
+      { name: 'cluster2', clusterId: 'cluster2', network: 'network2', role: 'primary', revisions: ['default'], istioVersion: '1.31.0', reachable: true },
     ]);
     expect(mesh).toEqual({ model: 'multi-primary', meshId: 'mesh1', trustDomain: 'cluster.local', multiNetwork: true });
     expect(clusters[0].context).toBe('kind-cluster1');
@@ -29,9 +29,9 @@ describe('discoverTopology on fixtures', () => {
   it('primary-remote-healthy: the remote has no istiod, its id and network come from the injector', async () => {
     const { clusters, mesh } = await topologyOf('primary-remote-healthy');
     expect(clusters.map(summary)).toEqual([
-      { name: 'cluster1', clusterId: 'cluster1', network: 'network1', role: 'primary', revisions: ['default'], istioVersion: '1.29.1', reachable: true },
+      { name: 'cluster1', clusterId: 'cluster1', network: 'network1', role: 'primary', revisions: ['default'], istioVersion: '1.31.0', reachable: true },
       // The remote's version is the injector's global.tag: the proxies it gets.
-      { name: 'cluster2', clusterId: 'cluster2', network: 'network2', role: 'remote', revisions: [], istioVersion: '1.29.1', reachable: true },
+      { name: 'cluster2', clusterId: 'cluster2', network: 'network2', role: 'remote', revisions: [], istioVersion: '1.31.0', reachable: true },
     ]);
     expect(mesh).toEqual({ model: 'primary-remote', meshId: 'mesh1', trustDomain: 'cluster.local', multiNetwork: true });
   });
@@ -88,10 +88,10 @@ describe('discoverTopology fallbacks', () => {
     canary.metadata.labels!['istio.io/rev'] = 'canary';
     canary.spec.template.spec.containers[0].image = 'gcr.io/istio-release/pilot:1.30.0-distroless';
     deployments.push(canary);
-    objectNamed(objects, 'cluster1', 'deployments', 'istiod').spec.template.spec.containers[0].image = 'docker.io/istio/pilot:1.29.1-distroless';
+    objectNamed(objects, 'cluster1', 'deployments', 'istiod').spec.template.spec.containers[0].image = 'docker.io/istio/pilot:1.31.0-distroless';
     const { clusters } = await discoverTopology(memoryReaders(objects), ISTIO_NAMESPACE);
     expect(clusters[0].revisions).toEqual(['canary', 'default']);
-    expect(clusters[0].istioVersion).toBe('1.29.1');
+    expect(clusters[0].istioVersion).toBe('1.31.0');
   });
 
   it('marks a cluster unreachable, with the reason, when every list fails that way; never throws', async () => {

@@ -92,7 +92,7 @@ export const LAB_FAULTS: readonly LabFaultInfo[] = [
   fault('mesh-id-mismatch', 'cluster2', 'any', ['control-plane/mesh-config'], 'The cluster was installed with meshID mesh2.'),
   fault('trust-domain-mismatch', 'cluster2', 'any', ['control-plane/mesh-config', 'certificates/workload'], 'The cluster\'s mesh config uses trust domain cluster2.local.'),
   fault('discovery-selectors-exclude', 'cluster1', 'primary', ['control-plane/mesh-config'], 'istiod discoverySelectors select istio-discovery=enabled namespaces only, which leaves out `sample`.'),
-  fault('version-skew', 'cluster2', 'any', ['control-plane/version-skew'], 'The cluster runs Istio 1.27.3 (istiod and proxies), two minors from the others.'),
+  fault('version-skew', 'cluster2', 'any', ['control-plane/version-skew', 'control-plane/known-issues'], 'The cluster runs Istio 1.29.1 (istiod and proxies), two minors behind the others, and with it istio#60082.'),
   fault('no-remote-secret', 'cluster1', 'primary', ['control-plane/remote-secrets', 'control-plane/remote-sync', 'services/cross-cluster-discovery'], 'The primary has no remote secret for its peer.'),
   fault('remote-secret-wrong-id', 'cluster1', 'primary', ['control-plane/remote-secrets'], 'The primary\'s remote secret for its peer is keyed `kind-<peer>` instead of the peer\'s cluster id.'),
   fault('remote-secret-exec-auth', 'cluster1', 'primary', ['control-plane/remote-secrets', 'control-plane/istiod-logs'], 'The kubeconfig in the primary\'s remote secret for its peer uses an exec credential plugin.'),

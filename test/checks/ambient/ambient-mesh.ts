@@ -59,7 +59,7 @@ export function ztunnelDaemonSet(cluster: string): KubeObject {
           containers: [
             {
               name: 'istio-proxy',
-              image: 'docker.io/istio/ztunnel:1.29.1-distroless',
+              image: 'docker.io/istio/ztunnel:1.31.0-distroless',
               env: [
                 { name: 'NETWORK', value: NETWORK[cluster] },
                 { name: 'ISTIO_META_CLUSTER_ID', value: cluster },
@@ -78,7 +78,7 @@ function ztunnelPod(cluster: string): KubeObject {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: `ztunnel-${cluster === 'cluster1' ? 'a1b2c' : 'd3e4f'}`, namespace: 'istio-system', labels: { app: 'ztunnel' } },
-    spec: { nodeName: `${cluster}-control-plane`, containers: [{ name: 'istio-proxy', image: 'docker.io/istio/ztunnel:1.29.1-distroless' }] },
+    spec: { nodeName: `${cluster}-control-plane`, containers: [{ name: 'istio-proxy', image: 'docker.io/istio/ztunnel:1.31.0-distroless' }] },
     status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [{ name: 'istio-proxy', ready: true, restartCount: 0 }] },
   };
 }

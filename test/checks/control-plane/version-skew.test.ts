@@ -24,12 +24,12 @@ describe('control-plane/version-skew', () => {
     expect(findingKeys(runs)).toEqual([]);
     expect(runFor(runs, '*').data.versions).toEqual({
       controlPlanes: [
-        { cluster: 'cluster1', revision: 'default', version: '1.29.1' },
-        { cluster: 'cluster2', revision: 'default', version: '1.29.1' },
+        { cluster: 'cluster1', revision: 'default', version: '1.31.0' },
+        { cluster: 'cluster2', revision: 'default', version: '1.31.0' },
       ],
       proxies: [
-        { cluster: 'cluster1', revision: 'default', version: '1.29.1', count: 1, controlPlane: 'cluster1/default', controlPlaneVersion: '1.29.1' },
-        { cluster: 'cluster2', revision: 'default', version: '1.29.1', count: 1, controlPlane: 'cluster2/default', controlPlaneVersion: '1.29.1' },
+        { cluster: 'cluster1', revision: 'default', version: '1.31.0', count: 1, controlPlane: 'cluster1/default', controlPlaneVersion: '1.31.0' },
+        { cluster: 'cluster2', revision: 'default', version: '1.31.0', count: 1, controlPlane: 'cluster2/default', controlPlaneVersion: '1.31.0' },
       ],
     });
   });
@@ -43,22 +43,22 @@ describe('control-plane/version-skew', () => {
 
   it('istiodSkew: two minors apart, reported on the older control plane; one minor is fine', async () => {
     const objects = await fixtureObjects('multi-primary-healthy');
-    setIstiodVersion(objects, 'cluster2', '1.28.3');
-    // cluster2's gateway proxy (1.29.1) is now ahead of its istiod: that is the only finding.
+    setIstiodVersion(objects, 'cluster2', '1.30.3');
+    // cluster2's gateway proxy (1.31.0) is now ahead of its istiod: that is the only finding.
     expect(findingKeys((await runCheck(check, memoryReaders(objects))).runs)).toEqual(['cluster2:proxyNewer']);
-    setIstiodVersion(objects, 'cluster2', '1.27.3');
+    setIstiodVersion(objects, 'cluster2', '1.29.1');
     const { runs } = await runCheck(check, memoryReaders(objects));
     expect(findingKeys(runs)).toContain('cluster2:istiodSkew');
-    expect(runFor(runs, '*').findings.find((f) => f.messageId === 'istiodSkew')!.data).toMatchObject({ version: '1.27.3', newest: '1.29.1' });
+    expect(runFor(runs, '*').findings.find((f) => f.messageId === 'istiodSkew')!.data).toMatchObject({ version: '1.29.1', newest: '1.31.0' });
   });
 
   it('proxyTooOld and proxyNewer against the proxies\' own istiod (native sidecars included)', async () => {
     const objects = await fixtureObjects('multi-primary-healthy');
-    objectsOf(objects, 'cluster1', 'pods').push(sidecarPod('old-1', '1.27.0'), sidecarPod('old-2', '1.27.0', true), sidecarPod('ok', '1.28.2'), sidecarPod('new', '1.30.0'));
+    objectsOf(objects, 'cluster1', 'pods').push(sidecarPod('old-1', '1.29.0'), sidecarPod('old-2', '1.29.0', true), sidecarPod('ok', '1.30.2'), sidecarPod('new', '1.32.0'));
     const { runs } = await runCheck(check, memoryReaders(objects));
     expect(runFor(runs, '*').findings.map((f) => [f.cluster, f.messageId, f.data?.count, f.data?.version])).toEqual([
-      ['cluster1', 'proxyNewer', 1, '1.30.0'],
-      ['cluster1', 'proxyTooOld', 2, '1.27.0'],
+      ['cluster1', 'proxyNewer', 1, '1.32.0'],
+      ['cluster1', 'proxyTooOld', 2, '1.29.0'],
     ]);
   });
 });

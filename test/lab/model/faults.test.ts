@@ -94,9 +94,9 @@ const CASES: FaultCase[] = [
   {
     fault: 'version-skew',
     effect: (mesh) => {
-      expect(podsOf(c2(mesh), 'istio-system', 'istiod-')[0].spec.containers[0].image).toBe('docker.io/istio/pilot:1.27.3');
-      expect(podsOf(c2(mesh), 'sample', 'curl-')[0].spec.initContainers[1].image).toBe('docker.io/istio/proxyv2:1.27.3');
-      expect(podsOf(c1(mesh), 'istio-system', 'istiod-')[0].spec.containers[0].image).toBe('docker.io/istio/pilot:1.29.1');
+      expect(podsOf(c2(mesh), 'istio-system', 'istiod-')[0].spec.containers[0].image).toBe('docker.io/istio/pilot:1.29.1');
+      expect(podsOf(c2(mesh), 'sample', 'curl-')[0].spec.initContainers[1].image).toBe('docker.io/istio/proxyv2:1.29.1');
+      expect(podsOf(c1(mesh), 'istio-system', 'istiod-')[0].spec.containers[0].image).toBe('docker.io/istio/pilot:1.31.0');
     },
   },
   {

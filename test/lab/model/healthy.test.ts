@@ -40,7 +40,7 @@ describe('multi-primary (3 clusters)', () => {
   it('runs a Ready istiod with CLUSTER_ID in every cluster', () => {
     for (const cluster of mesh.clusters) {
       const [pod] = podsOf(cluster, 'istio-system', 'istiod-');
-      expect(pod.spec.containers[0]).toMatchObject({ name: 'discovery', image: 'docker.io/istio/pilot:1.29.1' });
+      expect(pod.spec.containers[0]).toMatchObject({ name: 'discovery', image: 'docker.io/istio/pilot:1.31.0' });
       expect(envOf(pod, 'discovery', 'CLUSTER_ID')).toBe(cluster.name);
       expect(envOf(pod, 'discovery', 'EXTERNAL_ISTIOD')).toBeUndefined();
       expect(pod.status.conditions.find((c: { type: string }) => c.type === 'Ready').status).toBe('True');
