@@ -499,17 +499,32 @@ export function gatewayApiListeners(gateway: KubeObject): GatewayApiListener[] {
 }
 
 /**
+ * Whether istiod serves a Gateway API listener as auto-passthrough, the cross-network mode (istio/istio
+ * pilot/pkg/serviceregistry/kube/conversion.go:199 IsAutoPassthrough at 86c9f01, the same from 1.24.0 to
+ * 1.31): a TLS listener with the `gateway.istio.io/listener-protocol: auto-passthrough` option, or, on a
+ * Gateway labelled with its network, a TLS listener on the port of the `networking.istio.io/gatewayPort`
+ * label (15443 without it).
+ */
+export function isAutoPassthroughListener(gatewayLabels: Record<string, string>, listener: GatewayApiListener): boolean {
+  if (!listener.tls) return false;
+  if (listener.tls.options?.[LISTENER_PROTOCOL_OPTION] === 'auto-passthrough') return true;
+  if (!(NETWORK_LABEL in gatewayLabels)) return false;
+  return String(listener.port) === (gatewayLabels[GATEWAY_PORT_LABEL] ?? String(DEFAULT_GATEWAY_PORT));
+}
+
+/**
  * Gateway API Gateways acting as east-west gateways (istio/istio pilot/pkg/serviceregistry/kube/
- * controller/network.go reads Gateway resources too): a listener with the
- * `gateway.istio.io/listener-protocol: auto-passthrough` TLS option, or the network label with a
- * listener on 15443 (meant to be one; istiod only uses it with the option). Sorted.
+ * controller/network.go:366 handleGatewayResource reads Gateway resources too): an auto-passthrough
+ * listener (isAutoPassthroughListener), or the network label with a listener on 15443 (meant to be one;
+ * istiod only uses it when the listener is TLS). Sorted.
  */
 export function findGatewayApiEastWestGateways(gateways: KubeObject[]): GatewayApiEastWestGateway[] {
   const found: GatewayApiEastWestGateway[] = [];
   for (const gateway of gateways) {
     const listeners = gatewayApiListeners(gateway);
-    const network = labelsOf(gateway)[NETWORK_LABEL] || undefined;
-    const autoPassthroughListener = listeners.find((l) => l.tls?.options?.[LISTENER_PROTOCOL_OPTION] === 'auto-passthrough');
+    const labels = labelsOf(gateway);
+    const network = labels[NETWORK_LABEL] || undefined;
+    const autoPassthroughListener = listeners.find((l) => isAutoPassthroughListener(labels, l));
     const meant = autoPassthroughListener !== undefined || (network !== undefined && listeners.some((l) => l.port === DEFAULT_GATEWAY_PORT));
     if (!meant) continue;
     const addresses = ((gateway.status?.addresses ?? []) as { value?: string }[]).map((a) => a.value).filter((v): v is string => typeof v === 'string' && v !== '');

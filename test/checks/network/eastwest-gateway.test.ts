@@ -198,10 +198,16 @@ describe('network/eastwest-gateway', () => {
       expect(findingKeys(broken.runs)).toEqual(['cluster2:ewgwGatewayNoAddress', 'cluster2:ewgwGatewayNotProgrammed']);
       expect(runFor(broken.runs, 'cluster2').findings[0].resource).toEqual({ kind: 'Gateway', namespace: 'istio-system', name: 'eastwest' });
 
+      // Without the option istiod still serves a TLS listener on 15443 of a labelled Gateway as auto-passthrough
+      // (pilot/pkg/serviceregistry/kube/conversion.go:199); a listener without TLS on 15443 it does not.
       const noOption = await apiGateway((gw) => {
         delete gw.spec.listeners[0].tls.options;
       });
-      expect(findingKeys(noOption.runs)).toEqual(['cluster2:ewgwGatewayNoAutoPassthrough']);
+      expect(findingKeys(noOption.runs)).toEqual([]);
+      const noTls = await apiGateway((gw) => {
+        gw.spec.listeners[0] = { name: 'mesh', port: 15443, protocol: 'TCP' };
+      });
+      expect(findingKeys(noTls.runs)).toEqual(['cluster2:ewgwGatewayNoAutoPassthrough']);
 
       const unlabelled = await apiGateway((gw) => {
         gw.metadata.labels = {};
