@@ -143,10 +143,16 @@ function serves(workload: AmbientWorkload, key: string): boolean {
 
 async function judgeGatewayAddresses(ctx: Ctx, sources: ViewSource[]): Promise<void> {
   const known = new Map<string, Set<string>>();
+  // Networks with a cluster whose Gateways could not be read: an address there may be explained by what was not read.
+  const unreadNetworks = new Set<string | undefined>();
   for (const [i, reader] of ctx.clusters.entries()) {
     if (!ctx.clusterInfos[i].reachable) continue;
     const gateways = await reader.listOptional('k8sgateways').catch(() => undefined);
-    if (!gateways) continue;
+    if (!gateways) {
+      ctx.notRead(reader.name, 'its Gateways could not be listed');
+      unreadNetworks.add(ctx.clusterInfos[i].network);
+      continue;
+    }
     for (const gw of findAmbientEastWestGateways(gateways)) {
       if (!gw.network) continue;
       const set = known.get(gw.network) ?? new Set<string>();
@@ -160,6 +166,7 @@ async function judgeGatewayAddresses(ctx: Ctx, sources: ViewSource[]): Promise<v
       const gw = workload.networkGateway;
       if (!gw || !isSplitHorizonWorkload(workload)) continue;
       const network = gw.network ?? workloadNetwork(workload);
+      if (unreadNetworks.has(network) || unreadNetworks.has(undefined)) continue;
       if (known.get(network)?.has(gw.address) || reported.has(`${network}/${gw.address}`)) continue;
       reported.add(`${network}/${gw.address}`);
       ctx.report({ messageId: 'unexplainedGatewayAddress', data: { source: source.what, network, address: gw.address, known: [...(known.get(network) ?? [])].join(', ') || 'none' } });

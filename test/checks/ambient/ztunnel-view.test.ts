@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import check from '../../../src/checks/ambient/ztunnel-view.ts';
+import { AccessError } from '../../../src/cluster/types.ts';
 import { secretText } from '../../../src/mesh/certificates.ts';
 import { findingKeys, fixtureObjects, objectNamed, openFixture, runCheck, runErrors, runFor } from '../helpers.ts';
 import { ambientObjects, ambientReaders, derivedDumps } from './ambient-mesh.ts';
@@ -44,6 +45,31 @@ describe('ambient/ztunnel-view', () => {
     dumps.get('cluster2')!.certificates[0].rootCerts = [{ pem: other }];
     const { runs } = await runCheck(check, await ambientReaders(objects, dumps));
     expect(findingKeys(runs)).toEqual(['cluster1:unexplainedGatewayAddress', 'cluster2:rootNotTrusted']);
+  });
+
+  it('an address on a network whose Gateways could not be read is not called unexplained: the run says what it missed', async () => {
+    const objects = await ambientObjects();
+    const dumps = (await derivedDumps(objects)) as Map<string, { workloads: { networkGateway?: { destination: string } }[] }>;
+    dumps.get('cluster1')!.workloads.find((w) => w.networkGateway)!.networkGateway!.destination = 'network2/198.51.100.9';
+    const readers = (await ambientReaders(objects, dumps)).map((reader) =>
+      reader.name !== 'cluster2'
+        ? reader
+        : new Proxy(reader, {
+            get(target, prop) {
+              if (prop === 'listOptional') {
+                return async (kind: string, ...rest: unknown[]) => {
+                  if (kind === 'k8sgateways') throw new AccessError('bad-response', 'cluster2', 'HTTP 500 listing gateways');
+                  return (target.listOptional as (...a: unknown[]) => unknown)(kind, ...rest);
+                };
+              }
+              const value = Reflect.get(target, prop, target);
+              return typeof value === 'function' ? value.bind(target) : value;
+            },
+          }),
+    );
+    const { runs } = await runCheck(check, readers);
+    expect(findingKeys(runs)).not.toContain('cluster1:unexplainedGatewayAddress');
+    expect(runFor(runs, 'cluster1').outcome).not.toBe('pass');
   });
 
   it('a dump that is not ztunnel\'s is an error with the reason', async () => {
