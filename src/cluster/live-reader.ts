@@ -51,7 +51,7 @@ class LiveClusterReader implements ClusterReader {
   readonly live = true;
   readonly via: 'context' | 'remote-secret';
   readonly #endpoint: KubeEndpoint;
-  readonly #istioNamespace: string;
+  #istioNamespace: string;
   /** The per-cluster cap on requests in flight (lists and execs alike). */
   readonly #limited: ReturnType<typeof createLimiter>;
   readonly #requestTimeoutMs: number;
@@ -176,6 +176,10 @@ class LiveClusterReader implements ClusterReader {
     if (status === 403) return new AccessError('forbidden', this.name, `forbidden: cannot ${action}`);
     if (status === 404) return new AccessError('not-found', this.name, `not found: GET ${path}`);
     return new AccessError('bad-response', this.name, `bad response: HTTP ${status} from GET ${path}${detail ? `: ${detail}` : ''}`);
+  }
+
+  useIstiodNamespace(namespace: string): void {
+    this.#istioNamespace = namespace;
   }
 
   istiodDebug(endpoint: string, opts?: { signal?: AbortSignal }): Promise<IstiodDebugOutput[]> {

@@ -189,6 +189,11 @@ export interface ClusterReader {
    * Resolves [] when the cluster runs no istiod.
    */
   istiodDebug(endpoint: string, opts?: { signal?: AbortSignal }): Promise<IstiodDebugOutput[]>;
+  /**
+   * Read istiod (debug, logs) in this namespace instead of --istio-namespace: discovery found the
+   * cluster's istiod there (an external istiod in `external-istiod`). Readers that cannot move ignore it.
+   */
+  useIstiodNamespace?(namespace: string): void;
 
   /**
    * The `discovery` container log of every running istiod pod, in ISTIOD_LOG_WINDOW (GET pods/log;

@@ -266,7 +266,9 @@ async function runTask(input: RunInput, task: Task, memo: RunMemo): Promise<Chec
     clusters: input.readers,
     clusterInfos: input.clusterInfos,
     mesh: input.mesh,
-    options: input.options,
+    // A cluster whose istiod lives outside --istio-namespace (an external istiod in `external-istiod`)
+    // is read there: every Istio object of that cluster is in its istiod's namespace.
+    options: info?.istiodNamespace ? { ...input.options, istioNamespace: info.istiodNamespace } : input.options,
     signal: controller.signal,
     memo,
     report: (finding) => {

@@ -184,8 +184,18 @@ export interface ClusterInfo {
   clusterId?: string;
   /** Network (namespace label `topology.istio.io/network` or `global.network`). */
   network?: string;
-  /** primary: runs istiod for itself; remote: config from another cluster's istiod; config: external control plane's config cluster. */
-  role: 'primary' | 'remote' | 'external-controlled' | 'unknown';
+  /**
+   * primary: runs istiod for itself; remote: config from another cluster's istiod; external-control-plane:
+   * runs an istiod for other clusters only (its CLUSTER_ID is the config cluster's id, no proxies of the
+   * mesh run here); config: the remote whose API holds the mesh config of an external istiod (read
+   * through Secret `istio-kubeconfig`); external-controlled: no istiod and an injector calling a URL no
+   * diagnosed cluster serves.
+   */
+  role: 'primary' | 'remote' | 'external-control-plane' | 'config' | 'external-controlled' | 'unknown';
+  /** Namespace of this cluster's istiod when it runs one (an external istiod lives outside --istio-namespace, e.g. `external-istiod`). */
+  istiodNamespace?: string;
+  /** Name (in the report) of the cluster whose istiod runs this cluster's control plane, when it is another diagnosed cluster. */
+  controlPlaneCluster?: string;
   /** istiod revisions found (`default` for an unrevisioned install). */
   revisions: string[];
   /** istiod version (from the image tag or pilot version), when known. */

@@ -8,6 +8,7 @@ import { AccessError, type ClusterReader, type KubeObject } from '../cluster/typ
 import type { ClusterInfo, ClusterReadContext, ResourceRef } from '../engine/types.ts';
 import { privateKeyFacts, signatureVerifies, type CertificateFacts, type PrivateKeyFacts } from './x509-validate.ts';
 import { parseVersion } from './istio-objects.ts';
+import { controlledElsewhere } from './roles.ts';
 
 export type { CertificateFacts } from './x509-validate.ts';
 
@@ -327,7 +328,7 @@ export async function readClusterRoot(
   const selfSigned = secretList.find((s) => s.metadata.name === SELF_SIGNED_CA_SECRET);
   const rootConfigMap = configMapList.find((c) => c.metadata.name === ROOT_CERT_CONFIGMAP);
 
-  const remote = info?.role === 'remote' || info?.role === 'external-controlled';
+  const remote = controlledElsewhere(info);
   const readers: (() => ClusterRoot | RootProblem | undefined)[] = [
     // An istiod before 1.27 ignores a cacerts without its key and signs with istio-ca-secret.
     () => (ignoredCacerts(cacerts) ? undefined : rootFromCacerts(reader.name, cacerts)),
@@ -357,7 +358,7 @@ export async function readClusterRoot(
  * workload certificates come from its control plane's istiod.
  */
 export function clustersWithOwnCa(info: ClusterInfo): string | undefined {
-  if (info.role === 'remote' || info.role === 'external-controlled') return 'remote cluster: its workload certificates come from its control plane\'s istiod';
+  if (controlledElsewhere(info)) return 'remote cluster: its workload certificates come from its control plane\'s istiod';
   return undefined;
 }
 

@@ -14,6 +14,7 @@ import {
   findIstiodDeployments,
   findRemoteIstiodServices,
   findMeshConfigMaps,
+  gatewayAddresses,
   injectorValuesOf,
   isIstiodRemoteName,
   istiodContainer,
@@ -44,6 +45,12 @@ interface ClusterFacts {
   controlPlaneClusters: string[];
   /** What the east-west gateways are found from, once the mesh's meshNetworks are known. */
   gatewaySources?: GatewaySources;
+  /** Whether the cluster's istiod runs with EXTERNAL_ISTIOD=true. */
+  externalIstiod?: boolean;
+  /** Hosts the cluster's injector webhooks call by URL (an external control plane's address). */
+  webhookHosts: string[];
+  /** External addresses of the Services in front of the cluster's istiod pods (how other clusters reach it). */
+  istiodAddresses?: string[];
 }
 
 /** A cluster's lists that east-west gateway discovery reads. */
@@ -65,6 +72,7 @@ const UNREACHABLE_REASONS = new Set(['unreachable', 'unauthorized', 'timeout']);
  */
 export async function discoverTopology(readers: ClusterReader[], istioNamespace: string, opts: { timeoutMs?: number } = {}): Promise<Topology> {
   const facts = await Promise.all(readers.map((reader) => discoverCluster(reader, istioNamespace, opts.timeoutMs)));
+  assignExternalRoles(facts);
   addEastWestGateways(facts, istioNamespace);
   const clusters = facts.map((f) => f.info);
   return { clusters, mesh: meshOf(facts) };
@@ -75,6 +83,8 @@ class TolerantLister {
   readonly #reader: ClusterReader;
   readonly #istioNamespace: string;
   readonly #errors: Error[] = [];
+  /** Cluster-wide lists that succeeded, before narrowing to the istio namespace. */
+  readonly #wide = new Map<ResourceKindName, KubeObject[]>();
   #calls = 0;
   #failures = 0;
   /** Settles when the discovery budget (--timeout) is spent: a slow API cannot hold the run up. */
@@ -106,6 +116,7 @@ class TolerantLister {
   async list(kind: ResourceKindName, narrowTo?: 'istio-namespace', opts: { optional?: boolean } = {}): Promise<KubeObject[] | undefined> {
     this.#calls += 1;
     let result = await this.#try(kind, undefined, opts.optional);
+    if ('objects' in result) this.#wide.set(kind, result.objects);
     if (narrowTo && 'objects' in result) result = { objects: result.objects.filter((o) => o.metadata.namespace === this.#istioNamespace) };
     if (narrowTo && 'error' in result && result.error instanceof AccessError && result.error.reason === 'forbidden') {
       result = await this.#try(kind, { namespace: this.#istioNamespace });
@@ -122,6 +133,11 @@ class TolerantLister {
       (err: unknown) => ({ error: err instanceof Error ? err : new Error(String(err)) }),
     );
     return this.#expired ? Promise.race([listed, this.#expired]) : listed;
+  }
+
+  /** The cluster-wide list of a kind when it could be read (undefined when only a namespace could). */
+  wide(kind: ResourceKindName): KubeObject[] | undefined {
+    return this.#wide.get(kind);
   }
 
   /** Why the cluster cannot be read at all, when every list failed as unreachable/unauthorized. */
@@ -152,17 +168,32 @@ async function discoverCluster(reader: ClusterReader, istioNamespace: string, ti
   if (unreachableReason) {
     info.reachable = false;
     info.unreachableReason = unreachableReason;
-    return { info, controlPlaneClusters: [] };
+    return { info, controlPlaneClusters: [], webhookHosts: [] };
   }
 
-  const istiods = findIstiodDeployments(deployments ?? []);
+  // istiod in --istio-namespace; else one elsewhere: the external control plane guide installs it in
+  // `external-istiod` (istio.io external-controlplane snips.sh at 005b9da, snip_get_external_istiod_iop).
+  let istiods = findIstiodDeployments(deployments ?? []);
+  let istiodNamespace = istioNamespace;
+  if (istiods.length === 0) {
+    const elsewhere = findIstiodDeployments((lister.wide('deployments') ?? []).filter((d) => d.metadata.namespace !== istioNamespace));
+    const chosen = elsewhere.find((d) => containerEnv(istiodContainer(d), 'EXTERNAL_ISTIOD') === 'true') ?? elsewhere[0];
+    if (chosen?.metadata.namespace) {
+      istiodNamespace = chosen.metadata.namespace;
+      istiods = elsewhere.filter((d) => d.metadata.namespace === istiodNamespace);
+      info.istiodNamespace = istiodNamespace;
+      reader.useIstiodNamespace?.(istiodNamespace);
+    }
+  }
+  // The istiod's own ConfigMaps (mesh config, injector values) live in its namespace.
+  const istiodConfigMaps = istiodNamespace === istioNamespace ? configMaps : (lister.wide('configmaps') ?? []).filter((c) => c.metadata.namespace === istiodNamespace);
   const istioNs = namespaces?.find((ns) => ns.metadata.name === istioNamespace);
   const kubeSystemUid = namespaces?.find((ns) => ns.metadata.name === 'kube-system')?.metadata.uid;
   if (kubeSystemUid) info.kubeSystemUid = kubeSystemUid;
-  const injectorValues = injectorValuesOf(findInjectorConfigMaps(configMaps ?? [], istioNamespace)[0]);
+  const injectorValues = injectorValuesOf(findInjectorConfigMaps(configMaps ?? [], istioNamespace)[0] ?? findInjectorConfigMaps(istiodConfigMaps ?? [], istiodNamespace)[0]);
   const webhooks = findInjectionWebhooks(webhookConfigs ?? []);
   const webhook = webhooks.find((w) => w.clusterId) ?? webhooks[0];
-  const meshConfig = meshConfigOf(findMeshConfigMaps(configMaps ?? [], istioNamespace)[0]);
+  const meshConfig = meshConfigOf(findMeshConfigMaps(configMaps ?? [], istioNamespace)[0] ?? findMeshConfigMaps(istiodConfigMaps ?? [], istiodNamespace)[0]);
 
   const clusterId = containerEnv(istiods[0] && istiodContainer(istiods[0]), 'CLUSTER_ID') ?? injectorValues?.clusterName ?? webhook?.clusterId;
   if (clusterId) info.clusterId = clusterId;
@@ -194,7 +225,63 @@ async function discoverCluster(reader: ClusterReader, istioNamespace: string, ti
 
   // Gateway API gateways that cannot be read leave only the Service gateways known.
   const gatewaySources = services ? { services, k8sGateways: k8sGateways ?? [], nodes, configMaps } : undefined;
-  return { info, ...meshIdentity(meshConfig, injectorValues), controlPlaneClusters, gatewaySources };
+  const externalIstiod = istiods.some((d) => containerEnv(istiodContainer(d), 'EXTERNAL_ISTIOD') === 'true');
+  const webhookHosts = [...new Set(webhooks.map((w) => (w.url ? hostOf(w.url) : undefined)).filter((h): h is string => h !== undefined))].sort();
+  const istiodAddresses = istiods.length
+    ? (services ?? []).filter((svc) => svc.metadata.namespace === istiodNamespace && selectsIstiod(svc)).flatMap((svc) => gatewayAddresses(svc))
+    : [];
+  return { info, ...meshIdentity(meshConfig, injectorValues), controlPlaneClusters, gatewaySources, externalIstiod, webhookHosts, istiodAddresses };
+}
+
+/** A Service whose selector picks istiod's pods (`app: istiod`, as the chart labels them). */
+function selectsIstiod(service: KubeObject): boolean {
+  const selector = (service.spec?.selector ?? {}) as Record<string, string>;
+  return selector.app === 'istiod' || selector.istio === 'pilot';
+}
+
+function hostOf(url: string): string | undefined {
+  try {
+    return new URL(url).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An external control plane among the diagnosed clusters: an istiod whose CLUSTER_ID is the id of
+ * another cluster that runs no istiod. That other cluster is its config cluster (istiod reads it
+ * through Secret istio-kubeconfig as its own: istio/istio 86c9f01 manifests/charts/istio-control/
+ * istio-discovery/templates/deployment.yaml:173 KUBECONFIG=/var/run/secrets/remote/config, :289 the
+ * optional istio-kubeconfig volume; multicluster.go:163 configCluster := opts.ClusterID == cluster.ID).
+ * A shared id alone is also what a duplicate cluster id looks like, so the istiod must say it is
+ * external too: EXTERNAL_ISTIOD=true, an istiod outside --istio-namespace (the guide's
+ * `external-istiod`), or the config cluster's injector calling it by URL at the address of a Service
+ * in front of it (the guide's injectionURL https://$EXTERNAL_ISTIOD_ADDR:15017/...). Any one suffices,
+ * so a missing flag is still recognised and reported by control-plane/primary-remote. The istiod's cluster becomes `external-control-plane`, the config
+ * cluster `config`, and every other istiod-less cluster that names the config cluster in
+ * controlPlaneClusters, or whose injector calls the same host as the config cluster's, a `remote` of it.
+ */
+function assignExternalRoles(facts: ClusterFacts[]): void {
+  const reachable = facts.filter((f) => f.info.reachable);
+  const noIstiod = (f: ClusterFacts) => f.info.role !== 'primary' && f.info.role !== 'unknown' && f.info.revisions.length === 0;
+  const saysExternal = (f: ClusterFacts, config: ClusterFacts) =>
+    f.externalIstiod === true || f.info.istiodNamespace !== undefined || config.webhookHosts.some((h) => (f.istiodAddresses ?? []).includes(h));
+  for (const external of reachable.filter((f) => f.info.role === 'primary' && f.info.clusterId !== undefined)) {
+    const config = reachable.find((f) => f !== external && noIstiod(f) && f.info.clusterId === external.info.clusterId);
+    if (!config || !saysExternal(external, config)) continue;
+    external.info.role = 'external-control-plane';
+    config.info.role = 'config';
+    config.info.controlPlaneCluster = external.info.name;
+    const configId = external.info.clusterId!;
+    for (const other of reachable) {
+      if (other === external || other === config || !noIstiod(other) || other.info.role === 'config') continue;
+      const named = other.controlPlaneClusters.includes(configId);
+      const sameHost = other.webhookHosts.some((h) => config.webhookHosts.includes(h));
+      if (!named && !sameHost) continue;
+      other.info.role = 'remote';
+      other.info.controlPlaneCluster = external.info.name;
+    }
+  }
 }
 
 /**
@@ -275,14 +362,17 @@ function roleOf(evidence: RoleEvidence): ClusterInfo['role'] {
 }
 
 function meshOf(facts: ClusterFacts[]): MeshInfo {
-  const reachable = facts.filter((f) => f.info.reachable);
+  // An external control plane cluster is no member of the mesh: its network (none) does not count.
+  const reachable = facts.filter((f) => f.info.reachable && f.info.role !== 'external-control-plane');
   const networks = new Set(reachable.map((f) => f.info.network).filter((n): n is string => n !== undefined));
   // A peer that cannot be read hides its network: when east-west gateways exist, assume they join
   // networks, so the healthy clusters' cross-network checks still run instead of skipping.
   const hiddenPeers = facts.some((f) => !f.info.reachable) && reachable.some((f) => (f.info.eastWestGateways ?? []).length > 0);
   const mesh: MeshInfo = { model: modelOf(facts), multiNetwork: networks.size > 1 || hiddenPeers };
   // Primaries own the mesh config; a remote's copy may be stale, so prefer theirs.
-  const ordered = [...reachable.filter((f) => f.info.role === 'primary'), ...reachable.filter((f) => f.info.role !== 'primary')];
+  // An external istiod's mesh config is the mesh's: it configures every proxy.
+  const owners = (f: ClusterFacts) => f.info.role === 'primary' || f.info.role === 'external-control-plane';
+  const ordered = [...facts.filter((f) => f.info.reachable && owners(f)), ...reachable.filter((f) => !owners(f))];
   const meshId = ordered.find((f) => f.meshId)?.meshId;
   const trustDomain = ordered.find((f) => f.trustDomain)?.trustDomain;
   if (meshId) mesh.meshId = meshId;
@@ -292,6 +382,7 @@ function meshOf(facts: ClusterFacts[]): MeshInfo {
 
 function modelOf(facts: ClusterFacts[]): MeshInfo['model'] {
   const roles = facts.map((f) => f.info.role);
+  if (roles.includes('external-control-plane')) return 'external-control-plane';
   const primaryIds = new Set(facts.filter((f) => f.info.role === 'primary').map((f) => f.info.clusterId));
   const primaries = roles.filter((r) => r === 'primary').length;
   const remotes = facts.filter((f) => f.info.role === 'remote');

@@ -3,13 +3,14 @@
 import type { ClusterReader, IstiodDebugOutput } from '../cluster/types.ts';
 import type { ClusterReadContext, ClusterInfo } from '../engine/types.ts';
 import { parseClusterz, type ClusterzEntry } from './debug/clusterz.ts';
+import { controlledElsewhere } from './roles.ts';
 
 /**
  * `appliesTo` of the checks that ask the cluster's own istiod: remote and externally controlled
  * clusters run none, and a cluster of unknown role had no istiod Deployment found.
  */
 export function clustersRunningIstiod(info: ClusterInfo): string | undefined {
-  if (info.role === 'remote' || info.role === 'external-controlled') return 'no istiod in this cluster';
+  if (controlledElsewhere(info)) return 'no istiod in this cluster';
   if (info.role === 'unknown') return 'role unknown: no istiod Deployment found in this cluster';
   return undefined;
 }

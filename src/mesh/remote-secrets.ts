@@ -40,8 +40,11 @@ export interface RemoteSecretEntry {
 export function findRemoteSecrets(secrets: KubeObject[], istioNamespace: string): RemoteSecretEntry[] {
   const entries: RemoteSecretEntry[] = [];
   for (const secret of secrets) {
-    const isRemote = secret.metadata.namespace === istioNamespace && secret.metadata.labels?.[MULTICLUSTER_SECRET_LABEL] === 'true';
+    // `istioctl create-remote-secret --type=config` labels istio-kubeconfig istio/multiCluster=true like
+    // a remote secret (istio/istio 86c9f01 istioctl/pkg/multicluster/remote_secret.go:133-157, one
+    // constructor for both types): by its name and key it is the config cluster's kubeconfig.
     const isConfig = secret.metadata.name === CONFIG_SECRET_NAME && typeof secret.data?.[CONFIG_SECRET_KEY] === 'string';
+    const isRemote = !isConfig && secret.metadata.namespace === istioNamespace && secret.metadata.labels?.[MULTICLUSTER_SECRET_LABEL] === 'true';
     if (!isRemote && !isConfig) continue;
     const secretName = `${secret.metadata.namespace ?? ''}/${secret.metadata.name}`;
     const data = (secret.data ?? {}) as Record<string, unknown>;
@@ -295,6 +298,10 @@ export function kubeRootCaOf(configMaps: KubeObject[], namespace: string): strin
  * everything in an external control plane, whose peers meshdoctor cannot tell.
  */
 export function expectedPeers(self: ClusterInfo, infos: ClusterInfo[], mesh: MeshInfo): (ClusterInfo & { clusterId: string })[] {
+  // An external istiod reads its config cluster through istio-kubeconfig, the other remotes it runs through remote secrets.
+  if (self.role === 'external-control-plane') {
+    return infos.filter((info): info is ClusterInfo & { clusterId: string } => info.role === 'remote' && info.controlPlaneCluster === self.name && info.clusterId !== undefined && info.clusterId !== self.clusterId);
+  }
   if (self.role !== 'primary') return [];
   if (mesh.model === 'external-control-plane' || mesh.model === 'single-cluster') return [];
   return infos.filter(

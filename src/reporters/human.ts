@@ -120,7 +120,8 @@ function clusterContext(cluster: ClusterInfo): string {
 }
 
 function controlPlane(cluster: ClusterInfo): string {
-  if (cluster.revisions.length > 0) return `istiod ${cluster.revisions.join(', ')}`;
+  if (cluster.revisions.length > 0) return `istiod ${cluster.revisions.join(', ')}${cluster.istiodNamespace ? ` in ${cluster.istiodNamespace}` : ''}`;
+  if (cluster.controlPlaneCluster) return `external: ${cluster.controlPlaneCluster}`;
   return cluster.role === 'external-controlled' ? 'external' : 'none';
 }
 

@@ -109,6 +109,8 @@ export interface RunCheckOptions {
   severityOverrides?: RunInput['severityOverrides'];
   /** Per check and cluster, as --timeout (default 60 s: a check test measures verdicts, not speed). */
   timeoutMs?: number;
+  /** --istio-namespace (default istio-system), for discovery and the checks alike. */
+  istioNamespace?: string;
 }
 
 /** The `{{name}}` placeholders of a template. */
@@ -136,7 +138,8 @@ function asLive(reader: ClusterReader): ClusterReader {
  * not declare, or a `{{placeholder}}` of the message or hint the finding's data leaves unfilled.
  */
 export async function runCheck(check: Check, readers: ClusterReader[], opts: RunCheckOptions = {}): Promise<{ runs: CheckRun[]; clusters: ClusterInfo[]; mesh: MeshInfo }> {
-  const { clusters, mesh } = await discoverTopology(readers, ISTIO_NAMESPACE);
+  const istioNamespace = opts.istioNamespace ?? ISTIO_NAMESPACE;
+  const { clusters, mesh } = await discoverTopology(readers, istioNamespace);
   const breaches: string[] = [];
   const reported: { cluster: string; input: FindingInput; message: string; used?: boolean }[] = [];
   const checked = {
@@ -165,7 +168,7 @@ export async function runCheck(check: Check, readers: ClusterReader[], opts: Run
     readers: live ? readers.map(asLive) : readers,
     clusterInfos: clusters,
     mesh,
-    options: { istioNamespace: ISTIO_NAMESPACE, certWarnDays: 30, now: opts.now ?? new Date('2026-11-20T10:00:00Z'), ...opts.options },
+    options: { istioNamespace, certWarnDays: 30, now: opts.now ?? new Date('2026-11-20T10:00:00Z'), ...opts.options },
     timeoutMs: opts.timeoutMs ?? 60_000,
     concurrency: 4,
     ...(opts.probeRemoteApi ? { probeRemoteApi: opts.probeRemoteApi } : {}),

@@ -36,6 +36,37 @@ describe('discoverTopology on fixtures', () => {
     expect(mesh).toEqual({ model: 'primary-remote', meshId: 'mesh1', trustDomain: 'cluster.local', multiNetwork: true });
   });
 
+  it('external-control-plane-healthy (--istio-namespace external-istiod): external control plane and its config cluster', async () => {
+    const { clusters, mesh } = await discoverTopology((await openFixture('external-control-plane-healthy')).clusters, 'external-istiod');
+    expect(clusters.map(summary)).toEqual([
+      // The external istiod's CLUSTER_ID is its config cluster's id; it joins no network.
+      { name: 'cluster1', clusterId: 'cluster2', network: undefined, role: 'external-control-plane', revisions: ['default'], istioVersion: '1.31.0', reachable: true },
+      { name: 'cluster2', clusterId: 'cluster2', network: 'network1', role: 'config', revisions: [], istioVersion: '1.31.0', reachable: true },
+    ]);
+    expect(clusters[1].controlPlaneCluster).toBe('cluster1');
+    expect(clusters[0].istiodNamespace).toBeUndefined();
+    // Only the config cluster runs proxies: one network.
+    expect(mesh).toEqual({ model: 'external-control-plane', meshId: 'mesh1', trustDomain: 'cluster.local', multiNetwork: false });
+  });
+
+  it('an external istiod outside --istio-namespace is found in its own namespace', async () => {
+    const { clusters } = await discoverTopology((await openFixture('external-control-plane-healthy')).clusters, ISTIO_NAMESPACE);
+    expect(clusters.map((c) => [c.role, c.istiodNamespace, c.controlPlaneCluster])).toEqual([
+      ['external-control-plane', 'external-istiod', undefined],
+      ['config', undefined, 'cluster1'],
+    ]);
+  });
+
+  it('a primary sharing its id with an istiod-less cluster, with no sign of being external, stays a primary', async () => {
+    const objects = await fixtureObjects('external-control-plane-healthy');
+    const container = objectNamed(objects, 'cluster1', 'deployments', 'istiod').spec.template.spec.containers[0];
+    container.env = (container.env as { name: string }[]).filter((e) => e.name !== 'EXTERNAL_ISTIOD');
+    objectNamed(objects, 'cluster2', 'mutatingwebhookconfigurations', 'istio-sidecar-injector-external-istiod').webhooks[0].clientConfig.url = 'https://198.51.100.7:15017/inject/cluster/cluster2/net/network1';
+    const { clusters } = await discoverTopology(memoryReaders(objects), 'external-istiod');
+    expect(clusters.map((c) => c.role)).toEqual(['primary', 'external-controlled']);
+    expect(clusters[1].controlPlaneCluster).toBeUndefined();
+  });
+
   it.each(['ewgw-lb-pending', 'ewgw-nodeport-no-selector', 'istiod-not-ready', 'root-mismatch', 'cacerts-missing', 'secrets-forbidden'])(
     '%s: the fault variants keep the multi-primary topology',
     async (fixture) => {

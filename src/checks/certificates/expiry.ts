@@ -13,6 +13,7 @@ import {
   type CertificateFacts,
 } from '../../mesh/certificates.ts';
 import { isSelfIssued, validateChain } from '../../mesh/x509-validate.ts';
+import { controlledElsewhere } from '../../mesh/roles.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -73,7 +74,7 @@ export default defineCheck({
     },
   },
   appliesTo(info) {
-    if (info.role === 'remote' || info.role === 'external-controlled') return 'remote cluster: its CA is its control plane\'s (checked there)';
+    if (controlledElsewhere(info)) return 'remote cluster: its CA is its control plane\'s (checked there)';
     return undefined;
   },
   async run(ctx) {

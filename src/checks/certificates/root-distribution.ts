@@ -15,11 +15,14 @@ import {
   type ClusterRoot,
 } from '../../mesh/certificates.ts';
 import { CONTROL_PLANE_CLUSTERS_ANNOTATION, REVISION_LABEL, annotationsOf, labelsOf } from '../../mesh/istio-objects.ts';
+import { controlledElsewhere, dataPlaneSkipReason, runsIstiod } from '../../mesh/roles.ts';
 
 const check = defineCheck({
   id: 'certificates/root-distribution',
   category: 'certificates',
   scope: 'cluster',
+  // An external control plane cluster runs no proxies of the mesh.
+  appliesTo: dataPlaneSkipReason,
   // secrets?: the cacerts root, when readable, is what the ConfigMaps are compared with.
   needs: ['namespaces', 'configmaps', 'secrets?'],
   // Secrets are read when allowed; without them the distributed root stands in.
@@ -63,7 +66,7 @@ const check = defineCheck({
   async run(ctx) {
     const reader = ctx.cluster;
     const istioNamespace = ctx.options.istioNamespace;
-    const remote = ctx.clusterInfo.role === 'remote' || ctx.clusterInfo.role === 'external-controlled';
+    const remote = controlledElsewhere(ctx.clusterInfo);
     const controlPlane = remote ? await controlPlaneOf(ctx, reader) : { reader, info: ctx.clusterInfo };
     if (!controlPlane) return ctx.skip('remote cluster whose control plane cluster is unknown or unreachable: its current root cannot be told');
     const refused = await refusedCacerts(controlPlane.reader, controlPlane.info, istioNamespace);
@@ -145,6 +148,6 @@ async function controlPlaneOf(ctx: Ctx, reader: ClusterReader): Promise<{ reader
   const namespaces = await reader.list('namespaces');
   const istioNamespace = namespaces.find((ns) => ns.metadata.name === ctx.options.istioNamespace);
   const named = (annotationsOf(istioNamespace ?? { metadata: { name: '' } })[CONTROL_PLANE_CLUSTERS_ANNOTATION] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  const primaries = ctx.clusterInfos.map((info, i) => ({ info, reader: ctx.clusters[i] })).filter((c) => c.info.role === 'primary' && c.info.reachable);
+  const primaries = ctx.clusterInfos.map((info, i) => ({ info, reader: ctx.clusters[i] })).filter((c) => runsIstiod(c.info) && c.info.reachable);
   return primaries.find((p) => p.info.clusterId !== undefined && named.includes(p.info.clusterId)) ?? (primaries.length === 1 ? primaries[0] : undefined);
 }

@@ -2,6 +2,7 @@
 import { defineCheck } from '../../engine/define-check.ts';
 import type { FindingOf } from '../../engine/types.ts';
 import { PLUGIN_CA_COMMANDS, fingerprintPrefix, groupByRoot, readClusterRoot, trustsRootOf, type ClusterRoot } from '../../mesh/certificates.ts';
+import { istiodNamespaceOf } from '../../mesh/roles.ts';
 
 const PLUGIN_CA_HINT = `Plug in certificates from one root for every cluster: ${PLUGIN_CA_COMMANDS}`;
 
@@ -54,10 +55,11 @@ const check = defineCheck({
     },
   },
   async run(ctx) {
-    const namespace = ctx.options.istioNamespace;
+    const istioNamespace = ctx.options.istioNamespace;
     const roots: ClusterRoot[] = [];
     for (const [i, reader] of ctx.clusters.entries()) {
       const info = ctx.clusterInfos[i];
+      const namespace = istiodNamespaceOf(info, istioNamespace);
       if (info && !info.reachable) continue;
       const result = await readClusterRoot(reader, info, namespace);
       if ('problem' in result) {
@@ -82,7 +84,7 @@ const check = defineCheck({
         roots.map((r) => [r.cluster, { fingerprint: r.signing.fingerprint, subject: r.signing.subject, notAfter: r.signing.notAfter.toISOString(), source: r.source, bundleSize: r.trusted.length }]),
       ),
     );
-    for (const mismatch of findMismatches(roots, namespace)) ctx.report(mismatch);
+    for (const mismatch of findMismatches(roots, istioNamespace)) ctx.report(mismatch);
   },
 });
 

@@ -7,6 +7,7 @@ import { BundleTooLargeError, fingerprintPrefix, groupByRoot, normalizeSerial, p
 import { signatureVerifies } from '../../mesh/x509-validate.ts';
 import { CONTROL_PLANE_CLUSTERS_ANNOTATION, annotationsOf, meshConfigOf, findMeshConfigMaps } from '../../mesh/istio-objects.ts';
 import { sampleWorkloadSidecars, WORKLOAD_SAMPLE_SIZE } from '../../mesh/sidecars.ts';
+import { controlledElsewhere, dataPlaneSkipReason, istiodNamespaceOf } from '../../mesh/roles.ts';
 
 /** At most this many sidecars per cluster: one exec each, so bounded. */
 /** Istio rotates at half the lifetime (SECRET_GRACE_PERIOD_RATIO 0.5): below a quarter left, rotation is stuck. */
@@ -44,6 +45,8 @@ const check = defineCheck({
   id: 'certificates/workload',
   category: 'certificates',
   scope: 'cluster',
+  // An external control plane cluster runs no proxies of the mesh.
+  appliesTo: dataPlaneSkipReason,
   needs: ['pods', 'namespaces', 'configmaps', 'secrets?', 'proxy:certs', 'proxy:secrets'],
   // Secrets (the CA certificate) are read when allowed; without them the issuer is not judged.
   meta: {
@@ -203,11 +206,12 @@ interface TrustContext {
 }
 
 async function trustContext(ctx: Ctx): Promise<TrustContext> {
-  const namespace = ctx.options.istioNamespace;
+  const istioNamespace = ctx.options.istioNamespace;
   const controlPlane = await controlPlaneIndex(ctx);
   const roots: ClusterRoot[] = [];
   for (const [i, reader] of ctx.clusters.entries()) {
     const info = ctx.clusterInfos[i];
+    const namespace = istiodNamespaceOf(info, istioNamespace);
     if (info && !info.reachable) continue;
     let result;
     try {
@@ -228,6 +232,7 @@ async function trustContext(ctx: Ctx): Promise<TrustContext> {
   // Aliases declared by the clusters that use the mesh's trust domain are what peers accept.
   for (const reader of ctx.clusters) {
     if (!ctx.clusterInfos[ctx.clusters.indexOf(reader)]?.reachable) continue;
+    const namespace = istiodNamespaceOf(ctx.clusterInfos[ctx.clusters.indexOf(reader)], istioNamespace);
     const configMaps = (await listIfReadable(reader, 'configmaps', { namespace })) ?? [];
     const meshConfig = meshConfigOf(findMeshConfigMaps(configMaps, namespace)[0]);
     if (meshConfig && meshConfig.trustDomain === ctx.mesh.trustDomain) for (const a of meshConfig.trustDomainAliases) aliases.add(a);
@@ -245,7 +250,7 @@ async function trustContext(ctx: Ctx): Promise<TrustContext> {
 async function controlPlaneIndex(ctx: Ctx): Promise<number | undefined> {
   const self = ctx.clusters.indexOf(ctx.cluster);
   const info: ClusterInfo | undefined = ctx.clusterInfo;
-  if (info?.role !== 'remote' && info?.role !== 'external-controlled') return self;
+  if (!controlledElsewhere(info)) return self;
   const namespaces = (await listIfReadable(ctx.cluster, 'namespaces')) ?? [];
   const istioNs = namespaces.find((ns) => ns.metadata.name === ctx.options.istioNamespace);
   const named = (istioNs ? annotationsOf(istioNs)[CONTROL_PLANE_CLUSTERS_ANNOTATION] ?? '' : '').split(',').map((s) => s.trim());

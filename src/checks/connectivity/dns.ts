@@ -5,6 +5,7 @@ import { resolveInPod } from '../../mesh/probes/dns-tcp.ts';
 import { probeSettings, targetFqdn } from '../../mesh/probes/options.ts';
 import { sourceOrSkip } from '../../mesh/probes/source.ts';
 import { targetsOrSkip } from '../../mesh/probes/targets.ts';
+import { dataPlaneSkipReason } from '../../mesh/roles.ts';
 
 const ID = 'connectivity/dns';
 
@@ -12,6 +13,8 @@ export default defineCheck({
   id: ID,
   category: 'connectivity',
   scope: 'cluster',
+  // An external control plane cluster runs no proxies of the mesh.
+  appliesTo: dataPlaneSkipReason,
   needs: ['exec', 'pods', 'services'],
   meta: {
     description: 'Each probe target\'s FQDN resolves inside a meshed pod of the cluster',

@@ -6,6 +6,7 @@ import { probeSettings } from '../../mesh/probes/options.ts';
 import { eastWestGateways } from '../../mesh/probes/peers.ts';
 import { whyNoAddress } from '../../mesh/eastwest-gateways.ts';
 import { sourceOrSkip } from '../../mesh/probes/source.ts';
+import { dataPlaneSkipReason } from '../../mesh/roles.ts';
 
 const ID = 'connectivity/gateway-reachability';
 
@@ -42,8 +43,8 @@ export default defineCheck({
       },
     },
   },
-  appliesTo(_info, mesh) {
-    return mesh.multiNetwork ? undefined : 'single-network mesh: no east-west gateway on the path';
+  appliesTo(info, mesh) {
+    return dataPlaneSkipReason(info) ?? (mesh.multiNetwork ? undefined : 'single-network mesh: no east-west gateway on the path');
   },
   async run(ctx) {
     const reader = ctx.cluster;

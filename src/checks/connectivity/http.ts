@@ -10,6 +10,7 @@ import { sourceOrSkip } from '../../mesh/probes/source.ts';
 import { targetsOrSkip } from '../../mesh/probes/targets.ts';
 import { untilAborted } from '../../util/abort.ts';
 import { BY_GATEWAY_HERE, BY_BROKEN_TRUST, BY_EASTWEST_PATH_HERE, BY_NETWORK_UNKNOWN, BY_SERVICE_PORTS, BY_UNINJECTED_ENDPOINTS } from '../../engine/explanations.ts';
+import { dataPlaneSkipReason } from '../../mesh/roles.ts';
 
 const ID = 'connectivity/http';
 
@@ -33,6 +34,8 @@ export default defineCheck({
   id: ID,
   category: 'connectivity',
   scope: 'cluster',
+  // An external control plane cluster runs no proxies of the mesh.
+  appliesTo: dataPlaneSkipReason,
   needs: ['exec', 'pods', 'services', 'nodes', 'k8sgateways', 'configmaps'],
   meta: {
     description: 'HTTP requests from a meshed pod of the cluster to each probe target succeed',

@@ -83,6 +83,10 @@ export default defineCheck({
     for (let i = 0; i < ctx.clusters.length; i++) {
       const info = ctx.clusterInfos[i];
       if (!info.reachable) continue;
+      // An external istiod's CLUSTER_ID is its config cluster's id (istio.io external-controlplane
+      // snips.sh at 005b9da: CLUSTER_ID=${REMOTE_CLUSTER_NAME}); discovery calls a cluster the external
+      // control plane only when that id is the config cluster's, so it is judged there, once.
+      if (info.role === 'external-control-plane') continue;
       const evidence = await evidenceOf(ctx.clusters[i], namespace, (reason) => ctx.notRead(info.name, reason));
       if (!evidence) continue;
       // Set but unreadable (valueFrom): neither unset nor the default, so no claim about it.

@@ -8,6 +8,7 @@ import {
   podsOfWorkload,
   revisionOf,
 } from '../../mesh/istio-objects.ts';
+import { controlledElsewhere } from '../../mesh/roles.ts';
 
 /** Restarts from which a Ready istiod is reported as unstable. */
 const RESTART_WARNING_THRESHOLD = 3;
@@ -61,7 +62,7 @@ export default defineCheck({
   async run(ctx) {
     const info = ctx.clusterInfo;
     // Remotes and externally controlled clusters get istiod from elsewhere: nothing to run here.
-    if (info?.role === 'remote' || info?.role === 'external-controlled') return;
+    if (controlledElsewhere(info)) return;
     const namespace = ctx.options.istioNamespace;
     const deployments = (await ctx.cluster.list('deployments')).filter((d) => d.metadata.namespace === namespace);
     const istiods = findIstiodDeployments(deployments);

@@ -5,6 +5,7 @@ import { defineCheck } from '../../engine/define-check.ts';
 import { runsAmbient } from '../../mesh/ambient.ts';
 import { findIstiodDeployments, istiodContainer, revisionOf, versionFromImage } from '../../mesh/istio-objects.ts';
 import { KNOWN_MULTICLUSTER_ISSUES, knownIssuesFor, knownIssuesTable } from '../../mesh/known-multicluster-issues.ts';
+import { istiodNamespaceOf } from '../../mesh/roles.ts';
 
 export default defineCheck({
   id: 'control-plane/known-issues',
@@ -31,21 +32,23 @@ export default defineCheck({
     },
   },
   async run(ctx) {
-    const namespace = ctx.options.istioNamespace;
-    const istiods: { cluster: string; revision: string; version: string }[] = [];
+    const istioNamespace = ctx.options.istioNamespace;
+    const istiods: { cluster: string; namespace: string; revision: string; version: string }[] = [];
     // Ambient-only rows apply when discovery saw the ambient data plane (a ztunnel DaemonSet) anywhere in the mesh.
     const ambient = ctx.clusterInfos.some((info) => runsAmbient(info.dataPlane));
     let read = 0;
     for (let i = 0; i < ctx.clusters.length; i++) {
       const info = ctx.clusterInfos[i];
       if (!info.reachable) continue;
+      // An external istiod lives in its own namespace (discovery found it there, e.g. external-istiod).
+      const namespace = istiodNamespaceOf(info, istioNamespace);
       const unread = (err: Error) => ctx.notRead(info.name, err.message);
       const deployments = await listIfReadable(ctx.clusters[i], 'deployments', undefined, unread);
       if (!deployments) continue;
       read += 1;
       for (const istiod of findIstiodDeployments(deployments.filter((d) => d.metadata.namespace === namespace))) {
         const version = versionFromImage(istiodContainer(istiod)?.image);
-        if (version) istiods.push({ cluster: info.name, revision: revisionOf(istiod), version });
+        if (version) istiods.push({ cluster: info.name, namespace, revision: revisionOf(istiod), version });
       }
     }
     if (read === 0) ctx.skip('no cluster\'s Deployments could be read');
@@ -55,7 +58,7 @@ export default defineCheck({
         ctx.report({
           messageId: 'knownIssue',
           cluster: istiod.cluster,
-          resource: { kind: 'Deployment', namespace, name: istiod.revision === 'default' ? 'istiod' : `istiod-${istiod.revision}` },
+          resource: { kind: 'Deployment', namespace: istiod.namespace, name: istiod.revision === 'default' ? 'istiod' : `istiod-${istiod.revision}` },
           data: {
             cluster: istiod.cluster,
             revision: istiod.revision,

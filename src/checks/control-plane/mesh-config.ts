@@ -6,6 +6,7 @@ import type { ClusterInfo } from '../../engine/types.ts';
 import { findInjectorConfigMaps, findMeshConfigMaps, injectorValuesOf, labelsOf, meshConfigOf, type MeshConfigFacts } from '../../mesh/istio-objects.ts';
 import { labelSelectorMatches, type LabelSelector } from '../../mesh/labels.ts';
 import { expectedPeers } from '../../mesh/remote-secrets.ts';
+import { istiodNamespaceOf } from '../../mesh/roles.ts';
 
 /** The mesh identity one cluster was installed with. */
 interface ClusterMeshIdentity {
@@ -65,10 +66,11 @@ export default defineCheck({
   },
   async run(ctx) {
     if (ctx.clusters.length < 2) ctx.skip('single cluster: nothing to compare');
-    const namespace = ctx.options.istioNamespace;
+    const istioNamespace = ctx.options.istioNamespace;
     const identities: ClusterMeshIdentity[] = [];
     for (let i = 0; i < ctx.clusters.length; i++) {
       const info = ctx.clusterInfos[i];
+      const namespace = istiodNamespaceOf(info, istioNamespace);
       if (!info.reachable) continue;
       const configMaps = await listIfReadable(ctx.clusters[i], 'configmaps', undefined, (err) => ctx.notRead(info.name, err.message));
       if (!configMaps) continue;

@@ -16,6 +16,7 @@ import {
   labelsOf,
 } from '../../mesh/istio-objects.ts';
 import { selectorMatches } from '../../mesh/labels.ts';
+import { controlledElsewhere, runsIstiod } from '../../mesh/roles.ts';
 
 const check = defineCheck({
   id: 'control-plane/primary-remote',
@@ -72,6 +73,13 @@ const check = defineCheck({
           'Reinstall the remote with values.global.multiCluster.clusterName={{clusterId}} and values.global.network={{network}} ' +
           'so injected proxies carry the right cluster id and network.',
       },
+      webhookUrlUnreachable: {
+        template: 'Injector webhook {{webhook}} of {{cluster}} calls {{host}}, where external istiod {{controlPlane}} is not exposed ({{expected}}): pods cannot be injected',
+        severity: 'error',
+        hint:
+          'Point the injection URL at the external istiod\'s address: istioctl install --context=<{{cluster}} context> --set profile=remote ' +
+          '--set values.istiodRemote.injectionURL=https://<{{expected}}>:15017/inject/cluster/<cluster id>/net/<network> (istio.io: Install Istio with an External Control Plane)',
+      },
       externalIstiodOff: {
         template: 'istiod {{name}} of primary {{cluster}} does not run with EXTERNAL_ISTIOD=true, but {{remotes}} use it as control plane',
         severity: 'error',
@@ -80,7 +88,7 @@ const check = defineCheck({
     },
   },
   appliesTo(info, mesh) {
-    if (info.role === 'remote' || info.role === 'external-controlled') return undefined;
+    if (controlledElsewhere(info) || info.role === 'external-control-plane') return undefined;
     // A mesh of several primaries may have remotes too (it is then called multi-primary): run() tells
     // whether a remote uses this primary.
     if (info.role === 'primary' && mesh.model !== 'single-cluster' && mesh.model !== 'unknown') return undefined;
@@ -88,7 +96,7 @@ const check = defineCheck({
   },
   async run(ctx) {
     const info = ctx.clusterInfo;
-    if (info.role === 'primary') {
+    if (runsIstiod(info)) {
       await checkPrimary(ctx, info);
       return;
     }
@@ -107,7 +115,11 @@ async function checkPrimary(ctx: Ctx, info: ClusterInfo): Promise<void> {
   const namespace = ctx.options.istioNamespace;
   const remotes: ClusterInfo[] = [];
   for (const other of ctx.clusterInfos) {
-    if (other.role !== 'remote' && other.role !== 'external-controlled') continue;
+    if (!controlledElsewhere(other)) continue;
+    if (info.role === 'external-control-plane') {
+      if (other.controlPlaneCluster === info.name) remotes.push(other);
+      continue;
+    }
     if ((await controllingPrimary(ctx, other)) === info) remotes.push(other);
   }
   if (remotes.length === 0) ctx.skip('no remote cluster of the run uses this primary as its control plane');
@@ -128,6 +140,9 @@ async function checkPrimary(ctx: Ctx, info: ClusterInfo): Promise<void> {
  * mesh's only primary.
  */
 async function controllingPrimary(ctx: Ctx, info: ClusterInfo): Promise<ClusterInfo | undefined> {
+  // A remote of an external control plane among the diagnosed clusters: discovery found which.
+  const external = info.controlPlaneCluster ? ctx.clusterInfos.find((c) => c.name === info.controlPlaneCluster && c.role === 'external-control-plane') : undefined;
+  if (external) return external;
   const primaries = ctx.clusterInfos.filter((c) => c.role === 'primary');
   const reader = ctx.clusters[ctx.clusterInfos.indexOf(info)];
   const named = await controlPlaneClustersOf(reader, ctx.options.istioNamespace);
@@ -151,13 +166,17 @@ async function controlPlaneClustersOf(reader: ClusterReader, namespace: string):
 async function checkRemote(ctx: Ctx, info: ClusterInfo, primary: ClusterInfo | undefined): Promise<void> {
   const namespace = ctx.options.istioNamespace;
   const reader = ctx.cluster;
-  const primaries = ctx.clusterInfos.filter((c) => c.role === 'primary');
+  const primaries = ctx.clusterInfos.filter((c) => runsIstiod(c));
   const base = { cluster: info.name, namespace };
 
-  // 1. The annotation naming the primary.
+  // 1. The annotation naming the primary. An external istiod always leads its config cluster, which
+  // needs none (istio/istio 86c9f01 multicluster.go:288); other remotes name its CLUSTER_ID, the
+  // config cluster's id (checkShouldLead, multicluster.go:385-413).
   const named = await controlPlaneClustersOf(reader, namespace);
   const nsResource = { kind: 'Namespace', name: namespace };
-  if (named.length === 0) ctx.report({ messageId: 'annotationMissing', resource: nsResource, data: base });
+  if (info.role === 'config') {
+    // nothing to name
+  } else if (named.length === 0) ctx.report({ messageId: 'annotationMissing', resource: nsResource, data: base });
   else if (!primaries.some((p) => p.clusterId !== undefined && named.includes(p.clusterId)) && primaries.length > 0) {
     ctx.report({ messageId: 'annotationUnknownPrimary', resource: nsResource, data: { ...base, named: named.join(','), primaries: primaries.map((p) => p.clusterId ?? p.name).join(', ') } });
   }
@@ -166,8 +185,9 @@ async function checkRemote(ctx: Ctx, info: ClusterInfo, primary: ClusterInfo | u
   // istiod[-<rev>] or istiod[-<rev>]-remote (chart remote-istiod-service.yaml), one per revision.
   for (const service of findRemoteIstiodServices(await reader.list('services'), namespace)) await checkIstiodService(ctx, info, service, primary);
 
-  // 3. The injection path.
+  // 3. The injection path, and for an external istiod, the address it is called at.
   const webhooks = findInjectionWebhooks(await reader.list('mutatingwebhookconfigurations'));
+  if (primary?.role === 'external-control-plane') await checkWebhookHosts(ctx, info, primary, webhooks);
   for (const webhook of webhooks) {
     const path = webhook.url ? safeUrl(webhook.url)?.pathname : webhook.service?.path;
     if (path === undefined || !info.clusterId || !info.network) continue;
@@ -179,6 +199,28 @@ async function checkRemote(ctx: Ctx, info: ClusterInfo, primary: ClusterInfo | u
         data: { ...base, webhook: webhook.configuration, path, clusterId: info.clusterId, network: info.network },
       });
     }
+  }
+}
+
+/**
+ * Remotes of an external istiod call its injector at clientConfig.url (istio.io external-controlplane
+ * snips.sh at 005b9da: injectionURL https://${EXTERNAL_ISTIOD_ADDR}:15017/inject/...): a host where the
+ * external istiod is not exposed leaves pods uninjected (failurePolicy Fail: not created at all).
+ * From where meshdoctor runs the address may not be dialable, so this compares addresses.
+ */
+async function checkWebhookHosts(ctx: Ctx, info: ClusterInfo, primary: ClusterInfo, webhooks: ReturnType<typeof findInjectionWebhooks>): Promise<void> {
+  const expected = await exposedAddresses(ctx, primary);
+  if (expected.length === 0) return;
+  const seen = new Set<string>();
+  for (const webhook of webhooks) {
+    const host = webhook.url ? safeUrl(webhook.url)?.hostname.replace(/^\[|\]$/g, '') : undefined;
+    if (!host || expected.includes(host) || seen.has(`${webhook.configuration}|${host}`)) continue;
+    seen.add(`${webhook.configuration}|${host}`);
+    ctx.report({
+      messageId: 'webhookUrlUnreachable',
+      resource: { kind: 'MutatingWebhookConfiguration', name: webhook.configuration },
+      data: { cluster: info.name, webhook: webhook.configuration, host, controlPlane: primary.name, expected: expected.join(', ') },
+    });
   }
 }
 
@@ -232,7 +274,8 @@ async function backingOf(ctx: Ctx, service: string): Promise<{ addresses: string
 async function exposedAddresses(ctx: Ctx, primary: ClusterInfo): Promise<string[]> {
   const addresses = new Set((primary.eastWestGateways ?? []).flatMap((g) => g.addresses));
   const reader = ctx.clusters[ctx.clusterInfos.indexOf(primary)];
-  const namespace = ctx.options.istioNamespace;
+  // An external istiod and the Services exposing it live in its own namespace (`external-istiod`).
+  const namespace = primary.istiodNamespace ?? ctx.options.istioNamespace;
   // An unreachable primary shows only what discovery found; its own checks say it could not be read.
   const services = (primary.reachable ? await listIfReadable(reader, 'services') : undefined) ?? [];
   for (const svc of services) {

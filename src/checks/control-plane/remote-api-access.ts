@@ -2,6 +2,7 @@
 import { defineCheck } from '../../engine/define-check.ts';
 import { findRemoteSecrets, isLoopbackServer, readIstiodSecrets, sameServer } from '../../mesh/remote-secrets.ts';
 import { loadUntrustedKubeconfig } from '../../cluster/untrusted-kubeconfig.ts';
+import { controlledElsewhere } from '../../mesh/roles.ts';
 
 /** Per-request deadline of a probe: a peer that does not answer within it is as good as down for istiod. */
 const PROBE_TIMEOUT_MS = 5000;
@@ -67,7 +68,7 @@ export default defineCheck({
     },
   },
   appliesTo(info) {
-    if (info.role === 'remote' || info.role === 'external-controlled') return 'no istiod in this cluster: its control plane holds the remote secrets';
+    if (controlledElsewhere(info)) return 'no istiod in this cluster: its control plane holds the remote secrets';
     return undefined;
   },
   async run(ctx) {

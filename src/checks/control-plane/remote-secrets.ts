@@ -12,11 +12,15 @@ import {
   isLoopbackServer,
   parseAllowlist,
   parseRemoteKubeconfig,
+  CONFIG_SECRET_NAME,
   type RemoteKubeconfig,
+  type RemoteSecretEntry,
   readIstiodSecrets,
 } from '../../mesh/remote-secrets.ts';
+import { configClusterOf, controlledElsewhere } from '../../mesh/roles.ts';
+import type { ClusterInfo, ContextOf } from '../../engine/types.ts';
 
-export default defineCheck({
+const check = defineCheck({
   id: 'control-plane/remote-secrets',
   category: 'control-plane',
   scope: 'cluster',
@@ -39,6 +43,21 @@ export default defineCheck({
       '`--type=config` form (`istio-kubeconfig`, key `config`) of external control planes is validated too.',
     docs: 'https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/',
     messages: {
+      configKubeconfigMissing: {
+        template: 'External istiod of {{cluster}} has no Secret {{namespace}}/istio-kubeconfig (key config) for its config cluster {{peer}}: it reads its own cluster\'s API instead, so it sees none of {{peer}}\'s config, services or endpoints',
+        severity: 'error',
+        hint:
+          'Create it from the config cluster (istio.io: Install Istio with an External Control Plane): istioctl create-remote-secret --context=<{{peer}} context> --type=config ' +
+          '--namespace={{namespace}} --service-account=istiod --create-service-account=false | kubectl apply -f - --context=<{{cluster}} context>; then restart istiod ' +
+          '(kubectl --context=<{{cluster}} context> -n {{namespace}} rollout restart deployment/istiod)',
+      },
+      configKubeconfigWrongCluster: {
+        template: 'Secret {{secret}} (the external istiod\'s config cluster kubeconfig) points at {{server}}, not at config cluster {{peer}} (cluster id {{peerId}}, istiod\'s CLUSTER_ID)',
+        severity: 'error',
+        hint:
+          'Recreate it from the config cluster: istioctl create-remote-secret --context=<{{peer}} context> --type=config --namespace={{namespace}} ' +
+          '--service-account=istiod --create-service-account=false | kubectl apply -f - --context=<{{cluster}} context>',
+      },
       noRemoteSecret: {
         template: 'No remote secret for peer {{peer}} (cluster id {{peerId}}): istiod of {{cluster}} does not discover its services and endpoints',
         severity: 'error',
@@ -119,7 +138,7 @@ export default defineCheck({
     },
   },
   appliesTo(info) {
-    if (info.role === 'remote' || info.role === 'external-controlled') return 'no istiod in this cluster: its control plane holds the remote secrets';
+    if (controlledElsewhere(info)) return 'no istiod in this cluster: its control plane holds the remote secrets';
     if (info.role === 'unknown') return 'role unknown (no istiod found and nothing names a control plane): cannot tell which peers it needs';
     return undefined;
   },
@@ -217,9 +236,59 @@ export default defineCheck({
       }
     }
 
+    if (self.role === 'external-control-plane') checkConfigKubeconfig(ctx, entries, namespace, await configEntryPeers(ctx, entries, allowed, namespace));
+
     for (const peer of expectedPeers(self, ctx.clusterInfos, ctx.mesh)) {
       if (peersCovered.has(peer.name) || firstSecretOfKey.has(peer.clusterId)) continue;
       ctx.report({ messageId: 'noRemoteSecret', peer: peer.name, data: { peer: peer.name, peerId: peer.clusterId, cluster: self.name } });
     }
   },
 });
+export default check;
+
+type Ctx = ContextOf<typeof check>;
+
+/** The cluster each `istio-kubeconfig` entry points at (undefined when unparseable or none of the run's). */
+async function configEntryPeers(ctx: Ctx, entries: RemoteSecretEntry[], allowed: ReturnType<typeof parseAllowlist>, namespace: string): Promise<Map<RemoteSecretEntry, { peer?: ClusterInfo; server?: string }>> {
+  const out = new Map<RemoteSecretEntry, { peer?: ClusterInfo; server?: string }>();
+  for (const entry of entries.filter((e) => e.kind === 'config')) {
+    try {
+      if (entry.kubeconfig === undefined) throw new RemoteKubeconfigError('empty value');
+      const kubeconfig = parseRemoteKubeconfig(entry.kubeconfig, allowed);
+      out.set(entry, { peer: await clusterOfKubeconfig(kubeconfig, ctx.clusters, ctx.clusterInfos, namespace), server: kubeconfig.server });
+    } catch (err) {
+      if (!(err instanceof RemoteKubeconfigError)) throw err;
+      out.set(entry, {});
+    }
+  }
+  return out;
+}
+
+/**
+ * An external istiod reads its config cluster through the kubeconfig in Secret istio-kubeconfig, key
+ * config (istio/istio 86c9f01 istioctl/pkg/multicluster/remote_secret.go:78-79), mounted at
+ * /var/run/secrets/remote with KUBECONFIG pointing at it; the volume is optional, so without the Secret
+ * istiod starts on its in-cluster config (manifests/charts/istio-control/istio-discovery/templates/
+ * deployment.yaml:173, :289-291). An unparseable or disallowed one is reported with the other entries.
+ */
+function checkConfigKubeconfig(ctx: Ctx, entries: RemoteSecretEntry[], namespace: string, peers: Map<RemoteSecretEntry, { peer?: ClusterInfo; server?: string }>): void {
+  const self = ctx.clusterInfo;
+  const config = configClusterOf(self, ctx.clusterInfos);
+  if (config === self) return;
+  const data = { cluster: self.name, namespace, peer: config.name, peerId: config.clusterId ?? config.name };
+  const own = entries.filter((e) => e.kind === 'config' && e.secret.metadata.namespace === namespace);
+  if (own.length === 0) {
+    ctx.report({ messageId: 'configKubeconfigMissing', resource: { kind: 'Secret', namespace, name: CONFIG_SECRET_NAME }, peer: config.name, data });
+    return;
+  }
+  for (const entry of own) {
+    const found = peers.get(entry);
+    if (!found?.peer || found.peer.name === config.name) continue;
+    ctx.report({
+      messageId: 'configKubeconfigWrongCluster',
+      resource: { kind: 'Secret', namespace, name: entry.secret.metadata.name },
+      peer: config.name,
+      data: { ...data, secret: entry.secretName, server: found.server ?? '' },
+    });
+  }
+}

@@ -19,6 +19,7 @@ import {
   type GatewayServer,
 } from '../../mesh/istio-gateways.ts';
 import { clusterEastWestGateways, gatewayPods, type EastWestGateway } from '../../mesh/eastwest-gateways.ts';
+import { dataPlaneSkipReason } from '../../mesh/roles.ts';
 
 /** An east-west gateway with the pods behind it (what a Gateway's selector is matched against). */
 type EastWestWorkload = EastWestGateway & { pods: KubeObject[] };
@@ -29,6 +30,8 @@ const check = defineCheck({
   id: 'network/cross-network-gateway',
   category: 'network',
   scope: 'cluster',
+  // An external control plane cluster runs no proxies of the mesh.
+  appliesTo: dataPlaneSkipReason,
   needs: ['gateways', 'services', 'pods', 'namespaces', 'k8sgateways', 'configmaps'],
   meta: {
     description: 'An Istio Gateway opens 15443 (TLS, AUTO_PASSTHROUGH, hosts *.local) on each east-west gateway',
@@ -285,6 +288,13 @@ async function controlPlaneIdsOf(reader: ClusterReader, istioNamespace: string):
 
 /** The primaries configuring a remote: those its annotation names, else every primary. */
 async function controllingPrimaries(ctx: Ctx, remote: ClusterReader): Promise<{ reader: ClusterReader; info: ClusterInfo }[]> {
+  // A remote of an external istiod is configured from its config cluster (where the guide applies
+  // expose-services.yaml; istio/istio 86c9f01 multicluster.go:163, the config cluster's registry).
+  const remoteInfo = ctx.clusterInfos[ctx.clusters.indexOf(remote)];
+  if (remoteInfo?.controlPlaneCluster) {
+    const i = ctx.clusterInfos.findIndex((c) => c.role === 'config' && c.controlPlaneCluster === remoteInfo.controlPlaneCluster && c.reachable);
+    if (i >= 0) return [{ reader: ctx.clusters[i], info: ctx.clusterInfos[i] }];
+  }
   const ids = await controlPlaneIdsOf(remote, ctx.options.istioNamespace);
   const primaries = ctx.clusters.map((reader, i) => ({ reader, info: ctx.clusterInfos[i] })).filter((c) => c.info.role === 'primary' && c.info.reachable);
   const named = primaries.filter((p) => p.info.clusterId && ids.includes(p.info.clusterId));

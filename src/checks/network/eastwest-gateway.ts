@@ -4,6 +4,7 @@ import type { KubeObject } from '../../cluster/types.ts';
 import type { ContextOf } from '../../engine/types.ts';
 import { NETWORK_LABEL, NODE_SELECTOR_ANNOTATION, annotationsOf, isIpAddress, isOlderThan, isPodReady, labelsOf, nodeSelectorOf, servicePorts } from '../../mesh/istio-objects.ts';
 import { clusterEastWestGateways, gatewayPods, type EastWestGateway } from '../../mesh/eastwest-gateways.ts';
+import { dataPlaneSkipReason } from '../../mesh/roles.ts';
 
 const GATEWAY_INSTALL_HINT =
   'samples/multicluster/gen-eastwest-gateway.sh --network {{network}} | istioctl --context=<{{cluster}} context> install -y -f - ' +
@@ -13,6 +14,8 @@ const check = defineCheck({
   id: 'network/eastwest-gateway',
   category: 'network',
   scope: 'cluster',
+  // An external control plane cluster runs no proxies of the mesh.
+  appliesTo: dataPlaneSkipReason,
   needs: ['services', 'pods', 'namespaces', 'nodes', 'k8sgateways', 'configmaps'],
   meta: {
     description: 'Each network has an east-west gateway that istiod recognises, with ready pods, an address and port 15443',

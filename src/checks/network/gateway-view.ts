@@ -7,6 +7,7 @@ import { isIpAddress, labelsOf, nodeSelectorOf, servicePorts } from '../../mesh/
 import { clusterDomainOf, meshNetworksOf, type MeshNetwork } from '../../mesh/istio-gateways.ts';
 import { eastWestGatewaysOf } from '../../mesh/eastwest-gateways.ts';
 import { BY_GATEWAY_UNPUBLISHED_HERE, BY_REMOTE_SECRET, BY_REMOTE_SYNC } from '../../engine/explanations.ts';
+import { runsIstiod } from '../../mesh/roles.ts';
 
 const check = defineCheck({
   id: 'network/gateway-view',
@@ -54,7 +55,7 @@ const check = defineCheck({
     },
   },
   appliesTo(info) {
-    return info.role === 'primary' ? undefined : 'no istiod runs in this cluster';
+    return runsIstiod(info) ? undefined : 'no istiod runs in this cluster';
   },
   async run(ctx) {
     if (!ctx.mesh.multiNetwork) ctx.skip('single-network mesh: no network gateways needed');

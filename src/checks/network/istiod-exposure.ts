@@ -70,6 +70,9 @@ const check = defineCheck({
     },
   },
   appliesTo(info) {
+    // An external istiod is exposed as ISTIOD_CUSTOM_HOST says (a LoadBalancer or an ingress gateway):
+    // control-plane/primary-remote judges each remote's webhook URL and istiod endpoints against it.
+    if (info.role === 'external-control-plane') return 'external istiod: where remotes reach it is checked by control-plane/primary-remote on each remote';
     return info.role === 'primary' ? undefined : 'only a primary serves istiod to remote clusters';
   },
   async run(ctx) {

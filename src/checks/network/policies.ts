@@ -6,11 +6,14 @@ import { ISTIOD_PORTS, findIstiodDeployments, podsOfWorkload, servicePorts } fro
 import { resolvePodPort } from '../../mesh/istio-gateways.ts';
 import { clusterEastWestGateways, gatewayPods, type EastWestGateway } from '../../mesh/eastwest-gateways.ts';
 import { evaluateIngress, ingressPoliciesFor, type PortVerdict } from '../../mesh/kubernetes-network-policy.ts';
+import { dataPlaneSkipReason } from '../../mesh/roles.ts';
 
 const check = defineCheck({
   id: 'network/policies',
   category: 'network',
   scope: 'cluster',
+  // An external control plane cluster runs no proxies of the mesh.
+  appliesTo: dataPlaneSkipReason,
   needs: ['networkpolicies', 'pods', 'services', 'deployments', 'k8sgateways', 'configmaps'],
   meta: {
     description: 'NetworkPolicies let cross-network traffic into the east-west gateway (15443, and 15012/15017 for remotes) and istiod (15012, 15017)',

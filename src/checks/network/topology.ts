@@ -10,6 +10,7 @@ import { eastWestGatewaysOf } from '../../mesh/eastwest-gateways.ts';
 import { readClusterz } from '../../mesh/istiod-debug.ts';
 import { hasSidecar } from '../../mesh/sidecars.ts';
 import { findRemoteSecrets, remoteSecretClusterIds } from '../../mesh/remote-secrets.ts';
+import { isMeshMember, runsIstiod } from '../../mesh/roles.ts';
 
 const UNKNOWN_NETWORK = '<unknown>';
 
@@ -168,7 +169,8 @@ function contextOf(f: ClusterFacts): string {
 function checkUnknownNetworks(ctx: Ctx, facts: ClusterFacts[], declared: Set<string>, multiNetwork: boolean): void {
   if (declared.size === 0) return; // no cluster uses networks: a single flat network
   for (const f of facts) {
-    if (f.info.network) continue;
+    // An external control plane cluster runs no proxies of the mesh: it joins no network.
+    if (f.info.network || f.info.role === 'external-control-plane') continue;
     ctx.report({
       messageId: 'networkUnknown',
       cluster: f.info.name,
@@ -320,7 +322,9 @@ async function clustersSeenBy(f: ClusterFacts, ctx: Ctx): Promise<TopologyPictur
   return { ...entry, sees: [...seen.entries()].map(([clusterId, status]) => ({ clusterId, status })) };
 }
 
-async function picture(ctx: Ctx, facts: ClusterFacts[]): Promise<TopologyPicture> {
+async function picture(ctx: Ctx, allFacts: ClusterFacts[]): Promise<TopologyPicture> {
+  // An external control plane cluster is on no network of the mesh: it shows as a control plane only.
+  const facts = allFacts.filter((f) => isMeshMember(f.info));
   const names = [...new Set(facts.map((f) => f.info.network ?? UNKNOWN_NETWORK))].sort((a, b) =>
     a === UNKNOWN_NETWORK ? 1 : b === UNKNOWN_NETWORK ? -1 : a.localeCompare(b),
   );
@@ -335,6 +339,6 @@ async function picture(ctx: Ctx, facts: ClusterFacts[]): Promise<TopologyPicture
         gateways: f.gateways.map(({ kind, namespace, name: gwName, addresses, recognised }) => ({ kind, namespace, name: gwName, addresses, recognised })),
       })),
   }));
-  const controlPlanes = await Promise.all(facts.filter((f) => f.info.role === 'primary').map((f) => clustersSeenBy(f, ctx)));
+  const controlPlanes = await Promise.all(allFacts.filter((f) => runsIstiod(f.info)).map((f) => clustersSeenBy(f, ctx)));
   return { networks, controlPlanes };
 }

@@ -9,6 +9,7 @@ import { parseClusterz } from '../../mesh/debug/clusterz.ts';
 import { findRemoteSecrets, readIstiodSecrets, remoteSecretClusterIds } from '../../mesh/remote-secrets.ts';
 import { discoveryFilter, examples, nsName, primaryOutput, readRegistry } from '../../mesh/services.ts';
 import { BY_REMOTE_SECRET, BY_REMOTE_SYNC } from '../../engine/explanations.ts';
+import { runsIstiod } from '../../mesh/roles.ts';
 
 const REGISTRYZ = 'kubectl exec -n {{namespace}} {{istiod}} -c discovery -- pilot-discovery request GET /debug/registryz';
 
@@ -81,7 +82,7 @@ const check = defineCheck({
     },
   },
   appliesTo(info) {
-    return info.role === 'primary' ? undefined : 'runs no istiod: its Services are checked from its primary';
+    return runsIstiod(info) ? undefined : 'runs no istiod: its Services are checked from its primary';
   },
   async run(ctx) {
     const reader = ctx.cluster;

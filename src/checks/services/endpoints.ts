@@ -5,6 +5,7 @@ import type { ClusterInfo, ContextOf } from '../../engine/types.ts';
 import { registryKey, type RegistryService } from '../../mesh/debug/registryz.ts';
 import type { ServiceEndpoints, ShardEndpoint } from '../../mesh/debug/endpoint-shardz.ts';
 import { clusterNameOfId, examples, isSystemService, nsName, readEndpointShards, readRegistry, readyEndpointCount } from '../../mesh/services.ts';
+import { runsIstiod } from '../../mesh/roles.ts';
 
 const check = defineCheck({
   id: 'services/endpoints',
@@ -63,7 +64,7 @@ const check = defineCheck({
     },
   },
   appliesTo(info) {
-    return info.role === 'primary' ? undefined : 'runs no istiod: its endpoints are checked from its primary';
+    return runsIstiod(info) ? undefined : 'runs no istiod: its endpoints are checked from its primary';
   },
   async run(ctx) {
     const reader = ctx.cluster;

@@ -4,11 +4,14 @@ import type { KubeObject } from '../../cluster/types.ts';
 import { labelsOf } from '../../mesh/istio-objects.ts';
 import { dnsCaptureOf, examples, isSystemService, meshProxyMetadata, nsName } from '../../mesh/services.ts';
 import { hasSidecar } from '../../mesh/sidecars.ts';
+import { dataPlaneSkipReason } from '../../mesh/roles.ts';
 
 export default defineCheck({
   id: 'services/remote-only-dns',
   category: 'services',
   scope: 'cluster',
+  // An external control plane cluster runs no proxies of the mesh.
+  appliesTo: dataPlaneSkipReason,
   needs: ['services', 'pods', 'configmaps'],
   meta: {
     description: 'Services that exist only in peer clusters are resolvable here: local callers have DNS capture on',

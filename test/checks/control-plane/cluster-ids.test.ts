@@ -73,4 +73,11 @@ describe('control-plane/cluster-ids', () => {
     const { runs } = await runCheck(check, memoryReaders(objects));
     expect(findingRows(check, runs)).toEqual(['control-plane/cluster-ids cluster1 clusterIdFromValueFrom info']);
   });
+
+  it('external control plane: the external istiod carries the config cluster\'s id, which is no duplicate', async () => {
+    const { runs, clusters } = await runCheck(check, (await openFixture('external-control-plane-healthy')).clusters, { istioNamespace: 'external-istiod' });
+    expect(clusters.map((c) => c.clusterId)).toEqual(['cluster2', 'cluster2']);
+    expect(findingKeys(runs)).toEqual([]);
+    expect(runs[0].outcome).toBe('pass');
+  });
 });

@@ -39,6 +39,17 @@ describe('control-plane/known-issues', () => {
     ]);
   });
 
+  it('reads an external istiod in its own namespace (external-istiod), not --istio-namespace', async () => {
+    const healthy = await runCheck(check, (await openFixture('external-control-plane-healthy')).clusters);
+    expect(findingKeys(healthy.runs)).toEqual([]);
+    expect(runFor(healthy.runs, '*').skipped).toBeUndefined();
+    const objects = await fixtureObjects('external-control-plane-healthy');
+    setIstiodVersion(objects, 'cluster1', '1.29.4');
+    const { runs } = await runCheck(check, memoryReaders(objects));
+    expect(issues(runs)).toEqual([['cluster1', 'knownIssue', 60082]]);
+    expect(runFor(runs, '*').findings[0].resource).toMatchObject({ kind: 'Deployment', namespace: 'external-istiod', name: 'istiod' });
+  });
+
   it('ambient-only rows need the ambient data plane in the mesh', async () => {
     const sidecar = await fixtureObjects('multi-primary-healthy');
     setIstiodVersion(sidecar, 'cluster1', '1.28.1');

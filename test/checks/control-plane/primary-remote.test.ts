@@ -88,4 +88,33 @@ describe('control-plane/primary-remote', () => {
     expect(findingRows(check, runs)).toEqual(['control-plane/primary-remote cluster1 externalIstiodOff error']);
     expect(runFor(runs, 'cluster2').skipped).toMatch(/no remote cluster/);
   });
+
+  describe('external control plane', () => {
+    const EXTERNAL = 'external-control-plane-healthy';
+    const NS = { istioNamespace: 'external-istiod' };
+    const webhookOf = (objects: Awaited<ReturnType<typeof fixtureObjects>>) => objectNamed(objects, 'cluster2', 'mutatingwebhookconfigurations', 'istio-sidecar-injector-external-istiod');
+
+    it('passes: the config cluster needs no controlPlaneClusters annotation, its webhook URL calls the exposed istiod', async () => {
+      const { runs } = await runCheck(check, (await openFixture(EXTERNAL)).clusters, NS);
+      expect(findingKeys(runs)).toEqual([]);
+      expect(runs.map((r) => r.outcome)).toEqual(['pass', 'pass']);
+    });
+
+    it('webhookUrlUnreachable: the injector URL names an address where the external istiod is not exposed', async () => {
+      const objects = await fixtureObjects(EXTERNAL);
+      webhookOf(objects).webhooks[0].clientConfig.url = 'https://198.51.100.7:15017/inject/cluster/cluster2/net/network1';
+      const { runs } = await runCheck(check, memoryReaders(objects), NS);
+      expect(findingRows(check, runs)).toEqual(['control-plane/primary-remote cluster2 webhookUrlUnreachable error']);
+      expect(runFor(runs, 'cluster2').findings[0].data).toMatchObject({ host: '198.51.100.7', controlPlane: 'cluster1', expected: '172.18.1.20' });
+    });
+
+    it('externalIstiodOff: the external istiod runs without EXTERNAL_ISTIOD (still recognised by the webhook calling it)', async () => {
+      const objects = await fixtureObjects(EXTERNAL);
+      const container = objectNamed(objects, 'cluster1', 'deployments', 'istiod').spec.template.spec.containers[0];
+      container.env = (container.env as { name: string }[]).filter((e) => e.name !== 'EXTERNAL_ISTIOD');
+      const { runs, clusters } = await runCheck(check, memoryReaders(objects), NS);
+      expect(clusters.map((c) => c.role)).toEqual(['external-control-plane', 'config']);
+      expect(findingRows(check, runs)).toEqual(['control-plane/primary-remote cluster1 externalIstiodOff error']);
+    });
+  });
 });

@@ -145,4 +145,36 @@ describe('control-plane/remote-secrets', () => {
   it('skips clusters of unknown role: only a primary needs remote secrets', () => {
     expect(check.appliesTo!({ name: 'c', role: 'unknown', revisions: [], reachable: true, via: 'snapshot' }, { model: 'unknown', multiNetwork: false })).toMatch(/role unknown/);
   });
+
+  describe('external control plane (istio-kubeconfig)', () => {
+    const EXTERNAL = 'external-control-plane-healthy';
+    const NS = { istioNamespace: 'external-istiod' };
+
+    it('passes: the labelled istio-kubeconfig is the config cluster kubeconfig, not a remote secret keyed config', async () => {
+      const { runs, clusters } = await runCheck(check, (await openFixture(EXTERNAL)).clusters, NS);
+      expect(clusters.map((c) => c.role)).toEqual(['external-control-plane', 'config']);
+      expect(runs.flatMap((r) => r.findings.map((f) => `${f.cluster}:${f.messageId}`))).toEqual([]);
+      expect(runFor(runs, 'cluster1').outcome).toBe('pass');
+      expect(runFor(runs, 'cluster2').skipped).toMatch(/no istiod/);
+    });
+
+    it('configKubeconfigMissing: the external istiod has no istio-kubeconfig', async () => {
+      const objects = await fixtureObjects(EXTERNAL);
+      objects.get('cluster1')!.secrets = objectsOf(objects, 'cluster1', 'secrets').filter((s) => s.metadata.name !== 'istio-kubeconfig');
+      const { runs } = await runCheck(check, memoryReaders(objects), NS);
+      expect(findingKeys(runs)).toEqual(['cluster1:configKubeconfigMissing']);
+      expect(runFor(runs, 'cluster1').findings[0]).toMatchObject({ peer: 'cluster2', resource: { kind: 'Secret', namespace: 'external-istiod', name: 'istio-kubeconfig' } });
+    });
+
+    it('configKubeconfigWrongCluster: istio-kubeconfig holds the external cluster\'s own API', async () => {
+      const objects = await fixtureObjects(EXTERNAL);
+      const ownCa = objectNamed(objects, 'cluster1', 'configmaps', 'kube-root-ca.crt').data['ca.crt'];
+      editKubeconfig(objectNamed(objects, 'cluster1', 'secrets', 'istio-kubeconfig'), 'config', (doc) => {
+        doc.clusters[0].cluster = { server: 'https://cluster1-control-plane:6443', 'certificate-authority-data': Buffer.from(ownCa).toString('base64') };
+      });
+      const { runs } = await runCheck(check, memoryReaders(objects), NS);
+      expect(findingKeys(runs)).toEqual(['cluster1:configKubeconfigWrongCluster']);
+      expect(runFor(runs, 'cluster1').findings[0]).toMatchObject({ peer: 'cluster2', data: { secret: 'external-istiod/istio-kubeconfig', peerId: 'cluster2' } });
+    });
+  });
 });
