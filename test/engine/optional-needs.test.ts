@@ -60,4 +60,17 @@ describe('optional needs', () => {
     ]);
     expect(ran).toEqual(['c1']);
   });
+
+  it('reads an optional istiod debug need only when the check asks for it, never ahead (issue 19)', async () => {
+    const asked: string[] = [];
+    const reader = { ...memoryReader('c1'), istiodDebug: async (endpoint: string) => (asked.push(endpoint), []) };
+    const fallback = defineCheck({ id: 'services/fallback-endpoints', category: 'services', scope: 'cluster', needs: ['istiod:endpointShardz', 'istiod:endpointz?'], meta, async run(ctx) {
+      await ctx.cluster.istiodDebug('endpointShardz');
+    } });
+    const results = await run([fallback], [reader]);
+    expect(results.map((r) => r.outcome)).toEqual(['pass']);
+    // endpointShardz is warmed and read; the endpointz fallback, never asked for by the check, is not read at all.
+    expect(asked).toContain('endpointShardz');
+    expect(asked).not.toContain('endpointz');
+  });
 });

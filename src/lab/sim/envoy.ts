@@ -115,8 +115,21 @@ function isClusterLocal(istiod: IstiodView, hostname: string): boolean {
   return defaults.some(matches);
 }
 
+/**
+ * The order of `localeCompare(other, 'en', { numeric: true })`, with one collator built once: that
+ * call builds a collator per comparison, which made sorting the hosts of every outbound cluster on
+ * each /clusters request the lab's largest cost at 10,000 pods (issue 19).
+ */
+const HOST_ORDER = new Intl.Collator('en', { numeric: true });
+/** The default locale's order, as `a.localeCompare(b)` gives it. */
+const NAME_ORDER = new Intl.Collator();
+
+/** Sort in place by `address:port`, each key built once. */
 function sortHosts(hosts: LbHost[]): LbHost[] {
-  return hosts.sort((a, b) => `${a.address}:${a.port}`.localeCompare(`${b.address}:${b.port}`, 'en', { numeric: true }));
+  const keyed = hosts.map((h) => ({ key: `${h.address}:${h.port}`, h }));
+  keyed.sort((a, b) => HOST_ORDER.compare(a.key, b.key));
+  for (let i = 0; i < keyed.length; i++) hosts[i] = keyed[i].h;
+  return hosts;
 }
 
 /** Every outbound cluster of a proxy. */
@@ -125,7 +138,7 @@ export function outboundClusters(istiod: IstiodView, proxyNet: string, proxyClus
   for (const service of istiod.services.values()) {
     for (const port of service.ports) out.push(outboundCluster(istiod, proxyNet, service, port, proxyCluster));
   }
-  return out.sort((a, b) => a.name.localeCompare(b.name));
+  return out.sort((a, b) => NAME_ORDER.compare(a.name, b.name));
 }
 
 /** Counters of a proxy (created empty). */

@@ -6,7 +6,7 @@
 // check depends on the other having run.
 import { AccessError, type ClusterReader, type ExecResult } from '../../cluster/types.ts';
 import type { RunMemo } from '../../engine/types.ts';
-import { parseEnvoyClusters, type EnvoyClusters } from '../envoy-clusters.ts';
+import { parseEnvoyClustersFor, type ClusterTarget, type EnvoyClusters } from '../envoy-clusters.ts';
 import { PROXY_CONTAINER } from '../sidecars.ts';
 import { classifyCurl, curlCommand, type FailureKind, type ProbeRequest } from './curl.ts';
 import { firstLine, probeExecOptions } from './exec.ts';
@@ -60,7 +60,9 @@ async function pool<T, R>(items: T[], limit: number, work: (item: T) => Promise<
 
 async function runRound(reader: ClusterReader, source: ProbeSource, targets: ProbeTarget[], settings: ProbeSettings): Promise<ProbeRound> {
   const round: ProbeRound = { source, targets: targets.map((target) => ({ target, fqdn: targetFqdn(target, source.pod.namespace), requests: [] })) };
-  const before = await readSidecarClusters(reader, source, settings.timeoutMs);
+  // Only the round's own clusters are parsed out of the sidecar's /clusters (all a check reads of it).
+  const wanted = round.targets.map((t) => ({ host: t.fqdn, port: t.target.port }));
+  const before = await readSidecarClusters(reader, source, wanted, settings.timeoutMs);
   if ('error' in before) round.statsError = before.error;
   else round.statsBefore = before.clusters;
 
@@ -73,7 +75,7 @@ async function runRound(reader: ClusterReader, source: ProbeSource, targets: Pro
   for (const { t, request } of results) t.requests.push(request);
 
   if (round.statsBefore) {
-    const after = await readSidecarClusters(reader, source, settings.timeoutMs);
+    const after = await readSidecarClusters(reader, source, wanted, settings.timeoutMs);
     if ('error' in after) round.statsError = after.error;
     else round.statsAfter = after.clusters;
   }
@@ -81,10 +83,10 @@ async function runRound(reader: ClusterReader, source: ProbeSource, targets: Pro
 }
 
 /**
- * Envoy's `/clusters` of the source's sidecar, read fresh (sidecarAdmin is memoized per pod, a
+ * Envoy's `/clusters` of the source's sidecar, `wanted` clusters only, read fresh (sidecarAdmin is memoized per pod, a
  * before/after reading must not be): exec `pilot-agent request GET clusters` in istio-proxy.
  */
-async function readSidecarClusters(reader: ClusterReader, source: ProbeSource, timeoutMs: number): Promise<{ clusters: EnvoyClusters } | { error: string }> {
+async function readSidecarClusters(reader: ClusterReader, source: ProbeSource, wanted: ClusterTarget[], timeoutMs: number): Promise<{ clusters: EnvoyClusters } | { error: string }> {
   if (!source.sidecar) return { error: `probe pod ${source.pod.namespace}/${source.pod.name} has no sidecar` };
   let result: ExecResult;
   try {
@@ -94,7 +96,7 @@ async function readSidecarClusters(reader: ClusterReader, source: ProbeSource, t
     throw err;
   }
   if (result.exitCode !== 0) return { error: `pilot-agent request GET clusters exited ${result.exitCode}: ${firstLine(result.stderr)}` };
-  return { clusters: parseEnvoyClusters(result.stdout) };
+  return { clusters: parseEnvoyClustersFor(result.stdout, wanted) };
 }
 
 /** Status counts, latency percentiles and failures of a target's requests. */
