@@ -89,10 +89,12 @@ try {
 }
 // docs/lab-fidelity.md from the goldens as they now are (the fidelity test checks it is current).
 if (!check && !only) {
-  const { fidelityOfGoldens, renderFidelityMarkdown } = await import('../src/lab/fidelity.ts');
+  const { fidelityOfGoldens, realStackPart, renderFidelityMarkdown } = await import('../src/lab/fidelity.ts');
   const { ISTIO_PSEUDO_VERSION } = await import('../src/lab/conformance-version.ts');
   const { cases, result } = await fidelityOfGoldens(goldenDir);
-  writeFileSync(join(root, 'docs', 'lab-fidelity.md'), renderFidelityMarkdown(result, cases, ISTIO_PSEUDO_VERSION));
+  const docPath = join(root, 'docs', 'lab-fidelity.md');
+  const realStack = existsSync(docPath) ? realStackPart(readFileSync(docPath, 'utf8')) : '';
+  writeFileSync(docPath, renderFidelityMarkdown(result, cases, ISTIO_PSEUDO_VERSION) + (realStack ? `\n${realStack}` : ''));
   process.stderr.write(`conformance: docs/lab-fidelity.md: ${result.equal}/${result.compared} fields equal, ${result.differences.length} differences\n`);
 }
 if (check && changed > 0) {

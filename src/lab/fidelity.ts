@@ -434,6 +434,18 @@ export function renderFidelityMarkdown(result: FidelityResult, cases: Conformanc
   return lines.join('\n');
 }
 
+/**
+ * docs/lab-fidelity.md is generated up to this line; from it on it is the real stack's part
+ * (realstack/, written by hand), which `npm run conformance:regen` keeps as it is.
+ */
+export const REAL_STACK_MARKER = '<!-- The real stack (realstack/): written by hand from here on; conformance:regen keeps it. -->';
+
+/** The hand-written real-stack part of a lab-fidelity document (from the marker on), or ''. */
+export function realStackPart(doc: string): string {
+  const at = doc.indexOf(REAL_STACK_MARKER);
+  return at < 0 ? '' : doc.slice(at);
+}
+
 /** Compare every case of a golden directory with the lab (no Go needed). */
 export async function fidelityOfGoldens(goldenDir: string): Promise<{ cases: ConformanceCase[]; result: FidelityResult; missing: string[] }> {
   const { existsSync, readFileSync } = await import('node:fs');

@@ -68,7 +68,7 @@ async function generateKeys(alg: KeyAlgorithm, hash: string): Promise<{ keys: Cr
 
 async function privateKeyPem(key: CryptoKey): Promise<string> {
   const der = await webcrypto.subtle.exportKey('pkcs8', key);
-  return x509.PemConverter.encode(der, 'PRIVATE KEY');
+  return `${x509.PemConverter.encode(der, 'PRIVATE KEY')}\n`;
 }
 
 /** Issue a certificate (self-signed when no issuer is given). */
@@ -113,7 +113,11 @@ export async function issueCert(opts: IssueOptions): Promise<IssuedCert> {
     signingKey: opts.issuer ? opts.issuer.keys.privateKey : keys.privateKey,
     extensions,
   });
-  return { cert, keys, certPem: cert.toString('pem'), keyPem: await privateKeyPem(keys.privateKey) };
+  // PEM ends with a newline, as openssl and Go's pem.Encode write it: concatenated into cert-chain.pem,
+  // a PEM without one glues '-----END CERTIFICATE----------BEGIN CERTIFICATE-----', which Go's
+  // encoding/pem does not decode, so the real istiod refuses the chain (security/pkg/pki/ca/ca.go minTTL
+  // -> util.TimeBeforeCertExpires, istio.io/istio v0.0.0-20260827124520-eed52ebb66ad).
+  return { cert, keys, certPem: `${cert.toString('pem')}\n`, keyPem: await privateKeyPem(keys.privateKey) };
 }
 
 function signingAlgorithmOf(key: CryptoKey, hash: string): Algorithm {

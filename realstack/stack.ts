@@ -1,0 +1,487 @@
+// The real stack (issue 15): two clusters on 127.0.0.1 made of real components built from their Go
+// modules (realstack/{kube,etcd,kwok,istiod}: go.mod and go.sum only), with a lab scenario's objects
+// applied through the real API. One etcd (a prefix per cluster), per cluster a kube-apiserver (audit
+// log at level Metadata), a kube-controller-manager (service-account tokens, EndpointSlices, GC) and a
+// kwok (node and pod status; the kubelet side of exec and port-forward), and per primary a real
+// pilot-discovery with the scenario's cacerts and remote secrets made the way
+// `istioctl create-remote-secret` makes them (the reader service account's token Secret, filled by
+// the real token controller).
+//
+// Binaries live outside the repository in ~/.cache/meshdoctor-realstack/<component>-<version>/ and
+// are built when missing (`nice -n 15`, GOFLAGS=-p=2, the module and build caches of
+// ~/.cache/meshdoctor-conformance shared with conformance/istiod).
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync, writeSync, chmodSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+import type { KubeObject } from '../src/cluster/types.ts';
+import type { LabFault, LabMeshState } from '../src/lab/types.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const MODCACHE_ROOT = process.env.MESHDOCTOR_CONFORMANCE_CACHE ?? join(homedir(), '.cache', 'meshdoctor-conformance');
+const BIN_ROOT = process.env.MESHDOCTOR_REALSTACK_CACHE ?? join(homedir(), '.cache', 'meshdoctor-realstack');
+const GOMODCACHE = join(MODCACHE_ROOT, 'mod');
+
+export const KUBE_VERSION = 'v1.36.3';
+export const ETCD_VERSION = 'v3.7.3';
+export const KWOK_VERSION = 'v0.8.0';
+export const ISTIO_VERSION = 'v0.0.0-20260827124520-eed52ebb66ad';
+const ISTIO_REV = ISTIO_VERSION.slice(-12);
+
+interface Component {
+  name: string;
+  module: string;
+  dir: string;
+  binaries: string[];
+  packages: string[];
+  ldflags: string;
+}
+
+const kubeLdflags = [
+  '-s -w',
+  `-X k8s.io/component-base/version.gitVersion=${KUBE_VERSION}`,
+  '-X k8s.io/component-base/version.gitMajor=1',
+  `-X k8s.io/component-base/version.gitMinor=${KUBE_VERSION.split('.')[1]}`,
+  '-X k8s.io/component-base/version.gitTreeState=clean',
+  '-X k8s.io/component-base/version.buildDate=1970-01-01T00:00:00Z',
+  `-X k8s.io/client-go/pkg/version.gitVersion=${KUBE_VERSION}`,
+  '-X k8s.io/client-go/pkg/version.gitMajor=1',
+  `-X k8s.io/client-go/pkg/version.gitMinor=${KUBE_VERSION.split('.')[1]}`,
+].join(' ');
+
+export const COMPONENTS: Component[] = [
+  { name: 'kube', module: 'kube', dir: `kube-${KUBE_VERSION}`, binaries: ['kube-apiserver', 'kube-controller-manager'], packages: ['k8s.io/kubernetes/cmd/kube-apiserver', 'k8s.io/kubernetes/cmd/kube-controller-manager'], ldflags: kubeLdflags },
+  { name: 'etcd', module: 'etcd', dir: `etcd-${ETCD_VERSION}`, binaries: ['etcd'], packages: ['go.etcd.io/etcd/server/v3'], ldflags: '-s -w' },
+  { name: 'kwok', module: 'kwok', dir: `kwok-${KWOK_VERSION}`, binaries: ['kwok'], packages: ['sigs.k8s.io/kwok/cmd/kwok'], ldflags: '-s -w' },
+  {
+    name: 'istiod',
+    module: 'istiod',
+    dir: `istiod-${ISTIO_REV}`,
+    binaries: ['pilot-discovery'],
+    packages: ['istio.io/istio/pilot/cmd/pilot-discovery'],
+    // pkg/version/version.go of istio.io/istio at the pinned version: buildVersion and friends.
+    ldflags: `-s -w -X istio.io/istio/pkg/version.buildVersion=1.31-dev -X istio.io/istio/pkg/version.buildGitRevision=${ISTIO_REV} -X istio.io/istio/pkg/version.buildStatus=Clean -X istio.io/istio/pkg/version.buildTag=1.31-dev`,
+  },
+];
+
+/** Path of a built binary. */
+export function binPath(component: string, binary: string): string {
+  const c = COMPONENTS.find((x) => x.name === component)!;
+  return join(BIN_ROOT, c.dir, binary);
+}
+
+/** What building gave, per component: seconds, or the command and error that failed (blocked). */
+export interface BuildResult {
+  name: string;
+  built: boolean;
+  seconds?: number;
+  blocked?: { command: string; error: string };
+}
+
+/** Build every component whose binaries are missing. */
+export function buildMissing(log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): BuildResult[] {
+  const env = { ...process.env, GOMODCACHE, GOCACHE: join(MODCACHE_ROOT, 'build'), GOFLAGS: process.env.GOFLAGS ?? '-mod=readonly -p=2' };
+  return COMPONENTS.map((c): BuildResult => {
+    const out = join(BIN_ROOT, c.dir);
+    if (c.binaries.every((b) => existsSync(join(out, b)))) return { name: c.name, built: false };
+    mkdirSync(out, { recursive: true });
+    const args = ['-n', '15', 'go', 'build', '-trimpath', '-ldflags', c.ldflags, '-o', c.binaries.length > 1 ? `${out}/` : join(out, c.binaries[0]), ...c.packages];
+    const started = Date.now();
+    log(`realstack: building ${c.name} (${c.packages.join(' ')})`);
+    try {
+      execFileSync('nice', args, { cwd: join(here, c.module), env, stdio: ['ignore', 'inherit', 'pipe'] });
+    } catch (err) {
+      const stderr = String((err as { stderr?: Buffer }).stderr ?? err).trim();
+      return { name: c.name, built: false, blocked: { command: `cd realstack/${c.module} && nice ${args.join(' ')}`, error: stderr.split('\n').slice(-20).join('\n') } };
+    }
+    const seconds = Math.round((Date.now() - started) / 1000);
+    log(`realstack: built ${c.name} in ${seconds} s`);
+    return { name: c.name, built: true, seconds };
+  });
+}
+
+/** One real cluster. */
+export interface RealCluster {
+  name: string;
+  server: string;
+  caPem: string;
+  /** The components' user (admin, system:masters): controller-manager, kwok, istiod, the stack's own writes. */
+  token: string;
+  /** The user of the served kubeconfig (meshdoctor, system:masters too): the audit log tells its requests apart. */
+  userToken: string;
+  auditLog: string;
+  kubeconfig: string;
+  /** The primary's istiod monitoring port (debug endpoints), when it runs one. */
+  istiodMonitoring?: number;
+}
+
+/** A running real stack. */
+export interface RealStack {
+  dir: string;
+  /** The served kubeconfig: a context per cluster, user `meshdoctor`. */
+  kubeconfigPath: string;
+  /** The same contexts as user `admin` (what the stack and its components use). */
+  adminKubeconfigPath: string;
+  clusters: RealCluster[];
+  mesh: LabMeshState;
+  /** Objects the real API refused, with its message (the differences from the lab). */
+  refused: { cluster: string; object: string; error: string }[];
+  startSeconds: number;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  scenario?: string;
+  faults?: LabFault[];
+  /** Keep the work dir (logs) after stop. */
+  keep?: boolean;
+  log?: (line: string) => void;
+}
+
+function openssl(args: string[], cwd: string): void {
+  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** A CA and a serving certificate for 127.0.0.1, and the service-account key pair. */
+function makePki(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '30', '-subj', '/CN=realstack-ca'], dir);
+  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'serving.key', '-out', 'serving.csr', '-subj', '/CN=kube-apiserver'], dir);
+  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n');
+  openssl(['x509', '-req', '-in', 'serving.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'serving.crt', '-days', '30', '-extfile', 'san.ext'], dir);
+  openssl(['genrsa', '-out', 'sa.key', '2048'], dir);
+  openssl(['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
+}
+
+function kubeconfigOf(clusters: { name: string; server: string; caPem: string; token: string }[]): string {
+  return YAML.stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    preferences: {},
+    'current-context': clusters[0].name,
+    clusters: clusters.map((c) => ({ name: c.name, cluster: { server: c.server, 'certificate-authority-data': Buffer.from(c.caPem).toString('base64') } })),
+    users: clusters.map((c) => ({ name: c.name, user: { token: c.token } })),
+    contexts: clusters.map((c) => ({ name: c.name, context: { cluster: c.name, user: c.name } })),
+  });
+}
+
+/** Absolute path of a host command (the exec'd commands of the stack's pods see none on their PATH). */
+function hostTool(name: string): string {
+  for (const d of (process.env.PATH ?? '').split(':').filter(Boolean)) if (existsSync(join(d, name))) return join(d, name);
+  throw new Error(`realstack: ${name} not on PATH`);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Names of the components that exited while the stack was starting or serving. */
+let exitedEarly: string[] = [];
+
+async function waitFor(what: string, probe: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exitedEarly.length > 0) throw new Error(`realstack: ${exitedEarly.join(', ')} exited while waiting for ${what}`);
+    try {
+      if (await probe()) return;
+    } catch {
+      // not yet
+    }
+    await sleep(250);
+  }
+  throw new Error(`realstack: ${what} not ready after ${timeoutMs / 1000} s`);
+}
+
+/**
+ * The real kubectl 1.32: MESHDOCTOR_KUBECTL, else `kubectl.1.32` on PATH or next to the `kubectl` on
+ * PATH (the Google Cloud SDK's dispatcher keeps one binary per minor there), else `kubectl`.
+ */
+export const KUBECTL = ((): string => {
+  if (process.env.MESHDOCTOR_KUBECTL) return process.env.MESHDOCTOR_KUBECTL;
+  for (const d of (process.env.PATH ?? '').split(':').filter(Boolean)) {
+    if (existsSync(join(d, 'kubectl.1.32'))) return join(d, 'kubectl.1.32');
+    if (existsSync(join(d, 'kubectl'))) {
+      const beside = join(dirname(realpathSync(join(d, 'kubectl'))), 'kubectl.1.32');
+      if (existsSync(beside)) return beside;
+    }
+  }
+  return 'kubectl';
+})();
+
+/** kubectl against one context of a kubeconfig. */
+export function kubectl(kubeconfig: string, context: string, args: string[], input?: string): string {
+  return execFileSync(KUBECTL, ['--kubeconfig', kubeconfig, '--context', context, ...args], { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+}
+
+/** Metadata the API sets itself; ownerReferences name uids of the lab, which the real GC would follow. */
+function forCreate(obj: KubeObject): KubeObject {
+  const { uid: _u, resourceVersion: _r, creationTimestamp: _c, managedFields: _m, ownerReferences: _o, generation: _g, ...metadata } = obj.metadata as Record<string, unknown> & KubeObject['metadata'];
+  const copy: KubeObject = { ...obj, metadata: metadata as KubeObject['metadata'] };
+  delete (copy as { status?: unknown }).status;
+  return copy;
+}
+
+/** Kinds applied from the lab's model (all but those the real controllers and kwok make themselves). */
+const SKIPPED_KINDS = new Set(['EndpointSlice', 'Endpoints', 'ReplicaSet', 'Event', 'Lease']);
+/** Kinds whose status the stack writes from the model: their controllers do not run here. */
+const STATUS_FROM_MODEL = new Set(['Deployment', 'DaemonSet', 'StatefulSet']);
+
+/** Start the real stack for a scenario. Binaries must be built (buildMissing). */
+export async function startRealStack(opts: StartOptions = {}): Promise<RealStack> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const started = Date.now();
+  for (const c of COMPONENTS) for (const b of c.binaries) if (!existsSync(binPath(c.name, b))) throw new Error(`realstack: ${binPath(c.name, b)} missing (npm run realstack builds it)`);
+  const dir = mkdtempSync(join(tmpdir(), 'meshdoctor-realstack-'));
+  const procs: ChildProcess[] = [];
+  exitedEarly = [];
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    for (const p of procs.reverse()) if (p.exitCode === null) p.kill('SIGTERM');
+    await Promise.all(procs.map((p) => (p.exitCode === null ? new Promise<void>((r) => { const t = setTimeout(() => { p.kill('SIGKILL'); r(); }, 5000); p.once('exit', () => { clearTimeout(t); r(); }); }) : undefined)));
+    if (!opts.keep) rmSync(dir, { recursive: true, force: true });
+  };
+  // Whatever happens to this process, the components it started go with it.
+  process.once('exit', () => { for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL'); });
+  const run = (name: string, bin: string, args: string[], extra: { cwd?: string; env?: NodeJS.ProcessEnv; criLog?: string } = {}) => {
+    const out = openSync(join(dir, `${name}.log`), 'a');
+    const p = spawn(bin, args, { cwd: extra.cwd ?? dir, env: { ...process.env, ...extra.env }, stdio: ['ignore', extra.criLog ? 'pipe' : out, extra.criLog ? 'pipe' : out] });
+    if (extra.criLog) {
+      // The log kwok serves as the container's: CRI format (`<RFC 3339 time> <stream> F <line>`), the
+      // only one kwok's logs handler parses (pkg/kwok/server/debugging_logs.go, kwok v0.8.0).
+      const cri = openSync(extra.criLog, 'a');
+      for (const [stream, name] of [[p.stdout!, 'stdout'], [p.stderr!, 'stderr']] as const) {
+        let partial = '';
+        stream.on('data', (d: Buffer) => {
+          writeSync(out, d);
+          const lines = (partial + d.toString()).split('\n');
+          partial = lines.pop()!;
+          const now = new Date().toISOString();
+          if (lines.length) writeSync(cri, lines.map((l) => `${now} ${name} F ${l}\n`).join(''));
+        });
+      }
+    }
+    procs.push(p);
+    p.once('exit', (code, signal) => {
+      if (stopped) return;
+      exitedEarly.push(name);
+      log(`realstack: ${name} exited (${code ?? signal}); see ${join(dir, `${name}.log`)}`);
+    });
+    return p;
+  };
+
+  try {
+    const names = ['cluster1', 'cluster2'];
+    // etcd: one server, a prefix per apiserver (as kwokctl does); data on tmpfs-like temp dir, no fsync.
+    const etcdPort = 12379;
+    run('etcd', binPath('etcd', 'etcd'), ['--data-dir', join(dir, 'etcd'), `--listen-client-urls=http://127.0.0.1:${etcdPort}`, `--advertise-client-urls=http://127.0.0.1:${etcdPort}`, '--listen-peer-urls=http://127.0.0.1:12380', '--initial-advertise-peer-urls=http://127.0.0.1:12380', '--initial-cluster=default=http://127.0.0.1:12380', '--unsafe-no-fsync=true']);
+    writeFileSync(join(dir, 'audit-policy.yaml'), YAML.stringify({ apiVersion: 'audit.k8s.io/v1', kind: 'Policy', rules: [{ level: 'Metadata' }] }));
+
+    const clusters: RealCluster[] = names.map((name, i) => {
+      const cdir = join(dir, name);
+      makePki(cdir);
+      const token = `realstack-admin-${name}-${randomBytes(12).toString('hex')}`;
+      const userToken = `realstack-meshdoctor-${name}-${randomBytes(12).toString('hex')}`;
+      writeFileSync(join(cdir, 'tokens.csv'), `${token},admin,admin-uid,"system:masters"\n${userToken},meshdoctor,meshdoctor-uid,"system:masters"\n`);
+      return { name, server: `https://127.0.0.1:${16443 + i * 10000}`, caPem: readFileSync(join(cdir, 'ca.crt'), 'utf8'), token, userToken, auditLog: join(cdir, 'audit.log'), kubeconfig: join(cdir, 'admin.kubeconfig') };
+    });
+    for (const c of clusters) writeFileSync(c.kubeconfig, kubeconfigOf([c]));
+
+    // The lab's model, built with the real endpoints: remote secrets name the real servers and CAs.
+    const { buildMeshState } = await import('../src/lab/model/index.ts');
+    const mesh = await buildMeshState({ scenario: opts.scenario ?? 'multi-primary', faults: opts.faults ?? [], endpoints: clusters.map((c) => ({ cluster: c.name, server: c.server, caPem: c.caPem })) });
+    mesh.clusters.forEach((s, i) => { s.adminToken = clusters[i].token; });
+
+    clusters.forEach((c, i) => {
+      const cdir = join(dir, c.name);
+      const builderIndex = i + 1;
+      run(`${c.name}-apiserver`, binPath('kube', 'kube-apiserver'), [
+        `--etcd-servers=http://127.0.0.1:${etcdPort}`, `--etcd-prefix=/${c.name}`,
+        '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${16443 + i * 10000}`,
+        `--tls-cert-file=${join(cdir, 'serving.crt')}`, `--tls-private-key-file=${join(cdir, 'serving.key')}`,
+        `--token-auth-file=${join(cdir, 'tokens.csv')}`, '--authorization-mode=Node,RBAC',
+        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+        `--service-account-key-file=${join(cdir, 'sa.pub')}`, `--service-account-signing-key-file=${join(cdir, 'sa.key')}`,
+        // The lab's Service CIDR of this cluster (builder.ts serviceCIDR), so its ClusterIPs are valid.
+        `--service-cluster-ip-range=10.${100 + builderIndex * 10}.0.0/16`,
+        '--allow-privileged=true', '--endpoint-reconciler-type=none',
+        `--audit-policy-file=${join(dir, 'audit-policy.yaml')}`, `--audit-log-path=${c.auditLog}`,
+        `--cert-dir=${cdir}`,
+      ]);
+    });
+    await Promise.all(clusters.map((c) => waitFor(`${c.name} apiserver`, () => kubectl(c.kubeconfig, c.name, ['get', '--raw', '/readyz']).trim() === 'ok', 90_000)));
+    log(`realstack: apiservers ready after ${Math.round((Date.now() - started) / 1000)} s`);
+
+    const binDirs: string[] = [];
+    clusters.forEach((c, i) => {
+      const cdir = join(dir, c.name);
+      run(`${c.name}-controller-manager`, binPath('kube', 'kube-controller-manager'), [
+        `--kubeconfig=${c.kubeconfig}`, '--leader-elect=false', '--secure-port=0',
+        `--root-ca-file=${join(cdir, 'ca.crt')}`, `--service-account-private-key-file=${join(cdir, 'sa.key')}`, '--use-service-account-credentials=false',
+        // The lab's objects already hold the pods of its Deployments: no ReplicaSets made again.
+        '--controllers=*,-deployment-controller,-replicaset-controller,-daemonset-controller,-statefulset-controller,-job-controller,-cronjob-controller',
+        '--kube-api-qps=100', '--kube-api-burst=200',
+      ]);
+      // exec runs commands on this machine under kwok, found on kwok's PATH: the real pilot-discovery
+      // for the first primary (its `request` always asks 127.0.0.1:15014), a curl of the second's
+      // monitoring port otherwise, and pilot-agent answering that no Envoy exists here.
+      const bin = join(cdir, 'bin');
+      mkdirSync(bin, { recursive: true });
+      binDirs.push(bin);
+      const monitoring = i === 0 ? 15014 : 25014;
+      if (i === 0) symlinkSync(binPath('istiod', 'pilot-discovery'), join(bin, 'pilot-discovery'));
+      else {
+        writeFileSync(join(bin, 'pilot-discovery'), `#!/bin/sh\n# pilot-discovery request GET PATH, for the istiod whose debug port is ${monitoring}\n[ "$1" = request ] || { echo "realstack: only pilot-discovery request" >&2; exit 2; }\nexec ${hostTool('curl')} -sS --fail-with-body "http://127.0.0.1:${monitoring}$3"\n`);
+        chmodSync(join(bin, 'pilot-discovery'), 0o755);
+      }
+      writeFileSync(join(bin, 'pilot-agent'), '#!/bin/sh\necho "realstack: no Envoy runs here (no istio-proxy binary can be built or installed on this machine)" >&2\nexit 1\n');
+      chmodSync(join(bin, 'pilot-agent'), 0o755);
+      // kwok runs exec'd commands on this machine, found on its PATH: that PATH (and the commands') is
+      // this directory only, so a pod's containers have a shell and no other tool of the host (no
+      // curl, getent, nslookup or nc to probe with: nothing here routes pod traffic anyway).
+      symlinkSync(hostTool('sh'), join(bin, 'sh'));
+      // The istiod pod of the scenario: exec, port-forward and logs of it reach the real istiod.
+      const istiodPod = mesh.clusters[i].objects.find((o) => o.kind === 'Pod' && o.metadata.namespace === 'istio-system' && o.metadata.labels?.app === 'istiod');
+      writeFileSync(join(cdir, 'empty.log'), '');
+      const kwokConfig = [
+        readFileSync(join(GOMODCACHE, `sigs.k8s.io/kwok@${KWOK_VERSION}`, 'kustomize/stage/node/fast/node-initialize.yaml'), 'utf8'),
+        readFileSync(join(GOMODCACHE, `sigs.k8s.io/kwok@${KWOK_VERSION}`, 'kustomize/stage/pod/fast/pod-ready.yaml'), 'utf8'),
+        YAML.stringify({ apiVersion: 'kwok.x-k8s.io/v1alpha1', kind: 'ClusterExec', metadata: { name: 'local' }, spec: { execs: [{ local: { workDir: cdir } }] } }),
+        // Every container logs nothing (as the lab's do), but istiod's discovery container: the real log.
+        YAML.stringify({ apiVersion: 'kwok.x-k8s.io/v1alpha1', kind: 'ClusterLogs', metadata: { name: 'empty' }, spec: { logs: [{ logsFile: join(cdir, 'empty.log') }] } }),
+        ...(istiodPod
+          ? [
+              YAML.stringify({ apiVersion: 'kwok.x-k8s.io/v1alpha1', kind: 'PortForward', metadata: { name: istiodPod.metadata.name, namespace: 'istio-system' }, spec: { forwards: [{ ports: [15014], target: { port: monitoring, address: '127.0.0.1' } }] } }),
+              YAML.stringify({ apiVersion: 'kwok.x-k8s.io/v1alpha1', kind: 'Logs', metadata: { name: istiodPod.metadata.name, namespace: 'istio-system' }, spec: { logs: [{ containers: ['discovery'], logsFile: join(dir, `${c.name}-istiod.cri.log`) }, { logsFile: join(cdir, 'empty.log') }] } }),
+            ]
+          : []),
+      ].join('\n---\n');
+      writeFileSync(join(cdir, 'kwok.yaml'), kwokConfig);
+      run(`${c.name}-kwok`, binPath('kwok', 'kwok'), [
+        `--kubeconfig=${c.kubeconfig}`, `--config=${join(cdir, 'kwok.yaml')}`, '--manage-all-nodes=true',
+        `--cidr=10.${(i + 1) * 10}.0.0/16`, '--node-ip=127.0.0.1', `--node-port=${10247 + i}`, `--server-address=127.0.0.1:${10247 + i}`,
+      ], { env: { PATH: bin } });
+    });
+
+    // Istio's CRDs from the module (manifests/charts/base/files/crd-all.gen.yaml), then the scenario.
+    const crds = join(GOMODCACHE, `istio.io/istio@${ISTIO_VERSION}`, 'manifests/charts/base/files/crd-all.gen.yaml');
+    for (const c of clusters) kubectl(c.kubeconfig, c.name, ['apply', '--server-side', '-f', crds]);
+    for (const c of clusters) kubectl(c.kubeconfig, c.name, ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
+    const refused: RealStack['refused'] = [];
+    for (const [i, c] of clusters.entries()) {
+      const state = mesh.clusters[i];
+      const objects = state.objects.filter((o) => !SKIPPED_KINDS.has(o.kind ?? ''));
+      // Remote secrets and the reader's token Secret are made below from real tokens.
+      const isRemoteSecret = (o: KubeObject) => o.kind === 'Secret' && o.metadata.labels?.['istio/multiCluster'] === 'true';
+      const isReaderToken = (o: KubeObject) => o.kind === 'Secret' && (o as { type?: string }).type === 'kubernetes.io/service-account-token';
+      // Webhook configurations last: the apiserver cannot reach istiod's webhooks through a Service
+      // (no kube-proxy, no cluster DNS), and the lab's pods are injected already.
+      const isWebhook = (o: KubeObject) => o.kind === 'MutatingWebhookConfiguration' || o.kind === 'ValidatingWebhookConfiguration';
+      const rest = objects.filter((o) => o.kind !== 'Namespace' && !isRemoteSecret(o) && !isReaderToken(o));
+      const ordered = [...objects.filter((o) => o.kind === 'Namespace'), ...rest.filter((o) => !isWebhook(o)), ...rest.filter(isWebhook)];
+      for (const o of ordered) {
+        if (o.kind === 'Node') o.metadata.annotations = { ...o.metadata.annotations, 'kwok.x-k8s.io/node': 'fake' };
+        try {
+          kubectl(c.kubeconfig, c.name, ['apply', '--server-side', '--force-conflicts', '--field-manager=realstack', '-f', '-'], JSON.stringify(forCreate(o)));
+        } catch (err) {
+          refused.push({ cluster: c.name, object: `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`, error: String((err as { stderr?: string }).stderr ?? err).trim().split('\n')[0] });
+        }
+        // Status the real parts do not write here: a LoadBalancer's address (no cloud controller; the
+        // lab's east-west gateways have one) and the workload controllers' replica counts (their
+        // controllers are off: the lab's objects hold the pods already).
+        const lb = o.kind === 'Service' ? (o.status as { loadBalancer?: { ingress?: unknown[] } } | undefined)?.loadBalancer : undefined;
+        const status = lb?.ingress?.length ? { loadBalancer: lb } : STATUS_FROM_MODEL.has(o.kind ?? '') ? o.status : undefined;
+        if (status) {
+          try {
+            kubectl(c.kubeconfig, c.name, ['-n', o.metadata.namespace!, 'patch', String(o.kind).toLowerCase(), o.metadata.name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
+          } catch (err) {
+            refused.push({ cluster: c.name, object: `${o.kind} status ${o.metadata.namespace}/${o.metadata.name}`, error: String((err as { stderr?: string }).stderr ?? err).trim().split('\n')[0] });
+          }
+        }
+      }
+      for (const o of objects.filter(isReaderToken)) {
+        const t = forCreate(o) as KubeObject & { data?: Record<string, string> };
+        delete t.data;
+        // The token controller fills a Secret whose annotation names the real service account's uid.
+        if (t.metadata.annotations) delete t.metadata.annotations['kubernetes.io/service-account.uid'];
+        kubectl(c.kubeconfig, c.name, ['apply', '--server-side', '--field-manager=realstack', '-f', '-'], JSON.stringify(t));
+      }
+    }
+    // Reader RBAC as istio-base installs it (istio-reader-clusterrole-istio-system): read everything.
+    const readerRbac = [
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'istio-reader-clusterrole-istio-system' }, rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list', 'watch'] }] },
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'istio-reader-clusterrole-istio-system' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'istio-reader-clusterrole-istio-system' }, subjects: [{ kind: 'ServiceAccount', name: 'istio-reader-service-account', namespace: 'istio-system' }] },
+    ];
+    for (const c of clusters) kubectl(c.kubeconfig, c.name, ['apply', '--server-side', '-f', '-'], readerRbac.map((o) => JSON.stringify(o)).join('\n'));
+    // Real reader tokens (filled by the controller-manager's token controller), by cluster.
+    const realReaderToken = new Map<string, string>();
+    for (const [i, c] of clusters.entries()) {
+      const name = mesh.clusters[i].objects.find((o) => o.kind === 'Secret' && (o as { type?: string }).type === 'kubernetes.io/service-account-token')?.metadata.name;
+      if (!name) continue;
+      await waitFor(`${c.name} reader token`, () => kubectl(c.kubeconfig, c.name, ['-n', 'istio-system', 'get', 'secret', name, '-o', 'jsonpath={.data.token}']).length > 0, 60_000);
+      realReaderToken.set(c.name, Buffer.from(kubectl(c.kubeconfig, c.name, ['-n', 'istio-system', 'get', 'secret', name, '-o', 'jsonpath={.data.token}']), 'base64').toString());
+    }
+    // Remote secrets as the lab made them (ids, servers, exec users, faults), the lab's reader token
+    // replaced by the peer's real one; a token the lab made to be refused (expired, wrong) stays as is
+    // and the real apiserver refuses it.
+    for (const [i, c] of clusters.entries()) {
+      for (const o of mesh.clusters[i].objects.filter((x) => x.kind === 'Secret' && x.metadata.labels?.['istio/multiCluster'] === 'true')) {
+        const secret = forCreate(o) as KubeObject & { data?: Record<string, string>; stringData?: Record<string, string> };
+        const data: Record<string, string> = {};
+        for (const [key, value] of Object.entries(secret.data ?? {})) {
+          let text = Buffer.from(value, 'base64').toString();
+          for (const [peer, token] of realReaderToken) {
+            const labToken = mesh.clusters.find((s) => s.name === peer)!.objects.find((x) => x.kind === 'Secret' && (x as { type?: string }).type === 'kubernetes.io/service-account-token') as { data?: Record<string, string> } | undefined;
+            const lab = labToken?.data?.token ? Buffer.from(labToken.data.token, 'base64').toString() : undefined;
+            if (lab) text = text.split(lab).join(token);
+          }
+          data[key] = Buffer.from(text).toString('base64');
+        }
+        secret.data = data;
+        kubectl(c.kubeconfig, c.name, ['apply', '--server-side', '--field-manager=realstack', '-f', '-'], JSON.stringify(secret));
+      }
+    }
+
+    // A real pilot-discovery per primary: cacerts from the scenario's Secret (ROOT_CA_DIR), its own
+    // cluster through the admin kubeconfig, the scenario's mesh config from the `istio` ConfigMap.
+    for (const [i, c] of clusters.entries()) {
+      const state = mesh.clusters[i];
+      const istiod = state.objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'istiod' && o.metadata.namespace === 'istio-system');
+      if (!istiod) continue;
+      const idir = join(dir, c.name, 'istiod');
+      mkdirSync(join(idir, 'etc', 'cacerts'), { recursive: true });
+      const cacerts = state.objects.find((o) => o.kind === 'Secret' && o.metadata.name === 'cacerts' && o.metadata.namespace === 'istio-system') as { data?: Record<string, string> } | undefined;
+      for (const [file, value] of Object.entries(cacerts?.data ?? {})) writeFileSync(join(idir, 'etc', 'cacerts', file), Buffer.from(value, 'base64'));
+      const clusterId = (istiod as { spec?: { template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } } } }).spec?.template?.spec?.containers?.[0]?.env?.find((e) => e.name === 'CLUSTER_ID')?.value ?? c.name;
+      const base = i === 0 ? 15000 : 25000;
+      c.istiodMonitoring = base + 14;
+      run(`${c.name}-istiod`, binPath('istiod', 'pilot-discovery'), [
+        'discovery', `--kubeconfig=${c.kubeconfig}`, `--clusterID=${clusterId}`, '--domain=cluster.local',
+        `--httpAddr=127.0.0.1:${base + 80 + 3000}`, `--monitoringAddr=127.0.0.1:${base + 14}`, `--grpcAddr=127.0.0.1:${base + 10}`,
+        `--secureGRPCAddr=127.0.0.1:${base + 12}`, `--httpsAddr=127.0.0.1:${base + 17}`,
+      ], { cwd: idir, env: { POD_NAMESPACE: 'istio-system', POD_NAME: `istiod-${c.name}`, CLUSTER_ID: clusterId, REVISION: 'default', PILOT_CERT_PROVIDER: 'istiod', INJECT_ENABLED: 'false', ENABLE_DEBUG_ON_HTTP: 'true', ROOT_CA_DIR: join(idir, 'etc', 'cacerts'), KUBECONFIG: c.kubeconfig }, criLog: join(dir, `${c.name}-istiod.cri.log`) });
+    }
+    for (const c of clusters.filter((x) => x.istiodMonitoring)) {
+      await waitFor(`${c.name} istiod`, async () => (await fetch(`http://127.0.0.1:${c.istiodMonitoring}/ready`)).ok || (await fetch(`http://127.0.0.1:${c.istiodMonitoring}/debug/clusterz`)).ok, 120_000);
+    }
+    // Every pod Running (kwok's pod-ready stage).
+    for (const c of clusters) await waitFor(`${c.name} pods`, () => !/Pending|ContainerCreating/.test(kubectl(c.kubeconfig, c.name, ['get', 'pods', '-A', '--no-headers'])), 120_000);
+
+    const kubeconfigPath = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfigPath, kubeconfigOf(clusters.map((c) => ({ ...c, token: c.userToken }))), { mode: 0o600 });
+    const adminKubeconfigPath = join(dir, 'admin.kubeconfig');
+    writeFileSync(adminKubeconfigPath, kubeconfigOf(clusters), { mode: 0o600 });
+    const startSeconds = Math.round((Date.now() - started) / 1000);
+    log(`realstack: ${clusters.length} clusters up in ${startSeconds} s; ${refused.length} objects refused; kubeconfig ${kubeconfigPath}`);
+    return { dir, kubeconfigPath, adminKubeconfigPath, clusters, mesh, refused, startSeconds, stop };
+  } catch (err) {
+    log(`realstack: start failed; logs in ${dir}`);
+    opts.keep = true;
+    await stop();
+    throw err;
+  }
+}
+
+export const REALSTACK_DIR = resolve(here);
