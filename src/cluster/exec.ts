@@ -2,6 +2,7 @@
 // can miss the final Status and has no deadline. This one has a handshake timeout, an overall
 // deadline, an output bound, and treats a socket that closes without a Status as an error.
 import WebSocket from 'ws';
+import { StringDecoder } from 'node:string_decoder';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { connectionOptions, firstLine, seconds, statusMessage } from './kube-http.ts';
 import type { KubeEndpoint } from './kube-http.ts';
@@ -42,8 +43,10 @@ export async function execInPod(endpoint: KubeEndpoint, req: ExecRequest): Promi
   const where = `${req.pod.namespace}/${req.pod.name}`;
   const maxOutput = req.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
 
-  const stdout: Buffer[] = [];
-  const stderr: Buffer[] = [];
+  // Each channel decoded frame by frame into one (rope) string (a UTF-8 sequence split across frames
+  // is kept whole): no Buffer.concat copy of a 36 MB istiod debug body before its decoding (issue 19).
+  const stdout = { decoder: new StringDecoder('utf8'), text: '' };
+  const stderr = { decoder: new StringDecoder('utf8'), text: '' };
   let outputBytes = 0;
   return openChannelSocket(endpoint, path, EXEC_SUBPROTOCOLS, { timeoutMs, handshakeTimeoutMs: req.handshakeTimeoutMs, signal: req.signal, what: `exec in ${where}` }, (frame, finish) => {
     const channel = frame[0];
@@ -54,12 +57,13 @@ export async function execInPod(endpoint: KubeEndpoint, req: ExecRequest): Promi
         finish(new AccessError('bad-response', endpoint.cluster, `exec in ${where}: output exceeds ${maxOutput} bytes`));
         return;
       }
-      (channel === STDOUT ? stdout : stderr).push(data);
+      const stream = channel === STDOUT ? stdout : stderr;
+      stream.text += stream.decoder.write(data);
     } else if (channel === STATUS) {
       const result = (exitCode: number): ExecResult => ({
         exitCode,
-        stdout: Buffer.concat(stdout).toString('utf8'),
-        stderr: Buffer.concat(stderr).toString('utf8'),
+        stdout: stdout.text + stdout.decoder.end(),
+        stderr: stderr.text + stderr.decoder.end(),
       });
       const parsed = parseExecStatus(data.toString('utf8'));
       finish(parsed.error !== undefined ? new AccessError('bad-response', endpoint.cluster, `exec in ${where} failed: ${parsed.error}`) : result(parsed.exitCode));

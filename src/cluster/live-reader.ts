@@ -13,8 +13,16 @@ import { projectListItem } from './projection.ts';
 import { AccessError, ISTIOD_LOG_WINDOW, SIDECAR_ADMIN_PATHS, ZTUNNEL_ADMIN_PORT, ZTUNNEL_SAMPLE } from './types.ts';
 import type { ClusterReader, ExecOptions, ExecResult, IstiodDebugOutput, IstiodLogOutput, KubeObject, ListScope, PodRef, ResourceKindName, SidecarAdminRead, ZtunnelDumpOutput } from './types.ts';
 
-/** Page size of every list (the issue's `limit=500`). */
+/** Page size of a list's first page (the issue's `limit=500`), and of every page of a small list. */
 export const LIST_PAGE_SIZE = 500;
+/**
+ * Largest page asked for (issue 19). After the first page, a list the server says has more than
+ * LIST_PAGE_SIZE objects left (`remainingItemCount`) is read in pages of up to this many: a 10,000-pod
+ * cluster in 5 round trips instead of 21 (at 50 ms each, the longest chain of the run), each page
+ * still small enough (~20 MB of pod JSON) that three clusters' pages in flight stay bounded.
+ * 500 is kubectl's default, not a server limit.
+ */
+export const LIST_PAGE_MAX = 2500;
 /** Port of istiod's HTTP debug server. */
 export const ISTIOD_DEBUG_PORT = 15014;
 
@@ -126,11 +134,15 @@ class LiveClusterReader implements ClusterReader {
     for (const version of info.versions) {
       const base = listPath(info, version, namespace);
       const objects: KubeObject[] = [];
+      // One table per list: its objects share equal strings (projection.ts internStrings), and the
+      // table itself is dropped with the list's last page.
+      const strings = new Map<string, string>();
       let continueToken: string | undefined;
       let notServed = false;
       let restarted = false;
+      let limit = LIST_PAGE_SIZE;
       for (;;) {
-        const query = new URLSearchParams({ limit: String(LIST_PAGE_SIZE) });
+        const query = new URLSearchParams({ limit: String(limit) });
         if (continueToken) query.set('continue', continueToken);
         const path = `${base}?${query}`;
         const response = await this.#limited(() => apiGet(this.#endpoint, path, this.#requestTimeoutMs, this.#agent));
@@ -143,11 +155,13 @@ class LiveClusterReader implements ClusterReader {
         if (response.status === 410 && continueToken && !restarted) {
           restarted = true;
           objects.length = 0;
+          strings.clear();
           continueToken = undefined;
+          limit = LIST_PAGE_SIZE;
           continue;
         }
         if (response.status !== 200) throw this.#httpError(response.status, response.body, `list ${info.plural} ${scopeText}`, path);
-        let page: { apiVersion?: string; items?: KubeObject[] | null; metadata?: { continue?: string } };
+        let page: { apiVersion?: string; items?: KubeObject[] | null; metadata?: { continue?: string; remainingItemCount?: number } };
         try {
           page = JSON.parse(response.body);
         } catch {
@@ -159,10 +173,12 @@ class LiveClusterReader implements ClusterReader {
         for (const item of page.items ?? []) {
           item.apiVersion ??= apiVersion;
           item.kind ??= info.kind;
-          objects.push(projectListItem(kind, item));
+          objects.push(projectListItem(kind, item, strings));
         }
         continueToken = page.metadata?.continue || undefined;
         if (!continueToken) break;
+        const remaining = page.metadata?.remainingItemCount;
+        limit = typeof remaining === 'number' && remaining > LIST_PAGE_SIZE ? Math.min(LIST_PAGE_MAX, remaining) : LIST_PAGE_SIZE;
       }
       if (!notServed) return objects;
     }

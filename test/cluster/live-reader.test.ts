@@ -39,6 +39,19 @@ describe('live reader lists', () => {
     expect(server.requests).toEqual(['/api/v1/pods?limit=500', '/api/v1/pods?limit=500&continue=p2', '/api/v1/pods?limit=500&continue=p3']);
   });
 
+  it('asks for what remains, up to LIST_PAGE_MAX per page, once the server says a list is large (issue 19)', async () => {
+    const server = await serve({
+      http: (_req, res, url) => {
+        const page = url.searchParams.get('continue') ?? 'first';
+        const [next, remainingItemCount] = ({ first: ['p2', 6000], p2: ['p3', 3500], p3: ['p4', 1000], p4: ['', undefined] } as Record<string, [string, number | undefined]>)[page];
+        sendJson(res, 200, { apiVersion: 'v1', metadata: { continue: next, remainingItemCount }, items: [item('ns', `pod-${page}`)] });
+      },
+    });
+    const pods = await readerOf(server).list('pods');
+    expect(pods.map((p) => p.metadata.name)).toEqual(['pod-first', 'pod-p2', 'pod-p3', 'pod-p4']);
+    expect(server.requests.map((r) => new URL(r, 'https://x').searchParams.get('limit'))).toEqual(['500', '2500', '2500', '1000']);
+  });
+
   it('restarts a list once from the first page when a continue token expires (410 Gone)', async () => {
     let expired = 0;
     const server = await serve({

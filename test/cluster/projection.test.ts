@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { projectListItem } from '../../src/cluster/projection.ts';
+import { internStrings, projectListItem } from '../../src/cluster/projection.ts';
 import { containerEnv, findContainer } from '../../src/mesh/istio-objects.ts';
 import { proxyContainer } from '../../src/mesh/sidecars.ts';
 import type { KubeObject } from '../../src/cluster/types.ts';
@@ -53,5 +53,18 @@ describe('projectListItem', () => {
     expect(projectListItem('deployments', deployment)).toEqual({ kind: 'Deployment', metadata: { name: 'istiod' }, spec: deployment.spec });
     const service: KubeObject = { kind: 'Service', metadata: { name: 'svc' }, spec: { ports: [] } };
     expect(projectListItem('services', service)).toBe(service);
+  });
+
+  it('projects the same with a string table shared by a list, which holds each distinct short string once (issue 19)', () => {
+    const strings = new Map<string, string>();
+    const [a, b] = [projectListItem('pods', pod(), strings), projectListItem('pods', pod(), strings)];
+    expect(a).toEqual(projectListItem('pods', pod()));
+    expect(b).toEqual(a);
+    expect(strings.get('proxyv2:1.29.1')).toBe('proxyv2:1.29.1');
+    expect(strings.get('ISTIO_META_DNS_CAPTURE')).toBe('ISTIO_META_DNS_CAPTURE');
+    const long = 'x'.repeat(2000);
+    expect(internStrings({ data: { cert: long }, list: ['a', 1, null] }, strings)).toEqual({ data: { cert: long }, list: ['a', 1, null] });
+    expect(strings.has(long)).toBe(false);
+    expect(strings.has('a')).toBe(true);
   });
 });
