@@ -138,38 +138,41 @@ const fmtMs = (ms: number): string => (ms === null || Number.isNaN(ms) ? '-' : m
 const fmtBytes = (b: number): string => (b >= 1e6 ? `${(b / 1e6).toFixed(1)} MB` : `${(b / 1e3).toFixed(0)} kB`);
 
 /**
- * Start-up (issue 12): the commands that talk to no cluster, as an installed package runs them (the
- * launcher bin/meshdoctor.js beside a dist/ bundled by scripts/build.ts, no src/), next to a bare
- * `node -e 0` started the same way (under /usr/bin/time too); all interleaved, run after run, medians
- * of at least 5. dist/ is built afresh into a temporary directory: the repository's own dist/ is left
- * alone (npm pack rebuilds it, and tests install from it).
+ * The package as installed (issue 12): the launcher bin/meshdoctor.js beside a dist/ bundled by
+ * scripts/build.ts, no src/, built afresh into a temporary directory (the repository's own dist/ is
+ * left alone: npm pack rebuilds it, and tests install from it). Start-up and the scenarios run it, as
+ * a user does; a clone's bin/meshdoctor.js would compile the TypeScript sources on every start.
  */
-async function measureStartup(env: NodeJS.ProcessEnv): Promise<Startup> {
+function installPackage(): { dir: string; bin: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'meshdoctor-bench-installed-'));
-  try {
-    mkdirSync(join(dir, 'bin'));
-    copyFileSync(join(root, 'bin/meshdoctor.js'), join(dir, 'bin/meshdoctor.js'));
-    copyFileSync(join(root, 'package.json'), join(dir, 'package.json'));
-    symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
-    execFileSync(process.execPath, [join(root, 'scripts/build.ts'), '--outdir', join(dir, 'dist')], { stdio: ['ignore', 'ignore', 'inherit'] });
-    const bin = [process.execPath, join(dir, 'bin/meshdoctor.js')];
-    const cases: Command[] = [
-      { name: 'node -e 0', argv: [process.execPath, '-e', '0'] },
-      ...STARTUP_COMMANDS.map((args) => ({ name: `meshdoctor ${args.join(' ')}`, argv: [...bin, ...args] })),
-    ];
-    const samples = new Map(cases.map((c) => [c.name, [] as Omit<Sample, 'labCpuMs' | 'perCluster' | 'entries'>[]]));
-    for (let i = 0; i < startupRuns; i++) {
-      for (const c of cases) samples.get(c.name)!.push(await timed(c, env));
-    }
-    const commands = cases.map((c) => {
-      const s = samples.get(c.name)!;
-      return { name: c.name, runs: s.length, wallMs: median(s.map((x) => x.wallMs)), cpuMs: median(s.map((x) => x.cpuMs)), rssMb: median(s.map((x) => x.rssMb)), exits: [...new Set(s.map((x) => x.exit))] };
-    });
-    const byName = (name: string) => commands.find((c) => c.name === name)!.wallMs;
-    return { nodeMs: byName('node -e 0'), versionMs: byName('meshdoctor --version'), commands };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'bin'));
+  copyFileSync(join(root, 'bin/meshdoctor.js'), join(dir, 'bin/meshdoctor.js'));
+  copyFileSync(join(root, 'package.json'), join(dir, 'package.json'));
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+  execFileSync(process.execPath, [join(root, 'scripts/build.ts'), '--outdir', join(dir, 'dist')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return { dir, bin: [process.execPath, join(dir, 'bin/meshdoctor.js')] };
+}
+
+/**
+ * Start-up (issue 12): the commands that talk to no cluster, as the installed package runs them,
+ * next to a bare `node -e 0` started the same way (under /usr/bin/time too); all interleaved, run
+ * after run, medians of at least 5.
+ */
+async function measureStartup(env: NodeJS.ProcessEnv, bin: string[]): Promise<Startup> {
+  const cases: Command[] = [
+    { name: 'node -e 0', argv: [process.execPath, '-e', '0'] },
+    ...STARTUP_COMMANDS.map((args) => ({ name: `meshdoctor ${args.join(' ')}`, argv: [...bin, ...args] })),
+  ];
+  const samples = new Map(cases.map((c) => [c.name, [] as Omit<Sample, 'labCpuMs' | 'perCluster' | 'entries'>[]]));
+  for (let i = 0; i < startupRuns; i++) {
+    for (const c of cases) samples.get(c.name)!.push(await timed(c, env));
   }
+  const commands = cases.map((c) => {
+    const s = samples.get(c.name)!;
+    return { name: c.name, runs: s.length, wallMs: median(s.map((x) => x.wallMs)), cpuMs: median(s.map((x) => x.cpuMs)), rssMb: median(s.map((x) => x.rssMb)), exits: [...new Set(s.map((x) => x.exit))] };
+  });
+  const byName = (name: string) => commands.find((c) => c.name === name)!.wallMs;
+  return { nodeMs: byName('node -e 0'), versionMs: byName('meshdoctor --version'), commands };
 }
 
 /** What the start-up section runs, by its arguments (the snapshot is a fixture of the repository). */
@@ -185,7 +188,17 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
 
-  const startup = await measureStartup(env);
+  const installed = installPackage();
+  try {
+    await measureAll(env, installed.bin, { machine, startedAt, t0 });
+  } finally {
+    rmSync(installed.dir, { recursive: true, force: true });
+  }
+}
+
+async function measureAll(env: NodeJS.ProcessEnv, bin: string[], run: { machine: Report['machine']; startedAt: string; t0: number }): Promise<void> {
+  const { machine, startedAt, t0 } = run;
+  const startup = await measureStartup(env, bin);
   const nodeStartup = startup.nodeMs;
 
   const results: { pods: string; latencyMs: number; runs: number; rttMs: number; commands: { name: string; note?: string; samples: Sample[] }[]; skipped: string[] }[] = [];
@@ -197,7 +210,7 @@ async function main(): Promise<void> {
       const rttMs = await measureRtt(kubeconfig);
       await lab.stats();
       const contexts = ['cluster1', 'cluster2', 'cluster3'];
-      const commands: Command[] = [{ name: 'meshdoctor all', argv: [process.execPath, 'bin/meshdoctor.js', 'all', '--kubeconfig', kubeconfig] }];
+      const commands: Command[] = [{ name: 'meshdoctor all', argv: [...bin, 'all', '--kubeconfig', kubeconfig] }];
       const skipped: string[] = [];
       if (withBaselines) {
         commands.push({ name: 'manual-gather.sh (sequential)', argv: ['bash', 'bench/manual-gather.sh', ...contexts] });
@@ -260,20 +273,22 @@ async function main(): Promise<void> {
       })),
     };
   });
-  const report = { startedAt, machine, runs, startup, scenarios: summary, totalMs: performance.now() - t0 };
+  const loadAverageEnd = loadavg().map((l) => Number(l.toFixed(2)));
+  const report = { startedAt, machine: { ...machine, loadAverageEnd }, runs, startup, scenarios: summary, totalMs: performance.now() - t0 };
   if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(out, renderMarkdown(report));
   process.stderr.write(`bench: wrote ${out} in ${fmtMs(report.totalMs)}\n`);
 }
 
-type Report = { startedAt: string; machine: { cores: number; cpu: string; node: string; loadAverage: number[] }; runs: number; startup: Startup; scenarios: { pods: string; latencyMs: number; runs: number; rttMs: number; chain: number | null; lowerBoundMs: number; skipped: string[]; commands: { name: string; note?: string; wallMs: number; cpuMs: number; rssMb: number; firstOutputMs: number; labCpuMs: number; exits: (number | null)[]; perCluster: { cluster: string; requests: number; nonList: number; bytes: number }[] }[] }[]; totalMs: number };
+type Report = { startedAt: string; machine: { cores: number; cpu: string; node: string; loadAverage: number[]; loadAverageEnd?: number[] }; runs: number; startup: Startup; scenarios: { pods: string; latencyMs: number; runs: number; rttMs: number; chain: number | null; lowerBoundMs: number; skipped: string[]; commands: { name: string; note?: string; wallMs: number; cpuMs: number; rssMb: number; firstOutputMs: number; labCpuMs: number; exits: (number | null)[]; perCluster: { cluster: string; requests: number; nonList: number; bytes: number }[] }[] }[]; totalMs: number };
 
 function renderMarkdown(r: Report): string {
   const l: string[] = [];
   l.push('# Benchmarks', '', 'Produced by `npm run bench` (scripts/bench.ts, issue 19) against the lab: `multi-primary`, 3 clusters, the lab served in its own process. Do not edit by hand.', '');
   l.push(`- Run: ${r.startedAt}, ${fmtMs(r.totalMs)} in all; median of ${r.runs} runs per figure unless a scenario says otherwise, the compared commands interleaved (A B A B).`);
-  l.push(`- Machine: ${r.machine.cores} cores (${r.machine.cpu}), Node ${r.machine.node}, load average at start ${r.machine.loadAverage.join(' / ')} (shared with other work: absolute times are noisy, ratios less so).`);
+  l.push(`- Machine: ${r.machine.cores} cores (${r.machine.cpu}), Node ${r.machine.node}, load average at start ${r.machine.loadAverage.join(' / ')}${r.machine.loadAverageEnd ? `, at the end ${r.machine.loadAverageEnd.join(' / ')}` : ''} (shared with other work: absolute times are noisy, ratios less so).`);
   l.push(`- Start-up alone: \`node -e 0\` ${fmtMs(r.startup.nodeMs)}, \`meshdoctor --version\` ${fmtMs(r.startup.versionMs)} (see Start-up below).`);
+  l.push('- meshdoctor runs as installed: bin/meshdoctor.js beside the dist/ bundle (scripts/build.ts), no src/, as in the start-up section.');
   l.push('- CPU and peak RSS: /usr/bin/time of the command (user+sys of the command and every process it waited for; peak RSS of the largest single process, for the shell baselines one kubectl). Lab CPU: the lab process\'s own user+sys during the run. Requests and bytes: the lab\'s audit log and the bytes its API servers wrote, per cluster.');
   l.push('- Lower bound (4): bare node start-up + measured RTT (GET /version on a kept-alive connection) x the longest chain of dependent requests, read from meshdoctor\'s audit at 50 ms latency: requests of all clusters sorted by receive time and grouped in waves, a new wave starting with the first request received at least the latency after the current wave\'s first (nothing sooner can depend on that wave\'s answers). An upper bound of the true chain, so the lower bound is generous to meshdoctor only if meshdoctor serializes needlessly.', '');
   l.push('## Start-up (issue 12)', '');
@@ -308,6 +323,9 @@ function renderMarkdown(r: Report): string {
   const large = big ?? find('10000', 0);
   const nl = (s: typeof small) => s?.commands[0].perCluster.map((p) => p.nonList).join(' / ');
   row('requests per cluster the same at 30 and 10,000 pods apart from list pages', small && large ? `non-list ${nl(small)} vs ${nl(large)}` : '-', small && large ? nl(small) === nl(large) : undefined);
+  // The 30-pod lab has fewer shared Services and sidecars than the probe and sampling caps
+  // (MAX_DEFAULT_TARGETS, WORKLOAD_SAMPLE_SIZE): from 2,000 pods on, the count must stay flat.
+  row('non-list requests per cluster the same at 2,000 and 10,000 pods (both past the caps on targets and samples)', mid && large ? `non-list ${nl(mid)} vs ${nl(large)}` : '-', mid && large ? nl(mid) === nl(large) : undefined);
   const manual = big?.commands.find((c) => c.name.startsWith('manual-gather.sh (seq'));
   row('>= 10x faster than baseline (2) (10,000 pods, 50 ms)', md && manual ? `${(manual.wallMs / md.wallMs).toFixed(1)}x` : '-', md && manual ? manual.wallMs / md.wallMs >= 10 : undefined);
   row('within 2x of the lower bound (4) (10,000 pods, 50 ms)', md && big ? `${(md.wallMs / big.lowerBoundMs).toFixed(1)}x` : '-', md && big ? md.wallMs <= 2 * big.lowerBoundMs : undefined);

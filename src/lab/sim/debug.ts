@@ -13,9 +13,27 @@ export interface DebugResponse {
 
 const NOT_FOUND: DebugResponse = { status: 404, body: '404 page not found\n' };
 
+/**
+ * The large debug bodies, rendered once per istiod view (issue 19): registryz, endpointShardz and
+ * syncz are functions of the view and of the lab's fixed faults and creation time (an IstiodView is
+ * built once per lab, see MeshSim), and at 10,000 pods per cluster they are 16 to 36 MB of indented
+ * JSON each, whose rendering on every read cost the lab seconds on the cores meshdoctor runs on.
+ */
+const renderedOnce = new WeakMap<IstiodView, Map<string, DebugResponse>>();
+const STATIC_ENDPOINTS = new Set(['registryz', 'endpointShardz', 'endpointz', 'syncz']);
+
 /** GET /debug/<path> on an istiod (path with or without the leading `/debug/`, query ignored). */
 export function debugRequest(sim: MeshSim, istiod: IstiodView, path: string): DebugResponse {
   const name = path.split('?')[0].replace(/^\/?(debug\/)?/, '').replace(/\/+$/, '');
+  if (!STATIC_ENDPOINTS.has(name)) return render(sim, istiod, name);
+  let byName = renderedOnce.get(istiod);
+  if (!byName) renderedOnce.set(istiod, (byName = new Map()));
+  let response = byName.get(name);
+  if (!response) byName.set(name, (response = render(sim, istiod, name)));
+  return response;
+}
+
+function render(sim: MeshSim, istiod: IstiodView, name: string): DebugResponse {
   const json = (value: unknown): DebugResponse => ({ status: 200, body: `${JSON.stringify(value, null, 2)}\n` });
   switch (name) {
     case 'registryz':
