@@ -112,3 +112,17 @@ export const BY_SERVICE_PORTS = [{ check: 'services/consistency', messages: ['se
  * which cannot read it (a reset, Envoy's 503). `service`: the same service, on the serving cluster.
  */
 export const BY_UNINJECTED_ENDPOINTS = [{ check: 'services/endpoints', messages: ['uninjectedRemoteEndpoint'], when: 'service' }] as const satisfies readonly Explanation[];
+
+/**
+ * An external control plane that cannot configure the mesh: its istiod without Secret
+ * istio-kubeconfig (or with one for the wrong cluster) reads its own cluster as the config cluster,
+ * so the config cluster's services, endpoints and gateways vanish from every proxy's view; without
+ * EXTERNAL_ISTIOD=true it reads remote secrets from the config cluster instead of its own namespace
+ * and leads no other remote (istio/istio 86c9f01 pkg/kube/multicluster/secretcontroller.go:135,
+ * pilot/pkg/serviceregistry/kube/controller/multicluster.go:385-413). One istiod serves every
+ * cluster, so its findings explain what goes wrong anywhere in the mesh.
+ */
+export const BY_EXTERNAL_CONTROL_PLANE = [
+  { check: 'control-plane/remote-secrets', messages: ['configKubeconfigMissing', 'configKubeconfigWrongCluster'], when: 'mesh' },
+  { check: 'control-plane/primary-remote', messages: ['externalIstiodOff'], when: 'mesh' },
+] as const satisfies readonly Explanation[];

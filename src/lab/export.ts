@@ -142,8 +142,8 @@ export interface ExportMeshOptions {
  * would listen (the sim matches remote secrets against them and never dials them).
  */
 export async function buildExportMesh(opts: ExportMeshOptions): Promise<LabMeshState> {
-  const { buildMeshState } = await import('./model/index.ts');
-  const count = opts.clusters ?? 2;
+  const { buildMeshState, scenarioInfo } = await import('./model/index.ts');
+  const count = opts.clusters ?? scenarioInfo(opts.scenario).defaultClusters ?? 2;
   const endpoints = Array.from({ length: count }, (_, i) => ({
     cluster: `cluster${i + 1}`,
     server: `https://127.0.0.1:${16440 + i}`,

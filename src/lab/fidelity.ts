@@ -280,7 +280,7 @@ export function conformanceCases(): ConformanceCase[] {
 /** Faults the lab's sim applies without changing an object (their descriptions say so). */
 const NO_OBJECT_EFFECT = new Set(['remote-sync-timeout', 'proxy-stale', 'eastwest-firewall']);
 
-const CONFORMANCE_SCENARIOS = ['multi-primary', 'multi-primary-single-network', 'primary-remote', 'demo'];
+const CONFORMANCE_SCENARIOS = ['multi-primary', 'multi-primary-single-network', 'primary-remote', 'external-control-plane', 'demo'];
 
 /** Stable text of a golden: keys sorted, lists in a fixed order, xDS nonces and send times replaced. */
 export function canonicalGolden(file: GoldenFile, body: string): string {
@@ -357,12 +357,6 @@ export const KNOWN_DIFFERENCES: KnownDifference[] = [
     field: 'present',
     cases: '--legacy-global-config$',
     reason: "Open: istiod holds the ServiceEntry's endpoints (shard of the External provider); the lab has none.",
-  },
-  {
-    endpoint: 'endpointShardz',
-    field: 'labels',
-    cases: '--network-label-missing$',
-    reason: 'Open: with no network known istiod still writes the label topology.istio.io/network with an empty value on the endpoint; the lab leaves it out.',
   },
 ];
 

@@ -120,7 +120,7 @@ async function writePrivateFile(path: string, text: string): Promise<void> {
  */
 export async function startLab(opts: StartLabOptions = {}): Promise<RunningLab> {
   const scenario = scenarioInfo(opts.scenario ?? 'multi-primary');
-  const count = opts.clusters ?? 2;
+  const count = opts.clusters ?? scenario.defaultClusters ?? 2;
   validateClusterCount(count);
   const faults = (opts.faults ?? []).map((f) => (typeof f === 'string' ? parseFault(f) : f));
   const names = clusterNames(count);

@@ -51,6 +51,8 @@ interface ClusterFacts {
   webhookHosts: string[];
   /** External addresses of the Services in front of the cluster's istiod pods (how other clusters reach it). */
   istiodAddresses?: string[];
+  /** The cluster's Namespaces, when they could be listed (an external istiod reads its own namespace's name there). */
+  namespaces?: KubeObject[];
 }
 
 /** A cluster's lists that east-west gateway discovery reads. */
@@ -230,7 +232,7 @@ async function discoverCluster(reader: ClusterReader, istioNamespace: string, ti
   const istiodAddresses = istiods.length
     ? (services ?? []).filter((svc) => svc.metadata.namespace === istiodNamespace && selectsIstiod(svc)).flatMap((svc) => gatewayAddresses(svc))
     : [];
-  return { info, ...meshIdentity(meshConfig, injectorValues), controlPlaneClusters, gatewaySources, externalIstiod, webhookHosts, istiodAddresses };
+  return { info, ...meshIdentity(meshConfig, injectorValues), controlPlaneClusters, gatewaySources, externalIstiod, webhookHosts, istiodAddresses, namespaces };
 }
 
 /** A Service whose selector picks istiod's pods (`app: istiod`, as the chart labels them). */
@@ -273,15 +275,33 @@ function assignExternalRoles(facts: ClusterFacts[]): void {
     config.info.role = 'config';
     config.info.controlPlaneCluster = external.info.name;
     const configId = external.info.clusterId!;
+    const systemNamespace = external.info.istiodNamespace;
+    takeSystemNamespace(config, systemNamespace);
     for (const other of reachable) {
       if (other === external || other === config || !noIstiod(other) || other.info.role === 'config') continue;
-      const named = other.controlPlaneClusters.includes(configId);
+      const named = other.controlPlaneClusters.includes(configId) || controlPlaneClustersOf(namespaceNamed(other, systemNamespace)).includes(configId);
       const sameHost = other.webhookHosts.some((h) => config.webhookHosts.includes(h));
       if (!named && !sameHost) continue;
       other.info.role = 'remote';
       other.info.controlPlaneCluster = external.info.name;
+      takeSystemNamespace(other, systemNamespace);
     }
   }
+}
+
+function namespaceNamed(f: ClusterFacts, name: string | undefined): KubeObject | undefined {
+  return name === undefined ? undefined : f.namespaces?.find((ns) => ns.metadata.name === name);
+}
+
+/**
+ * An external istiod outside --istio-namespace takes a cluster's network from the label of the
+ * namespace named like its own in that cluster (its SystemNamespace: istio/istio 86c9f01
+ * pilot/pkg/serviceregistry/kube/controller/controller.go:266-275, network.go:103
+ * networkFromSystemNamespace), not from --istio-namespace: that label wins when present.
+ */
+function takeSystemNamespace(f: ClusterFacts, systemNamespace: string | undefined): void {
+  const network = labelsOf(namespaceNamed(f, systemNamespace) ?? { metadata: { name: '' } })[NETWORK_LABEL];
+  if (network) f.info.network = network;
 }
 
 /**

@@ -62,6 +62,13 @@ const EXPECTED: [fault: string, errors: string[], warnings: string[]][] = [
   ['intermediate-expiring', [], ['certificates/expiry [cluster2] certExpiring']],
   ['stale-root-configmap', ['certificates/root-distribution [cluster2] rootConfigMapStale'], []],
   ['failover-no-outlier-detection', [], ['services/locality-failover [cluster1] failoverWithoutOutlierDetection']],
+  // External control plane scenario (cluster1 the external istiod, cluster2 its config cluster, cluster3 a further remote).
+  // Without istio-kubeconfig istiod reads its own cluster as the config cluster: cluster2's services and gateway vanish.
+  // The cross-network Gateway lives in cluster2 too, so cluster3's east-west gateway gets no 15443 passthrough listener (connection refused).
+  ['external-kubeconfig-missing', ['connectivity/cross-cluster [cluster2] noEndpointsForCluster', 'connectivity/cross-cluster [cluster3] allRequestsFailed', 'connectivity/http [cluster3] upstreamError', 'control-plane/remote-secrets [cluster1] configKubeconfigMissing', 'network/gateway-view [cluster1] gatewayViewMissing', 'services/cross-cluster-discovery [cluster1] servicesMissing', 'services/endpoints [cluster1] endpointNoNetwork'], []],
+  ['external-webhook-unreachable', ['control-plane/primary-remote [cluster3] webhookUrlUnreachable'], []],
+  // Without EXTERNAL_ISTIOD istiod reads remote secrets from the config cluster (there are none) and leads no other remote.
+  ['external-istiod-flag-missing', ['connectivity/cross-cluster [cluster3] noEndpointsForCluster', 'control-plane/primary-remote [cluster1] externalIstiodOff', 'control-plane/proxy-sync [cluster1] proxyUnknownCluster', 'control-plane/remote-sync [cluster1] peerMissing', 'network/gateway-view [cluster1] gatewayViewMissing', 'services/cross-cluster-discovery [cluster1] peerNotSynced'], []],
 ];
 
 const ROOTS: Record<string, { roots: string[]; independent?: Record<string, string> }> = {
@@ -111,6 +118,9 @@ const ROOTS: Record<string, { roots: string[]; independent?: Record<string, stri
   'intermediate-expiring': { roots: ['certificates/expiry [cluster2] certExpiring'] },
   'stale-root-configmap': { roots: ['certificates/root-distribution [cluster2] rootConfigMapStale'] },
   'failover-no-outlier-detection': { roots: ['services/locality-failover [cluster1] failoverWithoutOutlierDetection'] },
+  'external-kubeconfig-missing': { roots: ['control-plane/remote-secrets [cluster1] configKubeconfigMissing'] },
+  'external-webhook-unreachable': { roots: ['control-plane/primary-remote [cluster3] webhookUrlUnreachable'] },
+  'external-istiod-flag-missing': { roots: ['control-plane/primary-remote [cluster1] externalIstiodOff'] },
 };
 
 /**

@@ -9,8 +9,9 @@ import { probeSettings, type ProbeSettings, type ProbeTarget } from '../../mesh/
 import { eastWestGateways, endpointOwners, readyEndpointsByCluster } from '../../mesh/probes/peers.ts';
 import { missingTool, selectSource } from '../../mesh/probes/source.ts';
 import { NO_TARGETS_REASON, probeTargets, targetsFor } from '../../mesh/probes/targets.ts';
+import { dataPlaneSkipReason } from '../../mesh/roles.ts';
 import { untilAborted } from '../../util/abort.ts';
-import { BY_GATEWAY_HERE, BY_BROKEN_TRUST, BY_EASTWEST_PATH_HERE, BY_GATEWAY_UNPUBLISHED_HERE, BY_CALLERS_VIEW, BY_NETWORK_UNKNOWN, BY_SERVICE_PORTS, BY_UNINJECTED_ENDPOINTS } from '../../engine/explanations.ts';
+import { BY_BROKEN_TRUST, BY_CALLERS_VIEW, BY_EASTWEST_PATH_HERE, BY_EXTERNAL_CONTROL_PLANE, BY_GATEWAY_HERE, BY_GATEWAY_UNPUBLISHED_HERE, BY_NETWORK_UNKNOWN, BY_SERVICE_PORTS, BY_UNINJECTED_ENDPOINTS } from '../../engine/explanations.ts';
 
 const ID = 'connectivity/cross-cluster';
 /** Below this chance that a cluster got no request by luck, "never served" is an error. */
@@ -80,13 +81,13 @@ const check = defineCheck({
       allRequestsFailed: {
         template: 'All {{errors}} requests from {{source}} to {{target}} served by {{serving}} failed (hosts {{hosts}}): {{cause}}',
         severity: 'error',
-        explainedBy: [...BY_GATEWAY_HERE, ...BY_EASTWEST_PATH_HERE, ...BY_NETWORK_UNKNOWN, ...BY_UNINJECTED_ENDPOINTS, ...BY_BROKEN_TRUST],
+        explainedBy: [...BY_GATEWAY_HERE, ...BY_EASTWEST_PATH_HERE, ...BY_NETWORK_UNKNOWN, ...BY_UNINJECTED_ENDPOINTS, ...BY_BROKEN_TRUST, ...BY_EXTERNAL_CONTROL_PLANE],
         hint: `Fix what the cause names: CERTIFICATE_VERIFY_FAILED, see certificates/shared-root; a timeout, connectivity/gateway-reachability; "connection termination", network/cross-network-gateway or services/endpoints. ${HINT_VERIFY}`,
       },
       someRequestsFailed: {
         template: '{{errors}} of {{total}} requests from {{source}} to {{target}} served by {{serving}} failed (hosts {{hosts}}): {{cause}}',
         severity: 'warning',
-        explainedBy: [...BY_GATEWAY_HERE, ...BY_EASTWEST_PATH_HERE, ...BY_NETWORK_UNKNOWN, ...BY_UNINJECTED_ENDPOINTS, ...BY_BROKEN_TRUST],
+        explainedBy: [...BY_GATEWAY_HERE, ...BY_EASTWEST_PATH_HERE, ...BY_NETWORK_UNKNOWN, ...BY_UNINJECTED_ENDPOINTS, ...BY_BROKEN_TRUST, ...BY_EXTERNAL_CONTROL_PLANE],
         hint: `Intermittent failures: look at the serving pods (readiness, restarts) and at outlier detection. ${HINT_VERIFY}`,
       },
       noEndpointsForCluster: {
@@ -95,7 +96,7 @@ const check = defineCheck({
         // istiod gives proxies on other networks no endpoint of a network it has no gateway for (the serving
         // cluster's), nor of endpoints there without a sidecar (EndpointsByNetworkFilter, conformance goldens);
         // and the caller's istiod has none of a peer it does not discover (its remote secret, sync).
-        explainedBy: [...BY_GATEWAY_UNPUBLISHED_HERE, ...BY_CALLERS_VIEW, ...BY_SERVICE_PORTS, ...BY_UNINJECTED_ENDPOINTS],
+        explainedBy: [...BY_GATEWAY_UNPUBLISHED_HERE, ...BY_CALLERS_VIEW, ...BY_SERVICE_PORTS, ...BY_UNINJECTED_ENDPOINTS, ...BY_EXTERNAL_CONTROL_PLANE],
         hint: `istiod did not give the source's proxy that cluster's endpoints: see services/cross-cluster-discovery, services/endpoints and network/gateway-view; list what it has: istioctl proxy-config endpoints -n <pod namespace> <pod name> --cluster "outbound|{{port}}||{{fqdn}}".`,
       },
       neverServed: {
@@ -130,8 +131,10 @@ const check = defineCheck({
 
     // Every cluster's round concurrently; a cluster without a usable source is noted, not fatal, and
     // neither is a probe that breaks there (an exec that hangs): the other sources' rows still count.
+    // An external control plane cluster runs no proxies of the mesh: it is no source, and no note says so.
+    const sources = ctx.clusters.map((reader, i) => ({ reader, i })).filter(({ i }) => dataPlaneSkipReason(ctx.clusterInfos[i]) === undefined);
     const measured = await Promise.all(
-      ctx.clusters.map(async (reader, i): Promise<SourceOutcome> => {
+      sources.map(async ({ reader, i }): Promise<SourceOutcome> => {
         try {
           return await measureFrom(ctx, reader, i, settings, allTargets);
         } catch (err) {

@@ -9,7 +9,7 @@ import { eastWestGateways, endpointOwners } from '../../mesh/probes/peers.ts';
 import { sourceOrSkip } from '../../mesh/probes/source.ts';
 import { targetsOrSkip } from '../../mesh/probes/targets.ts';
 import { untilAborted } from '../../util/abort.ts';
-import { BY_GATEWAY_HERE, BY_BROKEN_TRUST, BY_EASTWEST_PATH_HERE, BY_NETWORK_UNKNOWN, BY_SERVICE_PORTS, BY_UNINJECTED_ENDPOINTS } from '../../engine/explanations.ts';
+import { BY_BROKEN_TRUST, BY_EASTWEST_PATH_HERE, BY_EXTERNAL_CONTROL_PLANE, BY_GATEWAY_HERE, BY_NETWORK_UNKNOWN, BY_SERVICE_PORTS, BY_UNINJECTED_ENDPOINTS } from '../../engine/explanations.ts';
 import { dataPlaneSkipReason } from '../../mesh/roles.ts';
 
 const ID = 'connectivity/http';
@@ -86,13 +86,13 @@ export default defineCheck({
       connectionReset: {
         template: '{{failed}}/{{total}} requests from {{source}} to {{target}} were reset ({{detail}})',
         severity: 'error',
-        explainedBy: [...BY_GATEWAY_HERE, ...BY_EASTWEST_PATH_HERE, ...BY_UNINJECTED_ENDPOINTS, ...BY_BROKEN_TRUST],
+        explainedBy: [...BY_GATEWAY_HERE, ...BY_EASTWEST_PATH_HERE, ...BY_UNINJECTED_ENDPOINTS, ...BY_BROKEN_TRUST, ...BY_EXTERNAL_CONTROL_PLANE],
         hint: `A reset usually means an mTLS mismatch (a STRICT PeerAuthentication towards a client without a sidecar) or a crashing server. ${VERIFY}`,
       },
       upstreamError: {
         template: '{{failed}}/{{total}} requests from {{source}} to {{target}} got Envoy\'s 503{{servedBy}}: {{cause}}',
         severity: 'error',
-        explainedBy: [...BY_GATEWAY_HERE, ...BY_EASTWEST_PATH_HERE, ...BY_UNINJECTED_ENDPOINTS, ...BY_BROKEN_TRUST],
+        explainedBy: [...BY_GATEWAY_HERE, ...BY_EASTWEST_PATH_HERE, ...BY_UNINJECTED_ENDPOINTS, ...BY_BROKEN_TRUST, ...BY_EXTERNAL_CONTROL_PLANE],
         hint:
           '"no healthy upstream": Envoy has no healthy endpoint (services/endpoints); "connection termination" through an east-west gateway: ' +
           'its 15443 Gateway is not AUTO_PASSTHROUGH (network/cross-network-gateway) or the destination has no sidecar (services/endpoints). ' + VERIFY,

@@ -16,7 +16,7 @@ import {
   labelsOf,
 } from '../../mesh/istio-objects.ts';
 import { selectorMatches } from '../../mesh/labels.ts';
-import { controlledElsewhere, runsIstiod } from '../../mesh/roles.ts';
+import { controlledElsewhere, istiodNamespaceOf, runsIstiod } from '../../mesh/roles.ts';
 
 const check = defineCheck({
   id: 'control-plane/primary-remote',
@@ -171,14 +171,18 @@ async function checkRemote(ctx: Ctx, info: ClusterInfo, primary: ClusterInfo | u
 
   // 1. The annotation naming the primary. An external istiod always leads its config cluster, which
   // needs none (istio/istio 86c9f01 multicluster.go:288); other remotes name its CLUSTER_ID, the
-  // config cluster's id (checkShouldLead, multicluster.go:385-413).
-  const named = await controlPlaneClustersOf(reader, namespace);
-  const nsResource = { kind: 'Namespace', name: namespace };
+  // config cluster's id (checkShouldLead, multicluster.go:385-413). istiod reads it from the
+  // namespace named like its own (its SystemNamespace): an external istiod in external-istiod reads
+  // the remote's external-istiod namespace, whatever namespace the remote's Istio objects live in.
+  const leadNamespace = primary?.role === 'external-control-plane' ? istiodNamespaceOf(primary, namespace) : namespace;
+  const named = await controlPlaneClustersOf(reader, leadNamespace);
+  const nsResource = { kind: 'Namespace', name: leadNamespace };
+  const leadBase = { ...base, namespace: leadNamespace };
   if (info.role === 'config') {
     // nothing to name
-  } else if (named.length === 0) ctx.report({ messageId: 'annotationMissing', resource: nsResource, data: base });
+  } else if (named.length === 0) ctx.report({ messageId: 'annotationMissing', resource: nsResource, data: leadBase });
   else if (!primaries.some((p) => p.clusterId !== undefined && named.includes(p.clusterId)) && primaries.length > 0) {
-    ctx.report({ messageId: 'annotationUnknownPrimary', resource: nsResource, data: { ...base, named: named.join(','), primaries: primaries.map((p) => p.clusterId ?? p.name).join(', ') } });
+    ctx.report({ messageId: 'annotationUnknownPrimary', resource: nsResource, data: { ...leadBase, named: named.join(','), primaries: primaries.map((p) => p.clusterId ?? p.name).join(', ') } });
   }
 
   // 2. The selectorless istiod Service and what backs it.

@@ -1,5 +1,6 @@
 // Encodes https://istio.io/latest/docs/ops/diagnostic-tools/proxy-cmd/ (`istioctl proxy-status`: SYNCED / NOT SENT / STALE from istiod's /debug/syncz).
 import { defineCheck } from '../../engine/define-check.ts';
+import { BY_EXTERNAL_CONTROL_PLANE } from '../../engine/explanations.ts';
 import type { ClusterReader } from '../../cluster/types.ts';
 import { clustersRunningIstiod, istiodOutputsOrSkip, readClusterz } from '../../mesh/istiod-debug.ts';
 import { ZTUNNEL_TYPES, parseSyncz, type SyncProxy, type XdsTypeStatus } from '../../mesh/debug/syncz.ts';
@@ -50,6 +51,8 @@ export default defineCheck({
         hint:
           'The injector gave them a cluster id that is not the CLUSTER_ID of their cluster: compare values.global.multiCluster.clusterName ' +
           'of the istio-sidecar-injector ConfigMap with istiod\'s CLUSTER_ID and the remote secret key, fix the install, then restart the pods.',
+        // An external istiod that leads no remote (no EXTERNAL_ISTIOD) has no registry for the remote its proxies come from.
+        explainedBy: BY_EXTERNAL_CONTROL_PLANE,
       },
     },
   },

@@ -3,7 +3,7 @@ import { defineCheck } from '../../engine/define-check.ts';
 import { parseClusterz } from '../../mesh/debug/clusterz.ts';
 import { clustersRunningIstiod, istiodOutputsOrSkip } from '../../mesh/istiod-debug.ts';
 import { expectedPeers } from '../../mesh/remote-secrets.ts';
-import { BY_REMOTE_SECRET } from '../../engine/explanations.ts';
+import { BY_EXTERNAL_CONTROL_PLANE, BY_REMOTE_SECRET } from '../../engine/explanations.ts';
 
 export default defineCheck({
   id: 'control-plane/remote-sync',
@@ -25,7 +25,7 @@ export default defineCheck({
       peerMissing: {
         template: 'istiod pod {{pod}} does not know peer {{peer}} (cluster id {{peerId}}): its services and endpoints are not discovered',
         severity: 'error',
-        explainedBy: BY_REMOTE_SECRET,
+        explainedBy: [...BY_REMOTE_SECRET, ...BY_EXTERNAL_CONTROL_PLANE],
         hint:
           'See control-plane/remote-secrets for the secret of {{peerId}}; list what istiod loaded: ' +
           'kubectl -n {{namespace}} exec {{pod}} -c discovery -- pilot-discovery request GET /debug/clusterz; ' +
@@ -34,7 +34,7 @@ export default defineCheck({
       peerNotSynced: {
         template: 'istiod pod {{pod}} reports {{status}} for cluster {{peerId}} (secret {{secret}})',
         severity: 'error',
-        explainedBy: BY_REMOTE_SECRET,
+        explainedBy: [...BY_REMOTE_SECRET, ...BY_EXTERNAL_CONTROL_PLANE],
         hint:
           'istiod cannot list the peer with the secret\'s credentials: see control-plane/remote-api-access, and the logs: ' +
           'kubectl -n {{namespace}} logs {{pod}} -c discovery | grep -i {{peerId}}. After fixing the secret, istiod retries; ' +

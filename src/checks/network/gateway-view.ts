@@ -6,7 +6,7 @@ import { NetworkzUnavailable, parseNetworkz, type NetworkzGateway } from '../../
 import { isIpAddress, labelsOf, nodeSelectorOf, servicePorts } from '../../mesh/istio-objects.ts';
 import { clusterDomainOf, meshNetworksOf, type MeshNetwork } from '../../mesh/istio-gateways.ts';
 import { eastWestGatewaysOf } from '../../mesh/eastwest-gateways.ts';
-import { BY_GATEWAY_UNPUBLISHED_HERE, BY_REMOTE_SECRET, BY_REMOTE_SYNC } from '../../engine/explanations.ts';
+import { BY_EXTERNAL_CONTROL_PLANE, BY_GATEWAY_UNPUBLISHED_HERE, BY_REMOTE_SECRET, BY_REMOTE_SYNC } from '../../engine/explanations.ts';
 import { runsIstiod } from '../../mesh/roles.ts';
 
 const check = defineCheck({
@@ -32,7 +32,7 @@ const check = defineCheck({
         severity: 'error',
         // Reported on the gateway's cluster when the gateway is the cause (istiod takes no gateway from it),
         // on istiod's cluster when istiod does not watch the peer (its remote secret or sync).
-        explainedBy: [...BY_GATEWAY_UNPUBLISHED_HERE, ...BY_REMOTE_SECRET, ...BY_REMOTE_SYNC],
+        explainedBy: [...BY_GATEWAY_UNPUBLISHED_HERE, ...BY_REMOTE_SECRET, ...BY_REMOTE_SYNC, ...BY_EXTERNAL_CONTROL_PLANE],
         hint:
           'Compare with the API: kubectl --context {{context}} get svc -A -l topology.istio.io/network={{network}} -o wide; ' +
           'and with istiod: kubectl --context {{istiodContext}} -n istio-system exec deploy/istiod -c discovery -- pilot-discovery request GET /debug/networkz',

@@ -2,7 +2,7 @@
 import { defineCheck } from '../../engine/define-check.ts';
 import type { ClusterInfo, ContextOf, PromSample } from '../../engine/types.ts';
 import type { TrafficDetail, TrafficPair } from '../../engine/details.ts';
-import { BY_GATEWAY_ANYWHERE, BY_BROKEN_TRUST } from '../../engine/explanations.ts';
+import { BY_BROKEN_TRUST, BY_EXTERNAL_CONTROL_PLANE, BY_GATEWAY_ANYWHERE } from '../../engine/explanations.ts';
 
 /** The rate window of every query: long enough to smooth scrapes (15-30 s), short enough to be "now". */
 export const TRAFFIC_WINDOW = '5m';
@@ -49,7 +49,7 @@ const check = defineCheck({
         template:
           '{{percent}}% of requests from cluster {{source}} to cluster {{destination}} fail with 5xx ({{rps}} req/s over {{window}})',
         severity: 'error',
-        explainedBy: [...BY_GATEWAY_ANYWHERE, ...BY_BROKEN_TRUST],
+        explainedBy: [...BY_GATEWAY_ANYWHERE, ...BY_BROKEN_TRUST, ...BY_EXTERNAL_CONTROL_PLANE],
         hint:
           `See which codes and flags (UF: upstream connect failure, UH: no healthy upstream, URX: retries exhausted): ${HAND_QUERY}; then run ` +
           'meshdoctor connectivity and meshdoctor certificates on both clusters, and look at a caller\'s sidecar: ' +

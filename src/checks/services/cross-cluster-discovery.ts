@@ -8,7 +8,7 @@ import { registryKey, type RegistryService } from '../../mesh/debug/registryz.ts
 import { parseClusterz } from '../../mesh/debug/clusterz.ts';
 import { findRemoteSecrets, readIstiodSecrets, remoteSecretClusterIds } from '../../mesh/remote-secrets.ts';
 import { discoveryFilter, examples, nsName, primaryOutput, readRegistry } from '../../mesh/services.ts';
-import { BY_REMOTE_SECRET, BY_REMOTE_SYNC } from '../../engine/explanations.ts';
+import { BY_EXTERNAL_CONTROL_PLANE, BY_REMOTE_SECRET, BY_REMOTE_SYNC } from '../../engine/explanations.ts';
 import { runsIstiod } from '../../mesh/roles.ts';
 
 const REGISTRYZ = 'kubectl exec -n {{namespace}} {{istiod}} -c discovery -- pilot-discovery request GET /debug/registryz';
@@ -36,7 +36,7 @@ const check = defineCheck({
         template:
           'istiod {{istiod}} does not discover cluster {{peer}}: no remote secret in {{namespace}} has the data key {{peerId}}, so none of its {{count}} Services are known ({{examples}})',
         severity: 'error',
-        explainedBy: [...BY_REMOTE_SECRET, ...BY_REMOTE_SYNC],
+        explainedBy: [...BY_REMOTE_SECRET, ...BY_REMOTE_SYNC, ...BY_EXTERNAL_CONTROL_PLANE],
         hint:
           'Create the secret from the peer\'s credentials: istioctl create-remote-secret --context=<{{peer}} context> --name={{peerId}} | ' +
           'kubectl apply --context=<{{cluster}} context> -f - ; then check: ' + REGISTRYZ,
@@ -45,7 +45,7 @@ const check = defineCheck({
         template:
           'istiod {{istiod}} has the remote secret {{secret}} for cluster {{peerId}} but its watch is {{status}}: none of the {{count}} Services of {{peer}} are known ({{examples}})',
         severity: 'error',
-        explainedBy: [...BY_REMOTE_SECRET, ...BY_REMOTE_SYNC],
+        explainedBy: [...BY_REMOTE_SECRET, ...BY_REMOTE_SYNC, ...BY_EXTERNAL_CONTROL_PLANE],
         hint:
           'istiod cannot list the peer\'s API with the secret\'s credentials: run meshdoctor --only control-plane/remote-api-access,control-plane/remote-sync, ' +
           'and read istiod\'s log: kubectl logs -n {{namespace}} {{istiod}} -c discovery | grep -i {{peerId}}',
@@ -54,7 +54,7 @@ const check = defineCheck({
         template:
           'istiod {{istiod}} knows the Services of cluster {{peer}} under the id {{foundId}}, not its cluster id {{peerId}}: the remote secret\'s data key is wrong',
         severity: 'error',
-        explainedBy: [...BY_REMOTE_SECRET, ...BY_REMOTE_SYNC],
+        explainedBy: [...BY_REMOTE_SECRET, ...BY_REMOTE_SYNC, ...BY_EXTERNAL_CONTROL_PLANE],
         hint:
           'istiod keys a peer by the remote secret\'s data key. Recreate it: istioctl create-remote-secret --context=<{{peer}} context> --name={{peerId}} | kubectl --context=<{{cluster}} context> apply -f - ; ' +
           'then delete the secret holding key {{foundId}} (kubectl get secrets -n {{namespace}} -l istio/multiCluster=true).',
@@ -62,7 +62,7 @@ const check = defineCheck({
       peerNotDiscovered: {
         template: 'istiod {{istiod}} knows none of the {{count}} Services of cluster {{peer}} ({{peerId}}): {{cause}}',
         severity: 'error',
-        explainedBy: [...BY_REMOTE_SECRET, ...BY_REMOTE_SYNC],
+        explainedBy: [...BY_REMOTE_SECRET, ...BY_REMOTE_SYNC, ...BY_EXTERNAL_CONTROL_PLANE],
         hint: 'Check the remote secret and the watch: kubectl get secrets -n {{namespace}} -l istio/multiCluster=true; ' +
           'kubectl exec -n {{namespace}} {{istiod}} -c discovery -- pilot-discovery request GET /debug/clusterz',
       },
@@ -73,6 +73,7 @@ const check = defineCheck({
         hint:
           'Services created in the last seconds may not be synced yet: re-run. Otherwise compare the namespaces with istiod\'s discoverySelectors ' +
           '(kubectl get cm istio -n {{namespace}} -o yaml) and read istiod\'s log for {{peerId}}; check: ' + REGISTRYZ,
+        explainedBy: BY_EXTERNAL_CONTROL_PLANE,
       },
       peerUnreadable: {
         template: "Cannot compare with cluster {{peer}}: its Services could not be listed ({{reason}})",

@@ -1,6 +1,7 @@
 // Encodes https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/ (istiod's endpoint shards per cluster) and istio/istio pilot/pkg/model/endpointshards.go.
 import { listIfReadable } from '../../cluster/absent.ts';
 import { defineCheck } from '../../engine/define-check.ts';
+import { BY_EXTERNAL_CONTROL_PLANE } from '../../engine/explanations.ts';
 import type { ClusterInfo, ContextOf } from '../../engine/types.ts';
 import { registryKey, type RegistryService } from '../../mesh/debug/registryz.ts';
 import type { ServiceEndpoints, ShardEndpoint } from '../../mesh/debug/endpoint-shardz.ts';
@@ -41,7 +42,7 @@ const check = defineCheck({
         severity: 'error',
         // istiod gives a cluster's endpoints the network of that cluster (topology.istio.io/network on its istio namespace,
         // or global.network): when that cannot be told, they have none. Reported on the endpoints' cluster.
-        explainedBy: [{ check: 'network/topology', messages: ['networkUnknown'], when: 'cluster' }],
+        explainedBy: [{ check: 'network/topology', messages: ['networkUnknown'], when: 'cluster' }, ...BY_EXTERNAL_CONTROL_PLANE],
         hint:
           'Label the cluster\'s istio namespace with its network: kubectl --context=<{{cluster}} context> label namespace {{namespace}} topology.istio.io/network=<network name> ' +
           '(and set values.global.network in its install), then restart its workloads or wait for istiod to resync.',

@@ -4,7 +4,7 @@ import type { LabFault } from '../types.ts';
 import { LabError } from './errors.ts';
 
 /** Topology of a scenario. */
-export type LabTopology = 'multi-primary' | 'multi-primary-single-network' | 'primary-remote';
+export type LabTopology = 'multi-primary' | 'multi-primary-single-network' | 'primary-remote' | 'external-control-plane';
 
 /** A named scenario. */
 export interface LabScenarioInfo {
@@ -13,15 +13,17 @@ export interface LabScenarioInfo {
   topology: LabTopology;
   /** Faults the scenario injects by itself. */
   defaultFaults: LabFault[];
+  /** Clusters when none are asked for (2 otherwise). */
+  defaultClusters?: number;
 }
 
 /** Which clusters a fault can be injected on. */
 export type FaultTarget =
   /** any cluster */
   | 'any'
-  /** a cluster running istiod (every cluster but the remotes of primary-remote) */
+  /** a cluster running istiod (every cluster but the remotes of primary-remote and external-control-plane) */
   | 'primary'
-  /** a remote cluster of a primary-remote mesh */
+  /** a remote cluster of a primary-remote or external-control-plane mesh */
   | 'remote';
 
 /** A named fault. */
@@ -58,6 +60,14 @@ export const LAB_SCENARIOS: readonly LabScenarioInfo[] = [
     defaultFaults: [],
   },
   {
+    name: 'external-control-plane',
+    description:
+      'cluster1 runs an external istiod (namespace external-istiod, EXTERNAL_ISTIOD=true, CLUSTER_ID cluster2) and no proxies; cluster2 is its config cluster (read through Secret istio-kubeconfig), cluster3 a further remote; each remote on its own network.',
+    topology: 'external-control-plane',
+    defaultFaults: [],
+    defaultClusters: 3,
+  },
+  {
     name: 'demo',
     description: "multi-primary with the seed article's ISTIO_MUTUAL cross-network Gateway on cluster1 and a second root of trust on cluster2.",
     topology: 'multi-primary',
@@ -80,6 +90,7 @@ function fault(
 }
 
 const PRIMARY_REMOTE: LabTopology[] = ['primary-remote'];
+const EXTERNAL_CONTROL_PLANE: LabTopology[] = ['external-control-plane'];
 // Faults of east-west traffic need more than one network.
 const MULTI_NETWORK: LabTopology[] = ['multi-primary', 'primary-remote'];
 
@@ -131,6 +142,9 @@ export const LAB_FAULTS: readonly LabFaultInfo[] = [
   fault('intermediate-expiring', 'cluster2', 'any', ['certificates/expiry'], 'The intermediate CA expires in 10 days.'),
   fault('stale-root-configmap', 'cluster2', 'any', ['certificates/root-distribution'], 'sample\'s istio-ca-root-cert ConfigMap holds an old root.'),
   fault('failover-no-outlier-detection', 'cluster1', 'any', ['services/locality-failover'], 'DestinationRule sample/helloworld-failover sets locality failover (region1 -> region2) for helloworld, served by every cluster, without outlierDetection.'),
+  fault('external-kubeconfig-missing', 'cluster1', 'primary', ['control-plane/remote-secrets'], 'The external istiod\'s Secret istio-kubeconfig is missing: istiod falls back to its own cluster\'s API as config cluster.', EXTERNAL_CONTROL_PLANE),
+  fault('external-webhook-unreachable', 'cluster3', 'remote', ['control-plane/primary-remote'], 'The remote\'s injector webhook clientConfig.url calls 198.51.100.x, not where the external istiod is exposed.', EXTERNAL_CONTROL_PLANE),
+  fault('external-istiod-flag-missing', 'cluster1', 'primary', ['control-plane/primary-remote'], 'The external istiod runs without EXTERNAL_ISTIOD=true: it reads remote secrets from the config cluster and leads no other remote.', EXTERNAL_CONTROL_PLANE),
 ];
 
 const MIN_CLUSTERS = 2;
@@ -174,9 +188,9 @@ export function clusterNames(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `cluster${i + 1}`);
 }
 
-/** Whether a cluster runs istiod in a topology (every cluster but primary-remote's remotes). */
+/** Whether a cluster runs istiod in a topology (every cluster but the remotes of primary-remote and external-control-plane). */
 export function runsIstiod(topology: LabTopology, cluster: string): boolean {
-  return topology !== 'primary-remote' || cluster === 'cluster1';
+  return (topology !== 'primary-remote' && topology !== 'external-control-plane') || cluster === 'cluster1';
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   addBlockingNetworkPolicy,
   addCrossNetworkGateway,
   addEastWestGateway,
+  addExternalIstiodLoadBalancer,
   addInjectorWebhook,
   addIstioConfigMaps,
   addIstioCrds,
@@ -42,6 +43,10 @@ export interface MeshContext {
 
 /** Build every object of one cluster (Endpoints and EndpointSlices included). */
 export function buildClusterObjects(b: ClusterBuilder, plan: ClusterPlan, mesh: MeshContext): void {
+  if (plan.role === 'external') {
+    buildExternalControlPlaneObjects(b, plan, mesh);
+    return;
+  }
   const controlPlane = mesh.plans.find((p) => p.name === plan.controlPlane)!;
   // A remote reaches istiod, and the injector, through the primary's east-west gateway.
   const controlPlaneGatewayIP = plan.role === 'remote' ? controlPlane.eastWestIP : undefined;
@@ -58,17 +63,34 @@ export function buildClusterObjects(b: ClusterBuilder, plan: ClusterPlan, mesh: 
   const istioSystemLabels: Record<string, string> = {};
   if (plan.networkKnown) istioSystemLabels['topology.istio.io/network'] = plan.network;
   if (plan.faults.has('discovery-selectors-exclude')) istioSystemLabels['istio-discovery'] = 'enabled';
+  // A remote of primary-remote names its control plane's CLUSTER_ID on istio-system.
   const istioSystemAnnotations: Record<string, string> =
-    plan.role === 'remote' && !plan.faults.has('remote-annotation-missing') ? { 'topology.istio.io/controlPlaneClusters': controlPlane.istioClusterId } : {};
+    plan.role === 'remote' && controlPlane.role !== 'external' && !plan.faults.has('remote-annotation-missing') ? { 'topology.istio.io/controlPlaneClusters': controlPlane.istioClusterId } : {};
   addNamespace(b, ISTIO_NAMESPACE, istioSystemLabels, istioSystemAnnotations);
+  // An external istiod reads a remote's network label and controlPlaneClusters annotation from the
+  // namespace named like its own (its SystemNamespace, external-istiod): istio/istio 86c9f01
+  // pilot/pkg/serviceregistry/kube/controller/controller.go:266-275 (system namespace handler),
+  // network.go:103 networkFromSystemNamespace, multicluster.go:385-413 checkShouldLead. The guide
+  // creates that namespace on every remote (istio.io external-controlplane snips.sh at 005b9da,
+  // snip_set_up_the_remote_config_cluster_3, snip_register_the_new_cluster_3). The config cluster
+  // needs no annotation (istiod always leads it: multicluster.go:291-296); other remotes name the
+  // external istiod's CLUSTER_ID, the config cluster's id.
+  const externalNamespace = controlPlane.role === 'external' ? controlPlane.istiodNamespace : undefined;
+  const leadAnnotation: Record<string, string> = plan.configCluster ? {} : { 'topology.istio.io/controlPlaneClusters': controlPlane.istioClusterId };
+  if (externalNamespace) addNamespace(b, externalNamespace, plan.networkKnown ? { 'topology.istio.io/network': plan.network } : {}, leadAnnotation);
   const sampleInjected = !plan.faults.has('namespace-not-injected');
   addNamespace(b, SAMPLE_NAMESPACE, sampleInjected ? { 'istio-injection': 'enabled' } : {});
   for (const ns of scaleNamespaces) addNamespace(b, ns, { 'istio-injection': 'enabled' });
 
   // Root CA ConfigMaps: the API server's CA everywhere; Istio's root where istiod publishes it.
-  const allNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease', ISTIO_NAMESPACE, SAMPLE_NAMESPACE, ...scaleNamespaces];
+  const allNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease', ISTIO_NAMESPACE, ...(externalNamespace ? [externalNamespace] : []), SAMPLE_NAMESPACE, ...scaleNamespaces];
   for (const ns of allNamespaces) addConfigMap(b, ns, 'kube-root-ca.crt', { 'ca.crt': plan.endpoint.caPem });
-  for (const ns of ['default', ISTIO_NAMESPACE, SAMPLE_NAMESPACE, ...scaleNamespaces]) {
+  // An external istiod writes istio-ca-root-cert into its config cluster, and into another remote only
+  // when it leads it: EXTERNAL_ISTIOD=true and the annotation naming its CLUSTER_ID (multicluster.go:288-296,
+  // checkShouldLead :385-413); without the flag it leads none.
+  const leads = !externalNamespace || plan.configCluster || !controlPlane.faults.has('external-istiod-flag-missing');
+  const rootNamespaces = ['default', ISTIO_NAMESPACE, ...(externalNamespace ? [externalNamespace] : []), SAMPLE_NAMESPACE, ...scaleNamespaces];
+  for (const ns of leads ? rootNamespaces : []) {
     const root = ns === SAMPLE_NAMESPACE && ca.staleRootPem ? ca.staleRootPem : distributedRoot;
     addConfigMap(b, ns, 'istio-ca-root-cert', { 'root-cert.pem': root }, { 'istio.io/config': 'true' });
   }
@@ -81,17 +103,48 @@ export function buildClusterObjects(b: ClusterBuilder, plan: ClusterPlan, mesh: 
   if (ca.selfSignedSecret) addSecret(b, ISTIO_NAMESPACE, 'istio-ca-secret', ca.selfSignedSecret, { type: 'istio.io/ca-root' });
   addIstioCrds(b, plan.istioVersion);
   addIstioConfigMaps(b, plan, controlPlaneGatewayIP);
-  addInjectorWebhook(b, plan, mesh.ca.get(controlPlane.name)!.root.certPem, controlPlaneGatewayIP);
+  // `external-webhook-unreachable`: the injection URL names an address where no istiod listens.
+  const webhookHost = plan.faults.has('external-webhook-unreachable') ? `198.51.100.${10 + plan.index}` : controlPlaneGatewayIP;
+  addInjectorWebhook(b, plan, mesh.ca.get(controlPlane.name)!.root.certPem, webhookHost);
   if (plan.role === 'primary') addIstiod(b, plan);
   else addRemoteIstiodService(b, plan, controlPlane.eastWestIP);
   if (plan.hasEastWestGateway) addEastWestGateway(b, plan);
   // The cross-network Gateway is config: in primary-remote it lives on the primary only.
-  if (plan.role === 'primary' && plan.topology !== 'multi-primary-single-network') addCrossNetworkGateway(b, plan);
+  // With an external control plane the config cluster holds it (the guide applies expose-services.yaml there).
+  if ((plan.role === 'primary' || plan.configCluster) && plan.topology !== 'multi-primary-single-network') addCrossNetworkGateway(b, plan);
   if (plan.role === 'primary' && plan.topology === 'primary-remote') addIstiodExposure(b, plan);
   if (plan.faults.has('networkpolicy-blocks-gateway')) addBlockingNetworkPolicy(b);
 
   addSampleApps(b, plan, mesh.plans, sampleInjected);
   addScaleLoad(b, plan, mesh.scale);
+  addEndpointsForServices(b);
+}
+
+/**
+ * The external control plane cluster (istio.io "Install Istio with an External Control Plane",
+ * istio/istio.io content/en/docs/setup/install/external-controlplane/snips.sh at 005b9da): istiod in
+ * `external-istiod` with its own mesh config and injector ConfigMaps, the CA (cacerts), the
+ * LoadBalancer remotes reach it through, Secret istio-kubeconfig for the config cluster and remote
+ * secrets for the other remotes (model/remote-access.ts). No proxies, no sample apps, no
+ * istio-ca-root-cert: istiod writes those into the clusters it configures.
+ */
+function buildExternalControlPlaneObjects(b: ClusterBuilder, plan: ClusterPlan, mesh: MeshContext): void {
+  const ca = mesh.ca.get(plan.name)!;
+  b.addNodes(2);
+  addNodeObjects(b, KUBERNETES_VERSION);
+  const namespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+  for (const name of namespaces) addNamespace(b, name);
+  addNamespace(b, plan.istiodNamespace);
+  for (const ns of [...namespaces, plan.istiodNamespace]) {
+    addConfigMap(b, ns, 'kube-root-ca.crt', { 'ca.crt': plan.endpoint.caPem });
+    addServiceAccount(b, ns, 'default');
+  }
+  addKubernetesBasics(b);
+  if (ca.cacerts) addSecret(b, plan.istiodNamespace, 'cacerts', ca.cacerts);
+  if (ca.selfSignedSecret) addSecret(b, plan.istiodNamespace, 'istio-ca-secret', ca.selfSignedSecret, { type: 'istio.io/ca-root' });
+  addIstioConfigMaps(b, plan, undefined);
+  addIstiod(b, plan);
+  addExternalIstiodLoadBalancer(b, plan);
   addEndpointsForServices(b);
 }
 

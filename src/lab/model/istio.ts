@@ -150,7 +150,8 @@ export function sidecarInjection(plan: ClusterPlan, opts: { workload: string; na
 export function meshConfigOf(plan: ClusterPlan): Record<string, unknown> {
   return {
     defaultConfig: {
-      discoveryAddress: `istiod.${ISTIO_NAMESPACE}.svc:15012`,
+      // The external istiod's proxies dial it where it is exposed (the guide's discoveryAddress: $EXTERNAL_ISTIOD_ADDR:15012).
+      discoveryAddress: plan.role === 'external' ? `${plan.eastWestIP}:15012` : `istiod.${ISTIO_NAMESPACE}.svc:15012`,
       meshId: plan.meshId,
       proxyMetadata: proxyMetadata(plan),
       tracing: { zipkin: { address: 'zipkin.istio-system:9411' } },
@@ -179,7 +180,7 @@ export function injectorValuesOf(plan: ClusterPlan, controlPlaneGatewayIP: strin
       proxy: { clusterDomain: 'cluster.local', image: 'proxyv2', privileged: false, logLevel: 'warning' },
       proxy_init: { image: 'proxyv2' },
       ...(plan.role === 'remote' && controlPlaneGatewayIP ? { remotePilotAddress: controlPlaneGatewayIP } : {}),
-      ...(plan.role === 'primary' && plan.topology === 'primary-remote' ? { externalIstiod: true } : {}),
+      ...((plan.role === 'primary' && plan.topology === 'primary-remote') || plan.role === 'external' ? { externalIstiod: true } : {}),
     },
     revision: '',
     sidecarInjectorWebhook: { defaultTemplates: [], enableNamespacesByDefault: false, injectedAnnotations: {}, neverInjectSelector: [], alwaysInjectSelector: [], rewriteAppHTTPProbe: true, templates: {} },
@@ -189,11 +190,12 @@ export function injectorValuesOf(plan: ClusterPlan, controlPlaneGatewayIP: strin
 
 /** The `istio` and `istio-sidecar-injector` ConfigMaps. */
 export function addIstioConfigMaps(b: ClusterBuilder, plan: ClusterPlan, controlPlaneGatewayIP: string | undefined): void {
-  const labels = { 'install.operator.istio.io/owning-resource': 'unknown', 'istio.io/rev': 'default', 'operator.istio.io/component': plan.role === 'primary' ? 'Pilot' : 'IstiodRemote', release: 'istio' };
-  addConfigMap(b, ISTIO_NAMESPACE, 'istio', { mesh: YAML.stringify(meshConfigOf(plan)), meshNetworks: 'networks: {}' }, labels);
+  const labels = { 'install.operator.istio.io/owning-resource': 'unknown', 'istio.io/rev': 'default', 'operator.istio.io/component': plan.role === 'remote' ? 'IstiodRemote' : 'Pilot', release: 'istio' };
+  const namespace = plan.istiodNamespace;
+  addConfigMap(b, namespace, 'istio', { mesh: YAML.stringify(meshConfigOf(plan)), meshNetworks: 'networks: {}' }, labels);
   addConfigMap(
     b,
-    ISTIO_NAMESPACE,
+    namespace,
     'istio-sidecar-injector',
     {
       config: YAML.stringify({ policy: 'enabled', alwaysInjectSelector: [], neverInjectSelector: [], injectedAnnotations: {}, defaultTemplates: ['sidecar'], template: '{{ Template_Version_And_Istio_Version_Mismatched_Check_Installation }}' }),
@@ -255,9 +257,10 @@ export function addIstiod(b: ClusterBuilder, plan: ClusterPlan): KubeObject[] {
     'sidecar.istio.io/inject': 'false',
   };
   const health: PodHealth = plan.faults.has('istiod-not-ready') ? { state: 'crash-loop', restarts: 14 } : { state: 'ready' };
-  addServiceAccount(b, ISTIO_NAMESPACE, 'istiod', { app: 'istiod', release: 'istio' });
+  const namespace = plan.istiodNamespace;
+  addServiceAccount(b, namespace, 'istiod', { app: 'istiod', release: 'istio' });
   const pods = addWorkload(b, {
-    namespace: ISTIO_NAMESPACE,
+    namespace,
     name: 'istiod',
     deploymentLabels: { app: 'istiod', 'app.kubernetes.io/name': 'istiod', istio: 'pilot', 'istio.io/rev': 'default', 'operator.istio.io/component': 'Pilot', release: 'istio' },
     podLabels: labels,
@@ -279,7 +282,7 @@ export function addIstiod(b: ClusterBuilder, plan: ClusterPlan): KubeObject[] {
           fieldRef('POD_NAMESPACE', 'metadata.namespace'),
           fieldRef('SERVICE_ACCOUNT', 'spec.serviceAccountName'),
           { name: 'KUBECONFIG', value: '/var/run/secrets/remote/config' },
-          { name: 'CA_TRUSTED_NODE_ACCOUNTS', value: 'istio-system/ztunnel' },
+          { name: 'CA_TRUSTED_NODE_ACCOUNTS', value: `${namespace}/ztunnel` },
           { name: 'PILOT_TRACE_SAMPLING', value: '1' },
           { name: 'PILOT_ENABLE_ANALYSIS', value: 'false' },
           { name: 'CLUSTER_ID', value: plan.istioClusterId },
@@ -287,6 +290,7 @@ export function addIstiod(b: ClusterBuilder, plan: ClusterPlan): KubeObject[] {
           { name: 'GOMAXPROCS', valueFrom: { resourceFieldRef: { divisor: '1', resource: 'limits.cpu' } } },
           { name: 'PLATFORM', value: '' },
           ...(plan.topology === 'primary-remote' ? [{ name: 'EXTERNAL_ISTIOD', value: 'true' }] : []),
+          ...(plan.role === 'external' ? externalIstiodEnv(plan) : []),
         ],
         ports: [
           { containerPort: 8080, protocol: 'TCP' },
@@ -318,7 +322,7 @@ export function addIstiod(b: ClusterBuilder, plan: ClusterPlan): KubeObject[] {
     ],
   });
   addService(b, {
-    namespace: ISTIO_NAMESPACE,
+    namespace,
     name: 'istiod',
     labels: { app: 'istiod', istio: 'pilot', 'istio.io/rev': 'default', 'install.operator.istio.io/owning-resource': 'unknown', 'operator.istio.io/component': 'Pilot', release: 'istio' },
     selector: { app: 'istiod', istio: 'pilot' },
@@ -330,6 +334,44 @@ export function addIstiod(b: ClusterBuilder, plan: ClusterPlan): KubeObject[] {
     ],
   });
   return pods;
+}
+
+/**
+ * The env the istio.io guide gives the external istiod (external-controlplane snips.sh at 005b9da,
+ * snip_get_external_istiod_iop): EXTERNAL_ISTIOD (dropped by `external-istiod-flag-missing`),
+ * LOCAL_CLUSTER_SECRET_WATCHER (remote secrets read from its own cluster, istio/istio 86c9f01
+ * pkg/kube/multicluster/secretcontroller.go:135), SHARED_MESH_CONFIG, and ISTIOD_CUSTOM_HOST, the
+ * address remotes reach it at (added to istiod's serving certificate).
+ */
+function externalIstiodEnv(plan: ClusterPlan): Container[] {
+  return [
+    { name: 'INJECTION_WEBHOOK_CONFIG_NAME', value: 'istio-sidecar-injector' },
+    { name: 'VALIDATION_WEBHOOK_CONFIG_NAME', value: '' },
+    ...(plan.faults.has('external-istiod-flag-missing') ? [] : [{ name: 'EXTERNAL_ISTIOD', value: 'true' }]),
+    { name: 'LOCAL_CLUSTER_SECRET_WATCHER', value: 'true' },
+    { name: 'SHARED_MESH_CONFIG', value: 'istio' },
+    { name: 'ISTIOD_CUSTOM_HOST', value: plan.eastWestIP },
+  ];
+}
+
+/**
+ * How remotes reach the external istiod: a LoadBalancer Service selecting istiod's pods on 15012
+ * (xDS, CA) and 15017 (injection), at the address ISTIOD_CUSTOM_HOST names (the guide's other way is
+ * an ingress gateway with a PASSTHROUGH Gateway; a plain LoadBalancer needs no second istiod).
+ */
+export function addExternalIstiodLoadBalancer(b: ClusterBuilder, plan: ClusterPlan): void {
+  addService(b, {
+    namespace: plan.istiodNamespace,
+    name: 'istiod-external',
+    labels: { app: 'istiod', istio: 'pilot', release: 'istio' },
+    selector: { app: 'istiod', istio: 'pilot' },
+    type: 'LoadBalancer',
+    ports: [
+      { name: 'tls-xds', port: 15012 },
+      { name: 'tls-webhook', port: 15017 },
+    ],
+    loadBalancerIP: plan.eastWestIP,
+  });
 }
 
 /**

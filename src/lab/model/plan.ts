@@ -21,8 +21,15 @@ export interface ClusterPlan {
   /** 1-based position: seeds IPs, hashes and resourceVersions. */
   index: number;
   topology: LabTopology;
-  /** `primary` runs istiod; `remote` (primary-remote only) is managed by cluster1. */
-  role: 'primary' | 'remote';
+  /**
+   * `primary` runs istiod; `remote` (primary-remote, external-control-plane) is managed by cluster1;
+   * `external` (external-control-plane's cluster1) runs the external istiod and no proxies of the mesh.
+   */
+  role: 'primary' | 'remote' | 'external';
+  /** external-control-plane: the config cluster (cluster2), whose API the external istiod reads as its own. */
+  configCluster: boolean;
+  /** Namespace of the cluster's istiod (external-control-plane's cluster1: `external-istiod`, as the istio.io guide installs it). */
+  istiodNamespace: string;
   /** Name of the cluster whose istiod manages this one (itself for a primary). */
   controlPlane: string;
   /** CLUSTER_ID istiod and proxies use (the cluster name unless `duplicate-cluster-id`). */
@@ -44,6 +51,9 @@ export interface ClusterPlan {
   faults: Set<string>;
 }
 
+/** Namespace of the external istiod (the istio.io guide's). */
+export const EXTERNAL_ISTIOD_NAMESPACE = 'external-istiod';
+
 /** Whether a topology has more than one network. */
 export function isMultiNetwork(topology: LabTopology): boolean {
   return topology !== 'multi-primary-single-network';
@@ -54,11 +64,14 @@ export function planClusters(topology: LabTopology, endpoints: LabEndpoint[], fa
   const plans = endpoints.map((endpoint, i): ClusterPlan => {
     const name = endpoint.cluster;
     const primary = runsIstiod(topology, name);
+    const external = topology === 'external-control-plane' && primary;
     return {
       name,
       index: i + 1,
       topology,
-      role: primary ? 'primary' : 'remote',
+      role: external ? 'external' : primary ? 'primary' : 'remote',
+      configCluster: topology === 'external-control-plane' && i === 1,
+      istiodNamespace: external ? EXTERNAL_ISTIOD_NAMESPACE : 'istio-system',
       controlPlane: primary ? name : endpoints[0].cluster,
       istioClusterId: name,
       network: isMultiNetwork(topology) ? `network${i + 1}` : 'network1',
@@ -67,12 +80,20 @@ export function planClusters(topology: LabTopology, endpoints: LabEndpoint[], fa
       trustDomain: 'cluster.local',
       istioVersion: ISTIO_VERSION,
       dnsCapture: true,
-      hasEastWestGateway: isMultiNetwork(topology),
+      // The external control plane cluster is no member of the mesh: no east-west gateway of its own.
+      hasEastWestGateway: isMultiNetwork(topology) && !external,
       eastWestIP: `192.0.2.${10 + i + 1}`,
       endpoint,
       faults: new Set(faults.filter((f) => f.cluster === name).map((f) => f.name)),
     };
   });
+  // The external istiod's CLUSTER_ID is the config cluster's id (istio.io external-controlplane
+  // snips.sh at 005b9da: CLUSTER_ID=${REMOTE_CLUSTER_NAME}); it joins no network.
+  for (const plan of plans) {
+    if (plan.role !== 'external') continue;
+    plan.istioClusterId = plans.find((p) => p.configCluster)?.name ?? plan.name;
+    plan.networkKnown = false;
+  }
   for (const plan of plans) {
     const has = (fault: string) => plan.faults.has(fault);
     if (has('duplicate-cluster-id')) plan.istioClusterId = plans.find((p) => p !== plan)?.name ?? plan.name;
@@ -88,7 +109,7 @@ export function planClusters(topology: LabTopology, endpoints: LabEndpoint[], fa
 
 /** The cluster a primary's remote-secret faults act on: the next cluster (primary-remote: the first remote). */
 export function peerOf(plan: ClusterPlan, plans: ClusterPlan[]): ClusterPlan {
-  if (plan.topology === 'primary-remote') return plans.find((p) => p.role === 'remote') ?? plans[1];
+  if (plan.topology === 'primary-remote' || plan.topology === 'external-control-plane') return plans.find((p) => p.role === 'remote') ?? plans[1];
   return plans[plan.index % plans.length];
 }
 

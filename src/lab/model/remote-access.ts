@@ -94,8 +94,10 @@ export type UsersByCluster = Map<string, Map<string, LabUser>>;
 export async function addRemoteAccess(builders: Map<string, ClusterBuilder>, plans: ClusterPlan[], now: Date): Promise<UsersByCluster> {
   const users: UsersByCluster = new Map(plans.map((p) => [p.name, new Map<string, LabUser>()]));
   const readerTokens = new Map<string, string>();
-  const primaries = plans.filter((p) => p.role === 'primary');
-  const readTargets = (primary: ClusterPlan) => plans.filter((p) => p !== primary && (primary.topology !== 'primary-remote' || p.role === 'remote'));
+  const primaries = plans.filter((p) => p.role === 'primary' || p.role === 'external');
+  // An external istiod reads its config cluster through istio-kubeconfig, the other remotes through remote secrets.
+  const readTargets = (primary: ClusterPlan) =>
+    plans.filter((p) => p !== primary && (primary.topology !== 'primary-remote' || p.role === 'remote') && !(primary.role === 'external' && p.configCluster));
 
   // Every cluster gets the reader SA (both profiles install it); clusters some primary reads get its token Secret.
   for (const plan of plans) {
@@ -110,6 +112,8 @@ export async function addRemoteAccess(builders: Map<string, ClusterBuilder>, pla
       annotations: { 'kubernetes.io/service-account.name': READER_SA, 'kubernetes.io/service-account.uid': uidOf(`${plan.name}/ServiceAccount/${ISTIO_NAMESPACE}/${READER_SA}`) },
     });
   }
+
+  for (const primary of primaries.filter((p) => p.role === 'external')) await addConfigKubeconfig(builders, users, primary, plans);
 
   for (const primary of primaries) {
     const b = builders.get(primary.name)!;
@@ -140,11 +144,36 @@ export async function addRemoteAccess(builders: Map<string, ClusterBuilder>, pla
           }
         : { token };
       const server = faulted('remote-secret-unreachable') ? await refusedLoopbackUrl() : peer.endpoint.server;
-      addSecret(b, ISTIO_NAMESPACE, `istio-remote-secret-${id}`, { [id]: remoteKubeconfig(id, server, peer.endpoint.caPem, user) }, {
+      addSecret(b, primary.istiodNamespace, `istio-remote-secret-${id}`, { [id]: remoteKubeconfig(id, server, peer.endpoint.caPem, user) }, {
         labels: { 'istio/multiCluster': 'true' },
         annotations: { 'networking.istio.io/cluster': id },
       });
     }
   }
   return users;
+}
+
+const ISTIOD_SA = 'istiod';
+const ISTIOD_TOKEN_SECRET = 'istiod-istio-kubeconfig-token';
+
+/**
+ * What `istioctl create-remote-secret --type=config --service-account=istiod` leaves (istio/istio
+ * 86c9f01 istioctl/pkg/multicluster/remote_secret.go:78-79: Secret `istio-kubeconfig`, key `config`;
+ * istio.io external-controlplane snip_set_up_the_control_plane_in_the_external_cluster_2): istiod's
+ * service account token of the config cluster, in a kubeconfig, in the external istiod's namespace.
+ * Absent with `external-kubeconfig-missing`.
+ */
+async function addConfigKubeconfig(builders: Map<string, ClusterBuilder>, users: UsersByCluster, external: ClusterPlan, plans: ClusterPlan[]): Promise<void> {
+  const config = plans.find((p) => p.configCluster);
+  if (!config) return;
+  const cb = builders.get(config.name)!;
+  addServiceAccount(cb, ISTIO_NAMESPACE, ISTIOD_SA, { app: 'istiod', release: 'istio' });
+  const token = serviceAccountToken(config.name, ISTIO_NAMESPACE, ISTIOD_SA, ISTIOD_TOKEN_SECRET);
+  users.get(config.name)!.set(token, { name: `system:serviceaccount:${ISTIO_NAMESPACE}:${ISTIOD_SA}`, groups: READER_GROUPS });
+  addSecret(cb, ISTIO_NAMESPACE, ISTIOD_TOKEN_SECRET, { 'ca.crt': config.endpoint.caPem, namespace: ISTIO_NAMESPACE, token }, {
+    type: 'kubernetes.io/service-account-token',
+    annotations: { 'kubernetes.io/service-account.name': ISTIOD_SA, 'kubernetes.io/service-account.uid': uidOf(`${config.name}/ServiceAccount/${ISTIO_NAMESPACE}/${ISTIOD_SA}`) },
+  });
+  if (external.faults.has('external-kubeconfig-missing')) return;
+  addSecret(builders.get(external.name)!, external.istiodNamespace, 'istio-kubeconfig', { config: remoteKubeconfig(config.istioClusterId, config.endpoint.server, config.endpoint.caPem, { token }) });
 }

@@ -14,6 +14,13 @@ export interface Registry {
   /** `ns/name` of the remote secret; '' for the local cluster. */
   secretName: string;
   syncStatus: 'synced' | 'timeout' | 'syncing';
+  /**
+   * The cluster's network as this istiod takes it: the `topology.istio.io/network` label of the
+   * namespace named like istiod's own (its SystemNamespace) in that cluster (istio/istio 86c9f01
+   * pilot/pkg/serviceregistry/kube/controller/controller.go:266-275 watches only that namespace,
+   * network.go:103 networkFromSystemNamespace); '' when it has none.
+   */
+  network: string;
 }
 
 /** One port of a service as istiod models it. */
@@ -73,6 +80,8 @@ export interface IstiodView {
   version: string;
   trustDomain: string;
   registries: Registry[];
+  /** The cluster whose API istiod reads as its own (its config: Gateways, ...): the config cluster of an external istiod. */
+  configView: ClusterView;
   /** Peers that have a remote secret istiod accepted but cannot sync, and why (for tests and logs). */
   rejected: { key: string; secretName: string; reason: string }[];
   services: Map<string, SimService>;
@@ -97,7 +106,15 @@ export interface MeshLookup {
 /** Compute what the istiod of `view` knows. */
 export function buildIstiodView(sim: MeshLookup, view: ClusterView): IstiodView {
   const rejected: IstiodView['rejected'] = [];
-  const registries: Registry[] = [{ id: view.id, view, secretName: '', syncStatus: 'synced' }, ...remoteRegistries(sim, view, rejected)];
+  const configView = configClusterView(sim, view);
+  // Remote secrets are read from istiod's own cluster only with LOCAL_CLUSTER_SECRET_WATCHER and
+  // EXTERNAL_ISTIOD (istio/istio 86c9f01 pkg/kube/multicluster/secretcontroller.go:135); else from the
+  // config cluster, in istiod's namespace.
+  const secretsView = istiodEnvIs(view, 'LOCAL_CLUSTER_SECRET_WATCHER') && istiodEnvIs(view, 'EXTERNAL_ISTIOD') ? view : configView;
+  const registries: Registry[] = [
+    { id: view.id, view: configView, secretName: '', syncStatus: 'synced', network: systemNamespaceNetwork(configView, view.istioNamespace) },
+    ...remoteRegistries(sim, view, rejected, secretsView),
+  ];
   const trustDomain = view.meshConfig.trustDomain || DOMAIN;
   const services = new Map<string, SimService>();
   for (const reg of registries) {
@@ -113,15 +130,42 @@ export function buildIstiodView(sim: MeshLookup, view: ClusterView): IstiodView 
     version: imageTag(discovery?.image) ?? '1.29.2',
     trustDomain,
     registries,
+    configView,
     rejected,
     services,
     gateways: discoverGateways(registries, view),
   };
 }
 
+/**
+ * The cluster istiod's own kube client reads: KUBECONFIG=/var/run/secrets/remote/config, the optional
+ * istio-kubeconfig Secret (istio/istio 86c9f01 manifests/charts/istio-control/istio-discovery/templates/
+ * deployment.yaml:173, :289); without that file client-go falls back to the in-cluster config, istiod's
+ * own cluster (pkg/kube/util.go:60 ConfigLoadingRules).
+ */
+function configClusterView(sim: MeshLookup, view: ClusterView): ClusterView {
+  const secret = objectsOf(view, 'secrets').find((s) => s.metadata.namespace === view.istioNamespace && s.metadata.name === 'istio-kubeconfig');
+  const b64 = (secret?.data as Record<string, string> | undefined)?.config;
+  if (!b64) return view;
+  const kubeconfig = readKubeconfig(Buffer.from(b64, 'base64').toString('utf8'));
+  if ('error' in kubeconfig) return view;
+  const target = sim.clusterAt(kubeconfig.server);
+  return target && tokenAccepted(target, kubeconfig.token, sim.mesh.clock()) ? target : view;
+}
+
+/** The network label of the namespace `systemNamespace` in a cluster ('' without one). */
+function systemNamespaceNetwork(view: ClusterView, systemNamespace: string): string {
+  return view.namespaces.get(systemNamespace)?.metadata.labels?.[NETWORK_LABEL] ?? '';
+}
+
+function istiodEnvIs(view: ClusterView, name: string): boolean {
+  const discovery = view.istiodPods[0]?.spec?.containers?.find((c: { name: string }) => c.name === 'discovery');
+  return (discovery?.env ?? []).some((e: { name: string; value?: string }) => e.name === name && e.value === 'true');
+}
+
 /** Peers istiod watches through remote secrets, validated the way istiod's secret controller does. */
-function remoteRegistries(sim: MeshLookup, local: ClusterView, rejected: IstiodView['rejected']): Registry[] {
-  const secrets = objectsOf(local, 'secrets').filter(
+function remoteRegistries(sim: MeshLookup, local: ClusterView, rejected: IstiodView['rejected'], secretsView: ClusterView): Registry[] {
+  const secrets = objectsOf(secretsView, 'secrets').filter(
     (s) => s.metadata.namespace === local.istioNamespace && s.metadata.labels?.['istio/multiCluster'] === 'true',
   );
   const keyCount = new Map<string, number>();
@@ -161,7 +205,7 @@ function remoteRegistries(sim: MeshLookup, local: ClusterView, rejected: IstiodV
       } else if (sim.hasFault('remote-sync-timeout', local.name)) {
         syncStatus = 'timeout';
       }
-      out.push({ id: key, view: target ?? local, secretName, syncStatus });
+      out.push({ id: key, view: target ?? local, secretName, syncStatus, network: systemNamespaceNetwork(target ?? local, local.istioNamespace) });
     }
   }
   return out;
@@ -327,8 +371,8 @@ function targetPortOf(pod: KubeObject, sp: { port: number; targetPort?: number |
 }
 
 function makeEndpoint(reg: Registry, ns: string, address: string, port: number, portName: string, pod: KubeObject | undefined, nodeName: string | undefined, trustDomain: string): SimEndpoint {
-  // A pod's own network label wins over its cluster's (istio-system) network.
-  const network = pod?.metadata.labels?.[NETWORK_LABEL] ?? reg.view.network;
+  // A pod's own network label wins over its cluster's (istiod's system namespace there) network.
+  const network = pod?.metadata.labels?.[NETWORK_LABEL] ?? reg.network;
   const tlsMode = pod && hasSidecar(pod) ? 'istio' : 'disabled';
   const node = nodeName ?? pod?.spec?.nodeName ?? '';
   const nodeLabels = objectsOf(reg.view, 'nodes').find((n) => n.metadata.name === node)?.metadata.labels ?? {};
@@ -342,7 +386,9 @@ function makeEndpoint(reg: Registry, ns: string, address: string, port: number, 
   if (zone) labels['topology.kubernetes.io/zone'] = zone;
   if (subzone) labels['topology.istio.io/subzone'] = subzone;
   if (node) labels['kubernetes.io/hostname'] = node;
-  if (network && !labels[NETWORK_LABEL]) labels[NETWORK_LABEL] = network;
+  // istiod sets the label even to an empty network (istio/istio 86c9f01
+  // pilot/pkg/serviceregistry/kube/controller/endpoint_builder.go:102-106).
+  if (!labels[NETWORK_LABEL]) labels[NETWORK_LABEL] = network;
   const sa = pod?.spec?.serviceAccountName ?? 'default';
   return {
     address,

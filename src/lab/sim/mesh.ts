@@ -72,10 +72,11 @@ export class MeshSim {
     if (own) return own;
     const view = this.view(cluster);
     const primaries = [...this.views.values()].filter((v) => v.istiodPods.length > 0);
-    const named = (view.namespaces.get(view.istioNamespace)?.metadata.annotations?.['topology.istio.io/controlPlaneClusters'] ?? '')
-      .split(',')
-      .map((s) => s.trim());
-    const byAnnotation = primaries.find((p) => named.includes(p.id) || named.includes(p.name));
+    // istiod reads the annotation on the namespace named like its own (its SystemNamespace: an
+    // external istiod's `external-istiod`), istio/istio 86c9f01 multicluster.go:385-413 checkShouldLead.
+    const named = (p: ClusterView) =>
+      (view.namespaces.get(p.istioNamespace)?.metadata.annotations?.['topology.istio.io/controlPlaneClusters'] ?? '').split(',').map((s) => s.trim());
+    const byAnnotation = primaries.find((p) => named(p).includes(p.id) || named(p).includes(p.name));
     if (byAnnotation) return this.istiodIn(byAnnotation.name);
     const bySecret = primaries.find((p) => this.istiodIn(p.name)?.registries.some((r) => r.view === view));
     const chosen = bySecret ?? primaries[0];

@@ -200,7 +200,8 @@ function readyOrNotPods(view: ClusterView, svc: KubeObject): KubeObject[] {
  * gateway's cluster and from its control plane's cluster (the config cluster in primary-remote).
  */
 function crossNetworkServer(sim: MeshSim, gwView: ClusterView, gwPods: KubeObject[]): 'passthrough' | 'terminates' | 'none' {
-  const configViews = new Set([gwView, sim.controlPlaneOf(gwView.name)?.view ?? gwView]);
+  const controlPlane = sim.controlPlaneOf(gwView.name);
+  const configViews = new Set([gwView, controlPlane?.view ?? gwView, controlPlane?.configView ?? gwView]);
   let found: 'terminates' | 'none' = 'none';
   for (const view of configViews) {
     for (const gw of objectsOf(view, 'gateways')) {

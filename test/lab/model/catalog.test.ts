@@ -14,11 +14,12 @@ const TABLE_FAULTS = [
   'istiod-not-exposed', 'networkpolicy-blocks-gateway', 'eastwest-firewall', 'cacerts-missing', 'cacerts-incomplete',
   'root-mismatch', 'ca-key-mismatch', 'not-a-ca', 'chain-wrong-order', 'intermediate-expired', 'intermediate-expiring',
   'stale-root-configmap', 'failover-no-outlier-detection',
+  'external-kubeconfig-missing', 'external-webhook-unreachable', 'external-istiod-flag-missing',
 ];
 
 describe('lab catalog', () => {
-  it('lists the four scenarios', () => {
-    expect(LAB_SCENARIOS.map((s) => s.name)).toEqual(['multi-primary', 'multi-primary-single-network', 'primary-remote', 'demo']);
+  it('lists the five scenarios', () => {
+    expect(LAB_SCENARIOS.map((s) => s.name)).toEqual(['multi-primary', 'multi-primary-single-network', 'primary-remote', 'external-control-plane', 'demo']);
   });
 
   it('has exactly the faults of the CHECKS.md table, each naming checks it fails and a default cluster', () => {
@@ -36,6 +37,7 @@ describe('lab catalog', () => {
     [{ faults: [{ name: 'nope' }] }, /unknown lab fault "nope"/],
     [{ faults: [{ name: 'root-mismatch', cluster: 'cluster9' }] }, /unknown cluster "cluster9"/],
     [{ faults: [{ name: 'remote-annotation-missing' }] }, /applies only to primary-remote/],
+    [{ faults: [{ name: 'external-kubeconfig-missing' }] }, /applies only to external-control-plane/],
     [{ scenario: 'primary-remote', faults: [{ name: 'istiod-not-ready', cluster: 'cluster2' }] }, /needs a cluster running istiod/],
     [{ scenario: 'multi-primary-single-network', faults: [{ name: 'ewgw-lb-pending' }] }, /applies only to/],
     [{ clusters: 1 }, /from 2 to 10/],

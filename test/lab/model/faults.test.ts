@@ -25,6 +25,8 @@ const DAY_MS = 86_400_000;
 interface FaultCase {
   fault: string;
   scenario?: string;
+  /** Clusters of the mesh (2 unless the scenario needs more). */
+  clusters?: number;
   /** The object-level effect on a mesh built with the fault at its default cluster. */
   effect: (mesh: LabMeshState) => void | Promise<void>;
 }
@@ -391,6 +393,43 @@ const CASES: FaultCase[] = [
       expect(objectsOf(c2(mesh), 'DestinationRule').some((d) => d.metadata.name === 'helloworld-failover')).toBe(false);
     },
   },
+  {
+    fault: 'external-kubeconfig-missing',
+    scenario: 'external-control-plane',
+    clusters: 3,
+    effect: (mesh) => {
+      expect(findObject(c1(mesh), 'Secret', 'external-istiod', 'istio-kubeconfig')).toBeUndefined();
+      // istiod's own token on the config cluster stays: only the Secret that hands it to istiod is gone.
+      expect(findObject(c2(mesh), 'Secret', 'istio-system', 'istiod-istio-kubeconfig-token')).toBeDefined();
+    },
+  },
+  {
+    fault: 'external-webhook-unreachable',
+    scenario: 'external-control-plane',
+    clusters: 3,
+    effect: (mesh) => {
+      const exposed = getObject(c1(mesh), 'Service', 'external-istiod', 'istiod-external').status.loadBalancer.ingress[0].ip;
+      const urls = (getObject(clusterOf(mesh, 'cluster3'), 'MutatingWebhookConfiguration', undefined, 'istio-sidecar-injector').webhooks as { clientConfig: { url: string } }[]).map((w) => new URL(w.clientConfig.url).hostname);
+      expect(urls.length).toBeGreaterThan(0);
+      for (const host of urls) expect(host).not.toBe(exposed);
+      // The config cluster's webhook still calls the exposed istiod.
+      const configUrls = (getObject(c2(mesh), 'MutatingWebhookConfiguration', undefined, 'istio-sidecar-injector').webhooks as { clientConfig: { url: string } }[]).map((w) => new URL(w.clientConfig.url).hostname);
+      expect(new Set(configUrls)).toEqual(new Set([exposed]));
+    },
+  },
+  {
+    fault: 'external-istiod-flag-missing',
+    scenario: 'external-control-plane',
+    clusters: 3,
+    effect: (mesh) => {
+      const env = getObject(c1(mesh), 'Deployment', 'external-istiod', 'istiod').spec.template.spec.containers[0].env as { name: string; value?: string }[];
+      expect(env.find((e) => e.name === 'EXTERNAL_ISTIOD')).toBeUndefined();
+      expect(env.find((e) => e.name === 'CLUSTER_ID')?.value).toBe('cluster2');
+      // It leads no remote but its config cluster, so only there is istio-ca-root-cert written.
+      expect(findObject(clusterOf(mesh, 'cluster3'), 'ConfigMap', 'sample', 'istio-ca-root-cert')).toBeUndefined();
+      expect(findObject(c2(mesh), 'ConfigMap', 'sample', 'istio-ca-root-cert')).toBeDefined();
+    },
+  },
 ];
 
 describe('lab faults: object-level effects', () => {
@@ -398,8 +437,8 @@ describe('lab faults: object-level effects', () => {
     expect(CASES.map((c) => c.fault).sort()).toEqual(LAB_FAULTS.map((f) => f.name).sort());
   });
 
-  it.each(CASES)('$fault', async ({ fault, scenario, effect }) => {
-    const mesh = await buildMeshState({ scenario: scenario ?? 'multi-primary', endpoints: fakeEndpoints(2), faults: [{ name: fault }] });
+  it.each(CASES)('$fault', async ({ fault, scenario, clusters, effect }) => {
+    const mesh = await buildMeshState({ scenario: scenario ?? 'multi-primary', endpoints: fakeEndpoints(clusters ?? 2), faults: [{ name: fault }] });
     const info = LAB_FAULTS.find((f) => f.name === fault)!;
     expect(mesh.faults).toHaveLength(1);
     expect(mesh.faults[0].cluster).toBe(scenario === 'primary-remote' && info.target === 'primary' ? 'cluster1' : info.defaultCluster);

@@ -272,6 +272,52 @@ describe('primary-remote', () => {
   });
 });
 
+describe('external-control-plane', () => {
+  let mesh: LabMeshState;
+  beforeAll(async () => {
+    mesh = await buildMeshState({ scenario: 'external-control-plane', endpoints: fakeEndpoints(3) });
+  });
+
+  it('runs the external istiod on cluster1 in external-istiod with EXTERNAL_ISTIOD and the config cluster\'s id, and no proxies', () => {
+    const external = clusterOf(mesh, 'cluster1');
+    const [pod] = podsOf(external, 'external-istiod', 'istiod-');
+    expect(envOf(pod, 'discovery', 'EXTERNAL_ISTIOD')).toBe('true');
+    expect(envOf(pod, 'discovery', 'CLUSTER_ID')).toBe('cluster2');
+    expect(envOf(pod, 'discovery', 'LOCAL_CLUSTER_SECRET_WATCHER')).toBe('true');
+    const lb = getObject(external, 'Service', 'external-istiod', 'istiod-external');
+    expect(lb.spec.type).toBe('LoadBalancer');
+    expect(lb.spec.ports.map((p: { port: number }) => p.port)).toEqual([15012, 15017]);
+    expect(objectsOf(external, 'Pod').filter(hasSidecar)).toEqual([]);
+    expect(findObject(external, 'Namespace', undefined, 'istio-system')).toBeUndefined();
+    expect(findObject(external, 'Service', 'istio-system', 'istio-eastwestgateway')).toBeUndefined();
+  });
+
+  it('reads the config cluster through istio-kubeconfig (key config) and cluster3 through a remote secret', () => {
+    const external = clusterOf(mesh, 'cluster1');
+    const kubeconfig = secretData(getObject(external, 'Secret', 'external-istiod', 'istio-kubeconfig')).config;
+    expect(kubeconfig).toContain(clusterOf(mesh, 'cluster2').endpoint.server);
+    const secrets = objectsOf(external, 'Secret', 'external-istiod').filter((s) => s.metadata.labels?.['istio/multiCluster'] === 'true');
+    expect(secrets.map((s) => s.metadata.name)).toEqual(['istio-remote-secret-cluster3']);
+  });
+
+  it('gives every remote the external istiod\'s namespace with its network label; cluster3 names the config cluster there', () => {
+    const exposed = getObject(clusterOf(mesh, 'cluster1'), 'Service', 'external-istiod', 'istiod-external').status.loadBalancer.ingress[0].ip;
+    for (const [name, annotation] of [['cluster2', undefined], ['cluster3', 'cluster2']] as const) {
+      const remote = clusterOf(mesh, name);
+      const ns = getObject(remote, 'Namespace', undefined, 'external-istiod');
+      expect(ns.metadata.labels?.['topology.istio.io/network']).toBe(`network${name.slice(-1)}`);
+      expect(ns.metadata.annotations?.['topology.istio.io/controlPlaneClusters']).toBe(annotation);
+      expect(findObject(remote, 'Deployment', 'istio-system', 'istiod')).toBeUndefined();
+      const hook = getObject(remote, 'MutatingWebhookConfiguration', undefined, 'istio-sidecar-injector');
+      expect(hook.webhooks[0].clientConfig.url).toBe(`https://${exposed}:15017/inject/cluster/${name}/net/network${name.slice(-1)}`);
+      expect(findObject(remote, 'ConfigMap', 'sample', 'istio-ca-root-cert')).toBeDefined();
+    }
+    // The mesh config (the cross-network Gateway) lives in the config cluster.
+    expect(findObject(clusterOf(mesh, 'cluster2'), 'Gateway', 'istio-system', 'cross-network-gateway')).toBeDefined();
+    expect(findObject(clusterOf(mesh, 'cluster3'), 'Gateway', 'istio-system', 'cross-network-gateway')).toBeUndefined();
+  });
+});
+
 describe('demo', () => {
   it('is multi-primary with the seed ISTIO_MUTUAL gateway on cluster1 and a second root on cluster2', async () => {
     const mesh = await buildMeshState({ scenario: 'demo', endpoints: fakeEndpoints(2) });

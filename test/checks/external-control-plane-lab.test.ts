@@ -1,0 +1,73 @@
+// The external-control-plane lab scenario against every built-in check (issue 18): the healthy mesh
+// gives no error and no warning, discovery tells the three roles, and the remotes are judged where
+// the external istiod reads them: the namespace named like its own (its SystemNamespace,
+// external-istiod), not --istio-namespace (istio/istio 86c9f01 pilot/pkg/serviceregistry/kube/
+// controller/controller.go:266-275, network.go:103, multicluster.go:385-413).
+import { describe, expect, it } from 'vitest';
+import type { KubeObject } from '../../src/cluster/types.ts';
+import type { LabMeshState } from '../../src/lab/types.ts';
+import { brokenProbes, errorKeys, runChecksOnLab } from '../helpers/lab-run.ts';
+
+const SCENARIO = 'external-control-plane';
+
+/** A Namespace of a lab cluster, to edit before the simulation starts. */
+function namespaceOf(mesh: LabMeshState, cluster: string, name: string): KubeObject {
+  const found = mesh.clusters.find((c) => c.name === cluster)!.objects.find((o) => o.kind === 'Namespace' && o.metadata.name === name);
+  if (!found) throw new Error(`${cluster}: no Namespace ${name}`);
+  return found;
+}
+
+describe('external-control-plane lab', () => {
+  it('healthy: no error and no warning from any check; roles, namespaces and networks as istiod takes them', async () => {
+    const run = await runChecksOnLab({ scenario: SCENARIO });
+    expect(errorKeys(run)).toEqual([]);
+    expect(brokenProbes(run)).toEqual([]);
+    expect(run.results.flatMap((r) => r.findings.filter((f) => f.severity === 'warning'))).toEqual([]);
+    expect(run.clusters.map((c) => [c.name, c.role, c.clusterId, c.network, c.istiodNamespace, c.controlPlaneCluster])).toEqual([
+      ['cluster1', 'external-control-plane', 'cluster2', undefined, 'external-istiod', undefined],
+      ['cluster2', 'config', 'cluster2', 'network2', undefined, 'cluster1'],
+      ['cluster3', 'remote', 'cluster3', 'network3', undefined, 'cluster1'],
+    ]);
+    expect(run.mesh).toMatchObject({ model: 'external-control-plane', multiNetwork: true });
+    // The external istiod's cluster runs no proxies: data-plane checks skip it with the reason.
+    const http = run.results.find((r) => r.checkId === 'connectivity/http' && r.cluster === 'cluster1')!;
+    expect(http.outcome).toBe('skip');
+    // ... and is no probe source, so no note says it could not be measured.
+    expect(run.results.flatMap((r) => r.findings).filter((f) => f.messageId === 'sourceNotMeasured')).toEqual([]);
+  });
+
+  it('a controlPlaneClusters annotation on istio-system only does not count: annotationMissing on external-istiod of cluster3', async () => {
+    const run = await runChecksOnLab(
+      {
+        scenario: SCENARIO,
+        objects: (mesh) => {
+          // Move the annotation to where the external istiod never looks.
+          const own = namespaceOf(mesh, 'cluster3', 'external-istiod');
+          const named = own.metadata.annotations!['topology.istio.io/controlPlaneClusters'];
+          delete own.metadata.annotations!['topology.istio.io/controlPlaneClusters'];
+          const istioSystem = namespaceOf(mesh, 'cluster3', 'istio-system');
+          istioSystem.metadata.annotations = { ...istioSystem.metadata.annotations, 'topology.istio.io/controlPlaneClusters': named };
+          return {};
+        },
+      },
+      { only: ['control-plane/primary-remote'] },
+    );
+    expect(errorKeys(run)).toEqual(['control-plane/primary-remote [cluster3] annotationMissing']);
+    expect(run.errors[0].resource).toMatchObject({ kind: 'Namespace', name: 'external-istiod' });
+  });
+
+  it('a remote\'s network is the label on the external istiod\'s namespace there, not on istio-system', async () => {
+    const run = await runChecksOnLab(
+      {
+        scenario: SCENARIO,
+        objects: (mesh) => {
+          delete namespaceOf(mesh, 'cluster3', 'istio-system').metadata.labels!['topology.istio.io/network'];
+          namespaceOf(mesh, 'cluster3', 'external-istiod').metadata.labels!['topology.istio.io/network'] = 'network9';
+          return {};
+        },
+      },
+      { only: ['network/topology'] },
+    );
+    expect(run.clusters.find((c) => c.name === 'cluster3')?.network).toBe('network9');
+  });
+});
