@@ -9,6 +9,7 @@ import type { LoadedKubeconfig } from './kubeconfig.ts';
 import { loadUntrustedKubeconfig } from './untrusted-kubeconfig.ts';
 import { AccessError } from './types.ts';
 import type { ClusterReader, KubeObject } from './types.ts';
+import { istiodNamespaceElsewhere } from '../mesh/istio-objects.ts';
 import { findRemoteSecrets, normalizeServer } from '../mesh/remote-secrets.ts';
 
 /** What to connect to. */
@@ -88,12 +89,27 @@ async function discoverPeers(
   notes: string[],
 ): Promise<ClusterReader[]> {
   let secrets: KubeObject[];
+  let namespace = opts.istioNamespace;
   try {
-    secrets = await primary.list('secrets', { namespace: opts.istioNamespace });
+    secrets = await primary.list('secrets', { namespace });
   } catch (err) {
     if (!(err instanceof AccessError)) throw err;
     notes.push(`cannot read remote secrets of ${primary.name} (${err.message}): diagnosing ${primary.name} only; pass --context for each cluster`);
     return [];
+  }
+  if (findRemoteSecrets(secrets, namespace).length === 0) {
+    // An istiod outside --istio-namespace (an external istiod in `external-istiod`) keeps its remote
+    // secrets and its config cluster's istio-kubeconfig beside it: read them there.
+    try {
+      const elsewhere = istiodNamespaceElsewhere(await primary.list('deployments'), namespace);
+      if (elsewhere) {
+        secrets = await primary.list('secrets', { namespace: elsewhere });
+        namespace = elsewhere;
+      }
+    } catch (err) {
+      if (!(err instanceof AccessError)) throw err;
+      // Deployments or that namespace's Secrets not readable: the peers stay those found so far (none).
+    }
   }
   const contextByServer = new Map<string, string>();
   for (const context of loaded.contexts) {
@@ -104,7 +120,8 @@ async function discoverPeers(
   const seenServers = new Set([normalizeServer(primary.server ?? '')]);
   const peers: ClusterReader[] = [];
   // The secrets istiod reads, sorted by secret then key (the peer's cluster id).
-  for (const entry of findRemoteSecrets(secrets, opts.istioNamespace).filter((e) => e.kind === 'remote')) {
+  // Remote secrets, and an external istiod's istio-kubeconfig: its config cluster is a peer too.
+  for (const entry of findRemoteSecrets(secrets, namespace)) {
     const { secretName, key: peerName } = entry;
     // The secret is data: it may name a server, never what runs or is read here (untrusted-kubeconfig.ts).
     const peer = loadUntrustedKubeconfig(entry.kubeconfig);

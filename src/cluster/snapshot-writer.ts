@@ -8,6 +8,7 @@ import { RESOURCE_KINDS } from './kinds.ts';
 import { containsPrivateKey, redactLogText, redactObject } from './redact.ts';
 import { ISTIOD_LOG_FILE, ZTUNNEL_DIR, ZTUNNEL_DUMP_FILE, SNAPSHOT_MANIFEST, SNAPSHOT_VERSION, SnapshotError, type SnapshotManifest, type SnapshotManifestCluster } from './snapshot-format.ts';
 import { AccessError, SIDECAR_ADMIN_PATHS } from './types.ts';
+import { istiodNamespaceElsewhere } from '../mesh/istio-objects.ts';
 import { PROXY_CONTAINER, proxyContainer, sampleWorkloadSidecars } from '../mesh/sidecars.ts';
 import type { ClusterReader, KubeObject, PodRef, ResourceKindName } from './types.ts';
 
@@ -147,6 +148,11 @@ async function captureCluster(
     const items = objects.map((o) => redactObject(withTypeMeta(o, info.group, info.versions[0], info.kind)));
     await write(path.join(clusterDir, 'resources', `${kind}.yaml`), stringifyYaml({ apiVersion: 'v1', kind: 'List', items }));
   }
+
+  // An istiod outside --istio-namespace (an external istiod in `external-istiod`) is read there, as a
+  // run reads it after discovery: else its debug output and log would be missing from the snapshot.
+  const elsewhere = istiodNamespaceElsewhere(lists[kinds.indexOf('deployments')] ?? [], istioNamespace);
+  if (elsewhere) reader.useIstiodNamespace?.(elsewhere);
 
   const execOpts = { timeoutMs: opts.execTimeoutMs ?? 20_000 };
   await Promise.all(

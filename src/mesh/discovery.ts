@@ -18,6 +18,7 @@ import {
   injectorValuesOf,
   isIstiodRemoteName,
   istiodContainer,
+  istiodNamespaceElsewhere,
   labelsOf,
   meshConfigOf,
   revisionOf,
@@ -178,11 +179,11 @@ async function discoverCluster(reader: ClusterReader, istioNamespace: string, ti
   let istiods = findIstiodDeployments(deployments ?? []);
   let istiodNamespace = istioNamespace;
   if (istiods.length === 0) {
-    const elsewhere = findIstiodDeployments((lister.wide('deployments') ?? []).filter((d) => d.metadata.namespace !== istioNamespace));
-    const chosen = elsewhere.find((d) => containerEnv(istiodContainer(d), 'EXTERNAL_ISTIOD') === 'true') ?? elsewhere[0];
-    if (chosen?.metadata.namespace) {
-      istiodNamespace = chosen.metadata.namespace;
-      istiods = elsewhere.filter((d) => d.metadata.namespace === istiodNamespace);
+    const wide = lister.wide('deployments') ?? [];
+    const elsewhere = istiodNamespaceElsewhere(wide, istioNamespace);
+    if (elsewhere) {
+      istiodNamespace = elsewhere;
+      istiods = findIstiodDeployments(wide.filter((d) => d.metadata.namespace === istiodNamespace));
       info.istiodNamespace = istiodNamespace;
       reader.useIstiodNamespace?.(istiodNamespace);
     }

@@ -89,6 +89,18 @@ export function findIstiodDeployments(deployments: KubeObject[]): KubeObject[] {
   });
 }
 
+/**
+ * The namespace of a cluster's istiod when none runs in --istio-namespace but one runs elsewhere: the
+ * external control plane guide installs it in `external-istiod` (istio.io external-controlplane
+ * snips.sh at 005b9da, snip_get_external_istiod_iop). One with EXTERNAL_ISTIOD=true first.
+ */
+export function istiodNamespaceElsewhere(deployments: KubeObject[], istioNamespace: string): string | undefined {
+  if (findIstiodDeployments(deployments.filter((d) => d.metadata.namespace === istioNamespace)).length > 0) return undefined;
+  const elsewhere = findIstiodDeployments(deployments.filter((d) => d.metadata.namespace !== istioNamespace));
+  const chosen = elsewhere.find((d) => containerEnv(istiodContainer(d), 'EXTERNAL_ISTIOD') === 'true') ?? elsewhere[0];
+  return chosen?.metadata.namespace;
+}
+
 /** The pods a Deployment (or any workload with `spec.selector.matchLabels`) selects, in its namespace. */
 export function podsOfWorkload(workload: KubeObject, pods: KubeObject[]): KubeObject[] {
   const selector = workload.spec?.selector?.matchLabels as LabelMap | undefined;

@@ -6,6 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/cluster/types.ts';
 import type { LabMeshState } from '../../src/lab/types.ts';
+import { connectClusters } from '../../src/cluster/connect.ts';
+import { startLab } from '../../src/lab/index.ts';
 import { brokenProbes, errorKeys, runChecksOnLab } from '../helpers/lab-run.ts';
 
 const SCENARIO = 'external-control-plane';
@@ -69,5 +71,16 @@ describe('external-control-plane lab', () => {
       { only: ['network/topology'] },
     );
     expect(run.clusters.find((c) => c.name === 'cluster3')?.network).toBe('network9');
+  });
+
+  it('a default run from the external cluster finds its peers through the istiod beside it: istio-kubeconfig and the remote secret', async () => {
+    const lab = await startLab({ scenario: SCENARIO });
+    try {
+      const { readers, notes } = await connectClusters({ kubeconfigPath: lab.kubeconfigPath, istioNamespace: 'istio-system' });
+      expect(readers.map((r) => r.name)).toEqual(['cluster1', 'cluster2', 'cluster3']);
+      expect(notes).toEqual([]);
+    } finally {
+      await lab.stop();
+    }
   });
 });

@@ -56,4 +56,28 @@ describe('snapshot round trip', () => {
       await lab.stop();
     }
   });
+
+  // The external istiod lives outside --istio-namespace (external-istiod): the capture reads its debug
+  // output and log there, so offline the istiod-reading checks judge it as the live run does.
+  it('captures the external-control-plane lab with its external istiod, and reaches the live verdicts offline', async () => {
+    const lab = await startCliLab({ scenario: 'external-control-plane', faults: ['external-istiod-flag-missing'] });
+    const out = join(dir, 'external');
+    try {
+      const capture = await runCliInProcess(['snapshot', '--kubeconfig', lab.kubeconfigPath, '--out', out]);
+      expect(capture.exitCode).toBe(0);
+      const istiodFiles = readdirSync(join(out, 'clusters', 'cluster1', 'istiod'), { recursive: true }).map(String);
+      expect(istiodFiles.some((f) => f.endsWith('registryz.json'))).toBe(true);
+      const live = JSON.parse((await runCliInProcess(['all', '--kubeconfig', lab.kubeconfigPath, '-o', 'json'])).stdout) as Report;
+      const offline = JSON.parse((await runCliInProcess(['all', '--snapshot', out, '-o', 'json'])).stdout) as Report;
+      expect(offline.clusters.map((c) => [c.name, c.role, c.istiodNamespace])).toEqual([
+        ['cluster1', 'external-control-plane', 'external-istiod'],
+        ['cluster2', 'config', undefined],
+        ['cluster3', 'remote', undefined],
+      ]);
+      expect(verdicts(offline)).toEqual(verdicts(live));
+      expect(verdicts(offline)).toEqual(expect.arrayContaining(['control-plane/primary-remote [cluster1] externalIstiodOff error', 'control-plane/remote-sync [cluster1] peerMissing error']));
+    } finally {
+      await lab.stop();
+    }
+  });
 });
