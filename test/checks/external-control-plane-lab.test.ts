@@ -83,4 +83,32 @@ describe('external-control-plane lab', () => {
       await lab.stop();
     }
   });
+
+  it('proxies of a remote are judged against the external istiod\'s version (proxyTooOld on cluster3)', async () => {
+    const run = await runChecksOnLab(
+      {
+        scenario: SCENARIO,
+        objects: (mesh) => {
+          for (const pod of mesh.clusters.find((c) => c.name === 'cluster3')!.objects.filter((o) => o.kind === 'Pod' && o.metadata.namespace === 'sample')) {
+            for (const c of [...(pod.spec.containers ?? []), ...(pod.spec.initContainers ?? [])] as { name: string; image: string }[]) {
+              if (c.name === 'istio-proxy') c.image = c.image.replace(/:[^:]+$/, ':1.29.0');
+            }
+          }
+          return {};
+        },
+      },
+      { only: ['control-plane/version-skew'] },
+    );
+    // Before discovery named cluster1 as cluster3's control plane, these proxies had none to be judged against.
+    expect(run.results.flatMap((r) => r.findings.map((f) => [f.cluster, f.messageId]))).toEqual([['cluster3', 'proxyTooOld']]);
+  });
+
+  it('as `lab serve` is judged (no shared loopback): istio-kubeconfig\'s loopback server is istiod\'s own client, synced under its CLUSTER_ID: info, like the remote secret', async () => {
+    const run = await runChecksOnLab({ scenario: SCENARIO }, { only: ['control-plane/remote-secrets'], options: { sharedLoopback: false } });
+    const findings = run.results.flatMap((r) => r.findings.map((f) => [f.cluster, f.messageId, f.severity, f.resource?.name]));
+    expect(findings).toEqual([
+      ['cluster1', 'serverLoopback', 'info', 'istio-kubeconfig'],
+      ['cluster1', 'serverLoopback', 'info', 'istio-remote-secret-cluster3'],
+    ]);
+  });
 });

@@ -211,7 +211,9 @@ const check = defineCheck({
 
       // In the embedded lab every API server is on this machine's loopback, which its istiods share.
       if (isLoopbackServer(kubeconfig.server) && !ctx.options.sharedLoopback) {
-        const status = clusterz?.find((c) => c.id === entry.key)?.syncStatus;
+        // istio-kubeconfig is istiod's own kube client: clusterz lists it under istiod's CLUSTER_ID (the config cluster's id).
+        const id = entry.kind === 'config' ? (self.clusterId ?? entry.key) : entry.key;
+        const status = clusterz?.find((c) => c.id === id)?.syncStatus;
         // istiod's own report is the only evidence that the address works where istiod runs
         // (host network, istiod outside the cluster): then it is a note; istiod not syncing it, an
         // error; no report to go by (clusterz unreadable), a warning: what was not seen is not judged.
@@ -220,7 +222,7 @@ const check = defineCheck({
           ? 'yet istiod reports it synced, so it runs where this address reaches the peer'
           : clusterzProblem !== undefined
             ? `${clusterzProblem}, so whether istiod reaches it is unknown`
-            : `istiod reports ${status ?? 'no entry'} for ${entry.key}`;
+            : `istiod reports ${status ?? 'no entry'} for ${id}`;
         const severity = synced ? 'info' : clusterzProblem !== undefined ? 'warning' : 'error';
         ctx.report({ messageId: 'serverLoopback', resource, severity, data: { ...ref, server: kubeconfig.server, evidence } });
       }

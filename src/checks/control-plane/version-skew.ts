@@ -167,6 +167,8 @@ function controlPlaneFor(
   const inCluster = (cluster: string) => controlPlanes.find((c) => c.cluster === cluster && c.revision === revision) ?? controlPlanes.find((c) => c.cluster === cluster);
   const local = controlPlanes.some((c) => c.cluster === info.name) ? inCluster(info.name) : undefined;
   if (local) return local;
+  // A remote of an external control plane among the diagnosed clusters: discovery found which.
+  if (info.controlPlaneCluster && controlPlanes.some((c) => c.cluster === info.controlPlaneCluster)) return inCluster(info.controlPlaneCluster);
   const named = infos.find((i) => i.clusterId !== undefined && namedControlPlanes.includes(i.clusterId) && i.role === 'primary');
   if (named) return inCluster(named.name);
   const primaries = infos.filter((i) => i.role === 'primary');
