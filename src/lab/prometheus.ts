@@ -12,7 +12,8 @@ import type { LabMeshState } from './types.ts';
 import { meshSimOf, type MeshSim } from './sim/mesh.ts';
 import type { ClusterView } from './sim/cluster-view.ts';
 import { outboundCluster, proxyNetwork } from './sim/envoy.ts';
-import { throughEnvoy, type Client } from './sim/traffic.ts';
+import { mtlsVerifies, throughEnvoy, type Client } from './sim/traffic.ts';
+import { ambientViewOf, isAmbientPod } from './sim/ambient.ts';
 import { hasSidecar, podReady, workloadNameOf } from './sim/objects.ts';
 import { evaluate, PromQLError, type LabSeries } from './promql.ts';
 
@@ -121,6 +122,8 @@ interface Observation {
   ms: number;
   perSecond: number;
   increase: number;
+  /** Who reports it (default: the source sidecar, and the destination one when it got there). */
+  reporters?: string[];
 }
 
 /**
@@ -138,8 +141,8 @@ export function labTrafficSeries(sim: MeshSim): LabSeries[] {
       existing.increase += increase;
     } else series.set(key, { labels, perSecond, increase });
   };
-  for (const o of [...baselineTraffic(sim), ...countedTraffic(sim)]) {
-    const reporters = o.code < 500 ? ['source', 'destination'] : ['source'];
+  for (const o of [...baselineTraffic(sim), ...ambientBaselineTraffic(sim), ...countedTraffic(sim)]) {
+    const reporters = o.reporters ?? (o.code < 500 ? ['source', 'destination'] : ['source']);
     for (const reporter of reporters) {
       const labels = {
         reporter,
@@ -186,6 +189,35 @@ function baselineTraffic(sim: MeshSim): Observation[] {
             const { code, ms } = outcome.kind === 'response' ? { code: outcome.status, ms: outcome.ms } : outcome.kind === 'timeout' ? { code: 503, ms: CONNECT_TIMEOUT_MS } : { code: 503, ms: 1 };
             out.push({ source: view, sourcePod: pod, destination: ep.view, destinationService: service.hostname, code, ms, perSecond: BASELINE_RPS, increase: 0 });
           }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Steady ambient traffic: from each cluster's first ready ambient pod to every Service behind a
+ * waypoint, over each workload ztunnel knows for it. ztunnel reports TCP metrics only; HTTP request
+ * metrics come from the waypoint, as reporter="waypoint" (istio/istio
+ * tests/integration/ambient/baseline_test.go:3252 at eed52ebb).
+ */
+function ambientBaselineTraffic(sim: MeshSim): Observation[] {
+  const out: Observation[] = [];
+  for (const view of sim.views.values()) {
+    const pod = [...view.pods.values()]
+      .filter((p) => isAmbientPod(p) && podReady(p))
+      .sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`))[0];
+    const istiod = sim.controlPlaneOf(view.name);
+    if (!pod || !istiod) continue;
+    const ambient = ambientViewOf(sim, istiod);
+    for (const entry of ambient.services.filter((s) => s.waypoint)) {
+      const host = `${entry.namespace}/${entry.hostname}`;
+      for (const w of ambient.workloads.filter((x) => x.services.includes(host) && x.pods.length > 0)) {
+        const gwReady = !w.gateway || [...w.gateway.view.pods.values()].some((p) => p.metadata.labels?.['gateway.networking.k8s.io/gateway-name'] === w.gateway!.name && podReady(p));
+        for (const target of w.pods) {
+          const ok = gwReady && (target.view === view || mtlsVerifies(sim, view, target.view));
+          out.push({ source: view, sourcePod: pod, destination: target.view, destinationService: entry.hostname, code: ok ? 200 : 503, ms: target.view === view ? 3 : 21, perSecond: BASELINE_RPS, increase: 0, reporters: ['waypoint'] });
         }
       }
     }

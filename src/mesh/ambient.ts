@@ -403,6 +403,20 @@ export function noAmbientReason(infos: readonly { dataPlane?: DataPlane; reachab
   return 'no cluster runs the ambient data plane (no ztunnel DaemonSet, no namespace labelled istio.io/dataplane-mode=ambient)';
 }
 
+/**
+ * Why the sidecar-mode cross-network path (15443 east-west gateways, TLSMode istio endpoints) means
+ * nothing for this mesh, or undefined when it may: every reachable cluster's data plane is known,
+ * runs ambient, and no namespace anywhere runs sidecars. Ambient workloads cross networks through
+ * the istio-east-west gateway on 15008 instead (judged by ambient/eastwest-gateway and
+ * ambient/ztunnel-view); a mixed mesh keeps the sidecar verdicts.
+ */
+export function noSidecarReason(infos: readonly { dataPlane?: DataPlane; reachable: boolean }[]): string | undefined {
+  const reachable = infos.filter((info) => info.reachable);
+  if (reachable.length === 0) return undefined;
+  if (reachable.some((info) => !info.dataPlane || !runsAmbient(info.dataPlane) || info.dataPlane.sidecarNamespaces.length > 0)) return undefined;
+  return 'no cluster runs sidecar workloads (every cluster runs the ambient data plane): the 15443 sidecar path is unused; ambient traffic crosses networks through istio-east-west gateways on 15008 (see ambient/*)';
+}
+
 // ---------------------------------------------------------------------------------------------
 // One cluster's services as ambient sees them (shared by the ambient checks of a run)
 

@@ -90,7 +90,7 @@ export function eastWestGatewaysOf(cluster: string, sources: GatewaySources, dis
   const generatedForApiGateway = (svc: KubeObject) =>
     apiGateways.some((g) => g.gateway.metadata.namespace === svc.metadata.namespace && labelsOf(svc)[GATEWAY_NAME_LABEL] === g.gateway.metadata.name);
   for (const gw of eastWestGatewayServices(sources.services, discovery)) {
-    if (generatedForApiGateway(gw.service)) continue;
+    if (generatedForApiGateway(gw.service) || isAmbientGatewayService(gw.service, sources.k8sGateways)) continue;
     const svc = gw.service;
     const type = (svc.spec?.type as string | undefined) ?? 'ClusterIP';
     const port = servicePorts(svc).find((p) => p.port === gw.gatewayPort);
@@ -112,6 +112,24 @@ export function eastWestGatewaysOf(cluster: string, sources: GatewaySources, dis
     });
   }
   return found;
+}
+
+/** Gateway API classes whose Gateways are ambient data plane (an HBONE east-west gateway, a waypoint), not sidecar-mode gateways. */
+const AMBIENT_GATEWAY_CLASSES = new Set(['istio-east-west', 'istio-waypoint']);
+
+/**
+ * A Service istiod rendered for an ambient east-west gateway or a waypoint: labelled with that
+ * class (istio/istio manifests/charts/istio-control/istio-discovery/files/waypoint.yaml:329-334 at
+ * eed52ebb), or named by a Gateway of that class. It carries the network label (the deployment
+ * controller defaults it, pilot/pkg/config/kube/gatewaycommon/deploymentcontroller.go:485-490) but
+ * listens on 15008 (HBONE) only: it is the ambient path, which the ambient/* checks judge, and never
+ * a sidecar's 15443 gateway.
+ */
+export function isAmbientGatewayService(svc: KubeObject, k8sGateways: KubeObject[]): boolean {
+  const labels = labelsOf(svc);
+  if (AMBIENT_GATEWAY_CLASSES.has(labels['gateway.networking.k8s.io/gateway-class-name'] ?? '')) return true;
+  const owner = labels[GATEWAY_NAME_LABEL];
+  return owner !== undefined && k8sGateways.some((g) => g.metadata.namespace === svc.metadata.namespace && g.metadata.name === owner && AMBIENT_GATEWAY_CLASSES.has(String(g.spec?.gatewayClassName ?? '')));
 }
 
 /** The pods behind a gateway, in its namespace. */

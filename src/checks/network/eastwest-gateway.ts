@@ -1,5 +1,6 @@
 // Encodes istiod's gateway discovery (istio/istio pilot/pkg/serviceregistry/kube/controller/network.go) and https://istio.io/latest/docs/setup/install/multicluster/multi-primary_multi-network/.
 import { defineCheck } from '../../engine/define-check.ts';
+import { noSidecarReason } from '../../mesh/ambient.ts';
 import type { KubeObject } from '../../cluster/types.ts';
 import type { ContextOf } from '../../engine/types.ts';
 import { NETWORK_LABEL, NODE_SELECTOR_ANNOTATION, annotationsOf, isIpAddress, isOlderThan, isPodReady, labelsOf, nodeSelectorOf, servicePorts } from '../../mesh/istio-objects.ts';
@@ -129,6 +130,8 @@ const check = defineCheck({
 
     if (gateways.length === 0) {
       if (!ctx.mesh.multiNetwork) ctx.skip('single-network mesh');
+      const ambientOnly = noSidecarReason(ctx.clusterInfos);
+      if (ambientOnly) ctx.skip(ambientOnly);
       // A network needs one gateway, not one per cluster: another cluster of the network may hold it.
       const servedElsewhere = ctx.clusterInfos.some(
         (other) => other.name !== reader.name && other.network === network && (other.eastWestGateways?.length ?? 0) > 0,

@@ -1,5 +1,6 @@
 // Encodes istiod's gateway discovery as /debug/networkz shows it (istio/istio pilot/pkg/model/network.go, pilot/pkg/serviceregistry/kube/controller/network.go).
 import { defineCheck } from '../../engine/define-check.ts';
+import { noSidecarReason } from '../../mesh/ambient.ts';
 import type { KubeObject } from '../../cluster/types.ts';
 import type { ClusterInfo, ContextOf } from '../../engine/types.ts';
 import { NetworkzUnavailable, parseNetworkz, type NetworkzGateway } from '../../mesh/debug/networkz.ts';
@@ -59,6 +60,8 @@ const check = defineCheck({
   },
   async run(ctx) {
     if (!ctx.mesh.multiNetwork) ctx.skip('single-network mesh: no network gateways needed');
+    const ambientOnly = noSidecarReason(ctx.clusterInfos);
+    if (ambientOnly) ctx.skip(ambientOnly);
     const reader = ctx.cluster;
     const info = ctx.clusterInfo;
     const outputs = await reader.istiodDebug('networkz', { signal: ctx.signal });
@@ -66,7 +69,10 @@ const check = defineCheck({
     let listed: NetworkzGateway[];
     try {
       // Every istiod replica watches the same registries; the first answer speaks for them.
-      listed = parseNetworkz(outputs[0].body);
+      // An HBONE-only entry (Port 0) is an ambient east-west gateway: istiod lists a labelled Service
+      // listening on 15008 but not 15443 with Port 0 (pilot/pkg/serviceregistry/kube/controller/
+      // network.go:336-351 at istio/istio eed52ebb); sidecars never use it, ambient/* judges it.
+      listed = parseNetworkz(outputs[0].body).filter((g) => !(g.port === 0 && g.hbonePort > 0));
     } catch (err) {
       if (err instanceof NetworkzUnavailable) ctx.skip(err.message);
       throw err;

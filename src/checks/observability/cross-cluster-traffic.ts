@@ -13,9 +13,13 @@ export const P95_THRESHOLD_MS = 1000;
 
 // reporter="source": every request is reported by both sidecars; counting one side avoids double
 // counting and keeps requests that never reached the destination (connect failures, TLS errors).
+// Ambient clients have no sidecar: ztunnel exports TCP metrics only, and HTTP request metrics come
+// from the waypoint as reporter="waypoint" (istio/istio tests/integration/ambient/baseline_test.go:3252
+// at eed52ebb), so those count too. A sidecar calling through a waypoint is then counted twice, which
+// leaves the error ratio as it is.
 // The seed's `source_cluster!=destination_cluster` is not valid PromQL (a matcher compares with a
 // string, not another label): in-cluster pairs are dropped here instead, after the query.
-const SELECTOR = 'reporter="source",source_cluster!="unknown",destination_cluster!="unknown"';
+const SELECTOR = 'reporter=~"source|waypoint",source_cluster!="unknown",destination_cluster!="unknown"';
 const BY_PAIR = 'source_cluster, destination_cluster';
 
 /** Requests per second by source and destination cluster. */
@@ -36,7 +40,7 @@ const check = defineCheck({
     description: 'Cross-cluster requests succeed and are fast, per source -> destination cluster (Istio metrics in Prometheus)',
     details:
       'With --prometheus URL, the check asks Prometheus for Istio\'s standard metrics over the last ' +
-      `${TRAFFIC_WINDOW}, as reported by the calling sidecar (reporter="source"), grouped by source_cluster and ` +
+      `${TRAFFIC_WINDOW}, as reported by the calling sidecar (reporter="source") or, for ambient clients, the waypoint (reporter="waypoint"), grouped by source_cluster and ` +
       'destination_cluster: the request rate, the rate of 5xx answers (istio_requests_total) and the 95th percentile ' +
       'of istio_request_duration_milliseconds. A pair of different clusters with more than 5% 5xx is an error (cross-cluster ' +
       'mTLS, the east-west gateway or its firewall is typically broken: Envoy answers 503 itself), a p95 above 1 s a ' +
@@ -121,7 +125,7 @@ const check = defineCheck({
             rps: round(pair.requestsPerSecond, 2),
             window: TRAFFIC_WINDOW,
             prometheus,
-            query: `sum by (response_code, response_flags) (rate(istio_requests_total{reporter="source",${selector}}[${TRAFFIC_WINDOW}]))`,
+            query: `sum by (response_code, response_flags) (rate(istio_requests_total{reporter=~"source|waypoint",${selector}}[${TRAFFIC_WINDOW}]))`,
           },
         });
       }
@@ -136,7 +140,7 @@ const check = defineCheck({
             threshold: P95_THRESHOLD_MS,
             window: TRAFFIC_WINDOW,
             prometheus,
-            query: `histogram_quantile(0.95, sum by (le) (rate(istio_request_duration_milliseconds_bucket{reporter="source",${selector}}[${TRAFFIC_WINDOW}])))`,
+            query: `histogram_quantile(0.95, sum by (le) (rate(istio_request_duration_milliseconds_bucket{reporter=~"source|waypoint",${selector}}[${TRAFFIC_WINDOW}])))`,
           },
         });
       }

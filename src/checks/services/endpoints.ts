@@ -5,6 +5,7 @@ import { BY_EXTERNAL_CONTROL_PLANE } from '../../engine/explanations.ts';
 import type { ClusterInfo, ContextOf } from '../../engine/types.ts';
 import { registryKey, type RegistryService } from '../../mesh/debug/registryz.ts';
 import type { ServiceEndpoints, ShardEndpoint } from '../../mesh/debug/endpoint-shardz.ts';
+import { noSidecarReason } from '../../mesh/ambient.ts';
 import { clusterNameOfId, examples, isSystemService, nsName, readEndpointShards, readRegistry, readyEndpointCount } from '../../mesh/services.ts';
 import { runsIstiod } from '../../mesh/roles.ts';
 
@@ -153,6 +154,9 @@ function reportUninjected(
   observer: { istiod: string; namespace: string; network: string },
 ): void {
   if (!observer.network || isSystemService(service.namespace, service.name, observer.namespace, service.labels)) return;
+  // Only sidecars take the 15443 path: a network whose clusters all run ambient without a sidecar
+  // namespace has no client this applies to (its ztunnels reach other networks over 15008).
+  if (noSidecarReason(ctx.clusterInfos.filter((c) => c.network === observer.network))) return;
   const remote = endpoints.filter((e) => e.network !== '' && e.network !== observer.network && e.tlsMode !== 'istio');
   if (remote.length === 0) return;
   const cluster = clusterNameOfId(ctx.clusterInfos, clusterId) ?? clusterId;

@@ -4,7 +4,7 @@ import type { LabFault } from '../types.ts';
 import { LabError } from './errors.ts';
 
 /** Topology of a scenario. */
-export type LabTopology = 'multi-primary' | 'multi-primary-single-network' | 'primary-remote' | 'external-control-plane';
+export type LabTopology = 'multi-primary' | 'multi-primary-single-network' | 'primary-remote' | 'external-control-plane' | 'ambient-multi-network';
 
 /** A named scenario. */
 export interface LabScenarioInfo {
@@ -68,6 +68,13 @@ export const LAB_SCENARIOS: readonly LabScenarioInfo[] = [
     defaultClusters: 3,
   },
   {
+    name: 'ambient-multi-network',
+    description:
+      'Ambient mode, multi-primary on one network per cluster (istio.io\'s ambient multi-primary multi-network guide): ztunnel, istio-east-west Gateways, sample/helloworld istio.io/global=true behind a universal waypoint.',
+    topology: 'ambient-multi-network',
+    defaultFaults: [],
+  },
+  {
     name: 'demo',
     description: "multi-primary with the seed article's ISTIO_MUTUAL cross-network Gateway on cluster1 and a second root of trust on cluster2.",
     topology: 'multi-primary',
@@ -91,6 +98,7 @@ function fault(
 
 const PRIMARY_REMOTE: LabTopology[] = ['primary-remote'];
 const EXTERNAL_CONTROL_PLANE: LabTopology[] = ['external-control-plane'];
+const AMBIENT: LabTopology[] = ['ambient-multi-network'];
 // Faults of east-west traffic need more than one network.
 const MULTI_NETWORK: LabTopology[] = ['multi-primary', 'primary-remote'];
 
@@ -141,6 +149,13 @@ export const LAB_FAULTS: readonly LabFaultInfo[] = [
   fault('intermediate-expired', 'cluster2', 'any', ['certificates/expiry'], 'The intermediate CA expired 5 days ago.'),
   fault('intermediate-expiring', 'cluster2', 'any', ['certificates/expiry'], 'The intermediate CA expires in 10 days.'),
   fault('stale-root-configmap', 'cluster2', 'any', ['certificates/root-distribution'], 'sample\'s istio-ca-root-cert ConfigMap holds an old root.'),
+  fault('ambient-multi-network-off', 'cluster2', 'primary', ['ambient/multi-network'], 'istiod runs without AMBIENT_ENABLE_MULTI_NETWORK: no istio-east-west GatewayClass, so its Gateway is never programmed, and its ztunnels get no workload of another network.', AMBIENT),
+  fault('ztunnel-cluster-id-default', 'cluster2', 'any', ['ambient/multi-network'], 'The ztunnel DaemonSet keeps the chart default ISTIO_META_CLUSTER_ID=Kubernetes: istiod refuses its certificate and xDS requests.', AMBIENT),
+  fault('ambient-ewgw-missing', 'cluster2', 'any', ['ambient/eastwest-gateway', 'ambient/ztunnel-view'], 'The cluster has no istio-east-west Gateway: its peers find no gateway for its network.', AMBIENT),
+  fault('ambient-ewgw-no-address', 'cluster2', 'any', ['ambient/eastwest-gateway', 'ambient/ztunnel-view'], 'The istio-east-west Gateway has no status.addresses (its LoadBalancer is pending) and is not Programmed.', AMBIENT),
+  fault('ambient-global-label-asymmetric', 'cluster2', 'any', ['ambient/global-services'], 'sample/helloworld lacks istio.io/global=true in this cluster only.', AMBIENT),
+  fault('ambient-scope-config-missing', 'cluster2', 'primary', ['ambient/global-services'], 'The mesh config lost the ambient profile\'s serviceScopeConfigs rule: istio.io/global does nothing here.', AMBIENT),
+  fault('ambient-waypoint-not-global', 'cluster2', 'any', ['ambient/waypoints'], 'The waypoint Service of sample lacks istio.io/global=true in this cluster.', AMBIENT),
   fault('failover-no-outlier-detection', 'cluster1', 'any', ['services/locality-failover'], 'DestinationRule sample/helloworld-failover sets locality failover (region1 -> region2) for helloworld, served by every cluster, without outlierDetection.'),
   fault('external-kubeconfig-missing', 'cluster1', 'primary', ['control-plane/remote-secrets'], 'The external istiod\'s Secret istio-kubeconfig is missing: istiod falls back to its own cluster\'s API as config cluster.', EXTERNAL_CONTROL_PLANE),
   fault('external-webhook-unreachable', 'cluster3', 'remote', ['control-plane/primary-remote'], 'The remote\'s injector webhook clientConfig.url calls 198.51.100.x, not where the external istiod is exposed.', EXTERNAL_CONTROL_PLANE),

@@ -19,6 +19,7 @@ import {
   sidecarInjection,
 } from './istio.ts';
 import { KUBERNETES_VERSION, visibleNetwork, type ClusterPlan } from './plan.ts';
+import { addAmbientEastWestGateway, addGatewayApi, addIstioCni, addWaypoint, addZtunnel } from './ambient.ts';
 import { addConfigMap, addEndpointObjects, addNamespace, addNodeObjects, addSecret, addService, addServiceAccount, addWorkload, addEndpointsForServices } from './workloads.ts';
 
 /** Extra load: namespaces `scale-<n>` with Services `svc-<m>`, each backed by pods. */
@@ -78,8 +79,9 @@ export function buildClusterObjects(b: ClusterBuilder, plan: ClusterPlan, mesh: 
   const externalNamespace = controlPlane.role === 'external' ? controlPlane.istiodNamespace : undefined;
   const leadAnnotation: Record<string, string> = plan.configCluster ? {} : { 'topology.istio.io/controlPlaneClusters': controlPlane.istioClusterId };
   if (externalNamespace) addNamespace(b, externalNamespace, plan.networkKnown ? { 'topology.istio.io/network': plan.network } : {}, leadAnnotation);
-  const sampleInjected = !plan.faults.has('namespace-not-injected');
-  addNamespace(b, SAMPLE_NAMESPACE, sampleInjected ? { 'istio-injection': 'enabled' } : {});
+  const sampleInjected = !plan.faults.has('namespace-not-injected') && !plan.ambient;
+  // Ambient: `kubectl label namespace sample istio.io/dataplane-mode=ambient` instead of injection.
+  addNamespace(b, SAMPLE_NAMESPACE, plan.ambient ? { 'istio.io/dataplane-mode': 'ambient' } : sampleInjected ? { 'istio-injection': 'enabled' } : {});
   for (const ns of scaleNamespaces) addNamespace(b, ns, { 'istio-injection': 'enabled' });
 
   // Root CA ConfigMaps: the API server's CA everywhere; Istio's root where istiod publishes it.
@@ -111,7 +113,14 @@ export function buildClusterObjects(b: ClusterBuilder, plan: ClusterPlan, mesh: 
   if (plan.hasEastWestGateway) addEastWestGateway(b, plan);
   // The cross-network Gateway is config: in primary-remote it lives on the primary only.
   // With an external control plane the config cluster holds it (the guide applies expose-services.yaml there).
-  if ((plan.role === 'primary' || plan.configCluster) && plan.topology !== 'multi-primary-single-network') addCrossNetworkGateway(b, plan);
+  if ((plan.role === 'primary' || plan.configCluster) && plan.topology !== 'multi-primary-single-network' && !plan.ambient) addCrossNetworkGateway(b, plan);
+  if (plan.ambient) {
+    addGatewayApi(b, plan);
+    addIstioCni(b, plan);
+    addZtunnel(b, plan);
+    if (plan.hasAmbientEastWestGateway) addAmbientEastWestGateway(b, plan);
+    addWaypoint(b, plan, SAMPLE_NAMESPACE);
+  }
   if (plan.role === 'primary' && plan.topology === 'primary-remote') addIstiodExposure(b, plan);
   if (plan.faults.has('networkpolicy-blocks-gateway')) addBlockingNetworkPolicy(b);
 
@@ -213,7 +222,14 @@ function addMeshWorkload(
     deploymentLabels: baseLabels,
     podLabels: { ...baseLabels, ...(injection?.labels ?? {}) },
     selectorLabels: baseLabels,
-    podAnnotations: injection ? injection.annotations : opts.optOut ? { 'sidecar.istio.io/inject': 'false' } : undefined,
+    podAnnotations: injection
+      ? injection.annotations
+      : opts.optOut
+        ? { 'sidecar.istio.io/inject': 'false' }
+        : // istio-cni marks the pods it captured for ztunnel (pkg/config/constants/constants.go:201-208).
+          plan.ambient && opts.namespace === SAMPLE_NAMESPACE
+          ? { 'ambient.istio.io/redirection': 'enabled' }
+          : undefined,
     replicas: opts.replicas,
     serviceAccount: opts.serviceAccount,
     containers: opts.containers,
@@ -231,10 +247,15 @@ function addSampleApps(b: ClusterBuilder, plan: ClusterPlan, plans: ClusterPlan[
   const version = plan.index % 2 === 1 ? 'v1' : 'v2';
   const headless = plan.faults.has('service-headless-mixed');
   const portMismatch = plan.faults.has('service-port-mismatch');
+  // Ambient: the guide labels helloworld istio.io/global=true in every cluster (not here with
+  // `ambient-global-label-asymmetric`) and the failover guide puts it behind the waypoint.
+  const ambientLabels: Record<string, string> = plan.ambient
+    ? { ...(plan.faults.has('ambient-global-label-asymmetric') ? {} : { 'istio.io/global': 'true' }), 'istio.io/use-waypoint': 'waypoint' }
+    : {};
   addService(b, {
     namespace: SAMPLE_NAMESPACE,
     name: 'helloworld',
-    labels: { app: 'helloworld', service: 'helloworld' },
+    labels: { app: 'helloworld', service: 'helloworld', ...ambientLabels },
     selector: { app: 'helloworld' },
     ports: [portMismatch ? { name: 'tcp', port: 5001, targetPort: 5000 } : { name: 'http', port: 5000 }],
     headless,

@@ -5,6 +5,7 @@ import type { KubeObject } from '../../cluster/types.ts';
 import type { ClusterBuilder } from './builder.ts';
 import { visibleNetwork, type ClusterPlan } from './plan.ts';
 import { addConfigMap, addService, addServiceAccount, addWorkload, addEndpointObjects, type PodHealth } from './workloads.ts';
+import { ambientIstiodEnv, ambientMeshConfig } from './ambient.ts';
 
 /** Istio's system namespace. */
 export const ISTIO_NAMESPACE = 'istio-system';
@@ -18,7 +19,11 @@ const fieldRef = (name: string, fieldPath: string) => ({ name, valueFrom: { fiel
 
 /** Proxy metadata from the mesh config, which injection copies into every proxy's env. */
 function proxyMetadata(plan: ClusterPlan): Record<string, string> {
-  return plan.dnsCapture ? { ISTIO_META_DNS_CAPTURE: 'true', ISTIO_META_DNS_AUTO_ALLOCATE: 'true' } : {};
+  return {
+    ...(plan.dnsCapture ? { ISTIO_META_DNS_CAPTURE: 'true', ISTIO_META_DNS_AUTO_ALLOCATE: 'true' } : {}),
+    // The ambient profile (manifests/helm-profiles/ambient.yaml:2-5 at istio/istio eed52ebb).
+    ...(plan.ambient ? { ISTIO_META_ENABLE_HBONE: 'true' } : {}),
+  };
 }
 
 /** The env of an istio-proxy container (sidecar or gateway). */
@@ -160,6 +165,7 @@ export function meshConfigOf(plan: ClusterPlan): Record<string, unknown> {
     enablePrometheusMerge: true,
     ...(plan.faults.has('discovery-selectors-exclude') ? { discoverySelectors: [{ matchLabels: { 'istio-discovery': 'enabled' } }] } : {}),
     rootNamespace: ISTIO_NAMESPACE,
+    ...ambientMeshConfig(plan),
     trustDomain: plan.trustDomain,
   };
 }
@@ -291,6 +297,7 @@ export function addIstiod(b: ClusterBuilder, plan: ClusterPlan): KubeObject[] {
           { name: 'PLATFORM', value: '' },
           ...(plan.topology === 'primary-remote' ? [{ name: 'EXTERNAL_ISTIOD', value: 'true' }] : []),
           ...(plan.role === 'external' ? externalIstiodEnv(plan) : []),
+          ...ambientIstiodEnv(plan),
         ],
         ports: [
           { containerPort: 8080, protocol: 'TCP' },

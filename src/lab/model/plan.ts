@@ -42,8 +42,16 @@ export interface ClusterPlan {
   istioVersion: string;
   /** Proxy DNS capture (meshConfig.defaultConfig.proxyMetadata.ISTIO_META_DNS_CAPTURE). */
   dnsCapture: boolean;
-  /** An east-west gateway exists (multi-network topologies). */
+  /** A (sidecar-mode, 15443) east-west gateway exists (multi-network sidecar topologies). */
   hasEastWestGateway: boolean;
+  /** The cluster runs the ambient data plane (ztunnel; `sample` labelled istio.io/dataplane-mode=ambient). */
+  ambient: boolean;
+  /** istiod runs with AMBIENT_ENABLE_MULTI_NETWORK=true (false with `ambient-multi-network-off`). */
+  ambientMultiNetwork: boolean;
+  /** ISTIO_META_CLUSTER_ID of the ztunnel DaemonSet (the chart default `Kubernetes` with `ztunnel-cluster-id-default`). */
+  ztunnelClusterId: string;
+  /** An istio-east-west Gateway exists (ambient; absent with `ambient-ewgw-missing`). */
+  hasAmbientEastWestGateway: boolean;
   /** The gateway's LoadBalancer ingress IP (TEST-NET-1), whether or not it is assigned. */
   eastWestIP: string;
   endpoint: LabEndpoint;
@@ -81,7 +89,11 @@ export function planClusters(topology: LabTopology, endpoints: LabEndpoint[], fa
       istioVersion: ISTIO_VERSION,
       dnsCapture: true,
       // The external control plane cluster is no member of the mesh: no east-west gateway of its own.
-      hasEastWestGateway: isMultiNetwork(topology) && !external,
+      hasEastWestGateway: isMultiNetwork(topology) && !external && topology !== 'ambient-multi-network',
+      ambient: topology === 'ambient-multi-network',
+      ambientMultiNetwork: topology === 'ambient-multi-network',
+      ztunnelClusterId: name,
+      hasAmbientEastWestGateway: topology === 'ambient-multi-network',
       eastWestIP: `192.0.2.${10 + i + 1}`,
       endpoint,
       faults: new Set(faults.filter((f) => f.cluster === name).map((f) => f.name)),
@@ -103,6 +115,11 @@ export function planClusters(topology: LabTopology, endpoints: LabEndpoint[], fa
     if (has('remote-only-service-no-dns-capture')) plan.dnsCapture = false;
     if (has('network-label-missing')) plan.networkKnown = false;
     if (has('ewgw-missing')) plan.hasEastWestGateway = false;
+    if (has('ambient-multi-network-off')) plan.ambientMultiNetwork = false;
+    // The ztunnel chart's default: ISTIO_META_CLUSTER_ID = multiCluster.clusterName | default "Kubernetes"
+    // (istio/istio manifests/charts/ztunnel/templates/daemonset.yaml:134-135 at 86c9f01).
+    if (has('ztunnel-cluster-id-default')) plan.ztunnelClusterId = 'Kubernetes';
+    if (has('ambient-ewgw-missing')) plan.hasAmbientEastWestGateway = false;
   }
   return plans;
 }

@@ -228,7 +228,60 @@ export function addWorkload(b: ClusterBuilder, spec: WorkloadSpec): KubeObject[]
   for (let i = 0; i < spec.replicas; i++) {
     const node = b.pickNode(spec.controlPlane);
     const podName = `${rsName}-${safeHash(`${b.cluster}/${rsName}/${i}`, 5)}`;
-    pods.push(b.add(buildPod(b, spec, podTemplate.metadata, podName, node, rs, templateHash, health, age + 5)));
+    pods.push(b.add(buildPod(b, spec, podTemplate.metadata, podName, node, rs, 'ReplicaSet', templateHash, health, age + 5)));
+  }
+  return pods;
+}
+
+/**
+ * A DaemonSet and one pod on every node (the ztunnel chart tolerates every taint, so the control
+ * plane too), with a status that agrees with the pods' health. Returns the pods.
+ */
+export function addDaemonSet(b: ClusterBuilder, spec: Omit<WorkloadSpec, 'replicas' | 'controlPlane'>): KubeObject[] {
+  const health = spec.health ?? { state: 'ready' };
+  const selector = spec.selectorLabels ?? spec.podLabels;
+  const revisionHash = safeHash(`${b.cluster}/${spec.namespace}/${spec.name}/daemonset`, 10);
+  const age = spec.age ?? 60;
+  const nodes = b.nodes.length;
+  const ready = health.state === 'ready' ? nodes : 0;
+  const podTemplate = {
+    metadata: { labels: spec.podLabels, ...(spec.podAnnotations ? { annotations: spec.podAnnotations } : {}) },
+    spec: {
+      containers: spec.containers,
+      ...(spec.initContainers ? { initContainers: spec.initContainers } : {}),
+      serviceAccountName: spec.serviceAccount,
+      tolerations: [{ effect: 'NoSchedule', operator: 'Exists' }, { key: 'CriticalAddonsOnly', operator: 'Exists' }, { effect: 'NoExecute', operator: 'Exists' }],
+      ...(spec.volumes ? { volumes: spec.volumes } : {}),
+    },
+  };
+  const ds = b.add({
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: b.meta('DaemonSet', spec.name, spec.namespace, { labels: spec.deploymentLabels ?? spec.podLabels, annotations: { 'deprecated.daemonset.template.generation': '1' }, generation: 1 }, age),
+    spec: {
+      revisionHistoryLimit: 10,
+      selector: { matchLabels: selector },
+      template: podTemplate,
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } },
+    },
+    status: {
+      currentNumberScheduled: nodes,
+      desiredNumberScheduled: nodes,
+      numberAvailable: ready,
+      numberMisscheduled: 0,
+      numberReady: ready,
+      ...(ready < nodes ? { numberUnavailable: nodes - ready } : {}),
+      observedGeneration: 1,
+      updatedNumberScheduled: nodes,
+    },
+  });
+  const pods: KubeObject[] = [];
+  for (const node of b.nodes) {
+    const podName = `${spec.name}-${safeHash(`${b.cluster}/${spec.name}/${node.name}`, 5)}`;
+    const pod = buildPod(b, { ...spec, replicas: nodes }, podTemplate.metadata, podName, node, ds, 'DaemonSet', revisionHash, health, age + 5);
+    pod.metadata.labels = { ...spec.podLabels, 'controller-revision-hash': revisionHash, 'pod-template-generation': '1' };
+    pod.spec.tolerations = podTemplate.spec.tolerations;
+    pods.push(b.add(pod));
   }
   return pods;
 }
@@ -244,6 +297,7 @@ function buildPod(
   name: string,
   node: LabNode,
   rs: KubeObject,
+  ownerKind: 'ReplicaSet' | 'DaemonSet',
   templateHash: string,
   health: PodHealth,
   age: number,
@@ -282,7 +336,7 @@ function buildPod(
       labels: { ...template.labels, 'pod-template-hash': templateHash },
       ...(template.annotations ? { annotations: template.annotations } : {}),
       generateName: `${rs.metadata.name}-`,
-      ownerReferences: [ownerRef('apps/v1', 'ReplicaSet', rs)],
+      ownerReferences: [ownerRef('apps/v1', ownerKind, rs)],
     }, age),
     spec: {
       containers: spec.containers,

@@ -224,6 +224,10 @@ function curl(client: Client, args: string[]): ExecResult {
     verbose(`* Connected to ${host} (${ip}) port ${port}`);
     return failure(opts, 28, `Operation timed out after ${timeoutMs} milliseconds with 0 bytes received`, '000', stderr);
   }
+  if (outcome.kind === 'reset') {
+    verbose(`* Connected to ${host} (${ip}) port ${port}`);
+    return failure(opts, 56, 'Recv failure: Connection reset by peer', '000', stderr);
+  }
   if (outcome.kind === 'refused' || outcome.kind === 'connected') {
     return failure(opts, 7, `Failed to connect to ${host} port ${port} after 1 ms: Couldn't connect to server`, '000', stderr);
   }

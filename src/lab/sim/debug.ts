@@ -3,6 +3,8 @@ import type { KubeObject } from '../../cluster/types.ts';
 import { objectsOf } from './cluster-view.ts';
 import type { IstiodView, SimService } from './istiod.ts';
 import type { MeshSim } from './mesh.ts';
+import { ambientzJson } from './ambient.ts';
+import { gatewayAddresses } from './istiod.ts';
 import { hasSidecar, imageTag, proxyContainer, stableHash, stableUuid } from './objects.ts';
 
 /** A rendered debug response. */
@@ -44,9 +46,12 @@ function render(sim: MeshSim, istiod: IstiodView, name: string): DebugResponse {
     case 'clusterz':
       return json(istiod.registries.map((r) => ({ id: r.id, secretName: r.secretName, syncStatus: r.syncStatus })));
     case 'networkz':
-      return json(
-        istiod.gateways.map((g) => ({ Network: g.network, Cluster: g.clusterId, Addr: g.addr, Port: g.port, HBONEPort: 0, ServiceAccount: { Namespace: '', Name: '' } })),
-      );
+      return json([
+        ...istiod.gateways.map((g) => ({ Network: g.network, Cluster: g.clusterId, Addr: g.addr, Port: g.port, HBONEPort: 0, ServiceAccount: { Namespace: '', Name: '' } })),
+        ...hboneGateways(istiod),
+      ]);
+    case 'ambientz':
+      return json(ambientzJson(istiod, sim));
     case 'syncz':
       return json(syncz(sim, istiod));
     case 'configz':
@@ -56,6 +61,26 @@ function render(sim: MeshSim, istiod: IstiodView, name: string): DebugResponse {
     default:
       return NOT_FOUND;
   }
+}
+
+/**
+ * Labelled Services that listen on the HBONE port but not on 15443 (an ambient east-west gateway's
+ * Service): istiod lists them with Port 0 and HBONEPort 15008 (pilot/pkg/serviceregistry/kube/
+ * controller/network.go:336-351 at istio/istio eed52ebb).
+ */
+function hboneGateways(istiod: IstiodView): unknown[] {
+  const out: unknown[] = [];
+  for (const reg of istiod.registries) {
+    if (reg.syncStatus !== 'synced') continue;
+    for (const svc of objectsOf(reg.view, 'services')) {
+      const network = svc.metadata.labels?.['topology.istio.io/network'];
+      const ports = (svc.spec?.ports ?? []) as { port: number; nodePort?: number }[];
+      const hbone = ports.find((p) => p.port === 15008);
+      if (!network || !hbone || ports.some((p) => p.port === 15443)) continue;
+      for (const a of gatewayAddresses(reg.view, svc, hbone)) out.push({ Network: network, Cluster: reg.id, Addr: a.addr, Port: 0, HBONEPort: 15008, ServiceAccount: { Namespace: '', Name: '' } });
+    }
+  }
+  return out;
 }
 
 function registryz(istiod: IstiodView): unknown[] {

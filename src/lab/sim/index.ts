@@ -12,6 +12,7 @@ import { debugRequest } from './debug.ts';
 import { istiodLogLines } from './istiod-log.ts';
 import { clustersText, outboundClusters, proxyNetwork, serverInfo, statsOf } from './envoy.ts';
 import { meshSimOf, type MeshSim } from './mesh.ts';
+import { ztunnelConfigDump } from './ambient.ts';
 import { containerRunning, containersOf, podReady, proxyContainer } from './objects.ts';
 import type { Client } from './traffic.ts';
 
@@ -139,6 +140,20 @@ function portForwardTo(sim: MeshSim, view: ClusterView, namespace: string, podNa
       const result = url.startsWith('/debug/') ? debugRequest(sim, istiod, url) : { status: 404, body: '404 page not found\n' };
       res.writeHead(result.status, { 'content-type': result.status === 200 ? 'application/json' : 'text/plain; charset=utf-8' });
       res.end(result.body);
+    };
+  }
+  // ztunnel's admin listens on localhost:15000 of its pod (istio/ztunnel src/admin.rs, DEFAULT_ADMIN_PORT).
+  if (port === ENVOY_ADMIN_PORT && pod.metadata.labels?.app === 'ztunnel') {
+    if (!containerRunning(pod, 'istio-proxy')) return undefined;
+    return (req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path !== '/config_dump') {
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        res.end('404 not found\n');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(ztunnelConfigDump(sim, view, pod));
     };
   }
   if (port === ENVOY_ADMIN_PORT && proxyContainer(pod) && containerRunning(pod, 'istio-proxy')) {

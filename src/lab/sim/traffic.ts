@@ -6,6 +6,7 @@ import { objectsOf, type ClusterView } from './cluster-view.ts';
 import { hostStats, outboundCluster, proxyNetwork, statsOf, type LbHost } from './envoy.ts';
 import { gatewayAddresses, type SimEndpoint } from './istiod.ts';
 import type { MeshSim } from './mesh.ts';
+import { ambientRoute, isAmbientPod } from './ambient.ts';
 import { hasSidecar, isIPv4, matchesLabelSelector, matchesSelector, podReady, proxyContainer, stableHash } from './objects.ts';
 
 /** Where traffic starts: a container of a pod, through its sidecar or not (istio-proxy is uid 1337: bypassed). */
@@ -33,7 +34,9 @@ export type Outcome =
   /** The TCP connection was refused. */
   | { kind: 'refused' }
   /** The TCP connection was established (TCP tests). */
-  | { kind: 'connected'; ms: number };
+  | { kind: 'connected'; ms: number }
+  /** The connection was accepted, then reset (ztunnel without configuration, or nowhere to send it). */
+  | { kind: 'reset' };
 
 const DOMAIN = 'cluster.local';
 /** Envoy's connect timeout as Istio configures it (10 s): past it Envoy answers 503 itself. */
@@ -156,6 +159,17 @@ export function httpRequest(client: Client, resolved: Resolved, port: number, pa
       if (result.kind !== 'response' || result.body !== REASON_TERMINATION) stats.cx_connect_fail++;
     }
     return result;
+  }
+  // An ambient pod: its node's ztunnel captures the connection (no sidecar; the application container's own curl).
+  if (client.viaSidecar && isAmbientPod(client.pod)) {
+    const hop = ambientRoute(sim, client.view, client.pod, resolved.addresses[0], port);
+    if (hop) {
+      if (hop.kind === 'served') {
+        if (hop.view !== client.view && !mtlsVerifies(sim, client.view, hop.view)) return { kind: 'reset' };
+        return serve(hop.pod, path, hop.ms);
+      }
+      return hop.kind === 'refused' ? { kind: 'reset' } : hop;
+    }
   }
   return direct(client, resolved.addresses[0], port, path);
 }
