@@ -69,6 +69,16 @@ const EXPECTED: [fault: string, errors: string[], warnings: string[]][] = [
   ['external-webhook-unreachable', ['control-plane/primary-remote [cluster3] webhookUrlUnreachable'], []],
   // Without EXTERNAL_ISTIOD istiod reads remote secrets from the config cluster (there are none) and leads no other remote.
   ['external-istiod-flag-missing', ['connectivity/cross-cluster [cluster3] noEndpointsForCluster', 'control-plane/primary-remote [cluster1] externalIstiodOff', 'control-plane/proxy-sync [cluster1] proxyUnknownCluster', 'control-plane/remote-sync [cluster1] peerMissing', 'network/gateway-view [cluster1] gatewayViewMissing', 'services/cross-cluster-discovery [cluster1] peerNotSynced'], []],
+  // Ambient faults run on the ambient-multi-network scenario (their only topology).
+  // ztunnel-view reports on the cluster a ztunnel cannot reach (its peer: the ztunnel's cluster).
+  ['ambient-multi-network-off', ['ambient/eastwest-gateway [cluster2] gatewayClassMissing', 'ambient/eastwest-gateway [cluster2] noAddress', 'ambient/multi-network [cluster2] multiNetworkOff', 'ambient/ztunnel-view [cluster1] noRemoteNetworkWorkload', 'ambient/ztunnel-view [cluster2] noRemoteNetworkWorkload'], []],
+  ['ztunnel-cluster-id-default', ['ambient/multi-network [cluster2] ztunnelClusterIdMismatch', 'ambient/ztunnel-view [cluster1] noRemoteNetworkWorkload'], []],
+  ['ambient-ewgw-missing', ['ambient/eastwest-gateway [cluster2] ewgwMissing', 'ambient/ztunnel-view [cluster2] noRemoteNetworkWorkload'], []],
+  ['ambient-ewgw-no-address', ['ambient/eastwest-gateway [cluster2] noAddress', 'ambient/ztunnel-view [cluster2] noRemoteNetworkWorkload'], []],
+  ['ambient-global-label-asymmetric', ['ambient/global-services [cluster2] globalLabelAsymmetric', 'ambient/ztunnel-view [cluster2] noRemoteNetworkWorkload'], []],
+  // istiod judges scope with its own mesh config: cluster1 still shares cluster2's labelled Services, cluster2 shares nothing.
+  ['ambient-scope-config-missing', ['ambient/global-services [cluster2] scopeConfigMissing', 'ambient/waypoints [cluster2] waypointNotGlobal'], []],
+  ['ambient-waypoint-not-global', ['ambient/global-services [cluster2] globalLabelAsymmetric', 'ambient/waypoints [cluster2] waypointNotGlobal', 'ambient/ztunnel-view [cluster2] noRemoteNetworkWorkload'], []],
 ];
 
 const ROOTS: Record<string, { roots: string[]; independent?: Record<string, string> }> = {
@@ -121,6 +131,13 @@ const ROOTS: Record<string, { roots: string[]; independent?: Record<string, stri
   'external-kubeconfig-missing': { roots: ['control-plane/remote-secrets [cluster1] configKubeconfigMissing'] },
   'external-webhook-unreachable': { roots: ['control-plane/primary-remote [cluster3] webhookUrlUnreachable'] },
   'external-istiod-flag-missing': { roots: ['control-plane/primary-remote [cluster1] externalIstiodOff'] },
+  'ambient-multi-network-off': { roots: ['ambient/multi-network [cluster2] multiNetworkOff'] },
+  'ztunnel-cluster-id-default': { roots: ['ambient/multi-network [cluster2] ztunnelClusterIdMismatch'] },
+  'ambient-ewgw-missing': { roots: ['ambient/eastwest-gateway [cluster2] ewgwMissing'] },
+  'ambient-ewgw-no-address': { roots: ['ambient/eastwest-gateway [cluster2] noAddress'] },
+  'ambient-global-label-asymmetric': { roots: ['ambient/global-services [cluster2] globalLabelAsymmetric'] },
+  'ambient-scope-config-missing': { roots: ['ambient/global-services [cluster2] scopeConfigMissing'] },
+  'ambient-waypoint-not-global': { roots: ['ambient/waypoints [cluster2] waypointNotGlobal'] },
 };
 
 /**
@@ -161,6 +178,14 @@ describe('every lab fault against every check', () => {
       expect([...errors, ...warnings].some((key) => key.startsWith(`${checkId} [${fault.defaultCluster}]`)), `${checkId} on ${fault.defaultCluster}`).toBe(true);
     }
     expectRootCauses(run, [fault], ROOTS[name]);
+  });
+
+  // The healthy ambient mesh: no check errs or warns (sidecar-only checks skip with their reason).
+  it('ambient-multi-network without faults: no error, no warning, no broken probe', async () => {
+    const run = await runChecksOnLab({ scenario: 'ambient-multi-network' });
+    expect(brokenProbes(run)).toEqual([]);
+    expect(run.results.flatMap((r) => r.findings.filter((f) => f.severity !== 'info').map((f) => `${r.checkId} [${f.cluster}] ${f.messageId}`))).toEqual([]);
+    expect(run.results.filter((r) => r.checkId.startsWith('ambient/') && r.outcome === 'pass').length).toBeGreaterThanOrEqual(5);
   });
 
   // Two independent faults on different clusters: a second root of trust on cluster2 (mTLS with it

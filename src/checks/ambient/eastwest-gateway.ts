@@ -42,11 +42,15 @@ const check = defineCheck({
       noAddress: {
         template: 'Gateway {{name}} (class istio-east-west, network {{network}}) has no status.addresses: peers\' istiods get no address for network {{network}}',
         severity: 'error',
+        // istiod without multi-network registers no istio-east-west class: no controller programs the Gateway or writes its addresses.
+        explainedBy: [{ check: 'ambient/multi-network', messages: ['multiNetworkOff', 'ambientOff'], when: 'cluster' }],
         hint: 'See why the controller wrote none: kubectl --context=<{{cluster}} context> -n {{namespace}} describe gateways.gateway.networking.k8s.io {{name}}; kubectl --context=<{{cluster}} context> -n {{namespace}} get service -l gateway.networking.k8s.io/gateway-name={{name}} (a LoadBalancer still pending?)',
       },
       notProgrammed: {
         template: 'Gateway {{name}} (class istio-east-west) is not Programmed: its deployment or service is not ready',
         severity: 'error',
+        // istiod without multi-network registers no istio-east-west class: no controller programs the Gateway or writes its addresses.
+        explainedBy: [{ check: 'ambient/multi-network', messages: ['multiNetworkOff', 'ambientOff'], when: 'cluster' }],
         hint: 'See why: kubectl --context=<{{cluster}} context> -n {{namespace}} describe gateways.gateway.networking.k8s.io {{name}}; kubectl --context=<{{cluster}} context> -n {{namespace}} get pods -l gateway.networking.k8s.io/gateway-name={{name}}',
       },
       networkLabelMissing: {

@@ -29,6 +29,8 @@ const check = defineCheck({
       globalLabelAsymmetric: {
         template: 'Service {{service}} is GLOBAL in {{globalIn}} but LOCAL in {{cluster}}: scope must match in every cluster, and {{cluster}} neither shares nor receives it',
         severity: 'error',
+        // A waypoint's own Service left LOCAL is the waypoint check's finding; the asymmetry follows from it.
+        explainedBy: [{ check: 'ambient/waypoints', messages: ['waypointNotGlobal'], when: 'service' }],
         hint: 'Label it the same way everywhere: kubectl --context=<{{cluster}} context> -n {{namespace}} label service {{name}} istio.io/global=true',
       },
       globalServiceNotLocal: {

@@ -35,6 +35,8 @@ const check = defineCheck({
       waypointNotGlobal: {
         template: 'Waypoint Service {{waypoint}} in {{cluster}}, used by GLOBAL Service {{service}}, is not GLOBAL: traffic through the waypoint stays in its cluster',
         severity: 'error',
+        // Without the mesh config's serviceScopeConfigs rule no Service is GLOBAL, its label notwithstanding.
+        explainedBy: [{ check: 'ambient/global-services', messages: ['scopeConfigMissing'], when: 'cluster' }],
         hint: 'Label the waypoint\'s Service: kubectl --context=<{{cluster}} context> -n {{waypointNamespace}} label service {{waypointName}} istio.io/global=true (in every cluster).',
       },
       waypointMissing: {

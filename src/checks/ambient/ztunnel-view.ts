@@ -45,7 +45,8 @@ const check = defineCheck({
         severity: 'error',
         explainedBy: [
           { check: 'ambient/eastwest-gateway', messages: ['ewgwMissing', 'noAddress', 'noHboneListener', 'networkLabelMissing', 'networkMismatch', 'gatewayClassMissing'], when: 'peer-pair' },
-          { check: 'ambient/multi-network', messages: ['multiNetworkOff', 'ambientOff', 'ztunnelClusterIdMismatch'], when: 'cluster' },
+          // Either end: the ztunnel's istiod without multi-network (or refusing it), or the unreachable cluster's.
+          { check: 'ambient/multi-network', messages: ['multiNetworkOff', 'ambientOff', 'ztunnelClusterIdMismatch'], when: 'peer-pair' },
           { check: 'ambient/global-services', messages: ['globalLabelAsymmetric', 'scopeConfigMissing'], when: 'peer-pair' },
         ],
         hint: 'Check network {{peerNetwork}}\'s east-west gateway in {{peer}}: kubectl --context=<{{peer}} context> get gateways.gateway.networking.k8s.io -A -l topology.istio.io/network={{peerNetwork}}; and istiod\'s log here for "No network gateway found for network {{peerNetwork}}".',
@@ -125,8 +126,11 @@ async function judgeRemoteNetworks(ctx: Ctx, sources: ViewSource[], view: Awaite
         const [namespace, name] = key.split('/');
         ctx.report({
           messageId: 'noRemoteNetworkWorkload',
+          // On the cluster that cannot be reached (as network/gateway-view and connectivity's
+          // noEndpointsForCluster do): its network lacks the way in; the ztunnel's cluster is the peer.
+          cluster: peer.name,
           resource: { kind: 'Service', namespace, name },
-          peer: peer.name,
+          peer: ctx.cluster.name,
           data: { source: source.what, service: key, peerNetwork: peerInfo.network, peer: peer.name, ready: remote.ready },
         });
       }

@@ -31,8 +31,9 @@ describe('ambient/ztunnel-view', () => {
     const objects = await ambientObjects();
     objectNamed(objects, 'cluster2', 'k8sgateways', 'istio-eastwestgateway').status.addresses = [];
     const { runs } = await runCheck(check, await ambientReaders(objects));
-    expect(findingKeys(runs)).toEqual(['cluster1:noRemoteNetworkWorkload']);
-    expect(runFor(runs, 'cluster1').findings[0]).toMatchObject({ peer: 'cluster2', resource: { kind: 'Service', namespace: 'sample', name: 'helloworld' } });
+    // cluster1's ztunnel has no way to cluster2's network: the finding is on cluster2, cluster1 its peer.
+    expect(findingKeys(runs)).toEqual(['cluster2:noRemoteNetworkWorkload']);
+    expect(runFor(runs, 'cluster1').findings[0]).toMatchObject({ cluster: 'cluster2', peer: 'cluster1', resource: { kind: 'Service', namespace: 'sample', name: 'helloworld' } });
   });
 
   it('unexplainedGatewayAddress and rootNotTrusted', async () => {

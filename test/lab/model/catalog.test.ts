@@ -15,11 +15,13 @@ const TABLE_FAULTS = [
   'root-mismatch', 'ca-key-mismatch', 'not-a-ca', 'chain-wrong-order', 'intermediate-expired', 'intermediate-expiring',
   'stale-root-configmap', 'failover-no-outlier-detection',
   'external-kubeconfig-missing', 'external-webhook-unreachable', 'external-istiod-flag-missing',
+  'ambient-multi-network-off', 'ztunnel-cluster-id-default', 'ambient-ewgw-missing', 'ambient-ewgw-no-address',
+  'ambient-global-label-asymmetric', 'ambient-scope-config-missing', 'ambient-waypoint-not-global',
 ];
 
 describe('lab catalog', () => {
-  it('lists the five scenarios', () => {
-    expect(LAB_SCENARIOS.map((s) => s.name)).toEqual(['multi-primary', 'multi-primary-single-network', 'primary-remote', 'external-control-plane', 'demo']);
+  it('lists the scenarios', () => {
+    expect(LAB_SCENARIOS.map((s) => s.name)).toEqual(['multi-primary', 'multi-primary-single-network', 'primary-remote', 'external-control-plane', 'ambient-multi-network', 'demo']);
   });
 
   it('has exactly the faults of the CHECKS.md table, each naming checks it fails and a default cluster', () => {
