@@ -126,3 +126,22 @@ export const BY_EXTERNAL_CONTROL_PLANE = [
   { check: 'control-plane/remote-secrets', messages: ['configKubeconfigMissing', 'configKubeconfigWrongCluster'], when: 'mesh' },
   { check: 'control-plane/primary-remote', messages: ['externalIstiodOff'], when: 'mesh' },
 ] as const satisfies readonly Explanation[];
+
+/**
+ * The serving cluster's ambient east-west gateway (class istio-east-west) missing, unprogrammed or
+ * without an address, and istiod without multi-network (which leaves the class unregistered): peers'
+ * ztunnels have no way into that network. `cluster`: the gateway's cluster.
+ */
+export const BY_AMBIENT_GATEWAY_HERE = [
+  { check: 'ambient/eastwest-gateway', messages: ['ewgwMissing', 'noAddress', 'noHboneListener', 'networkLabelMissing', 'networkMismatch', 'gatewayClassMissing', 'notProgrammed'], when: 'cluster' },
+  { check: 'ambient/multi-network', messages: ['multiNetworkOff', 'ambientOff'], when: 'cluster' },
+] as const satisfies readonly Explanation[];
+
+/**
+ * The calling cluster's ztunnel refused by istiod (a cluster id or network that is not the
+ * cluster's), missing or not ready, or istiod without ambient: an ambient pod's connections there go
+ * nowhere (reset, refused). `cluster`: the caller, which such findings name when no serving cluster is known.
+ */
+export const BY_AMBIENT_CLIENT_HERE = [
+  { check: 'ambient/multi-network', messages: ['ztunnelClusterIdMismatch', 'ztunnelNetworkMismatch', 'ztunnelNotReady', 'ztunnelMissing', 'ambientOff'], when: 'cluster' },
+] as const satisfies readonly Explanation[];

@@ -71,10 +71,11 @@ const EXPECTED: [fault: string, errors: string[], warnings: string[]][] = [
   ['external-istiod-flag-missing', ['connectivity/cross-cluster [cluster3] noEndpointsForCluster', 'control-plane/primary-remote [cluster1] externalIstiodOff', 'control-plane/proxy-sync [cluster1] proxyUnknownCluster', 'control-plane/remote-sync [cluster1] peerMissing', 'network/gateway-view [cluster1] gatewayViewMissing', 'services/cross-cluster-discovery [cluster1] peerNotSynced'], []],
   // Ambient faults run on the ambient-multi-network scenario (their only topology).
   // ztunnel-view reports on the cluster a ztunnel cannot reach (its peer: the ztunnel's cluster).
-  ['ambient-multi-network-off', ['ambient/eastwest-gateway [cluster2] gatewayClassMissing', 'ambient/eastwest-gateway [cluster2] noAddress', 'ambient/multi-network [cluster2] multiNetworkOff', 'ambient/ztunnel-view [cluster1] noRemoteNetworkWorkload', 'ambient/ztunnel-view [cluster2] noRemoteNetworkWorkload'], []],
-  ['ztunnel-cluster-id-default', ['ambient/multi-network [cluster2] ztunnelClusterIdMismatch', 'ambient/ztunnel-view [cluster1] noRemoteNetworkWorkload'], []],
+  ['ambient-multi-network-off', ['ambient/eastwest-gateway [cluster2] gatewayClassMissing', 'ambient/eastwest-gateway [cluster2] noAddress', 'ambient/multi-network [cluster2] multiNetworkOff', 'ambient/ztunnel-view [cluster1] noRemoteNetworkWorkload', 'ambient/ztunnel-view [cluster2] noRemoteNetworkWorkload', 'connectivity/gateway-reachability [cluster2] gatewayNoAddress'], []],
+  // istiod refuses cluster2's ztunnel: every connection of its ambient pods is reset (what no Envoy counts, curl tells).
+  ['ztunnel-cluster-id-default', ['ambient/multi-network [cluster2] ztunnelClusterIdMismatch', 'ambient/ztunnel-view [cluster1] noRemoteNetworkWorkload', 'connectivity/cross-cluster [cluster2] allRequestsFailed', 'connectivity/http [cluster2] connectionReset'], []],
   ['ambient-ewgw-missing', ['ambient/eastwest-gateway [cluster2] ewgwMissing', 'ambient/ztunnel-view [cluster2] noRemoteNetworkWorkload'], []],
-  ['ambient-ewgw-no-address', ['ambient/eastwest-gateway [cluster2] noAddress', 'ambient/ztunnel-view [cluster2] noRemoteNetworkWorkload'], []],
+  ['ambient-ewgw-no-address', ['ambient/eastwest-gateway [cluster2] noAddress', 'ambient/ztunnel-view [cluster2] noRemoteNetworkWorkload', 'connectivity/gateway-reachability [cluster2] gatewayNoAddress'], []],
   ['ambient-global-label-asymmetric', ['ambient/global-services [cluster2] globalLabelAsymmetric', 'ambient/ztunnel-view [cluster2] noRemoteNetworkWorkload'], []],
   // istiod judges scope with its own mesh config: cluster1 still shares cluster2's labelled Services, cluster2 shares nothing.
   ['ambient-scope-config-missing', ['ambient/global-services [cluster2] scopeConfigMissing', 'ambient/waypoints [cluster2] waypointNotGlobal'], []],

@@ -3,15 +3,15 @@ import { defineCheck } from '../../engine/define-check.ts';
 import { AccessError, type ClusterReader } from '../../cluster/types.ts';
 import type { ContextOf } from '../../engine/types.ts';
 import { hostDeltas, splitHost } from '../../mesh/envoy-clusters.ts';
-import { attributeFailures, explainServingFailure } from '../../mesh/probes/attribution.ts';
+import { attributeByResponse, attributeFailures, explainServingFailure, podClusters } from '../../mesh/probes/attribution.ts';
 import { probeRound, type ProbeRound } from '../../mesh/probes/http-round.ts';
 import { probeSettings, type ProbeSettings, type ProbeTarget } from '../../mesh/probes/options.ts';
-import { eastWestGateways, endpointOwners, readyEndpointsByCluster } from '../../mesh/probes/peers.ts';
+import { eastWestGateways, endpointOwners, peerRead, readyEndpointsByCluster } from '../../mesh/probes/peers.ts';
 import { missingTool, selectSource } from '../../mesh/probes/source.ts';
 import { NO_TARGETS_REASON, probeTargets, targetsFor } from '../../mesh/probes/targets.ts';
 import { dataPlaneSkipReason } from '../../mesh/roles.ts';
 import { untilAborted } from '../../util/abort.ts';
-import { BY_BROKEN_TRUST, BY_CALLERS_VIEW, BY_EASTWEST_PATH_HERE, BY_EXTERNAL_CONTROL_PLANE, BY_GATEWAY_HERE, BY_GATEWAY_UNPUBLISHED_HERE, BY_NETWORK_UNKNOWN, BY_SERVICE_PORTS, BY_UNINJECTED_ENDPOINTS } from '../../engine/explanations.ts';
+import { BY_AMBIENT_CLIENT_HERE, BY_AMBIENT_GATEWAY_HERE, BY_BROKEN_TRUST, BY_CALLERS_VIEW, BY_EASTWEST_PATH_HERE, BY_EXTERNAL_CONTROL_PLANE, BY_GATEWAY_HERE, BY_GATEWAY_UNPUBLISHED_HERE, BY_NETWORK_UNKNOWN, BY_SERVICE_PORTS, BY_UNINJECTED_ENDPOINTS } from '../../engine/explanations.ts';
 
 const ID = 'connectivity/cross-cluster';
 /** Below this chance that a cluster got no request by luck, "never served" is an error. */
@@ -63,7 +63,7 @@ const check = defineCheck({
   id: ID,
   category: 'connectivity',
   scope: 'mesh',
-  needs: ['exec', 'pods', 'services', 'endpointslices', 'nodes', 'k8sgateways', 'configmaps'],
+  needs: ['exec', 'pods', 'namespaces', 'services', 'endpointslices', 'nodes', 'k8sgateways', 'configmaps'],
   meta: {
     description: 'Requests from every cluster are served by every cluster that has endpoints for the target',
     details:
@@ -81,13 +81,13 @@ const check = defineCheck({
       allRequestsFailed: {
         template: 'All {{errors}} requests from {{source}} to {{target}} served by {{serving}} failed (hosts {{hosts}}): {{cause}}',
         severity: 'error',
-        explainedBy: [...BY_GATEWAY_HERE, ...BY_EASTWEST_PATH_HERE, ...BY_NETWORK_UNKNOWN, ...BY_UNINJECTED_ENDPOINTS, ...BY_BROKEN_TRUST, ...BY_EXTERNAL_CONTROL_PLANE],
+        explainedBy: [...BY_GATEWAY_HERE, ...BY_EASTWEST_PATH_HERE, ...BY_NETWORK_UNKNOWN, ...BY_UNINJECTED_ENDPOINTS, ...BY_BROKEN_TRUST, ...BY_EXTERNAL_CONTROL_PLANE, ...BY_AMBIENT_CLIENT_HERE],
         hint: `Fix what the cause names: CERTIFICATE_VERIFY_FAILED, see certificates/shared-root; a timeout, connectivity/gateway-reachability; "connection termination", network/cross-network-gateway or services/endpoints. ${HINT_VERIFY}`,
       },
       someRequestsFailed: {
         template: '{{errors}} of {{total}} requests from {{source}} to {{target}} served by {{serving}} failed (hosts {{hosts}}): {{cause}}',
         severity: 'warning',
-        explainedBy: [...BY_GATEWAY_HERE, ...BY_EASTWEST_PATH_HERE, ...BY_NETWORK_UNKNOWN, ...BY_UNINJECTED_ENDPOINTS, ...BY_BROKEN_TRUST, ...BY_EXTERNAL_CONTROL_PLANE],
+        explainedBy: [...BY_GATEWAY_HERE, ...BY_EASTWEST_PATH_HERE, ...BY_NETWORK_UNKNOWN, ...BY_UNINJECTED_ENDPOINTS, ...BY_BROKEN_TRUST, ...BY_EXTERNAL_CONTROL_PLANE, ...BY_AMBIENT_CLIENT_HERE],
         hint: `Intermittent failures: look at the serving pods (readiness, restarts) and at outlier detection. ${HINT_VERIFY}`,
       },
       noEndpointsForCluster: {
@@ -100,14 +100,26 @@ const check = defineCheck({
         hint: `istiod did not give the source's proxy that cluster's endpoints: see services/cross-cluster-discovery, services/endpoints and network/gateway-view; list what it has: istioctl proxy-config endpoints -n <pod namespace> <pod name> --cluster "outbound|{{port}}||{{fqdn}}".`,
       },
       neverServed: {
-        template: '{{serving}} has endpoints for {{target}} in the sidecar of {{source}}, but served none of {{requests}} requests (chance of that by luck: {{chance}})',
+        template: '{{serving}} served none of {{requests}} requests from {{source}} to {{target}}, though {{why}} (chance of that by luck: {{chance}})',
         severity: 'error',
+        // An ambient source's ztunnel sends to local endpoints only when it has no way into the serving network.
+        explainedBy: [
+          { check: 'ambient/ztunnel-view', messages: ['noRemoteNetworkWorkload'], when: 'cluster' },
+          ...BY_AMBIENT_GATEWAY_HERE,
+          { check: 'ambient/global-services', messages: ['globalLabelAsymmetric', 'scopeConfigMissing'], when: 'mesh' },
+          { check: 'ambient/multi-network', messages: ['multiNetworkOff', 'ambientOff', 'ztunnelClusterIdMismatch'], when: 'mesh' },
+        ],
         hint: `Traffic stays away from that cluster: a DestinationRule with locality failover or subsets (kubectl get destinationrules -A), or its endpoints are unhealthy in Envoy. ${HINT_VERIFY}`,
       },
       notObserved: {
         template: '{{serving}} served none of {{requests}} requests from {{source}} to {{target}}; with that few requests it may be chance ({{chance}})',
         severity: 'info',
         hint: 'Send more requests: --probe-count 30.',
+      },
+      servingUnknown: {
+        template: 'No response of {{target}} to {{source}} names the pod that served it, and an ambient source has no Envoy counters: which clusters served is unknown',
+        severity: 'info',
+        hint: 'Probe a path that answers with its pod name, as istio.io\'s ambient verification does: --probe-to helloworld.sample:5000/hello (or an echo server that prints its hostname); or probe from a pod with a sidecar (--probe-from).',
       },
       sourceProbeFailed: {
         template: 'No cross-cluster measurement from {{cluster}}: the probe could not run there ({{reason}}); the matrix has no row for it',
@@ -157,6 +169,7 @@ const check = defineCheck({
 
     const owners = await endpointOwners(ctx);
     const gateways = await eastWestGateways(ctx);
+    const pods = rounds.some((r) => !r.statsBefore) ? await podsByName(ctx) : new Map<string, string>();
     const matrices: TargetMatrix[] = [];
     for (const target of allTargets) {
       const expectedCounts = target.service ? await readyEndpointsByCluster(ctx.clusters, ctx.clusterInfos, target.service) : new Map<string, number>();
@@ -165,6 +178,14 @@ const check = defineCheck({
       for (const round of rounds) {
         const t = round.targets.find((x) => x.target.label === target.label);
         if (!t) continue;
+        const pod = `${round.source.pod.namespace}/${round.source.pod.name}`;
+        if (!round.statsBefore) {
+          const row = ambientRow(ctx, round, t, target, pods);
+          if (!row) continue;
+          matrix.rows.push({ source: round.source.cluster, pod, cells: row.cells });
+          judgeRow(ctx, { source: round.source.cluster, pod, target: target.label, service: target.service && `${target.service.namespace}/${target.service.name}`, fqdn: t.fqdn, port: target.port, cells: row.cells, kinds: new Map(), expectedCounts, gateways, curlDetails: row.curlDetails, envoy: false });
+          continue;
+        }
         const cells: Record<string, MatrixCell> = {};
         const kinds = new Map<string, Set<'pod' | 'gateway' | 'unknown'>>();
         const deltas = hostDeltas(round.statsBefore!, round.statsAfter!, t.fqdn, target.port);
@@ -188,7 +209,7 @@ const check = defineCheck({
         }
         const source = round.source.cluster;
         matrix.rows.push({ source, pod: `${round.source.pod.namespace}/${round.source.pod.name}`, cells });
-        judgeRow(ctx, { source, pod: `${round.source.pod.namespace}/${round.source.pod.name}`, target: target.label, service: target.service && `${target.service.namespace}/${target.service.name}`, fqdn: t.fqdn, port: target.port, cells, kinds, expectedCounts, gateways, curlDetails });
+        judgeRow(ctx, { source, pod: `${round.source.pod.namespace}/${round.source.pod.name}`, target: target.label, service: target.service && `${target.service.namespace}/${target.service.name}`, fqdn: t.fqdn, port: target.port, cells, kinds, expectedCounts, gateways, curlDetails, envoy: true });
       }
       const columns = new Set([...matrix.rows.flatMap((r) => Object.keys(r.cells)), ...matrix.expected]);
       matrix.serving = [...orderClusters(ctx, [...columns].filter((c) => c !== UNKNOWN)), ...(columns.has(UNKNOWN) ? [UNKNOWN] : [])];
@@ -236,6 +257,45 @@ interface RowInput {
   gateways: Awaited<ReturnType<typeof eastWestGateways>>;
   /** Per serving cluster: what curl saw of the requests that failed there. */
   curlDetails: Map<string, string>;
+  /** The cells come from the source sidecar's Envoy counters (else from the responses: an ambient source). */
+  envoy: boolean;
+}
+
+/** Pod name -> cluster over every readable cluster, once per run (ambient rows attribute by it). */
+function podsByName(ctx: Ctx): Promise<Map<string, string>> {
+  return ctx.memo.get('probe-pod-clusters', async () =>
+    podClusters(
+      await Promise.all(
+        ctx.clusters.map(async (reader, i) => ({ cluster: reader.name, pods: ctx.clusterInfos[i]?.reachable === false ? [] : await peerRead(() => reader.list('pods'), []) })),
+      ),
+    ),
+  );
+}
+
+/** Text for the hosts of a cell without Envoy counters. */
+const NO_ENVOY_HOSTS = 'unknown: an ambient source has no Envoy counters';
+
+/**
+ * The row of an ambient source (no sidecar, so no Envoy counters): successful requests go to the
+ * cluster of the pod their response names, failed ones to the unknown column (curl tells why, not
+ * where). Undefined, after an info finding, when requests succeeded but no response named a pod.
+ */
+function ambientRow(ctx: Ctx, round: ProbeRound, t: ProbeRound['targets'][number], target: ProbeTarget, pods: Map<string, string>): { cells: Record<string, MatrixCell>; curlDetails: Map<string, string> } | undefined {
+  const by = attributeByResponse(t.requests, pods);
+  const source = `${round.source.cluster} (${round.source.pod.namespace}/${round.source.pod.name})`;
+  if (by.served.size === 0 && by.unattributed > 0) {
+    ctx.report({ messageId: 'servingUnknown', cluster: round.source.cluster, data: { source, target: target.label } });
+    return undefined;
+  }
+  const cells: Record<string, MatrixCell> = {};
+  for (const [cluster, success] of by.served) cells[cluster] = { success, errors: 0, hosts: [] };
+  const curlDetails = new Map<string, string>();
+  if (by.failed > 0) {
+    cells[UNKNOWN] = { success: 0, errors: by.failed, hosts: [] };
+    const details = [...new Map(t.requests.filter((r) => r.failure).map((r) => [r.failure!.detail, t.requests.filter((x) => x.failure?.detail === r.failure!.detail).length])).entries()];
+    curlDetails.set(UNKNOWN, details.length === 1 ? details[0][0] : details.map(([detail, n]) => `${n}x ${detail}`).join('; '));
+  }
+  return { cells, curlDetails };
 }
 
 /** Findings of one source's row: failing cells, and expected clusters that never served. */
@@ -243,13 +303,14 @@ function judgeRow(ctx: Ctx, row: RowInput): void {
   const networkOf = (cluster: string) => ctx.clusterInfos.find((i) => i.name === cluster)?.network;
   const sourceText = `${row.source} (${row.pod})`;
   const base = { source: sourceText, target: row.target, fqdn: row.fqdn, port: row.port };
-  const requests = Object.values(row.cells).reduce((n, c) => n + c.success + c.errors, 0);
+  // Requests whose serving cluster is known: every request Envoy counted, or (ambient) the responses that named their pod.
+  const requests = Object.entries(row.cells).reduce((n, [column, c]) => n + (row.envoy ? c.success + c.errors : column === UNKNOWN ? 0 : c.success), 0);
   // For root causes: the caller, and the service probed.
   const about = { peer: row.source, service: row.service };
   for (const [serving, cell] of Object.entries(row.cells)) {
     if (cell.errors === 0) continue;
     const cause = explainServingFailure({ sourceNetwork: networkOf(row.source), servingCluster: serving, servingNetwork: networkOf(serving), hostKinds: row.kinds.get(serving) ?? new Set(), gateways: row.gateways, curlDetail: row.curlDetails.get(serving) });
-    const data = { ...base, serving, errors: cell.errors, total: cell.errors + cell.success, hosts: cell.hosts.join(', '), cause };
+    const data = { ...base, serving, errors: cell.errors, total: cell.errors + cell.success, hosts: row.envoy ? cell.hosts.join(', ') : NO_ENVOY_HOSTS, cause };
     ctx.report({ messageId: cell.success === 0 ? 'allRequestsFailed' : 'someRequestsFailed', cluster: serving === UNKNOWN ? row.source : serving, ...about, data });
   }
   // No request reached Envoy (DNS or connect failed before it): connectivity/http and dns say why.
@@ -258,7 +319,8 @@ function judgeRow(ctx: Ctx, row: RowInput): void {
   for (const [serving, endpoints] of row.expectedCounts) {
     const cell = row.cells[serving];
     if (cell && cell.success + cell.errors > 0) continue;
-    if (!cell) {
+    // Without Envoy counters (ambient) nothing tells whether the source's ztunnel knows that cluster's endpoints: chance decides.
+    if (!cell && row.envoy) {
       const cause = explainServingFailure({ sourceNetwork: networkOf(row.source), servingCluster: serving, servingNetwork: networkOf(serving), hostKinds: new Set(), gateways: row.gateways, curlDetail: 'istiod sent no endpoint of that cluster (is it discovered? is its network\'s gateway known? do its endpoints have a sidecar? istiod sends other networks none without one)' });
       ctx.report({ messageId: 'noEndpointsForCluster', cluster: serving, ...about, data: { ...base, serving, endpoints, cause } });
       continue;
@@ -266,7 +328,10 @@ function judgeRow(ctx: Ctx, row: RowInput): void {
     // Endpoints present but idle: how likely is that by chance with this many requests?
     const share = totalEndpoints > 0 ? endpoints / totalEndpoints : 0;
     const chance = Math.pow(1 - share, requests);
-    const data = { ...base, serving, requests, chance: chance < 0.001 ? '<0.1%' : `${(chance * 100).toFixed(1)}%` };
-    ctx.report({ messageId: chance < CHANCE_THRESHOLD ? 'neverServed' : 'notObserved', cluster: serving, data });
+    const why = row.envoy ? `the sidecar of ${row.source} has endpoints there` : `it has ${endpoints} ready endpoint(s) for it`;
+    const data = { ...base, serving, requests, why, chance: chance < 0.001 ? '<0.1%' : `${(chance * 100).toFixed(1)}%` };
+    // An ambient source's ztunnel picks among the workloads istiod gave it: no Envoy to watch.
+    const hint = row.envoy || chance >= CHANCE_THRESHOLD ? {} : { hint: `The source's ztunnel sends only to workloads istiod gave it: istioctl --context=<${row.source} context> ztunnel-config workloads | grep ${row.fqdn.split('.')[0]} (one SplitHorizon workload per peer network); see ambient/ztunnel-view and ambient/eastwest-gateway.` };
+    ctx.report({ messageId: chance < CHANCE_THRESHOLD ? 'neverServed' : 'notObserved', cluster: serving, data, ...hint });
   }
 }

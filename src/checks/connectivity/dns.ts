@@ -15,7 +15,7 @@ export default defineCheck({
   scope: 'cluster',
   // An external control plane cluster runs no proxies of the mesh.
   appliesTo: dataPlaneSkipReason,
-  needs: ['exec', 'pods', 'services'],
+  needs: ['exec', 'pods', 'namespaces', 'services'],
   meta: {
     description: 'Each probe target\'s FQDN resolves inside a meshed pod of the cluster',
     details:

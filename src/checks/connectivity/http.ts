@@ -9,7 +9,7 @@ import { eastWestGateways, endpointOwners } from '../../mesh/probes/peers.ts';
 import { sourceOrSkip } from '../../mesh/probes/source.ts';
 import { targetsOrSkip } from '../../mesh/probes/targets.ts';
 import { untilAborted } from '../../util/abort.ts';
-import { BY_BROKEN_TRUST, BY_EASTWEST_PATH_HERE, BY_EXTERNAL_CONTROL_PLANE, BY_GATEWAY_HERE, BY_NETWORK_UNKNOWN, BY_SERVICE_PORTS, BY_UNINJECTED_ENDPOINTS } from '../../engine/explanations.ts';
+import { BY_AMBIENT_CLIENT_HERE, BY_BROKEN_TRUST, BY_EASTWEST_PATH_HERE, BY_EXTERNAL_CONTROL_PLANE, BY_GATEWAY_HERE, BY_NETWORK_UNKNOWN, BY_SERVICE_PORTS, BY_UNINJECTED_ENDPOINTS } from '../../engine/explanations.ts';
 import { dataPlaneSkipReason } from '../../mesh/roles.ts';
 
 const ID = 'connectivity/http';
@@ -36,7 +36,7 @@ export default defineCheck({
   scope: 'cluster',
   // An external control plane cluster runs no proxies of the mesh.
   appliesTo: dataPlaneSkipReason,
-  needs: ['exec', 'pods', 'services', 'nodes', 'k8sgateways', 'configmaps'],
+  needs: ['exec', 'pods', 'namespaces', 'services', 'nodes', 'k8sgateways', 'configmaps'],
   meta: {
     description: 'HTTP requests from a meshed pod of the cluster to each probe target succeed',
     details:
@@ -66,7 +66,7 @@ export default defineCheck({
         severity: 'error',
         // Nothing accepted it: through another network, the serving cluster's east-west gateway (its pods, port, policy);
         // an unroutable pod IP; a port the service lacks in this cluster.
-        explainedBy: [...BY_EASTWEST_PATH_HERE, ...BY_NETWORK_UNKNOWN, ...BY_SERVICE_PORTS],
+        explainedBy: [...BY_EASTWEST_PATH_HERE, ...BY_NETWORK_UNKNOWN, ...BY_SERVICE_PORTS, ...BY_AMBIENT_CLIENT_HERE],
         hint: `Nothing accepted the connection: is the Service port right and is there a sidecar? ${VERIFY}`,
       },
       timeout: {
@@ -74,7 +74,7 @@ export default defineCheck({
         severity: 'error',
         // The finding names the serving cluster when the failing requests went to it: its gateway path dropping them,
         // or pod IPs of a cluster without network; else the caller: a port its own definition of the service lacks.
-        explainedBy: [...BY_EASTWEST_PATH_HERE, ...BY_NETWORK_UNKNOWN, ...BY_SERVICE_PORTS],
+        explainedBy: [...BY_EASTWEST_PATH_HERE, ...BY_NETWORK_UNKNOWN, ...BY_SERVICE_PORTS, ...BY_AMBIENT_CLIENT_HERE],
         hint: `A blocked path (firewall, security group, NetworkPolicy) or an unroutable address; test the peer gateway: meshdoctor --only connectivity/gateway-reachability. ${VERIFY}`,
       },
       tlsFailure: {
@@ -86,13 +86,13 @@ export default defineCheck({
       connectionReset: {
         template: '{{failed}}/{{total}} requests from {{source}} to {{target}} were reset ({{detail}})',
         severity: 'error',
-        explainedBy: [...BY_GATEWAY_HERE, ...BY_EASTWEST_PATH_HERE, ...BY_UNINJECTED_ENDPOINTS, ...BY_BROKEN_TRUST, ...BY_EXTERNAL_CONTROL_PLANE],
+        explainedBy: [...BY_GATEWAY_HERE, ...BY_EASTWEST_PATH_HERE, ...BY_UNINJECTED_ENDPOINTS, ...BY_BROKEN_TRUST, ...BY_EXTERNAL_CONTROL_PLANE, ...BY_AMBIENT_CLIENT_HERE],
         hint: `A reset usually means an mTLS mismatch (a STRICT PeerAuthentication towards a client without a sidecar) or a crashing server. ${VERIFY}`,
       },
       upstreamError: {
         template: '{{failed}}/{{total}} requests from {{source}} to {{target}} got Envoy\'s 503{{servedBy}}: {{cause}}',
         severity: 'error',
-        explainedBy: [...BY_GATEWAY_HERE, ...BY_EASTWEST_PATH_HERE, ...BY_UNINJECTED_ENDPOINTS, ...BY_BROKEN_TRUST, ...BY_EXTERNAL_CONTROL_PLANE],
+        explainedBy: [...BY_GATEWAY_HERE, ...BY_EASTWEST_PATH_HERE, ...BY_UNINJECTED_ENDPOINTS, ...BY_BROKEN_TRUST, ...BY_EXTERNAL_CONTROL_PLANE, ...BY_AMBIENT_CLIENT_HERE],
         hint:
           '"no healthy upstream": Envoy has no healthy endpoint (services/endpoints); "connection termination" through an east-west gateway: ' +
           'its 15443 Gateway is not AUTO_PASSTHROUGH (network/cross-network-gateway) or the destination has no sidecar (services/endpoints). ' + VERIFY,
@@ -110,7 +110,7 @@ export default defineCheck({
       summary: {
         template: '{{source}} -> {{target}}: {{ok}}/{{total}} reached (status {{statuses}}), p50 {{p50}}, p95 {{p95}}',
         severity: 'info',
-        hint: 'Nothing to do; latency is curl\'s time_total through the sidecar.',
+        hint: 'Nothing to do; latency is curl\'s time_total through the mesh (the sidecar, or ztunnel for an ambient pod).',
       },
     },
   },

@@ -160,3 +160,52 @@ export function attributeFailures(requests: ProbeRequest[], deltas: HostDelta[] 
   for (const group of all) if (group.left > 0) assign(group, undefined, group.left);
   return [...assigned.values()];
 }
+
+/**
+ * Which cluster each pod name belongs to, over every readable cluster: how a response that names its
+ * pod (helloworld's `Hello version: v1, instance: helloworld-v1-...`, an echo server's hostname) is
+ * attributed when the source has no Envoy counters (ambient). A name found in two clusters tells
+ * nothing and is left out.
+ */
+export function podClusters(podsByCluster: { cluster: string; pods: { metadata: { name: string } }[] }[]): Map<string, string> {
+  const owner = new Map<string, string>();
+  const ambiguous = new Set<string>();
+  for (const { cluster, pods } of podsByCluster) {
+    for (const pod of pods) {
+      const name = pod.metadata.name;
+      const seen = owner.get(name);
+      if (seen !== undefined && seen !== cluster) ambiguous.add(name);
+      else owner.set(name, cluster);
+    }
+  }
+  for (const name of ambiguous) owner.delete(name);
+  return owner;
+}
+
+/** Requests of one target attributed by their responses: per serving cluster, and what no response told. */
+export interface ResponseAttribution {
+  /** Successful requests per cluster whose pod the response named. */
+  served: Map<string, number>;
+  /** Successful requests whose response named no known pod. */
+  unattributed: number;
+  /** Failed requests (curl's failure kinds; no counter tells where they went). */
+  failed: number;
+}
+
+/** Pod names are DNS labels: the tokens of a body that could be one. */
+const NAME_TOKEN = /[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?/g;
+
+/** Attribute requests by the pod name each successful response carries (see podClusters). */
+export function attributeByResponse(requests: ProbeRequest[], pods: Map<string, string>): ResponseAttribution {
+  const result: ResponseAttribution = { served: new Map(), unattributed: 0, failed: 0 };
+  for (const r of requests) {
+    if (r.failure) {
+      result.failed++;
+      continue;
+    }
+    const cluster = (r.bodyHead?.toLowerCase().match(NAME_TOKEN) ?? []).map((token) => pods.get(token)).find((c) => c !== undefined);
+    if (cluster === undefined) result.unattributed++;
+    else result.served.set(cluster, (result.served.get(cluster) ?? 0) + 1);
+  }
+  return result;
+}

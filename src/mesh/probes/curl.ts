@@ -15,7 +15,12 @@ export interface ProbeRequest {
   /** curl's time_total in ms (undefined when unknown). */
   ms?: number;
   failure?: { kind: FailureKind; detail: string };
+  /** The start of the response body (BODY_HEAD_CHARS): which pod served, for apps that say so (helloworld). */
+  bodyHead?: string;
 }
+
+/** Characters of a response body kept per request: enough for a greeting that names its pod. */
+const BODY_HEAD_CHARS = 256;
 
 const MARKER = '__meshdoctor__';
 const WRITE_OUT = `\\n${MARKER} %{http_code} %{time_total}\\n`;
@@ -48,6 +53,7 @@ export function classifyCurl(result: ExecResult): ProbeRequest {
   const time = Number(written[1]);
   const body = markerAt >= 0 ? result.stdout.slice(0, markerAt) : result.stdout;
   const request: ProbeRequest = { exitCode: result.exitCode, status };
+  if (body) request.bodyHead = body.slice(0, BODY_HEAD_CHARS);
   if (Number.isFinite(time) && written[1] !== undefined) request.ms = Math.round(time * 1000 * 10) / 10;
   if (result.exitCode !== 0) {
     const curlError = curlErrorLine(result.stderr) || firstLine(result.stderr) || `curl exited ${result.exitCode}`;

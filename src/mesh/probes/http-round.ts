@@ -62,9 +62,14 @@ async function runRound(reader: ClusterReader, source: ProbeSource, targets: Pro
   const round: ProbeRound = { source, targets: targets.map((target) => ({ target, fqdn: targetFqdn(target, source.pod.namespace), requests: [] })) };
   // Only the round's own clusters are parsed out of the sidecar's /clusters (all a check reads of it).
   const wanted = round.targets.map((t) => ({ host: t.fqdn, port: t.target.port }));
-  const before = await readSidecarClusters(reader, source, wanted, settings.timeoutMs);
-  if ('error' in before) round.statsError = before.error;
-  else round.statsBefore = before.clusters;
+  // An ambient source has no Envoy of its own: its requests are attributed from the responses.
+  const before = source.sidecar
+    ? await readSidecarClusters(reader, source, wanted, settings.timeoutMs)
+    : source.ambient
+      ? undefined
+      : { error: `probe pod ${source.pod.namespace}/${source.pod.name} has no sidecar and is not captured by ztunnel` };
+  if (before && 'error' in before) round.statsError = before.error;
+  else if (before) round.statsBefore = before.clusters;
 
   const jobs = round.targets.flatMap((t) => Array.from({ length: settings.count }, () => t));
   const results = await pool(jobs, REQUEST_CONCURRENCY, async (t) => {
@@ -87,7 +92,6 @@ async function runRound(reader: ClusterReader, source: ProbeSource, targets: Pro
  * before/after reading must not be): exec `pilot-agent request GET clusters` in istio-proxy.
  */
 async function readSidecarClusters(reader: ClusterReader, source: ProbeSource, wanted: ClusterTarget[], timeoutMs: number): Promise<{ clusters: EnvoyClusters } | { error: string }> {
-  if (!source.sidecar) return { error: `probe pod ${source.pod.namespace}/${source.pod.name} has no sidecar` };
   let result: ExecResult;
   try {
     result = await reader.exec(source.pod, PROXY_CONTAINER, ['pilot-agent', 'request', 'GET', 'clusters'], probeExecOptions(timeoutMs));

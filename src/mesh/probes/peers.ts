@@ -5,6 +5,7 @@ import { AccessError, type ClusterReader } from '../../cluster/types.ts';
 import type { CheckContext, ClusterInfo } from '../../engine/types.ts';
 import { clusterEastWestGateways, type EastWestGateway } from '../eastwest-gateways.ts';
 import { labelsOf } from '../istio-objects.ts';
+import { HBONE_PORT, findAmbientEastWestGateways } from '../ambient.ts';
 
 /** What an Envoy host address is in the mesh. */
 export interface EndpointOwner {
@@ -37,6 +38,28 @@ export async function eastWestGateways(ctx: Pick<CheckContext, 'clusters' | 'clu
     ctx.clusters.map(async (reader, i) => {
       if (ctx.clusterInfos[i]?.reachable === false) return [];
       return (await peerRead(() => clusterEastWestGateways(ctx, reader, { nodes: true }), [])).filter((g) => g.recognisedByIstiod);
+    }),
+  );
+  return all.flat();
+}
+
+/**
+ * The ambient east-west gateways (class istio-east-west) a ztunnel of another network would use, in
+ * every readable cluster: those with the network label and an HBONE listener, as istiod takes them
+ * (pilot/pkg/serviceregistry/ambient/networks.go:248-290), addressed or not. Peers dial their HBONE
+ * listener's port (15008 unless it says otherwise).
+ */
+export async function ambientEastWestGateways(ctx: Pick<CheckContext, 'clusters' | 'clusterInfos'>): Promise<EastWestGateway[]> {
+  const all = await Promise.all(
+    ctx.clusters.map(async (reader, i) => {
+      if (ctx.clusterInfos[i]?.reachable === false) return [];
+      const gateways = findAmbientEastWestGateways(await peerRead(() => reader.listOptional('k8sgateways'), []));
+      return gateways
+        .filter((g) => g.network !== undefined && g.hboneListener)
+        .map((g): EastWestGateway => {
+          const port = g.hbonePort ?? HBONE_PORT;
+          return { cluster: reader.name, kind: 'Gateway', namespace: g.namespace, name: g.name, network: g.network, recognisedByIstiod: g.usableByPeers, gatewayPort: port, dialPort: port, podPort: port, addresses: g.addresses, selector: { 'gateway.networking.k8s.io/gateway-name': g.name } };
+        });
     }),
   );
   return all.flat();

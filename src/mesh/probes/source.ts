@@ -1,13 +1,16 @@
-// The pod connectivity probes run from, per cluster: a Running pod with a sidecar (or the one
-// `--probe-from` names), and the probe tools its application container has. Probes exec in the
-// application container, never istio-proxy: its uid 1337 traffic bypasses the sidecar
-// (https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/).
+// The pod connectivity probes run from, per cluster: a Running pod with a sidecar, else one captured
+// by ztunnel (ambient mode), or the one `--probe-from` names, and the probe tools its application
+// container has. Probes exec in the application container, never istio-proxy: its uid 1337 traffic
+// bypasses the sidecar (https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/); an ambient
+// pod's own traffic is what ztunnel captures
+// (https://istio.io/latest/docs/ambient/install/multicluster/verify/ curls from such a pod).
 import { AccessError, type ClusterReader, type KubeObject, type PodRef } from '../../cluster/types.ts';
 import type { ClusterReadContext, RunMemo } from '../../engine/types.ts';
 import { untilAborted } from '../../util/abort.ts';
 import { isPodReady, labelsOf } from '../istio-objects.ts';
 import { labelSelectorMatches, type LabelMap } from '../labels.ts';
 import { applicationContainer, hasSidecar } from '../sidecars.ts';
+import { isAmbientPod } from '../ambient.ts';
 import { firstLine, probeExecOptions } from './exec.ts';
 import type { ProbeSettings } from './options.ts';
 
@@ -28,6 +31,8 @@ export interface ProbeSource {
   labels: LabelMap;
   tools: Set<ProbeTool>;
   sidecar: boolean;
+  /** Captured by ztunnel (ambient mode): no Envoy of its own, its traffic goes through the node's ztunnel. */
+  ambient: boolean;
 }
 
 /** A source, or why a cluster has none. */
@@ -65,26 +70,30 @@ export function selectSource(memo: RunMemo, reader: ClusterReader, settings: Pro
 }
 
 async function findSource(reader: ClusterReader, settings: ProbeSettings): Promise<SourceSelection> {
-  const pods = await reader.list('pods');
+  const [pods, namespaces] = await Promise.all([reader.list('pods'), reader.list('namespaces')]);
+  const namespaceOf = new Map(namespaces.map((ns) => [ns.metadata.name, ns]));
+  const ambient = (pod: KubeObject) => isAmbientPod(pod, namespaceOf.get(pod.metadata.namespace ?? ''));
   let candidates: KubeObject[];
   if (settings.from.length) {
     candidates = settings.from.flatMap((spec) =>
       pods
         .filter((p) => p.metadata.namespace === spec.namespace && labelSelectorMatches(spec.selector, labelsOf(p)) && isRunning(p))
-        .sort((a, b) => Number(hasSidecar(b)) - Number(hasSidecar(a)) || a.metadata.name.localeCompare(b.metadata.name)),
+        .sort((a, b) => Number(hasSidecar(b)) - Number(hasSidecar(a)) || Number(ambient(b)) - Number(ambient(a)) || a.metadata.name.localeCompare(b.metadata.name)),
     );
     if (candidates.length === 0) return { skip: `no Running pod matches --probe-from ${settings.from.map((f) => f.text).join(', ')}` };
   } else {
+    // Sidecar pods first (their Envoy counters attribute each request to a cluster), then ambient ones.
     candidates = pods
-      .filter((p) => isRunning(p) && hasSidecar(p) && !isGatewayPod(p) && !isSystemNamespace(p.metadata.namespace, settings.istioNamespace) && applicationContainer(p))
+      .filter((p) => isRunning(p) && (hasSidecar(p) || ambient(p)) && !isGatewayPod(p) && !isSystemNamespace(p.metadata.namespace, settings.istioNamespace) && applicationContainer(p))
       .sort(
         (a, b) =>
+          Number(hasSidecar(b)) - Number(hasSidecar(a)) ||
           Number(b.metadata.namespace === PREFERRED_NAMESPACE) - Number(a.metadata.namespace === PREFERRED_NAMESPACE) ||
           Number(looksLikeToolbox(b)) - Number(looksLikeToolbox(a)) ||
           `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`),
       );
     if (candidates.length === 0) {
-      return { skip: 'no Running pod with an istio-proxy sidecar outside system namespaces to probe from (choose one with --probe-from NAMESPACE/LABEL-SELECTOR)' };
+      return { skip: 'no Running pod with an istio-proxy sidecar, nor one captured by ztunnel (ambient), outside system namespaces to probe from (choose one with --probe-from NAMESPACE/LABEL-SELECTOR)' };
     }
   }
 
@@ -99,7 +108,7 @@ async function findSource(reader: ClusterReader, settings: ProbeSettings): Promi
       continue;
     }
     const detected = await detectTools(reader, ref, container, settings.timeoutMs);
-    const source: ProbeSource = { cluster: reader.name, pod: ref, container, labels: labelsOf(pod), tools: detected.tools, sidecar: hasSidecar(pod) };
+    const source: ProbeSource = { cluster: reader.name, pod: ref, container, labels: labelsOf(pod), tools: detected.tools, sidecar: hasSidecar(pod), ambient: !hasSidecar(pod) && ambient(pod) };
     if (detected.tools.has('curl')) return { source };
     fallback ??= detected.tools.size > 0 ? source : undefined;
     tried.push(`${ref.namespace}/${ref.name} container ${container} (${detected.note})`);

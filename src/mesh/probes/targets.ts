@@ -36,6 +36,24 @@ function httpPortOf(svc: KubeObject): number | undefined {
 }
 
 /**
+ * Paths of Istio's samples that answer with the pod that served (`Hello version: v1, instance:
+ * helloworld-v1-...` from samples/helloworld, which istio.io's multicluster verification curls at
+ * /hello): probing them there lets responses tell the serving cluster (what an ambient source needs)
+ * and gets a 200 instead of the 404 of `/`. Keyed by a fragment of the container image.
+ */
+const SAMPLE_PATHS: [imageFragment: string, path: string][] = [['examples-helloworld', '/hello']];
+
+/** The path to probe a Service at: a known sample's (SAMPLE_PATHS) when its pods run one, else `/`. */
+function probePathOf(svc: KubeObject, pods: KubeObject[]): string {
+  const selector = svc.spec?.selector as LabelMap | undefined;
+  if (!selector || Object.keys(selector).length === 0) return '/';
+  const images = pods
+    .filter((p) => p.metadata.namespace === svc.metadata.namespace && Object.entries(selector).every(([k, v]) => labelsOf(p)[k] === v))
+    .flatMap((p) => ((p.spec?.containers ?? []) as { image?: string }[]).map((c) => c.image ?? ''));
+  return SAMPLE_PATHS.find(([fragment]) => images.some((image) => image.includes(fragment)))?.[1] ?? '/';
+}
+
+/**
  * Default targets: HTTP Services (not system ones, not headless) present in two or more clusters,
  * plus Services present in one cluster whose namespace has injected pods in another (remote-only
  * Services: those callers depend on cross-cluster discovery and DNS). Sorted; at most
@@ -46,25 +64,26 @@ export async function defaultTargets(readers: ClusterReader[], infos: ClusterInf
   const perCluster = await Promise.all(
     usable.map(async (r) => ({ cluster: r.name, services: await peerRead(() => r.list('services'), []), pods: await peerRead(() => r.list('pods'), []) })),
   );
-  const byKey = new Map<string, { svc: KubeObject; clusters: string[] }>();
-  for (const { cluster, services } of perCluster) {
+  const byKey = new Map<string, { svc: KubeObject; clusters: string[]; path: string }>();
+  for (const { cluster, services, pods } of perCluster) {
     for (const svc of services) {
       if (isSystemService(svc, istioNamespace) || svc.spec?.clusterIP === 'None' || svc.spec?.type === 'ExternalName') continue;
       const key = `${svc.metadata.namespace}/${svc.metadata.name}`;
-      const entry = byKey.get(key) ?? { svc, clusters: [] };
+      const entry = byKey.get(key) ?? { svc, clusters: [], path: '/' };
       entry.clusters.push(cluster);
+      if (entry.path === '/') entry.path = probePathOf(svc, pods);
       byKey.set(key, entry);
     }
   }
   const targets: ProbeTarget[] = [];
-  for (const [, { svc, clusters }] of [...byKey].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [, { svc, clusters, path }] of [...byKey].sort(([a], [b]) => a.localeCompare(b))) {
     const namespace = svc.metadata.namespace ?? 'default';
     const callersElsewhere = perCluster.some((c) => !clusters.includes(c.cluster) && c.pods.some((p) => p.metadata.namespace === namespace && hasSidecar(p)));
     if (clusters.length < 2 && !callersElsewhere) continue;
     const port = httpPortOf(svc);
     if (port === undefined) continue;
     const host = `${svc.metadata.name}.${namespace}`;
-    targets.push({ label: `${host}:${port}/`, host, port, path: '/', service: { namespace, name: svc.metadata.name } });
+    targets.push({ label: `${host}:${port}${path}`, host, port, path, service: { namespace, name: svc.metadata.name } });
   }
   return targets.slice(0, MAX_DEFAULT_TARGETS);
 }

@@ -36,6 +36,13 @@ const c2 = (mesh: LabMeshState) => clusterOf(mesh, 'cluster2');
 const ready = (pod: KubeObject) => (pod.status.conditions as { type: string; status: string }[]).find((c) => c.type === 'Ready')?.status;
 const cacerts = (mesh: LabMeshState, name: string) => secretData(getObject(clusterOf(mesh, name), 'Secret', 'istio-system', 'cacerts'));
 const remoteSecret = (mesh: LabMeshState, holder: string, name: string) => getObject(clusterOf(mesh, holder), 'Secret', 'istio-system', name);
+/** The Gateway API Gateway of a cluster (kind Gateway, not Istio's networking.istio.io one). */
+const apiGateway = (mesh: LabMeshState, cluster: string, namespace: string, name: string) =>
+  objectsOf(clusterOf(mesh, cluster), 'Gateway', namespace).find((g) => (g.apiVersion ?? '').startsWith('gateway.networking.k8s.io/') && g.metadata.name === name);
+const istiodEnv = (mesh: LabMeshState, cluster: string, name: string) => envOf(podsOf(clusterOf(mesh, cluster), 'istio-system', 'istiod')[0], 'discovery', name);
+const ztunnelEnv = (mesh: LabMeshState, cluster: string, name: string) =>
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  (getObject(clusterOf(mesh, cluster), 'DaemonSet', 'istio-system', 'ztunnel').spec.template.spec.containers[0].env as any[]).find((e) => e.name === name)?.value;
 const gatewaySvc = (mesh: LabMeshState) => getObject(c2(mesh), 'Service', 'istio-system', 'istio-eastwestgateway');
 
 /** Faults whose effect is all in sim/: the objects equal a healthy build's. */
@@ -382,6 +389,66 @@ const CASES: FaultCase[] = [
       const root = cacerts(mesh, 'cluster2')['root-cert.pem'];
       expect(getObject(c2(mesh), 'ConfigMap', 'sample', 'istio-ca-root-cert').data['root-cert.pem']).not.toBe(root);
       expect(getObject(c2(mesh), 'ConfigMap', 'istio-system', 'istio-ca-root-cert').data['root-cert.pem']).toBe(root);
+    },
+  },
+  {
+    fault: 'ambient-multi-network-off',
+    scenario: 'ambient-multi-network',
+    effect: (mesh) => {
+      expect(istiodEnv(mesh, 'cluster2', 'AMBIENT_ENABLE_MULTI_NETWORK')).not.toBe('true');
+      expect(istiodEnv(mesh, 'cluster1', 'AMBIENT_ENABLE_MULTI_NETWORK')).toBe('true');
+      // Nothing owns class istio-east-west: the Gateway stays without status.
+      expect(apiGateway(mesh, 'cluster2', 'istio-system', 'istio-eastwestgateway')?.status?.addresses ?? []).toEqual([]);
+    },
+  },
+  {
+    fault: 'ztunnel-cluster-id-default',
+    scenario: 'ambient-multi-network',
+    effect: (mesh) => {
+      expect(ztunnelEnv(mesh, 'cluster2', 'ISTIO_META_CLUSTER_ID')).toBe('Kubernetes');
+      expect(ztunnelEnv(mesh, 'cluster1', 'ISTIO_META_CLUSTER_ID')).toBe('cluster1');
+    },
+  },
+  {
+    fault: 'ambient-ewgw-missing',
+    scenario: 'ambient-multi-network',
+    effect: (mesh) => {
+      expect(apiGateway(mesh, 'cluster2', 'istio-system', 'istio-eastwestgateway')).toBeUndefined();
+      expect(apiGateway(mesh, 'cluster1', 'istio-system', 'istio-eastwestgateway')).toBeDefined();
+    },
+  },
+  {
+    fault: 'ambient-ewgw-no-address',
+    scenario: 'ambient-multi-network',
+    effect: (mesh) => {
+      const gw = apiGateway(mesh, 'cluster2', 'istio-system', 'istio-eastwestgateway')!;
+      expect(gw.status.addresses ?? []).toEqual([]);
+      expect((gw.status.conditions as { type: string; status: string }[]).find((c) => c.type === 'Programmed')?.status).toBe('False');
+      expect(apiGateway(mesh, 'cluster1', 'istio-system', 'istio-eastwestgateway')!.status.addresses.length).toBeGreaterThan(0);
+    },
+  },
+  {
+    fault: 'ambient-global-label-asymmetric',
+    scenario: 'ambient-multi-network',
+    effect: (mesh) => {
+      expect(getObject(c2(mesh), 'Service', 'sample', 'helloworld').metadata.labels?.['istio.io/global']).toBeUndefined();
+      expect(getObject(c1(mesh), 'Service', 'sample', 'helloworld').metadata.labels?.['istio.io/global']).toBe('true');
+    },
+  },
+  {
+    fault: 'ambient-scope-config-missing',
+    scenario: 'ambient-multi-network',
+    effect: (mesh) => {
+      expect(meshConfig(c2(mesh)).serviceScopeConfigs).toBeUndefined();
+      expect(meshConfig(c1(mesh)).serviceScopeConfigs).toHaveLength(1);
+    },
+  },
+  {
+    fault: 'ambient-waypoint-not-global',
+    scenario: 'ambient-multi-network',
+    effect: (mesh) => {
+      expect(getObject(c2(mesh), 'Service', 'sample', 'waypoint').metadata.labels?.['istio.io/global']).toBeUndefined();
+      expect(getObject(c1(mesh), 'Service', 'sample', 'waypoint').metadata.labels?.['istio.io/global']).toBe('true');
     },
   },
   {
