@@ -40,8 +40,14 @@ describe('classifyCurl', () => {
   });
 
   it('reads status and time of a success (404 counts as reached)', () => {
-    expect(classifyCurl({ exitCode: 0, stdout: out('Hello version: v1', 200), stderr: '' })).toEqual({ exitCode: 0, status: 200, ms: 12 });
+    expect(classifyCurl({ exitCode: 0, stdout: out('Hello version: v1', 200), stderr: '' })).toEqual({ exitCode: 0, status: 200, ms: 12, bodyHead: 'Hello version: v1\n' });
     expect(classifyCurl({ exitCode: 0, stdout: out('not found', 404), stderr: '' }).failure).toBeUndefined();
+  });
+
+  it('keeps the first 256 characters of the body (which pod served, for an ambient source)', () => {
+    const body = `Hello version: v2, instance: helloworld-v2-abc ${'x'.repeat(400)}`;
+    expect(classifyCurl({ exitCode: 0, stdout: out(body, 200), stderr: '' }).bodyHead).toBe(body.slice(0, 256));
+    expect(classifyCurl({ exitCode: 0, stdout: out('', 204), stderr: '' }).bodyHead).toBeUndefined();
   });
 
   it("classifies 503s by Envoy's reason", () => {

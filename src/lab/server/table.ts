@@ -182,7 +182,15 @@ const COLUMNS: Partial<Record<ResourceKindName, Column[]>> = {
   configmaps: [NAME, column('Data', (c) => Object.keys(c.data ?? {}).length + Object.keys(c.binaryData ?? {}).length, 0, 'integer'), AGE],
   endpoints: [NAME, column('Endpoints', endpointsText), AGE],
   serviceaccounts: [NAME, AGE],
+  // The Gateway API CRDs' additionalPrinterColumns (gateway-api v1.3 standard channel, gateway.networking.k8s.io_gateways.yaml and _gatewayclasses.yaml).
+  k8sgateways: [NAME, column('Class', (g) => g.spec?.gatewayClassName ?? ''), column('Address', (g) => ((g.status?.addresses ?? []) as Any[]).map((a) => a.value).join(',')), column('Programmed', (g) => conditionStatus(g, 'Programmed')), AGE],
+  gatewayclasses: [NAME, column('Controller', (c) => c.spec?.controllerName ?? ''), column('Accepted', (c) => conditionStatus(c, 'Accepted')), AGE, column('Description', (c) => c.spec?.description ?? '', 1)],
 };
+
+/** A status condition's status, '' when the object has none of that type (as kubectl prints an empty JSONPath). */
+function conditionStatus(obj: KubeObject, type: string): string {
+  return ((obj.status?.conditions ?? []) as Any[]).find((c) => c?.type === type)?.status ?? '';
+}
 
 /** The Table of some objects of a kind, with rows in the given order. */
 export function toTable(

@@ -69,6 +69,8 @@ export interface AmbientView {
   workloads: AmbientWorkload[];
   services: AmbientServiceEntry[];
   gateways: AmbientGateway[];
+  /** Networks a GLOBAL Service has ready peer endpoints on but no usable gateway: istiod logs "No network gateway found for network" for each (multicluster.go:358). */
+  noGatewayNetworks: string[];
 }
 
 function discoveryEnv(view: ClusterView, name: string): string | undefined {
@@ -143,7 +145,7 @@ export function buildAmbientView(istiod: IstiodView): AmbientView {
   const enabled = discoveryEnv(view, 'PILOT_ENABLE_AMBIENT') === 'true';
   // registerAmbient ignores the multi-network flag without PILOT_ENABLE_AMBIENT (pilot/pkg/features/ambient.go).
   const multiNetwork = enabled && discoveryEnv(view, 'AMBIENT_ENABLE_MULTI_NETWORK') === 'true';
-  const out: AmbientView = { enabled, multiNetwork, workloads: [], services: [], gateways: [] };
+  const out: AmbientView = { enabled, multiNetwork, workloads: [], services: [], gateways: [], noGatewayNetworks: [] };
   if (!enabled) return out;
   const local = istiod.registries[0];
   const network = view.network;
@@ -196,7 +198,10 @@ export function buildAmbientView(istiod: IstiodView): AmbientView {
       const ready = selectedPods(reg.view, remote).filter((p) => podReady(p) && p.status?.podIP);
       if (ready.length === 0) continue;
       const gw = out.gateways.find((g) => g.network === reg.view.network);
-      if (!gw) continue;
+      if (!gw) {
+        out.noGatewayNetworks.push(reg.view.network!);
+        continue;
+      }
       const host = `${entry.namespace}/${entry.hostname}`;
       const uid = `${gw.network}/SplitHorizonWorkload/${gw.namespace}/${gw.name}/${gw.address}/${host}`;
       const existing = out.workloads.find((w) => w.uid === uid);

@@ -12,7 +12,7 @@ import { debugRequest } from './debug.ts';
 import { istiodLogLines } from './istiod-log.ts';
 import { clustersText, outboundClusters, proxyNetwork, serverInfo, statsOf } from './envoy.ts';
 import { meshSimOf, type MeshSim } from './mesh.ts';
-import { ztunnelConfigDump } from './ambient.ts';
+import { ambientViewOf, ztunnelConfigDump } from './ambient.ts';
 import { containerRunning, containersOf, podReady, proxyContainer } from './objects.ts';
 import type { Client } from './traffic.ts';
 
@@ -38,7 +38,7 @@ export function createBackend(mesh: LabMeshState, cluster: string): LabBackend {
       const object = view.pods.get(`${namespace}/${pod}`);
       if (container !== 'discovery' || !istiod || !object || !view.istiodPods.includes(object)) return [];
       const now = sim.mesh.clock();
-      const lines = istiodLogLines(istiod, now, sim.mesh.createdAt);
+      const lines = istiodLogLines(istiod, now, sim.mesh.createdAt, ambientViewOf(sim, istiod));
       if (sinceSeconds === undefined) return lines;
       const from = now.getTime() - sinceSeconds * 1000;
       return lines.filter((l) => Date.parse(l.slice(0, l.indexOf('\t'))) >= from);

@@ -2,13 +2,14 @@
 // (a refused remote kubeconfig, a cluster id registered twice, a remote that never syncs), in istiod's
 // `<time>\t<level>\t<scope>\t<message>` format. A healthy istiod logs none of them. A missing remote
 // secret logs nothing in real istiod either (there is no secret to fail on), so neither does the lab.
+import type { AmbientView } from './ambient.ts';
 import type { IstiodView } from './istiod.ts';
 
 /** How long before "now" the fault lines were written (inside any reader's window). */
 const FAULT_AGE_MS = 90_000;
 
 /** Lines of one istiod pod's discovery log, oldest first, ending at `now`. */
-export function istiodLogLines(istiod: IstiodView, now: Date, startedAt: Date): string[] {
+export function istiodLogLines(istiod: IstiodView, now: Date, startedAt: Date, ambient?: AmbientView): string[] {
   const at = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
   const start = Math.min(startedAt.getTime(), now.getTime() - FAULT_AGE_MS);
   const lines = [
@@ -31,6 +32,8 @@ export function istiodLogLines(istiod: IstiodView, now: Date, startedAt: Date): 
     if (reg.secretName === '' || reg.syncStatus !== 'timeout') continue;
     lines.push(`${t}\terror\tkube\tremote cluster ${reg.id} failed to sync after 30s`);
   }
+  // The ambient registry, once per GLOBAL Service whose peer network has no gateway; pkg/log's default scope prints no scope column.
+  for (const network of ambient?.noGatewayNetworks ?? []) lines.push(`${t}\twarn\tNo network gateway found for network ${network}`);
   lines.push(`${at(now.getTime())}\tinfo\tads\tPush debounce stable[42] 1 for config ServiceEntry: 100.1ms since last change`);
   return lines;
 }

@@ -53,7 +53,7 @@ export function classifyCurl(result: ExecResult): ProbeRequest {
   const time = Number(written[1]);
   const body = markerAt >= 0 ? result.stdout.slice(0, markerAt) : result.stdout;
   const request: ProbeRequest = { exitCode: result.exitCode, status };
-  if (body) request.bodyHead = body.slice(0, BODY_HEAD_CHARS);
+  if (body.trim()) request.bodyHead = body.slice(0, BODY_HEAD_CHARS);
   if (Number.isFinite(time) && written[1] !== undefined) request.ms = Math.round(time * 1000 * 10) / 10;
   if (result.exitCode !== 0) {
     const curlError = curlErrorLine(result.stderr) || firstLine(result.stderr) || `curl exited ${result.exitCode}`;

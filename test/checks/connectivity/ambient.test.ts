@@ -56,6 +56,8 @@ describe('connectivity checks on an ambient mesh', () => {
     const hello = (result(run.results, 'connectivity/cross-cluster', '*').data?.matrix as MatrixData[]).find((m) => m.target.startsWith('helloworld'))!;
     expect(hello.rows.find((r) => r.source === 'cluster2')!.cells.cluster1.success).toBeGreaterThan(0);
     expect(hello.rows.find((r) => r.source === 'cluster1')!.cells.cluster2).toBeUndefined();
+    // cluster1's istiod says so in its log, as the ambient registry does (multicluster.go:358); cluster2's does not.
+    expect(keysOf(run, 'noNetworkGateway')).toEqual(['control-plane/istiod-logs [cluster1] noNetworkGateway']);
   });
 
   it('a target whose responses name no pod: servingUnknown, never a verdict on the serving clusters', async () => {
