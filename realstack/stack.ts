@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import type { KubeObject } from '../src/cluster/types.ts';
 import type { LabFault, LabMeshState } from '../src/lab/types.ts';
+import { READER_USERNAME } from '../src/lab/model/remote-access.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const MODCACHE_ROOT = process.env.MESHDOCTOR_CONFORMANCE_CACHE ?? join(homedir(), '.cache', 'meshdoctor-conformance');
@@ -127,6 +128,8 @@ export interface RealStack {
   adminKubeconfigPath: string;
   clusters: RealCluster[];
   mesh: LabMeshState;
+  /** Real components that exited at start, as a real pod would crash (istiod refusing its cacerts). */
+  crashed: { cluster: string; component: string; exitCode: number | null; error: string }[];
   /** Objects the real API refused, with its message (the differences from the lab). */
   refused: { cluster: string; object: string; error: string }[];
   startSeconds: number;
@@ -234,18 +237,41 @@ export async function startRealStack(opts: StartOptions = {}): Promise<RealStack
   for (const c of COMPONENTS) for (const b of c.binaries) if (!existsSync(binPath(c.name, b))) throw new Error(`realstack: ${binPath(c.name, b)} missing (npm run realstack builds it)`);
   const dir = mkdtempSync(join(tmpdir(), 'meshdoctor-realstack-'));
   const procs: ChildProcess[] = [];
+  const names = new Map<ChildProcess, string>();
   exitedEarly = [];
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    for (const p of procs.reverse()) if (p.exitCode === null) p.kill('SIGTERM');
-    await Promise.all(procs.map((p) => (p.exitCode === null ? new Promise<void>((r) => { const t = setTimeout(() => { p.kill('SIGKILL'); r(); }, 5000); p.once('exit', () => { clearTimeout(t); r(); }); }) : undefined)));
+    const running = (p: ChildProcess) => p.exitCode === null && p.signalCode === null;
+    // Clients first (istiod, kwok, controller-manager), then the apiservers, etcd last; each gets 5 s
+    // to stop on SIGTERM, then SIGKILL, and is waited for: its ports are free when stop() returns.
+    const stopAll = (group: ChildProcess[]) =>
+      Promise.all(
+        group.filter(running).map((p) => {
+          const exited = new Promise<void>((r) => p.once('exit', () => r()));
+          p.kill('SIGTERM');
+          const t = setTimeout(() => p.kill('SIGKILL'), 5000);
+          return exited.then(() => clearTimeout(t));
+        }),
+      );
+    const tier = (p: ChildProcess) => (names.get(p) === 'etcd' ? 2 : /-apiserver$/.test(names.get(p) ?? '') ? 1 : 0);
+    for (const t of [0, 1, 2]) await stopAll(procs.filter((p) => tier(p) === t));
     if (!opts.keep) rmSync(dir, { recursive: true, force: true });
   };
   // Whatever happens to this process, the components it started go with it.
-  process.once('exit', () => { for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL'); });
-  const run = (name: string, bin: string, args: string[], extra: { cwd?: string; env?: NodeJS.ProcessEnv; criLog?: string } = {}) => {
+  const killAll = () => { for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); };
+  process.once('exit', killAll);
+  // Killed by a signal, this process runs no 'exit' handler: the components go first, then it exits
+  // as the signal would have made it (main.ts replaces these with a graceful stop once serving).
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    process.once(signal, () => {
+      killAll();
+      process.exit(code);
+    });
+  }
+  const crashed: RealStack['crashed'] = [];
+  const run = (name: string, bin: string, args: string[], extra: { cwd?: string; env?: NodeJS.ProcessEnv; criLog?: string; onExit?: (code: number | null) => void } = {}) => {
     const out = openSync(join(dir, `${name}.log`), 'a');
     const p = spawn(bin, args, { cwd: extra.cwd ?? dir, env: { ...process.env, ...extra.env }, stdio: ['ignore', extra.criLog ? 'pipe' : out, extra.criLog ? 'pipe' : out] });
     if (extra.criLog) {
@@ -264,8 +290,10 @@ export async function startRealStack(opts: StartOptions = {}): Promise<RealStack
       }
     }
     procs.push(p);
+    names.set(p, name);
     p.once('exit', (code, signal) => {
       if (stopped) return;
+      if (extra.onExit) return extra.onExit(code);
       exitedEarly.push(name);
       log(`realstack: ${name} exited (${code ?? signal}); see ${join(dir, `${name}.log`)}`);
     });
@@ -323,6 +351,8 @@ export async function startRealStack(opts: StartOptions = {}): Promise<RealStack
         // The lab's objects already hold the pods of its Deployments: no ReplicaSets made again.
         '--controllers=*,-deployment-controller,-replicaset-controller,-daemonset-controller,-statefulset-controller,-job-controller,-cronjob-controller',
         '--kube-api-qps=100', '--kube-api-burst=200',
+        // kwok's heartbeat stage beats every 20-45 s; the default grace (50 s) leaves no room on a loaded machine.
+        '--node-monitor-grace-period=2m',
       ]);
       // exec runs commands on this machine under kwok, found on kwok's PATH: the real pilot-discovery
       // for the first primary (its `request` always asks 127.0.0.1:15014), a curl of the second's
@@ -347,6 +377,9 @@ export async function startRealStack(opts: StartOptions = {}): Promise<RealStack
       writeFileSync(join(cdir, 'empty.log'), '');
       const kwokConfig = [
         readFileSync(join(GOMODCACHE, `sigs.k8s.io/kwok@${KWOK_VERSION}`, 'kustomize/stage/node/fast/node-initialize.yaml'), 'utf8'),
+        // Without heartbeats the controller-manager's node lifecycle controller finds the nodes stale
+        // after its grace period and marks every pod not Ready.
+        readFileSync(join(GOMODCACHE, `sigs.k8s.io/kwok@${KWOK_VERSION}`, 'kustomize/stage/node/heartbeat/node-heartbeat.yaml'), 'utf8'),
         readFileSync(join(GOMODCACHE, `sigs.k8s.io/kwok@${KWOK_VERSION}`, 'kustomize/stage/pod/fast/pod-ready.yaml'), 'utf8'),
         YAML.stringify({ apiVersion: 'kwok.x-k8s.io/v1alpha1', kind: 'ClusterExec', metadata: { name: 'local' }, spec: { execs: [{ local: { workDir: cdir } }] } }),
         // Every container logs nothing (as the lab's do), but istiod's discovery container: the real log.
@@ -372,7 +405,10 @@ export async function startRealStack(opts: StartOptions = {}): Promise<RealStack
     const refused: RealStack['refused'] = [];
     for (const [i, c] of clusters.entries()) {
       const state = mesh.clusters[i];
-      const objects = state.objects.filter((o) => !SKIPPED_KINDS.has(o.kind ?? ''));
+      // A cluster running istiod gets its istio-ca-root-cert ConfigMaps from the real istiod, not the model.
+      const runsIstiod = state.objects.some((o) => o.kind === 'Deployment' && o.metadata.name === 'istiod' && o.metadata.namespace === 'istio-system');
+      const isRootConfigMap = (o: KubeObject) => o.kind === 'ConfigMap' && o.metadata.name === 'istio-ca-root-cert';
+      const objects = state.objects.filter((o) => !SKIPPED_KINDS.has(o.kind ?? '') && !(runsIstiod && isRootConfigMap(o)));
       // Remote secrets and the reader's token Secret are made below from real tokens.
       const isRemoteSecret = (o: KubeObject) => o.kind === 'Secret' && o.metadata.labels?.['istio/multiCluster'] === 'true';
       const isReaderToken = (o: KubeObject) => o.kind === 'Secret' && (o as { type?: string }).type === 'kubernetes.io/service-account-token';
@@ -409,39 +445,57 @@ export async function startRealStack(opts: StartOptions = {}): Promise<RealStack
         kubectl(c.kubeconfig, c.name, ['apply', '--server-side', '--field-manager=realstack', '-f', '-'], JSON.stringify(t));
       }
     }
-    // Reader RBAC as istio-base installs it (istio-reader-clusterrole-istio-system): read everything.
-    const readerRbac = [
-      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'istio-reader-clusterrole-istio-system' }, rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list', 'watch'] }] },
-      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'istio-reader-clusterrole-istio-system' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'istio-reader-clusterrole-istio-system' }, subjects: [{ kind: 'ServiceAccount', name: 'istio-reader-service-account', namespace: 'istio-system' }] },
-    ];
-    for (const c of clusters) kubectl(c.kubeconfig, c.name, ['apply', '--server-side', '-f', '-'], readerRbac.map((o) => JSON.stringify(o)).join('\n'));
     // Real reader tokens (filled by the controller-manager's token controller), by cluster.
     const realReaderToken = new Map<string, string>();
     for (const [i, c] of clusters.entries()) {
       const name = mesh.clusters[i].objects.find((o) => o.kind === 'Secret' && (o as { type?: string }).type === 'kubernetes.io/service-account-token')?.metadata.name;
       if (!name) continue;
-      await waitFor(`${c.name} reader token`, () => kubectl(c.kubeconfig, c.name, ['-n', 'istio-system', 'get', 'secret', name, '-o', 'jsonpath={.data.token}']).length > 0, 60_000);
-      realReaderToken.set(c.name, Buffer.from(kubectl(c.kubeconfig, c.name, ['-n', 'istio-system', 'get', 'secret', name, '-o', 'jsonpath={.data.token}']), 'base64').toString());
+      const token = () => kubectl(c.kubeconfig, c.name, ['-n', 'istio-system', 'get', 'secret', name, '-o', 'jsonpath={.data.token}']);
+      await waitFor(`${c.name} reader token`, () => token().length > 0, 60_000);
+      realReaderToken.set(c.name, Buffer.from(token(), 'base64').toString());
     }
-    // Remote secrets as the lab made them (ids, servers, exec users, faults), the lab's reader token
-    // replaced by the peer's real one; a token the lab made to be refused (expired, wrong) stays as is
-    // and the real apiserver refuses it.
+    // Remote secrets as the lab made them (ids, servers, exec users, faults). A token the lab's peer
+    // accepts as its reader service account becomes the peer's real reader token; one the lab made to
+    // be refused (expired) stays as is, and the real apiserver refuses it too (401).
+    const forbiddenFor = new Map<string, Set<string>>();
     for (const [i, c] of clusters.entries()) {
       for (const o of mesh.clusters[i].objects.filter((x) => x.kind === 'Secret' && x.metadata.labels?.['istio/multiCluster'] === 'true')) {
-        const secret = forCreate(o) as KubeObject & { data?: Record<string, string>; stringData?: Record<string, string> };
+        const secret = forCreate(o) as KubeObject & { data?: Record<string, string> };
         const data: Record<string, string> = {};
         for (const [key, value] of Object.entries(secret.data ?? {})) {
-          let text = Buffer.from(value, 'base64').toString();
-          for (const [peer, token] of realReaderToken) {
-            const labToken = mesh.clusters.find((s) => s.name === peer)!.objects.find((x) => x.kind === 'Secret' && (x as { type?: string }).type === 'kubernetes.io/service-account-token') as { data?: Record<string, string> } | undefined;
-            const lab = labToken?.data?.token ? Buffer.from(labToken.data.token, 'base64').toString() : undefined;
-            if (lab) text = text.split(lab).join(token);
+          const config = YAML.parse(Buffer.from(value, 'base64').toString()) as { clusters?: { cluster: { server: string } }[]; users?: { user: { token?: string } }[] };
+          const peerIndex = clusters.findIndex((p) => p.server === config.clusters?.[0]?.cluster.server);
+          for (const u of config.users ?? []) {
+            const labUser = peerIndex >= 0 && u.user.token ? mesh.clusters[peerIndex].users.get(u.user.token) : undefined;
+            if (!labUser || labUser.name !== READER_USERNAME || !realReaderToken.has(clusters[peerIndex].name)) continue;
+            u.user.token = realReaderToken.get(clusters[peerIndex].name);
+            // The lab's RBAC-limited reader (remote-rbac-missing): the real reader's role lacks the same kinds.
+            if (labUser.forbidden?.length) forbiddenFor.set(clusters[peerIndex].name, new Set(labUser.forbidden));
           }
-          data[key] = Buffer.from(text).toString('base64');
+          data[key] = Buffer.from(YAML.stringify(config)).toString('base64');
         }
         secret.data = data;
         kubectl(c.kubeconfig, c.name, ['apply', '--server-side', '--field-manager=realstack', '-f', '-'], JSON.stringify(secret));
       }
+    }
+    // Reader RBAC as istio-base installs it (istio-reader-clusterrole-istio-system): get, list and
+    // watch on everything (every listable resource of the real API, by group), less what the lab's
+    // reader of that cluster is forbidden.
+    for (const c of clusters) {
+      const forbidden = forbiddenFor.get(c.name) ?? new Set<string>();
+      const byGroup = new Map<string, string[]>();
+      for (const name of kubectl(c.kubeconfig, c.name, ['api-resources', '--verbs=list', '-o', 'name']).split('\n').filter(Boolean)) {
+        const dot = name.indexOf('.');
+        const [resource, group] = dot < 0 ? [name, ''] : [name.slice(0, dot), name.slice(dot + 1)];
+        if (forbidden.has(resource)) continue;
+        byGroup.set(group, [...(byGroup.get(group) ?? []), resource]);
+      }
+      const rules = [...byGroup].map(([group, resources]) => ({ apiGroups: [group], resources, verbs: ['get', 'list', 'watch'] }));
+      const readerRbac = [
+        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'istio-reader-clusterrole-istio-system' }, rules },
+        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'istio-reader-clusterrole-istio-system' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'istio-reader-clusterrole-istio-system' }, subjects: [{ kind: 'ServiceAccount', name: 'istio-reader-service-account', namespace: 'istio-system' }] },
+      ];
+      kubectl(c.kubeconfig, c.name, ['apply', '--server-side', '-f', '-'], readerRbac.map((o) => JSON.stringify(o)).join('\n'));
     }
 
     // A real pilot-discovery per primary: cacerts from the scenario's Secret (ROOT_CA_DIR), its own
@@ -461,13 +515,53 @@ export async function startRealStack(opts: StartOptions = {}): Promise<RealStack
         'discovery', `--kubeconfig=${c.kubeconfig}`, `--clusterID=${clusterId}`, '--domain=cluster.local',
         `--httpAddr=127.0.0.1:${base + 80 + 3000}`, `--monitoringAddr=127.0.0.1:${base + 14}`, `--grpcAddr=127.0.0.1:${base + 10}`,
         `--secureGRPCAddr=127.0.0.1:${base + 12}`, `--httpsAddr=127.0.0.1:${base + 17}`,
-      ], { cwd: idir, env: { POD_NAMESPACE: 'istio-system', POD_NAME: `istiod-${c.name}`, CLUSTER_ID: clusterId, REVISION: 'default', PILOT_CERT_PROVIDER: 'istiod', INJECT_ENABLED: 'false', ENABLE_DEBUG_ON_HTTP: 'true', ROOT_CA_DIR: join(idir, 'etc', 'cacerts'), KUBECONFIG: c.kubeconfig }, criLog: join(dir, `${c.name}-istiod.cri.log`) });
+      ], { cwd: idir, env: { POD_NAMESPACE: 'istio-system', POD_NAME: `istiod-${c.name}`, CLUSTER_ID: clusterId, REVISION: 'default', PILOT_CERT_PROVIDER: 'istiod', INJECT_ENABLED: 'false', ENABLE_DEBUG_ON_HTTP: 'true', ROOT_CA_DIR: join(idir, 'etc', 'cacerts'), KUBECONFIG: c.kubeconfig },
+        criLog: join(dir, `${c.name}-istiod.cri.log`),
+        onExit: (code) => {
+          const error = readFileSync(join(dir, `${c.name}-istiod.log`), 'utf8').split('\n').filter((l) => /\berror\b|^Error:/.test(l)).pop() ?? '';
+          crashed.push({ cluster: c.name, component: 'pilot-discovery', exitCode: code, error });
+          log(`realstack: ${c.name} pilot-discovery exited (${code}): ${error}`);
+        },
+      });
     }
+    const isCrashed = (c: RealCluster) => crashed.some((x) => x.cluster === c.name);
     for (const c of clusters.filter((x) => x.istiodMonitoring)) {
-      await waitFor(`${c.name} istiod`, async () => (await fetch(`http://127.0.0.1:${c.istiodMonitoring}/ready`)).ok || (await fetch(`http://127.0.0.1:${c.istiodMonitoring}/debug/clusterz`)).ok, 120_000);
+      // /ready is on istiod's httpAddr (pilot/pkg/bootstrap/server.go:695), 3066 above the monitoring port here.
+      await waitFor(`${c.name} istiod`, async () => isCrashed(c) || (await fetch(`http://127.0.0.1:${c.istiodMonitoring! + 3066}/ready`)).ok, 120_000);
+    }
+    // An istiod that refused to start is a pod in CrashLoopBackOff and an unavailable Deployment (kwok
+    // would keep it Running and the Deployment's status is the model's).
+    for (const [i, c] of clusters.entries()) {
+      if (!isCrashed(c)) continue;
+      delete c.istiodMonitoring;
+      for (const pod of mesh.clusters[i].objects.filter((o) => o.kind === 'Pod' && o.metadata.namespace === 'istio-system' && o.metadata.labels?.app === 'istiod')) {
+        await waitFor(`${c.name} ${pod.metadata.name} Running`, () => kubectl(c.kubeconfig, c.name, ['-n', 'istio-system', 'get', 'pod', pod.metadata.name, '-o', 'jsonpath={.status.phase}']) === 'Running', 60_000);
+        const statuses = ((pod.spec?.containers ?? []) as { name: string; image?: string }[]).map((ct) => ({
+          name: ct.name, image: ct.image ?? '', imageID: '', ready: false, restartCount: 5, started: false,
+          state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 2m40s restarting failed container' } },
+          lastState: { terminated: { exitCode: 255, reason: 'Error' } },
+        }));
+        const notReady = { type: 'Ready', status: 'False', reason: 'ContainersNotReady' };
+        const containersNotReady = { type: 'ContainersReady', status: 'False', reason: 'ContainersNotReady' };
+        kubectl(c.kubeconfig, c.name, ['-n', 'istio-system', 'patch', 'pod', pod.metadata.name, '--subresource=status', '--type=strategic', '-p', JSON.stringify({ status: { containerStatuses: statuses, conditions: [notReady, containersNotReady] } })]);
+      }
+      kubectl(c.kubeconfig, c.name, ['-n', 'istio-system', 'patch', 'deployment', 'istiod', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { availableReplicas: 0, readyReplicas: 0, unavailableReplicas: 1, conditions: [{ type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable' }] } })]);
+    }
+    // The real istiod publishes istio-ca-root-cert in every namespace (its namespace controller).
+    for (const c of clusters.filter((x) => x.istiodMonitoring)) {
+      // Every namespace it does not ignore (pilot/pkg/serviceregistry/kube/controller/namespacecontroller.go:85).
+      const expected = kubectl(c.kubeconfig, c.name, ['get', 'namespaces', '-o', 'name']).split('\n').filter((n) => n && !/^namespace\/(kube-public|kube-node-lease|local-path-storage)$/.test(n)).length;
+      await waitFor(`${c.name} istio-ca-root-cert`, () => kubectl(c.kubeconfig, c.name, ['get', 'configmaps', '-A', '--field-selector=metadata.name=istio-ca-root-cert', '--no-headers']).split('\n').filter(Boolean).length >= expected, 60_000);
     }
     // Every pod Running (kwok's pod-ready stage).
-    for (const c of clusters) await waitFor(`${c.name} pods`, () => !/Pending|ContainerCreating/.test(kubectl(c.kubeconfig, c.name, ['get', 'pods', '-A', '--no-headers'])), 120_000);
+    // Every pod Ready (kwok's pod-ready stage), but the istiod pods of an istiod that crashed.
+    for (const c of clusters) {
+      const notReady = () =>
+        kubectl(c.kubeconfig, c.name, ['get', 'pods', '-A', '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}'])
+          .split('\n')
+          .filter((l) => l && !l.endsWith(' True') && !(isCrashed(c) && l.startsWith('istio-system/istiod-')));
+      await waitFor(`${c.name} pods Ready`, () => notReady().length === 0, 120_000);
+    }
 
     const kubeconfigPath = join(dir, 'kubeconfig');
     writeFileSync(kubeconfigPath, kubeconfigOf(clusters.map((c) => ({ ...c, token: c.userToken }))), { mode: 0o600 });
@@ -475,7 +569,7 @@ export async function startRealStack(opts: StartOptions = {}): Promise<RealStack
     writeFileSync(adminKubeconfigPath, kubeconfigOf(clusters), { mode: 0o600 });
     const startSeconds = Math.round((Date.now() - started) / 1000);
     log(`realstack: ${clusters.length} clusters up in ${startSeconds} s; ${refused.length} objects refused; kubeconfig ${kubeconfigPath}`);
-    return { dir, kubeconfigPath, adminKubeconfigPath, clusters, mesh, refused, startSeconds, stop };
+    return { dir, kubeconfigPath, adminKubeconfigPath, clusters, mesh, crashed, refused, startSeconds, stop };
   } catch (err) {
     log(`realstack: start failed; logs in ${dir}`);
     opts.keep = true;

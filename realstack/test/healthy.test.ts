@@ -3,6 +3,8 @@
 // error, and the apiservers' audit logs show it wrote nothing.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { debugRequest } from '../../src/lab/sim/debug.ts';
+import { meshSimOf } from '../../src/lab/sim/mesh.ts';
 import { KUBECTL, type RealStack } from '../stack.ts';
 import { auditEvents, buildAndStart, cleanupKubectlHome, kubectl, meshdoctor, writes, type Report } from './helpers.ts';
 
@@ -132,6 +134,29 @@ describe('real kubectl 1.32 against the real apiservers', () => {
       expect(clusters.map((c) => `${c.id} ${c.syncStatus}`).sort()).toEqual(['cluster1 synced', 'cluster2 synced']);
     } finally {
       child.kill('SIGTERM');
+    }
+  });
+});
+
+describe('real istiod against the simulated one', () => {
+  it('clusterz of each primary equals what the lab\'s istiod serves for the same model', async () => {
+    const sim = meshSimOf(stack.mesh);
+    for (const c of stack.clusters) {
+      const real = (await (await fetch(`http://127.0.0.1:${c.istiodMonitoring}/debug/clusterz`)).json()) as unknown[];
+      const simulated = JSON.parse(debugRequest(sim, sim.istiodIn(c.name)!, 'clusterz').body) as unknown[];
+      expect(real, c.name).toEqual(simulated);
+    }
+  });
+
+  it('istio-ca-root-cert: real istiod publishes it in the namespaces the lab has it in, with the same root', async () => {
+    for (const [i, c] of stack.clusters.entries()) {
+      const r = await k(['--context', c.name, 'get', 'configmaps', '-A', '--field-selector=metadata.name=istio-ca-root-cert', '-o', 'json']);
+      const real = (JSON.parse(r.stdout) as { items: { metadata: { namespace: string }; data: Record<string, string> }[] }).items.map((m) => `${m.metadata.namespace} ${m.data['root-cert.pem'].trim()}`);
+      const lab = stack.mesh.clusters[i].objects
+        .filter((o) => o.kind === 'ConfigMap' && o.metadata.name === 'istio-ca-root-cert')
+        .map((o) => `${o.metadata.namespace} ${((o as { data?: Record<string, string> }).data?.['root-cert.pem'] ?? '').trim()}`);
+      expect(real.sort(), c.name).toEqual(lab.sort());
+      expect(real.length).toBeGreaterThan(2);
     }
   });
 });

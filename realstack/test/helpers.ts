@@ -79,6 +79,20 @@ export function meshdoctor(stack: RealStack, args: string[] = ['all']): Promise<
   });
 }
 
+/** `meshdoctor all --lab <scenario> --fault ...` (the simulated lab, in meshdoctor's process), JSON report. */
+export function labMeshdoctor(scenario: string, faults: string[]): Promise<{ code: number; report: Report }> {
+  return new Promise((resolve, reject) => {
+    const args = [join(REPO_ROOT, 'bin', 'meshdoctor.js'), 'all', '--lab', scenario, ...faults.flatMap((f) => ['--fault', f]), '-o', 'json'];
+    execFile(process.execPath, args, { env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 * 1024 * 1024, timeout: 120_000 }, (error, stdout, stderr) => {
+      try {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, report: JSON.parse(stdout) as Report });
+      } catch {
+        reject(new Error(`meshdoctor --lab exited without a JSON report: ${stderr}`));
+      }
+    });
+  });
+}
+
 /** Error and warning findings as "checkId messageId cluster", sorted. */
 export function verdict(report: Report, severities: Finding['severity'][] = ['error', 'warning']): string[] {
   return report.results

@@ -1,7 +1,9 @@
 // The lines operators grep istiod's `discovery` log for in multicluster trouble, in one table: what
 // each means, the Istio source line that writes it (istio/istio at 86c9f01), and what to do. Real
-// istiod logs `<time>\t<level>\t<scope>\t<message>`; signatures match the message, so a scope or
-// level change between releases does not hide them.
+// istiod logs `<time>\t<level>\t<scope>\t<message>[\t<key=value ...>]`, without the scope column for
+// the default scope (pkg/log/scope.go:103 at 86c9f01 and eed52ebb66ad: only another scope sets
+// nameToEmit), which the multicluster secret controller logs in; signatures match the message, so a
+// scope or level change between releases does not hide them.
 
 /** One known log line. */
 export interface IstiodLogSignature {
@@ -84,10 +86,16 @@ export interface SignatureMatch {
   first: string;
 }
 
-/** The message of a `<time>\t<level>\t<scope>\t<message>` line (the whole line when it is not in that format). */
+/**
+ * The message (and the key=value labels after it) of a `<time>\t<level>\t[<scope>\t]<message>` line;
+ * the whole line when it is not in that format. A scope is one word; a default-scope line has none,
+ * so its message is the third field (`...\terror\tAdd cluster: create remote cluster failed: ...\tcluster=c2 config=...`).
+ */
 export function logMessage(line: string): string {
   const parts = line.split('\t');
-  return parts.length >= 4 && /^\d{4}-\d\d-\d\dT/.test(parts[0]) ? parts.slice(3).join('\t') : line;
+  if (parts.length < 3 || !/^\d{4}-\d\d-\d\dT/.test(parts[0])) return line;
+  const scoped = parts.length >= 4 && /^[A-Za-z][\w.-]*$/.test(parts[2]);
+  return parts.slice(scoped ? 3 : 2).join('\t');
 }
 
 /** The signatures a log holds, in table order, each with its count and first line. */

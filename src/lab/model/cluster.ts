@@ -91,7 +91,10 @@ export function buildClusterObjects(b: ClusterBuilder, plan: ClusterPlan, mesh: 
   // when it leads it: EXTERNAL_ISTIOD=true and the annotation naming its CLUSTER_ID (multicluster.go:288-296,
   // checkShouldLead :385-413); without the flag it leads none.
   const leads = !externalNamespace || plan.configCluster || !controlPlane.faults.has('external-istiod-flag-missing');
-  const rootNamespaces = ['default', ISTIO_NAMESPACE, ...(externalNamespace ? [externalNamespace] : []), SAMPLE_NAMESPACE, ...scaleNamespaces];
+  // Every namespace but kube-public, kube-node-lease and local-path-storage: istiod's namespace
+  // controller ignores inject.IgnoredNamespaces less kube-system (pilot/pkg/serviceregistry/kube/
+  // controller/namespacecontroller.go:85, istio.io/istio eed52ebb66ad), as the real istiod of realstack/ does.
+  const rootNamespaces = ['default', 'kube-system', ISTIO_NAMESPACE, ...(externalNamespace ? [externalNamespace] : []), SAMPLE_NAMESPACE, ...scaleNamespaces];
   for (const ns of leads ? rootNamespaces : []) {
     const root = ns === SAMPLE_NAMESPACE && ca.staleRootPem ? ca.staleRootPem : distributedRoot;
     addConfigMap(b, ns, 'istio-ca-root-cert', { 'root-cert.pem': root }, { 'istio.io/config': 'true' });

@@ -1,9 +1,15 @@
 // The lab istiod's `discovery` log: the lines real istiod writes for what its view of the mesh holds
 // (a refused remote kubeconfig, a cluster id registered twice, a remote that never syncs), in istiod's
-// `<time>\t<level>\t<scope>\t<message>` format. A healthy istiod logs none of them. A missing remote
+// `<time>\t<level>\t[<scope>\t]<message>[\t<labels>]` format: the multicluster secret controller logs in
+// the default scope, which writes no scope column (pkg/log/scope.go:103), with the labels
+// `cluster=<id> config=<namespace/secret>` (pkg/kube/multicluster/secretcontroller.go:433), as the real
+// istiod of realstack/ logs them. A healthy istiod logs none of them. A missing remote
 // secret logs nothing in real istiod either (there is no secret to fail on), so neither does the lab.
 import type { AmbientView } from './ambient.ts';
 import type { IstiodView } from './istiod.ts';
+
+/** The names sanitizeKubeConfig's errors give the kubeconfig keys (pkg/kube/util.go:452-466, eed52ebb66ad). */
+const GO_FIELD: Record<string, string> = { 'client-key': 'clientKey', 'client-certificate': 'clientCertificate', 'auth-provider': 'auth provider' };
 
 /** How long before "now" the fault lines were written (inside any reader's window). */
 const FAULT_AGE_MS = 90_000;
@@ -23,14 +29,19 @@ export function istiodLogLines(istiod: IstiodView, now: Date, startedAt: Date, a
     if (r.reason.startsWith('kubeconfig uses ')) {
       // pkg/kube/util.go's sanitizeKubeConfig refusal, logged by the secret controller.
       const field = r.reason.slice('kubeconfig uses '.length).replace(/ file$/, '');
-      lines.push(`${t}\terror\tkube\tsecret=${secret} cluster_id=${r.key}: create remote cluster failed: ${field} is not allowed`);
+      // secretcontroller.go:460 (eed52ebb66ad), the refusal from pkg/kube/util.go:106 and
+      // sanitizeKubeConfig (:440-466), which names client-go's fields, not the kubeconfig's keys.
+      const refused = GO_FIELD[field] ?? field;
+      lines.push(`${t}\terror\tAdd cluster: create remote cluster failed: kubeconfig is not allowed: ${refused} is not allowed\tcluster=${r.key} config=${secret}`);
     } else if (r.reason === 'cluster id in more than one secret') {
-      lines.push(`${t}\twarn\tkube\tcluster ${r.key} from secret ${secret} has already been registered`);
+      // secretcontroller.go:453 (eed52ebb66ad).
+      lines.push(`${t}\twarn\tcluster has already been registered\tcluster=${r.key} config=${secret}`);
     }
   }
   for (const reg of istiod.registries) {
     if (reg.secretName === '' || reg.syncStatus !== 'timeout') continue;
-    lines.push(`${t}\terror\tkube\tremote cluster ${reg.id} failed to sync after 30s`);
+    // pkg/kube/multicluster/cluster.go:205 (eed52ebb66ad), default scope, no labels.
+    lines.push(`${t}\terror\tremote cluster ${reg.id} failed to sync after 30s`);
   }
   // The ambient registry, once per GLOBAL Service whose peer network has no gateway; pkg/log's default scope prints no scope column.
   for (const network of ambient?.noGatewayNetworks ?? []) lines.push(`${t}\twarn\tNo network gateway found for network ${network}`);

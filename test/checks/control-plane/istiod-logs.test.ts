@@ -85,6 +85,22 @@ describe('control-plane/istiod-logs', () => {
     expect(logMessage('no tabs: failed to sync after')).toBe('no tabs: failed to sync after');
   });
 
+  it('reads default-scope lines, which have no scope column (pkg/log/scope.go:103), with their labels', () => {
+    expect(logMessage(`${T}\terror\tremote cluster cluster2 failed to sync after 30s`)).toBe('remote cluster cluster2 failed to sync after 30s');
+    expect(logMessage(`${T}\twarn\tcluster has already been registered\tcluster=cluster2 config=istio-system/b`)).toBe('cluster has already been registered\tcluster=cluster2 config=istio-system/b');
+  });
+
+  // Lines as the real pilot-discovery (istio.io/istio eed52ebb66ad) of realstack/ wrote them, in its
+  // default scope: no scope column, the secret controller's labels after the message.
+  it.each([
+    ['kubeconfigRejected', `${T}\terror\tAdd cluster: create remote cluster failed: kubeconfig is not allowed: exec is not allowed\tcluster=cluster2 config=istio-system/istio-remote-secret-cluster2`],
+    ['clusterRegisteredTwice', `${T}\twarn\tcluster has already been registered\tcluster=cluster2 config=istio-system/istio-remote-secret-b`],
+    ['remoteSyncFailed', `${T}\terror\tremote cluster cluster2 failed to sync after 30s`],
+  ])('%s in real istiod\'s default-scope line', async (messageId, text) => {
+    const runs = await findingsFor([`${T}\tinfo\tprocessing remote config event for istio-system/istio-remote-secret-cluster2`, text].join('\n'));
+    expect(findingKeys(runs)).toEqual([`cluster1:${messageId}`]);
+  });
+
   it('redacts tokens and certificates of the first line and strips terminal escapes', async () => {
     const token = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';
     const runs = await findingsFor(line('error', 'kube', `remote cluster c2 failed to sync after 30s: Authorization: Bearer ${token} \u001b[31m-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----`));
