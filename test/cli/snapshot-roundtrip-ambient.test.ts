@@ -5,21 +5,12 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startCliLab } from './cli-lab.ts';
+import { offlineVerdicts, startCliLab } from './cli-lab.ts';
 import type { Report } from '../../src/engine/types.ts';
 import { runCliInProcess } from './run-cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'meshdoctor-snap-ambient-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Findings as `checkId [cluster] messageId severity`, for checks that can run offline. */
-function verdicts(report: Report): string[] {
-  const offlineCapable = (checkId: string) => !checkId.startsWith('connectivity/') && checkId !== 'control-plane/remote-api-access';
-  return report.results
-    .filter((r) => offlineCapable(r.checkId))
-    .flatMap((r) => r.findings.map((f) => `${r.checkId} [${f.cluster}] ${f.messageId} ${f.severity}`))
-    .sort();
-}
 
 /** `checkId [cluster] outcome` of the ambient checks. */
 function ambientOutcomes(report: Report): string[] {
@@ -47,9 +38,9 @@ describe('snapshot round trip of the ambient lab', () => {
       const offline = JSON.parse((await runCliInProcess(['all', '--snapshot', out, '-o', 'json'])).stdout) as Report;
       expect(offline.clusters.map((c) => [c.name, c.clusterId, c.network, c.dataPlane?.mode])).toEqual(live.clusters.map((c) => [c.name, c.clusterId, c.network, c.dataPlane?.mode]));
       expect(offline.clusters.map((c) => c.dataPlane?.mode)).toEqual(['ambient', 'ambient']);
-      expect(verdicts(offline)).toEqual(verdicts(live));
+      expect(offlineVerdicts(offline)).toEqual(offlineVerdicts(live));
       expect(ambientOutcomes(offline)).toEqual(ambientOutcomes(live));
-      const errors = verdicts(offline).filter((v) => / (error|warning)$/.test(v));
+      const errors = offlineVerdicts(offline).filter((v) => / (error|warning)$/.test(v));
       expect(errors).toEqual(expect.arrayContaining(expected));
       if (expected.length === 0) expect(errors).toEqual([]);
     } finally {

@@ -4,21 +4,12 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startCliLab } from './cli-lab.ts';
+import { offlineVerdicts, startCliLab } from './cli-lab.ts';
 import type { Report } from '../../src/engine/types.ts';
 import { runCliInProcess } from './run-cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'meshdoctor-snap-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Findings as `checkId [cluster] messageId severity`, for checks that can run offline. */
-function verdicts(report: Report): string[] {
-  const offlineCapable = (checkId: string) => !checkId.startsWith('connectivity/') && checkId !== 'control-plane/remote-api-access';
-  return report.results
-    .filter((r) => offlineCapable(r.checkId))
-    .flatMap((r) => r.findings.map((f) => `${r.checkId} [${f.cluster}] ${f.messageId} ${f.severity}`))
-    .sort();
-}
 
 describe('snapshot round trip', () => {
   it('captures the demo lab and reaches the live verdicts offline', async () => {
@@ -32,8 +23,8 @@ describe('snapshot round trip', () => {
       const liveReport = JSON.parse(live.stdout) as Report;
       const offlineReport = JSON.parse(offline.stdout) as Report;
       expect(offlineReport.clusters.map((c) => [c.name, c.clusterId, c.network, c.role])).toEqual(liveReport.clusters.map((c) => [c.name, c.clusterId, c.network, c.role]));
-      expect(verdicts(offlineReport)).toEqual(verdicts(liveReport));
-      expect(verdicts(offlineReport)).toEqual(expect.arrayContaining([
+      expect(offlineVerdicts(offlineReport)).toEqual(offlineVerdicts(liveReport));
+      expect(offlineVerdicts(offlineReport)).toEqual(expect.arrayContaining([
         'certificates/shared-root [cluster2] rootMismatch error',
         'network/cross-network-gateway [cluster1] crossNetworkGatewayIstioMutual error',
         'certificates/root-distribution [cluster1] rootConfigMapStale error',
@@ -74,8 +65,8 @@ describe('snapshot round trip', () => {
         ['cluster2', 'config', undefined],
         ['cluster3', 'remote', undefined],
       ]);
-      expect(verdicts(offline)).toEqual(verdicts(live));
-      expect(verdicts(offline)).toEqual(expect.arrayContaining(['control-plane/primary-remote [cluster1] externalIstiodOff error', 'control-plane/remote-sync [cluster1] peerMissing error']));
+      expect(offlineVerdicts(offline)).toEqual(offlineVerdicts(live));
+      expect(offlineVerdicts(offline)).toEqual(expect.arrayContaining(['control-plane/primary-remote [cluster1] externalIstiodOff error', 'control-plane/remote-sync [cluster1] peerMissing error']));
     } finally {
       await lab.stop();
     }

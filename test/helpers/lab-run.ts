@@ -97,3 +97,10 @@ export function rootsOf(node: LinkedFinding): Set<string> {
   visit(node);
   return roots;
 }
+
+/** The result of a check on a cluster (`*` for mesh scope); throws when the run has none. */
+export function resultOf(results: CheckResult[], checkId: string, cluster: string): CheckResult {
+  const found = results.find((r) => r.checkId === checkId && r.cluster === cluster);
+  if (!found) throw new Error(`no result for ${checkId} on ${cluster}`);
+  return found;
+}

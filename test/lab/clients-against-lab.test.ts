@@ -1,38 +1,13 @@
 // Issue 2's acceptance commands, run for real against a started lab: kubectl 1.32 (the SDK
 // dispatcher picks it by the server's minor) and @kubernetes/client-node, unchanged.
-import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { CoreV1Api, Exec, KubeConfig, PortForward, type V1Status } from '@kubernetes/client-node';
 import type WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLab, type RunningLab } from '../../src/lab/index.ts';
+import { describe, expect, it } from 'vitest';
+import { hasKubectl, kubectlRequired, labForKubectl } from './kubectl-against-lab.ts';
 import { sink } from './server/helpers.ts';
 
-const required = Boolean(process.env.MESHDOCTOR_REQUIRE_KUBECTL);
-const hasKubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
-
-let lab: RunningLab;
-let home: string;
-beforeAll(async () => {
-  lab = await startLab({ scenario: 'multi-primary' });
-  home = mkdtempSync(join(tmpdir(), 'meshdoctor-kubectl-'));
-});
-afterAll(async () => {
-  await lab?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
-});
-
-/** Run kubectl asynchronously (the lab serves from this process: a sync spawn would block it). */
-function kubectl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile('kubectl', args, { env: { ...process.env, KUBECONFIG: lab.kubeconfigPath, HOME: home }, timeout: 60_000, maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const { lab: runningLab, kubectl } = labForKubectl({ scenario: 'multi-primary' });
 
 async function curlPod(): Promise<string> {
   const r = await kubectl(['get', 'pods', '-n', 'sample', '-l', 'app=curl', '-o', 'jsonpath={.items[0].metadata.name}']);
@@ -40,7 +15,7 @@ async function curlPod(): Promise<string> {
   return r.stdout;
 }
 
-describe.skipIf(!hasKubectl && !required)('real kubectl against the lab', () => {
+describe.skipIf(!hasKubectl && !kubectlRequired)('real kubectl against the lab', () => {
   it('kubectl is there when CI requires it', () => {
     expect(hasKubectl).toBe(true);
   });
@@ -99,7 +74,7 @@ describe.skipIf(!hasKubectl && !required)('real kubectl against the lab', () => 
 describe('@kubernetes/client-node against the lab', () => {
   const kubeConfig = (): KubeConfig => {
     const kc = new KubeConfig();
-    kc.loadFromFile(lab.kubeconfigPath);
+    kc.loadFromFile(runningLab().kubeconfigPath);
     kc.setCurrentContext('cluster1');
     return kc;
   };

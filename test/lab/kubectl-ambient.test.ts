@@ -2,43 +2,16 @@
 // has the operator run works here as against the other scenarios (get, label selectors, Gateway API
 // resources with their printer columns, exec into an ambient pod, exit codes, -o wide), and a
 // port-forward to a ztunnel pod reaches its admin /config_dump (what ambient/ztunnel-view reads).
-import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { CoreV1Api, KubeConfig, PortForward } from '@kubernetes/client-node';
 import type WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLab, type RunningLab } from '../../src/lab/index.ts';
+import { describe, expect, it } from 'vitest';
+import { hasKubectl, kubectlRequired, labForKubectl } from './kubectl-against-lab.ts';
 import { sink } from './server/helpers.ts';
 
-const required = Boolean(process.env.MESHDOCTOR_REQUIRE_KUBECTL);
-const hasKubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
+const { lab: runningLab, kubectl } = labForKubectl({ scenario: 'ambient-multi-network' });
 
-let lab: RunningLab;
-let home: string;
-beforeAll(async () => {
-  lab = await startLab({ scenario: 'ambient-multi-network' });
-  home = mkdtempSync(join(tmpdir(), 'meshdoctor-kubectl-ambient-'));
-});
-afterAll(async () => {
-  await lab?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
-});
-
-const env = () => ({ ...process.env, KUBECONFIG: lab.kubeconfigPath, HOME: home });
-
-/** Run kubectl asynchronously (the lab serves from this process: a sync spawn would block it). */
-function kubectl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile('kubectl', args, { env: env(), timeout: 60_000, maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
-describe.skipIf(!hasKubectl && !required)('real kubectl against the ambient lab', () => {
+describe.skipIf(!hasKubectl && !kubectlRequired)('real kubectl against the ambient lab', () => {
   it('get daemonset ztunnel and the ambient namespace by its label', async () => {
     const ds = await kubectl(['--context', 'cluster2', 'get', 'daemonset', '-n', 'istio-system', 'ztunnel', '-o', 'jsonpath={.metadata.name} {.status.numberReady}']);
     expect(ds.code).toBe(0);
@@ -90,7 +63,7 @@ describe.skipIf(!hasKubectl && !required)('real kubectl against the ambient lab'
     // kubectl port-forward speaks SPDY (tunnelled over WebSocket since 1.31), which the lab does not: the
     // real-stack issue covers it. meshdoctor and client-node use the WebSocket protocol, served here.
     const kc = new KubeConfig();
-    kc.loadFromFile(lab.kubeconfigPath);
+    kc.loadFromFile(runningLab().kubeconfigPath);
     kc.setCurrentContext('cluster1');
     const pods = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: 'istio-system', labelSelector: 'app=ztunnel' });
     const input = new PassThrough();

@@ -46,7 +46,14 @@ export default defineCheck({
       clusterRegisteredTwice: secretMessage('clusterRegisteredTwice'),
       remoteSyncFailed: secretMessage('remoteSyncFailed'),
       peerUnknownAuthority: secretMessage('peerUnknownAuthority'),
-      clientClaimsCluster: message('clientClaimsCluster'),
+      // The proxy's side of it: a ztunnel (or sidecar) whose ISTIO_META_CLUSTER_ID is not the cluster's.
+      clientClaimsCluster: {
+        ...message('clientClaimsCluster'),
+        explainedBy: [
+          { check: 'ambient/multi-network', messages: ['ztunnelClusterIdMismatch'], when: 'cluster' },
+          { check: 'control-plane/proxy-sync', messages: ['proxyUnknownCluster'], when: 'cluster' },
+        ],
+      },
       noNetworkGateway: message('noNetworkGateway'),
     },
   },

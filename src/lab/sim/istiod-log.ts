@@ -5,7 +5,7 @@
 // `cluster=<id> config=<namespace/secret>` (pkg/kube/multicluster/secretcontroller.go:433), as the real
 // istiod of realstack/ logs them. A healthy istiod logs none of them. A missing remote
 // secret logs nothing in real istiod either (there is no secret to fail on), so neither does the lab.
-import type { AmbientView } from './ambient.ts';
+import { ztunnelAccepted, type AmbientView } from './ambient.ts';
 import type { IstiodView } from './istiod.ts';
 
 /** The names sanitizeKubeConfig's errors give the kubeconfig keys (pkg/kube/util.go:452-466, eed52ebb66ad). */
@@ -42,6 +42,19 @@ export function istiodLogLines(istiod: IstiodView, now: Date, startedAt: Date, a
     if (reg.secretName === '' || reg.syncStatus !== 'timeout') continue;
     // pkg/kube/multicluster/cluster.go:205 (eed52ebb66ad), default scope, no labels.
     lines.push(`${t}\terror\tremote cluster ${reg.id} failed to sync after 30s`);
+  }
+  // A ztunnel of this cluster claiming a cluster id istiod has no credentials for: every certificate
+  // request fails in the CA's authenticators (pkg/security/authentication.go:60, the KubeJWT one's
+  // error from security/pkg/server/ca/authenticate/kubeauth/kube_jwt.go:126; istio/istio 86c9f01).
+  const remotes = istiod.registries.slice(1).map((r) => r.id);
+  for (const pod of istiod.view.pods.values()) {
+    if (pod.metadata.labels?.app !== 'ztunnel' || ztunnelAccepted(istiod, pod)) continue;
+    const proxy = (pod.spec?.containers ?? []).find((c: { name: string }) => c.name === 'istio-proxy');
+    const claimed = ((proxy?.env ?? []) as { name: string; value?: string }[]).find((e) => e.name === 'ISTIO_META_CLUSTER_ID')?.value ?? 'Kubernetes';
+    lines.push(
+      `${t}\terror\tsecurity\tFailed to authenticate client from ${pod.status?.podIP ?? '10.0.0.1'}:41862: Authenticator ClientCertAuthenticator: no verified chain is found; ` +
+        `Authenticator KubeJWTAuthenticator: client claims to be in cluster "${claimed}", but we only know about local cluster "${istiod.id}" and remote clusters [${remotes.join(' ')}]`,
+    );
   }
   // The ambient registry, once per GLOBAL Service whose peer network has no gateway; pkg/log's default scope prints no scope column.
   for (const network of ambient?.noGatewayNetworks ?? []) lines.push(`${t}\twarn\tNo network gateway found for network ${network}`);

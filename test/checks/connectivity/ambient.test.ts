@@ -5,16 +5,10 @@
 // Gateways on 15008.
 import { describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../../src/engine/types.ts';
-import { brokenProbes, errorKeys, linkFindings, runChecksOnLab } from '../../helpers/lab-run.ts';
+import { brokenProbes, errorKeys, linkFindings, resultOf, runChecksOnLab } from '../../helpers/lab-run.ts';
 
 const SCENARIO = 'ambient-multi-network';
 const CLUSTERS = ['cluster1', 'cluster2'];
-
-function result(results: CheckResult[], checkId: string, cluster: string): CheckResult {
-  const found = results.find((r) => r.checkId === checkId && r.cluster === cluster);
-  if (!found) throw new Error(`no result for ${checkId} on ${cluster}`);
-  return found;
-}
 
 interface MatrixData {
   target: string;
@@ -30,7 +24,7 @@ describe('connectivity checks on an ambient mesh', () => {
     expect(brokenProbes(run)).toEqual([]);
     expect(errorKeys(run)).toEqual([]);
     for (const r of run.results) expect(r.outcome, `${r.checkId} [${r.cluster}]`).toBe('pass');
-    const matrix = result(run.results, 'connectivity/cross-cluster', '*').data?.matrix as MatrixData[];
+    const matrix = resultOf(run.results, 'connectivity/cross-cluster', '*').data?.matrix as MatrixData[];
     const hello = matrix.find((m) => m.target === 'helloworld.sample:5000/hello')!;
     expect(hello.rows.map((r) => r.source).sort()).toEqual(CLUSTERS);
     for (const row of hello.rows) {
@@ -40,7 +34,7 @@ describe('connectivity checks on an ambient mesh', () => {
       expect(row.cells.unknown).toBeUndefined();
     }
     for (const cluster of CLUSTERS) {
-      const gateways = result(run.results, 'connectivity/gateway-reachability', cluster).data?.gateways as { cluster: string; port: number; reachable: boolean }[];
+      const gateways = resultOf(run.results, 'connectivity/gateway-reachability', cluster).data?.gateways as { cluster: string; port: number; reachable: boolean }[];
       expect(gateways.map((g) => [g.cluster, g.port, g.reachable])).toEqual([[cluster === 'cluster1' ? 'cluster2' : 'cluster1', 15008, true]]);
     }
   });
@@ -53,7 +47,7 @@ describe('connectivity checks on an ambient mesh', () => {
     expect(never.root).toBe(false);
     expect(never.explainedBy.map((n) => n.key)).toEqual(expect.arrayContaining(['ambient/ztunnel-view [cluster2] noRemoteNetworkWorkload', 'ambient/eastwest-gateway [cluster2] ewgwMissing']));
     // cluster2's own ztunnels still reach cluster1 through cluster1's gateway.
-    const hello = (result(run.results, 'connectivity/cross-cluster', '*').data?.matrix as MatrixData[]).find((m) => m.target.startsWith('helloworld'))!;
+    const hello = (resultOf(run.results, 'connectivity/cross-cluster', '*').data?.matrix as MatrixData[]).find((m) => m.target.startsWith('helloworld'))!;
     expect(hello.rows.find((r) => r.source === 'cluster2')!.cells.cluster1.success).toBeGreaterThan(0);
     expect(hello.rows.find((r) => r.source === 'cluster1')!.cells.cluster2).toBeUndefined();
     // cluster1's istiod says so in its log, as the ambient registry does (multicluster.go:358); cluster2's does not.

@@ -2,16 +2,9 @@
 // serving, each lab fault CHECKS.md names for these checks fails the right check on the right
 // cluster with a message naming the cause, and an exec that hangs ends as `error`, not a hang.
 import { describe, expect, it } from 'vitest';
-import { brokenProbes, errorKeys, runChecksOnLab } from '../../helpers/lab-run.ts';
-import type { CheckResult } from '../../../src/engine/types.ts';
+import { brokenProbes, errorKeys, resultOf, runChecksOnLab } from '../../helpers/lab-run.ts';
 
 const CONNECTIVITY = ['connectivity'];
-
-function result(results: CheckResult[], checkId: string, cluster: string): CheckResult {
-  const found = results.find((r) => r.checkId === checkId && r.cluster === cluster);
-  if (!found) throw new Error(`no result for ${checkId} on ${cluster}`);
-  return found;
-}
 
 interface MatrixData {
   target: string;
@@ -25,7 +18,7 @@ describe('connectivity checks on healthy labs', () => {
       const run = await runChecksOnLab({ scenario }, { only: CONNECTIVITY, options: { probeCount: 6 } });
       expect(brokenProbes(run)).toEqual([]);
       expect(errorKeys(run)).toEqual([]);
-      const matrix = result(run.results, 'connectivity/cross-cluster', '*').data?.matrix as MatrixData[];
+      const matrix = resultOf(run.results, 'connectivity/cross-cluster', '*').data?.matrix as MatrixData[];
       const hello = matrix.find((m) => m.target.startsWith('helloworld.sample'));
       expect(hello).toBeDefined();
       expect(hello!.rows.map((r) => r.source).sort()).toEqual(['cluster1', 'cluster2']);
@@ -36,8 +29,8 @@ describe('connectivity checks on healthy labs', () => {
         }
       }
       for (const cluster of ['cluster1', 'cluster2']) {
-        expect(result(run.results, 'connectivity/http', cluster).outcome).toBe('pass');
-        expect(result(run.results, 'connectivity/dns', cluster).outcome).toBe('pass');
+        expect(resultOf(run.results, 'connectivity/http', cluster).outcome).toBe('pass');
+        expect(resultOf(run.results, 'connectivity/dns', cluster).outcome).toBe('pass');
       }
     });
   }
@@ -100,13 +93,13 @@ describe('connectivity checks on lab faults', () => {
     // Bounded by the probe deadlines (a hang would never end): a wide margin for a loaded machine.
     expect(Date.now() - started).toBeLessThan(45_000);
     for (const id of ['connectivity/dns', 'connectivity/http', 'connectivity/gateway-reachability']) {
-      const r = result(run.results, id, 'cluster2');
+      const r = resultOf(run.results, id, 'cluster2');
       expect(r.outcome, id).toBe('error');
       expect(r.error).toMatch(/no result within|timed out/);
     }
-    expect(result(run.results, 'connectivity/http', 'cluster1').outcome).toBe('pass');
+    expect(resultOf(run.results, 'connectivity/http', 'cluster1').outcome).toBe('pass');
     // cross-cluster keeps cluster1's row and names cluster2 as a source whose probe broke.
-    const cross = result(run.results, 'connectivity/cross-cluster', '*');
+    const cross = resultOf(run.results, 'connectivity/cross-cluster', '*');
     expect(cross.outcome).toBe('pass');
     expect(cross.findings.filter((f) => f.messageId === 'sourceProbeFailed').map((f) => [f.checkId, f.cluster, f.severity])).toEqual([['connectivity/cross-cluster', 'cluster2', 'info']]);
     const hello = (cross.data?.matrix as (MatrixData & { unmeasured: { source: string; probeFailed: boolean }[] })[]).find((m) => m.target.startsWith('helloworld.sample'))!;
