@@ -256,6 +256,8 @@ export interface ZtunnelDump {
   services: { namespace: string; hostname: string; name: string }[];
   /** PEM of every root certificate ztunnel trusts, over all its certificates. */
   rootCerts: string[];
+  /** The workload certificates ztunnel holds, one per identity of its node's pods: PEM chain (leaf first) and trusted roots. */
+  certificates: { identity: string; chain: string[]; roots: string[] }[];
 }
 
 /** The dump is not ztunnel's: the reason, for an `error` outcome. */
@@ -282,11 +284,16 @@ export function parseZtunnelDump(text: string): ZtunnelDump {
     .filter(isRecord)
     .map((s) => ({ namespace: str(s.namespace), hostname: str(s.hostname), name: str(s.name) }));
   const rootCerts: string[] = [];
+  const certificates: ZtunnelDump['certificates'] = [];
+  const pems = (list: unknown): string[] => (Array.isArray(list) ? list.filter((c) => isRecord(c) && typeof c.pem === 'string' && c.pem).map((c) => (c as { pem: string }).pem) : []);
   for (const cert of Array.isArray(doc.certificates) ? doc.certificates : []) {
-    if (!isRecord(cert) || !Array.isArray(cert.rootCerts)) continue;
-    for (const root of cert.rootCerts) if (isRecord(root) && typeof root.pem === 'string' && root.pem) rootCerts.push(root.pem);
+    if (!isRecord(cert)) continue;
+    const roots = pems(cert.rootCerts);
+    rootCerts.push(...roots);
+    const chain = pems(cert.certChain);
+    if (chain.length > 0) certificates.push({ identity: str(cert.identity), chain, roots });
   }
-  return { workloads, services, rootCerts: [...new Set(rootCerts)] };
+  return { workloads, services, rootCerts: [...new Set(rootCerts)], certificates };
 }
 
 function ztunnelWorkload(value: unknown): AmbientWorkload {

@@ -1,17 +1,22 @@
 // Encodes Envoy's /certs admin endpoint (https://www.envoyproxy.io/docs/envoy/latest/operations/admin#get--certs) as `pilot-agent request GET certs` serves it, and Istio's SPIFFE identities (https://istio.io/latest/docs/concepts/security/#istio-identity).
 import { listIfReadable } from '../../cluster/absent.ts';
 import { defineCheck } from '../../engine/define-check.ts';
-import { AccessError, SIDECAR_ADMIN_PATHS, type ClusterReader, type KubeObject } from '../../cluster/types.ts';
+import { AccessError, SIDECAR_ADMIN_PATHS, type ClusterReader, type KubeObject, type ZtunnelDumpOutput } from '../../cluster/types.ts';
 import type { ClusterInfo, ContextOf, ResourceRef } from '../../engine/types.ts';
 import { BundleTooLargeError, fingerprintPrefix, groupByRoot, normalizeSerial, parsePemCertificates, readClusterRoot, trustsRootOf, type CertificateFacts, type ClusterRoot } from '../../mesh/certificates.ts';
 import { signatureVerifies } from '../../mesh/x509-validate.ts';
 import { CONTROL_PLANE_CLUSTERS_ANNOTATION, annotationsOf, meshConfigOf, findMeshConfigMaps } from '../../mesh/istio-objects.ts';
 import { sampleWorkloadSidecars, WORKLOAD_SAMPLE_SIZE } from '../../mesh/sidecars.ts';
 import { controlledElsewhere, dataPlaneSkipReason, istiodNamespaceOf } from '../../mesh/roles.ts';
+import { parseZtunnelDump, runsAmbient } from '../../mesh/ambient.ts';
+import * as x509 from '@peculiar/x509';
 
 /** At most this many sidecars per cluster: one exec each, so bounded. */
 /** Istio rotates at half the lifetime (SECRET_GRACE_PERIOD_RATIO 0.5): below a quarter left, rotation is stuck. */
 const ROTATION_STUCK_RATIO = 0.25;
+
+/** ztunnel certificates judged per cluster: a few identities of each sampled ztunnel (one port-forward each). */
+const ZTUNNEL_IDENTITIES = 5;
 
 /** One certificate as Envoy's /certs describes it (no PEM: serial, SANs and dates). */
 interface EnvoyCert {
@@ -47,10 +52,10 @@ const check = defineCheck({
   scope: 'cluster',
   // An external control plane cluster runs no proxies of the mesh.
   appliesTo: dataPlaneSkipReason,
-  needs: ['pods', 'namespaces', 'configmaps', 'secrets?', 'proxy:certs', 'proxy:secrets'],
+  needs: ['pods', 'namespaces', 'configmaps', 'secrets?', 'proxy:certs', 'proxy:secrets', 'ztunnel-config?'],
   // Secrets (the CA certificate) are read when allowed; without them the issuer is not judged.
   meta: {
-    description: 'Sampled sidecars hold a current certificate from their cluster\'s CA, with the mesh\'s trust domain and root',
+    description: 'Sampled sidecars (and ztunnels, for ambient workloads) hold a current certificate from their cluster\'s CA, with the mesh\'s trust domain and root',
     details:
       `Reads Envoy's /certs (pilot-agent request GET certs in istio-proxy) of up to ${WORKLOAD_SAMPLE_SIZE} running sidecars per cluster, ` +
       'spread over namespaces (offline: the snapshot\'s proxies/<ns>/<pod>/certs.json), and their SDS secrets ' +
@@ -62,11 +67,13 @@ const check = defineCheck({
       'the mesh\'s trust domain (or an alias the mesh config declares), or peers\' authorization policies reject it. The ' +
       'proxy\'s trusted roots (ROOTCA) must include the mesh\'s root, and its certificate must chain to a root the other ' +
       'clusters trust. An expired certificate is an error; one with under a quarter of its lifetime left means rotation ' +
-      'is stuck (Istio rotates at half) and is a warning.',
+      'is stuck (Istio rotates at half) and is a warning. Ambient workloads have no sidecar: their certificates are ' +
+      `those ztunnel holds for them, read from the /config_dump of the sampled ztunnels (up to ${ZTUNNEL_IDENTITIES} identities each: ` +
+      'certChain, leaf first, and rootCerts) and judged the same way.',
     docs: 'https://istio.io/latest/docs/ops/diagnostic-tools/proxy-cmd/#verifying-connectivity-to-istiod',
     messages: {
       workloadIssuerMismatch: {
-        template: 'Sidecar {{pod}} holds a certificate not signed by the cluster\'s CA {{ca}} (its issuer: {{issuer}}): it was issued by another or an older CA',
+        template: '{{pod}} holds a certificate not signed by the cluster\'s CA {{ca}} (its issuer: {{issuer}}): it was issued by another or an older CA',
         severity: 'error',
         // Without ca-key.pem istiod cannot sign with the plugged-in CA; with a key that is not ca-cert's, its signatures do not verify against it.
         explainedBy: [
@@ -78,7 +85,7 @@ const check = defineCheck({
           'Restart the workload so it gets a new certificate (kubectl --context=<{{cluster}} context> rollout restart deployment -n {{podNamespace}} <its deployment>); if it persists, fix cacerts and restart istiod first.',
       },
       workloadTrustDomainMismatch: {
-        template: 'Sidecar {{pod}} has identity {{identity}}: trust domain {{trustDomain}} is not the mesh\'s {{meshTrustDomain}} (aliases: {{aliases}})',
+        template: '{{pod}} has identity {{identity}}: trust domain {{trustDomain}} is not the mesh\'s {{meshTrustDomain}} (aliases: {{aliases}})',
         severity: 'error',
         // The cluster's mesh config chose that trust domain: its control-plane/mesh-config finding is the cause.
         explainedBy: [{ check: 'control-plane/mesh-config', messages: ['trustDomainMismatch'], when: 'cluster' }],
@@ -87,7 +94,7 @@ const check = defineCheck({
           'in every cluster (meshConfig.trustDomainAliases), then restart istiod and the workloads.',
       },
       workloadRootNotShared: {
-        template: 'Sidecar {{pod}} {{problem}}: peers in {{peers}} reject its mTLS (CERTIFICATE_VERIFY_FAILED)',
+        template: '{{pod}} {{problem}}: peers in {{peers}} reject its mTLS (CERTIFICATE_VERIFY_FAILED)',
         severity: 'error',
         // A sidecar's chain ends at its istiod's root: a cluster CA on another root (or istiod's self-signed one) is the cause.
         explainedBy: [
@@ -97,12 +104,12 @@ const check = defineCheck({
         hint: 'Plug in a CA issued from the mesh\'s root in this cluster (the commands: meshdoctor explain certificates/shared-root), restart istiod, then the workloads.',
       },
       workloadCertExpired: {
-        template: 'Sidecar {{pod}} presents a certificate that expired at {{expiration}}',
+        template: '{{pod}} presents a certificate that expired at {{expiration}}',
         severity: 'error',
         hint: 'The proxy cannot renew it: check istiod reachability from the pod (istioctl proxy-status) and the agent logs (kubectl logs -n {{podNamespace}} {{podName}} -c istio-proxy); then delete the pod so it restarts.',
       },
       workloadCertNotRotated: {
-        template: 'Sidecar {{pod}} holds a certificate with {{left}} of its lifetime left (expires {{expiration}}): rotation looks stuck',
+        template: '{{pod}} holds a certificate with {{left}} of its lifetime left (expires {{expiration}}): rotation looks stuck',
         severity: 'warning',
         hint: 'Istio renews at half the lifetime. Check the agent logs (kubectl logs -n {{podNamespace}} {{podName}} -c istio-proxy | grep -i cert) and istiod reachability (istioctl proxy-status).',
       },
@@ -111,7 +118,16 @@ const check = defineCheck({
   async run(ctx) {
     const reader = ctx.cluster;
     const samples = sampleWorkloadSidecars(await reader.list('pods'));
-    if (samples.length === 0) return ctx.skip('no running sidecar to sample');
+    // Ambient workloads have no sidecar: their certificates are the ones the node's ztunnel holds for them.
+    const ztunnels: ZtunnelHolders | undefined = runsAmbient(ctx.clusterInfo.dataPlane) ? await ztunnelHolders(ctx) : undefined;
+    if (samples.length === 0) {
+      if (ztunnels && 'holders' in ztunnels) {
+        const trust = await trustContext(ctx);
+        for (const { holder, certs, secrets } of ztunnels.holders) judgeHolder(ctx, holder, certs, secrets, trust);
+        return;
+      }
+      return ctx.skip(ztunnels ? `no running sidecar to sample, and ${ztunnels.skip}` : 'no running sidecar to sample');
+    }
 
     const sidecars: { pod: KubeObject; certs: SidecarCerts; secrets?: SidecarSecrets }[] = [];
     const failures: string[] = [];
@@ -135,7 +151,8 @@ const check = defineCheck({
     }
 
     const trust = await trustContext(ctx);
-    for (const { pod, certs, secrets } of sidecars) judgeSidecar(ctx, pod, certs, secrets, trust);
+    for (const { pod, certs, secrets } of sidecars) judgeHolder(ctx, sidecarHolder(pod), certs, secrets, trust);
+    for (const { holder, certs, secrets } of ztunnels && 'holders' in ztunnels ? ztunnels.holders : []) judgeHolder(ctx, holder, certs, secrets, trust);
   },
 });
 export default check;
@@ -258,13 +275,67 @@ async function controlPlaneIndex(ctx: Ctx): Promise<number | undefined> {
   return (primaries.find(({ c }) => c.clusterId !== undefined && named.includes(c.clusterId)) ?? (primaries.length === 1 ? primaries[0] : undefined))?.i;
 }
 
-function judgeSidecar(ctx: Ctx, pod: KubeObject, certs: SidecarCerts, secrets: SidecarSecrets | undefined, trust: TrustContext): void {
-  const name = `${pod.metadata.namespace}/${pod.metadata.name}`;
-  // Hints need the parts separately: kubectl and istioctl take a name and -n, not namespace/name.
-  const podData = { pod: name, podName: pod.metadata.name, podNamespace: pod.metadata.namespace ?? 'default' };
-  const resource: ResourceRef = { kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name };
+/** The ztunnel-held certificates of a cluster, or why there are none. */
+type ZtunnelHolders = { holders: { holder: CertHolder; certs: SidecarCerts; secrets: SidecarSecrets }[] } | { skip: string };
+
+/** Who holds a workload certificate: a sidecar, or a ztunnel for one identity of its node. */
+interface CertHolder {
+  /** For messages: `Sidecar ns/pod` or `ztunnel ns/pod (for spiffe://...)`. */
+  what: string;
+  /** The pod, for hints (kubectl and istioctl take a name and -n, not namespace/name) and the finding's resource. */
+  podName: string;
+  podNamespace: string;
+}
+
+function sidecarHolder(pod: KubeObject): CertHolder {
+  return { what: `Sidecar ${pod.metadata.namespace}/${pod.metadata.name}`, podName: pod.metadata.name, podNamespace: pod.metadata.namespace ?? 'default' };
+}
+
+/**
+ * The workload certificates of the sampled ztunnels' /config_dump (certificates[].certChain, leaf
+ * first, and rootCerts: istio/ztunnel src/admin.rs CertsDump), as the sidecar path reads Envoy's: the
+ * leaf's facts stand for /certs and the PEM chain and roots for the SDS secrets. A skip reason when
+ * none can be read.
+ */
+async function ztunnelHolders(ctx: { cluster: ClusterReader; signal?: AbortSignal }): Promise<ZtunnelHolders> {
+  let dumps: ZtunnelDumpOutput[];
+  try {
+    dumps = await ctx.cluster.ztunnelConfigDumps({ signal: ctx.signal });
+  } catch (err) {
+    if (err instanceof AccessError && ['forbidden', 'offline', 'not-found'].includes(err.reason)) return { skip: `ztunnel's config_dump could not be read (${err.message})` };
+    throw err;
+  }
+  const holders: { holder: CertHolder; certs: SidecarCerts; secrets: SidecarSecrets }[] = [];
+  for (const dump of dumps) {
+    for (const entry of parseZtunnelDump(dump.body).certificates.slice(0, ZTUNNEL_IDENTITIES)) {
+      const where = `ztunnel ${dump.namespace}/${dump.pod} (for ${entry.identity})`;
+      let chain: CertificateFacts[];
+      let bundle: CertificateFacts[];
+      try {
+        chain = parsePemCertificates(entry.chain.join('\n'));
+        bundle = parsePemCertificates(entry.roots.join('\n'));
+      } catch (err) {
+        throw new Error(`config_dump of ${where}: a certificate does not parse: ${(err as Error).message}`, { cause: err });
+      }
+      if (chain.length === 0) continue;
+      const facts = (c: CertificateFacts): EnvoyCert => ({ serial: normalizeSerial(c.cert.serialNumber), uris: uriSans(c), validFrom: c.notBefore, expiration: c.notAfter });
+      holders.push({ holder: { what: where, podName: dump.pod, podNamespace: dump.namespace }, certs: { chain: [facts(chain[0])], roots: bundle.slice(0, 1).map(facts) }, secrets: { chain, bundle } });
+    }
+  }
+  return holders.length ? { holders } : { skip: dumps.length ? 'the sampled ztunnels hold no workload certificate' : 'no ztunnel pod is running' };
+}
+
+/** The URI SANs of a certificate (its SPIFFE identity). */
+function uriSans(c: CertificateFacts): string[] {
+  const names = c.cert.getExtension(x509.SubjectAlternativeNameExtension)?.names.toJSON() ?? [];
+  return names.filter((n) => n.type === 'url').map((n) => n.value);
+}
+
+function judgeHolder(ctx: Ctx, holder: CertHolder, certs: SidecarCerts, secrets: SidecarSecrets | undefined, trust: TrustContext): void {
+  const podData = { pod: holder.what, podName: holder.podName, podNamespace: holder.podNamespace };
+  const resource: ResourceRef = { kind: 'Pod', namespace: holder.podNamespace, name: holder.podName };
   const leaf = certs.chain[0];
-  if (!leaf) throw new Error(`GET certs of ${name} lists no workload certificate`);
+  if (!leaf) throw new Error(`GET certs of ${holder.what} lists no workload certificate`);
 
   const spiffe = leaf.uris.find((u) => u.startsWith('spiffe://'));
   const trustDomain = spiffe ? /^spiffe:\/\/([^/]+)/.exec(spiffe)?.[1] : undefined;

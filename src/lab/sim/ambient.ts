@@ -8,6 +8,7 @@ import type { KubeObject } from '../../cluster/types.ts';
 import { objectsOf, type ClusterView } from './cluster-view.ts';
 import type { IstiodView, Registry } from './istiod.ts';
 import type { MeshSim } from './mesh.ts';
+import { workloadCertOf } from './certs.ts';
 import { matchesLabelSelector, matchesSelector, podReady, stableHash } from './objects.ts';
 
 const NETWORK_LABEL = 'topology.istio.io/network';
@@ -244,7 +245,7 @@ export function ztunnelOnNode(view: ClusterView, node: string | undefined): Kube
 }
 
 /** ztunnel's /config_dump (src/admin.rs:62-89, src/state.rs:185-230; camelCase, defaults left out). */
-export function ztunnelConfigDump(sim: MeshSim, view: ClusterView, ztunnel: KubeObject): string {
+export async function ztunnelConfigDump(sim: MeshSim, view: ClusterView, ztunnel: KubeObject): Promise<string> {
   const istiod = sim.controlPlaneOf(view.name);
   const accepted = istiod && istiod.ready && ztunnelAccepted(istiod, ztunnel);
   const ambient = accepted ? ambientViewOf(sim, istiod) : undefined;
@@ -277,14 +278,19 @@ export function ztunnelConfigDump(sim: MeshSim, view: ClusterView, ztunnel: Kube
     ...(s.waypoint ? { waypoint: { destination: `${view.network}/${s.waypoint}`, hboneMtlsPort: HBONE_PORT } } : {}),
     ipFamilies: 'IPv4',
   }));
-  // The root it trusts is the one its control plane's CA chains to (istio-ca-root-cert).
-  const root = (sim.controlPlaneOf(view.name)?.view ?? view).rootPem;
   const node = ztunnel.spec?.nodeName;
-  const certificates = accepted
-    ? [...view.pods.values()]
-        .filter((p) => isAmbientPod(p) && p.spec?.nodeName === node)
-        .map((p) => ({ identity: `spiffe://${istiod!.trustDomain}/ns/${p.metadata.namespace}/sa/${p.spec?.serviceAccountName ?? 'default'}`, state: 'Available', certChain: [], rootCerts: root ? [{ pem: root }] : [] }))
-    : [];
+  // One certificate per identity of the node's captured pods, as its istiod's CA issued it
+  // (istio/ztunnel src/admin.rs CertsDump: identity, state, certChain leaf first, rootCerts).
+  const certificates: { identity: string; state: string; certChain: { pem: string }[]; rootCerts: { pem: string }[] }[] = [];
+  if (accepted) {
+    for (const p of [...view.pods.values()].filter((pod) => isAmbientPod(pod) && pod.spec?.nodeName === node)) {
+      const identity = `spiffe://${istiod!.trustDomain}/ns/${p.metadata.namespace}/sa/${p.spec?.serviceAccountName ?? 'default'}`;
+      if (certificates.some((c) => c.identity === identity)) continue;
+      const wc = await workloadCertOf(sim, view, p);
+      // ztunnel trusts the root its CA client got with the certificate (the signing CA's, as a sidecar's ROOTCA).
+      certificates.push({ identity, state: 'Available', certChain: [wc.leaf.certPem, ...wc.chainPems].map((pem) => ({ pem })), rootCerts: [{ pem: wc.rootPem }] });
+    }
+  }
   const version = (ztunnel.spec?.containers?.[0]?.image ?? '').split(':').pop() ?? '';
   return `${JSON.stringify({ workloads, services, policies: [], stagedServices: {}, certificates, version: { version, gitRevision: '', rustVersion: '1.89.0', buildProfile: 'release', buildStatus: 'Clean' }, config: { clusterId: '', network: view.network } }, null, 2)}\n`;
 }

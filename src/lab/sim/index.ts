@@ -152,8 +152,16 @@ function portForwardTo(sim: MeshSim, view: ClusterView, namespace: string, podNa
         res.end('404 not found\n');
         return;
       }
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(ztunnelConfigDump(sim, view, pod));
+      ztunnelConfigDump(sim, view, pod).then(
+        (body) => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(body);
+        },
+        (err: Error) => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(`${err.message}\n`);
+        },
+      );
     };
   }
   if (port === ENVOY_ADMIN_PORT && proxyContainer(pod) && containerRunning(pod, 'istio-proxy')) {
