@@ -257,6 +257,7 @@ export async function startRealStack(opts: StartOptions = {}): Promise<RealStack
       );
     const tier = (p: ChildProcess) => (names.get(p) === 'etcd' ? 2 : /-apiserver$/.test(names.get(p) ?? '') ? 1 : 0);
     for (const t of [0, 1, 2]) await stopAll(procs.filter((p) => tier(p) === t));
+    unhook();
     if (!opts.keep) rmSync(dir, { recursive: true, force: true });
   };
   // Whatever happens to this process, the components it started go with it.
@@ -264,12 +265,16 @@ export async function startRealStack(opts: StartOptions = {}): Promise<RealStack
   process.once('exit', killAll);
   // Killed by a signal, this process runs no 'exit' handler: the components go first, then it exits
   // as the signal would have made it (main.ts replaces these with a graceful stop once serving).
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
-    process.once(signal, () => {
-      killAll();
-      process.exit(code);
-    });
-  }
+  const onSignal = (signal: NodeJS.Signals) => {
+    killAll();
+    process.exit(signal === 'SIGINT' ? 130 : signal === 'SIGHUP' ? 129 : 143);
+  };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const signal of signals) process.once(signal, onSignal);
+  const unhook = () => {
+    process.off('exit', killAll);
+    for (const signal of signals) process.off(signal, onSignal);
+  };
   const crashed: RealStack['crashed'] = [];
   const run = (name: string, bin: string, args: string[], extra: { cwd?: string; env?: NodeJS.ProcessEnv; criLog?: string; onExit?: (code: number | null) => void } = {}) => {
     const out = openSync(join(dir, `${name}.log`), 'a');
