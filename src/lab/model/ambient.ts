@@ -5,6 +5,7 @@
 // Sources: istio/istio at eed52ebb (the module the conformance build pins) unless said otherwise.
 import type { KubeObject } from '../../cluster/types.ts';
 import type { ClusterBuilder } from './builder.ts';
+import { addCrd } from './crds.ts';
 import { visibleNetwork, type ClusterPlan } from './plan.ts';
 import { addDaemonSet, addService, addServiceAccount, addWorkload } from './workloads.ts';
 
@@ -58,28 +59,15 @@ export function addGatewayApi(b: ClusterBuilder, plan: ClusterPlan): void {
     ['GRPCRoute', 'grpcroutes', true],
     ['ReferenceGrant', 'referencegrants', true],
   ] as const) {
-    const name = `${plural}.gateway.networking.k8s.io`;
-    b.add({
-      apiVersion: 'apiextensions.k8s.io/v1',
-      kind: 'CustomResourceDefinition',
-      metadata: b.meta('CustomResourceDefinition', name, undefined, { annotations: { 'gateway.networking.k8s.io/bundle-version': 'v1.3.0', 'gateway.networking.k8s.io/channel': 'standard' }, generation: 1 }, 3),
-      spec: {
-        group: 'gateway.networking.k8s.io',
-        names: { categories: ['gateway-api'], kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase() },
-        scope: namespaced ? 'Namespaced' : 'Cluster',
-        versions: ['v1', 'v1beta1'].map((v, i) => ({
-          name: v,
-          served: true,
-          storage: i === 0,
-          schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true }, status: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } } },
-          subresources: { status: {} },
-        })),
-      },
-      status: {
-        acceptedNames: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase() },
-        conditions: [{ type: 'Established', status: 'True', reason: 'InitialNamesAccepted', message: 'the initial names have been accepted', lastTransitionTime: b.timestamp(3) }],
-        storedVersions: ['v1'],
-      },
+    addCrd(b, {
+      group: 'gateway.networking.k8s.io',
+      kind,
+      plural,
+      versions: ['v1', 'v1beta1'],
+      namespaced,
+      categories: ['gateway-api'],
+      annotations: { 'gateway.networking.k8s.io/bundle-version': 'v1.3.0', 'gateway.networking.k8s.io/channel': 'standard' },
+      age: 3,
     });
   }
   const classes: [string, string, string][] = [

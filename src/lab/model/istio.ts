@@ -3,6 +3,7 @@
 import YAML from 'yaml';
 import type { KubeObject } from '../../cluster/types.ts';
 import type { ClusterBuilder } from './builder.ts';
+import { addCrd } from './crds.ts';
 import { visibleNetwork, type ClusterPlan } from './plan.ts';
 import { addConfigMap, addService, addServiceAccount, addWorkload, addEndpointObjects, type PodHealth } from './workloads.ts';
 import { ambientIstiodEnv, ambientMeshConfig } from './ambient.ts';
@@ -570,35 +571,16 @@ const ISTIO_CRDS: [string, string, string, string[]][] = [
 /** CustomResourceDefinitions of Istio's kinds. */
 export function addIstioCrds(b: ClusterBuilder, istioVersion: string): void {
   for (const [group, kind, plural, versions] of ISTIO_CRDS) {
-    const name = `${plural}.${group}`;
-    b.add({
-      apiVersion: 'apiextensions.k8s.io/v1',
-      kind: 'CustomResourceDefinition',
-      metadata: b.meta('CustomResourceDefinition', name, undefined, {
-        labels: { app: 'istio-pilot', chart: 'istio', heritage: 'Tiller', release: 'istio', 'app.kubernetes.io/part-of': 'istio', 'app.kubernetes.io/version': istioVersion },
-        annotations: { 'helm.sh/resource-policy': 'keep' },
-        generation: 1,
-      }, 5),
-      spec: {
-        group,
-        names: { categories: ['istio-io', `${group.split('.')[0]}-istio-io`], kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase() },
-        scope: 'Namespaced',
-        versions: versions.map((v, i) => ({
-          name: v,
-          served: true,
-          storage: i === 0,
-          schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true }, status: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } } },
-          subresources: { status: {} },
-        })),
-      },
-      status: {
-        acceptedNames: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase() },
-        conditions: [
-          { type: 'NamesAccepted', status: 'True', reason: 'NoConflicts', message: 'no conflicts found', lastTransitionTime: b.timestamp(5) },
-          { type: 'Established', status: 'True', reason: 'InitialNamesAccepted', message: 'the initial names have been accepted', lastTransitionTime: b.timestamp(5) },
-        ],
-        storedVersions: [versions[0]],
-      },
+    addCrd(b, {
+      group,
+      kind,
+      plural,
+      versions,
+      namespaced: true,
+      categories: ['istio-io', `${group.split('.')[0]}-istio-io`],
+      labels: { app: 'istio-pilot', chart: 'istio', heritage: 'Tiller', release: 'istio', 'app.kubernetes.io/part-of': 'istio', 'app.kubernetes.io/version': istioVersion },
+      annotations: { 'helm.sh/resource-policy': 'keep' },
+      age: 5,
     });
   }
 }
