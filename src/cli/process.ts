@@ -1,12 +1,6 @@
 // The real process around main(): stdout/stderr, environment, signals, version.
-import { readFileSync } from 'node:fs';
+import { MESHDOCTOR_VERSION as version } from '../version.ts';
 import { main } from './main.ts';
-
-// The single executable has no package.json beside it: its bundler defines the version instead.
-declare const MESHDOCTOR_BUILD_VERSION: string | undefined;
-const version = typeof MESHDOCTOR_BUILD_VERSION === 'string'
-  ? MESHDOCTOR_BUILD_VERSION
-  : (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** Run meshdoctor with process.argv; resolves to the exit code. */
 export async function runCli(argv: string[] = process.argv.slice(2)): Promise<number> {

@@ -13,6 +13,7 @@ import { AccessError } from './types.ts';
 import { firstLine, seconds } from './error-text.ts';
 import { tlsMaterialProblem } from './tls-material.ts';
 import type { InlineCredentials } from './untrusted-kubeconfig.ts';
+import { USER_AGENT } from '../version.ts';
 
 // Shared with the modules that build on this one.
 export { firstLine, seconds } from './error-text.ts';
@@ -46,7 +47,13 @@ const MAX_BODY_BYTES = 64 * 1024 * 1024;
  * callers that want pooling pass their own.
  */
 export async function connectionOptions(endpoint: KubeEndpoint, timeoutMs = DEFAULT_CREDENTIAL_TIMEOUT_MS): Promise<https.RequestOptions> {
-  if (endpoint.inline) return inlineOptions(endpoint.inline);
+  const opts = endpoint.inline ? inlineOptions(endpoint.inline) : await kubeconfigOptions({ ...endpoint, kubeConfig: endpoint.kubeConfig }, timeoutMs);
+  // Every request and WebSocket (exec, port-forward) says who makes it, as kubectl does.
+  opts.headers = { ...(opts.headers as Record<string, string> | undefined), 'User-Agent': USER_AGENT };
+  return opts;
+}
+
+async function kubeconfigOptions(endpoint: KubeEndpoint & { kubeConfig: KubeConfig }, timeoutMs: number): Promise<https.RequestOptions> {
   const opts: https.RequestOptions = {};
   const exec = execConfigOf(endpoint.kubeConfig);
   try {

@@ -2,6 +2,7 @@
 // instant queries only. Checks get it as ctx.queryPrometheus and never talk to the network themselves.
 import { request } from 'undici';
 import { AccessError } from './types.ts';
+import { USER_AGENT } from '../version.ts';
 import type { PromSample } from '../engine/types.ts';
 
 /** Options of a Prometheus client. */
@@ -28,7 +29,7 @@ const NO_CLUSTER = '*';
 export function createPrometheusClient(baseUrl: string, opts: PrometheusClientOptions = {}): PrometheusClient {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const base = new URL(baseUrl);
-  const headers: Record<string, string> = { accept: 'application/json' };
+  const headers: Record<string, string> = { accept: 'application/json', 'user-agent': USER_AGENT };
   if (base.username || base.password) {
     headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`;
     base.username = '';

@@ -68,13 +68,16 @@ export interface RunningLab {
   stop(): Promise<void>;
 }
 
+/** User-Agent of the lab's own readiness requests, which its audit log then shows beside its clients'. */
+export const LAB_READINESS_USER_AGENT = 'meshdoctor-lab/readiness';
+
 /** GET /version with the admin token until it answers 200 (the server has its backend). */
 async function waitUntilServing(server: string, caPem: string, token: string, deadlineMs: number): Promise<void> {
   const deadline = Date.now() + deadlineMs;
   let lastProblem = 'no answer';
   while (Date.now() < deadline) {
     const status = await new Promise<number | string>((resolve) => {
-      const req = request(`${server}/version`, { ca: caPem, headers: { Authorization: `Bearer ${token}` }, timeout: 5000 }, (res) => {
+      const req = request(`${server}/version`, { ca: caPem, headers: { Authorization: `Bearer ${token}`, 'User-Agent': LAB_READINESS_USER_AGENT }, timeout: 5000 }, (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
       });

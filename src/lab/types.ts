@@ -121,6 +121,8 @@ export interface AuditEntry {
   status: number;
   /** `get`, `list`, `create`, `exec`, `portforward`, `proxy`, `discovery`, ... */
   verb: string;
+  /** The client's User-Agent header (empty when it sent none), as in Kubernetes audit events. */
+  userAgent: string;
 }
 
 /** A running simulated API server. */

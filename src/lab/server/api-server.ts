@@ -193,6 +193,7 @@ class KubeApiServer implements LabApiServer {
       user: info.user?.name ?? 'system:anonymous',
       status,
       verb: info.verb,
+      userAgent: info.req.headers['user-agent'] ?? '',
     });
   }
 
