@@ -6,7 +6,7 @@ import type { ClusterReader, IstiodDebugOutput, KubeObject } from '../cluster/ty
 import type { ClusterInfo } from '../engine/types.ts';
 import { parseIstiodEndpoints, type ServiceEndpoints } from './debug/endpoint-shardz.ts';
 import { parseRegistryz, type RegistryService } from './debug/registryz.ts';
-import { annotationsOf, findMeshConfigMaps, labelsOf, meshConfigOf } from './istio-objects.ts';
+import { annotationsOf, findMeshConfigMaps, inNamespace, labelsOf, meshConfigOf } from './istio-objects.ts';
 import { labelSelectorMatches, type LabelMap, type LabelSelector } from './labels.ts';
 import { proxyContainer } from './sidecars.ts';
 
@@ -94,7 +94,7 @@ function stringMap(value: unknown): Record<string, string> {
 export function readyEndpointCount(service: KubeObject, endpointSlices: KubeObject[], endpoints: KubeObject[]): number {
   const namespace = service.metadata.namespace;
   const name = service.metadata.name;
-  const slices = endpointSlices.filter((s) => s.metadata.namespace === namespace && labelsOf(s)['kubernetes.io/service-name'] === name);
+  const slices = inNamespace(endpointSlices, namespace).filter((s) => labelsOf(s)['kubernetes.io/service-name'] === name);
   if (slices.length > 0) {
     let ready = 0;
     for (const slice of slices) {
@@ -105,7 +105,7 @@ export function readyEndpointCount(service: KubeObject, endpointSlices: KubeObje
     }
     return ready;
   }
-  const legacy = endpoints.find((e) => e.metadata.namespace === namespace && e.metadata.name === name);
+  const legacy = inNamespace(endpoints, namespace).find((e) => e.metadata.name === name);
   return ((legacy?.subsets ?? []) as { addresses?: unknown[] }[]).reduce((n, s) => n + (s.addresses?.length ?? 0), 0);
 }
 

@@ -3,6 +3,7 @@ import type { KubeObject } from '../../src/cluster/types.ts';
 import {
   findEastWestGateways,
   gatewayAddresses,
+  inNamespace,
   isOlderThan,
   meshConfigOf,
   parseInjectionPath,
@@ -79,5 +80,16 @@ describe('istio-objects', () => {
     expect(meshConfigOf(cm('defaultConfig:\n  meshId: m1\ntrustDomainAliases: [old.local]\n'))).toMatchObject({ meshId: 'm1', trustDomain: 'cluster.local', trustDomainAliases: ['old.local'] });
     expect(meshConfigOf(cm('- a list'))).toBeUndefined();
     expect(meshConfigOf(cm('a: [unclosed'))).toBeUndefined();
+  });
+
+  it('inNamespace gives what a filter by namespace gives, in list order, and follows a list that grew', () => {
+    const obj = (name: string, namespace?: string): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, ...(namespace ? { namespace } : {}) } });
+    const list = [obj('a', 'ns1'), obj('b', 'ns2'), obj('c', 'ns1'), obj('d')];
+    expect(inNamespace(list, 'ns1').map((o) => o.metadata.name)).toEqual(['a', 'c']);
+    expect(inNamespace(list, 'ns2').map((o) => o.metadata.name)).toEqual(['b']);
+    expect(inNamespace(list, undefined).map((o) => o.metadata.name)).toEqual(['d']);
+    expect(inNamespace(list, 'ns3')).toEqual([]);
+    list.push(obj('e', 'ns1'));
+    expect(inNamespace(list, 'ns1').map((o) => o.metadata.name)).toEqual(['a', 'c', 'e']);
   });
 });

@@ -7,7 +7,7 @@ import { listIfReadable } from '../../cluster/absent.ts';
 import type { ClusterReader, KubeObject } from '../../cluster/types.ts';
 import { defineCheck } from '../../engine/define-check.ts';
 import type { ClusterInfo, ContextOf } from '../../engine/types.ts';
-import { labelsOf } from '../../mesh/istio-objects.ts';
+import { inNamespace, labelsOf } from '../../mesh/istio-objects.ts';
 import { selectorMatches, type LabelMap } from '../../mesh/labels.ts';
 import { examples, readyEndpointCount } from '../../mesh/services.ts';
 
@@ -97,7 +97,7 @@ async function servingByService(ctx: Ctx, clusters: { reader: ClusterReader; inf
     for (const service of services) {
       if (readyEndpointCount(service, slices, endpoints ?? []) === 0) continue;
       const selector = service.spec?.selector as LabelMap | undefined;
-      const backing = pods.filter((p) => p.metadata.namespace === service.metadata.namespace && selectorMatches(selector, labelsOf(p)));
+      const backing = inNamespace(pods, service.metadata.namespace).filter((p) => selectorMatches(selector, labelsOf(p)));
       const added = new Set(ALWAYS_CARRIED);
       if (info.network) added.add('topology.istio.io/network');
       for (const pod of backing) {

@@ -2,7 +2,7 @@
 // caller in another cluster depends on), minus the source's own Service.
 import type { ClusterReader, KubeObject } from '../../cluster/types.ts';
 import type { CheckContext, ClusterInfo, ClusterReadContext } from '../../engine/types.ts';
-import { labelsOf, servicePorts } from '../istio-objects.ts';
+import { inNamespace, labelsOf, servicePorts } from '../istio-objects.ts';
 import type { LabelMap } from '../labels.ts';
 import { hasSidecar } from '../sidecars.ts';
 import type { ProbeSettings, ProbeTarget } from './options.ts';
@@ -47,8 +47,8 @@ const SAMPLE_PATHS: [imageFragment: string, path: string][] = [['examples-hellow
 function probePathOf(svc: KubeObject, pods: KubeObject[]): string {
   const selector = svc.spec?.selector as LabelMap | undefined;
   if (!selector || Object.keys(selector).length === 0) return '/';
-  const images = pods
-    .filter((p) => p.metadata.namespace === svc.metadata.namespace && Object.entries(selector).every(([k, v]) => labelsOf(p)[k] === v))
+  const images = inNamespace(pods, svc.metadata.namespace)
+    .filter((p) => Object.entries(selector).every(([k, v]) => labelsOf(p)[k] === v))
     .flatMap((p) => ((p.spec?.containers ?? []) as { image?: string }[]).map((c) => c.image ?? ''));
   return SAMPLE_PATHS.find(([fragment]) => images.some((image) => image.includes(fragment)))?.[1] ?? '/';
 }
@@ -64,28 +64,36 @@ export async function defaultTargets(readers: ClusterReader[], infos: ClusterInf
   const perCluster = await Promise.all(
     usable.map(async (r) => ({ cluster: r.name, services: await peerRead(() => r.list('services'), []), pods: await peerRead(() => r.list('pods'), []) })),
   );
-  const byKey = new Map<string, { svc: KubeObject; clusters: string[]; path: string }>();
+  // Each Service with where it is; its probe path is the first cluster's whose pods run a known
+  // sample, worked out only for the Services that become targets (a scan of the pods per Service).
+  const byKey = new Map<string, { svc: KubeObject; clusters: string[]; seen: { svc: KubeObject; pods: KubeObject[] }[] }>();
   for (const { cluster, services, pods } of perCluster) {
     for (const svc of services) {
       if (isSystemService(svc, istioNamespace) || svc.spec?.clusterIP === 'None' || svc.spec?.type === 'ExternalName') continue;
       const key = `${svc.metadata.namespace}/${svc.metadata.name}`;
-      const entry = byKey.get(key) ?? { svc, clusters: [], path: '/' };
+      const entry = byKey.get(key) ?? { svc, clusters: [], seen: [] };
       entry.clusters.push(cluster);
-      if (entry.path === '/') entry.path = probePathOf(svc, pods);
+      entry.seen.push({ svc, pods });
       byKey.set(key, entry);
     }
   }
   const targets: ProbeTarget[] = [];
-  for (const [, { svc, clusters, path }] of [...byKey].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [, { svc, clusters, seen }] of [...byKey].sort(([a], [b]) => a.localeCompare(b))) {
+    if (targets.length >= MAX_DEFAULT_TARGETS) break;
     const namespace = svc.metadata.namespace ?? 'default';
-    const callersElsewhere = perCluster.some((c) => !clusters.includes(c.cluster) && c.pods.some((p) => p.metadata.namespace === namespace && hasSidecar(p)));
+    const callersElsewhere = perCluster.some((c) => !clusters.includes(c.cluster) && inNamespace(c.pods, namespace).some((p) => hasSidecar(p)));
     if (clusters.length < 2 && !callersElsewhere) continue;
     const port = httpPortOf(svc);
     if (port === undefined) continue;
+    let path = '/';
+    for (const s of seen) {
+      path = probePathOf(s.svc, s.pods);
+      if (path !== '/') break;
+    }
     const host = `${svc.metadata.name}.${namespace}`;
     targets.push({ label: `${host}:${port}${path}`, host, port, path, service: { namespace, name: svc.metadata.name } });
   }
-  return targets.slice(0, MAX_DEFAULT_TARGETS);
+  return targets;
 }
 
 /** The targets of a run: the given ones, else the defaults. */
