@@ -41,7 +41,7 @@ const check = defineCheck({
     docs: 'https://istio.io/latest/docs/ambient/install/multicluster/verify/',
     messages: {
       noRemoteNetworkWorkload: {
-        template: '{{source}} has no workload for GLOBAL Service {{service}} on network {{peerNetwork}}, where {{peer}} has {{ready}} ready endpoints: istiod found no gateway for that network, so only local endpoints answer',
+        template: '{{source}}: no workload for GLOBAL Service {{service}} on network {{peerNetwork}}, where {{peer}} has {{ready}} ready endpoints: istiod found no gateway for that network, so only local endpoints answer',
         severity: 'error',
         explainedBy: [
           { check: 'ambient/eastwest-gateway', messages: ['ewgwMissing', 'noAddress', 'noHboneListener', 'networkLabelMissing', 'networkMismatch', 'gatewayClassMissing'], when: 'peer-pair' },
@@ -120,22 +120,27 @@ async function judgeRemoteNetworks(ctx: Ctx, sources: ViewSource[], view: Awaite
       if (local.scope !== 'GLOBAL') continue;
       const remote = peerView.services.get(key);
       if (!remote || remote.ready === 0) continue;
-      for (const source of sources) {
-        const seen = source.workloads.some((w) => serves(w, key) && workloadNetwork(w) === peerInfo.network && (isSplitHorizonWorkload(w) || w.networkGateway !== undefined));
-        if (seen) continue;
-        const [namespace, name] = key.split('/');
-        ctx.report({
-          messageId: 'noRemoteNetworkWorkload',
-          // On the cluster that cannot be reached (as network/gateway-view and connectivity's
-          // noEndpointsForCluster do): its network lacks the way in; the ztunnel's cluster is the peer.
-          cluster: peer.name,
-          resource: { kind: 'Service', namespace, name },
-          peer: ctx.cluster.name,
-          data: { source: source.what, service: key, peerNetwork: peerInfo.network, peer: peer.name, ready: remote.ready },
-        });
-      }
+      const blind = sources.filter((source) => !source.workloads.some((w) => serves(w, key) && workloadNetwork(w) === peerInfo.network && (isSplitHorizonWorkload(w) || w.networkGateway !== undefined)));
+      if (blind.length === 0) continue;
+      const [namespace, name] = key.split('/');
+      // One finding per Service and peer, however many sampled ztunnels lack it: one cause (istiod's
+      // view of that network), and the sampled ztunnels all get it from the same istiod.
+      ctx.report({
+        messageId: 'noRemoteNetworkWorkload',
+        // On the cluster that cannot be reached (as network/gateway-view and connectivity's
+        // noEndpointsForCluster do): its network lacks the way in; the ztunnel's cluster is the peer.
+        cluster: peer.name,
+        resource: { kind: 'Service', namespace, name },
+        peer: ctx.cluster.name,
+        data: { source: sourcesText(blind, sources.length), service: key, peerNetwork: peerInfo.network, peer: peer.name, ready: remote.ready },
+      });
     }
   }
+}
+
+/** `ztunnel ns/a`, or `ztunnel ns/a and 2 more of 3 sampled` when several lack the same workload. */
+function sourcesText(blind: ViewSource[], sampled: number): string {
+  return blind.length === 1 ? blind[0].what : `${blind[0].what} and ${blind.length - 1} more of ${sampled} sampled`;
 }
 
 /** Whether a workload serves the Service: ztunnel and istiod name it `<namespace>/<name>.<namespace>.svc.<cluster domain>`. */

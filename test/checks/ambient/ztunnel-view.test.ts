@@ -3,6 +3,7 @@ import check from '../../../src/checks/ambient/ztunnel-view.ts';
 import { AccessError } from '../../../src/cluster/types.ts';
 import { secretText } from '../../../src/mesh/certificates.ts';
 import { findingKeys, fixtureObjects, objectNamed, openFixture, runCheck, runErrors, runFor } from '../helpers.ts';
+import { runChecksOnLab } from '../../helpers/lab-run.ts';
 import { ambientObjects, ambientReaders, derivedDumps } from './ambient-mesh.ts';
 
 describe('ambient/ztunnel-view', () => {
@@ -34,6 +35,16 @@ describe('ambient/ztunnel-view', () => {
     // cluster1's ztunnel has no way to cluster2's network: the finding is on cluster2, cluster1 its peer.
     expect(findingKeys(runs)).toEqual(['cluster2:noRemoteNetworkWorkload']);
     expect(runFor(runs, 'cluster1').findings[0]).toMatchObject({ cluster: 'cluster2', peer: 'cluster1', resource: { kind: 'Service', namespace: 'sample', name: 'helloworld' } });
+  });
+
+  it('one noRemoteNetworkWorkload per Service and peer, however many sampled ztunnels lack the workload (lab, ambient-ewgw-missing)', async () => {
+    const run = await runChecksOnLab({ scenario: 'ambient-multi-network', faults: ['ambient-ewgw-missing:cluster2'] }, { only: ['ambient/ztunnel-view'] });
+    const findings = run.results.flatMap((r) => r.findings).filter((f) => f.messageId === 'noRemoteNetworkWorkload');
+    expect(findings.length).toBeGreaterThan(0);
+    const keys = findings.map((f) => `${f.cluster} ${f.peer} ${f.resource?.namespace}/${f.resource?.name}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    // The lab's cluster1 runs a ztunnel per node, and every one of them lacks the way to network2.
+    for (const f of findings) expect(f).toMatchObject({ cluster: 'cluster2', peer: 'cluster1' });
   });
 
   it('unexplainedGatewayAddress and rootNotTrusted', async () => {
