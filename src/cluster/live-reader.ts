@@ -291,6 +291,10 @@ class LiveClusterReader implements ClusterReader {
     return this.#limited(() => execInPod(this.#endpoint, { pod, container, command, timeoutMs: opts?.timeoutMs, signal: opts?.signal }));
   }
 
+  releaseIstiodDebug(endpoint: string): void {
+    this.#debug.delete(endpoint);
+  }
+
   /**
    * `--wait` retries: forget every memoized answer, failures included, so a 500 that cleared or a
    * pod that became ready is seen. Within one round, one question still gets one answer.

@@ -75,16 +75,23 @@ export function parseEnvoyClustersFor(text: string, targets: readonly ClusterTar
       const parts = text.slice(start, end).trim().split('::');
       const [cluster, addr, stat, value] = parts;
       if (parts.length === 4 && HOST_PART.test(addr) && isOutboundOf(cluster, host, ports)) {
+        // Keys are own copies: a slice of the text would keep the whole text (15.7 MB per reading of a
+        // 10,000-pod mesh) alive as long as the round's counters are (issue 19, heap snapshot).
         let hosts = result.get(cluster);
-        if (!hosts) result.set(cluster, (hosts = new Map()));
+        if (!hosts) result.set(ownCopy(cluster), (hosts = new Map()));
         let counters = hosts.get(addr);
-        if (!counters) hosts.set(addr, (counters = { rq_total: 0, rq_success: 0, rq_error: 0, rq_timeout: 0, cx_connect_fail: 0 }));
+        if (!counters) hosts.set(ownCopy(addr), (counters = { rq_total: 0, rq_success: 0, rq_error: 0, rq_timeout: 0, cx_connect_fail: 0 }));
         if (COUNTERS.has(stat as keyof HostCounters)) counters[stat as keyof HostCounters] = Number(value) || 0;
       }
       hit = text.indexOf(needle, end);
     }
   }
   return result;
+}
+
+/** A copy of `s` that shares no memory with the string it was cut from (V8 keeps a substring as a slice of its parent). */
+function ownCopy(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
 }
 
 /** `outbound|<port>|<subset>|<host>` for one of `ports`: the clusters outboundClustersOf picks. */

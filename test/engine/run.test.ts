@@ -192,3 +192,36 @@ describe('runChecks', () => {
     expect(results[0]).toMatchObject({ cluster: 'c1', outcome: 'error', error: 'cluster unreachable: connect ECONNREFUSED 127.0.0.1:1' });
   });
 });
+
+describe('releasing istiod debug bodies (issue 19)', () => {
+  it('releases an endpoint on a cluster once every check declaring it there has finished, and only then', async () => {
+    const events: string[] = [];
+    const readerOf = (name: string) => ({
+      ...memoryReader(name),
+      istiodDebug: async (endpoint: string) => (events.push(`read ${name} ${endpoint}`), []),
+      releaseIstiodDebug: (endpoint: string) => void events.push(`release ${name} ${endpoint}`),
+    });
+    const readers = [readerOf('c1'), readerOf('c2')];
+    const reading = (id: string, endpoint: string, waitMs: number) =>
+      defineCheck({ id, category: 'services', scope: 'cluster', needs: [`istiod:${endpoint}`], meta: meta({}), async run(ctx) {
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+        await ctx.cluster.istiodDebug(endpoint);
+        events.push(`done ${id} ${ctx.cluster.name}`);
+      } });
+    const meshWide = defineCheck({ id: 'services/mesh-syncz', category: 'services', scope: 'mesh', needs: ['istiod:syncz'], meta: meta({}), async run(ctx) {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      for (const r of ctx.clusters) await r.istiodDebug('syncz');
+      events.push('done services/mesh-syncz *');
+    } });
+    const results = await runChecks(base([reading('services/fast', 'endpointShardz', 0), reading('services/slow', 'endpointShardz', 20), meshWide], readers));
+    expect(results.map((r) => r.outcome)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass']);
+    for (const name of ['c1', 'c2']) {
+      const released = events.indexOf(`release ${name} endpointShardz`);
+      expect(released).toBeGreaterThan(events.indexOf(`done services/slow ${name}`));
+      expect(released).toBeGreaterThan(events.indexOf(`done services/fast ${name}`));
+      // A mesh-scope check's endpoint stays until that check is done, on every cluster.
+      expect(events.indexOf(`release ${name} syncz`)).toBeGreaterThan(events.indexOf('done services/mesh-syncz *'));
+    }
+    expect(events.filter((e) => e.startsWith('release')).sort()).toEqual(['release c1 endpointShardz', 'release c1 syncz', 'release c2 endpointShardz', 'release c2 syncz']);
+  });
+});
