@@ -20,6 +20,8 @@ import YAML from 'yaml';
 import type { KubeObject } from '../src/cluster/types.ts';
 import type { LabFault, LabMeshState } from '../src/lab/types.ts';
 import { READER_USERNAME } from '../src/lab/model/remote-access.ts';
+import { envoyAdmin } from '../src/lab/sim/index.ts';
+import { meshSimOf } from '../src/lab/sim/mesh.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const MODCACHE_ROOT = process.env.MESHDOCTOR_CONFORMANCE_CACHE ?? join(homedir(), '.cache', 'meshdoctor-conformance');
@@ -230,6 +232,34 @@ const SKIPPED_KINDS = new Set(['EndpointSlice', 'Endpoints', 'ReplicaSet', 'Even
 /** Kinds whose status the stack writes from the model: their controllers do not run here. */
 const STATUS_FROM_MODEL = new Set(['Deployment', 'DaemonSet', 'StatefulSet']);
 
+/** Whether the model's pod is Running and Ready (kwok's pod-ready stage makes every other pod so). */
+function modelReady(pod: KubeObject): boolean {
+  const status = pod.status as { phase?: string; conditions?: { type: string; status: string }[] } | undefined;
+  return status?.phase !== 'Running' || status.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+}
+
+/** Pods of the model with an istio-proxy container (sidecars and gateways): exec of pilot-agent there answers from files. */
+function proxyPods(objects: KubeObject[]): KubeObject[] {
+  // A sidecar is an init container (restartPolicy Always: a native sidecar) or a container.
+  return objects.filter((o) => o.kind === 'Pod' && ([...(o.spec?.containers ?? []), ...(o.spec?.initContainers ?? [])] as { name: string }[]).some((c) => c.name === 'istio-proxy'));
+}
+
+/** Whether the model's istiod of this cluster runs: a Deployment and a Ready pod (istiod-not-ready crash-loops them). */
+function modelIstiodRuns(objects: KubeObject[]): boolean {
+  return objects.some((o) => o.kind === 'Deployment' && o.metadata.name === 'istiod' && o.metadata.namespace === 'istio-system') &&
+    objects.some((o) => o.kind === 'Pod' && o.metadata.namespace === 'istio-system' && o.metadata.labels?.app === 'istiod' && modelReady(o));
+}
+
+/** The pilot-agent answers a proxy's pod has as files in its exec workDir, by admin path (SIDECAR_ADMIN_PATHS). */
+const PROXY_FILES: Record<string, string> = {
+  certs: 'certs',
+  clusters: 'clusters',
+  server_info: 'server_info',
+  config_dump: 'config_dump',
+  'config_dump?resource=dynamic_active_secrets': 'config_dump.dynamic_active_secrets',
+  ready: 'ready',
+};
+
 /** Start the real stack for a scenario. Binaries must be built (buildMissing). */
 export async function startRealStack(opts: StartOptions = {}): Promise<RealStack> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
@@ -371,22 +401,80 @@ export async function startRealStack(opts: StartOptions = {}): Promise<RealStack
         writeFileSync(join(bin, 'pilot-discovery'), `#!/bin/sh\n# pilot-discovery request GET PATH, for the istiod whose debug port is ${monitoring}\n[ "$1" = request ] || { echo "realstack: only pilot-discovery request" >&2; exit 2; }\nexec ${hostTool('curl')} -sS --fail-with-body "http://127.0.0.1:${monitoring}$3"\n`);
         chmodSync(join(bin, 'pilot-discovery'), 0o755);
       }
-      writeFileSync(join(bin, 'pilot-agent'), '#!/bin/sh\necho "realstack: no Envoy runs here (no istio-proxy binary can be built or installed on this machine)" >&2\nexit 1\n');
+      // pilot-agent request GET <path> in an istio-proxy container: no Envoy runs here (no istio-proxy
+      // binary can be built or installed on this machine), so the answers are files the stack writes
+      // into the pod's exec workDir once the stack is up, from the lab's simulated Envoy for the same
+      // model (envoyAdmin of src/lab/sim/index.ts: the workload certificate issued by the cluster's CA).
+      const cases = Object.entries(PROXY_FILES).map(([path, file]) => `  '${path}') f=${file} ;;`).join('\n');
+      writeFileSync(join(bin, 'pilot-agent'), [
+        '#!/bin/sh',
+        '[ "$1" = request ] && [ $# -ge 3 ] || { echo "Error: requires at least 2 arg(s), only received $(($# - 1))" >&2; exit 1; }',
+        // Only an istio-proxy container's workDir holds the marker (kwok's Exec per pod).
+        '[ -f ./.istio-proxy ] || { echo \'OCI runtime exec failed: exec failed: unable to start container process: exec: "pilot-agent": executable file not found in $PATH: unknown\' >&2; exit 127; }',
+        'case "${3#/}" in',
+        cases,
+        `  *) echo "Error: received unsuccessful status code 404: invalid path. admin commands are:" >&2; exit 1 ;;`,
+        'esac',
+        // No file: the proxy holds no certificate (its control plane's real istiod never started).
+        `[ -f "$f" ] || { echo "Error: Get \\"http://localhost:15000/\${3#/}\\": dial tcp 127.0.0.1:15000: connect: connection refused (realstack: this proxy's control plane istiod did not start, so no Envoy of it has a certificate)" >&2; exit 1; }`,
+        `exec ${hostTool('cat')} "$f"`,
+        '',
+      ].join('\n'));
       chmodSync(join(bin, 'pilot-agent'), 0o755);
       // kwok runs exec'd commands on this machine, found on its PATH: that PATH (and the commands') is
       // this directory only, so a pod's containers have a shell and no other tool of the host (no
       // curl, getent, nslookup or nc to probe with: nothing here routes pod traffic anyway).
       symlinkSync(hostTool('sh'), join(bin, 'sh'));
       // The istiod pod of the scenario: exec, port-forward and logs of it reach the real istiod.
-      const istiodPod = mesh.clusters[i].objects.find((o) => o.kind === 'Pod' && o.metadata.namespace === 'istio-system' && o.metadata.labels?.app === 'istiod');
+      // (A crash-looping istiod of the model, istiod-not-ready, runs no real istiod: its pod serves nothing.)
+      const istiodPod = modelIstiodRuns(mesh.clusters[i].objects) ? mesh.clusters[i].objects.find((o) => o.kind === 'Pod' && o.metadata.namespace === 'istio-system' && o.metadata.labels?.app === 'istiod') : undefined;
       writeFileSync(join(cdir, 'empty.log'), '');
+      // A proxy's pod: its istio-proxy container's exec runs in a directory of its own (the files its
+      // pilot-agent answers from), its other containers' in the cluster's.
+      const proxyExecs = proxyPods(mesh.clusters[i].objects).map((pod) => {
+        const workDir = join(cdir, 'proxies', pod.metadata.namespace!, pod.metadata.name);
+        mkdirSync(workDir, { recursive: true });
+        writeFileSync(join(workDir, '.istio-proxy'), '');
+        return YAML.stringify({ apiVersion: 'kwok.x-k8s.io/v1alpha1', kind: 'Exec', metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace }, spec: { execs: [{ containers: ['istio-proxy'], local: { workDir } }, { local: { workDir: cdir } }] } });
+      });
+      // Pods the model has Running but not Ready (istiod-not-ready, ewgw-not-ready): a Stage of their
+      // own writes the model's conditions and container statuses (kwok picks one matching stage at
+      // random, pkg/utils/lifecycle/lifecycle.go:126 at v0.8.0, so pod-ready leaves them out).
+      const stageDir = join(GOMODCACHE, `sigs.k8s.io/kwok@${KWOK_VERSION}`, 'kustomize/stage');
+      const podReady = YAML.parse(readFileSync(join(stageDir, 'pod/fast/pod-ready.yaml'), 'utf8')) as { spec: { selector: { matchExpressions: { key: string; operator: string; values?: string[] }[] }; next: { statusTemplate: string } } };
+      const fromModel = mesh.clusters[i].objects.filter((o) => o.kind === 'Pod' && !modelReady(o));
+      const modelStatusStages = fromModel.map((pod, n) => {
+        const status = pod.status as { conditions?: unknown; containerStatuses?: unknown };
+        const template = podReady.spec.next.statusTemplate;
+        // The pod-ready stage's IPs, phase and start time; the model's conditions and container statuses.
+        const ips = template.slice(template.indexOf('{{ $hostIPs'));
+        return YAML.stringify({
+          apiVersion: 'kwok.x-k8s.io/v1alpha1',
+          kind: 'Stage',
+          metadata: { name: `pod-status-from-model-${n}` },
+          spec: {
+            resourceRef: { apiGroup: 'v1', kind: 'Pod' },
+            selector: {
+              matchExpressions: [
+                ...podReady.spec.selector.matchExpressions,
+                { key: '.metadata.namespace', operator: 'In', values: [pod.metadata.namespace!] },
+                { key: '.metadata.name', operator: 'In', values: [pod.metadata.name] },
+              ],
+            },
+            next: { statusTemplate: `{{ $now := Now }}\nconditions: ${JSON.stringify(status.conditions ?? [])}\ncontainerStatuses: ${JSON.stringify(status.containerStatuses ?? [])}\n${ips}` },
+          },
+        });
+      });
+      if (fromModel.length) podReady.spec.selector.matchExpressions.push({ key: '.metadata.name', operator: 'NotIn', values: fromModel.map((p) => p.metadata.name) });
       const kwokConfig = [
-        readFileSync(join(GOMODCACHE, `sigs.k8s.io/kwok@${KWOK_VERSION}`, 'kustomize/stage/node/fast/node-initialize.yaml'), 'utf8'),
+        readFileSync(join(stageDir, 'node/fast/node-initialize.yaml'), 'utf8'),
         // Without heartbeats the controller-manager's node lifecycle controller finds the nodes stale
         // after its grace period and marks every pod not Ready.
-        readFileSync(join(GOMODCACHE, `sigs.k8s.io/kwok@${KWOK_VERSION}`, 'kustomize/stage/node/heartbeat/node-heartbeat.yaml'), 'utf8'),
-        readFileSync(join(GOMODCACHE, `sigs.k8s.io/kwok@${KWOK_VERSION}`, 'kustomize/stage/pod/fast/pod-ready.yaml'), 'utf8'),
+        readFileSync(join(stageDir, 'node/heartbeat/node-heartbeat.yaml'), 'utf8'),
+        YAML.stringify(podReady),
+        ...modelStatusStages,
         YAML.stringify({ apiVersion: 'kwok.x-k8s.io/v1alpha1', kind: 'ClusterExec', metadata: { name: 'local' }, spec: { execs: [{ local: { workDir: cdir } }] } }),
+        ...proxyExecs,
         // Every container logs nothing (as the lab's do), but istiod's discovery container: the real log.
         YAML.stringify({ apiVersion: 'kwok.x-k8s.io/v1alpha1', kind: 'ClusterLogs', metadata: { name: 'empty' }, spec: { logs: [{ logsFile: join(cdir, 'empty.log') }] } }),
         ...(istiodPod
@@ -410,8 +498,9 @@ export async function startRealStack(opts: StartOptions = {}): Promise<RealStack
     const refused: RealStack['refused'] = [];
     for (const [i, c] of clusters.entries()) {
       const state = mesh.clusters[i];
-      // A cluster running istiod gets its istio-ca-root-cert ConfigMaps from the real istiod, not the model.
-      const runsIstiod = state.objects.some((o) => o.kind === 'Deployment' && o.metadata.name === 'istiod' && o.metadata.namespace === 'istio-system');
+      // A cluster running istiod gets its istio-ca-root-cert ConfigMaps from the real istiod, not the
+      // model; one whose istiod crash-loops (istiod-not-ready) keeps those its earlier runs published.
+      const runsIstiod = modelIstiodRuns(state.objects);
       const isRootConfigMap = (o: KubeObject) => o.kind === 'ConfigMap' && o.metadata.name === 'istio-ca-root-cert';
       const objects = state.objects.filter((o) => !SKIPPED_KINDS.has(o.kind ?? '') && !(runsIstiod && isRootConfigMap(o)));
       // Remote secrets and the reader's token Secret are made below from real tokens.
@@ -508,7 +597,7 @@ export async function startRealStack(opts: StartOptions = {}): Promise<RealStack
     for (const [i, c] of clusters.entries()) {
       const state = mesh.clusters[i];
       const istiod = state.objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'istiod' && o.metadata.namespace === 'istio-system');
-      if (!istiod) continue;
+      if (!istiod || !modelIstiodRuns(state.objects)) continue;
       const idir = join(dir, c.name, 'istiod');
       mkdirSync(join(idir, 'etc', 'cacerts'), { recursive: true });
       const cacerts = state.objects.find((o) => o.kind === 'Secret' && o.metadata.name === 'cacerts' && o.metadata.namespace === 'istio-system') as { data?: Record<string, string> } | undefined;
@@ -558,14 +647,46 @@ export async function startRealStack(opts: StartOptions = {}): Promise<RealStack
       const expected = kubectl(c.kubeconfig, c.name, ['get', 'namespaces', '-o', 'name']).split('\n').filter((n) => n && !/^namespace\/(kube-public|kube-node-lease|local-path-storage)$/.test(n)).length;
       await waitFor(`${c.name} istio-ca-root-cert`, () => kubectl(c.kubeconfig, c.name, ['get', 'configmaps', '-A', '--field-selector=metadata.name=istio-ca-root-cert', '--no-headers']).split('\n').filter(Boolean).length >= expected, 60_000);
     }
-    // Every pod Running (kwok's pod-ready stage).
-    // Every pod Ready (kwok's pod-ready stage), but the istiod pods of an istiod that crashed.
-    for (const c of clusters) {
-      const notReady = () =>
+    // Every pod Ready (kwok's pod-ready stage), but the istiod pods of an istiod that crashed and the
+    // pods the model has not Ready (their stage writes Ready False).
+    for (const [i, c] of clusters.entries()) {
+      const notReadyInModel = new Set(mesh.clusters[i].objects.filter((o) => o.kind === 'Pod' && !modelReady(o)).map((o) => `${o.metadata.namespace}/${o.metadata.name}`));
+      const waiting = () =>
         kubectl(c.kubeconfig, c.name, ['get', 'pods', '-A', '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}'])
           .split('\n')
-          .filter((l) => l && !l.endsWith(' True') && !(isCrashed(c) && l.startsWith('istio-system/istiod-')));
-      await waitFor(`${c.name} pods Ready`, () => notReady().length === 0, 120_000);
+          .filter(Boolean)
+          .filter((l) => {
+            const [pod, ready] = l.split(' ');
+            if (notReadyInModel.has(pod)) return ready !== 'False';
+            return ready !== 'True' && !(isCrashed(c) && pod.startsWith('istio-system/istiod-'));
+          });
+      await waitFor(`${c.name} pods Ready`, () => waiting().length === 0, 120_000);
+    }
+
+    // What each proxy's pilot-agent answers (its exec workDir): the lab's simulated Envoy for the same
+    // model, with the pod's real IP; none where the proxy's control plane is a real istiod that did
+    // not start (no certificate was ever issued to it).
+    const sim = meshSimOf(mesh);
+    for (const [i, c] of clusters.entries()) {
+      const podIps = new Map(
+        kubectl(c.kubeconfig, c.name, ['get', 'pods', '-A', '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {.status.podIP}{"\\n"}{end}'])
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.split(' ') as [string, string]),
+      );
+      const view = sim.view(c.name);
+      const controlPlane = sim.controlPlaneOf(c.name)?.view.name;
+      if (crashed.some((x) => x.cluster === controlPlane)) continue;
+      for (const modelPod of proxyPods(mesh.clusters[i].objects)) {
+        const key = `${modelPod.metadata.namespace}/${modelPod.metadata.name}`;
+        const pod = view.pods.get(key) ?? modelPod;
+        const real = { ...pod, status: { ...pod.status, podIP: podIps.get(key) ?? pod.status?.podIP } } as KubeObject;
+        const workDir = join(dir, c.name, 'proxies', modelPod.metadata.namespace!, modelPod.metadata.name);
+        for (const [path, file] of Object.entries(PROXY_FILES)) {
+          const res = await envoyAdmin(sim, view, real, path);
+          if (res.status === 200) writeFileSync(join(workDir, file), res.body);
+        }
+      }
     }
 
     const kubeconfigPath = join(dir, 'kubeconfig');

@@ -51,6 +51,7 @@ export interface Result {
   cluster: string;
   outcome: 'pass' | 'fail' | 'warn' | 'skip' | 'error';
   skipReason?: string;
+  skipReasonId?: string;
   error?: string;
   findings: Finding[];
 }

@@ -59,8 +59,10 @@ export interface RunInput {
 /** Thrown by ctx.skip(); caught by the runner. */
 class SkipSignal {
   readonly reason: string;
-  constructor(reason: string) {
+  readonly reasonId?: string;
+  constructor(reason: string, reasonId?: string) {
     this.reason = reason;
+    this.reasonId = reasonId;
   }
 }
 
@@ -309,8 +311,8 @@ async function runTask(input: RunInput, task: Task, memo: RunMemo): Promise<Chec
     report: (finding) => {
       if (!controller.signal.aborted) inputs.push(finding);
     },
-    skip: (reason) => {
-      throw new SkipSignal(reason);
+    skip: (reason, reasonId) => {
+      throw new SkipSignal(reason, reasonId);
     },
     attach: (key, value) => {
       data[key] = value;
@@ -349,7 +351,7 @@ async function runTask(input: RunInput, task: Task, memo: RunMemo): Promise<Chec
     }
   } catch (err) {
     controller.abort(err);
-    if (err instanceof SkipSignal) return finish({ outcome: 'skip', skipReason: err.reason, findings: [] });
+    if (err instanceof SkipSignal) return finish({ outcome: 'skip', skipReason: err.reason, ...(err.reasonId ? { skipReasonId: err.reasonId } : {}), findings: [] });
     if (err instanceof AccessError && (err.reason === 'forbidden' || err.reason === 'offline')) {
       return finish({ outcome: 'skip', skipReason: err.message, findings: [] });
     }

@@ -317,9 +317,11 @@ interface BaseCheckContext<M extends Messages> {
   report(finding: FindingInput<M>): void;
   /**
    * End the run as `skip` with a reason (e.g. "not a multi-network mesh"). Throws a SkipSignal the
-   * engine catches; findings reported before are dropped.
+   * engine catches; findings reported before are dropped. `reasonId`, where given, is a stable id of
+   * the reason (the report's skipReasonId; e.g. `noProbeTools`), for tools and tests that must not
+   * match the prose.
    */
-  skip(reason: string): never;
+  skip(reason: string, reasonId?: string): never;
   /** Attach structured data for reporters (e.g. the connectivity matrix, a chain tree). */
   attach(key: string, value: unknown): void;
   /**
@@ -436,6 +438,8 @@ export interface CheckResult {
   durationMs: number;
   /** Why it was skipped. */
   skipReason?: string;
+  /** A stable id of the skip reason, where the check gives one (e.g. `noProbeTools`). */
+  skipReasonId?: string;
   /** Why the probe itself broke (outcome `error`). */
   error?: string;
   findings: Finding[];

@@ -90,6 +90,8 @@ export interface CheckRun {
   findings: RunFinding[];
   /** Why the run was skipped (outcome skip). */
   skipped?: string;
+  /** The skip reason's stable id, where the check gives one. */
+  skippedId?: string;
   /** Why the run could not give a verdict (outcome error): a throw, a timeout, an outage, an unreachable cluster. */
   error?: string;
   data: Record<string, unknown>;
@@ -178,6 +180,7 @@ export async function runCheck(check: Check, readers: ClusterReader[], opts: Run
   const runs = results.map((result): CheckRun => {
     const run: CheckRun = { cluster: result.cluster, outcome: result.outcome, findings: [], data: result.data ?? {} };
     if (result.skipReason !== undefined) run.skipped = result.skipReason;
+    if (result.skipReasonId !== undefined) run.skippedId = result.skipReasonId;
     if (result.error !== undefined) run.error = result.error;
     run.findings = result.findings.map((finding) => {
       // The data it was reported with, for tests that assert it: the first report that renders to this finding.

@@ -52,6 +52,8 @@ interface SourceOutcome {
   reader: ClusterReader;
   round?: ProbeRound;
   reason?: string;
+  /** The selection's stable id of the reason, where it has one (NO_PROBE_TOOLS). */
+  reasonId?: string;
   probeFailed?: boolean;
 }
 
@@ -159,7 +161,9 @@ const check = defineCheck({
     const rounds = measured.filter((m) => m.round).map((m) => m.round!);
     const why = () => measured.map((m) => `${m.reader.name}: ${m.reason}`).join('; ');
     if (rounds.length === 0 && measured.some((m) => m.probeFailed)) throw new Error(`the probes broke in every cluster: ${why()}`);
-    if (rounds.length === 0) ctx.skip(`no cluster could be measured: ${why()}`);
+    // One reason everywhere (no source pod has a probe tool): its id is the skip's.
+    const reasonIds = new Set(measured.map((m) => m.reasonId));
+    if (rounds.length === 0) ctx.skip(`no cluster could be measured: ${why()}`, reasonIds.size === 1 ? [...reasonIds][0] : undefined);
     const unmeasured: UnmeasuredSource[] = [];
     for (const m of measured) {
       if (!m.reason) continue;
@@ -228,7 +232,7 @@ async function measureFrom(ctx: Ctx, reader: ClusterReader, index: number, setti
   if (ctx.clusterInfos[index]?.reachable === false) return { reader, reason: 'cluster unreachable' };
   if (!reader.live) return { reader, reason: 'offline snapshot' };
   const selection = await untilAborted(selectSource(ctx.memo, reader, settings), ctx.signal);
-  if ('skip' in selection) return { reader, reason: selection.skip };
+  if ('skip' in selection) return { reader, reason: selection.skip, reasonId: selection.skipId };
   const noTool = missingTool(selection.source, ['curl']);
   if (noTool) return { reader, reason: noTool };
   const targets = await targetsFor(reader, selection.source, allTargets);

@@ -104,8 +104,8 @@ async function pilotAgent(sim: MeshSim, view: ClusterView, pod: KubeObject, argv
   return { exitCode: 0, stdout: res.body, stderr: '' };
 }
 
-/** GET on a proxy's Envoy admin API. */
-async function envoyAdmin(sim: MeshSim, view: ClusterView, pod: KubeObject, rawPath: string): Promise<{ status: number; body: string }> {
+/** GET on a proxy's Envoy admin API (also what the real stack's sidecars answer from files: realstack/stack.ts). */
+export async function envoyAdmin(sim: MeshSim, view: ClusterView, pod: KubeObject, rawPath: string): Promise<{ status: number; body: string }> {
   const path = rawPath.replace(/^\//, '').split('?')[0];
   const istiod = sim.controlPlaneOf(view.name);
   switch (path) {

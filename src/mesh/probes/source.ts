@@ -35,8 +35,11 @@ export interface ProbeSource {
   ambient: boolean;
 }
 
-/** A source, or why a cluster has none. */
-export type SourceSelection = { source: ProbeSource } | { skip: string };
+/** skipReasonId of a probe check whose candidate source pods have none of the probe tools. */
+export const NO_PROBE_TOOLS = 'noProbeTools';
+
+/** A source, or why a cluster has none (with a stable id where there is one). */
+export type SourceSelection = { source: ProbeSource } | { skip: string; skipId?: typeof NO_PROBE_TOOLS };
 
 function isRunning(pod: KubeObject): boolean {
   return pod.status?.phase === 'Running' && !pod.metadata.deletionTimestamp && isPodReady(pod);
@@ -117,7 +120,10 @@ async function findSource(reader: ClusterReader, settings: ProbeSettings): Promi
   if (fallback) return { source: fallback };
   // An exec that ran and failed says nothing about the tools: that is "could not check", not "none".
   if (failedDetections.length) throw new AccessError('bad-response', reader.name, `cannot detect the probe tools: ${failedDetections.join('; ')}`);
-  return { skip: `no probe tools (curl, getent, nslookup, nc) in ${tried.join('; ')}` };
+  return {
+    skip: `no probe tools (curl, getent, nslookup, nc) in ${tried.join('; ')}: name a pod whose application container has curl with --probe-from NAMESPACE/LABEL-SELECTOR`,
+    skipId: NO_PROBE_TOOLS,
+  };
 }
 
 /** Which probe tools a container has (`command -v`); a container without a shell has none. */
@@ -148,7 +154,7 @@ export function missingTool(source: ProbeSource, needed: ProbeTool[]): string | 
  */
 export async function sourceOrSkip(ctx: ClusterReadContext, settings: ProbeSettings, tools: ProbeTool[]): Promise<ProbeSource> {
   const selection = await untilAborted(selectSource(ctx.memo, ctx.cluster, settings), ctx.signal);
-  if ('skip' in selection) return ctx.skip(selection.skip);
+  if ('skip' in selection) return ctx.skip(selection.skip, selection.skipId);
   const noTool = missingTool(selection.source, tools);
   if (noTool) ctx.skip(noTool);
   return selection.source;

@@ -131,10 +131,15 @@ describe('connectivity checks with scripted probes', () => {
     expect(runFor(cross.runs, '*').findings.map((f) => `${f.cluster}:${f.messageId}`)).toContain('cluster1:sourceNotMeasured');
   });
 
-  it('a pod without any tool is skipped with the reason', async () => {
+  it('a pod without any tool is skipped with the reason (noProbeTools), and cross-cluster too when no cluster has one', async () => {
     script.tools.cluster2 = [];
     const run = runFor((await runCheck(dns, await readers())).runs, 'cluster2');
+    expect([run.outcome, run.skippedId]).toEqual(['skip', 'noProbeTools']);
     expect(run.skipped).toMatch(/no probe tools/);
+    expect(runFor((await runCheck(dns, await readers())).runs, 'cluster1').skippedId).toBeUndefined();
+    script.tools.cluster1 = [];
+    const cross = runFor((await runCheck(crossCluster, await readers())).runs, '*');
+    expect([cross.outcome, cross.skippedId]).toEqual(['skip', 'noProbeTools']);
   });
 
   it.each([
