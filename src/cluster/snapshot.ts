@@ -3,7 +3,7 @@
 // fixture format of the checks' tests, so this reader is strict about structure and names the file
 // that is wrong in one line.
 import { createHash } from 'node:crypto';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { lstat, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { kindNameOf } from './kinds.ts';
@@ -27,6 +27,7 @@ const SAFE_ENDPOINT = /^[A-Za-z0-9_.-]+$/;
 /** Open and validate a snapshot directory. Throws SnapshotError on any structural problem. */
 export async function openSnapshot(dir: string): Promise<Snapshot> {
   if (!(await isDirectory(dir))) throw new SnapshotError(`snapshot directory ${dir}: not found or not a directory`);
+  await refuseLinksAndSpecialFiles(dir);
   const manifest = await readManifest(dir);
   if (manifest.files) await verifyDigests(dir, manifest.files);
   const clusters: ClusterReader[] = [];
@@ -43,6 +44,27 @@ export async function openSnapshot(dir: string): Promise<Snapshot> {
     clusters.push(new SnapshotClusterReader(entry, clusterDir, manifest.istioNamespace, objects));
   }
   return { capturedAt: new Date(manifest.capturedAt), istioNamespace: manifest.istioNamespace, clusters };
+}
+
+/** Larger than any file meshdoctor writes (a 10,000-pod list is under 100 MB) and than a string V8 can hold. */
+export const MAX_SNAPSHOT_FILE_BYTES = 512 * 1024 * 1024;
+
+/**
+ * A snapshot may come from anyone (attached to a bug report, "analyze it later, anywhere"): it is read
+ * as it lies, never beyond itself. Everything in it must be a directory or a regular file of a sane
+ * size: a symbolic link would make meshdoctor read the operator's own files (a `clusters/<name>` link to
+ * a directory of manifests, `pods.yaml` to a kubeconfig), a FIFO or `/dev/zero` would hang it or fill
+ * its memory. Checked once, before anything is read; the directory given itself may be a link.
+ */
+async function refuseLinksAndSpecialFiles(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    const file = path.join(entry.parentPath, entry.name);
+    if (entry.isDirectory()) continue;
+    if (entry.isSymbolicLink()) throw new SnapshotError(`${file}: a symbolic link; a snapshot holds only files and directories, and meshdoctor does not follow links out of it (replace it with the file it points at)`);
+    if (!entry.isFile()) throw new SnapshotError(`${file}: not a regular file (a device, FIFO or socket); a snapshot holds only files and directories`);
+    const { size } = await lstat(file);
+    if (size > MAX_SNAPSHOT_FILE_BYTES) throw new SnapshotError(`${file}: ${Math.round(size / 1024 / 1024)} MiB, larger than any file a snapshot holds (${MAX_SNAPSHOT_FILE_BYTES / 1024 / 1024} MiB at most)`);
+  }
 }
 
 async function readManifest(dir: string): Promise<SnapshotManifest> {

@@ -1,4 +1,5 @@
-import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, mkdir, readFile, readdir, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { issueCert } from '../../src/lab/pki.ts';
 import type { IssuedCert } from '../../src/lab/pki.ts';
 import { parseRedacted, publicKeySpkiSha256, REDACTED } from '../../src/cluster/redact.ts';
-import { openSnapshot } from '../../src/cluster/snapshot.ts';
+import { MAX_SNAPSHOT_FILE_BYTES, openSnapshot } from '../../src/cluster/snapshot.ts';
 import { SnapshotError } from '../../src/cluster/snapshot-format.ts';
 import { writeSnapshot } from '../../src/cluster/snapshot-writer.ts';
 import { AccessError, type KubeObject } from '../../src/cluster/types.ts';
@@ -281,6 +282,54 @@ describe('snapshot reader', () => {
   }
   const manifest = (clusters = [{ name: 'c1' }]): string =>
     JSON.stringify({ version: 1, capturedAt: '2026-05-01T10:00:00Z', istioNamespace: 'istio-system', clusters });
+
+  describe('reads nothing beyond the snapshot: links and special files are refused before anything is read', () => {
+    const podYaml = 'apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: sample}\n';
+    async function refusal(dir: string): Promise<SnapshotError> {
+      const err = await openSnapshot(dir).then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(SnapshotError);
+      return err as SnapshotError;
+    }
+
+    it('a resource file linked to the operator\'s own file', async () => {
+      const outside = await makeSnapshot({ 'manifests/secret.yaml': 'apiVersion: v1\nkind: Pod\nmetadata: {name: operators-own, namespace: sample}\n' });
+      const dir = await makeSnapshot({ 'meshdoctor-snapshot.json': manifest(), 'clusters/c1/resources/pods.yaml': podYaml });
+      await symlink(path.join(outside, 'manifests/secret.yaml'), path.join(dir, 'clusters/c1/resources/more.yaml'));
+      expect((await refusal(dir)).message).toContain(path.join(dir, 'clusters/c1/resources/more.yaml'));
+    });
+
+    it('a cluster directory linked elsewhere, and the manifest itself', async () => {
+      const outside = await makeSnapshot({ 'resources/pods.yaml': podYaml });
+      const dir = await makeSnapshot({ 'meshdoctor-snapshot.json': manifest() });
+      await mkdir(path.join(dir, 'clusters'));
+      await symlink(outside, path.join(dir, 'clusters/c1'));
+      expect((await refusal(dir)).message).toContain(path.join(dir, 'clusters/c1'));
+
+      const other = await makeSnapshot({ 'clusters/c1/resources/pods.yaml': podYaml });
+      await symlink(path.join(dir, 'meshdoctor-snapshot.json'), path.join(other, 'meshdoctor-snapshot.json'));
+      expect((await refusal(other)).message).toContain('meshdoctor-snapshot.json');
+    });
+
+    it('/dev/zero as a sidecar\'s output, a FIFO as istiod\'s: refused at once, neither read nor waited on', async () => {
+      const dir = await makeSnapshot({ 'meshdoctor-snapshot.json': manifest(), 'clusters/c1/resources/pods.yaml': podYaml });
+      await mkdir(path.join(dir, 'clusters/c1/proxies/sample/a'), { recursive: true });
+      await symlink('/dev/zero', path.join(dir, 'clusters/c1/proxies/sample/a/clusters.txt'));
+      await refusal(dir);
+      await rm(path.join(dir, 'clusters/c1/proxies'), { recursive: true });
+      await mkdir(path.join(dir, 'clusters/c1/istiod/istiod-1'), { recursive: true });
+      execFileSync('mkfifo', [path.join(dir, 'clusters/c1/istiod/istiod-1/registryz.json')]);
+      expect((await refusal(dir)).message).toContain('registryz.json');
+    });
+
+    it('a file larger than any snapshot holds (sparse, so the test writes nothing)', async () => {
+      const dir = await makeSnapshot({ 'meshdoctor-snapshot.json': manifest(), 'clusters/c1/resources/pods.yaml': podYaml });
+      await writeFile(path.join(dir, 'clusters/c1/resources/huge.yaml'), '');
+      await truncate(path.join(dir, 'clusters/c1/resources/huge.yaml'), MAX_SNAPSHOT_FILE_BYTES + 1);
+      expect((await refusal(dir)).message).toContain('huge.yaml');
+      await truncate(path.join(dir, 'clusters/c1/resources/huge.yaml'), 0);
+      expect((await (await openSnapshot(dir)).clusters[0].list('pods')).map((p) => p.metadata.name)).toEqual(['a']);
+    });
+  });
 
   it('reads kubectl `get -o yaml` List output, multi-document YAML, JSON and typed lists', async () => {
     const dir = await makeSnapshot({
