@@ -44,6 +44,7 @@ describe('npm run bench (smoke)', () => {
     expect(scenario.commands.map((c: { name: string }) => c.name)).toEqual(['meshdoctor all']);
     const [md] = scenario.commands;
     expect(md.exits).toEqual([0]);
+    expect(md.runs).toBe(1);
     expect(md.cpuMs).toBeGreaterThan(0);
     expect(md.rssMb).toBeGreaterThan(0);
     expect(md.labCpuMs).toBeGreaterThan(0);
@@ -57,5 +58,7 @@ describe('npm run bench (smoke)', () => {
     expect(md_).toContain('## 3 clusters x 30 pods, latency 0 ms');
     expect(md_).toContain('## Start-up (issue 12)');
     expect(md_).toContain('## Targets (issue 19)');
+    // Each command's own run count is in its row (the kubectl baselines run fewer times than meshdoctor).
+    expect(md_).toContain('| command | runs | wall |');
   }, 60_000);
 });
