@@ -120,7 +120,11 @@ function pemField(value: unknown): string | undefined {
 /**
  * The server URL without trailing slash, when it is one meshdoctor will connect to: http(s), no
  * credentials in it, and only visible ASCII (URL parsing would quietly drop control characters and
- * connect somewhere the text does not show).
+ * connect somewhere the text does not show). A path is a prefix of every request (a proxy in front of
+ * the API server); a query or fragment is dropped, as client-go, and so istiod, drops them: its
+ * Request.URL replaces the base URL's RawQuery with the request's own (k8s.io/client-go v0.36.3
+ * rest/request.go:551-581, URL()). Appending request paths to the text as written would instead have put them
+ * into the query, sending meshdoctor's requests to whatever path the Secret's author chose.
  */
 function usableServer(server: string): string | undefined {
   if (!/^[\x21-\x7e]+$/.test(server)) return undefined;
@@ -131,5 +135,6 @@ function usableServer(server: string): string | undefined {
     return undefined;
   }
   if (!/^https?:$/.test(url.protocol) || url.username || url.password || !url.hostname) return undefined;
-  return server.replace(/\/+$/, '');
+  if (!url.search && !url.hash && !server.includes('?') && !server.includes('#')) return server.replace(/\/+$/, '');
+  return `${url.protocol}//${url.host}${url.pathname}`.replace(/\/+$/, '');
 }

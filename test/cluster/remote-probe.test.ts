@@ -56,6 +56,20 @@ describe('probeRemoteApi', () => {
     expect(result.error).toMatch(/connection refused/);
   });
 
+  it('requests the API paths under a server with a query or fragment, as client-go (istiod) does, never paths of the secret\'s choosing', async () => {
+    const doc = YAML.parse(kubeconfig);
+    const server = doc.clusters[0].cluster.server as string;
+    const peer = lab.servers.find((s) => server.startsWith(lab.clusters.find((c) => c.name === s.cluster)!.server))!;
+    doc.clusters[0].cluster.server = `${server}/?next=/containers/create#x`;
+    peer.audit.length = 0;
+    const result = await probeRemoteApi(YAML.stringify(doc), { timeoutMs: 3000 });
+    expect(result).toMatchObject({ reachable: true, status: 200 });
+    expect(result.access.every((a) => a.allowed)).toBe(true);
+    const paths = peer.audit.map((e) => e.path);
+    expect(paths).toContain('/version');
+    expect(paths.filter((p) => p.includes('?') || p.includes('containers'))).toEqual([]);
+  });
+
   it('never runs exec plugins or reads files named by a secret', async () => {
     const result = await probeRemoteApi(withUser(kubeconfig, { exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: '/bin/false' } }));
     expect(result).toEqual({ reachable: false, notProbed: expect.stringMatching(/^the kubeconfig uses exec:/), error: expect.stringMatching(/^not probed: /), access: [] });

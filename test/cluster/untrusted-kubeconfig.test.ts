@@ -63,6 +63,19 @@ describe('loadUntrustedKubeconfig', () => {
     expect(loadUntrustedKubeconfig(kubeconfig({}, { 'client-certificate-data': b64('x') }))).toMatchObject({ ok: false, reason: expect.stringMatching(/without client-key-data/) });
   });
 
+  it('keeps a server\'s path as a prefix and drops its query and fragment, as client-go does', () => {
+    for (const [server, used] of [
+      ['https://10.0.0.2:6443', 'https://10.0.0.2:6443'],
+      ['https://10.0.0.2:6443/', 'https://10.0.0.2:6443'],
+      ['https://rancher.example/k8s/clusters/c-1', 'https://rancher.example/k8s/clusters/c-1'],
+      ['https://10.0.0.2:6443/?next=/api/v1/namespaces/x/pods/y/exec', 'https://10.0.0.2:6443'],
+      ['https://10.0.0.2:6443/prefix/?a=b#frag', 'https://10.0.0.2:6443/prefix'],
+      ['https://10.0.0.2:6443#/other', 'https://10.0.0.2:6443'],
+    ]) {
+      expect(loadUntrustedKubeconfig(kubeconfig({}, { token: 'x' }, server))).toMatchObject({ ok: true, credentials: { server: used } });
+    }
+  });
+
   it('refuses what is not a kubeconfig, without throwing', () => {
     for (const text of [undefined, '', 'garbage: [', '- a list', YAML.stringify({ clusters: [] })]) {
       expect(loadUntrustedKubeconfig(text)).toMatchObject({ ok: false, reason: expect.stringMatching(/^unusable kubeconfig: /) });
