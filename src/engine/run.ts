@@ -303,9 +303,10 @@ async function runTask(input: RunInput, task: Task, memo: RunMemo): Promise<Chec
     clusters: input.readers,
     clusterInfos: input.clusterInfos,
     mesh: input.mesh,
-    // A cluster whose istiod lives outside --istio-namespace (an external istiod in `external-istiod`)
-    // is read there: every Istio object of that cluster is in its istiod's namespace.
-    options: info?.istiodNamespace ? { ...input.options, istioNamespace: info.istiodNamespace } : input.options,
+    // A cluster whose Istio lives outside --istio-namespace (an external istiod in `external-istiod`,
+    // or a remote whose remote profile is installed there, as the external control plane guide does)
+    // is read there: every Istio object of that cluster is in its Istio namespace.
+    options: clusterOptions(input.options, info),
     signal: controller.signal,
     memo,
     report: (finding) => {
@@ -509,4 +510,10 @@ function describeError(err: unknown): string {
 
 function formatMs(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** A cluster-scoped check's options: istioNamespace is its cluster's Istio namespace (src/mesh/roles.ts istioNamespaceOf). */
+function clusterOptions(options: CheckOptions, info: ClusterInfo | undefined): CheckOptions {
+  const namespace = info?.istioNamespace ?? info?.istiodNamespace;
+  return namespace && namespace !== options.istioNamespace ? { ...options, istioNamespace: namespace } : options;
 }

@@ -194,6 +194,14 @@ export interface ClusterInfo {
   role: 'primary' | 'remote' | 'external-control-plane' | 'config' | 'external-controlled' | 'unknown';
   /** Namespace of this cluster's istiod when it runs one (an external istiod lives outside --istio-namespace, e.g. `external-istiod`). */
   istiodNamespace?: string;
+  /**
+   * Namespace of this cluster's Istio install, set by discovery for every reachable cluster: its
+   * istiod's, or, in a cluster without istiod, the remote profile's (injector webhook, `istiod`
+   * Service, mesh config; the external control plane guide installs it in `external-istiod` on the
+   * remotes too), else --istio-namespace. Checks read a cluster's Istio objects there
+   * (src/mesh/roles.ts istioNamespaceOf).
+   */
+  istioNamespace?: string;
   /** Name (in the report) of the cluster whose istiod runs this cluster's control plane, when it is another diagnosed cluster. */
   controlPlaneCluster?: string;
   /** istiod revisions found (`default` for an unrevisioned install). */

@@ -54,6 +54,14 @@ interface ClusterFacts {
   istiodAddresses?: string[];
   /** The cluster's Namespaces, when they could be listed (an external istiod reads its own namespace's name there). */
   namespaces?: KubeObject[];
+  /**
+   * Namespaces outside --istio-namespace that claim a istiod-less cluster's Istio install equally
+   * (a tie discovery left unresolved, falling back to --istio-namespace); an external istiod's own
+   * namespace name among them settles it once roles are known.
+   */
+  tiedNamespaces?: string[];
+  /** The cluster's Istio namespace with the istio namespace's facts read there (set by discoverCluster). */
+  istioNamespace: string;
 }
 
 /** A cluster's lists that east-west gateway discovery reads. */
@@ -76,7 +84,7 @@ const UNREACHABLE_REASONS = new Set(['unreachable', 'unauthorized', 'timeout']);
 export async function discoverTopology(readers: ClusterReader[], istioNamespace: string, opts: { timeoutMs?: number } = {}): Promise<Topology> {
   const facts = await Promise.all(readers.map((reader) => discoverCluster(reader, istioNamespace, opts.timeoutMs)));
   assignExternalRoles(facts);
-  addEastWestGateways(facts, istioNamespace);
+  addEastWestGateways(facts);
   const clusters = facts.map((f) => f.info);
   return { clusters, mesh: meshOf(facts) };
 }
@@ -171,7 +179,7 @@ async function discoverCluster(reader: ClusterReader, istioNamespace: string, ti
   if (unreachableReason) {
     info.reachable = false;
     info.unreachableReason = unreachableReason;
-    return { info, controlPlaneClusters: [], webhookHosts: [] };
+    return { info, controlPlaneClusters: [], webhookHosts: [], istioNamespace };
   }
 
   // istiod in --istio-namespace; else one elsewhere: the external control plane guide installs it in
@@ -188,13 +196,22 @@ async function discoverCluster(reader: ClusterReader, istioNamespace: string, ti
       reader.useIstiodNamespace?.(istiodNamespace);
     }
   }
-  // The istiod's own ConfigMaps (mesh config, injector values) live in its namespace.
+  const webhooks = findInjectionWebhooks(webhookConfigs ?? []);
+  // A cluster without istiod has its Istio install (the remote profile) where it was installed: the
+  // external control plane guide puts it in `external-istiod` on every remote.
+  let tiedNamespaces: string[] | undefined;
+  if (istiods.length === 0) {
+    const found = istioInstallNamespace({ istioNamespace, namespaces, configMaps: lister.wide('configmaps') ?? configMaps, services, webhookConfigs, webhooks });
+    istiodNamespace = found.namespace;
+    if (found.tied) tiedNamespaces = found.tied;
+  }
+  info.istioNamespace = istiodNamespace;
+  // The Istio install's own ConfigMaps (mesh config, injector values) live in its namespace.
   const istiodConfigMaps = istiodNamespace === istioNamespace ? configMaps : (lister.wide('configmaps') ?? []).filter((c) => c.metadata.namespace === istiodNamespace);
-  const istioNs = namespaces?.find((ns) => ns.metadata.name === istioNamespace);
+  const istioNs = namespaces?.find((ns) => ns.metadata.name === istiodNamespace);
   const kubeSystemUid = namespaces?.find((ns) => ns.metadata.name === 'kube-system')?.metadata.uid;
   if (kubeSystemUid) info.kubeSystemUid = kubeSystemUid;
   const injectorValues = injectorValuesOf(findInjectorConfigMaps(configMaps ?? [], istioNamespace)[0] ?? findInjectorConfigMaps(istiodConfigMaps ?? [], istiodNamespace)[0]);
-  const webhooks = findInjectionWebhooks(webhookConfigs ?? []);
   const webhook = webhooks.find((w) => w.clusterId) ?? webhooks[0];
   const meshConfig = meshConfigOf(findMeshConfigMaps(configMaps ?? [], istioNamespace)[0] ?? findMeshConfigMaps(istiodConfigMaps ?? [], istiodNamespace)[0]);
 
@@ -204,7 +221,7 @@ async function discoverCluster(reader: ClusterReader, istioNamespace: string, ti
   if (network) info.network = network;
 
   const controlPlaneClusters = controlPlaneClustersOf(istioNs);
-  const remoteIstiodServices = findRemoteIstiodServices(services ?? [], istioNamespace);
+  const remoteIstiodServices = findRemoteIstiodServices(services ?? [], istiodNamespace);
   info.role = roleOf({
     hasIstiod: istiods.length > 0,
     // Unknown when deployments could not be listed: then we cannot call the cluster anything.
@@ -227,13 +244,79 @@ async function discoverCluster(reader: ClusterReader, istioNamespace: string, ti
   }
 
   // Gateway API gateways that cannot be read leave only the Service gateways known.
-  const gatewaySources = services ? { services, k8sGateways: k8sGateways ?? [], nodes, configMaps } : undefined;
+  const gatewaySources = services ? { services, k8sGateways: k8sGateways ?? [], nodes, configMaps: istiodConfigMaps } : undefined;
   const externalIstiod = istiods.some((d) => containerEnv(istiodContainer(d), 'EXTERNAL_ISTIOD') === 'true');
   const webhookHosts = [...new Set(webhooks.map((w) => (w.url ? hostOf(w.url) : undefined)).filter((h): h is string => h !== undefined))].sort();
   const istiodAddresses = istiods.length
     ? (services ?? []).filter((svc) => svc.metadata.namespace === istiodNamespace && selectsIstiod(svc)).flatMap((svc) => gatewayAddresses(svc))
     : [];
-  return { info, ...meshIdentity(meshConfig, injectorValues), controlPlaneClusters, gatewaySources, externalIstiod, webhookHosts, istiodAddresses, namespaces };
+  return {
+    info,
+    ...meshIdentity(meshConfig, injectorValues),
+    controlPlaneClusters,
+    gatewaySources,
+    externalIstiod,
+    webhookHosts,
+    istiodAddresses,
+    namespaces,
+    istioNamespace: istiodNamespace,
+    ...(tiedNamespaces ? { tiedNamespaces } : {}),
+  };
+}
+
+/** What says a namespace holds a istiod-less cluster's Istio install, strongest first (weights below). */
+interface InstallEvidence {
+  istioNamespace: string;
+  namespaces?: KubeObject[];
+  configMaps?: KubeObject[];
+  services?: KubeObject[];
+  webhookConfigs?: KubeObject[];
+  webhooks: InjectionWebhook[];
+}
+
+/**
+ * The namespace of the Istio install of a cluster that runs no istiod (the remote profile), as the
+ * charts place its objects (istio/istio 86c9f01 manifests/charts/istio-control/istio-discovery/
+ * templates): the injector webhook calls Service `istiod[-<rev>]` in the release namespace
+ * (mutatingwebhook.yaml:10,19-21) and, outside istio-system, is named
+ * `istio-sidecar-injector[-<rev>]-<namespace>` (:45-49); the selectorless `istiod[-<rev>]` Service
+ * for remotePilotAddress (remote-istiod-service.yaml:3-13), the injector ConfigMap (istiod-injector-
+ * configmap.yaml:7; the remote profile omits it, files/profile-remote.yaml omitSidecarInjectorConfigMap)
+ * and the mesh config ConfigMap `istio` live there too, and the external control plane guide annotates
+ * that namespace with topology.istio.io/controlPlaneClusters (istio.io external-controlplane snips.sh at
+ * 005b9da, snip_register_the_new_cluster_3: namespace external-istiod on every remote).
+ * --istio-namespace wins unless another namespace shows more of this (the layout meshdoctor read
+ * before: a remote profile in istio-system beside an external-istiod namespace carrying only labels);
+ * else the namespace with the most weight; a tie among those is not guessed: --istio-namespace, with
+ * the tie kept for the role pass (an external istiod's namespace name among them settles it).
+ */
+export function istioInstallNamespace(evidence: InstallEvidence): { namespace: string; tied?: string[] } {
+  const existing = new Set((evidence.namespaces ?? []).map((ns) => ns.metadata.name));
+  const weights = new Map<string, number>();
+  const add = (namespace: string | undefined, weight: number) => {
+    if (!namespace) return;
+    weights.set(namespace, (weights.get(namespace) ?? 0) + weight);
+  };
+  for (const hook of evidence.webhooks) add(hook.service?.namespace, 4);
+  for (const config of (evidence.webhookConfigs ?? []).filter((c) => findInjectionWebhooks([c]).length > 0)) {
+    // The longest existing namespace the name ends with: `istio-sidecar-injector-<rev>-<ns>` has dashes on both sides.
+    const match = /^istio-sidecar-injector-(.+)$/.exec(config.metadata.name);
+    const suffix = match ? [...existing].filter((ns) => match[1] === ns || match[1].endsWith(`-${ns}`)).sort((a, b) => b.length - a.length)[0] : undefined;
+    add(suffix, 2);
+  }
+  const namespaceOf = (o: KubeObject) => o.metadata.namespace ?? '';
+  for (const svc of evidence.services ?? []) if (findRemoteIstiodServices([svc], namespaceOf(svc)).length > 0) add(namespaceOf(svc), 2);
+  for (const cm of evidence.configMaps ?? []) {
+    if (findInjectorConfigMaps([cm], namespaceOf(cm)).length > 0) add(namespaceOf(cm), 1);
+    if (findMeshConfigMaps([cm], namespaceOf(cm)).length > 0) add(namespaceOf(cm), 1);
+  }
+  for (const ns of evidence.namespaces ?? []) if (controlPlaneClustersOf(ns).length > 0) add(ns.metadata.name, 1);
+  const own = weights.get(evidence.istioNamespace) ?? 0;
+  weights.delete(evidence.istioNamespace);
+  const best = Math.max(0, ...weights.values());
+  if (best === 0 || own >= best) return { namespace: evidence.istioNamespace };
+  const top = [...weights].filter(([, w]) => w === best).map(([ns]) => ns).sort();
+  return top.length === 1 ? { namespace: top[0] } : { namespace: evidence.istioNamespace, tied: top };
 }
 
 /** A Service whose selector picks istiod's pods (`app: istiod`, as the chart labels them). */
@@ -277,6 +360,7 @@ function assignExternalRoles(facts: ClusterFacts[]): void {
     config.info.controlPlaneCluster = external.info.name;
     const configId = external.info.clusterId!;
     const systemNamespace = external.info.istiodNamespace;
+    settleTie(config, systemNamespace);
     takeSystemNamespace(config, systemNamespace);
     for (const other of reachable) {
       if (other === external || other === config || !noIstiod(other) || other.info.role === 'config') continue;
@@ -285,9 +369,22 @@ function assignExternalRoles(facts: ClusterFacts[]): void {
       if (!named && !sameHost) continue;
       other.info.role = 'remote';
       other.info.controlPlaneCluster = external.info.name;
+      settleTie(other, systemNamespace);
       takeSystemNamespace(other, systemNamespace);
     }
   }
+}
+
+/**
+ * A remote whose Istio install two namespaces claimed equally: the one named like its external
+ * istiod's namespace is the guide's (every remote's namespace is the external istiod's,
+ * snips.sh at 005b9da snip_get_second_remote_cluster_iop: global.istioNamespace external-istiod).
+ */
+function settleTie(f: ClusterFacts, systemNamespace: string | undefined): void {
+  if (!systemNamespace || !f.tiedNamespaces?.includes(systemNamespace)) return;
+  f.istioNamespace = systemNamespace;
+  f.info.istioNamespace = systemNamespace;
+  delete f.tiedNamespaces;
 }
 
 function namespaceNamed(f: ClusterFacts, name: string | undefined): KubeObject | undefined {
@@ -311,11 +408,11 @@ function takeSystemNamespace(f: ClusterFacts, systemNamespace: string | undefine
  * and Gateway API gateways. meshNetworks is the primaries' (as checks read it through
  * meshGatewayDiscovery), which is why this runs once every cluster's role is known.
  */
-function addEastWestGateways(facts: ClusterFacts[], istioNamespace: string): void {
+function addEastWestGateways(facts: ClusterFacts[]): void {
   const primaries = facts.filter((f) => f.info.reachable && f.info.role === 'primary');
-  const networks: MeshNetwork[] = primaries.flatMap((f) => meshNetworksIn(f.gatewaySources?.configMaps, istioNamespace));
-  const withDomain = primaries.find((f) => findInjectorConfigMaps(f.gatewaySources?.configMaps ?? [], istioNamespace).length > 0);
-  const clusterDomain = withDomain ? clusterDomainOf(withDomain.gatewaySources?.configMaps ?? [], istioNamespace) : DEFAULT_CLUSTER_DOMAIN;
+  const networks: MeshNetwork[] = primaries.flatMap((f) => meshNetworksIn(f.gatewaySources?.configMaps, f.istioNamespace));
+  const withDomain = primaries.find((f) => findInjectorConfigMaps(f.gatewaySources?.configMaps ?? [], f.istioNamespace).length > 0);
+  const clusterDomain = withDomain ? clusterDomainOf(withDomain.gatewaySources?.configMaps ?? [], withDomain.istioNamespace) : DEFAULT_CLUSTER_DOMAIN;
   for (const { info, gatewaySources } of facts) {
     if (!gatewaySources) continue;
     const discovery = { networks, clusterDomain, ...(info.clusterId ? { clusterId: info.clusterId } : {}) };

@@ -16,6 +16,7 @@ import {
   type EastWestGatewayService,
 } from './istio-objects.ts';
 import type { LabelMap } from './labels.ts';
+import { istioNamespaceOf } from './roles.ts';
 
 /** The Istio networking API versions meshdoctor reads. */
 export const ISTIO_NETWORKING_VERSIONS = ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'];
@@ -330,8 +331,10 @@ export async function meshGatewayDiscovery(ctx: Pick<CheckContext, 'clusters' | 
     const info = ctx.clusterInfos[i];
     if (!info?.reachable || info.role !== 'primary') continue;
     const configMaps = await configMapsOf(reader);
-    networks.push(...(meshNetworksOf(configMaps, ctx.options.istioNamespace)?.networks ?? []));
-    if (findInjectorConfigMaps(configMaps, ctx.options.istioNamespace).length > 0) clusterDomain ??= clusterDomainOf(configMaps, ctx.options.istioNamespace);
+    // The primary's own Istio namespace, not the calling check's cluster's.
+    const namespace = istioNamespaceOf(info, ctx.options.istioNamespace);
+    networks.push(...(meshNetworksOf(configMaps, namespace)?.networks ?? []));
+    if (findInjectorConfigMaps(configMaps, namespace).length > 0) clusterDomain ??= clusterDomainOf(configMaps, namespace);
   }
   return { networks, clusterDomain: clusterDomain ?? DEFAULT_CLUSTER_DOMAIN };
 }

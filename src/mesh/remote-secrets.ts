@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import type { ClusterReader, KubeObject } from '../cluster/types.ts';
 import type { ClusterInfo, MeshInfo } from '../engine/types.ts';
 import { containerEnv, findIstiodDeployments, istiodContainer } from './istio-objects.ts';
+import { istioNamespaceOf } from './roles.ts';
 
 /** Label istiod selects remote secrets by. */
 export const MULTICLUSTER_SECRET_LABEL = 'istio/multiCluster';
@@ -331,8 +332,10 @@ export async function clusterOfKubeconfig(
   for (let i = 0; i < readers.length; i++) {
     // A cluster that cannot be read, or whose ConfigMaps are forbidden, gives no evidence either way.
     if (!infos[i].reachable) continue;
-    const configMaps = (await listIfReadable(readers[i], 'configmaps')) ?? (await listIfReadable(readers[i], 'configmaps', { namespace: istioNamespace })) ?? [];
-    if (pemFingerprintText(kubeRootCaOf(configMaps, istioNamespace)) === wanted) return infos[i];
+    // kube-root-ca.crt of the cluster's own Istio namespace (a remote's may be external-istiod).
+    const namespace = istioNamespaceOf(infos[i], istioNamespace);
+    const configMaps = (await listIfReadable(readers[i], 'configmaps')) ?? (await listIfReadable(readers[i], 'configmaps', { namespace })) ?? [];
+    if (pemFingerprintText(kubeRootCaOf(configMaps, namespace)) === wanted) return infos[i];
   }
   return undefined;
 }

@@ -32,9 +32,20 @@ export function isMeshMember(info: ClusterInfo | undefined): boolean {
   return info !== undefined && info.role !== 'external-control-plane';
 }
 
-/** The namespace of a cluster's istiod: where discovery found it, else --istio-namespace. */
-export function istiodNamespaceOf(info: ClusterInfo | undefined, istioNamespace: string): string {
-  return info?.istiodNamespace ?? istioNamespace;
+/**
+ * The namespace of a cluster's Istio install, where checks read its Istio objects (injector and mesh
+ * ConfigMaps, webhook Service, remote secrets, the controlPlaneClusters annotation, cacerts): where
+ * discovery found it (ClusterInfo.istioNamespace), else its istiod's, else `fallback`
+ * (--istio-namespace). The one accessor for a cluster other than the check's own; a cluster-scoped
+ * check's ctx.options.istioNamespace is already its cluster's (src/engine/run.ts).
+ */
+export function istioNamespaceOf(info: ClusterInfo | undefined, fallback: string): string {
+  return info?.istioNamespace ?? info?.istiodNamespace ?? fallback;
+}
+
+/** Every diagnosed cluster's Istio namespace and `fallback`: the namespaces that hold Istio's own objects somewhere in the mesh. */
+export function istioNamespacesOf(infos: readonly ClusterInfo[], fallback: string): string[] {
+  return [...new Set([fallback, ...infos.map((info) => istioNamespaceOf(info, fallback))])];
 }
 
 /**

@@ -22,16 +22,20 @@ const KUBE_SYSTEM_NAMESPACES = new Set(['kube-system', 'kube-public', 'kube-node
  * True for infrastructure Services that each cluster has for itself (kube-dns, kubernetes, istiod,
  * the gateways): they are uninjected by design and legitimately differ between clusters.
  */
-export function isSystemService(namespace: string, name: string, istioNamespace: string, labels: LabelMap = {}): boolean {
-  if (KUBE_SYSTEM_NAMESPACES.has(namespace) || namespace === istioNamespace) return true;
+export function isSystemService(namespace: string, name: string, istioNamespace: string | readonly string[], labels: LabelMap = {}): boolean {
+  if (isSystemNamespace(namespace, istioNamespace)) return true;
   if (namespace === 'default' && name === 'kubernetes') return true;
   // Gateways installed outside istio-system (istio: ingressgateway, Gateway API managed deployments).
   return /gateway$/.test(labels.istio ?? '') || labels['gateway.istio.io/managed'] !== undefined || labels['topology.istio.io/network'] !== undefined;
 }
 
-/** True for a namespace Kubernetes or Istio own (no application workloads). */
-export function isSystemNamespace(namespace: string, istioNamespace: string): boolean {
-  return KUBE_SYSTEM_NAMESPACES.has(namespace) || namespace === istioNamespace;
+/**
+ * True for a namespace Kubernetes or Istio own (no application workloads). `istioNamespace` may list
+ * every cluster's Istio namespace (src/mesh/roles.ts istioNamespacesOf): a mesh-wide comparison
+ * leaves out each cluster's Istio install, wherever it lives.
+ */
+export function isSystemNamespace(namespace: string, istioNamespace: string | readonly string[]): boolean {
+  return KUBE_SYSTEM_NAMESPACES.has(namespace) || (typeof istioNamespace === 'string' ? namespace === istioNamespace : istioNamespace.includes(namespace));
 }
 
 /**

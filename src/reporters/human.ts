@@ -102,7 +102,7 @@ function topology(clusters: readonly ClusterInfo[], view: View): string[] {
     cluster.network ?? '-',
     cluster.role,
     controlPlane(cluster),
-    cluster.istioVersion ?? '-',
+    istio(cluster),
     ...(ambient ? [dataPlane(cluster)] : []),
     eastWestGateways(cluster),
     cluster.reachable ? view.chalk.green('yes') : view.chalk.red('no'),
@@ -123,6 +123,17 @@ function controlPlane(cluster: ClusterInfo): string {
   if (cluster.revisions.length > 0) return `istiod ${cluster.revisions.join(', ')}${cluster.istiodNamespace ? ` in ${cluster.istiodNamespace}` : ''}`;
   if (cluster.controlPlaneCluster) return `external: ${cluster.controlPlaneCluster}`;
   return cluster.role === 'external-controlled' ? 'external' : 'none';
+}
+
+/**
+ * The Istio version, with the namespace of a istiod-less cluster's Istio install when it is not the
+ * usual istio-system (an external control plane's remotes: `external-istiod`); an istiod's own
+ * namespace is in the control plane column.
+ */
+function istio(cluster: ClusterInfo): string {
+  const version = cluster.istioVersion ?? '-';
+  const namespace = cluster.istioNamespace;
+  return namespace && namespace !== 'istio-system' && !cluster.istiodNamespace ? `${version} in ${namespace}` : version;
 }
 
 function dataPlane(cluster: ClusterInfo): string {

@@ -84,7 +84,7 @@ describe.skipIf(!hasKubectl && !required)('real kubectl against lab serve --scen
   it('the remotes\' injector webhooks call the external istiod by URL; cluster3 names the config cluster on external-istiod', async () => {
     const ip = (await kubectl(['--context', 'cluster1', 'get', 'svc', 'istiod-external', '-n', 'external-istiod', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}'])).stdout;
     for (const [context, network] of [['cluster2', 'network2'], ['cluster3', 'network3']]) {
-      const url = await kubectl(['--context', context, 'get', 'mutatingwebhookconfiguration', 'istio-sidecar-injector', '-o', 'jsonpath={.webhooks[0].clientConfig.url}']);
+      const url = await kubectl(['--context', context, 'get', 'mutatingwebhookconfiguration', 'istio-sidecar-injector-external-istiod', '-o', 'jsonpath={.webhooks[0].clientConfig.url}']);
       expect(url.stdout).toBe(`https://${ip}:15017/inject/cluster/${context}/net/${network}`);
       const label = await kubectl(['--context', context, 'get', 'namespace', 'external-istiod', '-o', 'jsonpath={.metadata.labels.topology\\.istio\\.io/network}']);
       expect(label.stdout).toBe(network);

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { discoverTopology } from '../../src/mesh/discovery.ts';
+import type { KubeObject } from '../../src/cluster/types.ts';
+import { discoverTopology, istioInstallNamespace } from '../../src/mesh/discovery.ts';
+import { findInjectionWebhooks } from '../../src/mesh/istio-objects.ts';
+import { renderHuman } from '../../src/reporters/human.ts';
+import { healthyReport } from '../reporters/helpers.ts';
 import { ISTIO_NAMESPACE, fixtureObjects, memoryReader, memoryReaders, objectNamed, objectsOf, openFixture } from '../checks/helpers.ts';
 
 async function topologyOf(fixture: string) {
@@ -276,5 +280,91 @@ describe('discoverTopology east-west gateways named by meshNetworks', () => {
     setMeshNetworks(objects, 'cluster1', 'networks: [not, a, mapping]');
     const { clusters } = await discoverTopology(memoryReaders(objects), ISTIO_NAMESPACE);
     expect(clusters.map((c) => c.eastWestGateways?.map((g) => g.name))).toEqual([['istio-eastwestgateway'], ['istio-eastwestgateway']]);
+  });
+});
+
+/** A Namespace, a ConfigMap of the injector, a selectorless istiod Service, a webhook calling a Service: the remote profile's pieces. */
+const ns = (name: string, annotations?: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, ...(annotations ? { annotations } : {}) } });
+const injectorConfigMap = (namespace: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace, name: 'istio-sidecar-injector' }, data: { values: '{"global":{}}', config: '' } });
+const remoteIstiodService = (namespace: string): KubeObject => ({ apiVersion: 'v1', kind: 'Service', metadata: { namespace, name: 'istiod' }, spec: { ports: [{ port: 15012 }] } });
+const webhookTo = (name: string, namespace: string): KubeObject => ({
+  apiVersion: 'admissionregistration.k8s.io/v1',
+  kind: 'MutatingWebhookConfiguration',
+  metadata: { name },
+  webhooks: [{ name: 'namespace.sidecar-injector.istio.io', clientConfig: { service: { namespace, name: 'istiod', path: '/inject/cluster/c2/net/n2' } } }],
+});
+function evidence(objects: { namespaces?: KubeObject[]; configMaps?: KubeObject[]; services?: KubeObject[]; webhookConfigs?: KubeObject[] }) {
+  return istioInstallNamespace({ istioNamespace: ISTIO_NAMESPACE, ...objects, webhooks: findInjectionWebhooks(objects.webhookConfigs ?? []) });
+}
+
+describe('the Istio namespace of each cluster (issue 18: the guide installs the remotes in external-istiod)', () => {
+  it('finds a istiod-less cluster\'s Istio install outside --istio-namespace, and reads its facts there', async () => {
+    // The fixture is the guide's layout: the config cluster's remote profile in external-istiod, no istio-system.
+    const { clusters } = await discoverTopology((await openFixture('external-control-plane-healthy')).clusters, ISTIO_NAMESPACE);
+    expect(clusters.map((c) => [c.name, c.role, c.istioNamespace, c.istiodNamespace, c.network])).toEqual([
+      ['cluster1', 'external-control-plane', 'external-istiod', 'external-istiod', undefined],
+      ['cluster2', 'config', 'external-istiod', undefined, 'network1'],
+    ]);
+  });
+
+  it('keeps --istio-namespace for every cluster whose Istio lives there (primary-remote, multi-primary)', async () => {
+    for (const fixture of ['primary-remote-healthy', 'multi-primary-healthy']) {
+      const { clusters } = await topologyOf(fixture);
+      expect(clusters.map((c) => c.istioNamespace)).toEqual([ISTIO_NAMESPACE, ISTIO_NAMESPACE]);
+    }
+  });
+
+  it('--istio-namespace wins over a namespace that shows less: a remote profile in istio-system beside an annotated external-istiod', async () => {
+    const objects = await fixtureObjects('primary-remote-healthy');
+    objectsOf(objects, 'cluster2', 'namespaces').push(ns('external-istiod', { 'topology.istio.io/controlPlaneClusters': 'cluster1' }));
+    const { clusters } = await discoverTopology(memoryReaders(objects), ISTIO_NAMESPACE);
+    expect(clusters[1]).toMatchObject({ role: 'remote', istioNamespace: ISTIO_NAMESPACE });
+  });
+
+  it('weighs what the charts put in the release namespace: the webhook\'s Service over ConfigMaps, the webhook\'s name suffix', () => {
+    const namespaces = [ns('kube-system'), ns('mesh-a'), ns('mesh-b'), ns('canary-mesh-b')];
+    // A Service the webhook calls (4) beats two ConfigMap-style claims (1 each).
+    expect(evidence({ namespaces, configMaps: [injectorConfigMap('mesh-a')], webhookConfigs: [webhookTo('anything', 'mesh-b')] })).toEqual({ namespace: 'mesh-b' });
+    // istio-sidecar-injector-<rev>-<namespace>: the longest namespace the name ends with.
+    const named = { ...webhookTo('istio-sidecar-injector-canary-mesh-b', 'x'), webhooks: [{ name: 'namespace.sidecar-injector.istio.io', clientConfig: { url: 'https://192.0.2.1:15017/inject' } }] };
+    expect(evidence({ namespaces, webhookConfigs: [named] })).toEqual({ namespace: 'canary-mesh-b' });
+    // Nothing anywhere: --istio-namespace.
+    expect(evidence({ namespaces })).toEqual({ namespace: ISTIO_NAMESPACE });
+  });
+
+  it('does not guess between two namespaces claiming equally: --istio-namespace, the tie kept', () => {
+    const namespaces = [ns('mesh-a'), ns('mesh-b')];
+    const tied = evidence({ namespaces, configMaps: [injectorConfigMap('mesh-b'), injectorConfigMap('mesh-a')], services: [remoteIstiodService('mesh-a'), remoteIstiodService('mesh-b')] });
+    expect(tied).toEqual({ namespace: ISTIO_NAMESPACE, tied: ['mesh-a', 'mesh-b'] });
+  });
+
+  it('a tie is settled by the external istiod\'s namespace name, once roles are known', async () => {
+    const objects = await fixtureObjects('external-control-plane-healthy');
+    // A second namespace on the config cluster claiming as much as external-istiod (webhook name 2, two ConfigMaps 2):
+    // a selectorless istiod Service (2) and two ConfigMaps (2).
+    const c2 = objects.get('cluster2')!;
+    c2.namespaces!.push(ns('decoy'));
+    const meshConfig: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'decoy', name: 'istio' }, data: { mesh: 'trustDomain: cluster.local' } };
+    c2.configmaps = [...(c2.configmaps ?? []), injectorConfigMap('decoy'), meshConfig];
+    c2.services = [...(c2.services ?? []), remoteIstiodService('decoy')];
+    expect(
+      istioInstallNamespace({ istioNamespace: ISTIO_NAMESPACE, namespaces: c2.namespaces, configMaps: c2.configmaps, services: c2.services, webhookConfigs: c2.mutatingwebhookconfigurations, webhooks: findInjectionWebhooks(c2.mutatingwebhookconfigurations ?? []) }),
+    ).toEqual({ namespace: ISTIO_NAMESPACE, tied: ['decoy', 'external-istiod'] });
+    const { clusters } = await discoverTopology(memoryReaders(objects), ISTIO_NAMESPACE);
+    expect(clusters[1]).toMatchObject({ role: 'config', istioNamespace: 'external-istiod' });
+  });
+
+  it('a hostile namespace name is data: kept as found, shown with visible escapes in the topology table', async () => {
+    const hostile = 'mesh\u001b[2J\u001b]8;;http://x\u0007\u202eevil';
+    const objects = await fixtureObjects('external-control-plane-healthy');
+    const c2 = objects.get('cluster2')!;
+    c2.namespaces!.push(ns(hostile));
+    c2.mutatingwebhookconfigurations = [webhookTo('istio-sidecar-injector', hostile)];
+    const { clusters, mesh } = await discoverTopology(memoryReaders(objects), ISTIO_NAMESPACE);
+    expect(clusters[1].istioNamespace).toBe(hostile);
+    const text = renderHuman({ ...healthyReport(), clusters, mesh }, { color: false, hideDurations: true });
+    expect(text).not.toContain('\u001b');
+    expect(text).not.toContain('\u202e');
+    expect(text).toContain('mesh\\x1b[2J');
   });
 });

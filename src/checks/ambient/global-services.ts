@@ -3,6 +3,7 @@ import { defineCheck } from '../../engine/define-check.ts';
 import type { ContextOf } from '../../engine/types.ts';
 import { ambientClusterView, noAmbientReason, rulesHonourGlobalLabel, runsAmbient, type AmbientClusterView } from '../../mesh/ambient.ts';
 import { isSystemNamespace } from '../../mesh/services.ts';
+import { istioNamespacesOf } from '../../mesh/roles.ts';
 
 const check = defineCheck({
   id: 'ambient/global-services',
@@ -77,7 +78,7 @@ function judgeServices(ctx: Ctx, views: Map<string, AmbientClusterView>): void {
   const keys = new Set([...views.values()].flatMap((view) => [...view.services.keys()]));
   for (const key of [...keys].sort()) {
     const [namespace, name] = key.split('/');
-    if (isSystemNamespace(namespace, ctx.options.istioNamespace)) continue;
+    if (isSystemNamespace(namespace, istioNamespacesOf(ctx.clusterInfos, ctx.options.istioNamespace))) continue;
     const present = [...views].filter(([, view]) => view.services.has(key));
     const globalIn = present.filter(([, view]) => view.services.get(key)?.scope === 'GLOBAL').map(([cluster]) => cluster);
     if (globalIn.length === 0) continue;

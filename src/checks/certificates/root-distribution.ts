@@ -15,7 +15,8 @@ import {
   type ClusterRoot,
 } from '../../mesh/certificates.ts';
 import { CONTROL_PLANE_CLUSTERS_ANNOTATION, REVISION_LABEL, annotationsOf, labelsOf } from '../../mesh/istio-objects.ts';
-import { controlledElsewhere, dataPlaneSkipReason, runsIstiod } from '../../mesh/roles.ts';
+import { controlledElsewhere, dataPlaneSkipReason, istioNamespaceOf, runsIstiod } from '../../mesh/roles.ts';
+import { BY_EXTERNAL_CONTROL_PLANE } from '../../engine/explanations.ts';
 
 const check = defineCheck({
   id: 'certificates/root-distribution',
@@ -53,6 +54,8 @@ const check = defineCheck({
           'Let {{controlPlane}} manage the remote: istioctl install --context=<{{controlPlane}} context> --set values.pilot.env.EXTERNAL_ISTIOD=true; ' +
           'istioctl create-remote-secret --context=<{{cluster}} context> --name=<{{cluster}} cluster id> | kubectl apply -f - --context=<{{controlPlane}} context>; ' +
           'kubectl --context=<{{cluster}} context> annotate namespace {{istioNamespace}} topology.istio.io/controlPlaneClusters=<primary cluster id>.',
+        // An external istiod without EXTERNAL_ISTIOD leads no remote but its config cluster (istio/istio 86c9f01 multicluster.go:288-296).
+        explainedBy: BY_EXTERNAL_CONTROL_PLANE,
       },
       rootConfigMapStale: {
         template: 'istio-ca-root-cert in {{namespace}} holds root {{found}}, not the current root {{expected}} ({{subject}}): sidecars there reject the mesh\'s certificates',
@@ -69,9 +72,11 @@ const check = defineCheck({
     const remote = controlledElsewhere(ctx.clusterInfo);
     const controlPlane = remote ? await controlPlaneOf(ctx, reader) : { reader, info: ctx.clusterInfo };
     if (!controlPlane) return ctx.skip('remote cluster whose control plane cluster is unknown or unreachable: its current root cannot be told');
-    const refused = await refusedCacerts(controlPlane.reader, controlPlane.info, istioNamespace);
+    // The control plane's CA material is in its own Istio namespace (an external istiod's: external-istiod).
+    const controlPlaneNamespace = istioNamespaceOf(controlPlane.info, istioNamespace);
+    const refused = await refusedCacerts(controlPlane.reader, controlPlane.info, controlPlaneNamespace);
     if (refused) return ctx.skip(refused);
-    const current = await readClusterRoot(controlPlane.reader, controlPlane.info, istioNamespace);
+    const current = await readClusterRoot(controlPlane.reader, controlPlane.info, controlPlaneNamespace);
     if ('problem' in current) return ctx.skip(`the current root cannot be read (see certificates/shared-root): ${current.problem.messageId}`);
 
     const namespaces = await reader.list('namespaces');

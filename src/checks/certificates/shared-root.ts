@@ -2,7 +2,7 @@
 import { defineCheck } from '../../engine/define-check.ts';
 import type { FindingOf } from '../../engine/types.ts';
 import { PLUGIN_CA_COMMANDS, fingerprintPrefix, groupByRoot, readClusterRoot, trustsRootOf, type ClusterRoot } from '../../mesh/certificates.ts';
-import { istiodNamespaceOf } from '../../mesh/roles.ts';
+import { istioNamespaceOf } from '../../mesh/roles.ts';
 
 const PLUGIN_CA_HINT = `Plug in certificates from one root for every cluster: ${PLUGIN_CA_COMMANDS}`;
 
@@ -59,7 +59,7 @@ const check = defineCheck({
     const roots: ClusterRoot[] = [];
     for (const [i, reader] of ctx.clusters.entries()) {
       const info = ctx.clusterInfos[i];
-      const namespace = istiodNamespaceOf(info, istioNamespace);
+      const namespace = istioNamespaceOf(info, istioNamespace);
       if (info && !info.reachable) continue;
       const result = await readClusterRoot(reader, info, namespace);
       if ('problem' in result) {

@@ -7,7 +7,7 @@ import { BundleTooLargeError, fingerprintPrefix, groupByRoot, normalizeSerial, p
 import { signatureVerifies } from '../../mesh/x509-validate.ts';
 import { CONTROL_PLANE_CLUSTERS_ANNOTATION, annotationsOf, meshConfigOf, findMeshConfigMaps } from '../../mesh/istio-objects.ts';
 import { sampleWorkloadSidecars, WORKLOAD_SAMPLE_SIZE } from '../../mesh/sidecars.ts';
-import { controlledElsewhere, dataPlaneSkipReason, istiodNamespaceOf } from '../../mesh/roles.ts';
+import { controlledElsewhere, dataPlaneSkipReason, istioNamespaceOf } from '../../mesh/roles.ts';
 import { parseZtunnelDump, runsAmbient } from '../../mesh/ambient.ts';
 import * as x509 from '@peculiar/x509';
 
@@ -228,7 +228,7 @@ async function trustContext(ctx: Ctx): Promise<TrustContext> {
   const roots: ClusterRoot[] = [];
   for (const [i, reader] of ctx.clusters.entries()) {
     const info = ctx.clusterInfos[i];
-    const namespace = istiodNamespaceOf(info, istioNamespace);
+    const namespace = istioNamespaceOf(info, istioNamespace);
     if (info && !info.reachable) continue;
     let result;
     try {
@@ -249,7 +249,7 @@ async function trustContext(ctx: Ctx): Promise<TrustContext> {
   // Aliases declared by the clusters that use the mesh's trust domain are what peers accept.
   for (const reader of ctx.clusters) {
     if (!ctx.clusterInfos[ctx.clusters.indexOf(reader)]?.reachable) continue;
-    const namespace = istiodNamespaceOf(ctx.clusterInfos[ctx.clusters.indexOf(reader)], istioNamespace);
+    const namespace = istioNamespaceOf(ctx.clusterInfos[ctx.clusters.indexOf(reader)], istioNamespace);
     const configMaps = (await listIfReadable(reader, 'configmaps', { namespace })) ?? [];
     const meshConfig = meshConfigOf(findMeshConfigMaps(configMaps, namespace)[0]);
     if (meshConfig && meshConfig.trustDomain === ctx.mesh.trustDomain) for (const a of meshConfig.trustDomainAliases) aliases.add(a);

@@ -3,6 +3,7 @@ import type { ClusterReader } from '../../cluster/types.ts';
 import { listIfReadable } from '../../cluster/absent.ts';
 import { defineCheck } from '../../engine/define-check.ts';
 import type { ClusterInfo } from '../../engine/types.ts';
+import { istioNamespaceOf } from '../../mesh/roles.ts';
 import {
   containerEnv,
   findInjectionWebhooks,
@@ -87,7 +88,8 @@ export default defineCheck({
       // snips.sh at 005b9da: CLUSTER_ID=${REMOTE_CLUSTER_NAME}); discovery calls a cluster the external
       // control plane only when that id is the config cluster's, so it is judged there, once.
       if (info.role === 'external-control-plane') continue;
-      const evidence = await evidenceOf(ctx.clusters[i], namespace, (reason) => ctx.notRead(info.name, reason));
+      // Each cluster's injector and istiod in its own Istio namespace (an external control plane's remotes: external-istiod).
+      const evidence = await evidenceOf(ctx.clusters[i], istioNamespaceOf(info, namespace), (reason) => ctx.notRead(info.name, reason));
       if (!evidence) continue;
       // Set but unreadable (valueFrom): neither unset nor the default, so no claim about it.
       const unreadable = evidence.istiod.filter((e) => e.explicit && !e.id);

@@ -5,7 +5,7 @@ import { defineCheck } from '../../engine/define-check.ts';
 import { runsAmbient } from '../../mesh/ambient.ts';
 import { findIstiodDeployments, istiodContainer, revisionOf, versionFromImage } from '../../mesh/istio-objects.ts';
 import { KNOWN_MULTICLUSTER_ISSUES, knownIssuesFor, knownIssuesTable } from '../../mesh/known-multicluster-issues.ts';
-import { istiodNamespaceOf } from '../../mesh/roles.ts';
+import { istioNamespaceOf } from '../../mesh/roles.ts';
 
 export default defineCheck({
   id: 'control-plane/known-issues',
@@ -41,7 +41,7 @@ export default defineCheck({
       const info = ctx.clusterInfos[i];
       if (!info.reachable) continue;
       // An external istiod lives in its own namespace (discovery found it there, e.g. external-istiod).
-      const namespace = istiodNamespaceOf(info, istioNamespace);
+      const namespace = istioNamespaceOf(info, istioNamespace);
       const unread = (err: Error) => ctx.notRead(info.name, err.message);
       const deployments = await listIfReadable(ctx.clusters[i], 'deployments', undefined, unread);
       if (!deployments) continue;

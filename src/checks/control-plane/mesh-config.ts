@@ -6,7 +6,7 @@ import type { ClusterInfo } from '../../engine/types.ts';
 import { findInjectorConfigMaps, findMeshConfigMaps, injectorValuesOf, labelsOf, meshConfigOf, type MeshConfigFacts } from '../../mesh/istio-objects.ts';
 import { labelSelectorMatches, type LabelSelector } from '../../mesh/labels.ts';
 import { expectedPeers } from '../../mesh/remote-secrets.ts';
-import { istiodNamespaceOf } from '../../mesh/roles.ts';
+import { istioNamespaceOf } from '../../mesh/roles.ts';
 
 /** The mesh identity one cluster was installed with. */
 interface ClusterMeshIdentity {
@@ -70,7 +70,7 @@ export default defineCheck({
     const identities: ClusterMeshIdentity[] = [];
     for (let i = 0; i < ctx.clusters.length; i++) {
       const info = ctx.clusterInfos[i];
-      const namespace = istiodNamespaceOf(info, istioNamespace);
+      const namespace = istioNamespaceOf(info, istioNamespace);
       if (!info.reachable) continue;
       const configMaps = await listIfReadable(ctx.clusters[i], 'configmaps', undefined, (err) => ctx.notRead(info.name, err.message));
       if (!configMaps) continue;

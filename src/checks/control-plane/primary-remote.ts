@@ -16,7 +16,7 @@ import {
   labelsOf,
 } from '../../mesh/istio-objects.ts';
 import { selectorMatches } from '../../mesh/labels.ts';
-import { controlledElsewhere, istiodNamespaceOf, runsIstiod } from '../../mesh/roles.ts';
+import { controlledElsewhere, istioNamespaceOf, runsIstiod } from '../../mesh/roles.ts';
 
 const check = defineCheck({
   id: 'control-plane/primary-remote',
@@ -145,7 +145,7 @@ async function controllingPrimary(ctx: Ctx, info: ClusterInfo): Promise<ClusterI
   if (external) return external;
   const primaries = ctx.clusterInfos.filter((c) => c.role === 'primary');
   const reader = ctx.clusters[ctx.clusterInfos.indexOf(info)];
-  const named = await controlPlaneClustersOf(reader, ctx.options.istioNamespace);
+  const named = await controlPlaneClustersOf(reader, istioNamespaceOf(info, ctx.options.istioNamespace));
   const byAnnotation = primaries.find((p) => p.clusterId !== undefined && named.includes(p.clusterId));
   if (byAnnotation) return byAnnotation;
   const webhooks = findInjectionWebhooks((await listIfReadable(reader, 'mutatingwebhookconfigurations')) ?? []);
@@ -174,7 +174,7 @@ async function checkRemote(ctx: Ctx, info: ClusterInfo, primary: ClusterInfo | u
   // config cluster's id (checkShouldLead, multicluster.go:385-413). istiod reads it from the
   // namespace named like its own (its SystemNamespace): an external istiod in external-istiod reads
   // the remote's external-istiod namespace, whatever namespace the remote's Istio objects live in.
-  const leadNamespace = primary?.role === 'external-control-plane' ? istiodNamespaceOf(primary, namespace) : namespace;
+  const leadNamespace = primary?.role === 'external-control-plane' ? istioNamespaceOf(primary, namespace) : namespace;
   const named = await controlPlaneClustersOf(reader, leadNamespace);
   const nsResource = { kind: 'Namespace', name: leadNamespace };
   const leadBase = { ...base, namespace: leadNamespace };
@@ -279,7 +279,7 @@ async function exposedAddresses(ctx: Ctx, primary: ClusterInfo): Promise<string[
   const addresses = new Set((primary.eastWestGateways ?? []).flatMap((g) => g.addresses));
   const reader = ctx.clusters[ctx.clusterInfos.indexOf(primary)];
   // An external istiod and the Services exposing it live in its own namespace (`external-istiod`).
-  const namespace = primary.istiodNamespace ?? ctx.options.istioNamespace;
+  const namespace = istioNamespaceOf(primary, ctx.options.istioNamespace);
   // An unreachable primary shows only what discovery found; its own checks say it could not be read.
   const services = (primary.reachable ? await listIfReadable(reader, 'services') : undefined) ?? [];
   for (const svc of services) {

@@ -16,7 +16,7 @@ import {
   type IstioVersion,
 } from '../../mesh/istio-objects.ts';
 import { proxyContainer, SIDECAR_STATUS_ANNOTATION } from '../../mesh/sidecars.ts';
-import { istiodNamespaceOf } from '../../mesh/roles.ts';
+import { istioNamespaceOf } from '../../mesh/roles.ts';
 
 export default defineCheck({
   id: 'control-plane/version-skew',
@@ -61,7 +61,7 @@ export default defineCheck({
     const controllerOf = new Map<string, string[]>();
     for (let i = 0; i < ctx.clusters.length; i++) {
       const info = ctx.clusterInfos[i];
-      const namespace = istiodNamespaceOf(info, istioNamespace);
+      const namespace = istioNamespaceOf(info, istioNamespace);
       if (!info.reachable) continue;
       const reader = ctx.clusters[i];
       const unread = (err: Error) => ctx.notRead(info.name, err.message);
@@ -85,7 +85,7 @@ export default defineCheck({
       ctx.report({
         messageId: 'istiodSkew',
         cluster: cp.cluster,
-        resource: { kind: 'Deployment', namespace: istiodNamespaceOf(ctx.clusterInfos.find((c) => c.name === cp.cluster), istioNamespace), name: cp.revision === 'default' ? 'istiod' : `istiod-${cp.revision}` },
+        resource: { kind: 'Deployment', namespace: istioNamespaceOf(ctx.clusterInfos.find((c) => c.name === cp.cluster), istioNamespace), name: cp.revision === 'default' ? 'istiod' : `istiod-${cp.revision}` },
         data: { cluster: cp.cluster, revision: cp.revision, version: cp.version, newest: newest.version, newestAt: `${newest.cluster} ${newest.revision}` },
       });
     }

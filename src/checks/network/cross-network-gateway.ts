@@ -19,7 +19,7 @@ import {
   type GatewayServer,
 } from '../../mesh/istio-gateways.ts';
 import { clusterEastWestGateways, gatewayPods, type EastWestGateway } from '../../mesh/eastwest-gateways.ts';
-import { dataPlaneSkipReason } from '../../mesh/roles.ts';
+import { dataPlaneSkipReason, istioNamespaceOf } from '../../mesh/roles.ts';
 
 /** An east-west gateway with the pods behind it (what a Gateway's selector is matched against). */
 type EastWestWorkload = EastWestGateway & { pods: KubeObject[] };
@@ -270,7 +270,7 @@ function checkServer(ctx: Ctx, gateway: KubeObject, server: GatewayServer, index
 }
 
 /** Namespaces of a cluster, or undefined when forbidden. */
-async function istioNamespaceOf(reader: ClusterReader, istioNamespace: string): Promise<KubeObject | undefined> {
+async function istioNamespaceObject(reader: ClusterReader, istioNamespace: string): Promise<KubeObject | undefined> {
   try {
     return (await reader.list('namespaces')).find((n) => n.metadata.name === istioNamespace);
   } catch (err) {
@@ -281,7 +281,7 @@ async function istioNamespaceOf(reader: ClusterReader, istioNamespace: string): 
 
 /** Cluster ids of a remote's control plane (its controlPlaneClusters annotation). */
 async function controlPlaneIdsOf(reader: ClusterReader, istioNamespace: string): Promise<string[]> {
-  const ns = await istioNamespaceOf(reader, istioNamespace);
+  const ns = await istioNamespaceObject(reader, istioNamespace);
   const value = ns ? annotationsOf(ns)[CONTROL_PLANE_CLUSTERS_ANNOTATION] : undefined;
   return value ? value.split(',').map((s) => s.trim()).filter(Boolean) : [];
 }
@@ -295,7 +295,7 @@ async function controllingPrimaries(ctx: Ctx, remote: ClusterReader): Promise<{ 
     const i = ctx.clusterInfos.findIndex((c) => c.role === 'config' && c.controlPlaneCluster === remoteInfo.controlPlaneCluster && c.reachable);
     if (i >= 0) return [{ reader: ctx.clusters[i], info: ctx.clusterInfos[i] }];
   }
-  const ids = await controlPlaneIdsOf(remote, ctx.options.istioNamespace);
+  const ids = await controlPlaneIdsOf(remote, istioNamespaceOf(remoteInfo, ctx.options.istioNamespace));
   const primaries = ctx.clusters.map((reader, i) => ({ reader, info: ctx.clusterInfos[i] })).filter((c) => c.info.role === 'primary' && c.info.reachable);
   const named = primaries.filter((p) => p.info.clusterId && ids.includes(p.info.clusterId));
   return named.length > 0 ? named : primaries;

@@ -5,6 +5,7 @@ import type { ClusterReader, KubeObject } from '../../cluster/types.ts';
 import type { ClusterInfo, ContextOf } from '../../engine/types.ts';
 import { CONTROL_PLANE_CLUSTERS_ANNOTATION, ISTIOD_PORTS, annotationsOf, findIstiodDeployments, labelsOf, objectKey, podsOfWorkload, servicePorts } from '../../mesh/istio-objects.ts';
 import { selectorMatches } from '../../mesh/labels.ts';
+import { istioNamespaceOf } from '../../mesh/roles.ts';
 import {
   gatewaySelector,
   gatewaySelectsPod,
@@ -177,7 +178,7 @@ async function remotesOf(ctx: Ctx, primary: ClusterInfo): Promise<string[]> {
   for (const [i, reader] of ctx.clusters.entries()) {
     const info = ctx.clusterInfos[i];
     if (info.role !== 'remote' || !info.reachable) continue;
-    const ids = await controlPlaneIds(reader, ctx.options.istioNamespace);
+    const ids = await controlPlaneIds(reader, istioNamespaceOf(info, ctx.options.istioNamespace));
     const named = primaries.filter((p) => p.clusterId && ids.includes(p.clusterId));
     if ((named.length > 0 ? named : primaries).some((p) => p.name === primary.name)) out.push(info.name);
   }

@@ -10,7 +10,7 @@ import { eastWestGatewaysOf } from '../../mesh/eastwest-gateways.ts';
 import { readClusterz } from '../../mesh/istiod-debug.ts';
 import { hasSidecar } from '../../mesh/sidecars.ts';
 import { findRemoteSecrets, remoteSecretClusterIds } from '../../mesh/remote-secrets.ts';
-import { isMeshMember, runsIstiod } from '../../mesh/roles.ts';
+import { isMeshMember, istioNamespaceOf, runsIstiod } from '../../mesh/roles.ts';
 
 const UNKNOWN_NETWORK = '<unknown>';
 
@@ -62,7 +62,7 @@ const check = defineCheck({
   async run(ctx) {
     const readers = ctx.clusters.filter((_r, i) => ctx.clusterInfos[i].reachable);
     const infos = ctx.clusterInfos.filter((i) => i.reachable);
-    const meshNetworks = await Promise.all(readers.map((reader, i) => primaryMeshNetworks(reader, infos[i], ctx.options.istioNamespace)));
+    const meshNetworks = await Promise.all(readers.map((reader, i) => primaryMeshNetworks(reader, infos[i], istioNamespaceOf(infos[i], ctx.options.istioNamespace))));
     // The registryServiceName gateways every control plane applies: a network's entries apply to the registries it lists.
     const allNetworks = meshNetworks.flatMap((m) => m?.networks ?? []);
     const facts = await Promise.all(readers.map((reader, i) => clusterFacts(reader, infos[i], ctx, allNetworks, meshNetworks[i])));
@@ -116,7 +116,8 @@ async function clusterFacts(
   meshNetworkEntries: MeshNetwork[],
   meshNetworks: MeshNetworksConfig | undefined,
 ): Promise<ClusterFacts> {
-  const istioNs = ctx.options.istioNamespace;
+  // Each cluster's Istio objects are in its own Istio namespace (an external control plane's remotes: external-istiod).
+  const istioNs = istioNamespaceOf(info, ctx.options.istioNamespace);
   // Without its namespaces and Services a cluster's network and gateways are unknown: no pass for it.
   const essential = (err: Error) => ctx.notRead(reader.name, err.message);
   const [namespaces, services, k8sGateways, pods, nodes, configMaps, secrets, deployments] = await Promise.all([
@@ -174,10 +175,10 @@ function checkUnknownNetworks(ctx: Ctx, facts: ClusterFacts[], declared: Set<str
     ctx.report({
       messageId: 'networkUnknown',
       cluster: f.info.name,
-      resource: { kind: 'Namespace', name: ctx.options.istioNamespace },
+      resource: { kind: 'Namespace', name: istioNamespaceOf(f.info, ctx.options.istioNamespace) },
       // With one network declared elsewhere it may be a flat mesh labelled halfway: worth fixing, not yet broken.
       ...(multiNetwork ? {} : { severity: 'warning' as const }),
-      data: { cluster: f.info.name, namespace: ctx.options.istioNamespace, networks: [...declared].sort().join(', '), context: contextOf(f) },
+      data: { cluster: f.info.name, namespace: istioNamespaceOf(f.info, ctx.options.istioNamespace), networks: [...declared].sort().join(', '), context: contextOf(f) },
     });
   }
 }
@@ -228,14 +229,14 @@ function checkMeshNetworks(ctx: Ctx, facts: ClusterFacts[]): void {
         ctx.report({
           messageId: 'unknownMeshNetworksRegistry',
           cluster: f.info.name,
-          resource: { kind: 'ConfigMap', namespace: ctx.options.istioNamespace, name: f.meshNetworks.configMap },
+          resource: { kind: 'ConfigMap', namespace: istioNamespaceOf(f.info, ctx.options.istioNamespace), name: f.meshNetworks.configMap },
           data: {
             cluster: f.info.name,
             registry,
             network: network.name,
             known: [...known].sort().join(', '),
             context: contextOf(f),
-            namespace: ctx.options.istioNamespace,
+            namespace: istioNamespaceOf(f.info, ctx.options.istioNamespace),
             configMap: f.meshNetworks.configMap,
           },
         });

@@ -4,6 +4,7 @@ import type { KubeObject } from '../../cluster/types.ts';
 import type { ContextOf } from '../../engine/types.ts';
 import { labelsOf, servicePorts, type ServicePort } from '../../mesh/istio-objects.ts';
 import { isSystemService, nsName } from '../../mesh/services.ts';
+import { istioNamespacesOf } from '../../mesh/roles.ts';
 
 const SAME_EVERYWHERE =
   'Services of the same namespace and name are one service for Istio (namespace sameness): make them identical in every cluster. ' +
@@ -59,7 +60,7 @@ const check = defineCheck({
     for (const reader of readable) {
       for (const service of await reader.list('services')) {
         const namespace = service.metadata.namespace ?? '';
-        if (isSystemService(namespace, service.metadata.name, ctx.options.istioNamespace, labelsOf(service))) continue;
+        if (isSystemService(namespace, service.metadata.name, istioNamespacesOf(ctx.clusterInfos, ctx.options.istioNamespace), labelsOf(service))) continue;
         const list = byKey.get(nsName(service)) ?? [];
         list.push({ cluster: reader.name, service });
         byKey.set(nsName(service), list);

@@ -4,6 +4,7 @@ import type { KubeObject } from '../../cluster/types.ts';
 import type { ContextOf } from '../../engine/types.ts';
 import { labelsOf } from '../../mesh/istio-objects.ts';
 import { isSystemNamespace } from '../../mesh/services.ts';
+import { istioNamespacesOf } from '../../mesh/roles.ts';
 import { hasSidecar } from '../../mesh/sidecars.ts';
 
 /** What meshdoctor knows of one namespace in one cluster. */
@@ -52,7 +53,8 @@ const check = defineCheck({
   async run(ctx) {
     const indexes = ctx.clusterInfos.map((info, i) => i).filter((i) => ctx.clusterInfos[i].reachable);
     if (indexes.length < 2) ctx.skip('fewer than two readable clusters');
-    const istioNamespace = ctx.options.istioNamespace;
+    // Every cluster's Istio namespace is Istio's, not an application's (an external control plane's remotes: external-istiod).
+    const istioNamespace = istioNamespacesOf(ctx.clusterInfos, ctx.options.istioNamespace);
     const states = new Map<string, NamespaceState[]>();
     const clientsByCluster = new Map<string, number>();
     for (const i of indexes) {

@@ -3,6 +3,7 @@ import { defineCheck } from '../../engine/define-check.ts';
 import type { KubeObject } from '../../cluster/types.ts';
 import { labelsOf } from '../../mesh/istio-objects.ts';
 import { dnsCaptureOf, examples, isSystemService, meshProxyMetadata, nsName } from '../../mesh/services.ts';
+import { istioNamespacesOf } from '../../mesh/roles.ts';
 import { hasSidecar } from '../../mesh/sidecars.ts';
 import { dataPlaneSkipReason } from '../../mesh/roles.ts';
 
@@ -43,12 +44,13 @@ export default defineCheck({
     const [local, pods, configMaps] = await Promise.all([reader.list('services'), reader.list('pods'), reader.list('configmaps', { namespace: istioNamespace })]);
     const localKeys = new Set(local.map(nsName));
 
-    // Services that only peers hold, with the peers holding them.
+    // Services that only peers hold, with the peers holding them; each cluster's Istio install is none of them.
+    const istioNamespaces = istioNamespacesOf(ctx.clusterInfos, istioNamespace);
     const remoteOnly = new Map<string, { service: KubeObject; peers: string[] }>();
     for (const peer of peers) {
       for (const service of await peer.list('services')) {
         const key = nsName(service);
-        if (localKeys.has(key) || isSystemService(service.metadata.namespace ?? '', service.metadata.name, istioNamespace, labelsOf(service))) continue;
+        if (localKeys.has(key) || isSystemService(service.metadata.namespace ?? '', service.metadata.name, istioNamespaces, labelsOf(service))) continue;
         const entry = remoteOnly.get(key) ?? { service, peers: [] };
         entry.peers.push(peer.name);
         remoteOnly.set(key, entry);

@@ -62,7 +62,7 @@ export const LAB_SCENARIOS: readonly LabScenarioInfo[] = [
   {
     name: 'external-control-plane',
     description:
-      'cluster1 runs an external istiod (namespace external-istiod, EXTERNAL_ISTIOD=true, CLUSTER_ID cluster2) and no proxies; cluster2 is its config cluster (read through Secret istio-kubeconfig), cluster3 a further remote; each remote on its own network.',
+      'cluster1 runs an external istiod (namespace external-istiod, EXTERNAL_ISTIOD=true, CLUSTER_ID cluster2) and no proxies; cluster2 is its config cluster (read through Secret istio-kubeconfig), cluster3 a further remote; each remote on its own network, its Istio in external-istiod as the guide installs it.',
     topology: 'external-control-plane',
     defaultFaults: [],
     defaultClusters: 3,

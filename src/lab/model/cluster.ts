@@ -3,7 +3,6 @@
 import type { ClusterBuilder } from './builder.ts';
 import type { ClusterCaMaterial } from './ca.ts';
 import {
-  ISTIO_NAMESPACE,
   addBlockingNetworkPolicy,
   addCrossNetworkGateway,
   addEastWestGateway,
@@ -65,37 +64,37 @@ export function buildClusterObjects(b: ClusterBuilder, plan: ClusterPlan, mesh: 
   if (plan.networkKnown) istioSystemLabels['topology.istio.io/network'] = plan.network;
   if (plan.faults.has('discovery-selectors-exclude')) istioSystemLabels['istio-discovery'] = 'enabled';
   // A remote of primary-remote names its control plane's CLUSTER_ID on istio-system.
-  const istioSystemAnnotations: Record<string, string> =
-    plan.role === 'remote' && controlPlane.role !== 'external' && !plan.faults.has('remote-annotation-missing') ? { 'topology.istio.io/controlPlaneClusters': controlPlane.istioClusterId } : {};
-  addNamespace(b, ISTIO_NAMESPACE, istioSystemLabels, istioSystemAnnotations);
   // An external istiod reads a remote's network label and controlPlaneClusters annotation from the
   // namespace named like its own (its SystemNamespace, external-istiod): istio/istio 86c9f01
   // pilot/pkg/serviceregistry/kube/controller/controller.go:266-275 (system namespace handler),
   // network.go:103 networkFromSystemNamespace, multicluster.go:385-413 checkShouldLead. The guide
-  // creates that namespace on every remote (istio.io external-controlplane snips.sh at 005b9da,
-  // snip_set_up_the_remote_config_cluster_3, snip_register_the_new_cluster_3). The config cluster
-  // needs no annotation (istiod always leads it: multicluster.go:291-296); other remotes name the
-  // external istiod's CLUSTER_ID, the config cluster's id.
-  const externalNamespace = controlPlane.role === 'external' ? controlPlane.istiodNamespace : undefined;
-  const leadAnnotation: Record<string, string> = plan.configCluster ? {} : { 'topology.istio.io/controlPlaneClusters': controlPlane.istioClusterId };
-  if (externalNamespace) addNamespace(b, externalNamespace, plan.networkKnown ? { 'topology.istio.io/network': plan.network } : {}, leadAnnotation);
+  // installs every remote in that namespace (istio.io external-controlplane snips.sh at 005b9da,
+  // snip_set_up_the_remote_config_cluster_3, snip_register_the_new_cluster_3), so it is the remote's
+  // Istio namespace and there is no istio-system. The config cluster needs no annotation (istiod
+  // always leads it: multicluster.go:291-296); other remotes name the external istiod's CLUSTER_ID,
+  // the config cluster's id.
+  const externalControlPlane = controlPlane.role === 'external';
+  const istioNamespace = plan.istiodNamespace;
+  const leads = plan.role === 'remote' && !plan.faults.has('remote-annotation-missing') && !(externalControlPlane && plan.configCluster);
+  const istioSystemAnnotations: Record<string, string> = leads ? { 'topology.istio.io/controlPlaneClusters': controlPlane.istioClusterId } : {};
+  addNamespace(b, istioNamespace, istioSystemLabels, istioSystemAnnotations);
   const sampleInjected = !plan.faults.has('namespace-not-injected') && !plan.ambient;
   // Ambient: `kubectl label namespace sample istio.io/dataplane-mode=ambient` instead of injection.
   addNamespace(b, SAMPLE_NAMESPACE, plan.ambient ? { 'istio.io/dataplane-mode': 'ambient' } : sampleInjected ? { 'istio-injection': 'enabled' } : {});
   for (const ns of scaleNamespaces) addNamespace(b, ns, { 'istio-injection': 'enabled' });
 
   // Root CA ConfigMaps: the API server's CA everywhere; Istio's root where istiod publishes it.
-  const allNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease', ISTIO_NAMESPACE, ...(externalNamespace ? [externalNamespace] : []), SAMPLE_NAMESPACE, ...scaleNamespaces];
+  const allNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease', istioNamespace, SAMPLE_NAMESPACE, ...scaleNamespaces];
   for (const ns of allNamespaces) addConfigMap(b, ns, 'kube-root-ca.crt', { 'ca.crt': plan.endpoint.caPem });
   // An external istiod writes istio-ca-root-cert into its config cluster, and into another remote only
   // when it leads it: EXTERNAL_ISTIOD=true and the annotation naming its CLUSTER_ID (multicluster.go:288-296,
   // checkShouldLead :385-413); without the flag it leads none.
-  const leads = !externalNamespace || plan.configCluster || !controlPlane.faults.has('external-istiod-flag-missing');
+  const publishesRoot = !externalControlPlane || plan.configCluster || !controlPlane.faults.has('external-istiod-flag-missing');
   // Every namespace but kube-public, kube-node-lease and local-path-storage: istiod's namespace
   // controller ignores inject.IgnoredNamespaces less kube-system (pilot/pkg/serviceregistry/kube/
   // controller/namespacecontroller.go:85, istio.io/istio eed52ebb66ad), as the real istiod of realstack/ does.
-  const rootNamespaces = ['default', 'kube-system', ISTIO_NAMESPACE, ...(externalNamespace ? [externalNamespace] : []), SAMPLE_NAMESPACE, ...scaleNamespaces];
-  for (const ns of leads ? rootNamespaces : []) {
+  const rootNamespaces = ['default', 'kube-system', istioNamespace, SAMPLE_NAMESPACE, ...scaleNamespaces];
+  for (const ns of publishesRoot ? rootNamespaces : []) {
     const root = ns === SAMPLE_NAMESPACE && ca.staleRootPem ? ca.staleRootPem : distributedRoot;
     addConfigMap(b, ns, 'istio-ca-root-cert', { 'root-cert.pem': root }, { 'istio.io/config': 'true' });
   }
@@ -104,8 +103,8 @@ export function buildClusterObjects(b: ClusterBuilder, plan: ClusterPlan, mesh: 
   addKubernetesBasics(b);
 
   // Istio.
-  if (ca.cacerts) addSecret(b, ISTIO_NAMESPACE, 'cacerts', ca.cacerts);
-  if (ca.selfSignedSecret) addSecret(b, ISTIO_NAMESPACE, 'istio-ca-secret', ca.selfSignedSecret, { type: 'istio.io/ca-root' });
+  if (ca.cacerts) addSecret(b, istioNamespace, 'cacerts', ca.cacerts);
+  if (ca.selfSignedSecret) addSecret(b, istioNamespace, 'istio-ca-secret', ca.selfSignedSecret, { type: 'istio.io/ca-root' });
   addIstioCrds(b, plan.istioVersion);
   addIstioConfigMaps(b, plan, controlPlaneGatewayIP);
   // `external-webhook-unreachable`: the injection URL names an address where no istiod listens.

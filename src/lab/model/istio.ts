@@ -32,7 +32,7 @@ function proxyEnv(plan: ClusterPlan, workload: string, namespace: string, extra:
   const network = visibleNetwork(plan);
   return [
     { name: 'PILOT_CERT_PROVIDER', value: 'istiod' },
-    { name: 'CA_ADDR', value: `istiod.${ISTIO_NAMESPACE}.svc:15012` },
+    { name: 'CA_ADDR', value: `istiod.${plan.istiodNamespace}.svc:15012` },
     fieldRef('POD_NAME', 'metadata.name'),
     fieldRef('POD_NAMESPACE', 'metadata.namespace'),
     fieldRef('INSTANCE_IP', 'status.podIP'),
@@ -157,7 +157,7 @@ export function meshConfigOf(plan: ClusterPlan): Record<string, unknown> {
   return {
     defaultConfig: {
       // The external istiod's proxies dial it where it is exposed (the guide's discoveryAddress: $EXTERNAL_ISTIOD_ADDR:15012).
-      discoveryAddress: plan.role === 'external' ? `${plan.eastWestIP}:15012` : `istiod.${ISTIO_NAMESPACE}.svc:15012`,
+      discoveryAddress: plan.role === 'external' ? `${plan.eastWestIP}:15012` : `istiod.${plan.istiodNamespace}.svc:15012`,
       meshId: plan.meshId,
       proxyMetadata: proxyMetadata(plan),
       tracing: { zipkin: { address: 'zipkin.istio-system:9411' } },
@@ -165,7 +165,8 @@ export function meshConfigOf(plan: ClusterPlan): Record<string, unknown> {
     defaultProviders: { metrics: ['prometheus'] },
     enablePrometheusMerge: true,
     ...(plan.faults.has('discovery-selectors-exclude') ? { discoverySelectors: [{ matchLabels: { 'istio-discovery': 'enabled' } }] } : {}),
-    rootNamespace: ISTIO_NAMESPACE,
+    // The guide's external istiod: meshConfig.rootNamespace external-istiod (snips.sh at 005b9da, snip_get_external_istiod_iop).
+    rootNamespace: plan.istiodNamespace,
     ...ambientMeshConfig(plan),
     trustDomain: plan.trustDomain,
   };
@@ -179,7 +180,7 @@ export function injectorValuesOf(plan: ClusterPlan, controlPlaneGatewayIP: strin
       hub: HUB,
       tag: plan.istioVersion,
       imagePullPolicy: '',
-      istioNamespace: ISTIO_NAMESPACE,
+      istioNamespace: plan.istiodNamespace,
       meshID: plan.meshId,
       multiCluster: { clusterName: plan.istioClusterId, enabled: true },
       network: visibleNetwork(plan),
@@ -217,8 +218,8 @@ export function addInjectorWebhook(b: ClusterBuilder, plan: ClusterPlan, caBundl
   const path = `/inject/cluster/${plan.istioClusterId}/net/${visibleNetwork(plan)}`;
   const clientConfig =
     plan.role === 'primary'
-      ? { service: { name: 'istiod', namespace: ISTIO_NAMESPACE, path, port: 443 }, caBundle: Buffer.from(caBundlePem).toString('base64') }
-      : { url: `https://${controlPlaneGatewayIP ?? 'istiod.istio-system.svc'}:15017${path}`, caBundle: Buffer.from(caBundlePem).toString('base64') };
+      ? { service: { name: 'istiod', namespace: plan.istiodNamespace, path, port: 443 }, caBundle: Buffer.from(caBundlePem).toString('base64') }
+      : { url: `https://${controlPlaneGatewayIP ?? `istiod.${plan.istiodNamespace}.svc`}:15017${path}`, caBundle: Buffer.from(caBundlePem).toString('base64') };
   const webhook = (name: string, namespaceSelector: unknown, objectSelector: unknown) => ({
     name,
     admissionReviewVersions: ['v1'],
@@ -235,7 +236,10 @@ export function addInjectorWebhook(b: ClusterBuilder, plan: ClusterPlan, caBundl
   b.add({
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'MutatingWebhookConfiguration',
-    metadata: b.meta('MutatingWebhookConfiguration', 'istio-sidecar-injector', undefined, {
+    // Named after its release namespace outside istio-system (istio/istio 86c9f01 manifests/charts/
+    // istio-control/istio-discovery/templates/mutatingwebhook.yaml:45-49): the guide's remotes show
+    // istio-sidecar-injector-external-istiod (snips.sh at 005b9da, snip_set_up_the_remote_config_cluster_4_out).
+    metadata: b.meta('MutatingWebhookConfiguration', plan.istiodNamespace === ISTIO_NAMESPACE ? 'istio-sidecar-injector' : `istio-sidecar-injector-${plan.istiodNamespace}`, undefined, {
       labels: { app: 'sidecar-injector', 'install.operator.istio.io/owning-resource': 'unknown', 'istio.io/rev': 'default', 'operator.istio.io/component': plan.role === 'primary' ? 'Pilot' : 'IstiodRemote', release: 'istio' },
       generation: 2,
     }),
@@ -388,7 +392,7 @@ export function addExternalIstiodLoadBalancer(b: ClusterBuilder, plan: ClusterPl
  */
 export function addRemoteIstiodService(b: ClusterBuilder, plan: ClusterPlan, primaryGatewayIP: string): void {
   const service = addService(b, {
-    namespace: ISTIO_NAMESPACE,
+    namespace: plan.istiodNamespace,
     name: 'istiod',
     labels: { app: 'istiod', istio: 'pilot', 'istio.io/rev': 'default', 'operator.istio.io/component': 'IstiodRemote', release: 'istio' },
     ports: [
@@ -426,9 +430,11 @@ export function addEastWestGateway(b: ClusterBuilder, plan: ClusterPlan): void {
     { name: 'tls-istiod', port: 15012 },
     { name: 'tls-webhook', port: 15017 },
   ];
-  addServiceAccount(b, ISTIO_NAMESPACE, 'istio-eastwestgateway-service-account', { app: 'istio-eastwestgateway', istio: 'eastwestgateway', release: 'istio' });
+  // In the Istio namespace (the external control plane guide: --set values.global.istioNamespace=external-istiod, snip_setup_eastwest_gateways_1..4).
+  const namespace = plan.istiodNamespace;
+  addServiceAccount(b, namespace, 'istio-eastwestgateway-service-account', { app: 'istio-eastwestgateway', istio: 'eastwestgateway', release: 'istio' });
   addWorkload(b, {
-    namespace: ISTIO_NAMESPACE,
+    namespace,
     name: 'istio-eastwestgateway',
     deploymentLabels: { ...labels, 'install.operator.istio.io/owning-resource': 'eastwest', 'istio.io/rev': 'default', 'operator.istio.io/component': 'IngressGateways', release: 'istio' },
     podLabels,
@@ -443,7 +449,7 @@ export function addEastWestGateway(b: ClusterBuilder, plan: ClusterPlan): void {
         name: 'istio-proxy',
         image: `${HUB}/proxyv2:${plan.istioVersion}`,
         args: ['proxy', 'router', '--domain', '$(POD_NAMESPACE).svc.cluster.local', '--proxyLogLevel=warning', '--proxyComponentLogLevel=misc:error', '--log_output_level=default:info'],
-        env: proxyEnv(plan, 'istio-eastwestgateway', ISTIO_NAMESPACE, [
+        env: proxyEnv(plan, 'istio-eastwestgateway', namespace, [
           // gen-eastwest-gateway.sh: traffic through this gateway is routed inside the network.
           { name: 'ISTIO_META_REQUESTED_NETWORK_VIEW', value: plan.network },
           { name: 'ISTIO_META_ROUTER_MODE', value: 'sni-dnat' },
@@ -461,7 +467,7 @@ export function addEastWestGateway(b: ClusterBuilder, plan: ClusterPlan): void {
     volumes: PROXY_VOLUMES,
   });
   addService(b, {
-    namespace: ISTIO_NAMESPACE,
+    namespace,
     name: 'istio-eastwestgateway',
     labels: { ...labels, 'install.operator.istio.io/owning-resource': 'eastwest', 'istio.io/rev': 'default', 'operator.istio.io/component': 'IngressGateways', release: 'istio' },
     selector: { app: 'istio-eastwestgateway', istio: 'eastwestgateway' },
@@ -480,9 +486,11 @@ export function addCrossNetworkGateway(b: ClusterBuilder, plan: ClusterPlan): vo
   if (plan.faults.has('cross-network-gateway-missing')) return;
   const server = (mode: string) => ({ port: { number: 15443, name: 'tls', protocol: 'TLS' }, tls: { mode }, hosts: ['*.local'] });
   const mode = plan.faults.has('cross-network-gateway-istio-mutual') ? 'ISTIO_MUTUAL' : 'AUTO_PASSTHROUGH';
-  istioConfigObject(b, 'Gateway', 'networking.istio.io/v1', 'cross-network-gateway', ISTIO_NAMESPACE, { selector: { istio: 'eastwestgateway' }, servers: [server(mode)] });
+  // The guide applies expose-services.yaml in the Istio namespace (snip_setup_eastwest_gateways_5: -n external-istiod).
+  const namespace = plan.istiodNamespace;
+  istioConfigObject(b, 'Gateway', 'networking.istio.io/v1', 'cross-network-gateway', namespace, { selector: { istio: 'eastwestgateway' }, servers: [server(mode)] });
   if (plan.faults.has('cross-network-gateway-duplicate')) {
-    istioConfigObject(b, 'Gateway', 'networking.istio.io/v1', 'eastwest-15443', ISTIO_NAMESPACE, { selector: { istio: 'eastwestgateway' }, servers: [server('AUTO_PASSTHROUGH')] });
+    istioConfigObject(b, 'Gateway', 'networking.istio.io/v1', 'eastwest-15443', namespace, { selector: { istio: 'eastwestgateway' }, servers: [server('AUTO_PASSTHROUGH')] });
   }
 }
 

@@ -28,7 +28,13 @@ export interface ClusterPlan {
   role: 'primary' | 'remote' | 'external';
   /** external-control-plane: the config cluster (cluster2), whose API the external istiod reads as its own. */
   configCluster: boolean;
-  /** Namespace of the cluster's istiod (external-control-plane's cluster1: `external-istiod`, as the istio.io guide installs it). */
+  /**
+   * Namespace of the cluster's Istio install: its istiod's, or a remote's remote profile
+   * (external-control-plane: `external-istiod` on every cluster, as the istio.io guide installs the
+   * external istiod and the remotes alike: snips.sh at 005b9da, snip_get_remote_config_cluster_iop
+   * and snip_get_second_remote_cluster_iop, `metadata.namespace: external-istiod`, global.istioNamespace
+   * external-istiod; the east-west gateways there too, snip_setup_eastwest_gateways_1..4).
+   */
   istiodNamespace: string;
   /** Name of the cluster whose istiod manages this one (itself for a primary). */
   controlPlane: string;
@@ -79,7 +85,7 @@ export function planClusters(topology: LabTopology, endpoints: LabEndpoint[], fa
       topology,
       role: external ? 'external' : primary ? 'primary' : 'remote',
       configCluster: topology === 'external-control-plane' && i === 1,
-      istiodNamespace: external ? EXTERNAL_ISTIOD_NAMESPACE : 'istio-system',
+      istiodNamespace: topology === 'external-control-plane' ? EXTERNAL_ISTIOD_NAMESPACE : 'istio-system',
       controlPlane: primary ? name : endpoints[0].cluster,
       istioClusterId: name,
       network: isMultiNetwork(topology) ? `network${i + 1}` : 'network1',

@@ -12,9 +12,13 @@ import { addSecret, addServiceAccount } from './workloads.ts';
 
 const READER_SA = 'istio-reader-service-account';
 const READER_TOKEN_SECRET = 'istio-reader-service-account-istio-remote-secret-token';
-/** Username of the reader service account, as the API server's audit log shows it. */
-export const READER_USERNAME = `system:serviceaccount:${ISTIO_NAMESPACE}:${READER_SA}`;
-const READER_GROUPS = ['system:serviceaccounts', `system:serviceaccounts:${ISTIO_NAMESPACE}`, 'system:authenticated'];
+/** Username of the reader service account in the istio-system install, as the API server's audit log shows it. */
+export const READER_USERNAME = readerUsername(ISTIO_NAMESPACE);
+/** Username of the reader service account of an Istio install in `namespace`. */
+export function readerUsername(namespace: string): string {
+  return `system:serviceaccount:${namespace}:${READER_SA}`;
+}
+const readerGroups = (namespace: string) => ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'];
 
 const base64url = (data: string | Buffer) => Buffer.from(data).toString('base64url');
 
@@ -102,14 +106,16 @@ export async function addRemoteAccess(builders: Map<string, ClusterBuilder>, pla
   // Every cluster gets the reader SA (both profiles install it); clusters some primary reads get its token Secret.
   for (const plan of plans) {
     const b = builders.get(plan.name)!;
-    addServiceAccount(b, ISTIO_NAMESPACE, READER_SA, { app: 'istio-reader', release: 'istio' });
+    // In global.istioNamespace (istio/istio 86c9f01 manifests/charts/base/templates/reader-serviceaccount.yaml:16).
+    const ns = plan.istiodNamespace;
+    addServiceAccount(b, ns, READER_SA, { app: 'istio-reader', release: 'istio' });
     if (!primaries.some((primary) => readTargets(primary).includes(plan))) continue;
-    const token = serviceAccountToken(plan.name, ISTIO_NAMESPACE, READER_SA, READER_TOKEN_SECRET);
+    const token = serviceAccountToken(plan.name, ns, READER_SA, READER_TOKEN_SECRET);
     readerTokens.set(plan.name, token);
-    users.get(plan.name)!.set(token, { name: READER_USERNAME, groups: READER_GROUPS });
-    addSecret(b, ISTIO_NAMESPACE, READER_TOKEN_SECRET, { 'ca.crt': plan.endpoint.caPem, namespace: ISTIO_NAMESPACE, token }, {
+    users.get(plan.name)!.set(token, { name: readerUsername(ns), groups: readerGroups(ns) });
+    addSecret(b, ns, READER_TOKEN_SECRET, { 'ca.crt': plan.endpoint.caPem, namespace: ns, token }, {
       type: 'kubernetes.io/service-account-token',
-      annotations: { 'kubernetes.io/service-account.name': READER_SA, 'kubernetes.io/service-account.uid': uidOf(`${plan.name}/ServiceAccount/${ISTIO_NAMESPACE}/${READER_SA}`) },
+      annotations: { 'kubernetes.io/service-account.name': READER_SA, 'kubernetes.io/service-account.uid': uidOf(`${plan.name}/ServiceAccount/${ns}/${READER_SA}`) },
     });
   }
 
@@ -126,11 +132,11 @@ export async function addRemoteAccess(builders: Map<string, ClusterBuilder>, pla
       if (faulted('remote-secret-expired-token')) {
         // A bound token that expired yesterday; the peer no longer accepts it.
         const nowSeconds = Math.floor(now.getTime() / 1000);
-        token = serviceAccountToken(peer.name, ISTIO_NAMESPACE, READER_SA, READER_TOKEN_SECRET, { iat: nowSeconds - 31 * 86400, exp: nowSeconds - 86400 });
+        token = serviceAccountToken(peer.name, peer.istiodNamespace, READER_SA, READER_TOKEN_SECRET, { iat: nowSeconds - 31 * 86400, exp: nowSeconds - 86400 });
       } else if (faulted('remote-rbac-missing')) {
         // A reader whose ClusterRole binding lost pods, services and endpointslices.
-        token = serviceAccountToken(peer.name, ISTIO_NAMESPACE, READER_SA, `${READER_SA}-token-${safeHash(`${primary.name}/rbac`, 5)}`);
-        users.get(peer.name)!.set(token, { name: READER_USERNAME, groups: READER_GROUPS, forbidden: ['pods', 'services', 'endpointslices'] });
+        token = serviceAccountToken(peer.name, peer.istiodNamespace, READER_SA, `${READER_SA}-token-${safeHash(`${primary.name}/rbac`, 5)}`);
+        users.get(peer.name)!.set(token, { name: readerUsername(peer.istiodNamespace), groups: readerGroups(peer.istiodNamespace), forbidden: ['pods', 'services', 'endpointslices'] });
       }
       const user: KubeconfigUser = faulted('remote-secret-exec-auth')
         ? {
@@ -167,12 +173,14 @@ async function addConfigKubeconfig(builders: Map<string, ClusterBuilder>, users:
   const config = plans.find((p) => p.configCluster);
   if (!config) return;
   const cb = builders.get(config.name)!;
-  addServiceAccount(cb, ISTIO_NAMESPACE, ISTIOD_SA, { app: 'istiod', release: 'istio' });
-  const token = serviceAccountToken(config.name, ISTIO_NAMESPACE, ISTIOD_SA, ISTIOD_TOKEN_SECRET);
-  users.get(config.name)!.set(token, { name: `system:serviceaccount:${ISTIO_NAMESPACE}:${ISTIOD_SA}`, groups: READER_GROUPS });
-  addSecret(cb, ISTIO_NAMESPACE, ISTIOD_TOKEN_SECRET, { 'ca.crt': config.endpoint.caPem, namespace: ISTIO_NAMESPACE, token }, {
+  // The config cluster's istiod service account, in its Istio namespace (the guide's --namespace=external-istiod --service-account=istiod).
+  const ns = config.istiodNamespace;
+  addServiceAccount(cb, ns, ISTIOD_SA, { app: 'istiod', release: 'istio' });
+  const token = serviceAccountToken(config.name, ns, ISTIOD_SA, ISTIOD_TOKEN_SECRET);
+  users.get(config.name)!.set(token, { name: `system:serviceaccount:${ns}:${ISTIOD_SA}`, groups: readerGroups(ns) });
+  addSecret(cb, ns, ISTIOD_TOKEN_SECRET, { 'ca.crt': config.endpoint.caPem, namespace: ns, token }, {
     type: 'kubernetes.io/service-account-token',
-    annotations: { 'kubernetes.io/service-account.name': ISTIOD_SA, 'kubernetes.io/service-account.uid': uidOf(`${config.name}/ServiceAccount/${ISTIO_NAMESPACE}/${ISTIOD_SA}`) },
+    annotations: { 'kubernetes.io/service-account.name': ISTIOD_SA, 'kubernetes.io/service-account.uid': uidOf(`${config.name}/ServiceAccount/${ns}/${ISTIOD_SA}`) },
   });
   if (external.faults.has('external-kubeconfig-missing')) return;
   addSecret(builders.get(external.name)!, external.istiodNamespace, 'istio-kubeconfig', { config: remoteKubeconfig(config.istioClusterId, config.endpoint.server, config.endpoint.caPem, { token }) });

@@ -24,7 +24,7 @@ export interface ClusterView {
   pods: Map<string, KubeObject>;
   /** Namespaces by name. */
   namespaces: Map<string, KubeObject>;
-  /** Namespace istiod runs in (istio-system when there is no istiod). */
+  /** Namespace istiod runs in; without istiod, the injector ConfigMap's (else istio-system). */
   istioNamespace: string;
   /** istiod pods of this cluster (label app=istiod with a `discovery` container). */
   istiodPods: KubeObject[];
@@ -62,7 +62,10 @@ export function buildClusterView(state: LabClusterState, index: number, singleNe
   const istiodPods = (byKind.get('pods') ?? []).filter(
     (p) => p.metadata.labels?.app === 'istiod' && containersOf(p).some((c) => c.name === 'discovery'),
   );
-  const istioNamespace = istiodPods[0]?.metadata.namespace ?? 'istio-system';
+  // A cluster without istiod: where its remote profile's injector ConfigMap was installed (the external
+  // control plane guide's remotes: external-istiod).
+  const injectorNamespace = (byKind.get('configmaps') ?? []).find((c) => c.metadata.name === 'istio-sidecar-injector')?.metadata.namespace;
+  const istioNamespace = istiodPods[0]?.metadata.namespace ?? injectorNamespace ?? 'istio-system';
   const configMaps = (byKind.get('configmaps') ?? []).filter((c) => c.metadata.namespace === istioNamespace);
 
   const injectorValues = parseJson(configMaps.find((c) => c.metadata.name.startsWith('istio-sidecar-injector'))?.data?.values) ?? {};

@@ -46,8 +46,9 @@ function isRunning(pod: KubeObject): boolean {
 }
 
 /** Namespaces of Kubernetes and Istio themselves: no application pod to probe from (or to). */
-export function isSystemNamespace(namespace: string | undefined, istioNamespace: string): boolean {
-  return namespace === istioNamespace || namespace === 'kube-system' || namespace === 'kube-public' || namespace === 'kube-node-lease' || /^istio-/.test(namespace ?? '');
+export function isSystemNamespace(namespace: string | undefined, istioNamespace: string | readonly string[]): boolean {
+  const istio = typeof istioNamespace === 'string' ? [istioNamespace] : istioNamespace;
+  return istio.includes(namespace ?? '') || namespace === 'kube-system' || namespace === 'kube-public' || namespace === 'kube-node-lease' || /^istio-/.test(namespace ?? '');
 }
 
 function isGatewayPod(pod: KubeObject): boolean {

@@ -8,6 +8,7 @@ import { hasSidecar } from '../sidecars.ts';
 import type { ProbeSettings, ProbeTarget } from './options.ts';
 import { peerRead } from './peers.ts';
 import { isSystemNamespace, type ProbeSource } from './source.ts';
+import { istioNamespacesOf } from '../roles.ts';
 
 /** Default targets are capped: probes stay bounded on meshes with many shared Services. */
 export const MAX_DEFAULT_TARGETS = 5;
@@ -16,7 +17,7 @@ export const MAX_DEFAULT_TARGETS = 5;
 export const NO_TARGETS_REASON = 'no targets: no HTTP Service is present in two or more clusters (give targets with --probe-to HOST[:PORT][/PATH])';
 
 /** Services no probe should target by default: the control plane, gateways and cluster DNS. */
-function isSystemService(svc: KubeObject, istioNamespace: string): boolean {
+function isSystemService(svc: KubeObject, istioNamespace: string | readonly string[]): boolean {
   const ns = svc.metadata.namespace;
   if (isSystemNamespace(ns, istioNamespace)) return true;
   if (ns === 'default' && svc.metadata.name === 'kubernetes') return true;
@@ -61,6 +62,8 @@ function probePathOf(svc: KubeObject, pods: KubeObject[]): string {
  */
 export async function defaultTargets(readers: ClusterReader[], infos: ClusterInfo[], istioNamespace: string): Promise<ProbeTarget[]> {
   const usable = readers.filter((_r, i) => infos[i]?.reachable !== false);
+  // Each cluster's Istio install is no target, wherever it lives (an external control plane's remotes: external-istiod).
+  const istioNamespaces = istioNamespacesOf(infos, istioNamespace);
   const perCluster = await Promise.all(
     usable.map(async (r) => ({ cluster: r.name, services: await peerRead(() => r.list('services'), []), pods: await peerRead(() => r.list('pods'), []) })),
   );
@@ -69,7 +72,7 @@ export async function defaultTargets(readers: ClusterReader[], infos: ClusterInf
   const byKey = new Map<string, { svc: KubeObject; clusters: string[]; seen: { svc: KubeObject; pods: KubeObject[] }[] }>();
   for (const { cluster, services, pods } of perCluster) {
     for (const svc of services) {
-      if (isSystemService(svc, istioNamespace) || svc.spec?.clusterIP === 'None' || svc.spec?.type === 'ExternalName') continue;
+      if (isSystemService(svc, istioNamespaces) || svc.spec?.clusterIP === 'None' || svc.spec?.type === 'ExternalName') continue;
       const key = `${svc.metadata.namespace}/${svc.metadata.name}`;
       const entry = byKey.get(key) ?? { svc, clusters: [], seen: [] };
       entry.clusters.push(cluster);

@@ -467,7 +467,7 @@ const CASES: FaultCase[] = [
     effect: (mesh) => {
       expect(findObject(c1(mesh), 'Secret', 'external-istiod', 'istio-kubeconfig')).toBeUndefined();
       // istiod's own token on the config cluster stays: only the Secret that hands it to istiod is gone.
-      expect(findObject(c2(mesh), 'Secret', 'istio-system', 'istiod-istio-kubeconfig-token')).toBeDefined();
+      expect(findObject(c2(mesh), 'Secret', 'external-istiod', 'istiod-istio-kubeconfig-token')).toBeDefined();
     },
   },
   {
@@ -476,11 +476,11 @@ const CASES: FaultCase[] = [
     clusters: 3,
     effect: (mesh) => {
       const exposed = getObject(c1(mesh), 'Service', 'external-istiod', 'istiod-external').status.loadBalancer.ingress[0].ip;
-      const urls = (getObject(clusterOf(mesh, 'cluster3'), 'MutatingWebhookConfiguration', undefined, 'istio-sidecar-injector').webhooks as { clientConfig: { url: string } }[]).map((w) => new URL(w.clientConfig.url).hostname);
+      const urls = (getObject(clusterOf(mesh, 'cluster3'), 'MutatingWebhookConfiguration', undefined, 'istio-sidecar-injector-external-istiod').webhooks as { clientConfig: { url: string } }[]).map((w) => new URL(w.clientConfig.url).hostname);
       expect(urls.length).toBeGreaterThan(0);
       for (const host of urls) expect(host).not.toBe(exposed);
       // The config cluster's webhook still calls the exposed istiod.
-      const configUrls = (getObject(c2(mesh), 'MutatingWebhookConfiguration', undefined, 'istio-sidecar-injector').webhooks as { clientConfig: { url: string } }[]).map((w) => new URL(w.clientConfig.url).hostname);
+      const configUrls = (getObject(c2(mesh), 'MutatingWebhookConfiguration', undefined, 'istio-sidecar-injector-external-istiod').webhooks as { clientConfig: { url: string } }[]).map((w) => new URL(w.clientConfig.url).hostname);
       expect(new Set(configUrls)).toEqual(new Set([exposed]));
     },
   },

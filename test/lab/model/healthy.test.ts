@@ -300,7 +300,7 @@ describe('external-control-plane', () => {
     expect(secrets.map((s) => s.metadata.name)).toEqual(['istio-remote-secret-cluster3']);
   });
 
-  it('gives every remote the external istiod\'s namespace with its network label; cluster3 names the config cluster there', () => {
+  it('installs every remote in the external istiod\'s namespace, as the guide does: its network label, cluster3 naming the config cluster, no istio-system', () => {
     const exposed = getObject(clusterOf(mesh, 'cluster1'), 'Service', 'external-istiod', 'istiod-external').status.loadBalancer.ingress[0].ip;
     for (const [name, annotation] of [['cluster2', undefined], ['cluster3', 'cluster2']] as const) {
       const remote = clusterOf(mesh, name);
@@ -308,13 +308,21 @@ describe('external-control-plane', () => {
       expect(ns.metadata.labels?.['topology.istio.io/network']).toBe(`network${name.slice(-1)}`);
       expect(ns.metadata.annotations?.['topology.istio.io/controlPlaneClusters']).toBe(annotation);
       expect(findObject(remote, 'Deployment', 'istio-system', 'istiod')).toBeUndefined();
-      const hook = getObject(remote, 'MutatingWebhookConfiguration', undefined, 'istio-sidecar-injector');
+      // The remote profile in external-istiod (istio.io external-controlplane snips.sh at 005b9da, snip_get_remote_config_cluster_iop,
+      // snip_get_second_remote_cluster_iop): its objects there, none in an istio-system the guide never creates.
+      expect(findObject(remote, 'Namespace', undefined, 'istio-system')).toBeUndefined();
+      expect(remote.objects.filter((o) => o.metadata.namespace === 'istio-system').map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([]);
+      for (const [kind, objectName] of [['ConfigMap', 'istio-sidecar-injector'], ['ConfigMap', 'istio'], ['Service', 'istiod'], ['ServiceAccount', 'istio-reader-service-account'], ['Service', 'istio-eastwestgateway']]) {
+        expect(findObject(remote, kind, 'external-istiod', objectName), `${name} ${kind} ${objectName}`).toBeDefined();
+      }
+      // The chart names the webhook after a release namespace other than istio-system (mutatingwebhook.yaml:45-49 at istio/istio 86c9f01).
+      const hook = getObject(remote, 'MutatingWebhookConfiguration', undefined, 'istio-sidecar-injector-external-istiod');
       expect(hook.webhooks[0].clientConfig.url).toBe(`https://${exposed}:15017/inject/cluster/${name}/net/network${name.slice(-1)}`);
       expect(findObject(remote, 'ConfigMap', 'sample', 'istio-ca-root-cert')).toBeDefined();
     }
     // The mesh config (the cross-network Gateway) lives in the config cluster.
-    expect(findObject(clusterOf(mesh, 'cluster2'), 'Gateway', 'istio-system', 'cross-network-gateway')).toBeDefined();
-    expect(findObject(clusterOf(mesh, 'cluster3'), 'Gateway', 'istio-system', 'cross-network-gateway')).toBeUndefined();
+    expect(findObject(clusterOf(mesh, 'cluster2'), 'Gateway', 'external-istiod', 'cross-network-gateway')).toBeDefined();
+    expect(objectsOf(clusterOf(mesh, 'cluster3'), 'Gateway')).toEqual([]);
   });
 });
 
