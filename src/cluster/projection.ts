@@ -44,37 +44,76 @@ function projectContainer(container: unknown): unknown {
 const MAX_INTERNED_LENGTH = 1024;
 
 /**
+ * How deep an object from a cluster or a snapshot may nest. The deepest objects checks read (an
+ * EnvoyFilter patch, a CRD schema) stay far below it; the API server stores unknown fields nested up to
+ * 10,000 levels (k8s.io/apimachinery v0.36.3 pkg/util/json/json.go:40 maxDepth), which Istio's CRDs
+ * allow in `status` (x-kubernetes-preserve-unknown-fields). Whoever may write such a status must not be
+ * able to make meshdoctor's recursion (JSON.stringify of a snapshot, YAML, structuredClone) overflow
+ * the stack: deeper containers are replaced by TOO_DEEP, once, where an object enters meshdoctor.
+ */
+export const MAX_OBJECT_DEPTH = 100;
+export const TOO_DEEP = `(nested deeper than ${MAX_OBJECT_DEPTH} levels: not kept)`;
+
+/**
  * Replace, in place, every string of `value` (keys aside) by the first equal one `table` has seen
  * (issue 19). JSON.parse makes a new string per value, so 10,000 pods hold 10,000 copies of each
  * sidecar env value, image, label and condition: sharing them halves what a projected pod costs
  * (7.4 kB -> about 3.9 kB of heap). Strings are immutable, so nothing can tell the difference.
+ * Containers nested deeper than MAX_OBJECT_DEPTH are cut on the way (limitDepth).
  */
 export function internStrings<T>(value: T, table: Map<string, string>): T {
+  walkTree(value, table);
+  return value;
+}
+
+/** `value` with every container nested deeper than MAX_OBJECT_DEPTH replaced by TOO_DEEP, in place. */
+export function limitDepth<T>(value: T): T {
+  walkTree(value, undefined);
+  return value;
+}
+
+/** Iterative (an explicit stack, two parallel arrays to allocate nothing per container): depth cannot overflow it. */
+function walkTree(root: unknown, table: Map<string, string> | undefined): void {
   const intern = (s: string): string => {
-    if (s.length > MAX_INTERNED_LENGTH) return s;
+    if (!table || s.length > MAX_INTERNED_LENGTH) return s;
     const seen = table.get(s);
     if (seen !== undefined) return seen;
     table.set(s, s);
     return s;
   };
-  const walk = (v: unknown): void => {
+  if (typeof root !== 'object' || root === null) return;
+  const containers: object[] = [root];
+  const depths: number[] = [1];
+  while (containers.length > 0) {
+    const v = containers.pop()!;
+    const depth = depths.pop()!;
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) {
         const item: unknown = v[i];
         if (typeof item === 'string') v[i] = intern(item);
-        else if (typeof item === 'object' && item !== null) walk(item);
+        else if (typeof item === 'object' && item !== null) {
+          if (depth >= MAX_OBJECT_DEPTH) v[i] = TOO_DEEP;
+          else {
+            containers.push(item);
+            depths.push(depth + 1);
+          }
+        }
       }
-    } else if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    } else if (!Object.isFrozen(v)) {
       const record = v as Record<string, unknown>;
       for (const key of Object.keys(record)) {
         const item = record[key];
         if (typeof item === 'string') record[key] = intern(item);
-        else if (typeof item === 'object' && item !== null) walk(item);
+        else if (typeof item === 'object' && item !== null) {
+          if (depth >= MAX_OBJECT_DEPTH) record[key] = TOO_DEEP;
+          else {
+            containers.push(item);
+            depths.push(depth + 1);
+          }
+        }
       }
     }
-  };
-  walk(value);
-  return value;
+  }
 }
 
 /**

@@ -7,6 +7,7 @@ import { lstat, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { kindNameOf } from './kinds.ts';
+import { limitDepth } from './projection.ts';
 import { AccessError } from './types.ts';
 import type { ClusterReader, ExecResult, IstiodDebugOutput, IstiodLogOutput, KubeObject, ListScope, PodRef, ResourceKindName, SidecarAdminRead, ZtunnelDumpOutput } from './types.ts';
 import { ISTIOD_LOG_FILE, ZTUNNEL_DIR, ZTUNNEL_DUMP_FILE, SNAPSHOT_MANIFEST, SNAPSHOT_VERSION, SnapshotError, type SnapshotManifest, type SnapshotManifestCluster } from './snapshot-format.ts';
@@ -195,7 +196,7 @@ function checkObject(value: unknown, where: string, defaultKind: string | undefi
   obj.apiVersion ??= defaultApiVersion;
   if (typeof obj.kind !== 'string' || typeof obj.apiVersion !== 'string') throw new SnapshotError(`${where}: object without apiVersion and kind`);
   if (!isRecord(obj.metadata) || typeof obj.metadata.name !== 'string') throw new SnapshotError(`${where}: ${obj.kind} without metadata.name`);
-  return obj;
+  return limitDepth(obj);
 }
 
 /** A ClusterReader over one cluster directory of a snapshot. */

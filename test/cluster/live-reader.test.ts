@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLiveReader } from '../../src/cluster/live-reader.ts';
+import { MAX_OBJECT_DEPTH, TOO_DEEP } from '../../src/cluster/projection.ts';
 import type { KubeObject } from '../../src/cluster/types.ts';
 import { sendChannel, sendJson, sendStatus, startFakeApiServer } from './helpers/fake-api-server.ts';
 import type { FakeApiHandlers, FakeApiServer } from './helpers/fake-api-server.ts';
@@ -21,6 +22,33 @@ function readerOf(server: FakeApiServer, extra: { requestTimeoutMs?: number; tok
 const item = (namespace: string, name: string, extra: Partial<KubeObject> = {}): KubeObject => ({ metadata: { namespace, name }, ...extra });
 
 describe('live reader lists', () => {
+  it('cuts what nests deeper than MAX_OBJECT_DEPTH (a status the API server keeps 10,000 levels deep): nothing downstream can overflow on it', async () => {
+    // Built as text, as a real API server sends it (JSON.stringify itself overflows on such a value).
+    const levels = 9_999;
+    const deepStatus = `${'{"a":'.repeat(levels)}"bottom"${'}'.repeat(levels)}`;
+    const gateway = `{"metadata":{"namespace":"istio-system","name":"deep"},"spec":{"selector":{"istio":"eastwestgateway"}},"status":${deepStatus}}`;
+    const server = await serve({
+      http: (_req, res) => {
+        const text = `{"kind":"GatewayList","apiVersion":"networking.istio.io/v1","metadata":{},"items":[${gateway}]}`;
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+        res.end(text);
+      },
+    });
+    const [read] = await readerOf(server).list('gateways');
+    expect(read.spec).toEqual({ selector: { istio: 'eastwestgateway' } });
+    // Everything checks read is kept; the status is cut at the limit, and the object is ordinary data again.
+    let node: unknown = read;
+    let depth = 0;
+    while (typeof node === 'object' && node !== null) {
+      node = depth === 0 ? (node as { status: unknown }).status : (node as { a: unknown }).a;
+      depth += 1;
+    }
+    expect(node).toBe(TOO_DEEP);
+    expect(depth).toBe(MAX_OBJECT_DEPTH);
+    expect(() => structuredClone(read)).not.toThrow();
+    expect(JSON.parse(JSON.stringify(read)).metadata.name).toBe('deep');
+  });
+
   it('follows continue tokens with limit=500 and adds apiVersion/kind to items', async () => {
     const server = await serve({
       http: (_req, res, url) => {

@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { issueCert } from '../../src/lab/pki.ts';
 import type { IssuedCert } from '../../src/lab/pki.ts';
 import { parseRedacted, publicKeySpkiSha256, REDACTED } from '../../src/cluster/redact.ts';
+import { TOO_DEEP } from '../../src/cluster/projection.ts';
 import { MAX_SNAPSHOT_FILE_BYTES, openSnapshot } from '../../src/cluster/snapshot.ts';
 import { SnapshotError } from '../../src/cluster/snapshot-format.ts';
 import { writeSnapshot } from '../../src/cluster/snapshot-writer.ts';
@@ -319,6 +320,18 @@ describe('snapshot reader', () => {
       await mkdir(path.join(dir, 'clusters/c1/istiod/istiod-1'), { recursive: true });
       execFileSync('mkfifo', [path.join(dir, 'clusters/c1/istiod/istiod-1/registryz.json')]);
       expect((await refusal(dir)).message).toContain('registryz.json');
+    });
+
+    it('an object nested deeper than MAX_OBJECT_DEPTH is cut there, and the snapshot still opens and writes again', async () => {
+      const levels = 9_999;
+      const deep = `{"apiVersion":"networking.istio.io/v1","kind":"Gateway","metadata":{"namespace":"istio-system","name":"deep"},"spec":{},"status":${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}}`;
+      const dir = await makeSnapshot({ 'meshdoctor-snapshot.json': manifest(), 'clusters/c1/resources/gateways.json': deep });
+      const snapshot = await openSnapshot(dir);
+      const [gateway] = await snapshot.clusters[0].list('gateways');
+      expect(JSON.stringify(gateway)).toContain(JSON.stringify(TOO_DEEP));
+      const again = await tempDir();
+      await writeSnapshot(again, { capturedAt: snapshot.capturedAt, istioNamespace: 'istio-system', clusters: snapshot.clusters });
+      expect((await (await openSnapshot(again)).clusters[0].list('gateways')).map((g) => g.metadata.name)).toEqual(['deep']);
     });
 
     it('a file larger than any snapshot holds (sparse, so the test writes nothing)', async () => {
