@@ -8,7 +8,8 @@ import { RESOURCE_KINDS } from './kinds.ts';
 import { containsPrivateKey, redactLogText, redactObject } from './redact.ts';
 import { ISTIOD_LOG_FILE, ZTUNNEL_DIR, ZTUNNEL_DUMP_FILE, SNAPSHOT_MANIFEST, SNAPSHOT_VERSION, SnapshotError, type SnapshotManifest, type SnapshotManifestCluster } from './snapshot-format.ts';
 import { AccessError, SIDECAR_ADMIN_PATHS } from './types.ts';
-import { istiodNamespaceElsewhere } from '../mesh/istio-objects.ts';
+import { findInjectionWebhooks, findIstiodDeployments, istiodNamespaceElsewhere } from '../mesh/istio-objects.ts';
+import { istioInstallNamespace } from '../mesh/discovery.ts';
 import { PROXY_CONTAINER, proxyContainer, sampleWorkloadSidecars } from '../mesh/sidecars.ts';
 import type { ClusterReader, KubeObject, PodRef, ResourceKindName } from './types.ts';
 
@@ -151,8 +152,25 @@ async function captureCluster(
 
   // An istiod outside --istio-namespace (an external istiod in `external-istiod`) is read there, as a
   // run reads it after discovery: else its debug output and log would be missing from the snapshot.
-  const elsewhere = istiodNamespaceElsewhere(lists[kinds.indexOf('deployments')] ?? [], istioNamespace);
+  const deployments = lists[kinds.indexOf('deployments')] ?? [];
+  const elsewhere = istiodNamespaceElsewhere(deployments, istioNamespace);
   if (elsewhere) reader.useIstiodNamespace?.(elsewhere);
+  // The cluster's Istio namespace, as discovery will find it offline: its istiod's, else where its
+  // remote profile lives (an external control plane's remotes: external-istiod), whose gateways the
+  // proxies below include.
+  const listed = (kind: ResourceKindName) => lists[kinds.indexOf(kind)];
+  const clusterIstioNamespace =
+    elsewhere ??
+    (findIstiodDeployments(deployments.filter((d) => d.metadata.namespace === istioNamespace)).length > 0
+      ? istioNamespace
+      : istioInstallNamespace({
+          istioNamespace,
+          namespaces: listed('namespaces'),
+          configMaps: listed('configmaps'),
+          services: listed('services'),
+          webhookConfigs: listed('mutatingwebhookconfigurations'),
+          webhooks: findInjectionWebhooks(listed('mutatingwebhookconfigurations') ?? []),
+        }).namespace);
 
   const execOpts = { timeoutMs: opts.execTimeoutMs ?? 20_000 };
   await Promise.all(
@@ -187,7 +205,7 @@ async function captureCluster(
   }
 
   const pods = lists[kinds.indexOf('pods')] ?? [];
-  const sidecars = pickSidecars(pods, istioNamespace, opts.maxProxies ?? 10);
+  const sidecars = pickSidecars(pods, clusterIstioNamespace, opts.maxProxies ?? 10);
   await Promise.all(
     sidecars.flatMap((pod) =>
       SIDECAR_OUTPUTS.map(async ({ what, file }) => {

@@ -60,11 +60,15 @@ describe('snapshot round trip', () => {
       expect(istiodFiles.some((f) => f.endsWith('registryz.json'))).toBe(true);
       const live = JSON.parse((await runCliInProcess(['all', '--kubeconfig', lab.kubeconfigPath, '-o', 'json'])).stdout) as Report;
       const offline = JSON.parse((await runCliInProcess(['all', '--snapshot', out, '-o', 'json'])).stdout) as Report;
-      expect(offline.clusters.map((c) => [c.name, c.role, c.istiodNamespace])).toEqual([
-        ['cluster1', 'external-control-plane', 'external-istiod'],
-        ['cluster2', 'config', undefined],
-        ['cluster3', 'remote', undefined],
+      // Every cluster's Istio namespace is rediscovered from the captured objects: the guide's remotes live in external-istiod too.
+      expect(offline.clusters.map((c) => [c.name, c.role, c.istiodNamespace, c.istioNamespace])).toEqual([
+        ['cluster1', 'external-control-plane', 'external-istiod', 'external-istiod'],
+        ['cluster2', 'config', undefined, 'external-istiod'],
+        ['cluster3', 'remote', undefined, 'external-istiod'],
       ]);
+      expect(offline.clusters.map((c) => c.istioNamespace)).toEqual(live.clusters.map((c) => c.istioNamespace));
+      // The remotes' east-west gateway proxies, in external-istiod, are captured as a live run would read them.
+      expect(readdirSync(join(out, 'clusters', 'cluster2', 'proxies'))).toContain('external-istiod');
       expect(offlineVerdicts(offline)).toEqual(offlineVerdicts(live));
       expect(offlineVerdicts(offline)).toEqual(expect.arrayContaining(['control-plane/primary-remote [cluster1] externalIstiodOff error', 'control-plane/remote-sync [cluster1] peerMissing error']));
     } finally {
