@@ -1,7 +1,7 @@
 // One HTTP GET through `pods/portforward` over WebSocket (v4.channel.k8s.io): for the single
 // forwarded port, channel 0 carries data and channel 1 errors, and the first frame the server sends
 // on each is the port number (2 bytes, little-endian). The istiod debug fallback when exec is denied.
-import { openChannelSocket } from './exec.ts';
+import { DEFAULT_MAX_OUTPUT_BYTES, openChannelSocket } from './exec.ts';
 import type { KubeEndpoint } from './kube-http.ts';
 import { AccessError } from './types.ts';
 import type { PodRef } from './types.ts';
@@ -20,6 +20,8 @@ export interface PortForwardGet {
   path: string;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Bound on the response (default: exec's, 64 MiB): a pod that streams without end fails, not meshdoctor. */
+  maxBytes?: number;
 }
 
 /** GET `path` on `pod:port` through a port-forward; resolves the body of a 200, AccessError otherwise. */
@@ -27,15 +29,43 @@ export async function portForwardGet(endpoint: KubeEndpoint, req: PortForwardGet
   const apiPath = `/api/v1/namespaces/${encodeURIComponent(req.pod.namespace)}/pods/${encodeURIComponent(req.pod.name)}/portforward?ports=${req.port}`;
   const what = `port-forward to ${req.pod.namespace}/${req.pod.name}:${req.port}`;
   const received: Buffer[] = [];
+  let receivedBytes = 0;
   const errors: Buffer[] = [];
   const portHeaderSeen = { [DATA]: false, [ERROR]: false };
+  // Where the body starts and how it ends, once the response head has arrived: from then on a frame
+  // costs no copy of what came before (joining every frame on every frame made a 36 MB endpointShardz
+  // or ztunnel dump quadratic), and the body is joined and parsed once, when it can be complete.
+  let head: { bodyStart: number; contentLength?: number; chunked: boolean } | undefined;
+  let tail = Buffer.alloc(0);
+  const maxBytes = req.maxBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
 
   const outcome = (ended: boolean): string | AccessError | undefined => {
     if (errors.length > 0) return new AccessError('bad-response', endpoint.cluster, `${what}: ${Buffer.concat(errors).toString('utf8').trim()}`);
-    const response = parseHttpResponse(Buffer.concat(received), ended);
+    if (receivedBytes > maxBytes) return new AccessError('bad-response', endpoint.cluster, `${what}: GET ${req.path} answered more than ${maxBytes / 1024 / 1024} MiB`);
+    if (!ended && !mayBeComplete()) return undefined;
+    const response = parseHttpResponse(joined(), ended);
     if (!response) return ended ? new AccessError('bad-response', endpoint.cluster, `${what}: connection closed before a complete HTTP response`) : undefined;
     if (response.status !== 200) return new AccessError('bad-response', endpoint.cluster, `${what}: GET ${req.path} answered HTTP ${response.status}`);
     return response.body;
+  };
+  const joined = (): Buffer => {
+    const all = received.length === 1 ? received[0] : Buffer.concat(received);
+    received.splice(0, received.length, all);
+    return all;
+  };
+  /** Cheap: whether the response can be complete now (parseHttpResponse then decides). */
+  const mayBeComplete = (): boolean => {
+    if (!head) {
+      const all = joined(); // only the head's frames, a few kB, are joined before the head is known
+      const end = all.indexOf('\r\n\r\n');
+      if (end < 0) return false;
+      const text = all.subarray(0, end).toString('latin1');
+      const length = /^content-length:\s*(\d+)\s*$/im.exec(text)?.[1];
+      head = { bodyStart: end + 4, chunked: /^transfer-encoding:.*chunked/im.test(text), ...(length !== undefined ? { contentLength: Number(length) } : {}) };
+    }
+    if (head.chunked) return /\r\n\r\n$/.test(tail.toString('latin1')); // the last chunk and its trailer end so
+    if (head.contentLength !== undefined) return receivedBytes >= head.bodyStart + head.contentLength;
+    return false; // delimited by the connection's close
   };
 
   return openChannelSocket<string>(
@@ -62,7 +92,13 @@ export async function portForwardGet(endpoint: KubeEndpoint, req: PortForwardGet
         data = data.subarray(2);
       }
       if (data.length === 0) return;
-      (channel === DATA ? received : errors).push(data);
+      if (channel === DATA) {
+        received.push(data);
+        receivedBytes += data.length;
+        tail = Buffer.concat([tail, data.subarray(-4)]).subarray(-4);
+      } else {
+        errors.push(data);
+      }
       const result = outcome(false);
       if (result !== undefined) finish(result);
     },

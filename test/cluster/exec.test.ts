@@ -125,6 +125,46 @@ describe('port-forward GET', () => {
     expect(await portForwardGet(endpoint, { pod, port: 15014, path: '/debug/syncz', timeoutMs: 2000 })).toBe('hello world');
   });
 
+  it('reads a large body in many frames, by Content-Length and chunked alike', async () => {
+    const body = 'x'.repeat(8 * 1024 * 1024);
+    const frames = (text: string, size: number): string[] => Array.from({ length: Math.ceil(text.length / size) }, (_, i) => text.slice(i * size, (i + 1) * size));
+    for (const response of [
+      `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${frames(body, 1000).map((c) => `${c.length.toString(16)}\r\n${c}\r\n`).join('')}0\r\n\r\n`,
+    ]) {
+      const { endpoint } = await endpointFor({
+        protocols: ['v4.channel.k8s.io'],
+        ws: (ws) => {
+          sendChannel(ws, 0, portFrame());
+          sendChannel(ws, 1, portFrame());
+          ws.on('message', () => {
+            for (const frame of frames(response, 4093)) sendChannel(ws, 0, frame);
+          });
+        },
+      });
+      const read = await portForwardGet(endpoint, { pod, port: 15014, path: '/config_dump', timeoutMs: 20_000 });
+      expect(read.length).toBe(body.length);
+      expect(read === body).toBe(true);
+    }
+  });
+
+  it('a pod that streams without end fails at the bound, long before the timeout', async () => {
+    const { endpoint } = await endpointFor({
+      protocols: ['v4.channel.k8s.io'],
+      ws: (ws) => {
+        sendChannel(ws, 0, portFrame());
+        sendChannel(ws, 1, portFrame());
+        ws.on('message', () => {
+          sendChannel(ws, 0, 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n');
+          const chunk = `10000\r\n${'y'.repeat(0x10000)}\r\n`;
+          const timer = setInterval(() => sendChannel(ws, 0, chunk), 1);
+          ws.on('close', () => clearInterval(timer));
+        });
+      },
+    });
+    await expect(portForwardGet(endpoint, { pod, port: 15000, path: '/config_dump', timeoutMs: 60_000, maxBytes: 1024 * 1024 })).rejects.toMatchObject({ reason: 'bad-response' });
+  });
+
   it('reports the error channel and non-200 answers as bad-response', async () => {
     const refused = await endpointFor({
       ws: (ws) => {
