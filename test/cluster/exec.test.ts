@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { execInPod, parseExecStatus } from '../../src/cluster/exec.ts';
 import type { KubeEndpoint } from '../../src/cluster/kube-http.ts';
+import type WebSocket from 'ws';
 import { parseHttpResponse, portForwardGet } from '../../src/cluster/port-forward.ts';
 import { sendChannel, startFakeApiServer } from './helpers/fake-api-server.ts';
 import type { FakeApiHandlers, FakeApiServer } from './helpers/fake-api-server.ts';
@@ -109,18 +110,23 @@ describe('port-forward GET', () => {
     b.writeUInt16LE(15014);
     return b;
   }
-
-  it('sends the request on channel 0 and parses a chunked response', async () => {
+  /** A port-forward whose pod answers each request with `answer` (after both channels' port frames). */
+  async function forwardAnswering(answer: (ws: WebSocket) => void): Promise<KubeEndpoint> {
     const { endpoint } = await endpointFor({
       protocols: ['v4.channel.k8s.io'],
       ws: (ws) => {
         sendChannel(ws, 0, portFrame());
         sendChannel(ws, 1, portFrame());
-        ws.on('message', () => {
-          sendChannel(ws, 0, 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
-          sendChannel(ws, 0, '6\r\n world\r\n0\r\n\r\n');
-        });
+        ws.on('message', () => answer(ws));
       },
+    });
+    return endpoint;
+  }
+
+  it('sends the request on channel 0 and parses a chunked response', async () => {
+    const endpoint = await forwardAnswering((ws) => {
+      sendChannel(ws, 0, 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
+      sendChannel(ws, 0, '6\r\n world\r\n0\r\n\r\n');
     });
     expect(await portForwardGet(endpoint, { pod, port: 15014, path: '/debug/syncz', timeoutMs: 2000 })).toBe('hello world');
   });
@@ -132,15 +138,8 @@ describe('port-forward GET', () => {
       `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
       `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${frames(body, 1000).map((c) => `${c.length.toString(16)}\r\n${c}\r\n`).join('')}0\r\n\r\n`,
     ]) {
-      const { endpoint } = await endpointFor({
-        protocols: ['v4.channel.k8s.io'],
-        ws: (ws) => {
-          sendChannel(ws, 0, portFrame());
-          sendChannel(ws, 1, portFrame());
-          ws.on('message', () => {
-            for (const frame of frames(response, 4093)) sendChannel(ws, 0, frame);
-          });
-        },
+      const endpoint = await forwardAnswering((ws) => {
+        for (const frame of frames(response, 4093)) sendChannel(ws, 0, frame);
       });
       const read = await portForwardGet(endpoint, { pod, port: 15014, path: '/config_dump', timeoutMs: 20_000 });
       expect(read.length).toBe(body.length);
@@ -149,18 +148,11 @@ describe('port-forward GET', () => {
   });
 
   it('a pod that streams without end fails at the bound, long before the timeout', async () => {
-    const { endpoint } = await endpointFor({
-      protocols: ['v4.channel.k8s.io'],
-      ws: (ws) => {
-        sendChannel(ws, 0, portFrame());
-        sendChannel(ws, 1, portFrame());
-        ws.on('message', () => {
-          sendChannel(ws, 0, 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n');
-          const chunk = `10000\r\n${'y'.repeat(0x10000)}\r\n`;
-          const timer = setInterval(() => sendChannel(ws, 0, chunk), 1);
-          ws.on('close', () => clearInterval(timer));
-        });
-      },
+    const endpoint = await forwardAnswering((ws) => {
+      sendChannel(ws, 0, 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n');
+      const chunk = `10000\r\n${'y'.repeat(0x10000)}\r\n`;
+      const timer = setInterval(() => sendChannel(ws, 0, chunk), 1);
+      ws.on('close', () => clearInterval(timer));
     });
     await expect(portForwardGet(endpoint, { pod, port: 15000, path: '/config_dump', timeoutMs: 60_000, maxBytes: 1024 * 1024 })).rejects.toMatchObject({ reason: 'bad-response' });
   });
@@ -177,16 +169,8 @@ describe('port-forward GET', () => {
       reason: 'bad-response',
       message: expect.stringContaining('connection refused'),
     });
-    const notFound = await endpointFor({
-      ws: (ws) => {
-        sendChannel(ws, 0, portFrame());
-        sendChannel(ws, 1, portFrame());
-        ws.on('message', () => {
-          sendChannel(ws, 0, 'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
-        });
-      },
-    });
-    await expect(portForwardGet(notFound.endpoint, { pod, port: 15014, path: '/debug/nope', timeoutMs: 2000 })).rejects.toMatchObject({ reason: 'bad-response' });
+    const notFound = await forwardAnswering((ws) => sendChannel(ws, 0, 'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n'));
+    await expect(portForwardGet(notFound, { pod, port: 15014, path: '/debug/nope', timeoutMs: 2000 })).rejects.toMatchObject({ reason: 'bad-response' });
   });
 
   it('parses a response without length at close', () => {
