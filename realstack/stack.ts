@@ -502,7 +502,17 @@ export async function startRealStack(opts: StartOptions = {}): Promise<RealStack
       // model; one whose istiod crash-loops (istiod-not-ready) keeps those its earlier runs published.
       const runsIstiod = modelIstiodRuns(state.objects);
       const isRootConfigMap = (o: KubeObject) => o.kind === 'ConfigMap' && o.metadata.name === 'istio-ca-root-cert';
-      const objects = state.objects.filter((o) => !SKIPPED_KINDS.has(o.kind ?? '') && !(runsIstiod && isRootConfigMap(o)));
+      // The Endpoints of a Service without a selector are written by whoever made the Service (a
+      // primary-remote's remote `istiod` Service pointing at the primary): the stack applies the model's,
+      // and the controller-manager's EndpointSlice mirroring controller makes the slices. Not
+      // default/kubernetes: the apiserver's own (--endpoint-reconciler-type=none here).
+      const selectorless = new Set(
+        state.objects
+          .filter((o) => o.kind === 'Service' && !(o.spec as { selector?: unknown } | undefined)?.selector && !(o.metadata.namespace === 'default' && o.metadata.name === 'kubernetes'))
+          .map((o) => `${o.metadata.namespace}/${o.metadata.name}`),
+      );
+      const manualEndpoints = (o: KubeObject) => o.kind === 'Endpoints' && selectorless.has(`${o.metadata.namespace}/${o.metadata.name}`);
+      const objects = state.objects.filter((o) => (!SKIPPED_KINDS.has(o.kind ?? '') || manualEndpoints(o)) && !(runsIstiod && isRootConfigMap(o)));
       // Remote secrets and the reader's token Secret are made below from real tokens.
       const isRemoteSecret = (o: KubeObject) => o.kind === 'Secret' && o.metadata.labels?.['istio/multiCluster'] === 'true';
       const isReaderToken = (o: KubeObject) => o.kind === 'Secret' && (o as { type?: string }).type === 'kubernetes.io/service-account-token';

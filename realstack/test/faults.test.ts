@@ -10,17 +10,21 @@ import type { RealStack } from '../stack.ts';
 import { buildAndStart, labMeshdoctor, meshdoctor, verdict, type Report } from './helpers.ts';
 
 /**
- * Findings not compared. The stack has no Envoy and its pods no probe tools: connectivity checks and
- * certificates/workload read Envoy (the lab's simulated one), so they cannot run here. And the stack's
+ * Findings not compared. The stack has no Envoy and its pods no probe tools: the connectivity checks
+ * skip here (noProbeTools). certificates/workload is compared: the sidecars' pilot-agent answers from
+ * the lab's simulated Envoy for the same model (realstack/stack.ts). And the stack's
  * API servers are on this machine's loopback, where its istiods run too: remote-secrets reports a
  * loopback server of a secret istiod does not sync (serverLoopback), which `--lab` knows is shared
  * (sharedLoopback) and a real cluster would not have. observability reads the lab's Prometheus of
  * simulated traffic; the stack has neither.
  */
-const NOT_COMPARED = /^(connectivity\/\S+|certificates\/workload|observability\/\S+) |^control-plane\/remote-secrets serverLoopback /;
+const NOT_COMPARED = /^(connectivity\/\S+|observability\/\S+) |^control-plane\/remote-secrets serverLoopback /;
 
 interface Case {
-  fault: string;
+  /** The lab scenario (default multi-primary). */
+  scenario?: string;
+  /** The fault; none compares the scenario as it is (the lab then finds nothing, and the stack must not). */
+  fault?: string;
   /** Findings meshdoctor reports on the real stack only, and why. */
   onlyReal?: string[];
   /** Findings meshdoctor reports on the lab only. */
@@ -38,7 +42,15 @@ const CASES: Case[] = [
   { fault: 'remote-secret-unreachable' },
   { fault: 'remote-rbac-missing' },
   { fault: 'cacerts-missing' },
-  { fault: 'cacerts-incomplete', crashes: 'cluster2', onlyReal: ['control-plane/istiod-ready istiodPodNotReady cluster2', 'control-plane/istiod-ready istiodUnavailable cluster2'], why: 'real istiod refuses to start; the lab\'s keeps running' },
+  {
+    fault: 'cacerts-incomplete',
+    crashes: 'cluster2',
+    onlyReal: ['control-plane/istiod-ready istiodPodNotReady cluster2', 'control-plane/istiod-ready istiodUnavailable cluster2'],
+    // The lab's istiod signs cluster2's workload certificates anyway; no real istiod ever issued one
+    // there, so the sidecars' pilot-agent has none to show and certificates/workload cannot run.
+    onlyLab: ['certificates/workload workloadIssuerMismatch cluster2', 'certificates/workload workloadIssuerMismatch cluster2', 'certificates/workload workloadRootNotShared cluster2', 'certificates/workload workloadRootNotShared cluster2'],
+    why: 'real istiod refuses to start; the lab\'s keeps running',
+  },
   { fault: 'root-mismatch' },
   {
     fault: 'intermediate-expired',
@@ -52,18 +64,33 @@ const CASES: Case[] = [
   { fault: 'ewgw-no-15443' },
   { fault: 'cross-network-gateway-missing' },
   { fault: 'cross-network-gateway-istio-mutual' },
+  // Pod status from the model through a kwok Stage of the pod's own (realstack/stack.ts); a
+  // crash-looping istiod runs no real istiod.
+  { fault: 'istiod-not-ready' },
+  { fault: 'ewgw-not-ready' },
+  // A remote with no istiod, read by the primary's real istiod; its `istiod` Service has no selector,
+  // so the stack applies the model's Endpoints (pointing at the primary's east-west gateway). Every
+  // other finding must be equal too, so this one case also compares the scenario without its fault
+  // (run alone, `{ scenario: 'primary-remote' }` passed too: neither finds anything; left out for CI time).
+  { scenario: 'primary-remote', fault: 'remote-istiod-endpoint-wrong' },
 ];
 
 const compared = (report: Report) => verdict(report).filter((f) => !NOT_COMPARED.test(f));
 
-describe.each(CASES)('fault $fault', (c) => {
+const named = CASES.map((c) => ({ ...c, name: `${c.scenario ?? 'multi-primary'}${c.fault ? ` fault ${c.fault}` : ''}` }));
+
+describe.each(named)('$name', (c) => {
   let stack: RealStack;
   let real: Report;
   let lab: Report;
   beforeAll(async () => {
-    stack = await buildAndStart({ scenario: 'multi-primary', faults: [parseFault(c.fault)] });
+    const scenario = c.scenario ?? 'multi-primary';
+    const faults = c.fault ? [c.fault] : [];
+    // The lab's run while the stack starts.
+    const labRun = labMeshdoctor(scenario, faults);
+    stack = await buildAndStart({ scenario, faults: faults.map(parseFault) });
     real = (await meshdoctor(stack)).report;
-    lab = (await labMeshdoctor('multi-primary', [c.fault])).report;
+    lab = (await labRun).report;
   });
   afterAll(async () => {
     await stack?.stop();
@@ -77,7 +104,7 @@ describe.each(CASES)('fault $fault', (c) => {
     const r = compared(real);
     const l = compared(lab);
     expect({ onlyReal: r.filter((f) => !l.includes(f)), onlyLab: l.filter((f) => !r.includes(f)) }).toEqual({ onlyReal: c.onlyReal ?? [], onlyLab: c.onlyLab ?? [] });
-    expect(l.length, 'the fault gives the lab a finding').toBeGreaterThan(0);
+    if (c.fault) expect(l.length, 'the fault gives the lab a finding').toBeGreaterThan(0);
   });
 
   it('real istiod\'s clusterz equals the simulated istiod\'s', async () => {
