@@ -93,6 +93,21 @@ describe.skipIf(!hasKubectl && !required)('real kubectl against lab serve --scen
     expect(annotation.stdout).toBe('cluster2');
   });
 
+  it('the remotes\' Istio lives in external-istiod as the guide installs it: the remote profile and the east-west gateway there, no istio-system', async () => {
+    for (const context of ['cluster2', 'cluster3']) {
+      const services = await kubectl(['--context', context, 'get', 'services', '-n', 'external-istiod', '-o', 'jsonpath={.items[*].metadata.name}']);
+      expect(services.stdout.split(' ').sort()).toEqual(['istio-eastwestgateway', 'istiod']);
+      const configMaps = await kubectl(['--context', context, 'get', 'configmaps', '-n', 'external-istiod', '-o', 'name']);
+      expect(configMaps.stdout.split('\n')).toEqual(expect.arrayContaining(['configmap/istio', 'configmap/istio-sidecar-injector', 'configmap/istio-ca-root-cert']));
+      const istioSystem = await kubectl(['--context', context, 'get', 'namespace', 'istio-system']);
+      expect(istioSystem.code).not.toBe(0);
+      expect(istioSystem.stderr).toContain('NotFound');
+    }
+    // The cross-network Gateway is the config cluster's (the guide applies expose-services.yaml there, in external-istiod).
+    const gateways = await kubectl(['--context', 'cluster2', 'get', 'gateways.networking.istio.io', '-n', 'external-istiod', '-o', 'name']);
+    expect(gateways.stdout.trim()).toBe('gateway.networking.istio.io/cross-network-gateway');
+  });
+
   it('exec into the external istiod: clusterz lists the config cluster and cluster3', async () => {
     const r = await kubectl(['--context', 'cluster1', 'exec', '-n', 'external-istiod', 'deploy/istiod', '-c', 'discovery', '--', 'pilot-discovery', 'request', 'GET', '/debug/clusterz']);
     expect(r.code).toBe(0);
