@@ -7,6 +7,7 @@ import type { CheckContext } from '../engine/types.ts';
 import { NETWORK_LABEL, containerEnv, findContainer, findMeshConfigMaps, labelsOf, meshConfigOf, objectKey, type ContainerSpec } from './istio-objects.ts';
 import { readyEndpointCount } from './services.ts';
 import { labelSelectorMatches, type LabelMap, type LabelSelector } from './labels.ts';
+import { istioNamespaceOf } from './roles.ts';
 
 /** Namespace (or pod) label that puts workloads in ambient mode: istio.io/api label `istio.io/dataplane-mode`, value `ambient` (pkg/config/constants/constants.go:197). */
 export const DATAPLANE_MODE_LABEL = 'istio.io/dataplane-mode';
@@ -476,6 +477,8 @@ export async function readAmbientClusterView(reader: ClusterReader, istioNamespa
 }
 
 /** The view of a cluster of the run, read once per run round (ctx.memo). */
-export function ambientClusterView(ctx: Pick<CheckContext, 'memo' | 'options'>, reader: ClusterReader): Promise<AmbientClusterView> {
-  return ctx.memo.get(`ambient-view|${reader.name}`, () => readAmbientClusterView(reader, ctx.options.istioNamespace));
+export function ambientClusterView(ctx: Pick<CheckContext, 'memo' | 'options' | 'clusters' | 'clusterInfos'>, reader: ClusterReader): Promise<AmbientClusterView> {
+  // The reader's own Istio namespace, whichever check asks first (the memo is shared).
+  const namespace = istioNamespaceOf(ctx.clusterInfos[ctx.clusters.indexOf(reader)], ctx.options.istioNamespace);
+  return ctx.memo.get(`ambient-view|${reader.name}`, () => readAmbientClusterView(reader, namespace));
 }

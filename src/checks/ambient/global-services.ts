@@ -3,7 +3,7 @@ import { defineCheck } from '../../engine/define-check.ts';
 import type { ContextOf } from '../../engine/types.ts';
 import { ambientClusterView, noAmbientReason, rulesHonourGlobalLabel, runsAmbient, type AmbientClusterView } from '../../mesh/ambient.ts';
 import { isSystemNamespace } from '../../mesh/services.ts';
-import { istioNamespacesOf } from '../../mesh/roles.ts';
+import { istioNamespaceOf, istioNamespacesOf } from '../../mesh/roles.ts';
 
 const check = defineCheck({
   id: 'ambient/global-services',
@@ -69,7 +69,8 @@ function judgeScopeConfig(ctx: Ctx, views: Map<string, AmbientClusterView>): voi
     // A cluster without its own mesh config (no istiod) is judged by its primary's.
     if (!view.meshConfigFound) continue;
     if (!rulesHonourGlobalLabel(view.rules)) {
-      ctx.report({ messageId: 'scopeConfigMissing', cluster, resource: { kind: 'ConfigMap', namespace: ctx.options.istioNamespace, name: 'istio' }, data: { cluster, rules: view.rules.length } });
+      const namespace = istioNamespaceOf(ctx.clusterInfos.find((c) => c.name === cluster), ctx.options.istioNamespace);
+      ctx.report({ messageId: 'scopeConfigMissing', cluster, resource: { kind: 'ConfigMap', namespace, name: 'istio' }, data: { cluster, rules: view.rules.length } });
     }
   }
 }
