@@ -264,6 +264,9 @@ async function discoverCluster(reader: ClusterReader, istioNamespace: string, ti
   };
 }
 
+/** The release namespace for which the charts leave the webhook's name without a namespace suffix. */
+const ISTIO_SYSTEM = 'istio-system';
+
 /** What says a namespace holds a istiod-less cluster's Istio install, strongest first (weights below). */
 interface InstallEvidence {
   istioNamespace: string;
@@ -300,9 +303,11 @@ export function istioInstallNamespace(evidence: InstallEvidence): { namespace: s
   for (const hook of evidence.webhooks) add(hook.service?.namespace, 4);
   for (const config of (evidence.webhookConfigs ?? []).filter((c) => findInjectionWebhooks([c]).length > 0)) {
     // The longest existing namespace the name ends with: `istio-sidecar-injector-<rev>-<ns>` has dashes on both sides.
-    const match = /^istio-sidecar-injector-(.+)$/.exec(config.metadata.name);
-    const suffix = match ? [...existing].filter((ns) => match[1] === ns || match[1].endsWith(`-${ns}`)).sort((a, b) => b.length - a.length)[0] : undefined;
-    add(suffix, 2);
+    // No namespace suffix (`istio-sidecar-injector[-<rev>]`) is the chart's name for a release in istio-system.
+    const match = /^istio-sidecar-injector(?:-(.+))?$/.exec(config.metadata.name);
+    if (!match) continue;
+    const suffix = match[1] === undefined ? undefined : [...existing].filter((ns) => match[1] === ns || match[1].endsWith(`-${ns}`)).sort((a, b) => b.length - a.length)[0];
+    add(suffix ?? (existing.has(ISTIO_SYSTEM) ? ISTIO_SYSTEM : undefined), 2);
   }
   const namespaceOf = (o: KubeObject) => o.metadata.namespace ?? '';
   for (const svc of evidence.services ?? []) if (findRemoteIstiodServices([svc], namespaceOf(svc)).length > 0) add(namespaceOf(svc), 2);

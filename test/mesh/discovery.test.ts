@@ -330,6 +330,10 @@ describe('the Istio namespace of each cluster (issue 18: the guide installs the 
     expect(evidence({ namespaces, webhookConfigs: [named] })).toEqual({ namespace: 'canary-mesh-b' });
     // Nothing anywhere: --istio-namespace.
     expect(evidence({ namespaces })).toEqual({ namespace: ISTIO_NAMESPACE });
+    // A webhook named without a namespace suffix is the chart's for istio-system: with --istio-namespace mesh-a, istio-system.
+    const plain = { ...named, metadata: { name: 'istio-sidecar-injector' } };
+    const withIstioSystem = [...namespaces, ns('istio-system')];
+    expect(istioInstallNamespace({ istioNamespace: 'mesh-a', namespaces: withIstioSystem, webhookConfigs: [plain], webhooks: findInjectionWebhooks([plain]) })).toEqual({ namespace: 'istio-system' });
   });
 
   it('does not guess between two namespaces claiming equally: --istio-namespace, the tie kept', () => {
