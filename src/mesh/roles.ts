@@ -43,9 +43,13 @@ export function istioNamespaceOf(info: ClusterInfo | undefined, fallback: string
   return info?.istioNamespace ?? info?.istiodNamespace ?? fallback;
 }
 
-/** Every diagnosed cluster's Istio namespace and `fallback`: the namespaces that hold Istio's own objects somewhere in the mesh. */
+/**
+ * Every diagnosed cluster's Istio namespace (`fallback` for a cluster discovery could not place, or
+ * when there are none): the namespaces that hold Istio's own objects somewhere in the mesh. The same
+ * for every check of a run once discovery placed each cluster, whichever cluster the check runs on.
+ */
 export function istioNamespacesOf(infos: readonly ClusterInfo[], fallback: string): string[] {
-  return [...new Set([fallback, ...infos.map((info) => istioNamespaceOf(info, fallback))])];
+  return infos.length === 0 ? [fallback] : [...new Set(infos.map((info) => istioNamespaceOf(info, fallback)))].sort();
 }
 
 /**

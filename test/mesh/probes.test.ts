@@ -23,6 +23,15 @@ describe('label selectors and probe options', () => {
     expect(probeSettings(base)).toMatchObject({ count: 10, timeoutMs: 3000, from: [] });
     expect(() => probeSettings({ ...base, probeCount: 0 })).toThrow(/probe-count/);
   });
+
+  it('leaves out every cluster\'s Istio namespace, the same for a mesh-wide check as for one on a remote in external-istiod (issue 18)', () => {
+    const base = { istioNamespace: 'istio-system', certWarnDays: 30, now: new Date() };
+    const info = (name: string, istioNamespace: string) => ({ name, role: 'remote' as const, revisions: [], reachable: true, via: 'context' as const, istioNamespace });
+    const infos = [info('cluster1', 'external-istiod'), info('cluster2', 'external-istiod'), info('cluster3', 'istio-system')];
+    const mesh = probeSettings(base, infos).systemNamespaces;
+    expect(mesh).toEqual(['external-istiod', 'istio-system']);
+    expect(probeSettings({ ...base, istioNamespace: 'external-istiod' }, infos).systemNamespaces).toEqual(mesh);
+  });
 });
 
 describe('classifyCurl', () => {

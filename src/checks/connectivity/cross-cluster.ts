@@ -139,7 +139,7 @@ const check = defineCheck({
     },
   },
   async run(ctx) {
-    const settings = probeSettings(ctx.options);
+    const settings = probeSettings(ctx.options, ctx.clusterInfos);
     const allTargets = await probeTargets(ctx, settings);
     if (allTargets.length === 0) ctx.skip(NO_TARGETS_REASON);
 

@@ -49,7 +49,7 @@ export default defineCheck({
   },
   async run(ctx) {
     const reader = ctx.cluster;
-    const settings = probeSettings(ctx.options);
+    const settings = probeSettings(ctx.options, ctx.clusterInfos);
     const source = await sourceOrSkip(ctx, settings, ['getent', 'nslookup']);
     const targets = await targetsOrSkip(ctx, settings, source);
 

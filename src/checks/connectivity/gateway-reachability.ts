@@ -52,7 +52,7 @@ export default defineCheck({
   async run(ctx) {
     const reader = ctx.cluster;
     const network = ctx.clusterInfo.network;
-    const settings = probeSettings(ctx.options);
+    const settings = probeSettings(ctx.options, ctx.clusterInfos);
     // Sidecars dial a peer network's 15443 gateway; ztunnels (ambient workloads here) its istio-east-west Gateway on 15008.
     const gateways = [...(await eastWestGateways(ctx)), ...(runsAmbient(ctx.clusterInfo.dataPlane) ? await ambientEastWestGateways(ctx) : [])];
     const peers = gateways.filter((g) => g.cluster !== reader.name && (network === undefined || g.network !== network));

@@ -116,7 +116,7 @@ export default defineCheck({
   },
   async run(ctx) {
     const reader = ctx.cluster;
-    const settings = probeSettings(ctx.options);
+    const settings = probeSettings(ctx.options, ctx.clusterInfos);
     const source = await sourceOrSkip(ctx, settings, ['curl']);
     const targets = await targetsOrSkip(ctx, settings, source);
 

@@ -1,6 +1,7 @@
 // Connectivity probe options: `--probe-from`, `--probe-to`, `--probe-count`, `--probe-timeout`,
 // parsed once into the settings every probe of a run uses.
-import type { CheckOptions } from '../../engine/types.ts';
+import type { CheckOptions, ClusterInfo } from '../../engine/types.ts';
+import { istioNamespacesOf } from '../roles.ts';
 import { parseLabelSelector, type LabelSelector } from '../labels.ts';
 
 /** Default requests per target. */
@@ -66,15 +67,18 @@ export interface ProbeSettings {
   count: number;
   timeoutMs: number;
   istioNamespace: string;
+  /** Every cluster's Istio namespace (src/mesh/roles.ts istioNamespacesOf): no probe source or default target there. */
+  systemNamespaces?: readonly string[];
 }
 
 /** Probe settings from the check options. Throws on bad --probe-from/--probe-to (the check errors with the reason). */
-export function probeSettings(options: CheckOptions): ProbeSettings {
+export function probeSettings(options: CheckOptions, clusterInfos?: readonly ClusterInfo[]): ProbeSettings {
   const count = options.probeCount ?? DEFAULT_PROBE_COUNT;
   if (!Number.isInteger(count) || count < 1 || count > 1000) throw new Error(`--probe-count must be an integer from 1 to 1000, got ${count}`);
   const timeoutMs = options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
   if (!(timeoutMs > 0)) throw new Error(`--probe-timeout must be positive, got ${timeoutMs} ms`);
   const settings: ProbeSettings = { from: (options.probeFrom ?? []).map(parseProbeFrom), count, timeoutMs, istioNamespace: options.istioNamespace };
+  if (clusterInfos) settings.systemNamespaces = istioNamespacesOf(clusterInfos, options.istioNamespace);
   if (options.probeTo?.length) settings.to = options.probeTo.map(parseProbeTo);
   return settings;
 }

@@ -88,7 +88,7 @@ async function findSource(reader: ClusterReader, settings: ProbeSettings): Promi
   } else {
     // Sidecar pods first (their Envoy counters attribute each request to a cluster), then ambient ones.
     candidates = pods
-      .filter((p) => isRunning(p) && (hasSidecar(p) || ambient(p)) && !isGatewayPod(p) && !isSystemNamespace(p.metadata.namespace, settings.istioNamespace) && applicationContainer(p))
+      .filter((p) => isRunning(p) && (hasSidecar(p) || ambient(p)) && !isGatewayPod(p) && !isSystemNamespace(p.metadata.namespace, settings.systemNamespaces ?? settings.istioNamespace) && applicationContainer(p))
       .sort(
         (a, b) =>
           Number(hasSidecar(b)) - Number(hasSidecar(a)) ||
