@@ -114,26 +114,22 @@ async function captureCluster(
   const skip = (what: string, err: unknown): void => {
     skipped.push({ cluster: reader.name, what, reason: err instanceof Error ? err.message : String(err) });
   };
-  const kinds = Object.keys(RESOURCE_KINDS) as ResourceKindName[];
+  // Secrets are read last, and only where istiod reads them (below): never the cluster's application secrets.
+  const kinds = (Object.keys(RESOURCE_KINDS) as ResourceKindName[]).filter((kind) => kind !== 'secrets');
   const errors: unknown[] = [];
+  const failedList = (kind: ResourceKindName, err: unknown): undefined => {
+    skip(kind, err);
+    errors.push(err);
+    if (err instanceof AccessError && (err.reason === 'forbidden' || err.reason === 'unauthorized')) {
+      entry.unavailable = { ...entry.unavailable, [kind]: err.message };
+    } else {
+      // A 500 or a timeout: offline, the kind must fail the same way, never read as "none".
+      entry.failed = { ...entry.failed, [kind]: err instanceof Error ? err.message : String(err) };
+    }
+    return undefined;
+  };
   // Lists run concurrently: the reader enforces its own per-cluster cap.
-  const lists = await Promise.all(
-    kinds.map(async (kind) => {
-      try {
-        return await reader.listOptional(kind);
-      } catch (err) {
-        skip(kind, err);
-        errors.push(err);
-        if (err instanceof AccessError && (err.reason === 'forbidden' || err.reason === 'unauthorized')) {
-          entry.unavailable = { ...entry.unavailable, [kind]: err.message };
-        } else {
-          // A 500 or a timeout: offline, the kind must fail the same way, never read as "none".
-          entry.failed = { ...entry.failed, [kind]: err instanceof Error ? err.message : String(err) };
-        }
-        return undefined;
-      }
-    }),
-  );
+  const lists = await Promise.all(kinds.map((kind) => reader.listOptional(kind).catch((err: unknown) => failedList(kind, err))));
   if (errors.length === kinds.length && errors.every((e) => e instanceof AccessError && UNREACHABLE_REASONS.has(e.reason))) {
     // Nothing answered: the snapshot says so, rather than holding an empty cluster that reads as broken.
     entry.unreachable = (errors[0] as Error).message;
@@ -141,15 +137,6 @@ async function captureCluster(
     delete entry.failed;
     return;
   }
-  await mkdir(path.join(clusterDir, 'resources'), { recursive: true });
-  for (const [i, kind] of kinds.entries()) {
-    const objects = lists[i];
-    if (!objects) continue;
-    const info = RESOURCE_KINDS[kind];
-    const items = objects.map((o) => redactObject(withTypeMeta(o, info.group, info.versions[0], info.kind)));
-    await write(path.join(clusterDir, 'resources', `${kind}.yaml`), stringifyYaml({ apiVersion: 'v1', kind: 'List', items }));
-  }
-
   // An istiod outside --istio-namespace (an external istiod in `external-istiod`) is read there, as a
   // run reads it after discovery: else its debug output and log would be missing from the snapshot.
   const deployments = lists[kinds.indexOf('deployments')] ?? [];
@@ -158,7 +145,7 @@ async function captureCluster(
   // The cluster's Istio namespace, as discovery will find it offline: its istiod's, else where its
   // remote profile lives (an external control plane's remotes: external-istiod), whose gateways the
   // proxies below include.
-  const listed = (kind: ResourceKindName) => lists[kinds.indexOf(kind)];
+  const listed = (kind: Exclude<ResourceKindName, 'secrets'>) => lists[kinds.indexOf(kind)];
   const clusterIstioNamespace =
     elsewhere ??
     (findIstiodDeployments(deployments.filter((d) => d.metadata.namespace === istioNamespace)).length > 0
@@ -171,6 +158,20 @@ async function captureCluster(
           webhookConfigs: listed('mutatingwebhookconfigurations'),
           webhooks: findInjectionWebhooks(listed('mutatingwebhookconfigurations') ?? []),
         }).namespace);
+
+  // The Secrets of the namespaces istiod reads them from (readIstiodSecrets: its own, an external
+  // istiod's) and of the cluster's Istio namespace, as a run reads them; each list per namespace, so
+  // namespace-scoped RBAC suffices.
+  const secretNamespaces = [...new Set([istioNamespace, clusterIstioNamespace, ...findIstiodDeployments(deployments).map((d) => d.metadata.namespace ?? istioNamespace)])].sort();
+  const secretLists = await Promise.all(secretNamespaces.map((namespace) => reader.listOptional('secrets', { namespace }).catch((err: unknown) => failedList('secrets', err))));
+  const captured: [ResourceKindName, KubeObject[] | undefined][] = [...kinds.map((kind, i) => [kind, lists[i]] as [ResourceKindName, KubeObject[] | undefined]), ['secrets', secretLists.some((l) => !l) ? undefined : secretLists.flatMap((l) => l ?? [])]];
+  await mkdir(path.join(clusterDir, 'resources'), { recursive: true });
+  for (const [kind, objects] of captured) {
+    if (!objects) continue;
+    const info = RESOURCE_KINDS[kind];
+    const items = objects.map((o) => redactObject(withTypeMeta(o, info.group, info.versions[0], info.kind)));
+    await write(path.join(clusterDir, 'resources', `${kind}.yaml`), stringifyYaml({ apiVersion: 'v1', kind: 'List', items }));
+  }
 
   const execOpts = { timeoutMs: opts.execTimeoutMs ?? 20_000 };
   await Promise.all(

@@ -139,7 +139,7 @@ async function warmUp(input: RunInput, tasks: Task[]): Promise<void> {
   // every endpoint of the mesh once more (36 MB per cluster at 10,000 pods, issue 19) for nothing.
   const fetches = [...needsByReader].flatMap(([reader, needs]) =>
     [...needs].filter((need) => !isOptionalIstiodRead(need)).sort((a, b) => Number(isList(b)) - Number(isList(a))).map((need) =>
-      fetchNeed(reader, need).then(
+      fetchNeed(reader, need, clusterOptions(input.options, input.clusterInfos[input.readers.indexOf(reader)]).istioNamespace).then(
         () => undefined,
         () => undefined,
       ),
@@ -338,7 +338,7 @@ async function runTask(input: RunInput, task: Task, memo: RunMemo): Promise<Chec
   try {
     const outcome = await Promise.race([
       (async () => {
-        if (reader) await prefetch(check, reader);
+        if (reader) await prefetch(check, reader, clusterOptions(input.options, info).istioNamespace);
         if (check.scope === 'mesh') await check.run(ctx);
         else if (reader && info) await check.run({ ...ctx, cluster: reader, clusterInfo: info });
         else throw new Error(`cluster-scope check ${check.id} planned without a cluster`);
@@ -387,12 +387,12 @@ async function runTask(input: RunInput, task: Task, memo: RunMemo): Promise<Chec
  * Warm the reader's memo for what the check declared, concurrently. Kinds the server does not serve
  * (e.g. Istio CRDs absent) read as empty; forbidden ones throw and turn the check into a skip.
  */
-async function prefetch(check: Check, reader: ClusterReader): Promise<void> {
+async function prefetch(check: Check, reader: ClusterReader, istioNamespace: string): Promise<void> {
   // An optional need's failure is the check's to handle when it reads it (it copes, or reports).
   // Optional istiod debug reads are fallbacks the check asks for only when it needs them (endpointz,
   // for an istiod without endpointShardz, dumps the whole registry again: 36 MB at 10,000 pods).
   const eager = check.needs.filter((need) => !isOptionalIstiodRead(need));
-  await Promise.all(eager.map((need) => (need.endsWith('?') ? fetchNeed(reader, need).catch(() => undefined) : fetchNeed(reader, need))));
+  await Promise.all(eager.map((need) => (need.endsWith('?') ? fetchNeed(reader, need, istioNamespace).catch(() => undefined) : fetchNeed(reader, need, istioNamespace))));
 }
 
 /** An optional istiod debug read (`istiod:endpointz?`): a fallback, never read ahead. */
@@ -404,10 +404,14 @@ function isOptionalIstiodRead(need: Need): boolean {
  * Read one declared need into the reader's memo. `exec` and `live` are capabilities, nothing to read;
  * `proxy:` reads are per sidecar, which only the check picks.
  */
-async function fetchNeed(reader: ClusterReader, declared: Need): Promise<void> {
+async function fetchNeed(reader: ClusterReader, declared: Need, istioNamespace: string): Promise<void> {
   const need = baseNeed(declared);
   if (need === 'exec' || need === 'live' || need.startsWith('proxy:')) return;
-  if (need === 'istiod-logs') await reader.istiodLogs();
+  // Secrets are read per namespace where istiod reads them (mesh/remote-secrets.ts readIstiodSecrets,
+  // mesh/certificates.ts listInNamespace), never cluster-wide: a cluster-wide list would read every
+  // application's credentials (and fail on a cluster whose Helm release secrets fill a page).
+  if (need === 'secrets') await reader.list('secrets', { namespace: istioNamespace });
+  else if (need === 'istiod-logs') await reader.istiodLogs();
   else if (need === 'ztunnel-config') await reader.ztunnelConfigDumps();
   else if (need.startsWith('istiod:')) await reader.istiodDebug(need.slice('istiod:'.length));
   else await reader.listOptional(need as Parameters<ClusterReader['list']>[0]);

@@ -373,12 +373,18 @@ export async function readCacertsSecret(ctx: ClusterReadContext): Promise<{ name
   return { namespace, secrets: listed.objects, cacerts: listed.objects.find((s) => s.metadata.name === CACERTS_SECRET) };
 }
 
-/** List a kind in the istio namespace; a forbidden cluster-wide list retries namespaced (a common grant). */
+/**
+ * List a kind in the istio namespace. ConfigMaps come from the cluster-wide list every check shares,
+ * retried namespaced when that is forbidden (a common grant); Secrets are only ever listed in the
+ * namespace (never every application's credentials).
+ */
 export async function listInNamespace(reader: ClusterReader, kind: 'secrets' | 'configmaps', namespace: string): Promise<{ objects: KubeObject[] } | { forbidden: string }> {
-  try {
-    return { objects: (await reader.list(kind)).filter((o) => o.metadata.namespace === namespace) };
-  } catch (err) {
-    if (!(err instanceof AccessError) || err.reason !== 'forbidden') throw err;
+  if (kind === 'configmaps') {
+    try {
+      return { objects: (await reader.list(kind)).filter((o) => o.metadata.namespace === namespace) };
+    } catch (err) {
+      if (!(err instanceof AccessError) || err.reason !== 'forbidden') throw err;
+    }
   }
   try {
     return { objects: await reader.list(kind, { namespace }) };

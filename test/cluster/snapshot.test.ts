@@ -95,8 +95,12 @@ describe('snapshot writer -> reader round trip', () => {
         },
         // The --type=config form of an external control plane: redacted the same way.
         { metadata: { namespace: 'external-istiod', name: 'istio-kubeconfig' }, data: { config: b64(remoteKubeconfig) } },
-        { metadata: { namespace: 'sample', name: 'db-password' }, data: { password: b64('hunter2-very-secret') } },
+        { metadata: { namespace: 'istio-system', name: 'db-password' }, data: { password: b64('hunter2-very-secret') } },
+        // An application's secret: istiod never reads it, so neither is it captured.
+        { metadata: { namespace: 'sample', name: 'app-credentials' }, data: { password: b64('app-secret-never-read') } },
       ],
+      // The external istiod beside its istio-kubeconfig (its namespace's secrets are what it reads).
+      deployments: [{ metadata: { namespace: 'external-istiod', name: 'istiod', labels: { app: 'istiod' } }, spec: { template: { spec: { containers: [{ name: 'discovery', env: [{ name: 'EXTERNAL_ISTIOD', value: 'true' }] }] } } } }],
     };
   }
 
@@ -156,6 +160,7 @@ describe('snapshot writer -> reader round trip', () => {
     expect(parseRedacted(cacerts.data['ca-key.pem'])?.spkiSha256).toBe(publicKeySpkiSha256(ca.certPem));
     expect(cacerts.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration']).toBeUndefined();
     expect(secrets.find((s) => s.metadata.name === 'db-password')!.data.password).toBe(REDACTED);
+    expect(secrets.map((s) => s.metadata.namespace).filter((ns) => ns !== 'istio-system' && ns !== 'external-istiod')).toEqual([]);
     const remote = fromB64(secrets.find((s) => s.metadata.name === 'istio-remote-secret-cluster2')!.data.cluster2);
     expect(remote).toContain('https://10.0.0.2:6443');
     const redactedToken = (parseYaml(remote) as { users: { user: { token: string } }[] }).users[0].user.token;
@@ -167,7 +172,7 @@ describe('snapshot writer -> reader round trip', () => {
     // No written byte holds a private key, the token, its signature or the password.
     const files = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
     const everything = (await Promise.all(files.map((f) => readFile(path.join(f.parentPath, f.name), 'utf8')))).join('\n');
-    for (const secret of ['PRIVATE KEY', b64(ca.keyPem).slice(0, 40), token, 'SIGNATURE-MUST-NOT-LEAK', 'hunter2', b64('hunter2-very-secret')]) {
+    for (const secret of ['PRIVATE KEY', b64(ca.keyPem).slice(0, 40), token, 'SIGNATURE-MUST-NOT-LEAK', 'hunter2', b64('hunter2-very-secret'), 'app-credentials', b64('app-secret-never-read')]) {
       expect(everything).not.toContain(secret);
     }
   });

@@ -1,7 +1,7 @@
 // Encodes https://istio.io/latest/docs/ops/configuration/traffic-management/multicluster/ (networks, gateways) and istio's IST0126 analyzer.
 import { defineCheck } from '../../engine/define-check.ts';
 import type { ClusterReader, KubeObject } from '../../cluster/types.ts';
-import { listIfReadable } from '../../cluster/absent.ts';
+import { listIfReadable, unlessAbsent } from '../../cluster/absent.ts';
 import type { ClusterInfo, ContextOf } from '../../engine/types.ts';
 import type { TopologyPicture } from '../../engine/details.ts';
 import { CONTROL_PLANE_CLUSTERS_ANNOTATION, annotationsOf } from '../../mesh/istio-objects.ts';
@@ -9,7 +9,7 @@ import { clusterDomainOf, meshNetworksOf, type MeshNetwork, type MeshNetworksCon
 import { eastWestGatewaysOf } from '../../mesh/eastwest-gateways.ts';
 import { readClusterz } from '../../mesh/istiod-debug.ts';
 import { hasSidecar } from '../../mesh/sidecars.ts';
-import { findRemoteSecrets, remoteSecretClusterIds } from '../../mesh/remote-secrets.ts';
+import { findRemoteSecrets, readIstiodSecrets, remoteSecretClusterIds } from '../../mesh/remote-secrets.ts';
 import { isMeshMember, istioNamespaceOf, runsIstiod } from '../../mesh/roles.ts';
 
 const UNKNOWN_NETWORK = '<unknown>';
@@ -127,7 +127,8 @@ async function clusterFacts(
     listIfReadable(reader, 'pods'),
     listIfReadable(reader, 'nodes'),
     listIfReadable(reader, 'configmaps'),
-    listIfReadable(reader, 'secrets'),
+    // Only where istiod reads them (its namespace, an external istiod's): never the cluster's application secrets.
+    unlessAbsent(readIstiodSecrets(reader, istioNs)),
     // Which istiod mounts an istio-kubeconfig, and so under which cluster id it registers its cluster.
     listIfReadable(reader, 'deployments'),
   ]);
