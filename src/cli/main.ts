@@ -183,7 +183,7 @@ export function addClusterOptions<T>(y: Argv<T>) {
   return y
     .option('kubeconfig', { type: 'string', describe: 'kubeconfig path (default: KUBECONFIG, merged, or ~/.kube/config)' })
     .option('context', { type: 'string', array: true, describe: 'kube context to diagnose (repeatable; default: current context + peers from its remote secrets)' })
-    .option('istio-namespace', { type: 'string', default: 'istio-system', describe: "istiod's namespace" });
+    .option('istio-namespace', { type: 'string', default: 'istio-system', describe: "where to look first for each cluster's Istio (istiod or a remote install found elsewhere is read there)" });
 }
 
 function addRunOptions<T>(y: Argv<T>) {
