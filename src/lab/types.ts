@@ -83,7 +83,11 @@ export interface LabBackend {
   readonly cluster: string;
   /** The user of a bearer token, or undefined (401). */
   authenticate(token: string): LabUser | undefined;
-  /** All objects of a kind across namespaces; the server filters, sorts and paginates. */
+  /**
+   * All objects of a kind across namespaces; the server filters, sorts and paginates. The server
+   * keeps what it derives from a list (its order, each object's JSON) for as long as the same array
+   * is handed out: a change must hand out a new array, never change the array or its objects in place.
+   */
   list(kind: ResourceKindName): KubeObject[];
   /** Run a command in a container. */
   exec(req: LabExecRequest): Promise<LabExecOutcome>;

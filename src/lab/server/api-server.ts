@@ -93,20 +93,71 @@ function servedAs(obj: KubeObject, apiVersion: string, kind: string): KubeObject
 }
 
 /**
- * JSON of an object as a list serves it, made once per object, kind and version (issue 19): a
+ * UTF-8 JSON of an object as a list serves it, made once per object, kind and version (issue 19): a
  * 10,000-pod cluster's pod list is 80 MB of JSON, and serializing it again on every list request
- * was the lab's largest cost, on the cores meshdoctor runs on. Cached per sorted list, which is
- * itself cached per backend list (sortedObjects): a backend that hands out a new list gets new JSON.
+ * was the lab's largest cost, on the cores meshdoctor runs on; encoding the page's text on every
+ * request (measuring, flattening, converting it) was the next. Cached per sorted list, which is
+ * itself cached per backend list (sortedObjects): a backend that hands out a new list gets new JSON
+ * (LabBackend.list: the objects handed out are never changed in place).
  */
-const servedJsonCache = new WeakMap<SortedObjects, Map<string, WeakMap<KubeObject, string>>>();
-function servedJson(sorted: SortedObjects, obj: KubeObject, apiVersion: string, kind: string): string {
+const servedJsonCache = new WeakMap<SortedObjects, Map<string, WeakMap<KubeObject, Buffer>>>();
+/** `,` and the object's JSON (the comma that precedes it in a list, so that an item is one write). */
+function servedJson(sorted: SortedObjects, obj: KubeObject, apiVersion: string, kind: string): Buffer {
   let byType = servedJsonCache.get(sorted);
   if (!byType) servedJsonCache.set(sorted, (byType = new Map()));
   let byObject = byType.get(`${apiVersion}|${kind}`);
   if (!byObject) byType.set(`${apiVersion}|${kind}`, (byObject = new WeakMap()));
   let json = byObject.get(obj);
-  if (json === undefined) byObject.set(obj, (json = JSON.stringify(servedAs(obj, apiVersion, kind))));
+  if (json === undefined) byObject.set(obj, (json = Buffer.from(`,${JSON.stringify(servedAs(obj, apiVersion, kind))}`)));
   return json;
+}
+
+const LIST_END = Buffer.from(']}');
+
+/**
+ * A list's body, byte for byte what JSON.stringify of the whole list would give, in parts: the head,
+ * the items' cached JSON, the first without its comma, and `]}`. Written part by part as the socket
+ * drains (writeBody), so that neither the whole page (80 MB of pods) nor its encrypted copy is ever
+ * allocated at once.
+ */
+function listBody(sorted: SortedObjects, items: KubeObject[], apiVersion: string, kind: string, metadata: Record<string, unknown>): Buffer[] {
+  const parts: Buffer[] = [Buffer.from(`{"kind":${JSON.stringify(`${kind}List`)},"apiVersion":${JSON.stringify(apiVersion)},"metadata":${JSON.stringify(metadata)},"items":[`)];
+  for (let i = 0; i < items.length; i++) {
+    const json = servedJson(sorted, items[i], apiVersion, kind);
+    parts.push(i === 0 ? json.subarray(1) : json);
+  }
+  parts.push(LIST_END);
+  return parts;
+}
+
+function bodyLength(body: string | Buffer[]): number {
+  if (typeof body === 'string') return Buffer.byteLength(body);
+  let length = 0;
+  for (const part of body) length += part.length;
+  return length;
+}
+
+/**
+ * Write a body and end the response. Parts go out as the socket takes them (issue 19): handed to
+ * the TLS socket all at once, a page was copied into one buffer and encrypted into another before
+ * any of it was sent, and those hundreds of megabytes per run made V8 collect garbage over and over.
+ */
+function writeBody(res: ServerResponse, body: string | Buffer[]): void {
+  if (typeof body === 'string') {
+    res.end(body);
+    return;
+  }
+  let next = 0;
+  const pump = (): void => {
+    while (next < body.length) {
+      if (!res.write(body[next++])) {
+        if (!res.destroyed) res.once('drain', pump);
+        return;
+      }
+    }
+    res.end();
+  };
+  pump();
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -219,11 +270,11 @@ class KubeApiServer implements LabApiServer {
     const { reply } = outcome;
     res.writeHead(reply.status, {
       'Content-Type': reply.contentType,
-      'Content-Length': Buffer.byteLength(reply.body),
+      'Content-Length': bodyLength(reply.body),
       'Cache-Control': 'no-cache, private',
       ...reply.headers,
     });
-    res.end(reply.body);
+    writeBody(res, reply.body);
     this.record(info, time, reply.status);
   }
 
@@ -268,10 +319,11 @@ class KubeApiServer implements LabApiServer {
     const headers = [
       `HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status] ?? ''}`,
       `Content-Type: ${reply.contentType}`,
-      `Content-Length: ${Buffer.byteLength(reply.body)}`,
+      `Content-Length: ${bodyLength(reply.body)}`,
       'Connection: close',
     ];
-    socket.end(`${headers.join('\r\n')}\r\n\r\n${reply.body}`);
+    const body = typeof reply.body === 'string' ? [Buffer.from(reply.body)] : reply.body;
+    socket.end(Buffer.concat([Buffer.from(`${headers.join('\r\n')}\r\n\r\n`), ...body]));
     this.record(info, time, reply.status);
   }
 
@@ -413,10 +465,7 @@ class KubeApiServer implements LabApiServer {
     const metadata: Record<string, unknown> = { resourceVersion: sorted.resourceVersion };
     if (page.continueToken) metadata.continue = page.continueToken;
     if (page.remainingItemCount !== undefined) metadata.remainingItemCount = page.remainingItemCount;
-    // The body JSON.stringify of the whole list would give, from each object's JSON made once (servedJson).
-    const items = page.items.map((o) => servedJson(sorted, o, apiVersion, served.info.kind)).join(',');
-    const body = `{"kind":${JSON.stringify(`${served.info.kind}List`)},"apiVersion":${JSON.stringify(apiVersion)},"metadata":${JSON.stringify(metadata)},"items":[${items}]}`;
-    return { type: 'reply', reply: { status: 200, contentType: 'application/json', body } };
+    return { type: 'reply', reply: { status: 200, contentType: 'application/json', body: listBody(sorted, page.items, apiVersion, served.info.kind, metadata) } };
   }
 
   /**

@@ -17,7 +17,8 @@ export interface KubeStatus {
 export interface Reply {
   status: number;
   contentType: string;
-  body: string;
+  /** Text, or the body's bytes in parts made once, written one after another (a list page). */
+  body: string | Buffer[];
   headers?: Record<string, string>;
 }
 

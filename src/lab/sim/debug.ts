@@ -31,7 +31,7 @@ export function debugRequest(sim: MeshSim, istiod: IstiodView, path: string): De
   let byName = renderedOnce.get(istiod);
   if (!byName) renderedOnce.set(istiod, (byName = new Map()));
   let response = byName.get(name);
-  if (!response) byName.set(name, (response = render(sim, istiod, name)));
+  if (!response) byName.set(name, (response = Object.freeze(render(sim, istiod, name))));
   return response;
 }
 

@@ -8,7 +8,7 @@ import type { LabBackend, LabExecOutcome, LabExecRequest, LabMeshState, LabUser 
 import { certsJson, configDumpJson, workloadCertOf } from './certs.ts';
 import type { ClusterView } from './cluster-view.ts';
 import { runCommand, type Toolbox } from './commands.ts';
-import { debugRequest } from './debug.ts';
+import { debugRequest, type DebugResponse } from './debug.ts';
 import { istiodLogLines } from './istiod-log.ts';
 import { clustersText, outboundClusters, proxyNetwork, serverInfo, statsOf } from './envoy.ts';
 import { meshSimOf, type MeshSim } from './mesh.ts';
@@ -92,7 +92,19 @@ function pilotDiscovery(sim: MeshSim, view: ClusterView, argv: string[]): ExecRe
   if (!istiod) return fail(1, `Error: Get "http://localhost:${ISTIOD_DEBUG_PORT}${argv[3]}": dial tcp [::1]:${ISTIOD_DEBUG_PORT}: connect: connection refused\n`);
   const res = debugRequest(sim, istiod, argv[3]);
   if (res.status !== 200) return fail(1, `Error: received unsuccessful status code ${res.status}: ${res.body}`);
-  return { exitCode: 0, stdout: res.body, stderr: '' };
+  return execResultOf(res);
+}
+
+/**
+ * The exec result of a debug response, one frozen object per response object: debugRequest hands
+ * out the same response for a body rendered once (issue 19), so the exec session frames its tens of
+ * megabytes once too (it caches the frames of frozen outcomes).
+ */
+const execResults = new WeakMap<DebugResponse, ExecResult>();
+function execResultOf(res: DebugResponse): ExecResult {
+  let result = execResults.get(res);
+  if (!result) execResults.set(res, (result = Object.freeze({ exitCode: 0, stdout: res.body, stderr: '' })));
+  return result;
 }
 
 /** `pilot-agent request GET <admin path>` inside istio-proxy: Envoy's admin API. */
