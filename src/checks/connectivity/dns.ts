@@ -1,7 +1,7 @@
 // Encodes https://istio.io/latest/docs/ops/configuration/traffic-management/dns-proxy/ (a Service present only in a peer cluster resolves in a pod only through Istio's DNS proxy).
 import { listIfReadable } from '../../cluster/absent.ts';
 import { defineCheck } from '../../engine/define-check.ts';
-import { resolveInPod } from '../../mesh/probes/dns-tcp.ts';
+import { resolveAllInPod } from '../../mesh/probes/dns-tcp.ts';
 import { probeSettings, targetFqdn } from '../../mesh/probes/options.ts';
 import { sourceOrSkip } from '../../mesh/probes/source.ts';
 import { targetsOrSkip } from '../../mesh/probes/targets.ts';
@@ -54,9 +54,9 @@ export default defineCheck({
     const targets = await targetsOrSkip(ctx, settings, source);
 
     const localServices = await reader.list('services');
-    const results = await Promise.all(
-      targets.map(async (target) => ({ target, fqdn: targetFqdn(target, source.pod.namespace), result: await resolveInPod(reader, source, targetFqdn(target, source.pod.namespace), settings.timeoutMs, ctx.signal) })),
-    );
+    const fqdns = targets.map((target) => targetFqdn(target, source.pod.namespace));
+    const resolved = await resolveAllInPod(reader, source, fqdns, settings.timeoutMs, ctx.signal);
+    const results = targets.map((target, i) => ({ target, fqdn: fqdns[i], result: resolved[i] }));
     ctx.attach(
       'dns',
       results.map(({ target, fqdn, result }) => ({ target: target.label, fqdn, source: `${source.pod.namespace}/${source.pod.name}`, ...(result.resolved ? { addresses: result.addresses } : { error: result.detail }) })),

@@ -1,7 +1,7 @@
 // Encodes https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/ (cross-network traffic goes through the peer network's east-west gateway on 15443).
 import { defineCheck } from '../../engine/define-check.ts';
 import { BY_AMBIENT_GATEWAY_HERE, BY_GATEWAY_UNPUBLISHED_HERE, BY_GATEWAY_UNREACHABLE_HERE } from '../../engine/explanations.ts';
-import { tcpConnectFromPod } from '../../mesh/probes/dns-tcp.ts';
+import { tcpConnectAllFromPod } from '../../mesh/probes/dns-tcp.ts';
 import { probeSettings } from '../../mesh/probes/options.ts';
 import { ambientEastWestGateways, eastWestGateways } from '../../mesh/probes/peers.ts';
 import { runsAmbient } from '../../mesh/ambient.ts';
@@ -72,9 +72,8 @@ export default defineCheck({
     const source = await sourceOrSkip(ctx, settings, ['curl', 'nc']);
 
     const probes = addressed.flatMap((g) => g.addresses.map((address) => ({ g, address })));
-    const results = await Promise.all(
-      probes.map(async ({ g, address }) => ({ g, address, result: await tcpConnectFromPod(reader, source, address, g.dialPort, settings.timeoutMs, ctx.signal) })),
-    );
+    const connected = await tcpConnectAllFromPod(reader, source, probes.map(({ g, address }) => ({ address, port: g.dialPort })), settings.timeoutMs, ctx.signal);
+    const results = probes.map(({ g, address }, i) => ({ g, address, result: connected[i] }));
     ctx.attach(
       'gateways',
       results.map(({ g, address, result }) => ({ cluster: g.cluster, network: g.network, gateway: `${g.namespace}/${g.name}`, address, port: g.dialPort, reachable: result.connected, ...(result.connected ? {} : { error: `${result.kind}: ${result.detail}` }) })),

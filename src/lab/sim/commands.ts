@@ -1,9 +1,10 @@
-// The commands a pod's containers can run in the lab: curl, getent, nslookup, cat, hostname and a
-// tiny `sh -c` (sequences with ; && ||, `command -v`, redirections to /dev/null), printing what the
-// real tools print and exiting with their codes.
+// The commands a pod's containers can run in the lab: curl, getent, nslookup, cat, hostname, and
+// `sh -c` through the lab's shell (./shell.ts), printing what the real tools print and exiting with
+// their codes.
 import type { ExecResult } from '../../cluster/types.ts';
 import { httpRequest, nameserverOf, resolveName, tcpConnect, type Client, type Outcome } from './traffic.ts';
 import { stableHash } from './objects.ts';
+import { runShell } from './shell.ts';
 
 /** What a container has installed. */
 export interface Toolbox {
@@ -20,7 +21,7 @@ export async function runCommand(client: Client, tools: Toolbox, argv: string[])
   const [cmd, ...args] = argv;
   if ((cmd === 'sh' || cmd === '/bin/sh' || cmd === 'bash' || cmd === '/bin/bash') && args[0] === '-c') {
     if (!tools.binaries.has('sh')) return notInPath(cmd);
-    return runScript(client, tools, args[1] ?? '');
+    return runShell(args[1] ?? '', { run: (command) => runOne(client, tools, command), has: (name) => tools.binaries.has(name) });
   }
   const result = await runOne(client, tools, argv);
   return result ?? notInPath(cmd ?? '');
@@ -284,102 +285,4 @@ function writeOut(opts: CurlArgs, code: string, seconds: number, ip: string, por
     .replace(/\\n/g, '\n')
     .replace(/\\t/g, '\t')
     .replace(/\\r/g, '\r');
-}
-
-/** Split a shell script into simple commands joined by ; && || (quotes and redirections handled). */
-export function parseScript(script: string): ScriptCommand[] {
-  const commands: ScriptCommand[] = [];
-  let argv: string[] = [];
-  let word: string | undefined;
-  const endWord = () => {
-    if (word !== undefined) argv.push(word);
-    word = undefined;
-  };
-  const endCommand = (op: ';' | '&&' | '||' | '|') => {
-    endWord();
-    if (argv.length) commands.push({ ...stripRedirections(argv), op });
-    argv = [];
-  };
-  for (let i = 0; i < script.length; i++) {
-    const ch = script[i];
-    if (ch === "'") {
-      const end = script.indexOf("'", i + 1);
-      word = (word ?? '') + script.slice(i + 1, end < 0 ? undefined : end);
-      i = end < 0 ? script.length : end;
-    } else if (ch === '"') {
-      let j = i + 1;
-      let text = '';
-      while (j < script.length && script[j] !== '"') {
-        if (script[j] === '\\' && j + 1 < script.length) j++;
-        text += script[j++];
-      }
-      word = (word ?? '') + text;
-      i = j;
-    } else if (ch === '\\' && i + 1 < script.length) {
-      word = (word ?? '') + script[++i];
-    } else if (/\s/.test(ch)) {
-      endWord();
-    } else if (ch === ';' || ch === '\n') {
-      endCommand(';');
-    } else if (ch === '&' && script[i + 1] === '&') {
-      endCommand('&&');
-      i++;
-    } else if (ch === '|' && script[i + 1] === '|') {
-      endCommand('||');
-      i++;
-    } else if (ch === '|') {
-      endCommand('|');
-    } else {
-      word = (word ?? '') + ch;
-    }
-  }
-  endCommand(';');
-  return commands;
-}
-
-/** A simple command of a script, the operator after it, and which of its outputs go to /dev/null. */
-export interface ScriptCommand {
-  argv: string[];
-  op: ';' | '&&' | '||' | '|';
-  quietOut: boolean;
-  quietErr: boolean;
-}
-
-function stripRedirections(argv: string[]): Omit<ScriptCommand, 'op'> {
-  const out: string[] = [];
-  let quietOut = false;
-  let quietErr = false;
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^(\d?)>>?(.*)$/.exec(argv[i]);
-    if (!m) {
-      out.push(argv[i]);
-      continue;
-    }
-    const target = m[2] || argv[++i] || '';
-    const fd = m[1] || '1';
-    if (target === '&1' && fd === '2') quietErr = quietOut;
-    else if (fd === '1') quietOut = true; // a file or /dev/null: not on stdout either way
-    else if (fd === '2') quietErr = true;
-  }
-  return { argv: out, quietOut, quietErr };
-}
-
-async function runScript(client: Client, tools: Toolbox, script: string): Promise<ExecResult> {
-  let stdout = '';
-  let stderr = '';
-  let exitCode = 0;
-  let skip = false;
-  const commands = parseScript(script);
-  for (const { argv, op, quietOut, quietErr } of commands) {
-    if (!skip) {
-      if (argv[0] === 'exit') return { exitCode: Number(argv[1] ?? exitCode), stdout, stderr };
-      const result = (await runOne(client, tools, argv)) ?? { exitCode: 127, stdout: '', stderr: `sh: ${argv[0]}: not found\n` };
-      if (!quietOut) stdout += result.stdout;
-      if (!quietErr) stderr += result.stderr;
-      exitCode = result.exitCode;
-    }
-    // `a && b`: b runs when a succeeded; `a || b`: b runs when a failed.
-    skip = (op === '&&' && exitCode !== 0) || (op === '||' && exitCode === 0);
-  }
-  return { exitCode, stdout, stderr };
 }

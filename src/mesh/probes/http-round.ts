@@ -8,13 +8,11 @@ import { AccessError, type ClusterReader, type ExecResult } from '../../cluster/
 import type { RunMemo } from '../../engine/types.ts';
 import { parseEnvoyClustersFor, type ClusterTarget, type EnvoyClusters } from '../envoy-clusters.ts';
 import { PROXY_CONTAINER } from '../sidecars.ts';
+import { execBatch } from './batch.ts';
 import { classifyCurl, curlCommand, type FailureKind, type ProbeRequest } from './curl.ts';
 import { firstLine, probeExecOptions } from './exec.ts';
 import { targetFqdn, type ProbeSettings, type ProbeTarget } from './options.ts';
 import type { ProbeSource } from './source.ts';
-
-/** Requests of one round in flight at once. */
-const REQUEST_CONCURRENCY = 4;
 
 /** One target's requests in a round. */
 export interface TargetRound {
@@ -36,26 +34,12 @@ export interface ProbeRound {
 
 /**
  * The HTTP probe round of a source (shared through `memo`, see the file comment): `count` requests
- * per target, REQUEST_CONCURRENCY at a time, each bounded by `timeoutMs`. Exec transport failures
- * reject it.
+ * per target in one probe batch (BATCH_LANES at a time), each bounded by `timeoutMs`. Exec transport
+ * failures reject it.
  */
 export function probeRound(memo: RunMemo, reader: ClusterReader, source: ProbeSource, targets: ProbeTarget[], settings: ProbeSettings): Promise<ProbeRound> {
   const key = JSON.stringify(['probe-round', reader.name, source.pod, targets.map((t) => t.label), settings.count, settings.timeoutMs]);
   return memo.get(key, () => runRound(reader, source, targets, settings));
-}
-
-/** Run `items` through `work` with at most `limit` in flight; the first rejection rejects all. */
-async function pool<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]);
-    }
-  });
-  await Promise.all(runners);
-  return results;
 }
 
 async function runRound(reader: ClusterReader, source: ProbeSource, targets: ProbeTarget[], settings: ProbeSettings): Promise<ProbeRound> {
@@ -71,13 +55,14 @@ async function runRound(reader: ClusterReader, source: ProbeSource, targets: Pro
   if (before && 'error' in before) round.statsError = before.error;
   else if (before) round.statsBefore = before.clusters;
 
+  // One batch (./batch.ts): its lanes keep the BATCH_LANES requests in flight that separate execs had.
   const jobs = round.targets.flatMap((t) => Array.from({ length: settings.count }, () => t));
-  const results = await pool(jobs, REQUEST_CONCURRENCY, async (t) => {
-    const url = `http://${t.fqdn}:${t.target.port}${t.target.path}`;
-    const result = await reader.exec(source.pod, source.container, curlCommand(url, settings.timeoutMs), probeExecOptions(settings.timeoutMs));
-    return { t, request: classifyCurl(result) };
-  });
-  for (const { t, request } of results) t.requests.push(request);
+  const results = await execBatch(
+    reader,
+    source,
+    jobs.map((t) => ({ argv: curlCommand(`http://${t.fqdn}:${t.target.port}${t.target.path}`, settings.timeoutMs), timeoutMs: settings.timeoutMs })),
+  );
+  for (const [i, t] of jobs.entries()) t.requests.push(classifyCurl(results[i]));
 
   if (round.statsBefore) {
     const after = await readSidecarClusters(reader, source, wanted, settings.timeoutMs);

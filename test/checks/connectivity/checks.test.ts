@@ -6,6 +6,7 @@ import crossCluster from '../../../src/checks/connectivity/cross-cluster.ts';
 import dns from '../../../src/checks/connectivity/dns.ts';
 import gatewayReachability from '../../../src/checks/connectivity/gateway-reachability.ts';
 import http from '../../../src/checks/connectivity/http.ts';
+import { runShell } from '../../../src/lab/sim/shell.ts';
 import { findEastWestGateways, gatewayAddresses } from '../../../src/mesh/istio-objects.ts';
 import { fixtureObjects, memoryReader, runCheck, runErrors, runFor, type ClusterObjects } from '../helpers.ts';
 
@@ -69,6 +70,10 @@ async function readers(): Promise<ClusterReader[]> {
           return [`${name}::rq_success::${c.success}`, `${name}::rq_error::${c.error}`, `${name}::rq_total::${c.success + c.error}`, `${name}::cx_connect_fail::${c.connectFail}`];
         });
         return { exitCode: 0, stdout: `outbound|5000||${HOST}::default_priority::max_connections::1024\n${lines.join('\n')}\n`, stderr: '' };
+      }
+      // A probe batch runs through the lab's shell, its requests answered by this script as single execs would be.
+      if (argv[0] === 'sh' && !argv[2].startsWith('command -v')) {
+        return runShell(argv[2], { has: (t) => script.tools[cluster].includes(t), run: (command) => exec(_ref, container, command) });
       }
       if (argv[0] === 'sh') return { exitCode: 0, stdout: script.tools[cluster].map((t) => `/usr/bin/${t}\n`).join(''), stderr: '' };
       if (argv[0] === 'getent') return script.dnsResolves(cluster, argv[2]) ? { exitCode: 0, stdout: `10.96.0.1 ${argv[2]}\n`, stderr: '' } : { exitCode: 2, stdout: '', stderr: '' };
