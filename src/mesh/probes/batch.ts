@@ -4,18 +4,22 @@
 // a long chain of dependent round trips per cluster; the batch is one.
 //
 // Every request's stdout, stderr and exit code come back as if it had been its own exec. The
-// script frames them with a token drawn at random for this batch (128 bits, never in the pod before
-// the exec): `TOKEN i e\n` + stderr + `\nTOKEN i o\n` + stdout + `\nTOKEN i x CODE\n`, and
-// `TOKEN end\n` after the last. What a request prints (a response body, a server's headers in
-// curl -v) cannot end its frame or start another without the token, and the parser accepts only
-// well-formed frames, each index once, then the end line: anything else fails the whole batch.
+// script frames them with a token drawn at random for this batch (128 bits, known only to
+// meshdoctor and the script): `TOKEN i e\n` + stderr + `\nTOKEN i o\n` + stdout +
+// `\nTOKEN i x CODE\n`, and `TOKEN end\n` after the last. What a request prints (a response body, a
+// server's headers in curl -v) cannot end its frame or start another without the token, and the
+// parser accepts only well-formed frames, each index once, then the end line: anything else fails
+// the whole batch. (The pod itself could print anything, as it could for separate execs: its
+// output is data, framed or not.)
 //
 // Concurrency and time stay as they were (4 requests in flight, each bounded by its own tool's
 // timeout): the script runs up to BATCH_LANES lanes as background jobs, lane k running requests k,
 // k + lanes, ... one after another. Each lane's output is collected by a command substitution and
 // printed only after `wait` (lane 0 writes directly, alone until then), so lanes never interleave.
 // The batch therefore takes at most ceil(n / lanes) request timeouts, what the 4-wide pool of
-// per-request execs took in the worst case, and its exec deadline is that plus EXEC_SLACK_MS.
+// per-request execs took in the worst case, and its exec deadline is that plus EXEC_SLACK_MS (so a
+// pod whose batch hangs is given up at that deadline, where a hanging single exec was given up
+// after one request's). The lab's shell (src/lab/sim/shell.ts) runs the script as dash does.
 // Only POSIX sh builtins are used (printf, exec, wait, $(...), ${x%x}); the `x` appended inside
 // each substitution keeps trailing newlines that substitution would strip. A NUL byte cannot live
 // in a shell variable (dash drops it): the one byte a batch does not carry, in bodies nobody reads.
