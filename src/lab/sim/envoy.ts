@@ -66,6 +66,35 @@ function gatewayScale(gateways: NetworkGateway[]): number {
  * declares no network reaches a networked endpoint through its gateway when there is one.
  */
 export function outboundCluster(istiod: IstiodView, proxyNet: string, service: SimService, port: ServicePort, proxyCluster?: string): OutboundCluster {
+  let byService = clusterMemo.get(istiod);
+  if (!byService) clusterMemo.set(istiod, (byService = new WeakMap()));
+  let byKey = byService.get(service);
+  if (!byKey) byService.set(service, (byKey = new Map()));
+  const key = `${port.name}\u0000${port.port}\u0000${proxyNet}\u0000${proxyCluster ?? '\u0001'}`;
+  let cluster = byKey.get(key);
+  if (!cluster || cluster.port !== port) byKey.set(key, (cluster = frozenCluster(buildOutboundCluster(istiod, proxyNet, service, port, proxyCluster))));
+  return cluster;
+}
+
+/**
+ * Outbound clusters built once per istiod view, service, port and proxy network and cluster (issue
+ * 19): an IstiodView is built once per lab and never changed (MeshSim), and building every cluster
+ * of a 10,000-pod mesh on each /clusters reading and each request was most of what the lab's Envoy
+ * cost. Frozen, so that a caller changing one would fail instead of changing what others are served.
+ */
+const clusterMemo = new WeakMap<IstiodView, WeakMap<SimService, Map<string, OutboundCluster>>>();
+const clustersMemo = new WeakMap<IstiodView, Map<string, OutboundCluster[]>>();
+
+function frozenCluster(cluster: OutboundCluster): OutboundCluster {
+  for (const h of cluster.hosts) {
+    Object.freeze(h.endpoints);
+    Object.freeze(h);
+  }
+  Object.freeze(cluster.hosts);
+  return Object.freeze(cluster);
+}
+
+function buildOutboundCluster(istiod: IstiodView, proxyNet: string, service: SimService, port: ServicePort, proxyCluster?: string): OutboundCluster {
   const name = `outbound|${port.port}||${service.hostname}`;
   const hosts: LbHost[] = [];
   if (service.headless) return { name, service, port, hosts }; // ORIGINAL_DST: no EDS hosts
@@ -133,12 +162,19 @@ function sortHosts(hosts: LbHost[]): LbHost[] {
 }
 
 /** Every outbound cluster of a proxy. */
-export function outboundClusters(istiod: IstiodView, proxyNet: string, proxyCluster?: string): OutboundCluster[] {
-  const out: OutboundCluster[] = [];
-  for (const service of istiod.services.values()) {
-    for (const port of service.ports) out.push(outboundCluster(istiod, proxyNet, service, port, proxyCluster));
+export function outboundClusters(istiod: IstiodView, proxyNet: string, proxyCluster?: string): readonly OutboundCluster[] {
+  let byProxy = clustersMemo.get(istiod);
+  if (!byProxy) clustersMemo.set(istiod, (byProxy = new Map()));
+  const key = `${proxyNet}\u0000${proxyCluster ?? '\u0001'}`;
+  let clusters = byProxy.get(key);
+  if (!clusters) {
+    const out: OutboundCluster[] = [];
+    for (const service of istiod.services.values()) {
+      for (const port of service.ports) out.push(outboundCluster(istiod, proxyNet, service, port, proxyCluster));
+    }
+    byProxy.set(key, (clusters = Object.freeze(out.sort((a, b) => NAME_ORDER.compare(a.name, b.name))) as OutboundCluster[]));
   }
-  return out.sort((a, b) => NAME_ORDER.compare(a.name, b.name));
+  return clusters;
 }
 
 /** Counters of a proxy (created empty). */
@@ -157,36 +193,53 @@ export function hostStats(stats: ProxyStats, cluster: string, hostKey: string): 
   return s;
 }
 
-/** Envoy's /clusters text for a proxy. */
-export function clustersText(clusters: OutboundCluster[], stats: ProxyStats): string {
-  const lines: string[] = [];
+const COUNTERS = ['cx_active', 'cx_connect_fail', 'cx_total', 'rq_active', 'rq_error', 'rq_success', 'rq_timeout', 'rq_total'] as const;
+
+/** A host's part of /clusters: its counter lines (read at every reading) and the lines after them. */
+interface HostLines {
+  cluster: string;
+  addr: string;
+  /** `<cluster>::<addr>::`, the start of each counter line. */
+  prefix: string;
+  /** The lines after the counters: nothing traffic changes. */
+  tail: string;
+  /** The counter lines while every counter is 0, made at the first such reading. */
+  zero?: string;
+}
+
+/**
+ * /clusters of a list of outbound clusters without its counters: each line, newline included, in
+ * chunks between the hosts' counters. Made once per list, which outboundClusters hands out once per
+ * istiod view and proxy network (issue 19: rendering half a million lines per reading was the lab's
+ * largest cost of a probe round at 10,000 pods); the counters are read afresh at every reading.
+ */
+const clustersPlans = new WeakMap<readonly OutboundCluster[], (string | HostLines)[]>();
+
+function clustersPlan(clusters: readonly OutboundCluster[]): (string | HostLines)[] {
+  const cached = clustersPlans.get(clusters);
+  if (cached) return cached;
+  const plan: (string | HostLines)[] = [];
+  let text = '';
   const header = (name: string, eds: boolean) => {
-    lines.push(`${name}::observability_name::${name}`);
+    text += `${name}::observability_name::${name}\n`;
     for (const [prio, conn, pending, req, retries] of [
       ['default_priority', 4294967295, 4294967295, 4294967295, 4294967295],
       ['high_priority', 1024, 1024, 1024, 3],
     ] as const) {
-      lines.push(`${name}::${prio}::max_connections::${conn}`, `${name}::${prio}::max_pending_requests::${pending}`, `${name}::${prio}::max_requests::${req}`, `${name}::${prio}::max_retries::${retries}`);
+      text += `${name}::${prio}::max_connections::${conn}\n${name}::${prio}::max_pending_requests::${pending}\n${name}::${prio}::max_requests::${req}\n${name}::${prio}::max_retries::${retries}\n`;
     }
-    lines.push(`${name}::added_via_api::true`);
-    if (eds) lines.push(`${name}::eds_service_name::${name}`);
+    text += `${name}::added_via_api::true\n`;
+    if (eds) text += `${name}::eds_service_name::${name}\n`;
   };
   const host = (name: string, addr: string, h: LbHost | undefined) => {
-    const s = hostStats(stats, name, addr);
-    for (const k of ['cx_active', 'cx_connect_fail', 'cx_total', 'rq_active', 'rq_error', 'rq_success', 'rq_timeout', 'rq_total'] as const) lines.push(`${name}::${addr}::${k}::${s[k]}`);
+    if (text) plan.push(text);
+    text = '';
     const [region = '', zone = '', subZone = ''] = (h?.locality ?? '').split('/');
-    lines.push(
-      `${name}::${addr}::hostname::`,
-      `${name}::${addr}::health_flags::healthy`,
-      `${name}::${addr}::weight::${h?.weight ?? 1}`,
-      `${name}::${addr}::region::${region}`,
-      `${name}::${addr}::zone::${zone}`,
-      `${name}::${addr}::sub_zone::${subZone}`,
-      `${name}::${addr}::canary::false`,
-      `${name}::${addr}::priority::0`,
-      `${name}::${addr}::success_rate::-1`,
-      `${name}::${addr}::local_origin_success_rate::-1`,
-    );
+    const p = `${name}::${addr}::`;
+    const tail =
+      `${p}hostname::\n${p}health_flags::healthy\n${p}weight::${h?.weight ?? 1}\n${p}region::${region}\n${p}zone::${zone}\n` +
+      `${p}sub_zone::${subZone}\n${p}canary::false\n${p}priority::0\n${p}success_rate::-1\n${p}local_origin_success_rate::-1\n`;
+    plan.push({ cluster: name, addr, prefix: p, tail });
   };
   header('BlackHoleCluster', false);
   for (const c of clusters) {
@@ -196,7 +249,31 @@ export function clustersText(clusters: OutboundCluster[], stats: ProxyStats): st
   header('PassthroughCluster', false);
   header('xds-grpc', false);
   host('xds-grpc', './etc/istio/proxy/XDS', undefined);
-  return `${lines.join('\n')}\n`;
+  if (text) plan.push(text);
+  clustersPlans.set(clusters, plan);
+  return plan;
+}
+
+function counterLines(prefix: string, s: HostStats): string {
+  let out = '';
+  for (const k of COUNTERS) out += `${prefix}${k}::${s[k]}\n`;
+  return out;
+}
+
+/** Envoy's /clusters text for a proxy (every line ends in a newline). */
+export function clustersText(clusters: readonly OutboundCluster[], stats: ProxyStats): string {
+  const parts: string[] = [];
+  for (const item of clustersPlan(clusters)) {
+    if (typeof item === 'string') {
+      parts.push(item);
+      continue;
+    }
+    // Read (and create, zeroed) the host's counters as every reading does.
+    const s = hostStats(stats, item.cluster, item.addr);
+    const zero = s.cx_active === 0 && s.cx_connect_fail === 0 && s.cx_total === 0 && s.rq_active === 0 && s.rq_error === 0 && s.rq_success === 0 && s.rq_timeout === 0 && s.rq_total === 0;
+    parts.push(zero ? (item.zero ??= counterLines(item.prefix, s)) : counterLines(item.prefix, s), item.tail);
+  }
+  return parts.join('');
 }
 
 /** Envoy's /server_info JSON for a proxy. */

@@ -9,7 +9,10 @@ import { startLab, type RunningLab } from '../../../src/lab/index.ts';
 import { startApiServer } from '../../../src/lab/server/index.ts';
 import { framesOf } from '../../../src/lab/server/exec-session.ts';
 import { debugRequest } from '../../../src/lab/sim/debug.ts';
+import { clustersText, hostStats, outboundClusters, proxyNetwork, statsOf, type LbHost, type OutboundCluster } from '../../../src/lab/sim/envoy.ts';
 import { meshSimOf } from '../../../src/lab/sim/index.ts';
+import { MeshSim, type ProxyStats } from '../../../src/lab/sim/mesh.ts';
+import { proxyContainer } from '../../../src/lab/sim/objects.ts';
 import type { LabApiServer, LabEndpoint, LabExecOutcome, LabExecRequest } from '../../../src/lab/types.ts';
 import { ADMIN_TOKEN, FakeBackend } from './fake-backend.ts';
 import { call } from './helpers.ts';
@@ -55,6 +58,38 @@ function execFrames(endpoint: LabEndpoint, token: string, pod: string, container
     ws.on('close', () => resolve(frames));
     ws.on('error', reject);
   });
+}
+
+/** /clusters as src/lab/sim/envoy.ts rendered it before its plans (issue 19), line by line. */
+function clustersTextBefore(clusters: readonly OutboundCluster[], stats: ProxyStats): string {
+  const lines: string[] = [];
+  const header = (name: string, eds: boolean) => {
+    lines.push(`${name}::observability_name::${name}`);
+    for (const [prio, conn, pending, req, retries] of [
+      ['default_priority', 4294967295, 4294967295, 4294967295, 4294967295],
+      ['high_priority', 1024, 1024, 1024, 3],
+    ] as const) {
+      lines.push(`${name}::${prio}::max_connections::${conn}`, `${name}::${prio}::max_pending_requests::${pending}`, `${name}::${prio}::max_requests::${req}`, `${name}::${prio}::max_retries::${retries}`);
+    }
+    lines.push(`${name}::added_via_api::true`);
+    if (eds) lines.push(`${name}::eds_service_name::${name}`);
+  };
+  const host = (name: string, addr: string, h: LbHost | undefined) => {
+    const s = hostStats(stats, name, addr);
+    for (const k of ['cx_active', 'cx_connect_fail', 'cx_total', 'rq_active', 'rq_error', 'rq_success', 'rq_timeout', 'rq_total'] as const) lines.push(`${name}::${addr}::${k}::${s[k]}`);
+    const [region = '', zone = '', subZone = ''] = (h?.locality ?? '').split('/');
+    lines.push(`${name}::${addr}::hostname::`, `${name}::${addr}::health_flags::healthy`, `${name}::${addr}::weight::${h?.weight ?? 1}`, `${name}::${addr}::region::${region}`, `${name}::${addr}::zone::${zone}`);
+    lines.push(`${name}::${addr}::sub_zone::${subZone}`, `${name}::${addr}::canary::false`, `${name}::${addr}::priority::0`, `${name}::${addr}::success_rate::-1`, `${name}::${addr}::local_origin_success_rate::-1`);
+  };
+  header('BlackHoleCluster', false);
+  for (const c of clusters) {
+    header(c.name, !c.service.headless);
+    for (const h of c.hosts) host(c.name, `${h.address}:${h.port}`, h);
+  }
+  header('PassthroughCluster', false);
+  header('xds-grpc', false);
+  host('xds-grpc', './etc/istio/proxy/XDS', undefined);
+  return `${lines.join('\n')}\n`;
 }
 
 const stdoutOf = (frames: Buffer[]): string => Buffer.concat(frames.filter((f) => f[0] === 1).map((f) => f.subarray(1))).toString('utf8');
@@ -166,6 +201,38 @@ describe('the lab', () => {
         expect(frames.slice(0, -1)).toEqual(framesBefore(1, body));
       }
     }
+  });
+
+  it("renders every proxy's outbound clusters and /clusters as before, zero and counted", async () => {
+    const sim = meshSimOf(lab.mesh);
+    const fresh = new MeshSim(lab.mesh);
+    let proxies = 0;
+    for (const view of sim.views.values()) {
+      const istiod = sim.controlPlaneOf(view.name);
+      if (!istiod) continue;
+      for (const pod of view.pods.values()) {
+        if (!proxyContainer(pod)) continue;
+        proxies++;
+        const clusters = outboundClusters(istiod, proxyNetwork(view, pod), view.id);
+        expect(outboundClusters(istiod, proxyNetwork(view, pod), view.id)).toBe(clusters);
+        // Built again from scratch, on a simulation of its own: the same clusters.
+        expect(clusters).toEqual(outboundClusters(fresh.controlPlaneOf(view.name)!, proxyNetwork(view, pod), view.id));
+        const stats = statsOf(sim, `${view.name}/${pod.metadata.namespace}/${pod.metadata.name}`);
+        expect(clustersText(clusters, stats)).toBe(clustersTextBefore(clusters, stats));
+        // Counters of a host read at zero before, then counted: shown counted.
+        const first = clusters.find((c) => c.hosts.length > 0)!;
+        const counted = hostStats(stats, first.name, `${first.hosts[0].address}:${first.hosts[0].port}`);
+        counted.rq_total += 2;
+        counted.rq_error += 1;
+        const text = clustersText(clusters, stats);
+        expect(text).toBe(clustersTextBefore(clusters, stats));
+        expect(text).toContain(`${first.name}::${first.hosts[0].address}:${first.hosts[0].port}::rq_total::2\n`);
+        counted.rq_total -= 2;
+        counted.rq_error -= 1;
+        expect(clustersText(clusters, stats)).toBe(clustersTextBefore(clusters, stats));
+      }
+    }
+    expect(proxies).toBeGreaterThan(3);
   });
 
   it("shows in a sidecar's /clusters the requests sent since the last reading", async () => {
