@@ -62,6 +62,13 @@ class LiveClusterReader implements ClusterReader {
   #istioNamespace: string;
   /** The per-cluster cap on requests in flight (lists and execs alike). */
   readonly #limited: ReturnType<typeof createLimiter>;
+  /**
+   * istiod debug reads in flight, at most half the cap (issue 19). A run warms five of them per istiod
+   * (endpointShardz alone is 41 MB at 10,000 pods), each an exec holding a slot for as long as its
+   * body streams: with all of them in flight the logs read took the sixth slot, and the connectivity
+   * probes, which read none of it, waited seconds for a slot. Taken before a slot of #limited.
+   */
+  readonly #istiodLane: ReturnType<typeof createLimiter>;
   readonly #requestTimeoutMs: number;
   readonly #execTimeoutMs: number;
   readonly #agent: https.Agent;
@@ -86,6 +93,7 @@ class LiveClusterReader implements ClusterReader {
     this.#istioNamespace = opts.istioNamespace;
     const maxConcurrent = Math.max(1, opts.maxConcurrent ?? 6);
     this.#limited = createLimiter(maxConcurrent);
+    this.#istiodLane = createLimiter(Math.max(1, Math.floor(maxConcurrent / 2)));
     this.#requestTimeoutMs = opts.requestTimeoutMs ?? 15_000;
     this.#execTimeoutMs = opts.execTimeoutMs ?? 20_000;
     // Keep-alive pool sized to the cap; idle sockets do not hold the process open. Without a proxy a
@@ -208,7 +216,7 @@ class LiveClusterReader implements ClusterReader {
       .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
     const path = `/debug/${endpoint}`;
     return Promise.all(
-      pods.map(async (pod) => {
+      pods.map((pod) => this.#istiodLane(async () => {
         const ref = { namespace: pod.metadata.namespace ?? this.#istioNamespace, name: pod.metadata.name };
         let body: string;
         try {
@@ -223,7 +231,7 @@ class LiveClusterReader implements ClusterReader {
           body = await this.#limited(() => portForwardGet(this.#endpoint, { pod: ref, port: ISTIOD_DEBUG_PORT, path, timeoutMs: this.#execTimeoutMs, signal }));
         }
         return { pod: ref.name, namespace: ref.namespace, revision: pod.metadata.labels?.['istio.io/rev'] ?? 'default', body };
-      }),
+      })),
     );
   }
 

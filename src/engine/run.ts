@@ -83,8 +83,7 @@ interface Task {
 export async function runChecks(input: RunInput): Promise<CheckResult[]> {
   const tasks = planTasks(input);
   input.onStart?.(tasks.length);
-  await warmUp(input, tasks);
-  let results = await runRound(input, tasks, createRunMemo());
+  let results = await runRound(input, tasks, createRunMemo(), warmUp(input, tasks));
 
   if (input.waitMs && input.waitMs > 0) {
     const sleep = input.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -97,12 +96,12 @@ export async function runChecks(input: RunInput): Promise<CheckResult[]> {
       input.onRetry?.(results.filter(isFailing), interval, Math.max(0, deadline - clock()));
       await sleep(interval);
       for (const reader of input.readers) reader.invalidate?.();
-      await warmUp(input, tasks);
+      const ready = warmUp(input, tasks);
       // Dependents of a re-run check are re-run too, so their skip can clear.
       const rerun = tasks.filter((task, i) => failing.includes(task) || results[i].outcome === 'skip' && (task.check.dependsOn?.length ?? 0) > 0);
       input.onRound?.(rerun.length);
       // A new memo: the retry measures afresh (probe rounds included) instead of re-reading the last round.
-      const rerunResults = await runRound(input, rerun, createRunMemo(), results, tasks);
+      const rerunResults = await runRound(input, rerun, createRunMemo(), ready, results, tasks);
       results = results.map((old, i) => {
         const j = rerun.indexOf(tasks[i]);
         return j >= 0 ? rerunResults[j] : old;
@@ -112,42 +111,63 @@ export async function runChecks(input: RunInput): Promise<CheckResult[]> {
   return results;
 }
 
+/** Resolves when what a task declared has been read (or the warm-up's deadline has passed). */
+type Readiness = (task: Task) => Promise<void>;
+
 /**
- * Fetch the union of what the checks declared, once per cluster and concurrently, before any check's
- * timer starts (as istioctl analyze does): a check's --timeout then measures the check, not its wait
- * for a 10,000-pod list shared with every other check. Bounded by the per-check timeout; failures are
+ * Start reading the union of what the checks declared, once per cluster and concurrently, and tell
+ * each task when its own part is in: a check's timer starts then (as istioctl analyze reads before it
+ * analyzes), so its --timeout measures the check, not its wait for a 10,000-pod list shared with every
+ * other check. Each check starts as soon as its own reads are in, not when every read of the run is
+ * (issue 19): at 3 x 10,000 pods and 50 ms, waiting for all of them held the connectivity probes and
+ * the remote-secret probes back until istiod's 41 MB endpointShardz had arrived from every cluster,
+ * 22 s into a loaded run, though neither reads it. Bounded by the per-check timeout; failures are
  * remembered by the readers and met again, with their reason, by the checks that need the data.
  */
-async function warmUp(input: RunInput, tasks: Task[]): Promise<void> {
+function warmUp(input: RunInput, tasks: Task[]): Readiness {
   const needsByReader = new Map<ClusterReader, Set<Need>>();
   for (const task of tasks) {
-    const readers = task.clusterIndex >= 0 ? [input.readers[task.clusterIndex]] : input.readers;
-    for (const reader of readers) {
-      const info = input.clusterInfos[input.readers.indexOf(reader)];
-      if (info && !info.reachable) continue;
+    for (const reader of reachableReadersOf(input, task)) {
       const needs = needsByReader.get(reader) ?? new Set();
       for (const need of task.check.needs) needs.add(need);
       needsByReader.set(reader, needs);
     }
   }
   // Kind lists start first, whatever order checks declare them in: the reads of istiod (debug, logs)
-  // list its pods in one namespace, which reuses the cluster-wide pods list when it was asked first;
+  // list its pods in one namespace, which reuses the cluster-wide pods list when it was read first;
   // one order, so one answer whichever checks run.
   const isList = (need: Need) => !baseNeed(need).startsWith('istiod');
   // Optional istiod debug reads are fallbacks, read only by the check that needs one (as prefetch
   // skips them): warming endpointz, which istiod before 1.20 serves instead of endpointShardz, dumped
   // every endpoint of the mesh once more (36 MB per cluster at 10,000 pods, issue 19) for nothing.
-  const fetches = [...needsByReader].flatMap(([reader, needs]) =>
-    [...needs].filter((need) => !isOptionalIstiodRead(need)).sort((a, b) => Number(isList(b)) - Number(isList(a))).map((need) =>
-      fetchNeed(reader, need, clusterOptions(input.options, input.clusterInfos[input.readers.indexOf(reader)]).istioNamespace).then(
-        () => undefined,
-        () => undefined,
-      ),
-    ),
-  );
+  const fetched = new Map<ClusterReader, Map<Need, Promise<void>>>();
+  for (const [reader, needs] of needsByReader) {
+    const istioNamespace = clusterOptions(input.options, input.clusterInfos[input.readers.indexOf(reader)]).istioNamespace;
+    const byNeed = new Map<Need, Promise<void>>();
+    for (const need of [...needs].filter((n) => !isOptionalIstiodRead(n)).sort((a, b) => Number(isList(b)) - Number(isList(a)))) {
+      byNeed.set(
+        need,
+        fetchNeed(reader, need, istioNamespace).then(
+          () => undefined,
+          () => undefined,
+        ),
+      );
+    }
+    fetched.set(reader, byNeed);
+  }
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([Promise.all(fetches), new Promise<void>((resolve) => (timer = setTimeout(resolve, input.timeoutMs)))]);
-  clearTimeout(timer);
+  const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, input.timeoutMs)));
+  void Promise.all([...fetched.values()].flatMap((byNeed) => [...byNeed.values()])).then(() => clearTimeout(timer));
+  return (task) => {
+    const mine = reachableReadersOf(input, task).flatMap((reader) => task.check.needs.flatMap((need) => fetched.get(reader)?.get(need) ?? []));
+    return Promise.race([Promise.all(mine).then(() => undefined), deadline]);
+  };
+}
+
+/** The readers a task reads (its cluster, or every cluster for a mesh-scope task), the unreachable ones left out. */
+function reachableReadersOf(input: RunInput, task: Task): ClusterReader[] {
+  const readers = task.clusterIndex >= 0 ? [input.readers[task.clusterIndex]] : input.readers;
+  return readers.filter((reader) => input.clusterInfos[input.readers.indexOf(reader)]?.reachable !== false);
 }
 
 function planTasks(input: RunInput): Task[] {
@@ -160,11 +180,11 @@ function planTasks(input: RunInput): Task[] {
 }
 
 /**
- * Run one round of tasks with a concurrency cap. Dependencies are awaited before a slot is taken,
- * so a dependent never holds a slot its dependency needs. `previous` holds results of tasks not in
+ * Run one round of tasks with a concurrency cap. Dependencies and the task's reads (`ready`) are
+ * awaited before a slot is taken, so a dependent never holds a slot its dependency needs. `previous` holds results of tasks not in
  * this round (for dependsOn during `--wait` re-runs).
  */
-async function runRound(input: RunInput, tasks: Task[], memo: RunMemo, previous?: CheckResult[], allTasks?: Task[]): Promise<CheckResult[]> {
+async function runRound(input: RunInput, tasks: Task[], memo: RunMemo, ready: Readiness, previous?: CheckResult[], allTasks?: Task[]): Promise<CheckResult[]> {
   const limit = createLimiter(Math.max(1, input.concurrency));
   const promises = new Map<Task, Promise<CheckResult>>();
 
@@ -194,6 +214,8 @@ async function runRound(input: RunInput, tasks: Task[], memo: RunMemo, previous?
           return skipped(task, `depends on ${dep}, which ${broken.outcome === 'fail' ? 'failed' : 'could not run'}${broken.cluster !== task.cluster ? ` on ${broken.cluster}` : ''}`);
         }
       }
+      // Its reads first, outside the concurrency cap: a task waiting for a list holds no slot.
+      await ready(task);
       return limit(() => runTask(input, task, memo));
     })();
     promises.set(task, promise);

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLiveReader } from '../../src/cluster/live-reader.ts';
 import { MAX_OBJECT_DEPTH, TOO_DEEP } from '../../src/cluster/projection.ts';
 import type { KubeObject } from '../../src/cluster/types.ts';
@@ -242,6 +242,42 @@ describe('live reader istiod debug and sidecar admin', () => {
     ]);
     expect(server.requests.filter((r) => r.includes('/exec?')).length).toBe(2);
     expect(server.requests.some((r) => r.includes('/proxy'))).toBe(false);
+  });
+
+  it('keeps half the per-cluster cap free of istiod debug reads: a probe exec is not held behind their bodies (issue 19)', async () => {
+    const held: (() => void)[] = [];
+    let debugInFlight = 0;
+    let mostDebugInFlight = 0;
+    const server = await serve({
+      http: (_req, res) => sendJson(res, 200, istiodPods),
+      ws: (ws, url) => {
+        const answer = (text: string) => {
+          sendChannel(ws, 1, text);
+          sendChannel(ws, 3, JSON.stringify({ status: 'Success' }));
+          ws.close();
+        };
+        if (url.searchParams.get('container') !== 'discovery') return answer('probed');
+        // istiod's bodies stream for seconds at 10,000 pods: hold them until the probe has answered.
+        mostDebugInFlight = Math.max(mostDebugInFlight, ++debugInFlight);
+        held.push(() => {
+          debugInFlight--;
+          answer('{}');
+        });
+      },
+    });
+    const reader = readerOf(server);
+    const endpoints = ['endpointShardz', 'syncz', 'registryz', 'clusterz', 'networkz', 'configz'];
+    const debug = Promise.all(endpoints.map((e) => reader.istiodDebug(e)));
+    await vi.waitFor(() => expect(held.length).toBeGreaterThan(0));
+    // Six endpoints x two istiods would fill all six slots of the cluster; the probe gets one.
+    const probe = await reader.exec({ namespace: 'sample', name: 'curl' }, 'curl', ['true'], { timeoutMs: 5000 });
+    expect(probe.stdout).toBe('probed');
+    expect(mostDebugInFlight).toBe(3);
+    while (held.length > 0 || debugInFlight > 0) {
+      held.splice(0).forEach((release) => release());
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect((await debug).map((outputs) => outputs.length)).toEqual(endpoints.map(() => 2));
   });
 
   it('falls back to port-forward to 15014 when exec is forbidden', async () => {
