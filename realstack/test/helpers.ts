@@ -60,11 +60,16 @@ export interface Report {
   results: Result[];
 }
 
-/** `meshdoctor all` (or other args) against the stack's kubeconfig, both contexts, JSON report. */
+/**
+ * `meshdoctor all` (or other args) against the stack's kubeconfig, both contexts, JSON report. The
+ * stack's API servers are on this machine's loopback, as `--lab`'s are: a remote secret naming one
+ * with no context (fault remote-secret-unreachable: a closed port) is probed, as in the lab, only
+ * with --allow-loopback-remote-secrets.
+ */
 export function meshdoctor(stack: RealStack, args: string[] = ['all']): Promise<{ code: number; report: Report; stderr: string }> {
   const contexts = stack.clusters.flatMap((c) => ['--context', c.name]);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'meshdoctor.js'), ...args, '--kubeconfig', stack.kubeconfigPath, ...contexts, '-o', 'json'], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'meshdoctor.js'), ...args, '--kubeconfig', stack.kubeconfigPath, ...contexts, '--allow-loopback-remote-secrets', '-o', 'json'], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { access, constants, mkdir } from 'node:fs/promises';
 import { probeSettings } from '../mesh/probes/options.ts';
 import type { ClusterReader } from '../cluster/types.ts';
+import type { LocalServerPolicy } from '../cluster/remote-probe.ts';
 import { runChecks } from '../engine/run.ts';
 import { exitCodeFor, summarize } from '../engine/exit-code.ts';
 import { withRootCauses } from '../engine/root-causes.ts';
@@ -46,6 +47,7 @@ export interface DiagnoseArgs {
   probeCount?: number;
   probeTimeout?: string;
   prometheus?: string;
+  allowLoopbackRemoteSecrets?: boolean;
   color?: boolean;
   problemsOnly?: boolean;
 }
@@ -57,6 +59,8 @@ interface ClusterSource {
   istioNamespace: string;
   /** The lab's own Prometheus, used when no --prometheus is given. */
   prometheusUrl?: string;
+  /** API server URLs of the operator's kubeconfig contexts (a remote secret's may be probed whatever their address). */
+  trustedServers?: string[];
   close(): Promise<void>;
 }
 
@@ -146,8 +150,9 @@ export async function runDiagnose(args: DiagnoseArgs, io: CliIO): Promise<number
       concurrency: args.concurrency,
       waitMs,
       severityOverrides,
-      // Remote secrets' API servers are probed only live (a snapshot records no reachability).
-      probeRemoteApi: source.readers.some((r) => r.live) ? (await import('../cluster/remote-probe.ts')).probeRemoteApi : undefined,
+      // Remote secrets' API servers are probed only live (a snapshot records no reachability), never on
+      // this machine or its metadata service unless the lab, the flag or the operator's kubeconfig says so.
+      probeRemoteApi: source.readers.some((r) => r.live) ? await remoteProbe({ loopback: options.sharedLoopback || args.allowLoopbackRemoteSecrets === true, trustedServers: source.trustedServers }) : undefined,
       queryPrometheus: await prometheusQuery(prometheus),
       onStart: (total) => progress.start(total),
       onRetry: (failing, retryInMs, leftMs) => {
@@ -256,6 +261,7 @@ async function openClusters(args: DiagnoseArgs, io: CliIO, timeoutMs: number): P
         notes: connected.notes,
         istioNamespace: args.istioNamespace,
         prometheusUrl: lab.prometheusUrl,
+        trustedServers: connected.trustedServers,
         close: () => lab.stop(),
       };
     } catch (err) {
@@ -269,8 +275,15 @@ async function openClusters(args: DiagnoseArgs, io: CliIO, timeoutMs: number): P
     istioNamespace: args.istioNamespace,
     requestTimeoutMs: timeoutMs,
     env: io.env,
+    allowLoopbackRemoteSecrets: args.allowLoopbackRemoteSecrets,
   });
-  return { readers: connected.readers, notes: connected.notes, istioNamespace: args.istioNamespace, close: async () => {} };
+  return { readers: connected.readers, notes: connected.notes, istioNamespace: args.istioNamespace, trustedServers: connected.trustedServers, close: async () => {} };
+}
+
+/** ctx.probeRemoteApi with where local servers may be probed (remote-probe.ts, local-address.ts). */
+async function remoteProbe(localServers: LocalServerPolicy) {
+  const { probeRemoteApi } = await import('../cluster/remote-probe.ts');
+  return (kubeconfig: string, opts: { timeoutMs?: number; signal?: AbortSignal }) => probeRemoteApi(kubeconfig, { ...opts, localServers });
 }
 
 /** ctx.queryPrometheus for checks, when there is a Prometheus to ask (its HTTP client loaded only then). */

@@ -183,7 +183,13 @@ export function addClusterOptions<T>(y: Argv<T>) {
   return y
     .option('kubeconfig', { type: 'string', describe: 'kubeconfig path (default: KUBECONFIG, merged, or ~/.kube/config)' })
     .option('context', { type: 'string', array: true, describe: 'kube context to diagnose (repeatable; default: current context + peers from its remote secrets)' })
-    .option('istio-namespace', { type: 'string', default: 'istio-system', describe: "where to look first for each cluster's Istio (istiod or a remote install found elsewhere is read there)" });
+    .option('istio-namespace', { type: 'string', default: 'istio-system', describe: "where to look first for each cluster's Istio (istiod or a remote install found elsewhere is read there)" })
+    .option('allow-loopback-remote-secrets', {
+      type: 'boolean',
+      default: false,
+      describe:
+        "let meshdoctor use a remote secret's credentials on a loopback server (this machine) it has no kubeconfig context for: only for test clusters all running on this machine. Off, such a peer is not probed; link-local and metadata addresses never are",
+    });
 }
 
 function addRunOptions<T>(y: Argv<T>) {

@@ -7,6 +7,7 @@ export interface SnapshotArgs {
   kubeconfig?: string;
   context?: string[];
   istioNamespace: string;
+  allowLoopbackRemoteSecrets?: boolean;
   out: string;
   maxProxies: number;
 }
@@ -19,6 +20,7 @@ export async function snapshotCommand(args: SnapshotArgs, io: CliIO): Promise<nu
     contexts: args.context,
     istioNamespace: args.istioNamespace,
     env: io.env,
+    allowLoopbackRemoteSecrets: args.allowLoopbackRemoteSecrets,
   });
   for (const note of connected.notes) io.stderr.write(`note: ${terminalText(note)}\n`);
   const dir = resolve(io.cwd, args.out);

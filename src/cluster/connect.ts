@@ -7,6 +7,7 @@ import { proxyFor } from './proxy.ts';
 import { defaultContext, KubeconfigError, loadKubeconfig } from './kubeconfig.ts';
 import type { LoadedKubeconfig } from './kubeconfig.ts';
 import { loadUntrustedKubeconfig } from './untrusted-kubeconfig.ts';
+import { LocalAddressRefused, localServerRefusal } from './local-address.ts';
 import { AccessError } from './types.ts';
 import type { ClusterReader, KubeObject } from './types.ts';
 import { istiodNamespaceElsewhere } from '../mesh/istio-objects.ts';
@@ -24,17 +25,26 @@ export interface ConnectOptions {
   requestTimeoutMs?: number;
   /** Environment for HTTPS_PROXY / NO_PROXY (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * --allow-loopback-remote-secrets: a peer whose remote secret names a loopback server (this
+   * machine) and which has no kubeconfig context may still be read with the secret's credentials
+   * (a test stack on this machine). Off, such a peer is not probed (local-address.ts).
+   */
+  allowLoopbackRemoteSecrets?: boolean;
 }
 
 /** Readers for the clusters to diagnose, and notes for the user (peers reached via remote secrets...). */
 export interface ConnectedClusters {
   readers: ClusterReader[];
   notes: string[];
+  /** The API server URLs of the operator's kubeconfig contexts: servers the operator already trusts. */
+  trustedServers: string[];
 }
 
 /** Connect to the clusters of a run. Throws KubeconfigError for an unusable kubeconfig or unknown context. */
 export async function connectClusters(opts: ConnectOptions): Promise<ConnectedClusters> {
   const loaded = loadKubeconfig(opts.kubeconfigPath);
+  const trustedServers = loaded.contexts.map((context) => loaded.serverOf(context)).filter((server): server is string => Boolean(server));
   const readerFor = (context: string): ClusterReader => {
     const kubeConfig = loaded.forContext(context);
     const cluster = kubeConfig.getCurrentCluster()!;
@@ -48,14 +58,14 @@ export async function connectClusters(opts: ConnectOptions): Promise<ConnectedCl
     // Validate all names before connecting anywhere: an unknown context is an invocation error.
     for (const context of unique) loaded.forContext(context);
     refuseSameApiServer(loaded, unique);
-    return { readers: unique.map(readerFor), notes: [] };
+    return { readers: unique.map(readerFor), notes: [], trustedServers };
   }
 
   const current = defaultContext(loaded);
   const primary = readerFor(current);
   const notes: string[] = [];
   const readers = [primary, ...(await discoverPeers(primary, loaded, readerFor, opts, notes))];
-  return { readers, notes };
+  return { readers, notes, trustedServers };
 }
 
 /**
@@ -119,6 +129,9 @@ async function discoverPeers(
 
   const seenServers = new Set([normalizeServer(primary.server ?? '')]);
   const peers: ClusterReader[] = [];
+  /** Readers through a secret's credentials, with the note that says so. */
+  const viaSecret = new Map<ClusterReader, { note: string; peerName: string; secretName: string }>();
+  const allowLocal = opts.allowLoopbackRemoteSecrets ? 'loopback' : undefined;
   // The secrets istiod reads, sorted by secret then key (the peer's cluster id).
   // Remote secrets, and an external istiod's istio-kubeconfig: its config cluster is a peer too.
   for (const entry of findRemoteSecrets(secrets, namespace)) {
@@ -133,13 +146,52 @@ async function discoverPeers(
     if (context) {
       seenServers.add(server!);
       peers.push(readerFor(context));
+    } else if (peer.ok && localServerRefusal(peer.credentials.server, allowLocal)) {
+      // This machine or its metadata service, by address: never with a Secret's credentials.
+      notes.push(`cluster ${peerName} (${peer.credentials.server}) of remote secret ${secretName} not probed: ${localServerRefusal(peer.credentials.server, allowLocal)}`);
     } else if (peer.ok) {
       seenServers.add(server!);
-      notes.push(`cluster ${peerName} (${peer.credentials.server}) has no kubeconfig context: reached read-only with the credentials of remote secret ${secretName}`);
-      peers.push(createLiveReader({ name: peerName, inline: peer.credentials, ...readerLimits(opts) }));
+      const reader = createLiveReader({ name: peerName, inline: allowLocal ? { ...peer.credentials, allowLocal } : peer.credentials, ...readerLimits(opts) });
+      viaSecret.set(reader, { note: `cluster ${peerName} (${peer.credentials.server}) has no kubeconfig context: reached read-only with the credentials of remote secret ${secretName}`, peerName, secretName });
+      peers.push(reader);
     } else {
       notes.push(`cluster ${peerName}${peerServer ? ` (${peerServer})` : ''} of remote secret ${secretName} not probed: ${peer.reason}; add a kubeconfig context for it, or pass --context for each cluster`);
     }
   }
-  return peers;
+  // A name that resolves to this machine or its metadata service is refused by the lookup of the
+  // connection itself (never a second lookup here, which a rebinding DNS could answer differently):
+  // the first request of each such reader tells, and a refused peer is not probed, like the above.
+  const refused = new Map(await Promise.all([...viaSecret.keys()].map(async (reader) => [reader, await refusedByLookup(reader)] as const)));
+  const kept: ClusterReader[] = [];
+  for (const reader of peers) {
+    const through = viaSecret.get(reader);
+    const refusal = refused.get(reader);
+    if (through && refusal) {
+      notes.push(`cluster ${through.peerName} (${reader.server}) of remote secret ${through.secretName} not probed: ${refusal.refusal}`);
+      continue;
+    }
+    if (through) notes.push(through.note);
+    kept.push(reader);
+  }
+  return kept;
+}
+
+/** How long discovery waits for a secret-reached peer's first answer before going on without it. */
+const FIRST_ANSWER_WAIT_MS = 2000;
+
+/**
+ * Whether the first request of a reader through a secret's credentials (GET /version, memoized by
+ * the reader) was refused by its lookup guard. A refusal comes right after DNS resolution; a peer
+ * that is slow or down is not waited for beyond FIRST_ANSWER_WAIT_MS (discovery reports it).
+ */
+async function refusedByLookup(reader: ClusterReader): Promise<LocalAddressRefused | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const waited = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), FIRST_ANSWER_WAIT_MS);
+  });
+  try {
+    return await Promise.race([reader.version().then(() => undefined, (err: unknown) => (err instanceof LocalAddressRefused ? err : undefined)), waited]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { StringDecoder } from 'node:string_decoder';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { connectionOptions, firstLine, seconds, statusMessage } from './kube-http.ts';
+import { LocalAddressRefused } from './local-address.ts';
 import type { KubeEndpoint } from './kube-http.ts';
 import { TunnelAgent } from './proxy.ts';
 import { AccessError } from './types.ts';
@@ -128,6 +129,8 @@ export async function openChannelSocket<T>(endpoint: KubeEndpoint, path: string,
       auth: tls.auth ?? undefined,
       handshakeTimeout,
       maxPayload: 16 * 1024 * 1024,
+      // An endpoint from cluster data connects only where its lookup guard lets it (local-address.ts).
+      ...(tls.lookup ? { lookup: tls.lookup } : {}),
       // Through the operator's proxy, when the kubeconfig or the environment names one.
       ...(endpoint.proxy ? { agent: new TunnelAgent(endpoint.proxy) } : {}),
     });
@@ -161,7 +164,9 @@ export async function openChannelSocket<T>(endpoint: KubeEndpoint, path: string,
       if (frame.length > 0) onFrame(frame, finish);
     });
     socket.on('error', (err: Error) => {
-      if (/handshake has timed out/i.test(err.message)) {
+      if (err instanceof LocalAddressRefused) {
+        finish(new LocalAddressRefused(cluster, `${opts.what}: ${err.refusal}`));
+      } else if (/handshake has timed out/i.test(err.message)) {
         finish(new AccessError('timeout', cluster, `${opts.what}: WebSocket handshake with ${endpoint.server} timed out after ${seconds(handshakeTimeout)}`));
       } else {
         finish(new AccessError('unreachable', cluster, `${opts.what}: unreachable: ${endpoint.server}: ${firstLine(err)}`));

@@ -11,6 +11,7 @@ import { execConfigOf, execCredential } from './exec-credential.ts';
 import { TunnelAgent } from './proxy.ts';
 import { AccessError } from './types.ts';
 import { firstLine, seconds } from './error-text.ts';
+import { LocalAddressRefused, localAddressGuard, localServerRefusal } from './local-address.ts';
 import { tlsMaterialProblem } from './tls-material.ts';
 import type { InlineCredentials } from './untrusted-kubeconfig.ts';
 import { USER_AGENT } from '../version.ts';
@@ -47,7 +48,7 @@ const MAX_BODY_BYTES = 64 * 1024 * 1024;
  * callers that want pooling pass their own.
  */
 export async function connectionOptions(endpoint: KubeEndpoint, timeoutMs = DEFAULT_CREDENTIAL_TIMEOUT_MS): Promise<https.RequestOptions> {
-  const opts = endpoint.inline ? inlineOptions(endpoint.inline) : await kubeconfigOptions({ ...endpoint, kubeConfig: endpoint.kubeConfig }, timeoutMs);
+  const opts = endpoint.inline ? inlineOptions(endpoint.inline, endpoint.cluster) : await kubeconfigOptions({ ...endpoint, kubeConfig: endpoint.kubeConfig }, timeoutMs);
   // Every request and WebSocket (exec, port-forward) says who makes it, as kubectl does.
   opts.headers = { ...(opts.headers as Record<string, string> | undefined), 'User-Agent': USER_AGENT };
   return opts;
@@ -104,9 +105,16 @@ function withoutExec(kubeConfig: KubeConfig): KubeConfig {
   return copy;
 }
 
-/** TLS and auth options from inline credentials: nothing is read, run or looked up. */
-function inlineOptions(credentials: InlineCredentials): https.RequestOptions {
+/**
+ * TLS and auth options from inline credentials: nothing is read or run, and the server is reached
+ * only where cluster data may send credentials (local-address.ts): a local address by name is
+ * refused here, one a name resolves to by the `lookup` every socket of the endpoint connects with.
+ */
+function inlineOptions(credentials: InlineCredentials, cluster: string): https.RequestOptions {
+  const refused = localServerRefusal(credentials.server, credentials.allowLocal);
+  if (refused) throw new LocalAddressRefused(cluster, refused);
   const opts: https.RequestOptions = { rejectUnauthorized: !credentials.insecureSkipTlsVerify };
+  if (credentials.allowLocal !== 'any') opts.lookup = localAddressGuard(cluster, credentials.server, credentials.allowLocal);
   if (credentials.caPem) opts.ca = credentials.caPem;
   if (credentials.tlsServerName) opts.servername = credentials.tlsServerName;
   if (credentials.clientCertPem && credentials.clientKeyPem) {

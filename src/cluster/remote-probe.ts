@@ -4,6 +4,8 @@
 // lists when the reviews themselves are refused. The answer is what meshdoctor sees from where it
 // runs, which may differ from what istiod's pod sees.
 import { loadUntrustedKubeconfig } from './untrusted-kubeconfig.ts';
+import { LocalAddressRefused, localServerRefusal, type LocalAddressAllowance } from './local-address.ts';
+import { sameServer } from '../mesh/remote-secrets.ts';
 import { apiGet, apiPost, firstLine, statusMessage, type KubeEndpoint } from './kube-http.ts';
 import { AccessError } from './types.ts';
 import type { RemoteApiAccess, RemoteApiProbe } from '../engine/types.ts';
@@ -14,6 +16,19 @@ export interface RemoteProbeOptions {
   /** Deadline of each request (default 5 s). */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Where a local server may be probed (local-address.ts); by default nowhere local. */
+  localServers?: LocalServerPolicy;
+}
+
+/**
+ * The caller's word on local servers of remote secrets (never the secret's): loopback allowed (the
+ * embedded lab, whose API servers all listen on 127.0.0.1, or --allow-loopback-remote-secrets), and
+ * the servers of the operator's own kubeconfig, which the operator already trusts (any address).
+ */
+export interface LocalServerPolicy {
+  loopback?: boolean;
+  /** API server URLs of the operator's kubeconfig contexts. */
+  trustedServers?: readonly string[];
 }
 
 /** What istiod's informers read in a remote cluster, with the API paths of their `limit=1` lists. */
@@ -30,16 +45,25 @@ const DEFAULT_TIMEOUT_MS = 5000;
  * Probe the API server of a remote secret's kubeconfig. Never throws for the remote's sake: transport
  * failures come back as `reachable: false` with the reason. Only the kubeconfig's inline data is
  * used (loadUntrustedKubeconfig): one that would run a program, read a local file or use a proxy is
- * refused without contacting anything, as `notProbed` with the reason.
+ * refused without contacting anything, as `notProbed` with the reason, and so is a server on this
+ * machine or its link-local network (by address, or a name resolving there) unless `localServers`
+ * allows it.
  */
 export async function probeRemoteApi(kubeconfigText: string, opts: RemoteProbeOptions = {}): Promise<RemoteApiProbe> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const loaded = loadUntrustedKubeconfig(kubeconfigText);
   if (!loaded.ok) return notProbed(loaded.reason);
-  const endpoint: KubeEndpoint = { cluster: loaded.credentials.server, server: loaded.credentials.server, inline: loaded.credentials };
+  const { server } = loaded.credentials;
+  // A server on this machine or its link-local network is refused before anything is sent, unless
+  // the caller allows it; a name resolving there is refused by the connection's own lookup.
+  const allowLocal = localAllowance(server, opts.localServers);
+  const refused = localServerRefusal(server, allowLocal);
+  if (refused) return notProbed(refused);
+  const credentials = allowLocal ? { ...loaded.credentials, allowLocal } : loaded.credentials;
+  const endpoint: KubeEndpoint = { cluster: server, server, inline: credentials };
 
   const version = await guarded(() => apiGet(endpoint, '/version', timeoutMs), opts.signal);
-  if ('error' in version) return { reachable: false, error: version.error, access: [] };
+  if ('error' in version) return version.refused !== undefined ? notProbed(version.refused) : { reachable: false, error: version.error, access: [] };
   const result: RemoteApiProbe = { reachable: true, status: version.value.status, access: [] };
   if (version.value.status === 200) {
     try {
@@ -56,6 +80,12 @@ export async function probeRemoteApi(kubeconfigText: string, opts: RemoteProbeOp
   // new connection, on the longest chain of a run at 50 ms latency. The answers are read in the same order.
   result.access.push(...(await Promise.all(REQUIRED_ACCESS.map((need) => accessOf(endpoint, need, timeoutMs, opts.signal)))));
   return result;
+}
+
+/** What the policy lets this server reach: any address for one of the operator's servers, loopback in the lab or when asked. */
+export function localAllowance(server: string, policy: LocalServerPolicy | undefined): LocalAddressAllowance | undefined {
+  if (policy?.trustedServers?.some((trusted) => sameServer(trusted, server))) return 'any';
+  return policy?.loopback ? 'loopback' : undefined;
 }
 
 function notProbed(reason: string): RemoteApiProbe {
@@ -102,13 +132,14 @@ async function listFallback(endpoint: KubeEndpoint, need: (typeof REQUIRED_ACCES
   return { resource: need.resource, allowed: undefined, reason: `HTTP ${status} on list${suffix(statusMessage(body))}` };
 }
 
-/** Run a request, turning transport failures and aborts into a one-line error. */
-async function guarded<T>(request: () => Promise<T>, signal?: AbortSignal): Promise<{ value: T } | { error: string }> {
+/** Run a request, turning transport failures and aborts into a one-line error (`refused`: by local-address.ts, nothing sent). */
+async function guarded<T>(request: () => Promise<T>, signal?: AbortSignal): Promise<{ value: T } | { error: string; refused?: string }> {
   if (signal?.aborted) return { error: 'aborted' };
   try {
     const aborted = new Promise<never>((_resolve, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
     return { value: await Promise.race([request(), aborted]) };
   } catch (err) {
+    if (err instanceof LocalAddressRefused) return { error: err.message, refused: err.refusal };
     return { error: err instanceof AccessError ? err.message : firstLine(err) };
   }
 }

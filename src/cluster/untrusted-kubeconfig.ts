@@ -10,8 +10,11 @@
 //
 // This module is the one place that rule lives: discovery (connect.ts), the remote API probe
 // (remote-probe.ts) and the remote-api-access check all go through loadUntrustedKubeconfig, and
-// kube-http.ts connects such an endpoint from its InlineCredentials only, directly.
+// kube-http.ts connects such an endpoint from its InlineCredentials only, directly. Where such an
+// endpoint may connect (never to the operator's own machine or its metadata service) is
+// local-address.ts.
 import { X509Certificate } from 'node:crypto';
+import type { LocalAddressAllowance } from './local-address.ts';
 import { tlsMaterialProblem } from './tls-material.ts';
 import { parseRemoteKubeconfig, RemoteKubeconfigError, type RemoteKubeconfig } from '../mesh/remote-secrets.ts';
 
@@ -28,6 +31,13 @@ export interface InlineCredentials {
   /** PEM from `client-certificate-data` and `client-key-data` (both or neither). */
   clientCertPem?: string;
   clientKeyPem?: string;
+  /**
+   * Local addresses (loopback, unspecified, link-local: local-address.ts) this endpoint may connect
+   * to. Never read from the kubeconfig: loadUntrustedKubeconfig leaves it unset, and only the code
+   * that decides (the lab, --allow-loopback-remote-secrets, a server of the operator's own
+   * kubeconfig) sets it. Unset, such a server is refused by name and at DNS resolution.
+   */
+  allowLocal?: LocalAddressAllowance;
 }
 
 /** The verdict on a kubeconfig from cluster data. */

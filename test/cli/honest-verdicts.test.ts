@@ -63,9 +63,14 @@ describe('11.2 a peer that is down now is an outage, a secret pointing nowhere i
   });
 
   it('the secret names a server no cluster has: peerUnreachable, exit 1', async () => {
-    const { report, exitCode } = await runAllAgainstLab({ faults: ['remote-secret-unreachable:cluster1'] }, [...BOTH, ...only('control-plane/remote-api-access')]);
+    // The fault's server is a closed port of 127.0.0.1, like every lab server: probed only with the opt-in.
+    const { report, exitCode } = await runAllAgainstLab({ faults: ['remote-secret-unreachable:cluster1'] }, [...BOTH, ...only('control-plane/remote-api-access'), '--allow-loopback-remote-secrets']);
     expect(errorFindings(report)).toEqual(['control-plane/remote-api-access [cluster1] peerUnreachable']);
     expect(exitCode).toBe(1);
+    // Without it that port of the operator's machine is not probed with the secret's token (the security rule): info, exit 0.
+    const strict = await runAllAgainstLab({ faults: ['remote-secret-unreachable:cluster1'] }, [...BOTH, ...only('control-plane/remote-api-access')]);
+    expect(resultOf(strict.report, 'control-plane/remote-api-access', 'cluster1').findings.map((f) => [f.messageId, f.severity])).toEqual([['notProbed', 'info']]);
+    expect(strict.exitCode).toBe(0);
   });
 
   it('the peer goes down after discovery (mid-run): an error outcome, not a finding (exit 3)', async () => {
@@ -83,7 +88,8 @@ describe('11.2 a peer that is down now is an outage, a secret pointing nowhere i
         options: { istioNamespace: 'istio-system', certWarnDays: 30, now: new Date(), sharedLoopback: true },
         timeoutMs: 20_000,
         concurrency: 4,
-        probeRemoteApi,
+        // The lab's API servers all listen on 127.0.0.1: loopback may be probed, as `--lab` allows it.
+        probeRemoteApi: (kubeconfig, opts) => probeRemoteApi(kubeconfig, { ...opts, localServers: { loopback: true } }),
       });
       const cluster1 = results.find((r) => r.cluster === 'cluster1')!;
       expect([cluster1.outcome, cluster1.findings]).toEqual(['error', []]);

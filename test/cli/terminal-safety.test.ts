@@ -82,6 +82,8 @@ beforeAll(async () => {
     'all',
     '--kubeconfig',
     lab.kubeconfigPath,
+    // The hostile-name peer is the lab's cluster2 on this machine's loopback (named localhost): read only with the opt-in.
+    '--allow-loopback-remote-secrets',
     '--skip',
     'connectivity',
     '--wait',

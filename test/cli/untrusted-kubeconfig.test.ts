@@ -6,7 +6,9 @@
 //     writes a unique token, which the lab's API server would authenticate as a user of its own;
 //   - proxy-url and the operator's proxy environment point at a listener counting connections.
 // The operator's kubeconfig holds cluster1 only, so every secret's server is foreign to it and the
-// secret's own credentials are what discovery and remote-api-access would use.
+// secret's own credentials are what discovery and remote-api-access would use. The lab's servers are
+// on this machine's loopback, where a secret's credentials go only with --allow-loopback-remote-secrets
+// (the security rule): the runs pass it, so that what is refused is refused for what the secret asks.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -144,6 +146,9 @@ function expectNothingRanOrWasRead(run: CliRun): void {
   for (const peer of HOSTILE_PEERS) expect(run.stderr).toMatch(new RegExp(`note: cluster ${peer} \\(https://localhost:\\d+/${peer}\\) of remote secret istio-system/istio-remote-secret-${peer} not probed: the kubeconfig uses `));
 }
 
+/** Lets the secrets' loopback servers (the lab's cluster2, under the name localhost) be probed. */
+const ALLOW_LOOPBACK = '--allow-loopback-remote-secrets';
+
 /** The operator's proxy settings, which must not be applied to a secret's server either. */
 const proxyEnv = () => {
   const url = `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
@@ -160,7 +165,7 @@ describe('kubeconfigs from a cluster never act on the operator\'s machine', () =
     ['connectivity', []],
     ['all', ['--wait', '6s']],
   ])('meshdoctor %s %s', async (command, extra) => {
-    const run = await runCliInProcess([command, '--kubeconfig', operatorKubeconfig, '-o', 'json', ...extra], proxyEnv());
+    const run = await runCliInProcess([command, '--kubeconfig', operatorKubeconfig, ALLOW_LOOPBACK, '-o', 'json', ...extra], proxyEnv());
     expectNothingRanOrWasRead(run);
     expect([0, 1, 3]).toContain(run.exitCode);
     const report = JSON.parse(run.stdout) as Report;
@@ -178,7 +183,7 @@ describe('kubeconfigs from a cluster never act on the operator\'s machine', () =
 
   it('meshdoctor snapshot', async () => {
     const out = path.join(dir, 'snapshot');
-    const run = await runCliInProcess(['snapshot', '--kubeconfig', operatorKubeconfig, '--out', out], proxyEnv());
+    const run = await runCliInProcess(['snapshot', '--kubeconfig', operatorKubeconfig, ALLOW_LOOPBACK, '--out', out], proxyEnv());
     expectNothingRanOrWasRead(run);
     expect(run.exitCode).toBe(0);
     expect(run.stderr).toMatch(/snapshot of 3 cluster\(s\) written/);
@@ -192,11 +197,33 @@ describe('kubeconfigs from a cluster never act on the operator\'s machine', () =
   }, 90_000);
 
   it('a usable secret\'s server is reached directly, never through the operator\'s proxy environment (NODE_USE_ENV_PROXY too)', async () => {
-    const run = await runCliProcess(['control-plane', '--kubeconfig', operatorKubeconfig, '--only', 'control-plane/remote-api-access', '-o', 'json'], { ...proxyEnv(), NODE_USE_ENV_PROXY: '1' });
+    const run = await runCliProcess(['control-plane', '--kubeconfig', operatorKubeconfig, ALLOW_LOOPBACK, '--only', 'control-plane/remote-api-access', '-o', 'json'], { ...proxyEnv(), NODE_USE_ENV_PROXY: '1' });
     expectNothingRanOrWasRead(run);
     const report = JSON.parse(run.stdout) as Report;
     const foreign = report.results.find((r) => r.cluster === 'cluster1')!.findings.filter((f) => f.resource?.name === 'istio-remote-secret-foreign-ok');
     expect(foreign.map((f) => f.messageId)).not.toContain('peerUnreachable');
     expect(report.clusters.find((c) => c.name === 'foreign-ok')?.reachable).toBe(true);
+  }, 90_000);
+
+  // The security rule (issue 11): without the opt-in, a secret naming this machine (localhost) is not
+  // probed with its token, in discovery nor in remote-api-access; nothing at all reaches cluster2,
+  // which the operator's kubeconfig does not name.
+  it.each([
+    ['all', ['all']],
+    ['snapshot', ['snapshot', '--out', path.join(dir, 'strict-snapshot')]],
+  ])('meshdoctor %s without --allow-loopback-remote-secrets: the loopback secret is not probed, cluster2 receives no request', async (command, args) => {
+    const cluster2 = lab.servers.find((s) => s.cluster === 'cluster2')!;
+    cluster2.audit.length = 0;
+    const run = await runCliInProcess([...args, '--kubeconfig', operatorKubeconfig, ...(command === 'all' ? ['-o', 'json'] : [])], proxyEnv());
+    expectNothingRanOrWasRead(run);
+    expect(run.stderr).toMatch(/note: cluster foreign-ok \(https:\/\/localhost:\d+\) of remote secret istio-system\/istio-remote-secret-foreign-ok not probed: its server https:\/\/localhost:\d+ is localhost, a loopback address/);
+    expect(cluster2.audit).toEqual([]);
+    if (command === 'all') {
+      const report = JSON.parse(run.stdout) as Report;
+      expect(report.clusters.map((c) => c.name)).toEqual(['cluster1']);
+      const findings = report.results.filter((r) => r.checkId === 'control-plane/remote-api-access' && r.cluster === 'cluster1').flatMap((r) => r.findings);
+      expect(findings.find((f) => f.resource?.name === 'istio-remote-secret-foreign-ok')?.messageId).toBe('notProbed');
+      expect(findings.map((f) => f.messageId)).not.toContain('peerUnreachable');
+    }
   }, 90_000);
 });

@@ -1,7 +1,8 @@
+import dns from 'node:dns';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { connectClusters } from '../../src/cluster/connect.ts';
 import { createLiveReader } from '../../src/cluster/live-reader.ts';
@@ -13,6 +14,7 @@ import type { FakeApiServer } from './helpers/fake-api-server.ts';
 let servers: FakeApiServer[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
+  vi.restoreAllMocks();
   await Promise.all(servers.map((s) => s.stop()));
   servers = [];
   await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
@@ -69,7 +71,7 @@ describe('loadKubeconfig', () => {
 });
 
 describe('connectClusters', () => {
-  it('adds remote-secret peers: by context when one matches the server, else via the secret', async () => {
+  it('adds remote-secret peers: by context when one matches the server, else via the secret (its server on loopback: --allow-loopback-remote-secrets)', async () => {
     const peerWithContext = await startFakeApiServer({});
     const peerWithoutContext = await startFakeApiServer({ http: (_req, res) => sendJson(res, 200, { major: '1', minor: '30', gitVersion: 'v1.30.0' }) });
     servers.push(peerWithContext, peerWithoutContext);
@@ -100,7 +102,8 @@ describe('connectClusters', () => {
         'kind-east',
       ),
     );
-    const { readers, notes } = await connectClusters({ kubeconfigPath: file, istioNamespace: 'istio-system' });
+    // The fake peers listen on 127.0.0.1: 'far', with no context, is read only with the opt-in.
+    const { readers, notes } = await connectClusters({ kubeconfigPath: file, istioNamespace: 'istio-system', allowLoopbackRemoteSecrets: true });
     expect(readers.map((r) => [r.name, r.context, r.via])).toEqual([
       ['kind-east', 'kind-east', 'context'],
       ['far', undefined, 'remote-secret'],
@@ -114,6 +117,71 @@ describe('connectClusters', () => {
     const explicit = await connectClusters({ kubeconfigPath: file, contexts: ['kind-west'], istioNamespace: 'istio-system' });
     expect(explicit.readers.map((r) => r.name)).toEqual(['kind-west']);
     await expect(connectClusters({ kubeconfigPath: file, contexts: ['nope'], istioNamespace: 'istio-system' })).rejects.toBeInstanceOf(KubeconfigError);
+  });
+
+  // The security rule (issue 11): a Secret never aims meshdoctor, with its credentials, at this machine.
+  it('a peer with no context whose secret names this machine, by address or by a name resolving to it, is not probed: a note, no reader, no request', async () => {
+    const local = await startFakeApiServer({ http: (_req, res) => sendJson(res, 200, { major: '1', minor: '30', gitVersion: 'v1.30.0' }) });
+    servers.push(local);
+    const port = new URL(local.url).port;
+    const real = dns.lookup.bind(dns);
+    // The test's DNS: api.far.test resolves to 127.0.0.1 (as a hostile or stale record would).
+    const lookup = vi.spyOn(dns, 'lookup').mockImplementation(((hostname: string, options: dns.LookupOptions, callback: (...args: unknown[]) => void) => {
+      if (hostname !== 'api.far.test') return (real as (...args: unknown[]) => void)(hostname, options, callback);
+      process.nextTick(() => (options.all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4)));
+    }) as unknown as typeof dns.lookup);
+    const remote = (name: string, server: string, extra: Record<string, unknown> = {}) =>
+      Buffer.from(
+        stringify({
+          apiVersion: 'v1',
+          kind: 'Config',
+          clusters: [{ name, cluster: { server, 'certificate-authority-data': Buffer.from(local.caPem).toString('base64'), ...extra } }],
+          users: [{ name, user: { token: TOKEN } }],
+          contexts: [{ name, context: { cluster: name, user: name } }],
+          'current-context': name,
+        }),
+      ).toString('base64');
+    const secret = (name: string, data: string) => ({ metadata: { namespace: 'istio-system', name: `istio-remote-secret-${name}`, labels: { 'istio/multiCluster': 'true' } }, data: { [name]: data } });
+    const primary = await startFakeApiServer({
+      http: (_req, res, url) => {
+        if (url.pathname !== '/api/v1/namespaces/istio-system/secrets') return sendStatus(res, 404, 'nope');
+        sendJson(res, 200, {
+          apiVersion: 'v1',
+          metadata: {},
+          items: [
+            secret('loop', remote('loop', `https://localhost:${port}`)),
+            secret('mapped', remote('mapped', `https://[::ffff:127.0.0.1]:${port}`)),
+            secret('metadata', remote('metadata', 'http://169.254.169.254')),
+            secret('named', remote('named', `https://api.far.test:${port}`, { 'tls-server-name': 'localhost' })),
+          ],
+        });
+      },
+    });
+    servers.push(primary);
+    const file = await tempFile('config', kubeconfigText([{ name: 'east', server: primary.url, caPem: primary.caPem }], 'east'));
+    const { readers, notes, trustedServers } = await connectClusters({ kubeconfigPath: file, istioNamespace: 'istio-system' });
+    expect(readers.map((r) => r.name)).toEqual(['east']);
+    expect(notes.map((n) => /^cluster (\w+) .* not probed: .*(loopback|link-local)/.exec(n)?.slice(1))).toEqual([
+      ['loop', 'loopback'],
+      ['mapped', 'loopback'],
+      ['metadata', 'link-local'],
+      ['named', 'loopback'],
+    ]);
+    expect(notes[3]).toContain('resolves to 127.0.0.1');
+    expect(local.requests).toEqual([]);
+    expect(lookup.mock.calls.filter(([hostname]) => hostname === 'api.far.test')).toHaveLength(1);
+    expect(trustedServers).toEqual([primary.url]);
+
+    // --allow-loopback-remote-secrets: the loopback ones are read (a test stack on this machine); link-local never.
+    const allowed = await connectClusters({ kubeconfigPath: file, istioNamespace: 'istio-system', allowLoopbackRemoteSecrets: true });
+    expect(allowed.readers.map((r) => [r.name, r.via])).toEqual([
+      ['east', 'context'],
+      ['loop', 'remote-secret'],
+      ['mapped', 'remote-secret'],
+      ['named', 'remote-secret'],
+    ]);
+    expect(allowed.notes.filter((n) => n.includes('not probed'))).toEqual([expect.stringMatching(/^cluster metadata .*link-local/)]);
+    expect(local.requests).toContain('/version');
   });
 
   it('diagnoses the current context alone, with a note, when remote secrets are forbidden', async () => {

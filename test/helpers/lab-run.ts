@@ -40,7 +40,8 @@ export async function runChecksOnLab(
       options: { istioNamespace: 'istio-system', certWarnDays: 30, now: new Date(), probeCount: 4, sharedLoopback: true, ...select?.options },
       timeoutMs: 20_000,
       concurrency: 8,
-      probeRemoteApi,
+      // The lab's API servers all listen on 127.0.0.1: loopback may be probed, as `--lab` allows it.
+      probeRemoteApi: (kubeconfig, opts) => probeRemoteApi(kubeconfig, { ...opts, localServers: { loopback: true } }),
     });
     return { results, clusters, mesh, errors: results.flatMap((r) => r.findings.filter((f) => f.severity === 'error')) };
   } finally {

@@ -22,7 +22,10 @@ export default defineCheck({
       "meshdoctor's own firewall; a reachable loopback address says nothing about istiod). Only inline credentials are used: kubeconfigs that would run " +
       'a program (exec, auth-provider), read a local file (token or certificate files) or use a proxy (proxy-url) are never used, ' +
       'even when istiod\'s allowlist permits them, nor unusable ones: those are noted as not probed (info; ' +
-      'control-plane/remote-secrets judges them). A server that does not answer although it is the API server of a ' +
+      'control-plane/remote-secrets judges them). Nor are a secret\'s credentials sent to the machine meshdoctor runs on or its ' +
+      'link-local network: a server on a loopback, unspecified or link-local address (169.254.169.254 is the cloud metadata service), ' +
+      'or a name resolving to one when meshdoctor connects, is not probed either, unless the operator\'s kubeconfig has a context for ' +
+      'that URL, the run is the lab\'s, or --allow-loopback-remote-secrets allows loopback. A server that does not answer although it is the API server of a ' +
       'cluster in the operator\'s kubeconfig (or one reached earlier in the run) is an outage of that peer (outcome error), not a finding. Needs a live cluster.',
     docs: 'https://istio.io/latest/docs/ops/diagnostic-tools/multicluster/',
     messages: {
