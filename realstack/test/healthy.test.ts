@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { debugRequest } from '../../src/lab/sim/debug.ts';
 import { meshSimOf } from '../../src/lab/sim/mesh.ts';
 import { KUBECTL, type RealStack } from '../stack.ts';
+import { USER_AGENT } from '../../src/version.ts';
 import { auditEvents, buildAndStart, cleanupKubectlHome, kubectl, meshdoctor, verdict, writes, type Report } from './helpers.ts';
 
 let stack: RealStack;
@@ -229,6 +230,15 @@ describe('meshdoctor against the real stack', () => {
     expect(writes(events).map((e) => `${e.cluster} ${e.verb} ${e.requestURI}`)).toEqual([]);
     // The filter can fail: the stack's own user wrote every object of the scenario.
     expect(writes(auditEvents(stack, 'admin')).length).toBeGreaterThan(100);
+  });
+
+  it('the audit logs name meshdoctor as the client of every request it made, lists and exec streams alike', () => {
+    const events = auditEvents(stack, 'meshdoctor');
+    // The WebSocket path (exec into istiod and sidecars) sets the header on its own.
+    expect(events.some((e) => e.objectRef?.subresource === 'exec')).toBe(true);
+    expect([...new Set(events.map((e) => e.userAgent))]).toEqual([USER_AGENT]);
+    // The check can fail: the stack's own tools (kubectl, istiod) say who they are too.
+    expect(auditEvents(stack, 'admin').some((e) => e.userAgent !== USER_AGENT)).toBe(true);
   });
 });
 

@@ -114,6 +114,8 @@ export interface AuditEvent {
   verb: string;
   requestURI: string;
   user: { username: string };
+  /** The client's User-Agent header, as the apiserver recorded it. */
+  userAgent?: string;
   objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
   responseStatus?: { code?: number };
 }
