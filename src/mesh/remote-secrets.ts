@@ -4,7 +4,7 @@
 // id), each value a kubeconfig sanitized by `sanitizeKubeConfig` since 1.13. Also the `--type=config`
 // form of external control planes (`istio-kubeconfig`, key `config`). Parsing only: no I/O.
 import { listIfReadable } from '../cluster/absent.ts';
-import { isIP } from 'node:net';
+import { localAddressKind } from '../cluster/local-address.ts';
 import { parse as parseYaml } from 'yaml';
 import type { ClusterReader, KubeObject } from '../cluster/types.ts';
 import type { ClusterInfo, MeshInfo } from '../engine/types.ts';
@@ -230,34 +230,21 @@ export function decodeTokenClaims(token: string): TokenClaims | undefined {
 }
 
 /**
- * True when the server's host is a loopback address (127.0.0.0/8, ::1, `localhost`) or the
- * unspecified address: from istiod's pod such an address is the pod itself, never a peer's API server.
+ * True when the server's host is a loopback address (127.0.0.0/8, ::1, `localhost`, IPv4-mapped
+ * forms) or an unspecified one (0.0.0.0/8, ::): from istiod's pod such an address is the pod itself,
+ * never a peer's API server. The address ranges are the ones meshdoctor refuses to send cluster
+ * credentials to (cluster/local-address.ts); link-local ones are not judged here, as a node-local
+ * proxy on one could serve istiod.
  */
 export function isLoopbackServer(server: string): boolean {
   let host: string;
   try {
-    host = new URL(server).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    host = new URL(server).hostname;
   } catch {
     return false;
   }
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
-  const ipv4 = isIP(host) === 6 ? mappedIpv4(host) ?? host : host;
-  if (isIP(ipv4) === 4) return ipv4.startsWith('127.') || ipv4 === '0.0.0.0';
-  if (isIP(ipv4) === 6) return ipv4 === '::1' || ipv4 === '::';
-  return false;
-}
-
-/**
- * The IPv4 address inside an IPv4-mapped IPv6 address (`::ffff:127.0.0.1`, which URL parsing
- * normalises to `::ffff:7f00:1`); undefined for any other address.
- */
-function mappedIpv4(host: string): string | undefined {
-  const dotted = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host);
-  if (dotted) return dotted[1];
-  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
-  if (!hex) return undefined;
-  const [high, low] = [parseInt(hex[1], 16), parseInt(hex[2], 16)];
-  return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
+  const kind = localAddressKind(host);
+  return kind === 'loopback' || kind === 'unspecified';
 }
 
 /** Normalize a PEM for comparison: the base64 body of its certificates, whitespace removed. */

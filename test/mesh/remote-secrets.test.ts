@@ -103,6 +103,10 @@ describe('remote secrets', () => {
   it('tells loopback servers and compares server URLs', () => {
     for (const s of ['https://127.0.0.1:6443', 'https://localhost', 'https://[::1]:443', 'https://127.8.0.1', 'https://0.0.0.0:6443']) expect(isLoopbackServer(s)).toBe(true);
     for (const s of ['https://10.0.0.1:6443', 'https://cluster2-control-plane:6443', 'not a url']) expect(isLoopbackServer(s)).toBe(false);
+    // The ranges meshdoctor itself refuses to send credentials to (cluster/local-address.ts): the root's
+    // trailing dot and 0.0.0.0/8 included; a link-local server is not judged (a node-local proxy may serve it).
+    for (const s of ['https://localhost.:6443', 'https://api.localhost', 'https://0.1.2.3', 'https://2130706433']) expect(isLoopbackServer(s)).toBe(true);
+    for (const s of ['https://169.254.20.10:6443', 'https://[fe80::1]:6443']) expect(isLoopbackServer(s)).toBe(false);
     // IPv4-mapped IPv6: URL parsing turns [::ffff:127.0.0.1] into [::ffff:7f00:1].
     for (const s of ['https://[::ffff:127.0.0.1]:6443', 'https://[::ffff:7f00:1]:6443', 'https://[::ffff:127.1.2.3]', 'https://[::ffff:0.0.0.0]']) expect(isLoopbackServer(s)).toBe(true);
     for (const s of ['https://[::ffff:10.0.0.1]:6443', 'https://[::ffff:a00:1]', 'https://[2001:db8::1]']) expect(isLoopbackServer(s)).toBe(false);
